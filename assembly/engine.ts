@@ -1,0 +1,20 @@
+// The engine module: every export that host/ calls. One compiled module is instantiated by each
+// worker over the same shared memory, so nothing here may allocate, keep module-level mutable
+// state or run top-level code (DESIGN.md, "Rules that make several WASM instances share one
+// memory"); tests/module-shape.test.ts checks the built module for it.
+
+import { checkControlBlock, regionOffset } from './control';
+
+export { regionOffset, ringOffset } from './control';
+
+/** Checks the control block; called once by the host before any worker starts. */
+export function init(controlBlock: usize): i32 {
+  return checkControlBlock(controlBlock);
+}
+
+/** Adds `delta` to the u32 at `addr`, `times` times, atomically: the multi-worker smoke test. */
+export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
+  let last: u32 = 0;
+  for (let i: u32 = 0; i < times; i++) last = atomic.add<u32>(addr, delta);
+  return last;
+}

@@ -1,0 +1,328 @@
+/**
+ * The memory map: the one place that computes where everything lives in the engine's shared
+ * WebAssembly.Memory. Nothing else hard-codes an offset; AssemblyScript code takes addresses as
+ * arguments or reads them from the control block written here.
+ *
+ * ```
+ *  0x0000 ┌──────────────────────────────┐
+ *         │ guard page (never valid)     │ 4 KiB: address 0 is never an object
+ *  0x1000 ├──────────────────────────────┤
+ *         │ control block                │ 4 KiB: magic, version, geometry, region table, ring table
+ *  0x2000 ├──────────────────────────────┤
+ *         │ stats                        │ per-queue and per-worker blocks, one writer per 64 B line
+ *         ├──────────────────────────────┤
+ *         │ rings                        │ ring headers (4 lines) + slots, each ring 64 B aligned
+ *         ├──────────────────────────────┤ 4 KiB aligned
+ *         │ frame pool  (= AF_XDP UMEM)  │ frameCount × frameSize
+ *         ├──────────────────────────────┤
+ *         │ frame metadata               │ frameCount × 64 B (one cache line per frame)
+ *         ├──────────────────────────────┤ 4 KiB aligned, one per queue
+ *         │ kernel ring regions          │ AF_XDP fill/completion/rx/tx or TPACKET ring, mapped by native/
+ *         ├──────────────────────────────┤ 4 KiB aligned
+ *         │ scratch                      │ gather buffers (plugin copies, record payloads)
+ *         └──────────────────────────────┘ total = initial byteLength; maximum fixed at start
+ * ```
+ *
+ * The engine module has no static data and never allocates (tests/module-shape.test.ts asserts
+ * it), so AssemblyScript's static area is empty and needs no room of its own.
+ *
+ * Control block (little-endian, at CONTROL_BLOCK_OFFSET):
+ *
+ * | off | size | field                                    |
+ * |-----|------|------------------------------------------|
+ * | 0   | 4    | magic 0x4d535757 ("WWSM")                |
+ * | 4   | 4    | layout version                           |
+ * | 8   | 4    | total bytes of the map                   |
+ * | 12  | 4    | frame size                               |
+ * | 16  | 4    | frame count                              |
+ * | 20  | 4    | metadata record size                     |
+ * | 24  | 4    | queue count                              |
+ * | 28  | 4    | worker count                             |
+ * | 32  | 4    | region count (entries in region table)   |
+ * | 36  | 4    | ring count (entries in ring table)       |
+ * | 40  | 24   | reserved, zero                           |
+ * | 64  | 16×N | region table: {kind, index, offset, size}|
+ * | 1024| 16×N | ring table: {offset, slots, slotBytes, flags} |
+ */
+
+export const PAGE_BYTES = 4096;
+export const WASM_PAGE_BYTES = 65536;
+export const CACHE_LINE = 64;
+export const CONTROL_BLOCK_OFFSET = 4096;
+export const CONTROL_BLOCK_BYTES = 4096;
+export const LAYOUT_MAGIC = 0x4d535757;
+export const LAYOUT_VERSION = 1;
+export const META_BYTES = 64;
+/** A ring header is four cache lines: config (read-only), producer, consumer, waiters. */
+export const RING_HEADER_BYTES = 4 * CACHE_LINE;
+/** Per-queue and per-worker statistics block: 8 cache lines, each with one writer. */
+export const STATS_BLOCK_BYTES = 8 * CACHE_LINE;
+export const MAX_REGIONS = 59; // (1024 - 64) / 16
+export const MAX_RINGS = 192; // (4096 - 1024) / 16
+/** The largest shared memory wasm32 can address, less one page so lengths fit in a u32. */
+export const MAX_MEMORY_BYTES = 65536 * WASM_PAGE_BYTES - WASM_PAGE_BYTES;
+
+const REGION_TABLE_OFFSET = 64;
+const RING_TABLE_OFFSET = 1024;
+
+export enum RegionKind {
+  Control = 1,
+  Stats = 2,
+  Rings = 3,
+  Frames = 4,
+  Meta = 5,
+  Kernel = 6,
+  Scratch = 7,
+}
+
+export interface RingSpec {
+  /** A name unique in the layout, e.g. "rx0", "free", "records". */
+  name: string;
+  /** Slot count, a power of two from 2 to 2^24. */
+  slots: number;
+  /** 4 (frame indexes) or 8 (64-bit items). */
+  slotBytes: 4 | 8;
+  /** Free for the ring's owner (mode bits); stored in the ring table. */
+  flags?: number;
+}
+
+export interface LayoutConfig {
+  /** Receive queues, 1..64. */
+  queues?: number;
+  /** Worker threads, 1..64. */
+  workers?: number;
+  /** Frames in the pool, a power of two from 16 to 2^20. */
+  frameCount?: number;
+  /** Bytes per frame, a power of two from 2048 to 65536 (AF_XDP needs 2048 or 4096). */
+  frameSize?: number;
+  /** Rings to place; if absent, one rx ring per queue and one free-frame ring. */
+  rings?: RingSpec[];
+  /** Slots per default ring, a power of two. */
+  ringSize?: number;
+  /** Bytes reserved per queue for kernel rings mapped by native/ (rounded up to 4 KiB). */
+  kernelBytesPerQueue?: number;
+  /** Bytes of scratch space (rounded up to 4 KiB). */
+  scratchBytes?: number;
+  /** Maximum size of the memory in bytes; fixed for the engine's life. Default: the map's size. */
+  maxMemoryBytes?: number;
+}
+
+export interface Region {
+  kind: RegionKind;
+  index: number;
+  offset: number;
+  size: number;
+}
+
+export interface RingPlacement extends Required<RingSpec> {
+  offset: number;
+  bytes: number;
+}
+
+export interface Layout {
+  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings'>>>;
+  readonly controlBlock: number;
+  readonly stats: Region;
+  readonly rings: readonly RingPlacement[];
+  readonly frames: Region;
+  readonly meta: Region;
+  readonly kernel: readonly Region[];
+  readonly scratch: Region;
+  readonly regions: readonly Region[];
+  /** Bytes the map needs: the memory's initial size (rounded to WASM pages). */
+  readonly totalBytes: number;
+  readonly initialPages: number;
+  readonly maximumPages: number;
+  ring(name: string): RingPlacement;
+  frameAddress(index: number): number;
+  metaAddress(index: number): number;
+  statsAddress(block: number): number;
+}
+
+export class LayoutError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`invalid layout config: ${field}: ${message}`);
+    this.name = 'LayoutError';
+  }
+}
+
+const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
+
+function checkInt(field: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new LayoutError(field, `got ${v}; use a whole number from ${min} to ${max}`);
+}
+
+function checkPow2(field: string, v: number, min: number, max: number): void {
+  if (!isPow2(v) || v < min || v > max) {
+    const lo = 2 ** Math.floor(Math.log2(v));
+    const nearest = v - lo <= 2 * lo - v ? lo : 2 * lo;
+    const near = isPow2(v) || !(Number.isFinite(v) && v > 0) ? '' : ` (nearest: ${Math.min(max, Math.max(min, nearest))})`;
+    throw new LayoutError(field, `got ${v}; use a power of two from ${min} to ${max}${near}`);
+  }
+}
+
+export function computeLayout(input: LayoutConfig = {}): Layout {
+  const queues = input.queues ?? 1;
+  const workers = input.workers ?? 1;
+  const frameCount = input.frameCount ?? 4096;
+  const frameSize = input.frameSize ?? 2048;
+  const ringSize = input.ringSize ?? 4096;
+  const kernelBytesPerQueue = alignUp(input.kernelBytesPerQueue ?? 0, PAGE_BYTES);
+  const scratchBytes = alignUp(input.scratchBytes ?? 0, PAGE_BYTES);
+  checkInt('queues', queues, 1, 64);
+  checkInt('workers', workers, 1, 64);
+  checkPow2('frameCount', frameCount, 16, 1 << 20);
+  checkPow2('frameSize', frameSize, 2048, 65536);
+  checkPow2('ringSize', ringSize, 2, 1 << 24);
+  checkInt('kernelBytesPerQueue', kernelBytesPerQueue, 0, 1 << 30);
+  checkInt('scratchBytes', scratchBytes, 0, 1 << 30);
+
+  const specs: RingSpec[] = input.rings ?? [
+    ...Array.from({ length: queues }, (_, q) => ({ name: `rx${q}`, slots: ringSize, slotBytes: 4 as const })),
+    { name: 'free', slots: Math.max(2, frameCount), slotBytes: 4 as const },
+  ];
+  if (specs.length > MAX_RINGS) throw new LayoutError('rings', `got ${specs.length} rings; at most ${MAX_RINGS}`);
+  const seen = new Set<string>();
+  specs.forEach((r, i) => {
+    if (typeof r.name !== 'string' || r.name === '') throw new LayoutError(`rings[${i}].name`, 'give each ring a non-empty name');
+    if (seen.has(r.name)) throw new LayoutError(`rings[${i}].name`, `"${r.name}" is used twice; ring names must be unique`);
+    seen.add(r.name);
+    checkPow2(`rings[${i}].slots`, r.slots, 2, 1 << 24);
+    if (r.slotBytes !== 4 && r.slotBytes !== 8)
+      throw new LayoutError(`rings[${i}].slotBytes`, `got ${r.slotBytes}; use 4 or 8`);
+  });
+
+  let cursor = CONTROL_BLOCK_OFFSET + CONTROL_BLOCK_BYTES;
+  const regions: Region[] = [{ kind: RegionKind.Control, index: 0, offset: CONTROL_BLOCK_OFFSET, size: CONTROL_BLOCK_BYTES }];
+  const place = (kind: RegionKind, index: number, size: number, align: number): Region => {
+    cursor = alignUp(cursor, align);
+    const r = { kind, index, offset: cursor, size };
+    cursor += size;
+    regions.push(r);
+    return r;
+  };
+
+  // Queues, workers and one global block.
+  const stats = place(RegionKind.Stats, 0, (queues + workers + 1) * STATS_BLOCK_BYTES, CACHE_LINE);
+
+  const ringsStart = alignUp(cursor, CACHE_LINE);
+  let ringCursor = ringsStart;
+  const rings: RingPlacement[] = specs.map((r) => {
+    const bytes = alignUp(RING_HEADER_BYTES + r.slots * r.slotBytes, CACHE_LINE);
+    const p = { name: r.name, slots: r.slots, slotBytes: r.slotBytes, flags: r.flags ?? 0, offset: ringCursor, bytes };
+    ringCursor += bytes;
+    return p;
+  });
+  cursor = ringsStart;
+  place(RegionKind.Rings, 0, ringCursor - ringsStart, CACHE_LINE);
+
+  const frames = place(RegionKind.Frames, 0, frameCount * frameSize, PAGE_BYTES);
+  const meta = place(RegionKind.Meta, 0, frameCount * META_BYTES, CACHE_LINE);
+  const kernel: Region[] = [];
+  if (kernelBytesPerQueue > 0) for (let q = 0; q < queues; q++) kernel.push(place(RegionKind.Kernel, q, kernelBytesPerQueue, PAGE_BYTES));
+  const scratch = place(RegionKind.Scratch, 0, scratchBytes, PAGE_BYTES);
+  if (regions.length > MAX_REGIONS)
+    throw new LayoutError('queues', `${regions.length} regions exceed the control block's ${MAX_REGIONS}; use fewer queues`);
+
+  const totalBytes = alignUp(cursor, WASM_PAGE_BYTES);
+  const maxMemoryBytes = input.maxMemoryBytes ?? totalBytes;
+  if (totalBytes > MAX_MEMORY_BYTES)
+    throw new LayoutError('frameCount', `the map needs ${totalBytes} bytes, over the 4 GiB a wasm32 memory can hold; use fewer or smaller frames`);
+  checkInt('maxMemoryBytes', maxMemoryBytes, 0, MAX_MEMORY_BYTES);
+  if (maxMemoryBytes < totalBytes)
+    throw new LayoutError('maxMemoryBytes', `got ${maxMemoryBytes}, but the map needs ${totalBytes} bytes; raise it to at least ${totalBytes} or shrink frameCount/frameSize/rings`);
+
+  const byName = new Map(rings.map((r) => [r.name, r]));
+  const config = { queues, workers, frameCount, frameSize, ringSize, kernelBytesPerQueue, scratchBytes, maxMemoryBytes };
+  return {
+    config,
+    controlBlock: CONTROL_BLOCK_OFFSET,
+    stats,
+    rings,
+    frames,
+    meta,
+    kernel,
+    scratch,
+    regions,
+    totalBytes,
+    initialPages: totalBytes / WASM_PAGE_BYTES,
+    maximumPages: Math.ceil(maxMemoryBytes / WASM_PAGE_BYTES),
+    ring(name: string) {
+      const r = byName.get(name);
+      if (!r) throw new Error(`no ring named "${name}" in this layout; rings: ${[...byName.keys()].join(', ')}`);
+      return r;
+    },
+    frameAddress: (i: number) => frames.offset + i * frameSize,
+    metaAddress: (i: number) => meta.offset + i * META_BYTES,
+    statsAddress: (block: number) => stats.offset + block * STATS_BLOCK_BYTES,
+  };
+}
+
+/** A shared memory sized for the layout; its maximum is fixed here for the engine's life. */
+export function createMemory(layout: Layout): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: layout.initialPages, maximum: layout.maximumPages, shared: true });
+}
+
+/** Writes the control block (header, region table, ring table) into the memory. */
+export function writeControlBlock(memory: WebAssembly.Memory, layout: Layout): void {
+  if (memory.buffer.byteLength < layout.totalBytes)
+    throw new Error(`memory holds ${memory.buffer.byteLength} bytes but the layout needs ${layout.totalBytes}; create it with createMemory(layout)`);
+  const v = new DataView(memory.buffer, layout.controlBlock, CONTROL_BLOCK_BYTES);
+  new Uint8Array(memory.buffer, layout.controlBlock, CONTROL_BLOCK_BYTES).fill(0);
+  const c = layout.config;
+  const header = [LAYOUT_MAGIC, LAYOUT_VERSION, layout.totalBytes, c.frameSize, c.frameCount, META_BYTES, c.queues, c.workers, layout.regions.length, layout.rings.length];
+  header.forEach((x, i) => v.setUint32(i * 4, x, true));
+  layout.regions.forEach((r, i) => {
+    const o = REGION_TABLE_OFFSET + i * 16;
+    v.setUint32(o, r.kind, true);
+    v.setUint32(o + 4, r.index, true);
+    v.setUint32(o + 8, r.offset, true);
+    v.setUint32(o + 12, r.size, true);
+  });
+  layout.rings.forEach((r, i) => {
+    const o = RING_TABLE_OFFSET + i * 16;
+    v.setUint32(o, r.offset, true);
+    v.setUint32(o + 4, r.slots, true);
+    v.setUint32(o + 8, r.slotBytes, true);
+    v.setUint32(o + 12, r.flags, true);
+  });
+}
+
+/** Reads the header back; used by workers to check they were handed the memory they expect. */
+export function readControlBlock(memory: WebAssembly.Memory, controlBlock = CONTROL_BLOCK_OFFSET) {
+  const v = new DataView(memory.buffer, controlBlock, CONTROL_BLOCK_BYTES);
+  const magic = v.getUint32(0, true);
+  if (magic !== LAYOUT_MAGIC)
+    throw new Error(`no wirewasm control block at ${controlBlock} (magic 0x${magic.toString(16)}); call writeControlBlock first`);
+  const version = v.getUint32(4, true);
+  if (version !== LAYOUT_VERSION) throw new Error(`control block layout version ${version}, this build reads ${LAYOUT_VERSION}`);
+  const n = v.getUint32(32, true);
+  const regions: Region[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = REGION_TABLE_OFFSET + i * 16;
+    regions.push({ kind: v.getUint32(o, true), index: v.getUint32(o + 4, true), offset: v.getUint32(o + 8, true), size: v.getUint32(o + 12, true) });
+  }
+  return {
+    totalBytes: v.getUint32(8, true),
+    frameSize: v.getUint32(12, true),
+    frameCount: v.getUint32(16, true),
+    metaBytes: v.getUint32(20, true),
+    queues: v.getUint32(24, true),
+    workers: v.getUint32(28, true),
+    ringCount: v.getUint32(36, true),
+    regions,
+  };
+}
+
+/** The map as rows for `wirewasm info`. */
+export function describeLayout(layout: Layout): { region: string; offset: number; size: number }[] {
+  const name = (r: Region) => RegionKind[r.kind].toLowerCase() + (r.kind === RegionKind.Kernel ? `[${r.index}]` : '');
+  const rows = [{ region: 'guard', offset: 0, size: PAGE_BYTES }, ...layout.regions.map((r) => ({ region: name(r), offset: r.offset, size: r.size }))];
+  for (const r of layout.rings) rows.push({ region: `  ring ${r.name} (${r.slots}×${r.slotBytes} B)`, offset: r.offset, size: r.bytes });
+  return rows.sort((a, b) => a.offset - b.offset);
+}

@@ -1,0 +1,46 @@
+// Compiles the engine module once; every worker instantiates that same module over the one shared
+// memory (raw instantiation: `--bindings esm` would instantiate itself and cannot take our memory).
+import { readFileSync } from 'node:fs';
+import { artefact } from './paths.js';
+
+/** The engine's exports (assembly/engine.ts). Issues add theirs as they land. */
+export interface EngineExports {
+  init(controlBlock: number): number;
+  counterAddLoop(addr: number, delta: number, times: number): number;
+  regionOffset(controlBlock: number, kind: number, index: number): number;
+  ringOffset(controlBlock: number, ring: number): number;
+  [name: string]: unknown;
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+export function engineWasmPath(debug = false): string {
+  return artefact(`dist/wasm/engine${debug ? '.debug' : ''}.wasm`);
+}
+
+export function compileEngine(debug = false): WebAssembly.Module {
+  const file = engineWasmPath(debug);
+  let m = compiled.get(file);
+  if (!m) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new Error(`wirewasm: ${file} is missing: run \`npm install\` (or \`npm run build:wasm\`)`, { cause: e });
+    }
+    m = new WebAssembly.Module(new Uint8Array(bytes));
+    compiled.set(file, m);
+  }
+  return m;
+}
+
+export function instantiateEngine(module: WebAssembly.Module, memory: WebAssembly.Memory): EngineExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as EngineExports;
+}
+
+export const INIT_ERRORS: Record<number, string> = {
+  [-1]: 'control block address is 0',
+  [-2]: 'no control block magic at that address (was writeControlBlock called?)',
+  [-3]: 'control block layout version differs from the engine build',
+};

@@ -1,0 +1,27 @@
+#include "addon.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace wirewasm {
+
+Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
+  const char* name = strerrorname_np(err);
+  e.Set("code", Napi::String::New(env, name ? name : "E?"));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::String::New(env, "0.1.0"));
+  RegisterMemory(env, exports);
+  RegisterProbe(env, exports);
+  return exports;
+}
+
+}  // namespace wirewasm
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return wirewasm::Init(env, exports); }
+NODE_API_MODULE(wirewasm, InitAddon)

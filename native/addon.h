@@ -1,0 +1,24 @@
+// Shared declarations of the wirewasm addon. Each native/*.cc registers its functions through
+// one Register* call from addon.cc, so a new backend is a new file and one line there.
+#pragma once
+#include <napi.h>
+#include <cstdint>
+#include <string>
+
+namespace wirewasm {
+
+// Base address and length of the SharedArrayBuffer behind a WebAssembly.Memory. Napi::ArrayBuffer
+// rejects a SharedArrayBuffer on Node 20, so the buffer is viewed through a Uint8Array.
+struct MemorySpan {
+  uint8_t* base;
+  size_t length;
+};
+bool GetMemorySpan(Napi::Env env, Napi::Value memory, MemorySpan* out);
+
+// Throws a JS Error whose message ends with strerror(err) and carries `code` (e.g. "EPERM").
+Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err);
+
+void RegisterMemory(Napi::Env env, Napi::Object exports);
+void RegisterProbe(Napi::Env env, Napi::Object exports);
+
+}  // namespace wirewasm
