@@ -17,7 +17,10 @@ describe('wirewasm CLI', () => {
   });
 
   it('runs as a new user types it: npx wirewasm', () => {
-    const r = spawnSync('npx', ['wirewasm', 'info', '--json'], { cwd: artefact('.'), encoding: 'utf8' });
+    // A user's shell PATH, not the test runner's (which puts node_modules/.bin first, where
+    // as-pect's dependencies leave an old npx).
+    const PATH = (process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules')).join(':');
+    const r = spawnSync('npx', ['wirewasm', 'info', '--json'], { cwd: artefact('.'), encoding: 'utf8', env: { ...process.env, PATH } });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).layout.totalBytes).toBe(computeLayout().totalBytes);
   });
