@@ -293,31 +293,36 @@ function wake(ring: usize, tail: usize): void {
 
 // ─── waiting ──────────────────────────────────────────────────────────────────────────────────────
 
-/** Consumer side: waits until the producer tail moves past `head`, or gives up. */
-function awaitItems(ring: usize, timeoutNs: i64): void {
+/** Timeouts are i32 microseconds (JS passes a plain number, not a BigInt); negative: no limit. */
+@inline function sleepNs(timeoutUs: i32): i64 {
+  return timeoutUs < 0 ? -1 : <i64>timeoutUs * 1000;
+}
+
+/** Consumer side: waits until the producer tail moves past the consumer head, or gives up. */
+function awaitItems(ring: usize, timeoutUs: i32): void {
   for (let i: u32 = 0; i < SPIN_POLLS; i++) {
     if (atomic.load<u32>(ring, P_TAIL) != atomic.load<u32>(ring, C_HEAD)) return;
   }
-  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutNs == 0) return;
+  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutUs == 0) return;
   const seen = atomic.load<u32>(ring, P_TAIL);
   if (seen != atomic.load<u32>(ring, C_HEAD)) return;
   // Flag first, then sleep only while the tail still reads `seen` (wait32 compares atomically).
   atomic.add<u32>(ring, 1, W_CONSUMERS);
-  atomic.wait<i32>(ring + P_TAIL, <i32>seen, timeoutNs);
+  atomic.wait<i32>(ring + P_TAIL, <i32>seen, sleepNs(timeoutUs));
   atomic.sub<u32>(ring, 1, W_CONSUMERS);
 }
 
 /** Producer side: waits until the consumer tail frees a slot, or gives up. */
-function awaitSpace(ring: usize, timeoutNs: i64): void {
+function awaitSpace(ring: usize, timeoutUs: i32): void {
   const capacity = load<u32>(ring, R_CAPACITY);
   for (let i: u32 = 0; i < SPIN_POLLS; i++) {
     if (atomic.load<u32>(ring, P_HEAD) - atomic.load<u32>(ring, C_TAIL) < capacity) return;
   }
-  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutNs == 0) return;
+  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutUs == 0) return;
   const seen = atomic.load<u32>(ring, C_TAIL);
   if (atomic.load<u32>(ring, P_HEAD) - seen < capacity) return;
   atomic.add<u32>(ring, 1, W_PRODUCERS);
-  atomic.wait<i32>(ring + C_TAIL, <i32>seen, timeoutNs);
+  atomic.wait<i32>(ring + C_TAIL, <i32>seen, sleepNs(timeoutUs));
   atomic.sub<u32>(ring, 1, W_PRODUCERS);
 }
 
@@ -359,19 +364,19 @@ export function ringDequeue32(ring: usize): i64 {
 }
 /**
  * Burst enqueue that waits for room when the ring is full: busy rings poll a bounded while, adaptive
- * rings then sleep up to `timeoutNs` (-1: no limit) until a consumer frees slots. Returns how many.
+ * rings then sleep up to `timeoutUs` microseconds (negative: no limit) until a consumer frees slots. Returns how many.
  */
-export function ringEnqueueWait32(ring: usize, src: usize, n: u32, timeoutNs: i64): u32 {
+export function ringEnqueueWait32(ring: usize, src: usize, n: u32, timeoutUs: i32): u32 {
   const k = enqueue<u32>(ring, src, n, false);
   if (k != 0 || n == 0) return k;
-  awaitSpace(ring, timeoutNs);
+  awaitSpace(ring, timeoutUs);
   return enqueue<u32>(ring, src, n, false);
 }
 /** Burst dequeue that waits for items when the ring is empty (see ringEnqueueWait32). */
-export function ringDequeueWait32(ring: usize, dst: usize, n: u32, timeoutNs: i64): u32 {
+export function ringDequeueWait32(ring: usize, dst: usize, n: u32, timeoutUs: i32): u32 {
   const k = dequeue<u32>(ring, dst, n, false);
   if (k != 0 || n == 0) return k;
-  awaitItems(ring, timeoutNs);
+  awaitItems(ring, timeoutUs);
   return dequeue<u32>(ring, dst, n, false);
 }
 
@@ -389,15 +394,15 @@ export function ringDequeueBurst64(ring: usize, dst: usize, n: u32): u32 {
 export function ringDequeueBulk64(ring: usize, dst: usize, n: u32): u32 {
   return dequeue<u64>(ring, dst, n, true);
 }
-export function ringEnqueueWait64(ring: usize, src: usize, n: u32, timeoutNs: i64): u32 {
+export function ringEnqueueWait64(ring: usize, src: usize, n: u32, timeoutUs: i32): u32 {
   const k = enqueue<u64>(ring, src, n, false);
   if (k != 0 || n == 0) return k;
-  awaitSpace(ring, timeoutNs);
+  awaitSpace(ring, timeoutUs);
   return enqueue<u64>(ring, src, n, false);
 }
-export function ringDequeueWait64(ring: usize, dst: usize, n: u32, timeoutNs: i64): u32 {
+export function ringDequeueWait64(ring: usize, dst: usize, n: u32, timeoutUs: i32): u32 {
   const k = dequeue<u64>(ring, dst, n, false);
   if (k != 0 || n == 0) return k;
-  awaitItems(ring, timeoutNs);
+  awaitItems(ring, timeoutUs);
   return dequeue<u64>(ring, dst, n, false);
 }
