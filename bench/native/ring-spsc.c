@@ -2,6 +2,8 @@
 // same design as wirewasm's SPSC ring (power-of-two slots, free-running u32 indexes, producer and
 // consumer on their own cache lines, each side caching the other's index, one release store per
 // burst) but with acquire/release atomics instead of WASM's sequentially consistent ones.
+// Built with -DSEQ_CST the publishes become sequentially consistent stores (xchg on x86), which is
+// all WASM offers: that build measures what the WASM memory model alone costs a ring.
 // Built by bench/suites/ring.ts into .bench-cache/. Usage: ring-spsc ITEMS BURST RUNS
 // Prints one JSON line: {"burst":B,"items":N,"itemsPerSec":[...],"errors":E}
 #include <pthread.h>
@@ -10,6 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#ifdef SEQ_CST
+#define PUBLISH memory_order_seq_cst
+#else
+#define PUBLISH memory_order_release
+#endif
 
 #define SLOTS 4096u
 #define MASK (SLOTS - 1)
@@ -43,7 +51,7 @@ static uint32_t enqueue(const uint32_t *src, uint32_t n) {
   }
   if (n > free) n = free;
   for (uint32_t i = 0; i < n; i++) ring.slots[(head + i) & MASK] = src[i];
-  atomic_store_explicit(&ring.prod_tail, head + n, memory_order_release);
+  atomic_store_explicit(&ring.prod_tail, head + n, PUBLISH);
   return n;
 }
 
@@ -56,7 +64,7 @@ static uint32_t dequeue(uint32_t *dst, uint32_t n) {
   }
   if (n > avail) n = avail;
   for (uint32_t i = 0; i < n; i++) dst[i] = ring.slots[(head + i) & MASK];
-  atomic_store_explicit(&ring.cons_tail, head + n, memory_order_release);
+  atomic_store_explicit(&ring.cons_tail, head + n, PUBLISH);
   return n;
 }
 

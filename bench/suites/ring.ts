@@ -4,7 +4,10 @@
 //   npm ringbuf.js and a plain Int32Array + Atomics ring, what a Node user has today;
 //   a C11 SPSC ring with cached indexes (bench/native/ring-spsc.c, built here with cc): the ceiling.
 // Then enqueue-to-dequeue latency at burst 1: ping-pong between two workers over two rings, RTT / 2.
-// Options: --items N (per run, default 16M), --runs N (default 5), --rounds N (latency, default 200k).
+// The C ring is built twice: with release stores (the ceiling) and with seq-cst stores like WASM's
+// (c-spsc-seqcst-*: what the WASM memory model alone costs, the same ring otherwise).
+// Options: --items N (per run, default 16M), --runs N (default 5), --rounds N (latency, default
+// 200k), --only TEXT (rows whose name contains TEXT).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -90,14 +93,17 @@ async function latencyRun(peer: Peer, rounds: number): Promise<LatencyResult> {
   return results[0]!;
 }
 
-/** Builds bench/native/ring-spsc.c into .bench-cache/ (once; again when the source is newer). */
-function buildNative(): string {
+/**
+ * Builds bench/native/ring-spsc.c into .bench-cache/ (once; again when the source is newer). The
+ * seq-cst build is the same ring with every publish a sequentially consistent store, as in WASM.
+ */
+function buildNative(seqCst: boolean): string {
   const src = path.join(packageRoot, 'bench', 'native', 'ring-spsc.c');
   const dir = path.join(packageRoot, '.bench-cache');
-  const exe = path.join(dir, 'ring-spsc');
+  const exe = path.join(dir, seqCst ? 'ring-spsc-seqcst' : 'ring-spsc');
   if (existsSync(exe) && statSync(exe).mtimeMs >= statSync(src).mtimeMs) return exe;
   mkdirSync(dir, { recursive: true });
-  execFileSync('cc', ['-O2', '-std=c11', '-pthread', '-o', exe, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('cc', ['-O2', '-std=c11', '-pthread', ...(seqCst ? ['-DSEQ_CST'] : []), '-o', exe, src], { stdio: ['ignore', 'ignore', 'pipe'] });
   return exe;
 }
 
@@ -105,10 +111,12 @@ const suite: Suite = async ({ argv, log }) => {
   const items = argValue(argv, '--items', 16_000_000);
   const runs = argValue(argv, '--runs', 5);
   const rounds = argValue(argv, '--rounds', 200_000);
+  const at = argv.indexOf('--only');
+  const only = at >= 0 ? argv[at + 1] : ''; // run only the rows whose name contains this
   if (items > 0x7fffffff) throw new Error('--items: at most 2^31 - 1 (the check compares with 32-bit items)');
   const results: BenchResult[] = [];
 
-  for (const c of CONFIGS) {
+  for (const c of CONFIGS.filter((c) => !only || c.name.includes(only))) {
     const samples: number[] = [];
     let errors = 0;
     for (let r = 0; r < runs; r++) {
@@ -121,10 +129,11 @@ const suite: Suite = async ({ argv, log }) => {
     results.push(row);
   }
 
-  for (const burst of [1, 32]) {
-    const name = `c-spsc-b${burst}`;
+  for (const [variant, burst] of [['', 1], ['', 32], ['-seqcst', 1], ['-seqcst', 32]] as const) {
+    const name = `c-spsc${variant}-b${burst}`;
+    if (only && !name.includes(only)) continue;
     try {
-      const exe = buildNative();
+      const exe = buildNative(variant !== '');
       const out = JSON.parse(execFileSync(exe, [String(items), String(burst), String(runs)], { encoding: 'utf8' })) as { itemsPerSec: number[]; errors: number };
       const row = summarize(name, 'items/s', out.itemsPerSec, out.errors ? { errors: out.errors } : {});
       log(`ring: ${name}: median ${(row.median / 1e6).toFixed(1)} M items/s`);
@@ -135,10 +144,11 @@ const suite: Suite = async ({ argv, log }) => {
   }
 
   for (const peer of ['wirewasm', 'js-atomics', 'ringbuf.js'] as Peer[]) {
+    const name = `${peer === 'wirewasm' ? 'wirewasm-spsc' : peer}-latency-b1`;
+    if (only && !name.includes(only)) continue;
     const lat: LatencyResult[] = [];
     for (let r = 0; r < Math.min(runs, 3); r++) lat.push(await latencyRun(peer, rounds));
     const p50s = lat.map((l) => l.p50);
-    const name = `${peer === 'wirewasm' ? 'wirewasm-spsc' : peer}-latency-b1`;
     results.push(
       summarize(name, 'ns', p50s, {
         p50: median(p50s),
