@@ -34,7 +34,8 @@ import { TCP_CSUM, TCP_MIN_LEN, tcpHeaderLen } from './proto/tcp';
 import { UDP_CSUM, UDP_DPORT, UDP_HEADER_LEN, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from './proto/udp';
 import { ICMP_HEADER_LEN, ICMP_MIN_LEN } from './proto/icmp';
 import { GENEVE_MIN_LEN, GENEVE_PROTO, geneveHeaderLen } from './proto/geneve';
-import { GRE_FLAGS, GRE_MIN_LEN, GRE_PROTO, GRE_VERSION_MASK, greHeaderLen } from './proto/gre';
+import { GRE_FLAG_SEQ, GRE_FLAGS, GRE_MIN_LEN, GRE_PROTO, GRE_VERSION_MASK, greHeaderLen } from './proto/gre';
+import { ERSPAN_II_LEN, ERSPAN_III_FLAGS, ERSPAN_III_LEN, ERSPAN_III_O, ERSPAN_III_PLATFORM_LEN, GRE_PROTO_ERSPAN_II, GRE_PROTO_ERSPAN_III } from './proto/erspan';
 import { VXLAN_HEADER_LEN } from './proto/vxlan';
 import { SLL_HEADER_LEN, SLL_PROTO_LLC, SLL_PROTOCOL, SLL2_HEADER_LEN, SLL2_PROTOCOL } from './proto/sll';
 import { ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST, MPLS_BOS, MPLS_BOS_BYTE, MPLS_ENTRY_LEN, MPLS_MAX_DEPTH } from './proto/mpls';
@@ -148,9 +149,10 @@ function parseOtherLink(meta: usize, data: usize, caplen: u32, linktype: u32): u
   }
   if (linktype == LINKTYPE_RAW || linktype == LINKTYPE_DLT_RAW || linktype == LINKTYPE_DLT_RAW_OPENBSD || linktype == LINKTYPE_IPV4 || linktype == LINKTYPE_IPV6) {
     if (caplen < 1) return outcome(0, ERR_TRUNC_L3);
+    // The version nibble decides, also for LINKTYPE_IPV4/IPV6: writers mislabel, readers (tshark) cope.
     const v = u8at(data) >> 4;
-    if (v == 4 && linktype != LINKTYPE_IPV6) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV4, 0);
-    if (v == 6 && linktype != LINKTYPE_IPV4) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV6, 0);
+    if (v == 4) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV4, 0);
+    if (v == 6) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV6, 0);
     return outcome(0, ERR_BAD_L3);
   }
   if (linktype == LINKTYPE_NULL || linktype == LINKTYPE_LOOP) {
@@ -213,9 +215,9 @@ function parsePppoe(meta: usize, data: usize, off: u32, caplen: u32, l2: u32): u
 
 function parseArp(meta: usize, data: usize, off: u32, caplen: u32): u64 {
   if (off + ARP_FIXED_LEN > caplen) return outcome(0, ERR_TRUNC_L3);
+  store<u16>(meta, <u16>off, META_L3);
   const len = arpLength(data + off);
   if (off + len > caplen) return outcome(0, ERR_TRUNC_L3);
-  store<u16>(meta, <u16>off, META_L3);
   store<u16>(meta, <u16>(off + len), META_PAYLOAD);
   return 0;
 }
@@ -265,13 +267,14 @@ function parseIpv6(meta: usize, data: usize, off: u32, end: u32, inner: usize): 
   let errors: u32 = 0;
   const plen = be16(p + IPV6_PAYLOAD_LEN);
   let stop = off + IPV6_HEADER_LEN + plen;
-  // Payload length 0: a jumbogram or a segmentation-offload capture; the capture bounds it.
-  if (plen == 0) stop = end;
+  let nh = u8at(p + IPV6_NEXT_HEADER);
+  // Payload length 0 with a hop-by-hop header: a jumbogram (RFC 2675) or a BIG TCP / segmentation
+  // offload capture; the capture bounds it. Without one, the payload is empty, as the header says.
+  if (plen == 0 && nh == IPPROTO_HOPOPTS) stop = end;
   else if (stop > end) {
     errors = ERR_L3_LEN_CAPLEN;
     stop = end;
   }
-  let nh = u8at(p + IPV6_NEXT_HEADER);
   let q = off + IPV6_HEADER_LEN;
   let ptype = PTYPE_L3_IPV6;
   for (let depth: u32 = 0; ; depth++) {
@@ -384,7 +387,19 @@ function parseGre(meta: usize, data: usize, off: u32, end: u32): u64 {
   if ((flags & GRE_VERSION_MASK) != 0) return PTYPE_TUNNEL_GRE;
   const proto = be16(p + GRE_PROTO);
   if (proto == ETHERTYPE_TEB) return PTYPE_TUNNEL_GRE | parseInnerEthernet(meta, data, off + hlen, end);
+  if (proto == GRE_PROTO_ERSPAN_II || proto == GRE_PROTO_ERSPAN_III) return PTYPE_TUNNEL_GRE | parseErspan(meta, data, off + hlen, end, proto, flags);
   return PTYPE_TUNNEL_GRE | parseInnerIp(meta, data, off + hlen, end, proto);
+}
+
+function parseErspan(meta: usize, data: usize, off: u32, end: u32, proto: u32, greFlags: u32): u64 {
+  let hlen: u32 = 0;
+  if (proto == GRE_PROTO_ERSPAN_III) {
+    if (off + ERSPAN_III_LEN > end) return outcome(0, ERR_TRUNC_TUNNEL);
+    hlen = ERSPAN_III_LEN + ((u8at(data + off + ERSPAN_III_FLAGS) & ERSPAN_III_O) != 0 ? ERSPAN_III_PLATFORM_LEN : 0);
+  } else if ((greFlags & GRE_FLAG_SEQ) != 0) hlen = ERSPAN_II_LEN;
+  if (off + hlen > end) return outcome(0, ERR_TRUNC_TUNNEL);
+  store<u16>(meta, <u16>(off + hlen), META_PAYLOAD);
+  return parseInnerEthernet(meta, data, off + hlen, end);
 }
 
 function parseVxlan(meta: usize, data: usize, off: u32, end: u32): u64 {
