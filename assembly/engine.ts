@@ -19,5 +19,5 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
   return last;
 }
 export { parseFrame, parseBurst, parseList, ipv6UpperProtocol } from './parse';
-export { rssPrepare, rssHashMeta, toeplitz, flowKey } from './rss';
+export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';

@@ -18,6 +18,7 @@ export interface ParseExports {
   rssPrepare(key: number, keyLen: number, table: number): number;
   rssHashMeta(meta: number, table: number, flags: number): number;
   toeplitz(table: number, input: number, len: number): number;
+  toeplitzBitwise(key: number, keyLen: number, input: number, len: number): number;
   flowKey(meta: number, out: number): number;
   internetChecksum(p: number, len: number, simd: number): number;
 }
