@@ -18,3 +18,5 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
   for (let i: u32 = 0; i < times; i++) last = atomic.add<u32>(addr, delta);
   return last;
 }
+export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './tpacket';
+export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './xsk';
