@@ -23,3 +23,5 @@ export { ringInit, ringCount, ringFree, ringEnqueue32, ringDequeue32, ringEnqueu
 export { parseFrame, parseBurst, parseList, ipv6UpperProtocol } from './parse';
 export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';
+export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './tpacket';
+export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './xsk';
