@@ -481,16 +481,24 @@ function verifyChecksums(meta: usize, data: usize, ptype: u32, errors: u32, simd
     const hlen = (u8at(l3) & 0x0f) << 2;
     const s = simd ? csumPartialSimd(l3, hlen, 0) : csumPartial(l3, hlen, 0);
     if (csumFold(s) != 0xffff) out |= ERR_BAD_IP_CSUM;
-    l4len = be16(l3 + IPV4_TOTAL_LEN) - hlen;
+    const total = be16(l3 + IPV4_TOTAL_LEN);
+    if (total < hlen) return out;
+    l4len = total - hlen;
     pseudo = csumPartial(l3 + IPV4_SRC, 8, 0) + csumWord(u8at(l3 + IPV4_PROTO)) + csumWord(l4len);
   } else if (l3t == PTYPE_L3_IPV6 || l3t == PTYPE_L3_IPV6_EXT) {
-    if (l4off == 0xffff) return out;
-    l4len = <u32>l3off + IPV6_HEADER_LEN + be16(l3 + IPV6_PAYLOAD_LEN) - <u32>l4off;
+    const plen = be16(l3 + IPV6_PAYLOAD_LEN);
+    // A jumbogram's length is in its hop-by-hop option: not verified.
+    if (l4off == 0xffff || plen == 0) return out;
+    // Extension headers count in the payload length; the L4 length is what remains after them.
+    const stop = <u32>l3off + IPV6_HEADER_LEN + plen;
+    if (stop < <u32>l4off) return out;
+    l4len = stop - <u32>l4off;
     pseudo = csumPartial(l3 + IPV6_SRC, 32, 0) + csumWord(l4len);
   } else return out;
   const l4t = ptype & PTYPE_L4_MASK;
   if (l4off == 0xffff || (errors & (ERR_FRAGMENT | ERR_L3_LEN_CAPLEN | ERR_TRUNC_L4 | ERR_BAD_L3)) != 0) return out;
-  if (<u32>l4off + l4len > load<u32>(meta, META_CAPLEN)) return out;
+  // u64: a hostile length must not wrap around and pass the check.
+  if (<u64>l4off + <u64>l4len > <u64>load<u32>(meta, META_CAPLEN)) return out;
   const l4 = data + <usize>l4off;
   let proto: u32;
   if (l4t == PTYPE_L4_TCP) proto = IPPROTO_TCP;
