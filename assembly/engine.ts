@@ -18,6 +18,6 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
   for (let i: u32 = 0; i < times; i++) last = atomic.add<u32>(addr, delta);
   return last;
 }
-export { parseFrame, parseBurst, parseList, ipv6UpperProtocol } from './parse';
+export { parseFrame, parseBurst, parseList, ipv6UpperProtocol, tcpOption } from './parse';
 export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';
