@@ -30,8 +30,8 @@ import {
   IPV4_CSUM, IPV4_FRAG, IPV4_FRAG_OFFSET_MASK, IPV4_MIN_LEN, IPV4_PROTO, IPV4_SRC, IPV4_TOTAL_LEN,
 } from './proto/ipv4';
 import { IPV6_FRAG_LEN, IPV6_FRAG_OFFSET, IPV6_FRAG_OFFSET_MASK, IPV6_HEADER_LEN, IPV6_MAX_EXT, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, IPV6_SRC } from './proto/ipv6';
-import { TCP_CSUM, TCP_MIN_LEN, tcpHeaderLen } from './proto/tcp';
-import { UDP_CSUM, UDP_DPORT, UDP_HEADER_LEN, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from './proto/udp';
+import { TCP_MIN_LEN, tcpFindOption, tcpHeaderLen } from './proto/tcp';
+import { UDP_CSUM, UDP_DPORT, UDP_HEADER_LEN, UDP_LEN, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from './proto/udp';
 import { ICMP_HEADER_LEN, ICMP_MIN_LEN } from './proto/icmp';
 import { GENEVE_MIN_LEN, GENEVE_PROTO, geneveHeaderLen } from './proto/geneve';
 import { GRE_FLAG_SEQ, GRE_FLAGS, GRE_MIN_LEN, GRE_PROTO, GRE_VERSION_MASK, greHeaderLen } from './proto/gre';
@@ -48,7 +48,8 @@ const INNER: usize = META_INNER_L3 - META_L3;
 
 /** Parses one frame described by the metadata record at `meta`; returns its packet type. */
 export function parseFrame(meta: usize, flags: u32, rssTable: usize): u32 {
-  return parseOne(meta, flags, rssTable);
+  parseOne(meta, flags, rssTable);
+  return load<u32>(meta, META_PTYPE);
 }
 
 // The whole common path (Ethernet, VLAN, IPv4/IPv6, TCP/UDP/ICMP) is inlined into the burst loops:
@@ -60,17 +61,17 @@ function parseOne(meta: usize, flags: u32, rssTable: usize): u32 {
   const linktype = <u32>load<u16>(meta, META_LINKTYPE);
   store<u64>(meta, -1, META_L2); // l2, l3, l4, payload = OFFSET_NONE
   store<u64>(meta, -1, META_INNER_L3); // inner l3, inner l4, vlan0, vlan1 = NONE
-  store<u64>(meta, 0, META_HASH); // hash, errors
   const r = linktype == LINKTYPE_ETHERNET ? parseEthernet(meta, data, caplen) : parseOtherLink(meta, data, caplen, linktype);
   const ptype = <u32>r;
   let errors = <u32>(r >> 32);
   store<u32>(meta, ptype, META_PTYPE);
+  let hash: u32 = 0;
   if ((flags & (PARSE_VERIFY_CSUM | PARSE_RSS)) != 0) {
     if ((flags & PARSE_VERIFY_CSUM) != 0) errors |= verifyChecksums(meta, data, ptype, errors, (flags & PARSE_SIMD) != 0);
-    if ((flags & PARSE_RSS) != 0) store<u32>(meta, rssHashMeta(meta, rssTable, flags), META_HASH);
+    if ((flags & PARSE_RSS) != 0) hash = rssHashMeta(meta, rssTable, flags);
   }
-  store<u32>(meta, errors, META_ERRORS);
-  return ptype;
+  store<u64>(meta, (<u64>errors << 32) | <u64>hash, META_HASH); // hash, errors
+  return errors;
 }
 
 /** Parses `count` contiguous metadata records from `metaBase`: one call per burst. Returns the count of frames with errors. */
@@ -78,8 +79,7 @@ export function parseBurst(metaBase: usize, count: u32, flags: u32, rssTable: us
   let bad: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const meta = metaBase + (<usize>i << 6);
-    parseOne(meta, flags, rssTable);
-    bad += <u32>(load<u32>(meta, META_ERRORS) != 0);
+    bad += <u32>(parseOne(meta, flags, rssTable) != 0);
   }
   return bad;
 }
@@ -89,8 +89,7 @@ export function parseList(list: usize, count: u32, flags: u32, rssTable: usize):
   let bad: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const meta = <usize>load<u32>(list + (<usize>i << 2));
-    parseOne(meta, flags, rssTable);
-    bad += <u32>(load<u32>(meta, META_ERRORS) != 0);
+    bad += <u32>(parseOne(meta, flags, rssTable) != 0);
   }
   return bad;
 }
@@ -357,6 +356,9 @@ function parseL4(meta: usize, data: usize, off: u32, end: u32, proto: u32, inner
     store<u16>(meta + inner, <u16>off, META_L4);
     const payload = off + UDP_HEADER_LEN;
     store<u16>(meta, <u16>payload, META_PAYLOAD);
+    // A UDP length below the header's own 8 bytes is nonsense (0 only in a jumbogram, RFC 2675).
+    const ulen = be16(p + UDP_LEN);
+    if (ulen < UDP_HEADER_LEN && (ulen != 0 || end - off <= 0xffff)) return outcome(PTYPE_L4_UDP, ERR_BAD_L4);
     if (inner == 0) {
       const dport = be16(p + UDP_DPORT);
       if (dport == UDP_PORT_VXLAN) return PTYPE_L4_UDP | parseVxlan(meta, data, payload, end);
@@ -465,49 +467,102 @@ function parseInnerIp(meta: usize, data: usize, off: u32, end: u32, type: u32): 
 // ---- checksum verification ------------------------------------------------------------------
 
 /**
+ * The destination the upper layer's pseudo-header uses (RFC 8200 8.1): with a routing header that
+ * still has segments left, the final one (type 0: the last address; type 2: the home address;
+ * type 4, SRH: segment list [0]); otherwise the header's destination. Walks only headers the
+ * parser already found captured (they end before l4off).
+ */
+function ipv6FinalDestination(data: usize, l3off: u32, l4off: u32): usize {
+  const l3 = data + <usize>l3off;
+  let nh = u8at(l3 + IPV6_NEXT_HEADER);
+  let q = l3off + IPV6_HEADER_LEN;
+  for (let depth: u32 = 0; depth < IPV6_MAX_EXT && q + 8 <= l4off; depth++) {
+    if (!isIpv6ExtLen8(nh) && nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH) break;
+    const len = nh == IPPROTO_FRAGMENT ? 8 : nh == IPPROTO_AH ? (u8at(data + q + 1) + 2) << 2 : (u8at(data + q + 1) + 1) << 3;
+    if (nh == IPPROTO_ROUTING && u8at(data + q + 3) != 0 && q + len <= l4off && len >= 24) {
+      const type = u8at(data + q + 2);
+      if (type == 0) return data + q + len - 16;
+      if (type == 2 || type == 4) return data + q + 8;
+    }
+    nh = u8at(data + q);
+    q += len;
+  }
+  return l3 + IPV6_SRC + 16;
+}
+
+/**
  * Verifies the IPv4 header checksum and the TCP/UDP/ICMP/ICMPv6 checksum of the outer headers.
  * L4 checksums are checked only over a complete, unfragmented datagram (otherwise unknowable).
  */
 function verifyChecksums(meta: usize, data: usize, ptype: u32, errors: u32, simd: bool): u32 {
   let out = ERR_CSUM_CHECKED;
   const l3t = ptype & PTYPE_L3_MASK;
-  const l3off = load<u16>(meta, META_L3);
-  const l4off = load<u16>(meta, META_L4);
+  const l3off = <u32>load<u16>(meta, META_L3);
+  const l4off = <u32>load<u16>(meta, META_L4);
   if (l3off == 0xffff) return out;
   const l3 = data + <usize>l3off;
-  let pseudo: u64 = 0;
+  const v6 = l3t == PTYPE_L3_IPV6 || l3t == PTYPE_L3_IPV6_EXT;
+  let addrs: u64 = 0; // pseudo-header addresses (and IPv4 protocol); the length is added last
   let l4len: u32 = 0;
   if (l3t == PTYPE_L3_IPV4 || l3t == PTYPE_L3_IPV4_EXT) {
     const hlen = (u8at(l3) & 0x0f) << 2;
     const s = simd ? csumPartialSimd(l3, hlen, 0) : csumPartial(l3, hlen, 0);
     if (csumFold(s) != 0xffff) out |= ERR_BAD_IP_CSUM;
-    l4len = be16(l3 + IPV4_TOTAL_LEN) - hlen;
-    pseudo = csumPartial(l3 + IPV4_SRC, 8, 0) + csumWord(u8at(l3 + IPV4_PROTO)) + csumWord(l4len);
-  } else if (l3t == PTYPE_L3_IPV6 || l3t == PTYPE_L3_IPV6_EXT) {
-    if (l4off == 0xffff) return out;
-    l4len = <u32>l3off + IPV6_HEADER_LEN + be16(l3 + IPV6_PAYLOAD_LEN) - <u32>l4off;
-    pseudo = csumPartial(l3 + IPV6_SRC, 32, 0) + csumWord(l4len);
+    const total = be16(l3 + IPV4_TOTAL_LEN);
+    if (total < hlen) return out;
+    l4len = total - hlen;
+    addrs = csumPartial(l3 + IPV4_SRC, 8, 0) + csumWord(u8at(l3 + IPV4_PROTO));
+  } else if (v6) {
+    const plen = be16(l3 + IPV6_PAYLOAD_LEN);
+    // A jumbogram's length is in its hop-by-hop option: not verified.
+    if (l4off == 0xffff || plen == 0) return out;
+    // Extension headers count in the payload length; the L4 length is what remains after them.
+    const stop = l3off + IPV6_HEADER_LEN + plen;
+    if (stop < l4off) return out;
+    l4len = stop - l4off;
+    addrs = csumPartial(l3 + IPV6_SRC, 16, 0) + csumPartial(ipv6FinalDestination(data, l3off, l4off), 16, 0);
   } else return out;
   const l4t = ptype & PTYPE_L4_MASK;
-  if (l4off == 0xffff || (errors & (ERR_FRAGMENT | ERR_L3_LEN_CAPLEN | ERR_TRUNC_L4 | ERR_BAD_L3)) != 0) return out;
-  if (<u32>l4off + l4len > load<u32>(meta, META_CAPLEN)) return out;
+  if (l4off == 0xffff || (errors & (ERR_FRAGMENT | ERR_L3_LEN_CAPLEN | ERR_TRUNC_L4 | ERR_BAD_L3 | ERR_BAD_L4)) != 0) return out;
+  // u64: a hostile length must not wrap around and pass the check.
+  if (<u64>l4off + <u64>l4len > <u64>load<u32>(meta, META_CAPLEN)) return out;
   const l4 = data + <usize>l4off;
   let proto: u32;
   if (l4t == PTYPE_L4_TCP) proto = IPPROTO_TCP;
   else if (l4t == PTYPE_L4_UDP) {
     // IPv4 UDP may carry no checksum (0); IPv6 UDP must (RFC 8200 8.1).
-    if (load<u16>(l4 + UDP_CSUM) == 0 && (l3t & PTYPE_L3_IPV6) == 0) return out;
+    if (load<u16>(l4 + UDP_CSUM) == 0 && !v6) return out;
+    // The UDP length, not the IP one, says what the checksum covers (RFC 768); a length past
+    // the IP payload cannot be verified.
+    const ulen = be16(l4 + UDP_LEN);
+    if (ulen < UDP_HEADER_LEN || ulen > l4len) return out;
+    l4len = ulen;
     proto = IPPROTO_UDP;
   } else if (l4t == PTYPE_L4_ICMP) {
-    if ((l3t & PTYPE_L3_IPV6) == 0) {
+    if (!v6) {
+      // ICMP for IPv4 has no pseudo-header.
       const s = simd ? csumPartialSimd(l4, l4len, 0) : csumPartial(l4, l4len, 0);
       if (csumFold(s) != 0xffff) out |= ERR_BAD_L4_CSUM;
       return out;
     }
     proto = IPPROTO_ICMPV6;
   } else return out;
-  if ((l3t & PTYPE_L3_IPV6) != 0) pseudo += csumWord(proto);
+  const pseudo = addrs + csumWord(l4len) + (v6 ? csumWord(proto) : 0);
   const s = simd ? csumPartialSimd(l4, l4len, pseudo) : csumPartial(l4, l4len, pseudo);
   if (csumFold(s) != 0xffff) out |= ERR_BAD_L4_CSUM;
   return out;
+}
+
+/**
+ * Offset from the frame start of TCP option `kind` (MSS 2, window scale 3, SACK-permitted 4,
+ * SACK 5, timestamps 8, MPTCP 30) in a parsed frame's outer TCP header; 0 when absent.
+ */
+export function tcpOption(meta: usize, kind: u32): u32 {
+  if ((load<u32>(meta, META_PTYPE) & PTYPE_L4_MASK) != PTYPE_L4_TCP) return 0;
+  const l4 = <u32>load<u16>(meta, META_L4);
+  const payload = <u32>load<u16>(meta, META_PAYLOAD);
+  // PAYLOAD is set only once the whole TCP header (options included) was captured.
+  if (payload == 0xffff || payload < l4 + TCP_MIN_LEN) return 0;
+  const at = tcpFindOption(<usize>load<u32>(meta, META_DATA) + l4, payload - l4, kind);
+  return at == 0 ? 0 : l4 + at;
 }

@@ -22,8 +22,9 @@ const FIELDS = [
   'ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'ipv6.nxt', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more', 'ipv6.fraghdr.ident',
   'tcp.srcport', 'tcp.dstport', 'tcp.flags', 'udp.srcport', 'udp.dstport', 'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code',
   'arp.opcode', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4',
+  'ip.checksum.status', 'tcp.checksum.status', 'udp.checksum.status', 'icmp.checksum.status', 'icmpv6.checksum.status',
 ] as const;
-const PREFS = ['ip.defragment:FALSE', 'ipv6.defragment:FALSE', 'tcp.desegment_tcp_streams:FALSE', 'tcp.analyze_sequence_numbers:FALSE', 'tcp.check_checksum:FALSE', 'udp.check_checksum:FALSE', 'ip.check_checksum:FALSE'];
+const PREFS = ['ip.defragment:FALSE', 'ipv6.defragment:FALSE', 'tcp.desegment_tcp_streams:FALSE', 'tcp.analyze_sequence_numbers:FALSE', 'tcp.check_checksum:TRUE', 'udp.check_checksum:TRUE', 'ip.check_checksum:TRUE'];
 
 type Row = Record<(typeof FIELDS)[number], string[]>;
 
@@ -140,6 +141,18 @@ function compareFrame(file: string, frame: number, ours: Record<string, any>, t:
   // ARP: the frame's own (tshark's first layer after the link and tags), addresses when IPv4.
   const l3 = protos.slice(1).find((p) => p !== 'ethertype' && p !== 'vlan' && p !== 'ieee8021ad');
   const tArp = l3 === 'arp';
+  // Checksums (wirewasm run with verification on): where tshark calls one good (1) or bad (0),
+  // wirewasm must flag it bad exactly when tshark does; it does not verify what it cannot see
+  // whole (snapped, fragments, truncated), so those frames are not compared for L4.
+  const errs: string[] = ours.errors ?? [];
+  const status = (f: (typeof FIELDS)[number]) => first(t, f);
+  const ipStatus = status('ip.checksum.status');
+  if (ip?.v === 4 && (ipStatus === '0' || ipStatus === '1')) cmp('ip.checksum', errs.includes('bad-ip-checksum') ? 'bad' : 'good', ipStatus === '0' ? 'bad' : 'good');
+  const l4Name = ours.tcp ? 'tcp' : ours.udp ? 'udp' : ours.icmp ? 'icmp' : ours.icmpv6 ? 'icmpv6' : undefined;
+  if (l4Name && reachable.has(l4Name) && !errs.some((e) => e === 'snapped' || e === 'fragment' || e.startsWith('truncated') || e === 'bad-l3' || e === 'bad-l4')) {
+    const st = status(`${l4Name}.checksum.status` as (typeof FIELDS)[number]);
+    if (st === '0' || st === '1') cmp(`${l4Name}.checksum`, errs.includes('bad-l4-checksum') ? 'bad' : 'good', st === '0' ? 'bad' : 'good');
+  }
   cmp('arp.opcode', ours.arp?.op, tArp ? num(first(t, 'arp.opcode')) : undefined);
   if ((tArp && first(t, 'arp.src.proto_ipv4') !== undefined) || /^\d+\.\d+\.\d+\.\d+$/.test(ours.arp?.spa ?? '')) {
     cmp('arp.spa', ours.arp?.spa, tArp ? first(t, 'arp.src.proto_ipv4') : undefined);
@@ -153,7 +166,7 @@ export async function differential(list = files): Promise<{ disagreements: Disag
   await pool(list, 2, async (f) => {
     const rows = await tshark(path.join(corpus, f));
     const { records } = readCaptureFile(path.join(corpus, f));
-    const ours = dissectRecords(records);
+    const ours = dissectRecords(records, { verifyChecksums: true });
     counts.push({ file: f, ours: ours.length, tshark: rows.length });
     for (let i = 0; i < Math.min(ours.length, rows.length); i++) compareFrame(f, i + 1, ours[i], rows[i], disagreements);
   });
