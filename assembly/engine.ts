@@ -18,3 +18,4 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
   for (let i: u32 = 0; i < times; i++) last = atomic.add<u32>(addr, delta);
   return last;
 }
+export { pluginGather } from './plugins';
