@@ -60,6 +60,8 @@ export class PluginSupervisor {
   readonly state: PluginState;
   readonly budgetMs: number;
   readonly events: WatchdogEvent[] = [];
+  /** Called after the watchdog terminated a worker (settable after construction). */
+  onTimeout: ((event: WatchdogEvent) => void) | undefined;
   private readonly watched = new Map<number, Worker>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -69,6 +71,7 @@ export class PluginSupervisor {
   ) {
     this.state = PluginState.create(plugins.length, opts.workers);
     this.budgetMs = opts.budgetMs ?? 250;
+    this.onTimeout = opts.onTimeout;
   }
 
   /** What each worker passes (with its memory, engine, index and scratch) to new PluginHost(). */
@@ -114,7 +117,7 @@ export class PluginSupervisor {
       f[this.state.plugin(p) + 2]++;
       f.fill(0, hb, hb + 8);
       this.events.push(event);
-      void worker.terminate().then(() => this.opts.onTimeout?.(event));
+      void worker.terminate().then(() => this.onTimeout?.(event));
     }
   }
 
