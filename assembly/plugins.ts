@@ -14,8 +14,8 @@
 // `sel[k]` receives the burst index of block k and `pos[k]` its offset from `dst`.
 
 import {
-  META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_L2, META_L3, META_L4, META_MARK, META_PAYLOAD, META_PTYPE,
-  META_QUEUE, META_TIMESTAMP, META_VLAN0, META_WIRELEN, OFFSET_NONE,
+  META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_L3, META_L4, META_MARK, META_PAYLOAD, META_PTYPE,
+  META_QUEUE, META_VLAN0, META_WIRELEN, OFFSET_NONE,
 } from './meta';
 
 // DPDK RTE_PTYPE_L4_* (the parsers' ptype values): the layers whose first 4 bytes are two ports.
@@ -40,12 +40,6 @@ const COPY_L4: u32 = 2;
   const src = bswap<u16>(<u16>ports);
   const dst = bswap<u16>(<u16>(ports >> 16));
   return <u32>src == port || <u32>dst == port;
-}
-
-/** An offset relative to the copied bytes, or OFFSET_NONE when absent or before them. */
-@inline function rel(off: u16, start: u32, len: u32): u16 {
-  const o = <u32>off;
-  return o == <u32>OFFSET_NONE || o < start || o - start > len ? OFFSET_NONE : <u16>(o - start);
 }
 
 export function pluginGather(
@@ -78,22 +72,27 @@ export function pluginGather(
     } else if (used + need > dstCap) break;
     const b = dst + used;
     const data = <usize>load<u32>(m + META_DATA);
-    store<u32>(b, load<u32>(m + META_PTYPE));
-    store<u16>(b, rel(load<u16>(m + META_L2), s, len), 4);
-    store<u16>(b, rel(load<u16>(m + META_L3), s, len), 6);
-    store<u16>(b, rel(load<u16>(m + META_L4), s, len), 8);
-    store<u16>(b, rel(load<u16>(m + META_PAYLOAD), s, len), 10);
-    store<u32>(b, load<u32>(m + META_HASH), 12);
-    store<u64>(b, load<u64>(m + META_TIMESTAMP), 16);
-    store<u16>(b, load<u16>(m + META_QUEUE), 24);
-    store<u16>(b, load<u16>(m + META_VLAN0), 26);
-    store<u32>(b, load<u32>(m + META_WIRELEN), 28);
-    store<u32>(b, load<u32>(m + META_ERRORS), 32);
-    store<u32>(b, len, 36);
-    store<u32>(b, trusted ? <u32>(data + s) : base + used + ABI_META_BYTES, 40);
-    store<u32>(b, 0, 44);
-    store<u64>(b, <u64>load<u32>(m + META_MARK) << 32, 48); // verdict 0 (pass), mark
-    store<u64>(b, 0, 56);
+    const ptr: u32 = trusted ? <u32>(data + s) : base + used + ABI_META_BYTES;
+    // The block is built from the record's four 16-byte lines with SIMD shuffles: the layer
+    // offsets (four u16 at 24..31) are rebased on the copied bytes all at once.
+    const v0 = v128.load(m);
+    const v1 = v128.load(m, 16);
+    const o = v1;
+    const d = i16x8.sub(o, i16x8.splat(<i16>s));
+    const valid = v128.and(
+      v128.and(i16x8.ne(o, i16x8.splat(-1)), i16x8.ge_u(o, i16x8.splat(<i16>s))),
+      i16x8.le_u(d, i16x8.splat(<i16>min(len, 0xfffe))),
+    );
+    const relv = v128.bitselect(d, i16x8.splat(-1), valid);
+    // 0..15: ptype | l2 l3 l4 payload | flow hash
+    v128.store(b, i32x4.replace_lane(v128.shuffle<u8>(v0, relv, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31, 0, 0, 0, 0), 3, load<u32>(m + META_HASH)));
+    // 16..31: timestamp | queue | vlan | wire length
+    let l1 = i16x8.replace_lane(i16x8.replace_lane(v1, 4, load<u16>(m + META_QUEUE)), 5, load<u16>(m + META_VLAN0));
+    v128.store(b, i32x4.replace_lane(l1, 3, load<u32>(m + META_WIRELEN)), 16);
+    // 32..47: error flags | len | ptr | next (0 until the next block links itself)
+    v128.store(b, i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(load<u32>(m + META_ERRORS)), 1, len), 2, ptr), 3, 0), 32);
+    // 48..63: verdict 0 (pass) | mark | reserved
+    v128.store(b, i32x4.replace_lane(i32x4.splat(0), 1, load<u32>(m + META_MARK)), 48);
     if (!trusted) memory.copy(b + ABI_META_BYTES, data + s, len);
     if (prev) store<u32>(prev, base + used, 44);
     prev = b;

@@ -12,8 +12,13 @@ const src = 'examples/plugins';
 mkdirSync('dist/plugins', { recursive: true });
 
 const built = [];
-for (const [target, out] of [['isolated', 'moldudp64'], ['trusted', 'moldudp64-trusted']]) {
-  execFileSync(process.execPath, [asc, `${src}/moldudp64.ts`, '--config', `${src}/asconfig.json`, '--target', target, '-o', `dist/plugins/${out}.wasm`], { stdio: 'inherit' });
+for (const [file, target, out] of [
+  ['moldudp64', 'isolated', 'moldudp64'],
+  ['moldudp64', 'trusted', 'moldudp64-trusted'],
+  ['moldcount', 'isolated', 'moldcount'],
+  ['moldcount', 'trusted', 'moldcount-trusted'],
+]) {
+  execFileSync(process.execPath, [asc, `${src}/${file}.ts`, '--config', `${src}/asconfig.json`, '--target', target, '-o', `dist/plugins/${out}.wasm`], { stdio: 'inherit' });
   built.push(out);
 }
 

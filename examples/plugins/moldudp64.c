@@ -64,10 +64,13 @@ int32_t wirewasm_on_packet(const uint8_t *ptr, int32_t len, const struct wirewas
   return 0;
 }
 
+/* Returns how many verdicts are not 0 (pass): with none, the host reads no verdicts. */
 int32_t wirewasm_on_burst(int32_t count, struct wirewasm_meta *meta) {
+  int32_t marked = 0;
   for (int32_t i = 0; i < count; i++) {
     meta->verdict = wirewasm_on_packet((const uint8_t *)(uintptr_t)meta->ptr, (int32_t)meta->len, meta);
+    marked += meta->verdict != 0;
     meta = (struct wirewasm_meta *)(uintptr_t)meta->next;
   }
-  return count;
+  return marked;
 }

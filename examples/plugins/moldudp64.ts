@@ -53,12 +53,18 @@ export function wirewasm_on_packet(ptr: usize, len: i32, meta: usize): i32 {
   return 0;
 }
 
-/** The whole burst in one call: walk the blocks, write each verdict beside its packet. */
+/**
+ * The whole burst in one call: walk the blocks, write each verdict beside its packet, and return
+ * how many are not 0 (pass), so that the host reads none when all passed.
+ */
 export function wirewasm_on_burst(count: i32, metas: usize): i32 {
   let meta = metas;
+  let marked = 0;
   for (let i = 0; i < count; i++) {
-    store<i32>(meta + META_VERDICT, wirewasm_on_packet(<usize>load<u32>(meta + META_PTR), load<i32>(meta + META_LEN), meta));
+    const v = wirewasm_on_packet(<usize>load<u32>(meta + META_PTR), load<i32>(meta + META_LEN), meta);
+    store<i32>(meta + META_VERDICT, v);
+    if (v != 0) marked++;
     meta = <usize>load<u32>(meta + META_NEXT);
   }
-  return count;
+  return marked;
 }

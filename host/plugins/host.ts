@@ -150,10 +150,11 @@ export class PluginHost {
     if (this.u8.byteLength !== this.opts.memory.buffer.byteLength) this.views();
     this.u8.fill(0, verdicts, verdicts + count);
     const f = this.f64;
+    // The heartbeat: a sequence number and a busy flag, no clock read (the watchdog times them).
     f[this.hb + 2] = ++this.seq;
     f[this.hb + 3] = metaList;
     f[this.hb + 4] = count;
-    f[this.hb] = now();
+    f[this.hb] = 1;
     let drops = 0;
     for (let off = 0; off < count; off += this.maxBurst) {
       const n = Math.min(this.maxBurst, count - off);
@@ -202,7 +203,10 @@ export class PluginHost {
 
   private enter(s: Slot): void {
     this.f64[this.hb + 1] = s.p + 1;
-    if (this.f64[this.hb] === 0) this.f64[this.hb] = now();
+    if (this.f64[this.hb] === 0) {
+      this.f64[this.hb + 2] = ++this.seq;
+      this.f64[this.hb] = 1;
+    }
   }
 
   /** A fresh instance: new memory, the input region asked for, wirewasm_init run. */
@@ -324,6 +328,8 @@ export class PluginHost {
           const r = inst.wirewasm_on_burst(k, base);
           if (r < 0) f[c + COUNTER.errors]++;
           const vi = trusted ? this.i32 : s.i32!;
+          // It returns how many verdicts it set to non-zero: with none, there is nothing to read.
+          if (r === 0) j = k;
           for (; j < k; j++) {
             const v = vi[(base + u32[posAt + j] + ABI.VERDICT) >> 2];
             if (v === VERDICT_DROP) {

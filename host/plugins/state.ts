@@ -3,11 +3,13 @@
 // watchdog and stats, which tolerate a value one burst old).
 //
 //  line 0 .. P-1                plugin p: [0] quarantined (0/1) [1] quarantined at (ms) [2] timeouts
-//  line P .. P+W-1              worker w heartbeat: [0] burst start (ms, 0 = idle) [1] plugin index + 1
+//  line P .. P+W-1              worker w heartbeat: [0] busy (1) or idle (0) [1] plugin index + 1
 //                               in its hands [2] burst sequence [3] metaList [4] count
+//                               (no clock in the hot path: the watchdog times how long one
+//                               sequence number stays busy)
 //  then P×W blocks of 2 lines   (plugin p, worker w) counters: see COUNTER below
 //
-// Times are performance.timeOrigin + performance.now() (ms): comparable across threads.
+// Times (quarantined at) are performance.timeOrigin + performance.now() (ms): comparable across threads.
 
 export const SLOTS_PER_LINE = 8;
 export const COUNTER = {

@@ -31,7 +31,7 @@ export interface PluginStats {
 export interface WatchdogEvent {
   worker: number;
   plugin: string;
-  /** How long the burst had run (ms). */
+  /** How long the burst had been seen running (ms; at least the budget). */
   elapsedMs: number;
   /** The burst in flight: its metaList address and packet count, so the engine can recover the frames. */
   metaList: number;
@@ -63,6 +63,8 @@ export class PluginSupervisor {
   /** Called after the watchdog terminated a worker (settable after construction). */
   onTimeout: ((event: WatchdogEvent) => void) | undefined;
   private readonly watched = new Map<number, Worker>();
+  /** Per worker: the busy burst sequence number last seen and since when (ms). */
+  private readonly seen = new Map<number, { seq: number; since: number }>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -83,6 +85,7 @@ export class PluginSupervisor {
   watch(index: number, worker: Worker): void {
     const hb = this.state.heartbeat(index);
     this.state.f64.fill(0, hb, hb + 8);
+    this.seen.delete(index);
     this.watched.set(index, worker);
     worker.once('exit', () => {
       if (this.watched.get(index) === worker) this.watched.delete(index);
@@ -108,11 +111,17 @@ export class PluginSupervisor {
     const t = now();
     for (const [index, worker] of this.watched) {
       const hb = this.state.heartbeat(index);
-      const started = f[hb];
       const p = f[hb + 1] - 1;
-      if (started === 0 || p < 0 || t - started <= this.budgetMs) continue;
-      const event: WatchdogEvent = { worker: index, plugin: this.plugins[p].name, elapsedMs: t - started, metaList: f[hb + 3], count: f[hb + 4], burst: f[hb + 2] };
+      const seq = f[hb + 2];
+      const last = this.seen.get(index);
+      if (f[hb] === 0 || p < 0 || !last || last.seq !== seq) {
+        this.seen.set(index, { seq, since: t });
+        continue;
+      }
+      if (t - last.since <= this.budgetMs) continue;
+      const event: WatchdogEvent = { worker: index, plugin: this.plugins[p].name, elapsedMs: t - last.since, metaList: f[hb + 3], count: f[hb + 4], burst: seq };
       this.watched.delete(index);
+      this.seen.delete(index);
       this.state.quarantine(p);
       f[this.state.plugin(p) + 2]++;
       f.fill(0, hb, hb + 8);
