@@ -300,3 +300,36 @@ describe('burst batching', () => {
     expect(stat('b')).toMatchObject({ packets: 300, drops: 150, traps: 0 });
   });
 });
+
+describe('trusted mode: no copy, pointers into the frames', () => {
+  it('gets ptr = the frame address + the layer offset, and reads the frame in place', async () => {
+    // Emits its metadata block; returns 1 (drop) when the first payload byte at ptr is 0x99.
+    const src = pluginWat({
+      memory: '(import "env" "memory" (memory 1 65536 shared))',
+      onPacket: `(call $emit (local.get $meta) (i32.const 64) (i32.const 0)) (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 0x99))`,
+    });
+    const frames: Frame[] = [{ payload: new Uint8Array([1, 2]) }, { payload: new Uint8Array([0x99, 2]) }, { payload: new Uint8Array([3]) }];
+    const { run, host, t, verdicts } = setup([{ name: 'tr', bytes: await wat(src), trusted: true }], [frames]);
+    expect(run()).toBe(1);
+    expect(verdicts()).toEqual([0, 1, 0]);
+    const ptrs = host.takeRecords().map((r) => new DataView(r.bytes.buffer).getUint32(40, true));
+    expect(ptrs).toEqual(frames.map((_, i) => t.layout.frameAddress(i) + 42));
+  });
+});
+
+describe('wirewasm_on_tick', () => {
+  it('is called with the time on tick(), and a trap in it counts like any other', async () => {
+    const src = pluginWat({
+      onPacket: PASS,
+      extra: `(func (export "wirewasm_on_tick") (param $now i64)
+        (i64.store (i32.const 0) (local.get $now)) (call $emit (i32.const 0) (i32.const 8) (i32.const 9))
+        (if (i64.eq (local.get $now) (i64.const 13)) (then unreachable)))`,
+    });
+    const { host, stat } = setup([{ name: 'tk', bytes: await wat(src) }], [marketData(2).frames]);
+    host.tick(123456789n);
+    const r = host.takeRecords();
+    expect(r.map((x) => [x.kind, new DataView(x.bytes.buffer).getBigInt64(0, true)])).toEqual([[9, 123456789n]]);
+    host.tick(13n);
+    expect(stat('tk')).toMatchObject({ traps: 1, state: 'restarting' });
+  });
+});

@@ -41,3 +41,4 @@ export { PluginRefused, validatePlugin, type PluginShape, type ValidateOptions }
 export { PluginHost, trapKind, type PluginHostOptions, type PluginRecord } from './host.js';
 export { PluginSupervisor, type PluginStats, type PluginWorkerArgs, type SupervisorOptions, type WatchdogEvent } from './supervisor.js';
 export { PluginState, TRAP_KINDS, type TrapKind } from './state.js';
+export { addPluginOptions, pluginBudget, pluginSpecs, PluginOptionError, type PluginCliOptions } from './cli.js';
