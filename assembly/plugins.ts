@@ -9,6 +9,9 @@
 // Routing: `mark` != 0 takes packets whose flow-director mark equals it; else `port` != 0 takes
 // TCP/UDP/SCTP packets with that source or destination port; else every packet.
 //
+// The list holds `count` metadata-record addresses, or, when `metaBase` is not 0, frame indexes
+// whose records are at metaBase + 64 × index (an engine burst list).
+//
 // Out (three u32 at `out`): [0] packets of the burst consumed (routed or not), [1] blocks written,
 // [2] bytes written. A burst larger than `dstCap` is gathered in several rounds from `start`.
 // `sel[k]` receives the burst index of block k and `pos[k]` its offset from `dst`.
@@ -44,14 +47,15 @@ const COPY_L4: u32 = 2;
 
 export function pluginGather(
   metaList: usize, count: u32, start: u32, mode: u32, trusted: u32, port: u32, mark: u32,
-  dst: usize, dstCap: u32, base: u32, sel: usize, pos: usize, out: usize,
+  dst: usize, dstCap: u32, base: u32, sel: usize, pos: usize, out: usize, metaBase: usize,
 ): u32 {
   let used: u32 = 0;
   let k: u32 = 0;
   let prev: usize = 0;
   let i = start;
   for (; i < count; i++) {
-    const m = <usize>load<u32>(metaList + (<usize>i << 2));
+    const entry = <usize>load<u32>(metaList + (<usize>i << 2));
+    const m = metaBase ? metaBase + (entry << 6) : entry;
     if (!routed(m, port, mark)) continue;
     const caplen = load<u32>(m + META_CAPLEN);
     let s: u32 = 0;

@@ -333,3 +333,21 @@ describe('wirewasm_on_tick', () => {
     expect(stat('tk')).toMatchObject({ traps: 1, state: 'restarting' });
   });
 });
+
+describe('engine burst lists', () => {
+  it('takes a list of frame indexes with the metadata base, as the engine workers hold them', () => {
+    const { frames, messages } = marketData(12);
+    const { t, host, stat } = setup([{ name: 'mold', bytes: example('moldudp64.wasm') }], [frames]);
+    const { metaList, verdicts, count } = t.bursts[0];
+    const list = new Uint32Array(t.memory.buffer, metaList, count);
+    list.forEach((m, i) => (list[i] = (m - t.layout.meta.offset) / 64)); // frame i of the pool
+    list.reverse(); // any order: a burst is whatever the rings hand out
+    expect(host.processBurst(metaList, count, verdicts, t.layout.meta.offset)).toBe(0);
+    const recs = host.takeRecords();
+    expect(recs).toHaveLength(messages.length);
+    expect(Buffer.from(recs[0].bytes)).toEqual(Buffer.from(itch('E', 31, 11 * 7))); // frame 11's first message
+    expect(recs[0].metadata?.packet).toBe(0);
+    expect(recs[0].metadata?.flowHash).toBe((0x9e3779b9 ^ 11) >>> 0);
+    expect(stat('mold').packets).toBe(12);
+  });
+});

@@ -19,7 +19,7 @@ export interface PluginRecord {
 interface GatherExports {
   pluginGather(
     metaList: number, count: number, start: number, mode: number, trusted: number, port: number, mark: number,
-    dst: number, dstCap: number, base: number, sel: number, pos: number, out: number,
+    dst: number, dstCap: number, base: number, sel: number, pos: number, out: number, metaBase: number,
   ): number;
 }
 
@@ -110,6 +110,7 @@ export class PluginHost {
   private readonly maxRecords: number;
   private records: PluginRecord[] = [];
   private seq = 0;
+  private metaBase = 0;
   // What the imports need to know about the call in progress.
   private cur: Slot | null = null;
   private curPacket = -1;
@@ -143,10 +144,12 @@ export class PluginHost {
 
   /**
    * Runs every plugin over the burst: `metaList` is the address of `count` u32 metadata-record
-   * addresses; `verdicts` the address of `count` bytes this writes: 0 pass, 1 drop (any plugin's
-   * drop wins). Returns the number of packets dropped.
+   * addresses, or of `count` frame indexes when `metaBase` (the metadata region's address) is
+   * given; `verdicts` the address of `count` bytes this writes: 0 pass, 1 drop (any plugin's drop
+   * wins). Returns the number of packets dropped.
    */
-  processBurst(metaList: number, count: number, verdicts: number): number {
+  processBurst(metaList: number, count: number, verdicts: number, metaBase = 0): number {
+    this.metaBase = metaBase;
     if (this.u8.byteLength !== this.opts.memory.buffer.byteLength) this.views();
     this.u8.fill(0, verdicts, verdicts + count);
     const f = this.f64;
@@ -268,7 +271,7 @@ export class PluginHost {
     let start = from;
     const mode = COPY_MODES[s.spec.copy];
     while (start < count) {
-      const k = this.gather(metaList, count, start, mode, 1, s.spec.route.port, s.spec.route.mark, this.area, this.areaBytes, this.area, this.sel, this.pos, this.out);
+      const k = this.gather(metaList, count, start, mode, 1, s.spec.route.port, s.spec.route.mark, this.area, this.areaBytes, this.area, this.sel, this.pos, this.out, this.metaBase);
       start = this.u32[this.out >> 2];
       n += k;
       if (s.spec.policy === 'closed') {
@@ -304,7 +307,7 @@ export class PluginHost {
     while (start < count) {
       const base = trusted ? this.area : s.input;
       const cap = trusted ? this.areaBytes : Math.min(spec.inputBytes, this.areaBytes);
-      const k = this.gather(metaList, count, start, mode, trusted, spec.route.port, spec.route.mark, this.area, cap, base, this.sel, this.pos, this.out);
+      const k = this.gather(metaList, count, start, mode, trusted, spec.route.port, spec.route.mark, this.area, cap, base, this.sel, this.pos, this.out, this.metaBase);
       const next = u32[this.out >> 2];
       if (k === 0) {
         start = next;
@@ -404,7 +407,8 @@ export class PluginHost {
       if (j < 0) return null;
     }
     const packet = this.u32[(this.sel >> 2) + j];
-    const m = this.u32[(this.curMetaList >> 2) + packet];
+    const entry = this.u32[(this.curMetaList >> 2) + packet];
+    const m = this.metaBase ? this.metaBase + entry * 64 : entry;
     const v = new DataView(this.u8.buffer, m, 64);
     return {
       worker: this.opts.worker,
