@@ -90,4 +90,30 @@ describe('plugins under traffic in worker threads', () => {
     expect(stats.mold).toMatchObject({ state: 'running', traps: 0, timeouts: 0, errors: 0 });
     expect(stats.mold.packets).toBeGreaterThanOrEqual(ROUNDS * 124);
   });
+
+  it('an idle worker is never taken for a looping one: the watchdog times busy bursts only', async () => {
+    const t = makeTraffic([[{ payload: moldudp64(1n, [itch('A', 36)]) }]], 1);
+    const plugin = loadPlugin({ name: 'mold', path: path.join(packageRoot, 'dist', 'plugins', 'moldudp64.wasm') });
+    const sup = new PluginSupervisor([plugin], { workers: 1, budgetMs: 50 });
+    const events: WatchdogEvent[] = [];
+    sup.onTimeout = (ev) => events.push(ev);
+    const pool = new WorkerPool({
+      count: 1,
+      memory: t.memory,
+      module: compileEngine(),
+      controlBlock: t.layout.controlBlock,
+      task,
+      args: { plugins: sup.workerArgs(), scratch: t.scratch, bursts: t.bursts, progress: t.progress, rounds: 20, index: 0, idleMs: 400 },
+    });
+    sup.watch(0, pool.workers[0]);
+    try {
+      await pool.done;
+    } finally {
+      sup.stop();
+      await pool.terminate();
+    }
+    expect(events).toEqual([]);
+    expect(new Uint32Array(t.memory.buffer, t.progress, 4)[0]).toBe(20);
+    expect(sup.stats()[0]).toMatchObject({ state: 'running', packets: 20, timeouts: 0 });
+  });
 });

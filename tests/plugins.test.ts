@@ -351,3 +351,24 @@ describe('engine burst lists', () => {
     expect(stat('mold').packets).toBe(12);
   });
 });
+
+describe('a burst plugin that grows its memory mid-call', () => {
+  it('still has its verdicts read from the grown memory', async () => {
+    const src = pluginWat({
+      onPacket: 'unreachable',
+      extra: `(func (export "wirewasm_on_burst") (param $n i32) (param $m i32) (result i32) (local $i i32)
+        (drop (memory.grow (i32.const 1)))
+        (loop $l
+          (i32.store offset=48 (local.get $m) (i32.const 1))
+          (local.set $m (i32.load offset=44 (local.get $m)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $n))`,
+    });
+    const { run, stat, verdicts } = setup([{ name: 'g', bytes: await wat(src) }], [marketData(5).frames]);
+    expect(run()).toBe(5);
+    expect(run()).toBe(5);
+    expect(verdicts()).toEqual([1, 1, 1, 1, 1]);
+    expect(stat('g')).toMatchObject({ drops: 10, errors: 0, traps: 0 });
+  });
+});

@@ -140,6 +140,7 @@ export class PluginHost {
     this.i32 = new Int32Array(opts.memory.buffer);
     this.slots = opts.plugins.map((spec, p) => new Slot(p, spec, this.st.counters(p, opts.worker)));
     for (const s of this.slots) if (!this.st.quarantined(s.p)) this.start(s);
+    this.leave();
   }
 
   /**
@@ -163,8 +164,7 @@ export class PluginHost {
       const n = Math.min(this.maxBurst, count - off);
       for (const s of this.slots) drops += this.run(s, metaList + 4 * off, n, verdicts + off);
     }
-    f[this.hb] = 0;
-    f[this.hb + 1] = 0;
+    this.leave();
     return drops;
   }
 
@@ -178,7 +178,7 @@ export class PluginHost {
       } catch (e) {
         this.fail(s, e);
       }
-      this.f64[this.hb] = 0;
+      this.leave();
     }
   }
 
@@ -202,6 +202,12 @@ export class PluginHost {
     this.u8 = new Uint8Array(b);
     this.u32 = new Uint32Array(b);
     this.i32 = new Int32Array(b);
+  }
+
+  /** Idle: the watchdog has nothing to time. */
+  private leave(): void {
+    this.f64[this.hb] = 0;
+    this.f64[this.hb + 1] = 0;
   }
 
   private enter(s: Slot): void {
@@ -330,6 +336,7 @@ export class PluginHost {
           this.curPacket = -1;
           const r = inst.wirewasm_on_burst(k, base);
           if (r < 0) f[c + COUNTER.errors]++;
+          if (!trusted && s.i32!.buffer !== s.mem!.buffer) s.i32 = new Int32Array(s.mem!.buffer); // it grew its memory
           const vi = trusted ? this.i32 : s.i32!;
           // It returns how many verdicts it set to non-zero: with none, there is nothing to read.
           if (r === 0) j = k;
@@ -380,7 +387,8 @@ export class PluginHost {
 
   /** The bytes [ptr, ptr+len) of the plugin's memory, or a fault naming the bad range. */
   private span(s: Slot, ptr: number, len: number, what: string): Uint8Array {
-    const mem = s.spec.trusted ? this.u8 : new Uint8Array(s.mem!.buffer);
+    if (!s.spec.trusted && s.bytes!.buffer !== s.mem!.buffer) s.bytes = new Uint8Array(s.mem!.buffer);
+    const mem = s.spec.trusted ? this.u8 : s.bytes!;
     ptr >>>= 0;
     len >>>= 0;
     if (ptr + len > mem.byteLength) throw new PluginFault(`${what}(${ptr}, ${len}) reaches past its ${mem.byteLength}-byte memory`);
