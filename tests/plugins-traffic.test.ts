@@ -11,10 +11,27 @@ import { WorkerPool } from '../host/workers/pool.js';
 import { itch, makeTraffic, moldudp64, pluginWat, wat, type Frame } from './plugins-fixtures.js';
 
 const task = path.join(packageRoot, 'tests', 'fixtures', 'plugin-traffic-task.mjs');
+
+/** Counts its packets in its memory at 0 and fails on the 50th. */
+const every50 = (fail: string) =>
+  `(i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+   (if (i32.eq (i32.load (i32.const 0)) (i32.const 50)) (then ${fail})) (i32.const 0)`;
+const FAILING: Record<string, string> = {
+  trap: 'unreachable',
+  oob: '(drop (i32.load (i32.const 0x7ffffff0)))',
+  // memory growth to its maximum: one page per packet from the 50th on, unreachable when refused
+  grow: '(i32.store (i32.const 0) (i32.const 49)) (if (i32.lt_s (memory.grow (i32.const 1)) (i32.const 0)) (then unreachable))',
+};
+const REFUSED: [string, RegExp][] = [
+  [pluginWat({ imports: '(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))', onPacket: '(i32.const 0)' }), /forbidden import wasi_snapshot_preview1\.fd_write/],
+  [pluginWat({}), /missing export "wirewasm_on_packet"/],
+  [pluginWat({ marker: false, onPacket: '(i32.const 0)' }), /missing export "wirewasm_abi_v1"/],
+  [pluginWat({ memory: '(memory (export "memory") 8)', onPacket: '(i32.const 0)' }), /memory has no maximum/],
+];
 const ROUNDS = 400;
 
 describe('plugins under traffic in worker threads', () => {
-  it('an endless loop costs one worker restart and quarantines the plugin; every frame is delivered or dropped per policy', async () => {
+  it('an endless loop costs one worker restart and quarantines the plugin; traps, out-of-bounds reads and memory growth quarantine theirs; plugins refused meanwhile; every frame is delivered or dropped per policy', async () => {
     // Worker 0's burst has 4 packets to port 7777, one of them carries 0xEE: the looping plugin
     // spins on it from its 1000th packet on. Worker 1 has no such packet.
     const market = (i: number): Frame => ({ payload: moldudp64(BigInt(i), [itch('A', 36, i), itch('E', 31, i)]), dstPort: 26400 });
@@ -32,6 +49,12 @@ describe('plugins under traffic in worker threads', () => {
     const plugins = [
       loadPlugin({ name: 'mold', path: path.join(packageRoot, 'dist', 'plugins', 'moldudp64.wasm'), route: { port: 26400 } }),
       loadPlugin({ name: 'loop', bytes: await wat(loop), route: { port: 7777 }, policy: 'closed' }),
+      // Failing ones on every packet, fail-open: each fails on its 50th packet after a (re)start.
+      ...(await Promise.all(
+        Object.entries(FAILING).map(async ([name, fail]) =>
+          loadPlugin({ name, bytes: await wat(pluginWat({ memory: '(memory (export "memory") 8 12)', onPacket: every50(fail) })), maxFailures: 3, backoffMs: 1 }),
+        ),
+      )),
     ];
     const sup = new PluginSupervisor(plugins, { workers: 2, budgetMs: 500 });
     const module = compileEngine();
@@ -61,7 +84,11 @@ describe('plugins under traffic in worker threads', () => {
       );
     };
     try {
-      await Promise.all([launch(0), launch(1)]);
+      const running = Promise.all([launch(0), launch(1)]);
+      // Plugins refused while the engine runs: refused before anything of them runs; traffic goes on.
+      await new Promise((r) => setTimeout(r, 20));
+      for (const [src, reason] of REFUSED) await expect(wat(src).then((bytes) => loadPlugin({ name: 'late', bytes }))).rejects.toThrow(reason);
+      await running;
     } finally {
       sup.stop();
       await Promise.all(pools.map((p) => p.terminate()));
@@ -89,6 +116,13 @@ describe('plugins under traffic in worker threads', () => {
     expect(stats.loop).toMatchObject({ state: 'quarantined', timeouts: 1, traps: 0 });
     expect(stats.mold).toMatchObject({ state: 'running', traps: 0, timeouts: 0, errors: 0 });
     expect(stats.mold.packets).toBeGreaterThanOrEqual(ROUNDS * 124);
+    // Each failing plugin: caught, counted by kind, restarted, quarantined after 3 failures.
+    for (const [name, kind] of [['trap', 'unreachable'], ['oob', 'out-of-bounds'], ['grow', 'unreachable']] as const) {
+      expect(stats[name].state).toBe('quarantined');
+      expect(stats[name].trapKinds[kind]).toBeGreaterThanOrEqual(3);
+      expect(stats[name].restarts).toBeGreaterThanOrEqual(2);
+      expect(stats[name].timeouts).toBe(0);
+    }
   });
 
   it('an idle worker is never taken for a looping one: the watchdog times busy bursts only', async () => {
