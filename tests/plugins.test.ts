@@ -372,3 +372,30 @@ describe('a burst plugin that grows its memory mid-call', () => {
     expect(stat('g')).toMatchObject({ drops: 10, errors: 0, traps: 0 });
   });
 });
+
+describe('imports', () => {
+  it('log hands UTF-8 lines to onLog; now_ns is wall-clock ns; counter_add sums per id', async () => {
+    const src = pluginWat({
+      imports: `(import "wirewasm" "log" (func $log (param i32 i32 i32)))
+        (import "wirewasm" "now_ns" (func $now (result i64)))
+        (import "wirewasm" "counter_add" (func $add (param i32 i64)))`,
+      onPacket: `(call $log (i32.const 2) (i32.const 100) (i32.const 6))
+        (i64.store (i32.const 200) (call $now)) (call $emit (i32.const 200) (i32.const 8) (i32.const 0))
+        (call $add (i32.const 7) (i64.const 5)) (call $add (i32.const 8) (i64.const -1)) ${PASS}`,
+      extra: '(data (i32.const 100) "h\\c3\\a9llo")',
+    });
+    const t = makeTraffic([marketData(3).frames], 1);
+    const sup = new PluginSupervisor([loadPlugin({ name: 'io', bytes: await wat(src) })], { workers: 1 });
+    const lines: string[] = [];
+    const host = new PluginHost({ memory: t.memory, engine: t.engine, ...sup.workerArgs(), worker: 0, scratch: t.scratch[0], onLog: (p, level, msg) => lines.push(`${p}:${level}:${msg}`) });
+    const before = BigInt(Date.now()) * 1_000_000n;
+    host.processBurst(t.bursts[0].metaList, 3, t.bursts[0].verdicts);
+    const after = BigInt(Date.now() + 1) * 1_000_000n;
+    expect(lines).toEqual(['io:2:héllo', 'io:2:héllo', 'io:2:héllo']);
+    for (const r of host.takeRecords()) {
+      const ns = new DataView(r.bytes.buffer).getBigInt64(0, true);
+      expect(ns >= before - 1_000_000n && ns <= after).toBe(true);
+    }
+    expect([...host.counters.get('io')!]).toEqual([[7, 15n], [8, -3n]]);
+  });
+});
