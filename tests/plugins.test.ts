@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../host/paths.js';
-import { loadPlugin, PluginHost, PluginRefused, PluginSupervisor, type LoadedPlugin, type PluginSpec } from '../host/plugins/index.js';
+import { loadPlugin, PluginHost, PluginRefused, PluginStage, PluginSupervisor, type LoadedPlugin, type PluginSpec } from '../host/plugins/index.js';
 import { itch, makeTraffic, moldudp64, pluginWat, SECRET_MAC, wat, type Frame } from './plugins-fixtures.js';
 
 const dist = (f: string) => path.join(packageRoot, 'dist', 'plugins', f);
@@ -397,5 +397,39 @@ describe('imports', () => {
       expect(ns >= before - 1_000_000n && ns <= after).toBe(true);
     }
     expect([...host.counters.get('io')!]).toEqual([[7, 15n], [8, -3n]]);
+  });
+});
+
+describe('PluginStage: the engine worker hook', () => {
+  it('takes dropped frames out of the burst list in order, releases and counts them, and posts the records', async () => {
+    const { MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
+    // Drops packets whose first payload byte is odd; emits that byte.
+    const src = pluginWat({ onPacket: `(call $emit (local.get $ptr) (i32.const 1) (i32.const 3)) (i32.and (i32.load8_u (local.get $ptr)) (i32.const 1))` });
+    const frames: Frame[] = [2, 3, 4, 5, 7, 8].map((b) => ({ payload: new Uint8Array([b, 0]) }));
+    const t = makeTraffic([frames], 1);
+    const sup = new PluginSupervisor([loadPlugin({ name: 'odd', bytes: await wat(src) })], { workers: 1 });
+    const { port1, port2 } = new MessageChannel();
+    const released: number[] = [];
+    const counter = t.progress; // a u64 the test owns
+    const stage = new PluginStage({
+      memory: t.memory,
+      engine: t.engine,
+      worker: 0,
+      args: { ...sup.workerArgs(), scratch: t.scratch[0], maxBurst: 32 },
+      release: (f) => released.push(f),
+      dropCounter: counter,
+      metaBase: t.layout.meta.offset,
+      port: port1,
+    });
+    const list = new Uint32Array(t.memory.buffer, t.bursts[0].metaList, 6);
+    list.set([0, 1, 2, 3, 4, 5]); // frame indexes
+    expect(stage.run(t.bursts[0].metaList, 6)).toBe(3);
+    expect([...list.subarray(0, 3)]).toEqual([0, 2, 5]);
+    expect(released).toEqual([1, 3, 4]);
+    expect(new BigUint64Array(t.memory.buffer, counter, 1)[0]).toBe(3n);
+    const msg = receiveMessageOnPort(port2)?.message as { type: string; records: { kind: number; bytes: Uint8Array }[] };
+    expect(msg.type).toBe('plugin-records');
+    expect(msg.records.map((r) => [r.kind, r.bytes[0]])).toEqual([[3, 2], [3, 3], [3, 4], [3, 5], [3, 7], [3, 8]]);
+    port1.close();
   });
 });

@@ -42,3 +42,4 @@ export { PluginHost, trapKind, type PluginHostOptions, type PluginRecord } from 
 export { PluginSupervisor, type PluginStats, type PluginWorkerArgs, type SupervisorOptions, type WatchdogEvent } from './supervisor.js';
 export { PluginState, TRAP_KINDS, type TrapKind } from './state.js';
 export { addPluginOptions, pluginBudget, pluginSpecs, PluginOptionError, type PluginCliOptions } from './cli.js';
+export { PluginStage, PLUGIN_SCRATCH_PER_WORKER, type PluginStageArgs, type PluginStageOptions } from './stage.js';
