@@ -10,28 +10,36 @@
  * 2. `const sup = new PluginSupervisor(plugins, { workers, budgetMs, onTimeout })`.
  * 3. Each worker gets `sup.workerArgs()` (plain data + WebAssembly.Modules + a SharedArrayBuffer:
  *    postable) among its args; after starting worker i call `sup.watch(i, worker)`.
- * 4. `onTimeout(ev)`: the supervisor has already terminated worker `ev.worker` and quarantined
- *    `ev.plugin`. The engine recovers the frames of the burst in flight (`ev.metaList`, `ev.count`:
- *    the burst passed to processBurst; deliver them with the plugin's policy — the plugin is now
- *    quarantined, so the new worker's PluginHost bypasses it — or count them dropped with reason
- *    "plugin-timeout"), starts a replacement worker with the same args and calls `sup.watch(i, w)`.
+ * 4. Timeouts: the supervisor terminates the worker and quarantines the plugin (`onTimeout(ev)`
+ *    tells which, with the burst in flight: `ev.metaList`, `ev.count`). The engine's worker-death
+ *    path does the rest: recover the burst's frames, spawn a replacement, `sup.watch(i, w)` again;
+ *    the new worker's PluginHost sees the plugin quarantined in the shared state.
  * 5. `--json` stats: `"plugins": sup.stats()` (name, state, packets, records, traps, timeouts,
  *    restarts, errors, drops, bypassed, recordsLost, trapKinds).
  *
- * Layout: the engine gives each worker its own slice of the scratch region
- * (`layout.scratch`, >= 64 KiB + 8 × maxBurst per worker; 256 KiB advised: a burst larger than the
- * slice is gathered in several rounds), 64-byte aligned.
+ * Layout: the engine adds `workers × PLUGIN_SCRATCH_PER_WORKER` (512 KiB) to the layout's
+ * scratchBytes when plugins are configured, and gives worker i the slice
+ * `{ offset: scratch.offset + i × PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER }`.
+ * Drop reason: `'plugin'` appended to DROP_REASONS (its u64 slot in the worker's stats block is
+ * the `dropCounter` below; only that worker thread writes it).
  *
- * Worker (once per burst, after parse/classify, before dispatch):
+ * Worker (engine-worker.ts), with `args.plugins: PluginStageArgs` = `{ ...sup.workerArgs(),
+ * scratch: slice, maxBurst: burst }`:
  * ```ts
- * const host = new PluginHost({ memory, engine: exports, ...args.plugins, worker: index,
- *                               scratch: { offset, size } });
- * const drops = host.processBurst(metaList, count, verdicts); // addresses in the shared memory:
- * //   metaList: count u32 metadata-record addresses; verdicts: count bytes written 0 pass / 1 drop
- * for (const r of host.takeRecords()) ...  // {plugin, kind, bytes, metadata}: to the burst
- * //   handler and engine.records() (post them to the main thread in one message per burst)
- * host.tick();  // optional, e.g. every 100 ms: wirewasm_on_tick
+ * const stage = a.plugins && new PluginStage({ memory, engine: exports, worker: index, args: a.plugins,
+ *   release: (f) => exports.frameRelease(ctx, cache, f), dropCounter: statsBlock + 8 * (DROPS + 7),
+ *   metaBase: layout.metaBase, port });
+ * // per burst, after enginePoll returned n > 0 and before the handler:
+ * n = stage ? stage.run(layout.list, n) : n;   // dropped frames: out of the list, released, counted
+ * // store n into WC_BURST_COUNT so that complete() delivers exactly these; burst.length = n
+ * burst.pluginRecords = stage?.records;        // {plugin, kind, bytes, metadata}[] for the handler
+ * // main thread: on {type: 'plugin-records', records} from a worker, queue them for
+ * // engine.records() (RecordBatch.plugins)
+ * stage?.tick();                               // e.g. every 100 ms: wirewasm_on_tick
  * ```
+ * Lower level, PluginHost.processBurst(list, count, verdicts, metaBase) does the same without
+ * touching the list: it writes one verdict byte per packet (0 pass, 1 drop).
+ *
  * The engine module must export `pluginGather` (assembly/plugins.ts; on this branch, exported
  * from assembly/engine.ts).
  */
