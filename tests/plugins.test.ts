@@ -397,6 +397,7 @@ describe('imports', () => {
       expect(ns >= before - 1_000_000n && ns <= after).toBe(true);
     }
     expect([...host.counters.get('io')!]).toEqual([[7, 15n], [8, -3n]]);
+    expect(sup.stats()[0].counters).toEqual({ 7: 15, 8: -3 });
   });
 });
 

@@ -5,7 +5,7 @@
 // and the plugin restarts from a fresh instance after a back-off, or is quarantined.
 import { ABI, ABI_META_BYTES, COPY_MODES, VERDICT_DROP, VERDICT_PASS } from './abi.js';
 import type { LoadedPlugin } from './load.js';
-import { COUNTER, now, PluginState, TRAP_SLOT, type TrapKind } from './state.js';
+import { COUNTER, now, PluginState, TRAP_SLOT, USER_COUNTERS, type TrapKind } from './state.js';
 
 /** A record a plugin emitted with wirewasm.emit. */
 export interface PluginRecord {
@@ -450,6 +450,7 @@ export class PluginHost {
       },
       counter_add: (id: number, delta: bigint) => {
         counters.set(id, (counters.get(id) ?? 0n) + delta);
+        if (id >= 0 && id < USER_COUNTERS) this.f64[s.counters + COUNTER.user + id] += Number(delta);
       },
       now_ns: () => BigInt(Math.round(now() * 1e6)),
     };

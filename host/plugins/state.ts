@@ -7,7 +7,7 @@
 //                               in its hands [2] burst sequence [3] metaList [4] count
 //                               (no clock in the hot path: the watchdog times how long one
 //                               sequence number stays busy)
-//  then P×W blocks of 2 lines   (plugin p, worker w) counters: see COUNTER below
+//  then P×W blocks of 4 lines   (plugin p, worker w) counters: see COUNTER below
 //
 // Times (quarantined at) are performance.timeOrigin + performance.now() (ms): comparable across threads.
 
@@ -29,8 +29,11 @@ export const COUNTER = {
   trapAbort: 12,
   trapOther: 13,
   recordsLost: 14,
+  /** wirewasm.counter_add ids 0..USER_COUNTERS-1 land at user + id. */
+  user: 16,
 } as const;
-export const COUNTER_SLOTS = 16;
+export const USER_COUNTERS = 16;
+export const COUNTER_SLOTS = 32;
 export const TRAP_KINDS = ['unreachable', 'out-of-bounds', 'arithmetic', 'stack-overflow', 'abort', 'other'] as const;
 export type TrapKind = (typeof TRAP_KINDS)[number];
 export const TRAP_SLOT: Record<TrapKind, number> = {

@@ -5,7 +5,7 @@
 // quarantines the plugin, and asks the engine to recover the burst's frames and start a new one.
 import type { Worker } from 'node:worker_threads';
 import type { LoadedPlugin } from './load.js';
-import { COUNTER, now, PluginState, TRAP_KINDS, TRAP_SLOT, type TrapKind } from './state.js';
+import { COUNTER, now, PluginState, TRAP_KINDS, TRAP_SLOT, USER_COUNTERS, type TrapKind } from './state.js';
 
 export interface PluginStats {
   name: string;
@@ -25,6 +25,8 @@ export interface PluginStats {
   bypassed: number;
   recordsLost: number;
   trapKinds: Record<TrapKind, number>;
+  /** Totals of wirewasm.counter_add by id (ids 0..15; the ones it used). */
+  counters: Record<string, number>;
 }
 
 /** What the engine learns when the watchdog ends a worker. */
@@ -156,6 +158,9 @@ export class PluginSupervisor {
         bypassed: sum(COUNTER.bypassed),
         recordsLost: sum(COUNTER.recordsLost),
         trapKinds,
+        counters: Object.fromEntries(
+          Array.from({ length: USER_COUNTERS }, (_, id) => [String(id), sum(COUNTER.user + id)]).filter(([, v]) => v !== 0),
+        ),
       };
     });
   }
