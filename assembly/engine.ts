@@ -23,3 +23,8 @@ export { ringInit, ringCount, ringFree, ringEnqueue32, ringDequeue32, ringEnqueu
 export { parseFrame, parseBurst, parseList, ipv6UpperProtocol } from './parse';
 export { rssPrepare, rssHashMeta, toeplitz, flowKey } from './rss';
 export { internetChecksum } from './checksum';
+export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop, sourcePoll } from './dispatch';
+export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameReleaseList } from './pool';
+export { flowMatch } from './flow';
+export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';
+export { statsHistRecord, statsHistBucket, histBucketLow } from './stats';

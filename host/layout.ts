@@ -124,7 +124,7 @@ export interface RingPlacement extends Required<RingSpec> {
 }
 
 export interface Layout {
-  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings'>>>;
+  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings' | 'engine'>>>;
   readonly controlBlock: number;
   readonly stats: Region;
   readonly rings: readonly RingPlacement[];
