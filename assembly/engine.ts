@@ -28,3 +28,5 @@ export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain,
 export { flowMatch } from './flow';
 export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';
 export { statsHistRecord, statsHistBucket, histBucketLow } from './stats';
+export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './tpacket';
+export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './xsk';
