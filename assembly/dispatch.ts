@@ -124,7 +124,7 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   let pkts: u64 = 0;
   let bytes: u64 = 0;
   let poolEmpty: u64 = 0;
-  while (n < max) {
+  while (pkts < <u64>max) {
     if (cursor >= end) {
       const loops = load<u32>(src, SRC_LOOPS);
       if (loops <= 1) {

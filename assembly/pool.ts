@@ -67,22 +67,27 @@ export function poolInit(ctx: usize, cacheSize: u32): i32 {
  * (fewer only when the pool ran dry). Each comes with refcnt 1, no next segment, data at its frame.
  */
 export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
+  const ring = ehAddr(ctx, EH_FREE_RING);
+  const slots = cache + PC_SLOTS;
   let count = load<u32>(cache, PC_COUNT);
   if (count < n) {
-    const size = load<u32>(cache, PC_SIZE);
-    count += ringDequeueBurst32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS + (<usize>count << 2), n - count + size);
-    if (count < n) n = count;
+    // Refill to `size` beyond this request, as far as the cache holds.
+    const capacity = load<u32>(cache, PC_CAPACITY);
+    const want = min(n - count + load<u32>(cache, PC_SIZE), capacity - count);
+    if (want > 0) count += ringDequeueBurst32(ring, slots + (<usize>count << 2), want);
   }
+  let got = min(n, count);
+  for (let i: u32 = 0; i < got; i++) store<u32>(out + (<usize>i << 2), load<u32>(slots + (<usize>(--count) << 2)));
+  store<u32>(cache, count, PC_COUNT);
+  // A request larger than the cache goes to the ring for the rest.
+  if (got < n) got += ringDequeueBurst32(ring, out + (<usize>got << 2), n - got);
   const metaBase = ehAddr(ctx, EH_META);
-  for (let i: u32 = 0; i < n; i++) {
-    const f = load<u32>(cache + PC_SLOTS + (<usize>(--count) << 2));
-    store<u32>(out + (<usize>i << 2), f);
-    const m = metaBase + (<usize>f << 6);
+  for (let i: u32 = 0; i < got; i++) {
+    const m = metaBase + (<usize>load<u32>(out + (<usize>i << 2)) << 6);
     store<u32>(m, 1, META_REFCNT);
     store<u32>(m, NEXT_NONE, META_NEXT);
   }
-  store<u32>(cache, count, PC_COUNT);
-  return n;
+  return got;
 }
 
 /** Returns frame `f` (refcnt already 0) to `cache`, flushing the cache's excess to the ring. */

@@ -48,8 +48,7 @@ export const STAT_DROP_FILTERED: u32 = 2;
 export const STAT_DROP_PARSE_ERROR: u32 = 3;
 export const STAT_DROP_HANDLER_ERROR: u32 = 4;
 export const STAT_DROP_KERNEL: u32 = 5;
-export const STAT_DROP_SHAPER: u32 = 6;
-export const STAT_DROP_REASONS: u32 = 7;
+export const STAT_DROP_REASONS: u32 = 6;
 
 export const HIST_SUB_BITS: u32 = 4;
 export const HIST_MAX_EXP: u32 = 40;

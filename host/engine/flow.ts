@@ -273,7 +273,12 @@ export class FlowTables {
 
   /** Adds a rule while running; resolves with its id once every worker uses the new table. */
   add(rule: FlowRuleInput): Promise<number> {
-    const bytes = this.encode(rule); // throws synchronously on a bad rule
+    let bytes: Uint8Array;
+    try {
+      bytes = this.encode(rule);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.update(() => this.insert(rule, bytes));
   }
 

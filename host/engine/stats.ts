@@ -3,7 +3,7 @@
 // log-linear histograms, and rates against the previous snapshot.
 
 /** Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*). */
-export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel', 'shaper'] as const;
+export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type Drops = Record<DropReason, number>;
 
