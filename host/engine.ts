@@ -295,7 +295,8 @@ export class Engine extends EventEmitter {
         const share = this.streams.filter((x) => x.frames.length).length;
         const pps = (r.rate ?? 0) / share;
         const bytesPerSec = (r.bitRate ?? 0) / 8 / share;
-        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(1, Math.min(c.burst, pps / 1000)), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 1000), nowNs());
+        // Buckets deep enough for 20 ms: a worker that slept through a scheduler tick must not lose tokens.
+        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(c.burst, pps / 50), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 50), nowNs());
       }
       at += st.bytes;
     }

@@ -308,3 +308,59 @@ describe('engine: config and rules are checked', () => {
     }
   });
 });
+
+describe('engine: token-bucket shaper', () => {
+  const window = async (e: Engine) => {
+    await new Promise((r) => setTimeout(r, 300)); // past the initial burst
+    const a = e.stats();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const b = e.stats();
+    const dt = (performance.now() - t0) / 1000;
+    return { pps: (b.rx_packets - a.rx_packets) / dt, bps: ((b.rx_bytes - a.rx_bytes) * 8) / dt };
+  };
+
+  it('holds a packet rate within 5% over 2 s', async () => {
+    const e = new Engine({ frames: syntheticFrames(256, 16), workers: 1, replay: { loops: 0, rate: 50_000 } });
+    await e.start();
+    try {
+      const { pps } = await window(e);
+      expect(Math.abs(pps - 50_000) / 50_000).toBeLessThan(0.05);
+    } finally {
+      expectAccounted(await e.stop());
+    }
+  }, 10_000);
+
+  it('holds a bit rate within 5% over 2 s', async () => {
+    const e = new Engine({ frames: syntheticFrames(256, 16, 250), workers: 2, replay: { loops: 0, bitRate: 80e6 } });
+    await e.start();
+    try {
+      const { bps } = await window(e);
+      expect(Math.abs(bps - 80e6) / 80e6).toBeLessThan(0.05);
+    } finally {
+      expectAccounted(await e.stop());
+    }
+  }, 10_000);
+
+  it('the bucket admits rate × time + burst on a simulated clock', async () => {
+    const { computeLayout, createMemory } = await import('../host/layout.js');
+    const { compileEngine, instantiateEngine } = await import('../host/wasm.js');
+    const layout = computeLayout({ frameCount: 16, scratchBytes: 4096 });
+    const memory = createMemory(layout);
+    const w = instantiateEngine(compileEngine(), memory) as unknown as {
+      shaperInit(sh: number, pps: number, bp: number, bps: number, bb: number, now: number): void;
+      shaperBudget(sh: number, now: number, bytes: number, want: number): number;
+    };
+    const sh = layout.scratch.offset;
+    w.shaperInit(sh, 1000, 10, 0, 0, 0);
+    let passed = 0;
+    for (let t = 0; t <= 2e9; t += 137_000) passed += w.shaperBudget(sh, t, 100, 1000);
+    expect(passed).toBeGreaterThanOrEqual(2000 + 10 - 1);
+    expect(passed).toBeLessThanOrEqual(2000 + 10);
+    // Bytes: 1 MB/s with 1500-byte frames and a 3000-byte bucket.
+    w.shaperInit(sh, 0, 0, 1e6, 3000, 0);
+    passed = 0;
+    for (let t = 0; t <= 1e9; t += 50_000) passed += w.shaperBudget(sh, t, 1500, 1000);
+    expect(passed).toBe(Math.floor((1e6 + 3000) / 1500));
+  });
+});

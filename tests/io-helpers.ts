@@ -18,19 +18,26 @@ export function payload(seq: number, size: number): Buffer {
 }
 
 /** Sends `count` datagrams from `ns` to ip:port, paced in bursts; resolves when the sender exits. */
-export function sendUdp(bed: Testbed, ns: string, ip: string, count: number, size = 64, port = PORT): Promise<number | null> {
+/** With `flows` > 1, datagram i goes out of socket i % flows (distinct source ports: distinct flows). */
+export function sendUdp(bed: Testbed, ns: string, ip: string, count: number, size = 64, port = PORT, flows = 1): Promise<number | null> {
+  // A datagram whose send fails (socket buffer full on a busy machine) is sent again, so what
+  // the receiver misses is the receiver's loss, not the sender's.
   const script = `
-    const dgram = require('dgram'); const s = dgram.createSocket('udp4');
+    const dgram = require('dgram'); const socks = Array.from({ length: ${flows} }, () => dgram.createSocket('udp4'));
     const size = ${size}, count = ${count};
-    ${payload.toString().replace('function payload', 'function payload').replace(/: number/g, '').replace(/: Buffer/g, '')}
+    ${payload.toString().replace(/: number/g, '').replace(/: Buffer/g, '')}
     const MAGIC = ${MAGIC};
-    let seq = 0;
+    let seq = 0; const retry = [];
     function burst() {
       let pending = 0;
-      for (let i = 0; i < 50 && seq < count; i++, seq++) { pending++; s.send(payload(seq, size), ${port}, '${ip}', () => { if (--pending === 0) setTimeout(next, 1); }); }
+      for (let i = 0; i < 50 && (retry.length || seq < count); i++) {
+        const s = retry.length ? retry.shift() : seq++;
+        pending++;
+        socks[s % socks.length].send(payload(s, size), ${port}, '${ip}', (err) => { if (err) retry.push(s); if (--pending === 0) setTimeout(next, 1); });
+      }
       if (pending === 0) next();
     }
-    function next() { if (seq < count) burst(); else s.close(); }
+    function next() { if (seq < count || retry.length) burst(); else socks.forEach((s) => s.close()); }
     burst();`;
   const child = bed.spawn(ns, process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));

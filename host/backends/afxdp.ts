@@ -186,7 +186,7 @@ export class AfXdpBackend implements Backend {
       throw explain(e, iface, 'afxdp');
     }
     const zc = this.queues.every((Q) => Q.zeroCopy);
-    this.mode = ['afxdp', this.link ? xdpMode : 'external-program', zc ? 'zero-copy' : 'copy', (config.needWakeup ?? true) ? 'need_wakeup' : '', `x${n}`, `fill ${this.g.fillSize} rx ${this.g.rxSize} tx ${this.g.txSize}`].filter(Boolean).join(' ');
+    this.mode = ['afxdp', this.link ? xdpMode : 'no-program (tx, or steered by another program)', zc ? 'zero-copy' : 'copy', (config.needWakeup ?? true) ? 'need_wakeup' : '', `x${n}`, `fill ${this.g.fillSize} rx ${this.g.rxSize} tx ${this.g.txSize}`].filter(Boolean).join(' ');
   }
 
   receive(q: number, max = this.g.burst): number {
