@@ -8,7 +8,9 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { artefact } from '../host/paths.js';
 import { addPluginOptions, pluginSpecs, PluginOptionError } from '../host/plugins/index.js';
-import { pluginWat, wat } from './plugins-fixtures.js';
+import { buildFrame } from '../host/engine/frames.js';
+import { writePcap } from '../host/pcap/pcap.js';
+import { itch, moldudp64, pluginWat, wat } from './plugins-fixtures.js';
 
 const cli = artefact('dist/host/cli/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -63,5 +65,43 @@ describe('docs/plugins.md', () => {
   it('shows the AssemblyScript and C examples exactly as they are built', () => {
     const doc = readFileSync(artefact('docs/plugins.md'), 'utf8');
     for (const f of ['examples/plugins/moldudp64.ts', 'examples/plugins/moldudp64.c']) expect(doc).toContain(readFileSync(artefact(f), 'utf8'));
+  });
+});
+
+describe('wirewasm replay --plugin', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wwplug-'));
+  // 300 MoldUDP64 datagrams to port 26400 and 30 datagrams to port 7777, as a pcap file.
+  const frames = Array.from({ length: 330 }, (_, i) => {
+    const payload = i % 11 === 5 ? new Uint8Array([9, 9, 9, 9]) : moldudp64(BigInt(i), [itch('A', 36, i), itch('X', 23, i)]);
+    const f = buildFrame({ src: '10.0.0.1', dst: '10.1.0.1', sport: 40000 + (i % 7), dport: i % 11 === 5 ? 7777 : 26400, length: 42 + payload.length });
+    f.set(payload, 42);
+    return { linktype: 1, timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1000n, data: f, wireLength: f.length };
+  });
+  const pcap = path.join(dir, 'mold.pcap');
+  writeFileSync(pcap, writePcap(frames, { linktype: 1 }));
+
+  it('runs the plugins and reports them in --json stats', async () => {
+    const dropper = path.join(dir, 'dropper.wasm');
+    writeFileSync(dropper, await wat(pluginWat({ onPacket: '(i32.const 1)' })));
+    const r = run('replay', pcap, '--workers', '2', '-q', '--json', '--plugin', `${artefact('dist/plugins/moldudp64-c.wasm')},port=26400`, '--plugin', `${dropper},port=7777,name=drop7777`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const stats = JSON.parse(r.stdout);
+    expect(stats.rx_packets).toBe(330);
+    expect(stats.dropped.plugin).toBe(30);
+    expect(stats.delivered).toBe(300);
+    expect(stats.plugins).toEqual([
+      expect.objectContaining({ name: 'moldudp64-c', state: 'running', packets: 300, records: 600, traps: 0, timeouts: 0, restarts: 0, counters: { 0: 600 } }),
+      expect.objectContaining({ name: 'drop7777', state: 'running', packets: 30, records: 0, drops: 30 }),
+    ]);
+  });
+
+  it('a refused plugin: exit 1, the reason on stderr, nothing replayed', async () => {
+    const noMax = path.join(dir, 'nomax.wasm');
+    writeFileSync(noMax, await wat(pluginWat({ memory: '(memory (export "memory") 8)', onPacket: '(i32.const 0)' })));
+    const r = run('replay', pcap, '-q', '--json', '--plugin', noMax);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('plugin nomax refused: its memory has no maximum');
   });
 });
