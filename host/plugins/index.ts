@@ -51,3 +51,4 @@ export { PluginSupervisor, type PluginStats, type PluginWorkerArgs, type Supervi
 export { PluginState, TRAP_KINDS, type TrapKind } from './state.js';
 export { addPluginOptions, pluginBudget, pluginSpecs, PluginOptionError, type PluginCliOptions } from './cli.js';
 export { PluginStage, PLUGIN_SCRATCH_PER_WORKER, type PluginStageArgs, type PluginStageOptions } from './stage.js';
+export { RemotePluginHost, type RemotePluginHostOptions } from './remote.js';

@@ -121,15 +121,29 @@ export class PluginSupervisor {
         continue;
       }
       if (t - last.since <= this.budgetMs) continue;
-      const event: WatchdogEvent = { worker: index, plugin: this.plugins[p].name, elapsedMs: t - last.since, metaList: f[hb + 3], count: f[hb + 4], burst: seq };
       this.watched.delete(index);
       this.seen.delete(index);
-      this.state.quarantine(p);
-      f[this.state.plugin(p) + 2]++;
-      f.fill(0, hb, hb + 8);
-      this.events.push(event);
+      const event = this.timedOut(index, t - last.since)!;
       void worker.terminate().then(() => this.onTimeout?.(event));
     }
+  }
+
+  /**
+   * Records that worker `index` overran its budget in the plugin its heartbeat names: quarantines
+   * that plugin and counts the timeout. For callers that time bursts themselves (RemotePluginHost);
+   * the caller ends the worker. Undefined when the worker was not inside a plugin.
+   */
+  timedOut(index: number, elapsedMs: number): WatchdogEvent | undefined {
+    const f = this.state.f64;
+    const hb = this.state.heartbeat(index);
+    const p = f[hb + 1] - 1;
+    if (p < 0) return undefined;
+    const event: WatchdogEvent = { worker: index, plugin: this.plugins[p].name, elapsedMs, metaList: f[hb + 3], count: f[hb + 4], burst: f[hb + 2] };
+    this.state.quarantine(p);
+    f[this.state.plugin(p) + 2]++;
+    f.fill(0, hb, hb + 8);
+    this.events.push(event);
+    return event;
   }
 
   stats(): PluginStats[] {
