@@ -58,12 +58,12 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   const queues = o.queues ?? 1;
   const frameCount = 4096;
   const rules = (o.rules ?? []).map((r) => encodeFlowRule(r, { workers: 64, classes: 4 }));
-  // Scratch: the rule table; with plugins, then a burst list + verdicts (4 KiB) and their gather area.
+  // Scratch: the rule table, a burst list + verdicts (4 KiB), and with plugins their gather area.
   const ruleBytes = Math.ceil(Math.max(64, rules.length * FLOW_RULE_BYTES) / 64) * 64;
   const withPlugins = (o.plugins?.length ?? 0) > 0;
   const layout = computeLayout({
     queues, frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, queues }),
-    scratchBytes: ruleBytes + (withPlugins ? 4096 + PLUGIN_SCRATCH_PER_WORKER : 0),
+    scratchBytes: ruleBytes + 4096 + (withPlugins ? PLUGIN_SCRATCH_PER_WORKER : 0),
   });
   // Refused plugins stop the capture here, before any socket opens.
   const loaded = (o.plugins ?? []).map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }));
