@@ -434,3 +434,35 @@ describe('PluginStage: the engine worker hook', () => {
     port1.close();
   });
 });
+
+describe('several plugins on one burst', () => {
+  it('a packet two plugins drop counts once; records name their packet also past maxBurst and in trusted mode', async () => {
+    const dropAll = await wat(pluginWat({ onPacket: '(i32.const 1)' }));
+    const emitTrusted = await wat(
+      pluginWat({
+        memory: '(import "env" "memory" (memory 1 65536 shared))',
+        onPacket: 'unreachable',
+        extra: `(func (export "wirewasm_on_burst") (param $n i32) (param $m i32) (result i32) (local $i i32)
+          (loop $l
+            (call $emit (i32.load offset=40 (local.get $m)) (i32.const 2) (i32.const 0))
+            (local.set $m (i32.load offset=44 (local.get $m)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+          (i32.const 0))`,
+      }),
+    );
+    const frames = marketData(40).frames;
+    const { run, host, stat } = setup(
+      [
+        { name: 'a', bytes: dropAll },
+        { name: 'b', bytes: dropAll },
+        { name: 't', bytes: emitTrusted, trusted: true },
+      ],
+      [frames],
+      { maxBurst: 16 },
+    );
+    expect(run()).toBe(40);
+    expect(stat('a').drops + stat('b').drops).toBe(80);
+    expect(host.takeRecords().map((r) => r.metadata?.packet)).toEqual(frames.map((_, i) => i));
+  });
+});
