@@ -83,6 +83,11 @@ describe('validation before instantiation', () => {
     const trusted = pluginWat({ memory: '(import "env" "memory" (memory 1 100 shared))', onPacket: PASS, extra: '(data (i32.const 0) "oops")' });
     expect(await refusal(trusted, { trusted: true })).toMatch(/1 data segment\(s\) would be written into the engine's memory/);
   });
+  it('refuses a trusted plugin without the engine memory import, or with a smaller maximum', async () => {
+    expect(await refusal(pluginWat({ onPacket: PASS }), { trusted: true })).toMatch(/a trusted plugin imports the engine's shared memory as env\.memory/);
+    const small = pluginWat({ memory: '(import "env" "memory" (memory 1 50 shared))', onPacket: PASS });
+    expect(await refusal(small, { trusted: true })).toMatch(/maximum of 50 pages, below the engine memory's 100/);
+  });
   it('refuses an export with the wrong signature', async () => {
     expect(await refusal(pluginWat({ onPacket: PASS, extra: '(func (export "wirewasm_on_burst") (param i32) (result i32) (i32.const 0))' }))).toMatch(/"wirewasm_on_burst" has type \(i32\) -> \(i32\); ABI v1 wants \(i32, i32\) -> \(i32\)/);
   });
