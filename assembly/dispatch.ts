@@ -6,7 +6,7 @@
 //   rx ring q (SP; MC when several workers share queue q)                                        │
 //        │ ingest: dequeue a burst, parseList, flowMatch, RSS via the reta                      ◄┘
 //        ▼
-//   in ring [worker][class] (MP, SC)  ─ one per target worker and strict-priority class
+//   in ring [target][source][class] (SPSC) ─ per target worker, source worker, priority class
 //        │ deliver: class 0 first, then 1, … up to `burst` frames
 //        ▼
 //   burst list of worker w ──► JS handler(burst) ──► next enginePoll completes it:
@@ -38,7 +38,7 @@ import {
 import {
   eh, ehAddr, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
   EH_RSS_TABLE, EH_RUN_STOP, EH_RX_TIME, EH_SHAPERS, EH_SOURCES, EH_W_BURST, EH_W_FRAMES, EH_W_HIST, EH_W_RECORDS, EH_W_STAGE, EH_WORKERS, ENGINE_MAGIC,
-  FC_ACTIVE, FC_COUNT0, FC_GENERATION, frameMeta, OPT_DROP_PARSE_ERRORS, OPT_RSS, RT_IN, RT_RX, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
+  FC_ACTIVE, FC_COUNT0, FC_GENERATION, frameMeta, OPT_DROP_PARSE_ERRORS, OPT_PAIRS, OPT_RSS, RT_IN, RT_RX, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
   WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock,
 } from './engine-map';
 
@@ -85,8 +85,8 @@ export function engineCheck(ctx: usize): i32 {
 @inline function rxRing(ctx: usize, q: u32): usize {
   return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_RX + (<usize>q << 2));
 }
-@inline function inRing(ctx: usize, w: u32, c: u32): usize {
-  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_IN + (<usize>(w * 4 + c) << 2));
+@inline function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_IN + (<usize>((target << 8) | (source << 2) | c) << 2));
 }
 @inline export function sourceState(ctx: usize, q: u32): usize {
   return ehAddr(ctx, EH_SOURCES) + <usize>q * SOURCE_BYTES;
@@ -295,7 +295,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
       store<u32>(stage + (<usize>j << 2), DEST_DROPPED);
       k++;
     }
-    const put = ringEnqueueBurst32(inRing(ctx, dest >> 2, dest & 3), tmp, k);
+    const put = ringEnqueueBurst32(inRing(ctx, dest >> 2, w, dest & 3), tmp, k);
     for (let j = put; j < k; j++) frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
     ringFull += k - put;
   }
@@ -345,12 +345,20 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
 
   const list = wb + ehAddr(ctx, EH_W_BURST);
   const classes = eh(ctx, EH_CLASSES);
+  const sources = (eh(ctx, EH_OPTIONS) & OPT_PAIRS) ? workers : 1;
+  // Within a class, start at a different source each poll so no source waits behind another.
+  const first = load<u32>(wb, WC_POLLS) % sources;
   let n: u32 = 0;
-  for (let c: u32 = 0; c < classes && n < burst; c++) n += ringDequeueBurst32(inRing(ctx, w, c), list + (<usize>n << 2), burst - n);
+  for (let c: u32 = 0; c < classes && n < burst; c++) {
+    for (let k: u32 = 0; k < sources && n < burst; k++) {
+      const s = first + k < sources ? first + k : first + k - sources;
+      n += ringDequeueBurst32(inRing(ctx, w, s, c), list + (<usize>n << 2), burst - n);
+    }
+  }
   store<u32>(wb, n, WC_BURST_COUNT);
   if (n == 0 && stopping && load<u32>(wb, WC_STATE) == WS_INGEST_DONE) {
     for (let o: u32 = 0; o < workers; o++) if (atomic.load<u32>(workerBlock(ctx, o), WC_STATE) < WS_INGEST_DONE) return 0;
-    for (let c: u32 = 0; c < classes; c++) if (ringCount(inRing(ctx, w, c)) != 0) return 0;
+    for (let c: u32 = 0; c < classes; c++) for (let s: u32 = 0; s < sources; s++) if (ringCount(inRing(ctx, w, s, c)) != 0) return 0;
     return 0xffffffff;
   }
   return n;

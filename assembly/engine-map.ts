@@ -62,8 +62,14 @@ export const EH_RUN_STOP: usize = 256;
 export const OPT_DROP_PARSE_ERRORS: u32 = 1;
 /** options: spread frames over workers by the RSS hash (else each stays with its ingesting worker). */
 export const OPT_RSS: u32 = 2;
+/**
+ * options: one SPSC in ring per (target, source worker, class), so no two workers ever write one
+ * ring; without it every source shares one MP ring per (target, class) (many workers, few ring slots).
+ */
+export const OPT_PAIRS: u32 = 4;
 
-// Ring table: rx[64], tx[64], in[worker * 4 + class].
+// Ring table: rx[64], tx[64], in[(target << 8) | (source << 2) | class] (without OPT_PAIRS every
+// source's entry holds the same shared ring).
 export const RT_RX: usize = 0;
 export const RT_TX: usize = 256;
 export const RT_IN: usize = 512;

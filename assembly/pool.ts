@@ -119,9 +119,17 @@ export function frameRetain(ctx: usize, f: u32, n: u32): void {
  */
 export function frameRelease(ctx: usize, cache: usize, f: u32): u32 {
   const m = frameMeta(ctx, f);
-  // Sole holder: nobody else can change refcnt, so a plain store does (rte_mbuf's fast path).
-  if (atomic.load<u32>(m + META_REFCNT) == 1) store<u32>(m, 0, META_REFCNT);
-  else if (atomic.sub<u32>(m + META_REFCNT, 1) != 1) return 0;
+  // Sole holder of a single frame: nobody else can change refcnt, so there is nothing to write
+  // (rte_mbuf's fast path, one step further: the frame goes back to the pool without its meta
+  // line being written here, so a frame freed by another worker does not drag the line over).
+  // A free frame's refcnt reads 1 until poolAlloc sets it again.
+  if (atomic.load<u32>(m + META_REFCNT) == 1) {
+    if (load<u32>(m, META_NEXT) == NEXT_NONE) {
+      poolPut(ctx, cache, f);
+      return 1;
+    }
+    store<u32>(m, 0, META_REFCNT);
+  } else if (atomic.sub<u32>(m + META_REFCNT, 1) != 1) return 0;
   let freed: u32 = 0;
   let seg = f;
   const limit = eh(ctx, EH_FRAME_COUNT);

@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { computeLayout, createMemory, writeControlBlock, type Layout, type RingSpec } from './layout.js';
+import { computeLayout, createMemory, writeControlBlock, MAX_RINGS, type Layout, type RingSpec } from './layout.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { artefact } from './paths.js';
 import { META } from './meta.js';
@@ -56,7 +56,7 @@ const WC = { BURST_COUNT: 0, SEEN_GENERATION: 4, STATE: 8, POLLS: 12, RECORD_COU
 const WS = { RUNNING: 1, INGEST_DONE: 2, STOPPED: 3 };
 const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, FEEDER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, FED: 56, BYTES: 128 };
 const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8 };
-const OPT = { DROP_PARSE_ERRORS: 1, RSS: 2 };
+const OPT = { DROP_PARSE_ERRORS: 1, RSS: 2, PAIRS: 4 };
 const PARSE = { VERIFY_CSUM: 1, RSS: 4, RSS_SYMMETRIC: 8 };
 const RING_F = { MP: 1, MC: 2 };
 const NO_FEEDER = 0xffffffff;
@@ -65,6 +65,7 @@ interface EngineExports {
   ringInit(ring: number, slots: number, slotBytes: number, flags: number): number;
   ringCount(ring: number): number;
   ringDequeueBurst64(ring: number, dst: number, n: number): number;
+  ringDequeueBurst32(ring: number, dst: number, n: number): number;
   poolInit(ctx: number, cacheSize: number): number;
   poolFlush(ctx: number, cache: number): number;
   poolAvailable(ctx: number): number;
@@ -130,6 +131,8 @@ export class Engine extends EventEmitter {
   private pluginScratch = 0;
   private pluginRecords: PluginRecord[] = [];
   private pluginRecordsDropped = 0;
+  private pairs = false;
+  private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
   /** Resolves with the final stats when the replay has ended and drained (or stop() was called). */
   readonly done: Promise<EngineStats>;
   /** Problems reading the capture that did not stop the replay (a file cut short). */
@@ -157,6 +160,7 @@ export class Engine extends EventEmitter {
       this.setup();
       await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.spawn(i)));
       this.startedAt = performance.now();
+      if (this.failure) throw this.failure;
       this.state = 'running';
       this.monitor = setInterval(() => this.watch(), 10);
       this.monitor.unref?.();
@@ -173,14 +177,21 @@ export class Engine extends EventEmitter {
       const { stream, problem } = captureStream(c.file!);
       if (problem) this.warnings.push(`${c.file}: ${problem.message}; replaying the ${stream.frames.length} records before it`);
       this.streams = [stream];
-    } else this.streams = memoryStreams(c.frames!, c.queues, c.linktype);
+    } else this.streams = memoryStreams(c.frames!, c.queues, c.linktype, (f) => this.nicQueue(f));
     const inSlots = Math.min(c.frameCount, 1 << 16);
     const rings: RingSpec[] = [
       ...Array.from({ length: c.queues }, (_, q) => ({ name: `rx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
       { name: 'free', slots: c.frameCount, slotBytes: 4 },
       { name: 'records', slots: c.recordsRing, slotBytes: 8 },
     ];
-    for (let w = 0; w < c.workers; w++) for (let k = 0; k < c.classes; k++) rings.push({ name: `in${w}.${k}`, slots: inSlots, slotBytes: 4 });
+    // One SPSC ring per (target, source, class) while the ring table has room; else one MP ring per (target, class).
+    const pairs = c.workers * c.workers * c.classes + rings.length <= MAX_RINGS;
+    this.pairs = pairs;
+    for (let t = 0; t < c.workers; t++)
+      for (let k = 0; k < c.classes; k++) {
+        if (pairs) for (let s = 0; s < c.workers; s++) rings.push({ name: `in${t}.${s}.${k}`, slots: inSlots, slotBytes: 4 });
+        else rings.push({ name: `in${t}.${k}`, slots: inSlots, slotBytes: 4 });
+      }
     // Scratch: the streams, then 256 × 8 B where the host dequeues records.
     const streamBytes = this.streams.reduce((s, x) => s + x.bytes, 0);
     // Then, with plugins, one slice per worker for their burst gather (host/plugins/stage.ts).
@@ -238,9 +249,10 @@ export class Engine extends EventEmitter {
     h(EH.CACHE_BYTES, m.cacheBytes);
     h(EH.SHAPERS, m.shapers);
     h(EH.SOURCES, m.sources);
-    const rss = c.parse.rss && c.workers > 1;
+    const rss = c.parse.rss;
+    const spread = c.parse.spread && c.workers > 1;
     h(EH.PARSE_FLAGS, (c.parse.verifyChecksums ? PARSE.VERIFY_CSUM : 0) | (rss ? PARSE.RSS : 0) | (rss && c.parse.symmetric ? PARSE.RSS_SYMMETRIC : 0));
-    h(EH.OPTIONS, (c.parse.dropErrors ? OPT.DROP_PARSE_ERRORS : 0) | (rss ? OPT.RSS : 0));
+    h(EH.OPTIONS, (c.parse.dropErrors ? OPT.DROP_PARSE_ERRORS : 0) | (spread ? OPT.RSS : 0) | (this.pairs ? OPT.PAIRS : 0));
     h(EH.RING_TABLE, m.ringTable);
     h(EH.W_BURST, m.w.burst);
     h(EH.W_FRAMES, m.w.frames);
@@ -261,7 +273,11 @@ export class Engine extends EventEmitter {
       const readers = c.workers >= c.queues ? Math.ceil((c.workers - q) / c.queues) : 1;
       u32[rt + RT.RX / 4 + q] = ring(`rx${q}`, readers > 1 ? RING_F.MC : 0);
     }
-    for (let w = 0; w < c.workers; w++) for (let k = 0; k < c.classes; k++) u32[rt + RT.IN / 4 + w * 4 + k] = ring(`in${w}.${k}`, c.workers > 1 ? RING_F.MP : 0);
+    for (let t = 0; t < c.workers; t++)
+      for (let k = 0; k < c.classes; k++) {
+        const shared = this.pairs ? 0 : ring(`in${t}.${k}`, c.workers > 1 ? RING_F.MP : 0);
+        for (let s = 0; s < c.workers; s++) u32[rt + RT.IN / 4 + ((t << 8) | (s << 2) | k)] = this.pairs ? ring(`in${t}.${s}.${k}`, 0) : shared;
+      }
     ring('records', RING_F.MP);
     const prc = wasm.poolInit(this.ctx, c.poolCache);
     if (prc !== 0) throw new Error(`engine: the frame pool did not initialise (code ${prc})`);
@@ -309,6 +325,35 @@ export class Engine extends EventEmitter {
     );
     this.flow.installInitial(c.rules);
     if (wasm.engineCheck(this.ctx) !== 0) throw new Error('engine: header check failed');
+  }
+
+  /**
+   * The receive queue a multi-queue NIC's RSS would give this frame: Toeplitz hash of its 5-tuple
+   * (the engine's key, symmetric as configured) modulo the queues. Computed with the engine's own
+   * parser on a small private memory, so the memory backend deals flows to queues as hardware does.
+   */
+  private nicQueue(frame: Uint8Array): number {
+    const q = this.config.queues;
+    if (q === 1) return 0;
+    if (!this.nic) {
+      const layout = computeLayout({ frameCount: 16, scratchBytes: 65536 + 36 * 1024 + 4096 });
+      const memory = createMemory(layout);
+      const wasm = instantiateEngine(compileEngine(), memory) as unknown as EngineExports & { parseFrame(m: number, f: number, t: number): number };
+      const base = layout.scratch.offset;
+      new Uint8Array(memory.buffer).set(this.config.parse.rssKey.subarray(0, 40), base);
+      wasm.rssPrepare(base, 40, base + 64);
+      this.nic = { memory, wasm, meta: base + 64 + 36 * 1024, data: base + 64 + 36 * 1024 + 64, table: base + 64 };
+    }
+    const n = this.nic;
+    const len = Math.min(frame.length, 16384);
+    new Uint8Array(n.memory.buffer).set(frame.subarray(0, len), n.data);
+    const dv = new DataView(n.memory.buffer);
+    new Uint8Array(n.memory.buffer).fill(0, n.meta, n.meta + 64);
+    dv.setUint32(n.meta + META.DATA, n.data, true);
+    dv.setUint32(n.meta + META.CAPLEN, len, true);
+    dv.setUint16(n.meta + META.LINKTYPE, this.config.linktype, true);
+    n.wasm.parseFrame(n.meta, PARSE.RSS | (this.config.parse.symmetric ? PARSE.RSS_SYMMETRIC : 0), n.table);
+    return (dv.getUint32(n.meta + META.HASH, true) & 127) % q;
   }
 
   private spawn(index: number): Promise<void> {
@@ -388,7 +433,9 @@ export class Engine extends EventEmitter {
   /** A worker died without finishing: recover what it held and start another in its place. */
   private onDeath(index: number, code: number, error?: Error): void {
     const recovered = this.recover(index);
-    const restart = this.config.restart && this.state === 'running';
+    // While starting (the others still load), running or stopping (the new one drains what the dead one left).
+    const live = this.state === 'starting' || this.state === 'running' || this.state === 'stopping';
+    const restart = this.config.restart && live;
     const info: WorkerExit = { worker: index, code, error, recovered, restarted: restart };
     this.emit('worker-exit', info);
     if (restart) {
@@ -398,7 +445,7 @@ export class Engine extends EventEmitter {
     }
     // Not restarting: let the others finish without it.
     this.wasm!.engineWorkerStop(this.ctx, index);
-    if (this.state === 'running') this.fail(new Error(`engine: worker ${index} died (exit code ${code})${error ? `: ${error.message}` : ''} and restart is off`, { cause: error }));
+    if (live) this.fail(new Error(`engine: worker ${index} died (exit code ${code})${error ? `: ${error.message}` : ''} and restart is off`, { cause: error }));
   }
 
   /**
@@ -460,6 +507,7 @@ export class Engine extends EventEmitter {
         await this.teardownWorkers();
         for (const i of hung) this.recover(i);
       }
+      this.drainLeftovers();
       this.drainRecords();
       this.wasm!.poolFlush(this.ctx, this.layout!.engine!.cache(this.config.workers));
       const stats = this.stats();
@@ -499,6 +547,27 @@ export class Engine extends EventEmitter {
     const room = PLUGIN_RECORDS_MAX - this.pluginRecords.length;
     if (records.length > room) this.pluginRecordsDropped += records.length - Math.max(0, room);
     for (let i = 0; i < Math.min(room, records.length); i++) this.pluginRecords.push(records[i]);
+  }
+
+  /**
+   * Frames left in rings no worker drains any more (a worker that died with restart off, or hung
+   * and was terminated): released, and counted as handler_error, the failure that stranded them.
+   */
+  private drainLeftovers(): void {
+    const layout = this.layout!;
+    const hostCache = layout.engine!.cache(this.config.workers);
+    const dst = this.recordsDst;
+    let n = 0;
+    for (const r of layout.rings) {
+      if (!/^(rx|in)/.test(r.name)) continue;
+      for (;;) {
+        const k = this.wasm!.ringDequeueBurst32(r.offset, dst, 256);
+        for (let i = 0; i < k; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[(dst >> 2) + i]);
+        n += k;
+        if (k < 256) break;
+      }
+    }
+    if (n) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'handler_error', n);
   }
 
   private drainRecords(): void {

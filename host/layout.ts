@@ -363,7 +363,7 @@ export interface EngineSpec {
  * ```
  *  header      512 B    geometry + addresses of every table below (EH_* in assembly/dispatch.ts)
  *  flow ctl    64 B     active table, generation, rule counts       (host writes)
- *  ring table  1.5 KiB  rx[64], tx[64], in[64 workers × 4 classes] ring addresses
+ *  ring table  64.5 KiB rx[64], tx[64], in[(target << 8) | (source << 2) | class] ring addresses
  *  reta        512 B    128 entries: RSS hash & 127 -> worker
  *  shapers     8 KiB    64 tx queues + 64 rx queues × 64 B (assembly/shaper.ts)
  *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/dispatch.ts SRC_*)
@@ -424,7 +424,7 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
     return o;
   };
   const flowControl = take(CACHE_LINE);
-  const ringTable = take((64 + 64 + 64 * ENGINE_MAX_CLASSES) * 4);
+  const ringTable = take((64 + 64 + 64 * 64 * ENGINE_MAX_CLASSES) * 4);
   const reta = take(ENGINE_RETA_ENTRIES * 4);
   const shapers = take(128 * 64);
   const sources = take(64 * 128);

@@ -9,8 +9,14 @@ export type PollMode = 'busy' | 'adaptive' | 'wait';
 export type SourceKind = 'pcap' | 'memory';
 
 export interface ParseOptions {
-  /** Compute the Toeplitz hash and spread frames over workers with it (default true with > 1 worker). */
+  /** Compute the Toeplitz hash of every frame into its meta (default true with > 1 worker). */
   rss?: boolean;
+  /**
+   * Software RSS: spread each receive queue's frames over the workers by that hash (default: when
+   * there are more workers than queues). With a queue per worker the queues are already spread, as
+   * a NIC's RSS does, and keeping each frame on the worker that received it is cheapest.
+   */
+  spread?: boolean;
   /** Hash both directions of a flow alike (default true). */
   symmetric?: boolean;
   /** A 40-byte RSS key (default: the Microsoft verification key). */
@@ -191,7 +197,8 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   const p = c.parse ?? {};
   const rssKey = p.rssKey ?? DEFAULT_RSS_KEY;
   if (!(rssKey instanceof Uint8Array) || rssKey.length < 40) throw new EngineConfigError('parse.rssKey', `got ${rssKey?.length ?? 0} bytes; an RSS key has at least 40`);
-  const parse = { rss: p.rss ?? workers > 1, symmetric: p.symmetric ?? true, verifyChecksums: Boolean(p.verifyChecksums), dropErrors: Boolean(p.dropErrors), rssKey };
+  const spread = p.spread ?? workers > queues;
+  const parse = { rss: (p.rss ?? workers > 1) || spread, spread, symmetric: p.symmetric ?? true, verifyChecksums: Boolean(p.verifyChecksums), dropErrors: Boolean(p.dropErrors), rssKey };
   let handler = c.handler;
   if (handler !== undefined) {
     if (typeof handler !== 'string' || handler === '') throw new EngineConfigError('handler', 'give the path of an ES module: export default (burst) => { ... }');

@@ -3,8 +3,8 @@
 //
 //   record (8-byte aligned): | 0 caplen u32 | 4 wirelen u32 | 8 timestamp ns u64 | 16 linktype u32 | 20 0 | 24 bytes… pad to 8 |
 //
-// A capture file becomes one stream (queue 0); frames given in memory are dealt round-robin over
-// the queues, so each queue's feeder replays its own share.
+// A capture file becomes one stream (queue 0); frames given in memory are dealt over the queues by
+// their RSS hash, as a multi-queue NIC would, so each queue's feeder replays its own flows.
 import { readCaptureFile } from '../pcap/index.js';
 
 export const STREAM_RECORD_HEADER = 24;
@@ -36,10 +36,10 @@ export function captureStream(file: string): { stream: Stream; problem?: Error }
   return { stream: stream(records.map((r) => ({ data: r.data, wireLength: r.wireLength, timestampNs: r.timestampNs, linktype: r.linktype }))), problem };
 }
 
-/** Deals frames round-robin over `queues` streams, timestamped 1 µs apart. */
-export function memoryStreams(frames: readonly Uint8Array[], queues: number, linktype: number): Stream[] {
+/** Deals frames over `queues` streams by `queueOf` (a NIC's RSS), timestamped 1 µs apart. */
+export function memoryStreams(frames: readonly Uint8Array[], queues: number, linktype: number, queueOf: (frame: Uint8Array) => number = () => 0): Stream[] {
   const per: StreamFrame[][] = Array.from({ length: queues }, () => []);
-  frames.forEach((data, i) => per[i % queues].push({ data, wireLength: Math.max(data.length, 60), timestampNs: BigInt(i) * 1000n, linktype }));
+  frames.forEach((data, i) => per[queueOf(data) % queues].push({ data, wireLength: Math.max(data.length, 60), timestampNs: BigInt(i) * 1000n, linktype }));
   return per.map(stream);
 }
 
