@@ -106,6 +106,25 @@ describe('engine with parser plugins', () => {
 
   }
 
+  it('calls wirewasm_on_tick about every 100 ms in each worker', async () => {
+    const ticker = await wat(
+      pluginWat({
+        onPacket: '(i32.const 0)',
+        extra: '(func (export "wirewasm_on_tick") (param $now i64) (i64.store (i32.const 0) (local.get $now)) (call $emit (i32.const 0) (i32.const 8) (i32.const 9)))',
+      }),
+    );
+    const frames = Array.from({ length: 300 }, (_, i) => udp(6000 + (i % 8), 1234, new Uint8Array(16)));
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    const { stats, records } = await run(new Engine({ frames, workers: 2, replay: { rate: 500 }, plugins: [{ name: 'ticker', bytes: ticker }] }));
+    expectAccounted(stats);
+    const ticks = records.filter((r) => r.kind === 9);
+    // 300 frames at 500/s: about 600 ms, so 4..7 ticks per worker.
+    expect(ticks.length).toBeGreaterThanOrEqual(6);
+    expect(ticks.length).toBeLessThanOrEqual(16);
+    const when = ticks.map((r) => new DataView(r.bytes.buffer).getBigInt64(0, true));
+    expect(when.every((ns) => ns >= t0 && ns < t0 + 10_000_000_000n)).toBe(true);
+  });
+
   it('a refused plugin fails start() with its reason, before any worker runs', async () => {
     const bad = await wat(pluginWat({ imports: '(import "env" "seed" (func (result i32)))', onPacket: '(i32.const 0)' }));
     const engine = new Engine({ frames: [udp(1, 2, new Uint8Array(8))], plugins: [{ name: 'bad', bytes: bad }] });

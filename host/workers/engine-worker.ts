@@ -59,6 +59,8 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
       })
     : undefined;
   const words = new Uint32Array(c.memory.buffer);
+  const TICK_NS = 100e6;
+  let lastTick = nowNs();
   const sleeper = new Int32Array(c.memory.buffer);
   const stopAt = a.stopWord >> 2;
   e.engineWorkerStart(a.ctx, c.index);
@@ -70,8 +72,13 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   let handlerErrors = 0;
   let lastReport = 0;
   for (;;) {
-    let n = e.enginePoll(a.ctx, c.index, nowNs(), ok) >>> 0;
+    const t = nowNs();
+    let n = e.enginePoll(a.ctx, c.index, t, ok) >>> 0;
     if (n === 0xffffffff) break;
+    if (stage && t - lastTick >= TICK_NS) {
+      lastTick = t;
+      stage.tick(); // wirewasm_on_tick, every 100 ms
+    }
     if (n > 0 && stage) {
       // Plugins first: the frames they drop leave the burst (released, counted as "plugin").
       const kept = stage.run(a.layout.list, n);
