@@ -125,6 +125,19 @@ describe('engine with parser plugins', () => {
     expect(when.every((ns) => ns >= t0 && ns < t0 + 10_000_000_000n)).toBe(true);
   });
 
+  it('a start function that never returns costs a worker restart, not the engine', async () => {
+    const stuck = await wat(pluginWat({ onPacket: '(i32.const 0)', extra: '(func $spin (loop $l (br $l))) (start $spin)' }));
+    const frames = Array.from({ length: 2000 }, (_, i) => udp(7000 + (i % 16), 1234, new Uint8Array(16)));
+    const engine = new Engine({ frames, workers: 2, pluginBudgetMs: 200, replay: { rate: 4000 }, plugins: [{ name: 'stuck', bytes: stuck, policy: 'open' }] });
+    const { stats } = await run(engine);
+    expectAccounted(stats);
+    expect(stats.delivered).toBe(2000);
+    // Each worker instantiates it, so each may hang once before the quarantine is seen.
+    expect(stats.plugins[0]).toMatchObject({ name: 'stuck', state: 'quarantined', packets: 0 });
+    expect([1, 2]).toContain(stats.plugins[0].timeouts);
+    expect(stats.workers.reduce((n, w) => n + w.restarts, 0)).toBe(stats.plugins[0].timeouts);
+  });
+
   it('a refused plugin fails start() with its reason, before any worker runs', async () => {
     const bad = await wat(pluginWat({ imports: '(import "env" "seed" (func (result i32)))', onPacket: '(i32.const 0)' }));
     const engine = new Engine({ frames: [udp(1, 2, new Uint8Array(8))], plugins: [{ name: 'bad', bytes: bad }] });

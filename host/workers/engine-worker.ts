@@ -46,6 +46,12 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
     handler = mod.default as Handler;
   }
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
+  const sleeper = new Int32Array(c.memory.buffer);
+  const stopAt = a.stopWord >> 2;
+  e.engineWorkerStart(a.ctx, c.index);
+  c.port.postMessage({ type: 'ready' });
+  // Plugins are instantiated after 'ready', under the watchdog: a start function that never
+  // returns costs this worker (restarted, the plugin quarantined), not the engine's start.
   const stage = a.plugins
     ? new PluginStage({
         memory: c.memory,
@@ -61,10 +67,6 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   const words = new Uint32Array(c.memory.buffer);
   const TICK_NS = 100e6;
   let lastTick = nowNs();
-  const sleeper = new Int32Array(c.memory.buffer);
-  const stopAt = a.stopWord >> 2;
-  e.engineWorkerStart(a.ctx, c.index);
-  c.port.postMessage({ type: 'ready' });
 
   let ok = 1;
   let idle = 0;
