@@ -9,6 +9,7 @@
 import { afpacketKernelBytes, openAfPacket, type AfPacketConfig, type AfPacketOptions } from './afpacket.js';
 import { afxdpKernelBytes, openAfXdp, type AfXdpConfig, type AfXdpOptions } from './afxdp.js';
 import { BackendError, type Backend, type BackendConfig } from './types.js';
+import { openPcap, type PcapConfig } from './pcap.js';
 
 export * from './types.js';
 export { afpacketKernelBytes, afxdpKernelBytes };
@@ -18,6 +19,7 @@ type Opener = (config: BackendConfig & Record<string, unknown>) => Backend;
 const BACKENDS: Record<string, Opener> = {
   afxdp: (c) => openAfXdp(c as AfXdpConfig),
   afpacket: (c) => openAfPacket(c as AfPacketConfig),
+  pcap: (c) => openPcap(c as unknown as PcapConfig),
 };
 
 export const backendNames = (): string[] => Object.keys(BACKENDS);
