@@ -116,15 +116,21 @@ const suite: Suite = async ({ argv, log }) => {
   if (items > 0x7fffffff) throw new Error('--items: at most 2^31 - 1 (the check compares with 32-bit items)');
   const results: BenchResult[] = [];
 
-  for (const c of CONFIGS.filter((c) => !only || c.name.includes(only))) {
-    const samples: number[] = [];
-    let errors = 0;
-    for (let r = 0; r < runs; r++) {
+  // Round-robin: run r of every peer before run r + 1 of any, so load from elsewhere on the machine
+  // spreads over all peers instead of landing on whichever ran at the time.
+  const configs = CONFIGS.filter((c) => !only || c.name.includes(only));
+  const samples = configs.map(() => [] as number[]);
+  const errors = configs.map(() => 0);
+  for (let r = 0; r < runs; r++) {
+    for (const [i, c] of configs.entries()) {
       const t = await throughputRun(c, items);
-      samples.push(t.itemsPerSec);
-      errors += t.errors;
+      samples[i].push(t.itemsPerSec);
+      errors[i] += t.errors;
     }
-    const row = summarize(c.name, 'items/s', samples, errors ? { errors } : {});
+    log(`ring: run ${r + 1} of ${runs} done`);
+  }
+  for (const [i, c] of configs.entries()) {
+    const row = summarize(c.name, 'items/s', samples[i], errors[i] ? { errors: errors[i] } : {});
     log(`ring: ${c.name}: median ${(row.median / 1e6).toFixed(1)} M items/s (${runs} runs of ${items})`);
     results.push(row);
   }
