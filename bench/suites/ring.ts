@@ -15,7 +15,7 @@ import { RingBuffer } from 'ringbuf.js';
 import { computeLayout, createMemory, writeControlBlock, type RingSpec } from '../../host/layout.js';
 import { compileEngine, instantiateEngine } from '../../host/wasm.js';
 import { packageRoot } from '../../host/paths.js';
-import { RING_F_MPMC, createRing } from '../../host/ring.js';
+import { RING_F_MPMC, createRing, openRing } from '../../host/ring.js';
 import { runWorkers } from '../../host/workers/pool.js';
 import { argValue, summarize, unavailable, median, type BenchResult, type Suite } from '../common.js';
 import { AtomicsRing, type LatencyResult, type Peer, type RingBenchArgs, type ThroughputResult } from '../ring-worker.js';
@@ -116,15 +116,21 @@ const suite: Suite = async ({ argv, log }) => {
   if (items > 0x7fffffff) throw new Error('--items: at most 2^31 - 1 (the check compares with 32-bit items)');
   const results: BenchResult[] = [];
 
-  for (const c of CONFIGS.filter((c) => !only || c.name.includes(only))) {
-    const samples: number[] = [];
-    let errors = 0;
-    for (let r = 0; r < runs; r++) {
+  // Round-robin: run r of every peer before run r + 1 of any, so load from elsewhere on the machine
+  // spreads over all peers instead of landing on whichever ran at the time.
+  const configs = CONFIGS.filter((c) => !only || c.name.includes(only));
+  const samples = configs.map(() => [] as number[]);
+  const errors = configs.map(() => 0);
+  for (let r = 0; r < runs; r++) {
+    for (const [i, c] of configs.entries()) {
       const t = await throughputRun(c, items);
-      samples.push(t.itemsPerSec);
-      errors += t.errors;
+      samples[i].push(t.itemsPerSec);
+      errors[i] += t.errors;
     }
-    const row = summarize(c.name, 'items/s', samples, errors ? { errors } : {});
+    log(`ring: run ${r + 1} of ${runs} done`);
+  }
+  for (const [i, c] of configs.entries()) {
+    const row = summarize(c.name, 'items/s', samples[i], errors[i] ? { errors: errors[i] } : {});
     log(`ring: ${c.name}: median ${(row.median / 1e6).toFixed(1)} M items/s (${runs} runs of ${items})`);
     results.push(row);
   }
@@ -141,6 +147,27 @@ const suite: Suite = async ({ argv, log }) => {
     } catch (e) {
       results.push(unavailable(name, 'items/s', `could not build or run bench/native/ring-spsc.c with cc (${(e as Error).message.split('\n')[0]}); install a C compiler: apt-get install gcc`));
     }
+  }
+
+  // Why cross-thread figures are what they are: the same port calls with no other thread touching the
+  // lines, i.e. the cost of the JS->WASM call, the ring logic and an uncontended seq-cst publish.
+  for (const burst of [1, 32]) {
+    const name = `wirewasm-1thread-b${burst}`;
+    if (only && !name.includes(only)) continue;
+    const e = engineFor(0);
+    const exports = instantiateEngine(e.module, e.memory);
+    const port = openRing(e.memory, exports, e.addrs[0]).port(e.staging(0), burst);
+    const samples: number[] = [];
+    const n = Math.min(items, 8_000_000);
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i += burst) {
+        port.enqueue(burst);
+        port.dequeue(burst);
+      }
+      samples.push((((performance.now() - t0) * 1e6) / n));
+    }
+    results.push(summarize(name, 'ns/item', samples, { what: 'enqueue+dequeue on one thread' }));
   }
 
   for (const peer of ['wirewasm', 'js-atomics', 'ringbuf.js'] as Peer[]) {
