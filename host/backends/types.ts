@@ -6,7 +6,7 @@
  * Life cycle:
  *
  * ```
- *   const b = await openBackend('afpacket', { iface: 'eth0', memory, layout, queues: 2 });
+ *   const b = openBackend('afpacket', { iface: 'eth0', memory, layout, queues: 2 });
  *   for (;;) {
  *     const n = b.receive(q, 64);            // up to 64 frames of queue q, or 0
  *     for (let i = 0; i < n; i++) use(b.rxMeta(q, i));   // address of a 64-byte meta record
