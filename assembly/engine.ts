@@ -18,5 +18,10 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
   for (let i: u32 = 0; i < times; i++) last = atomic.add<u32>(addr, delta);
   return last;
 }
+
+export { ringInit, ringCount, ringFree, ringEnqueue32, ringDequeue32, ringEnqueueBurst32, ringEnqueueBulk32, ringDequeueBurst32, ringDequeueBulk32, ringEnqueueWait32, ringDequeueWait32, ringEnqueueBurst64, ringEnqueueBulk64, ringDequeueBurst64, ringDequeueBulk64, ringEnqueueWait64, ringDequeueWait64 } from './ring';
+export { parseFrame, parseBurst, parseList, ipv6UpperProtocol } from './parse';
+export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
+export { internetChecksum } from './checksum';
 export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './tpacket';
 export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './xsk';
