@@ -134,7 +134,7 @@ export class AfPacketBackend implements Backend {
     this.u32 = new Uint32Array(config.memory.buffer);
     this.coalesceUs = config.coalesceUs;
     checkRegion('afpacket', config.layout, n, afpacketKernelBytes({ ...config }));
-    this.wasm = ((config as { engine?: unknown }).engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
+    this.wasm = (config.engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
     const fanout = n > 1 ? (config.fanout ?? 'hash') : config.fanout;
     const group = config.fanoutGroup ?? ((process.pid ^ (Date.now() & 0xffff)) & 0xffff);
     let hw = false;

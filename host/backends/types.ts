@@ -53,6 +53,11 @@ export interface BackendConfig {
   /** The engine's shared memory and its map; kernel rings go into `layout.kernel[q]`. */
   memory: WebAssembly.Memory;
   layout: Layout;
+  /**
+   * The calling thread's engine instance (its exports), whose ring walkers the backend calls and
+   * whose parsers can then run on the same records; default: a new instance over `memory`.
+   */
+  engine?: object;
   /** How many queues to open (default: layout.config.queues). */
   queues?: number;
   /** The largest burst `receive`/`txReserve` handle at once (default 64, at most 256). */
