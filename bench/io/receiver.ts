@@ -26,12 +26,15 @@ const ip = arg('ip')!;
 const port = Number(arg('port', '9000'));
 const seconds = Number(arg('seconds', '5'));
 const latency = process.argv.includes('--latency');
+/** Latency runs: busy-poll (spin on the ring, never sleep) or adaptive (spin 50 µs, then poll()). */
+const busy = latency && arg('wait', 'busy') === 'busy';
 const latencies: number[] = [];
 
 function finish(received: number, cpu0: NodeJS.CpuUsage, extra: Record<string, unknown> = {}) {
   const c = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ received, cpuS: (c.user + c.system) / 1e6, userS: c.user / 1e6, sysS: c.system / 1e6, latenciesNs: latency ? latencies : undefined, ...extra }) + '\n');
-  process.exit(0);
+  const line = JSON.stringify({ received, cpuS: (c.user + c.system) / 1e6, userS: c.user / 1e6, sysS: c.system / 1e6, latenciesNs: latency ? latencies : undefined, ...extra }) + '\n';
+  // Exit only once the line is out: a large result must not be cut off by process.exit.
+  process.stdout.write(line, () => process.exit(0));
 }
 
 function wirewasm() {
@@ -44,7 +47,8 @@ function wirewasm() {
       : { version: (variant === 'v2' ? 2 : 3) as 2 | 3, blockSize: 1 << 20, blockCount: 64, frameCount: 32768, retireMs: latency ? 1 : 4, txFrames: 0 };
   const layout = computeLayout({ frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, ...opts }) });
   const memory = createMemory(layout);
-  const b = openBackend(name, { iface, memory, layout, ...opts });
+  // Latency runs never coalesce: a frame is taken as soon as it is seen.
+  const b = openBackend(name, { iface, memory, layout, ...opts, ...(latency ? { coalesceUs: 0 } : {}) });
   const dv = new DataView(memory.buffer);
   const addrs = new Uint32Array(memory.buffer, b.queues[0].rxAddrs, 256);
   let received = 0;
@@ -53,7 +57,7 @@ function wirewasm() {
   const cpu0 = process.cpuUsage();
   const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
   for (;;) {
-    if (!latency && !b.wait(0, 10)) {
+    if (!busy && !b.wait(0, 10)) {
       if (process.hrtime.bigint() > end) break;
       continue;
     }
