@@ -158,6 +158,9 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
       exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
       exec(ns, 'ip', ['addr', 'add', `${subnet}.${host}/24`, 'dev', ifc]);
       if (options.mtu) exec(ns, 'ip', ['link', 'set', ifc, 'mtu', String(options.mtu)]);
+      // A test link carries only the test's traffic: with IPv6 on, the kernel sends MLD reports,
+      // router solicitations and DAD probes of its own when the link comes up, which land in captures.
+      exec(ns, 'sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${ifc}/disable_ipv6`]);
       exec(ns, 'ip', ['link', 'set', ifc, 'up']);
       const info = JSON.parse(exec(ns, 'ip', ['-j', 'link', 'show', ifc]))[0] as { ifindex: number; address: string };
       hosts.push({ ns, iface: ifc, ip: `${subnet}.${host}`, mac: info.address, ifindex: info.ifindex });
