@@ -1,0 +1,267 @@
+/**
+ * The feed simulator behind `wirewasm feed-sim`: a deterministic ITCH 5.0 market (generator.ts)
+ * sent at a chosen rate as MoldUDP64 over UDP (unicast or multicast) or as SoupBinTCP over TCP
+ * (the simulator is the server). Each message's ITCH timestamp is its send time (ns since UTC
+ * midnight, the clock of clock.ts that the feed client's latency uses too).
+ *
+ * `dropEvery` N skips sending every Nth packet while still numbering its messages, so a receiver
+ * sees a gap there; the result lists the gaps and carries the digest of what was really sent, which
+ * a receiver's decoded stream must equal.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { PcapngWriter, type Endpoint } from './capture.js';
+import { nowNs, timeOfDayNs } from './clock.js';
+import { ItchGenerator, MOLD_END_OF_SESSION, MOLD_HEARTBEAT, moldControl, moldPacket, sessionName, soupPacket, soupSequenced, soupLoginAccepted } from './generator.js';
+import { canonicalRecord, StreamDigest, type ItchMessage } from './itch.js';
+
+export type FeedTransport = 'udp' | 'udp-multicast' | 'tcp';
+export const FEED_TRANSPORTS: readonly FeedTransport[] = ['udp', 'udp-multicast', 'tcp'];
+
+export interface FeedSimOptions {
+  transport: FeedTransport;
+  /** udp: the receiver's address; udp-multicast: the local interface address to send from; tcp: the address to listen on. */
+  host: string;
+  port: number;
+  /** udp-multicast: the group (224.0.0.0/4). */
+  group?: string;
+  /** Messages per second; 0 sends as fast as the transport takes them. */
+  rate: number;
+  /** Seconds: rate × duration messages are sent (at least 1). */
+  duration: number;
+  messagesPerPacket?: number;
+  /** Skip every Nth packet (1-based), still numbering its messages; 0: none. */
+  dropEvery?: number;
+  seed?: number;
+  session?: string;
+  /** Write the packets sent to this pcapng file. */
+  write?: string;
+  /** tcp: how long to wait for a client to log in (ms, default 30 000). */
+  waitClientMs?: number;
+  /** Stops early when aborted (the result counts what was sent). */
+  signal?: AbortSignal;
+  /** Called once the socket is ready (tcp: listening), e.g. to start a client. */
+  onReady?: (where: { host: string; port: number }) => void;
+  log?: (line: string) => void;
+}
+
+export interface FeedSimResult {
+  messages_sent: number;
+  packets_sent: number;
+  messages_dropped: number;
+  packets_dropped: number;
+  /** Sequence ranges skipped by --drop-every: [first, count] (the first 1000; gaps_total counts all). */
+  gaps: [number, number][];
+  gaps_total: number;
+  /** Digest of the decoded stream a receiver must see (host/feed/itch.ts StreamDigest). */
+  digest: string;
+  next_sequence: number;
+  seconds: number;
+  by_type: Record<string, number>;
+}
+
+export class FeedSimError extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function checkSimOptions(o: FeedSimOptions): void {
+  const bad = (m: string) => {
+    throw new FeedSimError(m);
+  };
+  if (!FEED_TRANSPORTS.includes(o.transport)) bad(`--transport ${o.transport}: use one of ${FEED_TRANSPORTS.join(', ')}`);
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) bad(`--port ${o.port}: give a port from 1 to 65535`);
+  if (!(o.rate >= 0) || !Number.isFinite(o.rate)) bad(`--rate ${o.rate}: give messages per second (0 = as fast as possible)`);
+  if (!(o.duration > 0)) bad(`--duration ${o.duration}: give a positive number of seconds`);
+  const k = o.messagesPerPacket ?? 8;
+  if (!Number.isInteger(k) || k < 1 || k > (o.transport === 'tcp' ? 4096 : 64)) bad(`--messages-per-packet ${k}: give 1 to ${o.transport === 'tcp' ? 4096 : 64} (a MoldUDP64 packet must fit one datagram)`);
+  if (o.dropEvery !== undefined && (!Number.isInteger(o.dropEvery) || o.dropEvery < 0)) bad(`--drop-every ${o.dropEvery}: give a whole number (0 = drop none)`);
+  if (o.transport === 'tcp' && o.dropEvery) bad('--drop-every works with udp and udp-multicast only: SoupBinTCP has no sequence numbers on the wire, so a skipped packet could not be seen as a gap');
+  if (o.transport === 'udp-multicast') {
+    if (!o.group) bad('--transport udp-multicast needs --group (e.g. 239.1.1.1)');
+    const first = Number(o.group!.split('.')[0]);
+    if (!net.isIPv4(o.group!) || first < 224 || first > 239) bad(`--group ${o.group}: not an IPv4 multicast address (224.0.0.0 to 239.255.255.255)`);
+  }
+  if (!net.isIPv4(o.host)) bad(`--host ${o.host}: give an IPv4 address`);
+}
+
+/** Runs the simulator to the end; resolves with what was sent. */
+export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
+  checkSimOptions(o);
+  const perPacket = o.messagesPerPacket ?? 8;
+  const dropEvery = o.dropEvery ?? 0;
+  const total = Math.max(1, Math.round(o.rate > 0 ? o.rate * o.duration : o.duration * 1e6));
+  const gen = new ItchGenerator(o.seed ?? 1);
+  const session = o.session ?? 'WIREWASM01';
+  const sess = sessionName(session);
+  const digest = new StreamDigest();
+  const pcap = o.write ? new PcapngWriter(o.write) : null;
+  const byType: Record<string, number> = {};
+  const r: FeedSimResult = { messages_sent: 0, packets_sent: 0, messages_dropped: 0, packets_dropped: 0, gaps: [], gaps_total: 0, digest: '', next_sequence: 1, seconds: 0, by_type: byType };
+  let seq = 1n;
+  let packetNo = 0;
+  const batch: ItchMessage[] = [];
+
+  /** The next packet's messages, stamped now; null when all were sent. */
+  const nextBatch = (): ItchMessage[] | null => {
+    const left = total - (Number(seq) - 1);
+    if (left <= 0) return null;
+    batch.length = 0;
+    const ts = timeOfDayNs();
+    for (let i = 0; i < Math.min(perPacket, left); i++) batch.push(gen.next(ts));
+    return batch;
+  };
+  const account = (msgs: ItchMessage[], sent: boolean) => {
+    if (sent) {
+      msgs.forEach((m, i) => {
+        digest.addCanonical(canonicalRecord(m, seq + BigInt(i)));
+        byType[m.type] = (byType[m.type] ?? 0) + 1;
+      });
+      r.messages_sent += msgs.length;
+      r.packets_sent++;
+    } else {
+      if (r.gaps_total++ < 1000) r.gaps.push([Number(seq), msgs.length]);
+      r.messages_dropped += msgs.length;
+      r.packets_dropped++;
+    }
+    seq += BigInt(msgs.length);
+  };
+
+  const t0 = performance.now();
+  let lastSend = performance.now();
+  /** Waits until `sent` messages are due at the rate, with a heartbeat each idle second. */
+  const pace = async (sent: number, heartbeat: () => Promise<void>) => {
+    if (o.rate <= 0) return;
+    const due = t0 + (sent / o.rate) * 1000;
+    for (let wait = due - performance.now(); wait > 1 && !o.signal?.aborted; wait = due - performance.now()) {
+      await sleep(Math.min(wait, 1000 - (performance.now() - lastSend)));
+      if (performance.now() - lastSend >= 1000) await heartbeat();
+    }
+  };
+
+  try {
+    if (o.transport === 'tcp') await serveTcp();
+    else await sendUdp();
+  } finally {
+    pcap?.close();
+  }
+  r.digest = digest.hex();
+  r.next_sequence = Number(seq);
+  r.seconds = (performance.now() - t0) / 1000;
+  return r;
+
+  async function sendUdp(): Promise<void> {
+    const sock = dgram.createSocket({ type: 'udp4' });
+    const dst: Endpoint = { ip: o.transport === 'udp-multicast' ? o.group! : o.host, port: o.port };
+    await new Promise<void>((res, rej) => {
+      sock.once('error', rej);
+      sock.bind(0, o.transport === 'udp-multicast' ? o.host : undefined, () => res());
+    });
+    if (o.transport === 'udp-multicast') {
+      sock.setMulticastInterface(o.host);
+      sock.setMulticastLoopback(true);
+      sock.setMulticastTTL(1);
+    }
+    const src: Endpoint = { ip: o.transport === 'udp-multicast' ? o.host : '127.0.0.1', port: sock.address().port };
+    o.onReady?.({ host: src.ip, port: src.port });
+    let inflight = 0;
+    let failed: Error | null = null;
+    const send = async (bytes: Uint8Array) => {
+      inflight++;
+      sock.send(bytes, dst.port, dst.ip, (e) => {
+        inflight--;
+        if (e) failed = e;
+      });
+      pcap?.udp(nowNs(), src, dst, bytes);
+      lastSend = performance.now();
+      if (inflight > 512) while (inflight > 64) await new Promise((res) => setImmediate(res));
+      if (failed) throw new FeedSimError(`send to ${dst.ip}:${dst.port}: ${(failed as Error).message}`);
+    };
+    const heartbeat = () => send(moldControl(sess, seq, MOLD_HEARTBEAT));
+    try {
+      for (;;) {
+        if (o.signal?.aborted) break;
+        await pace(r.messages_sent + r.messages_dropped, heartbeat);
+        const msgs = nextBatch();
+        if (!msgs) break;
+        packetNo++;
+        const drop = dropEvery > 0 && packetNo % dropEvery === 0;
+        if (!drop) await send(moldPacket(sess, seq, msgs));
+        account(msgs, !drop);
+      }
+      // End of session, three times a few ms apart: a datagram can be lost.
+      for (let i = 0; i < 3; i++) {
+        await send(moldControl(sess, seq, MOLD_END_OF_SESSION));
+        await sleep(5);
+      }
+      while (inflight > 0) await new Promise((res) => setImmediate(res));
+    } finally {
+      sock.close();
+    }
+  }
+
+  async function serveTcp(): Promise<void> {
+    const server = net.createServer();
+    const clients: net.Socket[] = [];
+    let loggedIn!: () => void;
+    const login = new Promise<void>((res) => (loggedIn = res));
+    server.on('connection', (c) => {
+      c.setNoDelay(true);
+      let buf = Buffer.alloc(0);
+      c.on('error', () => {});
+      c.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 3 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          const n = 2 + buf.readUInt16BE(0);
+          const type = String.fromCharCode(buf[2]);
+          buf = buf.subarray(n);
+          if (type === 'L' && !clients.includes(c)) {
+            const hello = soupLoginAccepted(session, seq);
+            c.write(hello);
+            pcap?.tcp(nowNs(), local, { ip: c.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', port: c.remotePort ?? 0 }, hello);
+            clients.push(c);
+            loggedIn();
+          } else if (type === 'O') c.end();
+        }
+      });
+      c.on('close', () => {
+        const i = clients.indexOf(c);
+        if (i >= 0) clients.splice(i, 1);
+      });
+    });
+    await new Promise<void>((res, rej) => {
+      server.once('error', (e) => rej(new FeedSimError(`listen on ${o.host}:${o.port}: ${e.message}`)));
+      server.listen(o.port, o.host, () => res());
+    });
+    const local: Endpoint = { ip: o.host, port: o.port };
+    o.onReady?.({ host: o.host, port: o.port });
+    const waitMs = o.waitClientMs ?? 30_000;
+    const timedOut = await Promise.race([login.then(() => false), sleep(waitMs).then(() => true)]);
+    try {
+      if (timedOut) throw new FeedSimError(`no client logged in within ${waitMs / 1000} s on ${o.host}:${o.port} (start \`wirewasm feed --transport tcp\` against it)`);
+      const peer = clients[0];
+      const remote: Endpoint = { ip: peer.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', port: peer.remotePort ?? 0 };
+      const write = async (bytes: Uint8Array) => {
+        pcap?.tcp(nowNs(), local, remote, bytes);
+        lastSend = performance.now();
+        let full = false;
+        for (const c of clients) if (!c.write(bytes)) full = true;
+        if (full && clients.length) await Promise.race([new Promise((res) => clients[0].once('drain', res)), sleep(1000)]);
+      };
+      const heartbeat = () => write(soupPacket('H'));
+      for (;;) {
+        if (o.signal?.aborted || clients.length === 0) break;
+        await pace(r.messages_sent, heartbeat);
+        const msgs = nextBatch();
+        if (!msgs) break;
+        await write(soupSequenced(msgs));
+        account(msgs, true);
+      }
+      await write(soupPacket('Z'));
+      // Let the clients read to the end and hang up (or give up after a second).
+      await Promise.race([Promise.all(clients.map((c) => new Promise((res) => c.once('close', res)))), sleep(1000)]);
+    } finally {
+      for (const c of clients) c.destroy();
+      await new Promise((res) => server.close(() => res(undefined)));
+    }
+  }
+}
