@@ -19,3 +19,5 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
   return last;
 }
 export { pluginGather } from './plugins';
+export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './tpacket';
+export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './xsk';

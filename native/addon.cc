@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   RegisterMemory(env, exports);
   RegisterProbe(env, exports);
+  RegisterKmap(env, exports);
   return exports;
 }
 

@@ -20,5 +20,6 @@ Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err);
 
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterProbe(Napi::Env env, Napi::Object exports);
+void RegisterKmap(Napi::Env env, Napi::Object exports);  // kernel rings: kmap.h
 
 }  // namespace wirewasm

@@ -6,6 +6,7 @@ import { computeLayout, describeLayout } from '../../layout.js';
 import { loadNative } from '../../native.js';
 import { effectiveCapabilities, memlockLimit, missingFor } from '../../privileges.js';
 import { bytes, hex, table } from '../format.js';
+import { interfaceCapabilities, type InterfaceCapabilities } from '../../ifcaps.js';
 
 const FEATURES: [key: 'afXdp' | 'afPacket' | 'ioUring' | 'bpf', label: string][] = [
   ['afXdp', 'AF_XDP sockets'],
@@ -44,8 +45,12 @@ export function register(program: Command): void {
     .description('print the memory map for a config and what this kernel offers (probed, not assumed)')
     .option('-c, --config <file>', 'engine config (JSON) whose memory map to print')
     .option('--json', 'print one JSON object')
-    .action((opts: { config?: string; json?: boolean }) => {
-      const info = gatherInfo(opts.config);
+    .option('-i, --iface <name>', 'also report what this interface can do (queues, XDP, offloads, timestamping, NUMA)')
+    .option('--netns <name>', 'network namespace of --iface')
+    .option('--probe-xdp', 'with --iface: try XDP driver mode and AF_XDP zero-copy (briefly reconfigures a real NIC)')
+    .action((opts: { config?: string; json?: boolean; iface?: string; netns?: string; probeXdp?: boolean }) => {
+      const info: ReturnType<typeof gatherInfo> & { interface?: InterfaceCapabilities } = gatherInfo(opts.config);
+      if (opts.iface) info.interface = interfaceCapabilities(opts.iface, { netns: opts.netns, probeXdp: opts.probeXdp });
       if (opts.json) {
         process.stdout.write(JSON.stringify(info, (_k, v) => (v === Infinity ? 'unlimited' : v)) + '\n');
         return;
@@ -66,6 +71,31 @@ export function register(program: Command): void {
       const c = info.layout.config;
       out.push(`Memory map (${c.queues} queue(s), ${c.workers} worker(s), ${c.frameCount} frames × ${c.frameSize} B): ${bytes(info.layout.totalBytes)}, maximum ${bytes(info.layout.maximumBytes)}`);
       out.push(table([['  region', 'offset', 'size'], ...info.layout.regions.map((r) => [`  ${r.region}`, hex(r.offset), bytes(r.size)])]));
+      if (info.interface) out.push('', ...describeInterface(info.interface));
       process.stdout.write(out.join('\n') + '\n');
     });
+}
+
+function describeInterface(c: InterfaceCapabilities): string[] {
+  const yn = (v: boolean | string) => (v === true ? 'yes' : v === false ? 'no' : String(v));
+  const o = c.offloads;
+  const t = c.timestamping;
+  return [
+    `Interface ${c.iface}${c.netns ? ` (netns ${c.netns})` : ''}: driver ${c.driver ?? '?'}${c.busInfo ? ` at ${c.busInfo}` : ''}, ${c.up ? 'up' : 'DOWN'}, mtu ${c.mtu}, ${c.mac}`,
+    table([
+      ['  capability', 'value'],
+      ['  queues', `${c.queues.rx} rx / ${c.queues.tx} tx${c.queues.combined ? ` (${c.queues.combined} combined, max ${c.queues.maxCombined})` : ''} [${c.queues.source}]`],
+      ['  NUMA node', c.numaNode === null ? 'none (virtual device or single node)' : String(c.numaNode)],
+      ['  XDP attached now', c.xdp.attached ? `program ${c.xdp.attached.id} (${c.xdp.attached.mode})` : 'none'],
+      ['  XDP generic (skb) mode', yn(c.xdp.generic)],
+      ['  XDP driver mode', yn(c.xdp.driver)],
+      ['  AF_XDP zero-copy', yn(c.xdp.zeroCopy)],
+      ['  checksum offload rx/tx', `${yn(o.rxChecksum)} / ${yn(o.txChecksum)}`],
+      ['  segmentation TSO/GSO/USO', `${yn(o.tso)} / ${yn(o.gso)} / ${yn(o.udpSegmentation)}`],
+      ['  receive GRO/LRO', `${yn(o.gro)} / ${yn(o.lro)}`],
+      ['  RSS hashing / ntuple / VLAN strip', `${yn(o.rxHashing)} / ${yn(o.ntupleFilters)} / ${yn(o.vlanStripping)}`],
+      ['  timestamps hw rx/tx, sw rx', `${yn(t.hardwareReceive)} / ${yn(t.hardwareTransmit)}, ${yn(t.softwareReceive)}${t.phcIndex !== null ? ` (PHC /dev/ptp${t.phcIndex})` : ''}`],
+    ]),
+    ...(c.xdp.detail ? [`  (${c.xdp.detail})`] : []),
+  ];
 }

@@ -1,0 +1,320 @@
+// The engine's side of AF_PACKET's PACKET_MMAP rings (mapped into the shared memory by
+// native/afpacket.cc): TPACKET_V3 receive (the kernel fills whole blocks of packets and hands a
+// block over at once), TPACKET_V2 receive (one frame per packet, handed over one by one) and the
+// TPACKET_V2 transmit ring. No packet byte is copied: each received packet gets a metadata record
+// whose `data` points into the ring.
+//
+// Ownership is a status word the two sides pass back and forth (Documentation/networking/
+// packet_mmap.rst). The kernel writes a block or frame, then sets TP_STATUS_USER with a release
+// store (smp_wmb + store); we read the status with an acquire load before touching the contents,
+// and give it back by storing TP_STATUS_KERNEL after we are done with the contents. WASM atomics
+// are sequentially consistent, which is at least acquire/release, so atomic.load / atomic.store
+// on the status words are the barriers. They are paid once per block (V3) or frame (V2), and the
+// returns once per burst.
+//
+// Queue state block (one per queue, owned by the one thread that receives on that queue):
+//
+// | off | type | field                                                         |
+// |-----|------|---------------------------------------------------------------|
+// | 0   | u32  | version: 2 or 3                                               |
+// | 4   | u32  | ring: address of the RX ring in the memory                    |
+// | 8   | u32  | unit: block size (V3) or frame size (V2), bytes               |
+// | 12  | u32  | count: blocks (V3) or frames (V2)                             |
+// | 16  | u32  | cur: block (V3) / frame (V2) being read                       |
+// | 20  | u32  | rel: first block / frame not yet given back to the kernel     |
+// | 24  | u32  | left: V3, packets not yet read in block cur                   |
+// | 28  | u32  | off: V3, offset of the next packet in block cur               |
+// | 32  | u32  | open: V3, 1 when block cur is ours and being read              |
+// | 36  | u32  | queue id written into the records                             |
+// | 40  | u32  | records: address of `burst` 64-byte metadata records          |
+// | 44  | u32  | held: frames of the last burst (V2: frames to give back)      |
+// | 48  | u64  | rx packets   | 56 | u64 | rx bytes                             |
+// | 64  | u32  | txRing: address of the TX ring (0: none)                      |
+// | 68  | u32  | txFrameSize | 72 | u32 | txFrameCount | 76 | u32 | txHead    |
+// | 80  | u32  | txReserved: slots handed out by the last reserve              |
+// | 88  | u64  | tx packets   | 96 | u64 | tx bytes                             |
+
+import { writeCapture } from './capture';
+
+export const TP_STATE_BYTES: usize = 128;
+const S_VERSION: usize = 0;
+const S_RING: usize = 4;
+const S_UNIT: usize = 8;
+const S_COUNT: usize = 12;
+const S_CUR: usize = 16;
+const S_REL: usize = 20;
+const S_LEFT: usize = 24;
+const S_OFF: usize = 28;
+const S_OPEN: usize = 32;
+const S_QUEUE: usize = 36;
+const S_RECORDS: usize = 40;
+const S_HELD: usize = 44;
+const S_RX: usize = 48;
+const S_RX_BYTES: usize = 56;
+const S_TX_RING: usize = 64;
+const S_TX_FRAME: usize = 68;
+const S_TX_COUNT: usize = 72;
+const S_TX_HEAD: usize = 76;
+const S_TX_RESERVED: usize = 80;
+const S_TX: usize = 88;
+const S_TX_BYTES: usize = 96;
+
+// linux/if_packet.h
+const TP_STATUS_KERNEL: u32 = 0;
+const TP_STATUS_USER: u32 = 1 << 0;
+const TP_STATUS_VLAN_VALID: u32 = 1 << 4;
+const TP_STATUS_AVAILABLE: u32 = 0;
+const TP_STATUS_SEND_REQUEST: u32 = 1 << 0;
+const TP_STATUS_WRONG_FORMAT: u32 = 1 << 2;
+
+// struct tpacket_block_desc (V3): version u32, offset_to_priv u32, then tpacket_hdr_v1:
+const BLK_STATUS: usize = 8;
+const BLK_NUM_PKTS: usize = 12;
+const BLK_FIRST: usize = 16;
+// struct tpacket3_hdr
+const H3_NEXT: usize = 0;
+const H3_SEC: usize = 4;
+const H3_NSEC: usize = 8;
+const H3_SNAPLEN: usize = 12;
+const H3_LEN: usize = 16;
+const H3_STATUS: usize = 20;
+const H3_MAC: usize = 24;
+const H3_VLAN_TCI: usize = 32;
+// struct tpacket2_hdr
+const H2_STATUS: usize = 0;
+const H2_LEN: usize = 4;
+const H2_SNAPLEN: usize = 8;
+const H2_MAC: usize = 12;
+const H2_SEC: usize = 16;
+const H2_NSEC: usize = 20;
+const H2_VLAN_TCI: usize = 24;
+/** TX data starts at TPACKET2_HDRLEN - sizeof(struct sockaddr_ll) = 52 - 20 (no PACKET_TX_HAS_OFF). */
+export const TP_TX_DATA_OFFSET: usize = 32;
+
+// @ts-ignore: decorator
+@inline
+function next(i: u32, count: u32): u32 {
+  return i + 1 == count ? 0 : i + 1;
+}
+
+/** Sets up a queue's state block; ring addresses and sizes come from the host's open(). */
+export function tpacketInit(st: usize, version: u32, ring: usize, unit: u32, count: u32, queue: u32, records: usize,
+  txRing: usize, txFrameSize: u32, txFrameCount: u32): void {
+  memory.fill(st, 0, TP_STATE_BYTES);
+  store<u32>(st, version, S_VERSION);
+  store<u32>(st, <u32>ring, S_RING);
+  store<u32>(st, unit, S_UNIT);
+  store<u32>(st, count, S_COUNT);
+  store<u32>(st, queue, S_QUEUE);
+  store<u32>(st, <u32>records, S_RECORDS);
+  store<u32>(st, <u32>txRing, S_TX_RING);
+  store<u32>(st, txFrameSize, S_TX_FRAME);
+  store<u32>(st, txFrameCount, S_TX_COUNT);
+}
+
+/**
+ * Receives up to `max` packets: writes a metadata record per packet into the queue's records
+ * and its address into `out` (u32 each). Gives the previous burst back first. Returns the count.
+ */
+export function tpacketRx(st: usize, out: usize, max: u32): u32 {
+  tpacketRelease(st);
+  return load<u32>(st, S_VERSION) == 3 ? rxV3(st, out, max) : rxV2(st, out, max);
+}
+
+function rxV3(st: usize, out: usize, max: u32): u32 {
+  const ring = <usize>load<u32>(st, S_RING);
+  const unit = load<u32>(st, S_UNIT);
+  const count = load<u32>(st, S_COUNT);
+  const rel = load<u32>(st, S_REL);
+  const queue = load<u32>(st, S_QUEUE);
+  const records = <usize>load<u32>(st, S_RECORDS);
+  let cur = load<u32>(st, S_CUR);
+  let left = load<u32>(st, S_LEFT);
+  let off = load<u32>(st, S_OFF);
+  let open = load<u32>(st, S_OPEN);
+  let bytes: u64 = 0;
+  let n: u32 = 0;
+  while (n < max) {
+    if (left == 0) {
+      if (open) {
+        // Block cur is read to its end; it stays ours (its packets may be in this burst) until
+        // release. Never hold every block: the kernel needs one to write into, and rel == cur
+        // must keep meaning "nothing held".
+        const nxt = next(cur, count);
+        if (nxt == rel) break;
+        cur = nxt;
+        open = 0;
+      }
+      const blk = ring + <usize>cur * unit;
+      // Acquire: the kernel fills the block, then publishes it with TP_STATUS_USER; nothing in
+      // the block may be read before this load sees that bit.
+      if ((atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER) == 0) break;
+      left = load<u32>(blk, BLK_NUM_PKTS);
+      off = load<u32>(blk, BLK_FIRST);
+      open = 1;
+      continue;
+    }
+    const hdr = ring + <usize>cur * unit + off;
+    const status = load<u32>(hdr, H3_STATUS);
+    const caplen = load<u32>(hdr, H3_SNAPLEN);
+    const ts = <u64>load<u32>(hdr, H3_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H3_NSEC);
+    const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H3_VLAN_TCI) & 0xfff : 0xffff;
+    const m = records + (<usize>n << 6);
+    writeCapture(m, hdr + <usize>load<u16>(hdr, H3_MAC), caplen, load<u32>(hdr, H3_LEN), ts, queue, vlan);
+    store<u32>(out + (<usize>n << 2), <u32>m);
+    bytes += caplen;
+    off += load<u32>(hdr, H3_NEXT);
+    left--;
+    n++;
+  }
+  store<u32>(st, cur, S_CUR);
+  store<u32>(st, left, S_LEFT);
+  store<u32>(st, off, S_OFF);
+  store<u32>(st, open, S_OPEN);
+  store<u32>(st, n, S_HELD);
+  store<u64>(st, load<u64>(st, S_RX) + n, S_RX);
+  store<u64>(st, load<u64>(st, S_RX_BYTES) + bytes, S_RX_BYTES);
+  return n;
+}
+
+function rxV2(st: usize, out: usize, max: u32): u32 {
+  const ring = <usize>load<u32>(st, S_RING);
+  const unit = load<u32>(st, S_UNIT);
+  const count = load<u32>(st, S_COUNT);
+  const queue = load<u32>(st, S_QUEUE);
+  const records = <usize>load<u32>(st, S_RECORDS);
+  let cur = load<u32>(st, S_CUR);
+  let bytes: u64 = 0;
+  let n: u32 = 0;
+  if (max > count) max = count;
+  while (n < max) {
+    const hdr = ring + <usize>cur * unit;
+    // Acquire: the frame's header and bytes are the kernel's until this load sees TP_STATUS_USER.
+    const status = atomic.load<u32>(hdr, H2_STATUS);
+    if ((status & TP_STATUS_USER) == 0) break;
+    const caplen = load<u32>(hdr, H2_SNAPLEN);
+    const ts = <u64>load<u32>(hdr, H2_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H2_NSEC);
+    const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H2_VLAN_TCI) & 0xfff : 0xffff;
+    const m = records + (<usize>n << 6);
+    writeCapture(m, hdr + <usize>load<u16>(hdr, H2_MAC), caplen, load<u32>(hdr, H2_LEN), ts, queue, vlan);
+    store<u32>(out + (<usize>n << 2), <u32>m);
+    bytes += caplen;
+    cur = next(cur, count);
+    n++;
+  }
+  store<u32>(st, cur, S_CUR);
+  store<u32>(st, n, S_HELD);
+  store<u64>(st, load<u64>(st, S_RX) + n, S_RX);
+  store<u64>(st, load<u64>(st, S_RX_BYTES) + bytes, S_RX_BYTES);
+  return n;
+}
+
+/** Gives the blocks (V3) or frames (V2) of the last burst back to the kernel. */
+export function tpacketRelease(st: usize): void {
+  const ring = <usize>load<u32>(st, S_RING);
+  const unit = load<u32>(st, S_UNIT);
+  const count = load<u32>(st, S_COUNT);
+  let rel = load<u32>(st, S_REL);
+  if (load<u32>(st, S_VERSION) == 3) {
+    const cur = load<u32>(st, S_CUR);
+    // Release: our reads of a block's packets are complete before the kernel may refill it.
+    while (rel != cur) {
+      atomic.store<u32>(ring + <usize>rel * unit, TP_STATUS_KERNEL, BLK_STATUS);
+      rel = next(rel, count);
+    }
+    if (load<u32>(st, S_OPEN) && load<u32>(st, S_LEFT) == 0) {
+      atomic.store<u32>(ring + <usize>cur * unit, TP_STATUS_KERNEL, BLK_STATUS);
+      rel = next(cur, count);
+      store<u32>(st, rel, S_CUR);
+      store<u32>(st, 0, S_OPEN);
+    }
+  } else {
+    let held = load<u32>(st, S_HELD);
+    // Release: the same, per frame.
+    while (held > 0) {
+      atomic.store<u32>(ring + <usize>rel * unit, TP_STATUS_KERNEL, H2_STATUS);
+      rel = next(rel, count);
+      held--;
+    }
+  }
+  store<u32>(st, rel, S_REL);
+  store<u32>(st, 0, S_HELD);
+}
+
+/**
+ * Reserves up to `n` TX ring slots: writes the address where each frame's bytes go into `out`.
+ * Returns how many are free (a slot is free again once the kernel has sent it).
+ */
+export function tpacketTxReserve(st: usize, out: usize, n: u32): u32 {
+  const ring = <usize>load<u32>(st, S_TX_RING);
+  const size = load<u32>(st, S_TX_FRAME);
+  const count = load<u32>(st, S_TX_COUNT);
+  let head = load<u32>(st, S_TX_HEAD);
+  let k: u32 = 0;
+  if (n > count) n = count;
+  while (k < n) {
+    const slot = ring + <usize>head * size;
+    // Acquire: the kernel hands a slot back by clearing its status after it sent the frame.
+    const status = atomic.load<u32>(slot);
+    if (status != TP_STATUS_AVAILABLE && status != TP_STATUS_WRONG_FORMAT) break;
+    store<u32>(out + (<usize>k << 2), <u32>(slot + TP_TX_DATA_OFFSET));
+    head = next(head, count);
+    k++;
+  }
+  store<u32>(st, k, S_TX_RESERVED);
+  return k;
+}
+
+/** Hands the first `k` reserved slots to the kernel with the lengths at `lens`; returns k. */
+export function tpacketTxSubmit(st: usize, lens: usize, k: u32): u32 {
+  const ring = <usize>load<u32>(st, S_TX_RING);
+  const size = load<u32>(st, S_TX_FRAME);
+  const count = load<u32>(st, S_TX_COUNT);
+  let head = load<u32>(st, S_TX_HEAD);
+  const reserved = load<u32>(st, S_TX_RESERVED);
+  if (k > reserved) k = reserved;
+  let bytes: u64 = 0;
+  for (let i: u32 = 0; i < k; i++) {
+    const slot = ring + <usize>head * size;
+    const len = load<u32>(lens + (<usize>i << 2));
+    store<u32>(slot, len, H2_LEN);
+    store<u32>(slot, len, H2_SNAPLEN);
+    // Release: the frame bytes and its length are visible before the kernel sees the request.
+    atomic.store<u32>(slot, TP_STATUS_SEND_REQUEST, H2_STATUS);
+    head = next(head, count);
+    bytes += len;
+  }
+  store<u32>(st, head, S_TX_HEAD);
+  store<u32>(st, 0, S_TX_RESERVED);
+  store<u64>(st, load<u64>(st, S_TX) + k, S_TX);
+  store<u64>(st, load<u64>(st, S_TX_BYTES) + bytes, S_TX_BYTES);
+  return k;
+}
+
+/** TX slots the kernel has not finished with (0 when everything submitted was sent). */
+export function tpacketTxPending(st: usize): u32 {
+  const ring = <usize>load<u32>(st, S_TX_RING);
+  const size = load<u32>(st, S_TX_FRAME);
+  const count = load<u32>(st, S_TX_COUNT);
+  let pending: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const s = atomic.load<u32>(ring + <usize>i * size);
+    if (s != TP_STATUS_AVAILABLE && s != TP_STATUS_WRONG_FORMAT) pending++;
+  }
+  return pending;
+}
+
+/** 1 when a packet is waiting (a cheap check for adaptive polling; no state changes). */
+export function tpacketRxReady(st: usize): u32 {
+  const ring = <usize>load<u32>(st, S_RING);
+  const unit = load<u32>(st, S_UNIT);
+  let cur = load<u32>(st, S_CUR);
+  if (load<u32>(st, S_VERSION) == 3) {
+    if (load<u32>(st, S_OPEN)) {
+      if (load<u32>(st, S_LEFT) > 0) return 1;
+      cur = next(cur, load<u32>(st, S_COUNT));
+    }
+    return atomic.load<u32>(ring + <usize>cur * unit, BLK_STATUS) & TP_STATUS_USER;
+  }
+  return atomic.load<u32>(ring + <usize>cur * unit, H2_STATUS) & TP_STATUS_USER;
+}

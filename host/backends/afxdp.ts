@@ -1,0 +1,302 @@
+/**
+ * AF_XDP backend: the engine's frame pool is the UMEM; each queue's fill, completion, RX and TX
+ * rings are mapped into its kernel region and walked by WASM (assembly/xsk.ts). A six-instruction
+ * XDP program (native/bpf.cc) redirects each RX queue's packets to that queue's socket through an
+ * XSKMAP; it is attached with a BPF link, so it goes away with the process.
+ *
+ * Modes: `xdpMode` skb (generic: works on any interface, the packet is already an skb) or drv
+ * (native: the driver runs the program before allocating an skb; veth supports it); `auto` tries
+ * drv then skb. `zeroCopy` auto tries a zero-copy bind (needs driver support: a real NIC) then
+ * copy. `mode` reports what is in force.
+ *
+ * Frames: queue q owns frames [q·F/Q, (q+1)·F/Q) of the pool (F frames, Q queues); of those,
+ * `txFrames` are kept for transmit and the rest go to the fill ring. RX frames go back to the fill
+ * ring on release; TX frames come back through the completion ring.
+ */
+import { compileEngine, instantiateEngine } from '../wasm.js';
+import {
+  adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes, kernelAddon,
+  MAX_BURST, nextPow2, u64, type IoArea, type RingOffsets,
+} from './kernel.js';
+import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
+
+export interface AfXdpOptions {
+  /** Where the XDP program runs: drv (native), skb (generic) or auto (drv, else skb). Default auto. */
+  xdpMode?: 'auto' | 'drv' | 'skb';
+  /** Zero-copy bind: auto (try, else copy), on (required), off. Default auto. */
+  zeroCopy?: 'auto' | 'on' | 'off';
+  /** Use the need_wakeup flags so the kernel is woken only when it asks (default true). */
+  needWakeup?: boolean;
+  /** Hardware queue ids to bind, one per queue (default 0, 1, ...). */
+  queueIds?: number[];
+  /** Frames per queue kept for transmit (default: a quarter of the queue's frames, at most 1024). */
+  txFrames?: number;
+  /** Ring sizes (powers of two). Defaults: each covers the frames that can be on it. */
+  rxSize?: number;
+  txSize?: number;
+  fillSize?: number;
+  compSize?: number;
+  /** Attach the redirect program (default true). false: someone else steers packets to the XSKMAP. */
+  attach?: boolean;
+}
+
+export type AfXdpConfig = BackendConfig & AfXdpOptions;
+
+interface Geometry {
+  perQueue: number;
+  rxFrames: number;
+  txFrames: number;
+  rxSize: number;
+  txSize: number;
+  fillSize: number;
+  compSize: number;
+  burst: number;
+}
+
+/** Upper bound of the kernel's offset of the descriptors in a ring mapping (producer, consumer, flags lines). */
+const RING_HEADER = 1024;
+const ringBytes = (n: number, desc: number) => alignPage(RING_HEADER + n * desc);
+
+function geometry(c: AfXdpOptions & { burst?: number; frameCount: number; queues: number }): Geometry {
+  const perQueue = Math.floor(c.frameCount / c.queues);
+  const txFrames = c.txFrames ?? Math.min(1024, perQueue >> 2);
+  const rxFrames = perQueue - txFrames;
+  const burst = c.burst ?? DEFAULT_BURST;
+  if (!Number.isInteger(burst) || burst < 1 || burst > MAX_BURST) throw new BackendError('bad-config', `afxdp: burst is ${burst}; use 1 to ${MAX_BURST}`);
+  if (rxFrames < burst)
+    throw new BackendError('memory-too-small', `afxdp: ${perQueue} frames per queue leave ${rxFrames} for receiving, fewer than one burst (${burst}); create the layout with more frames (frameCount >= ${nextPow2((burst + txFrames) * c.queues * 2)})`);
+  const g = {
+    perQueue, rxFrames, txFrames, burst,
+    rxSize: c.rxSize ?? nextPow2(rxFrames),
+    txSize: c.txSize ?? nextPow2(Math.max(txFrames, 8)),
+    fillSize: c.fillSize ?? nextPow2(rxFrames),
+    compSize: c.compSize ?? nextPow2(Math.max(txFrames, 8)),
+  };
+  for (const k of ['rxSize', 'txSize', 'fillSize', 'compSize'] as const) checkPow2('afxdp', k, g[k], 8, 1 << 20);
+  if (g.fillSize < rxFrames)
+    throw new BackendError('ring-size', `afxdp: fillSize ${g.fillSize} is smaller than the ${rxFrames} receive frames per queue; use fillSize ${nextPow2(rxFrames)} (a starved fill ring drops packets)`);
+  return g;
+}
+
+/** Bytes a queue's kernel region needs (use as the layout's kernelBytesPerQueue). */
+export function afxdpKernelBytes(c: AfXdpOptions & { burst?: number; frameCount?: number; queues?: number } = {}): number {
+  const g = geometry({ ...c, frameCount: c.frameCount ?? 4096, queues: c.queues ?? 1 });
+  return ringBytes(g.fillSize, 8) + ringBytes(g.compSize, 8) + ringBytes(g.rxSize, 16) + ringBytes(g.txSize, 16) + ioAreaBytes(g.burst, g.txFrames);
+}
+
+interface Queue extends QueueInfo {
+  id: number;
+  queueId: number;
+  io: IoArea;
+  zeroCopy: boolean;
+  txNoBuffer: number;
+}
+
+interface XskExports {
+  xskRing(st: number, ring: number, prod: number, cons: number, desc: number, flags: number, size: number): void;
+  xskInit(st: number, queue: number, umem: number, shift: number, first: number, rxFrames: number, txFrames: number, meta: number, free: number): number;
+  xskRx(st: number, out: number, max: number, ts: bigint): number;
+  xskRelease(st: number): number;
+  xskRxReady(st: number): number;
+  xskTxReserve(st: number, out: number, n: number): number;
+  xskTxSubmit(st: number, lens: number, k: number): number;
+  xskTxPending(st: number): number;
+}
+const RING_LINE = { rx: 64, fill: 96, tx: 128, comp: 160 } as const;
+
+export class AfXdpBackend implements Backend {
+  readonly name = 'afxdp' as const;
+  readonly mode: string;
+  readonly queues: Queue[] = [];
+  private readonly wasm: XskExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly g: Geometry;
+  private link?: { id: number; mapFd: number };
+  private closed = false;
+  private readonly clockOffset: bigint;
+
+  constructor(config: AfXdpConfig) {
+    const native = kernelAddon();
+    const iface = config.iface!;
+    const layout = config.layout;
+    const n = config.queues ?? layout.config.queues;
+    const frameSize = layout.config.frameSize;
+    if (frameSize !== 2048 && frameSize !== 4096)
+      throw new BackendError('bad-config', `afxdp: the frame pool's frames are ${frameSize} bytes; AF_XDP needs 2048 or 4096 (create the layout with frameSize: 2048)`);
+    this.g = geometry({ ...config, frameCount: layout.config.frameCount, queues: n });
+    checkRegion('afxdp', layout, n, afxdpKernelBytes({ ...config, frameCount: layout.config.frameCount, queues: n }));
+    this.memory = config.memory;
+    this.wasm = ((config as { engine?: unknown }).engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as XskExports;
+    // Frames are stamped when the poll loop picks them up, in CLOCK_REALTIME ns like TPACKET's.
+    this.clockOffset = native.clockNs(0) - process.hrtime.bigint();
+    const want = config.xdpMode ?? 'auto';
+    let xdpMode: 'drv' | 'skb' = want === 'skb' ? 'skb' : 'drv';
+    try {
+      if (config.attach ?? true) {
+        try {
+          this.link = native.xdpAttach({ iface, netns: config.netns, mode: xdpMode, entries: Math.max(64, ...(config.queueIds ?? [0]).map((x) => x + 1)) });
+        } catch (e) {
+          if (want !== 'auto' || (e as { reason?: string }).reason === 'xdp-busy' || (e as { reason?: string }).reason === 'missing-privilege') throw e;
+          xdpMode = 'skb';
+          this.link = native.xdpAttach({ iface, netns: config.netns, mode: xdpMode, entries: 64 });
+        }
+      }
+      const shift = Math.log2(frameSize);
+      let sharedFd = -1;
+      for (let q = 0; q < n; q++) {
+        const queueId = config.queueIds?.[q] ?? q;
+        let at = layout.kernel[q].offset;
+        const place = (bytes: number) => {
+          const o = at;
+          at += bytes;
+          return o;
+        };
+        const fillOffset = place(ringBytes(this.g.fillSize, 8));
+        const compOffset = place(ringBytes(this.g.compSize, 8));
+        const rxOffset = place(ringBytes(this.g.rxSize, 16));
+        const txOffset = place(ringBytes(this.g.txSize, 16));
+        const io = ioArea(at, this.g.burst);
+        const r = native.xskOpen({
+          memory: config.memory, iface, netns: config.netns, queueId,
+          umem: { offset: layout.frames.offset, size: layout.frames.size, frameSize, headroom: 0 },
+          sharedUmemFd: sharedFd,
+          rxSize: this.g.rxSize, txSize: this.g.txSize, fillSize: this.g.fillSize, compSize: this.g.compSize,
+          rxOffset, txOffset, fillOffset, compOffset,
+          rxOffsetRoom: ringBytes(this.g.rxSize, 16), txOffsetRoom: ringBytes(this.g.txSize, 16),
+          fillOffsetRoom: ringBytes(this.g.fillSize, 8), compOffsetRoom: ringBytes(this.g.compSize, 8),
+          zeroCopy: config.zeroCopy ?? 'auto', needWakeup: config.needWakeup ?? true,
+        });
+        if (sharedFd < 0) sharedFd = r.fd;
+        for (const ring of ['rx', 'fill', 'tx', 'comp'] as const) {
+          const o = r[ring] as RingOffsets;
+          const size = { rx: this.g.rxSize, fill: this.g.fillSize, tx: this.g.txSize, comp: this.g.compSize }[ring];
+          this.wasm.xskRing(io.state, RING_LINE[ring], o.producer, o.consumer, o.desc, o.flags, size);
+        }
+        const first = q * this.g.perQueue;
+        this.wasm.xskInit(io.state, q, layout.frames.offset, shift, first, this.g.rxFrames, this.g.txFrames, layout.meta.offset, io.free);
+        this.queues.push({
+          index: q, fd: r.fd, state: io.state, rxAddrs: io.rxAddrs, txAddrs: io.txAddrs, txLens: io.txLens, txCapacity: frameSize,
+          id: r.id, queueId, io, zeroCopy: r.zeroCopy, txNoBuffer: 0,
+        });
+        if (this.link) native.xskMapSet(this.link.mapFd, queueId, r.fd);
+        if (this.wasm.xskRelease(io.state)) native.fdWake(r.fd);
+      }
+    } catch (e) {
+      this.close();
+      throw explain(e, iface, 'afxdp');
+    }
+    const zc = this.queues.every((Q) => Q.zeroCopy);
+    this.mode = ['afxdp', this.link ? xdpMode : 'no-program (tx, or steered by another program)', zc ? 'zero-copy' : 'copy', (config.needWakeup ?? true) ? 'need_wakeup' : '', `x${n}`, `fill ${this.g.fillSize} rx ${this.g.rxSize} tx ${this.g.txSize}`].filter(Boolean).join(' ');
+  }
+
+  receive(q: number, max = this.g.burst): number {
+    const Q = this.queues[q];
+    const n = this.wasm.xskRx(Q.state, Q.rxAddrs, Math.min(max, this.g.burst), process.hrtime.bigint() + this.clockOffset);
+    return n;
+  }
+
+  rxMeta(q: number, i: number): number {
+    return new Uint32Array(this.memory.buffer, this.queues[q].rxAddrs, this.g.burst)[i];
+  }
+
+  release(q: number): void {
+    const Q = this.queues[q];
+    if (this.wasm.xskRelease(Q.state)) kernelAddon().fdWake(Q.fd);
+  }
+
+  wait(q: number, timeoutMs: number): boolean {
+    const Q = this.queues[q];
+    return adaptiveWait(() => this.wasm.xskRxReady(Q.state) !== 0, Q.fd, timeoutMs);
+  }
+
+  txReserve(q: number, n: number): number {
+    return this.wasm.xskTxReserve(this.queues[q].state, this.queues[q].txAddrs, Math.min(n, this.g.burst));
+  }
+
+  txSubmit(q: number, k: number): number {
+    const Q = this.queues[q];
+    const wake = this.wasm.xskTxSubmit(Q.state, Q.txLens, k);
+    // Copy mode sends from the sendto() call itself: kick whenever the kernel asks (always, in
+    // copy mode) so the burst leaves now.
+    if (wake || !Q.zeroCopy) kernelAddon().fdKick(Q.fd);
+    return k;
+  }
+
+  send(q: number, frames: readonly Uint8Array[]): number {
+    const Q = this.queues[q];
+    let done = 0;
+    const mem = new Uint8Array(this.memory.buffer);
+    while (done < frames.length) {
+      const k = this.txReserve(q, Math.min(frames.length - done, this.g.burst));
+      if (k === 0) {
+        Q.txNoBuffer += frames.length - done;
+        break;
+      }
+      const addrs = new Uint32Array(this.memory.buffer, Q.txAddrs, k);
+      const lens = new Uint32Array(this.memory.buffer, Q.txLens, k);
+      for (let i = 0; i < k; i++) {
+        const f = frames[done + i];
+        if (f.length > Q.txCapacity) throw new BackendError('bad-config', `afxdp: frame of ${f.length} bytes exceeds the ${Q.txCapacity}-byte UMEM frame`);
+        mem.set(f, addrs[i]);
+        lens[i] = f.length;
+      }
+      done += this.txSubmit(q, k);
+    }
+    return done;
+  }
+
+  flush(q: number, timeoutMs = 1000): boolean {
+    const Q = this.queues[q];
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.wasm.xskTxPending(Q.state) === 0) return true;
+      if (Date.now() > end) return false;
+      kernelAddon().fdKick(Q.fd);
+      kernelAddon().fdPoll(Q.fd, 4 /* POLLOUT */, 1);
+    }
+  }
+
+  stats(): BackendStats {
+    const native = kernelAddon();
+    const per = this.queues.map((Q) => {
+      const k = this.closed ? undefined : native.xskStats(Q.fd);
+      const s = Q.state;
+      return {
+        rx: u64(this.memory, s + 208), rxBytes: u64(this.memory, s + 216), tx: u64(this.memory, s + 224), txBytes: u64(this.memory, s + 232),
+        drops: {
+          ringFull: (k?.rxDropped ?? 0) + (k?.rxRingFull ?? 0),
+          fillRingEmpty: k?.fillRingEmpty ?? 0,
+          invalid: (k?.rxInvalid ?? 0) + (k?.txInvalid ?? 0),
+          txNoBuffer: Q.txNoBuffer,
+        },
+      };
+    });
+    const sum = (f: (s: (typeof per)[number]) => number) => per.reduce((a, s) => a + f(s), 0);
+    return {
+      rx: sum((s) => s.rx), tx: sum((s) => s.tx), rxBytes: sum((s) => s.rxBytes), txBytes: sum((s) => s.txBytes),
+      drops: {
+        ringFull: sum((s) => s.drops.ringFull), fillRingEmpty: sum((s) => s.drops.fillRingEmpty),
+        invalid: sum((s) => s.drops.invalid), txNoBuffer: sum((s) => s.drops.txNoBuffer),
+      },
+      queues: per,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const native = kernelAddon();
+    // The program first, so nothing is redirected to a socket being closed; then the sockets,
+    // those sharing the UMEM before the one that registered it.
+    if (this.link) native.kernelRelease(this.link.id);
+    for (let i = this.queues.length - 1; i >= 0; i--) native.kernelRelease(this.queues[i].id);
+  }
+}
+
+export function openAfXdp(config: AfXdpConfig): AfXdpBackend {
+  checkInterface('afxdp', config.iface, config.netns, [
+    ['CAP_NET_RAW', 'CAP_NET_ADMIN', 'CAP_BPF'],
+    ['CAP_NET_RAW', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN'],
+  ]);
+  return new AfXdpBackend(config);
+}

@@ -1,0 +1,204 @@
+/**
+ * What the two kernel-ring backends (afxdp, afpacket) share: the addon's functions they call, the
+ * layout of a queue's kernel region, errors with their fixes, and adaptive waiting.
+ *
+ * A queue's kernel region (layout.kernel[q], page-aligned, sized by kernelBytesPerQueue):
+ *
+ * ```
+ *  ┌──────────────────────────────┐ region offset
+ *  │ kernel rings (mmap MAP_FIXED)│ AF_XDP: fill | completion | rx | tx, each page-rounded
+ *  │                              │ AF_PACKET: rx ring (blocks/frames) | tx ring
+ *  ├──────────────────────────────┤ page aligned
+ *  │ queue state block (256 B)    │ read and written by the WASM walker of this queue
+ *  │ rxAddrs   burst × u32        │ meta record addresses of the last received burst
+ *  │ txAddrs   burst × u32        │ buffer addresses of the last TX reservation
+ *  │ txLens    burst × u32        │ lengths written by the sender before submit
+ *  │ records   burst × 64 B       │ AF_PACKET: meta records of the burst (AF_XDP uses the pool's)
+ *  │ free      txFrames × u32     │ AF_XDP: TX free-frame stack
+ *  └──────────────────────────────┘
+ * ```
+ */
+import { loadNative, type NativeAddon } from '../native.js';
+import { effectiveCapabilities, type CapName } from '../privileges.js';
+import type { Layout } from '../layout.js';
+import { BackendError, type BackendErrorReason } from './types.js';
+
+export const PAGE = 4096;
+export const STATE_BYTES = 256;
+export const DEFAULT_BURST = 64;
+export const MAX_BURST = 256;
+export const alignPage = (n: number) => Math.ceil(n / PAGE) * PAGE;
+export const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+export const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+export interface IfInfo {
+  iface: string;
+  ifindex: number;
+  up?: boolean;
+  running?: boolean;
+  mtu?: number;
+  mac?: string;
+  driver?: string;
+  busInfo?: string;
+  channels?: { rx: number; tx: number; combined: number; other: number; maxRx: number; maxTx: number; maxCombined: number };
+  features?: Record<string, string>;
+  timestamping?: { capabilities: string[]; phcIndex: number; hardwareReceiveFilters: number };
+}
+
+/** The addon's kernel-ring functions (native/kmap.cc, afpacket.cc, afxdp.cc, bpf.cc, ifcaps.cc, affinity.cc). */
+export interface KernelAddon extends NativeAddon {
+  kernelRelease(id: number): boolean;
+  kernelMappings(): { handles: number; mappings: number; fds: number };
+  fdPoll(fd: number, events: number, timeoutMs: number): number;
+  fdKick(fd: number): number;
+  fdWake(fd: number): void;
+  clockNs(clock: 0 | 1): bigint;
+  ifInfo(o: { iface: string; netns?: string }): IfInfo;
+  afpacketOpen(o: object): { id: number; rxFd: number; txFd: number; ifindex: number; rxBytes?: number; txBytes?: number; hwTimestamps: boolean };
+  afpacketStats(fd: number): { packets: number; drops: number; freezes: number };
+  xskOpen(o: object): XskOpened;
+  xskStats(fd: number): { rxDropped: number; rxInvalid: number; txInvalid: number; rxRingFull: number; fillRingEmpty: number; txRingEmpty: number };
+  xdpAttach(o: { iface: string; netns?: string; mode: 'skb' | 'drv'; entries: number }): { id: number; mapFd: number; progFd: number; linkFd: number; ifindex: number };
+  xskMapSet(mapFd: number, key: number, fd: number): void;
+  pinThread(cpus: number[]): void;
+  threadAffinity(): number[];
+  numaNodeOf(memory: WebAssembly.Memory, offset: number): number;
+  bindToNode(memory: WebAssembly.Memory, offset: number, length: number, node: number): number;
+}
+
+export interface RingOffsets {
+  producer: number;
+  consumer: number;
+  desc: number;
+  flags: number;
+}
+export interface XskOpened {
+  id: number;
+  fd: number;
+  ifindex: number;
+  zeroCopy: boolean;
+  needWakeup: boolean;
+  rx?: RingOffsets;
+  tx?: RingOffsets;
+  fill?: RingOffsets;
+  comp?: RingOffsets;
+}
+
+export const kernelAddon = () => loadNative() as KernelAddon;
+
+/** Bytes of the per-queue I/O area that follows the kernel rings. */
+export function ioAreaBytes(burst: number, txFrames = 0): number {
+  return alignPage(STATE_BYTES + burst * (4 + 4 + 4 + 64) + txFrames * 4);
+}
+
+export interface IoArea {
+  state: number;
+  rxAddrs: number;
+  txAddrs: number;
+  txLens: number;
+  records: number;
+  free: number;
+}
+
+export function ioArea(at: number, burst: number): IoArea {
+  const state = at;
+  const rxAddrs = state + STATE_BYTES;
+  const txAddrs = rxAddrs + burst * 4;
+  const txLens = txAddrs + burst * 4;
+  const records = txLens + burst * 4;
+  const free = records + burst * 64;
+  return { state, rxAddrs, txAddrs, txLens, records, free };
+}
+
+const FIX: Record<BackendErrorReason, string> = {
+  'no-such-interface': 'check the name with `ip link` (and --netns if it lives in a namespace)',
+  'interface-down': 'bring it up: `ip link set dev IF up`',
+  'missing-privilege': 'run as root, or grant the capabilities: `sudo setcap cap_net_raw,cap_net_admin,cap_bpf,cap_ipc_lock+ep $(readlink -f $(which node))`',
+  'xdp-busy': 'another XDP program is attached to IF (see `ip link show dev IF`); detach it (`ip link set dev IF xdp off`, or stop the program that attached it), or use --backend afpacket',
+  'ring-size': 'use powers of two within the kernel limits',
+  'memory-too-small': 'create the layout with kernelBytesPerQueue from kernelBytesFor() (or a larger frame pool)',
+  'bad-config': 'check the backend options',
+  unsupported: 'this kernel or driver does not offer it; `wirewasm info --iface IF` shows what it does offer',
+};
+
+/** Turns an addon error (with its `reason`) into a BackendError that says how to fix it. */
+export function explain(e: unknown, iface: string, what: string): BackendError {
+  const err = e as Error & { reason?: BackendErrorReason; code?: string };
+  if (err instanceof BackendError) return err;
+  let reason: BackendErrorReason = err.reason ?? 'bad-config';
+  if (err.code === 'EPERM' || err.code === 'EACCES') reason = 'missing-privilege';
+  const fix = FIX[reason].replaceAll('IF', iface);
+  const lead =
+    reason === 'xdp-busy'
+      ? `${what}: an XDP program is already attached to ${iface} by someone else`
+      : reason === 'missing-privilege'
+        ? `${what}: missing privilege (${err.message})`
+        : `${what}: ${err.message}`;
+  return new BackendError(reason, `${lead}; ${fix}`, { cause: e });
+}
+
+/**
+ * Checks what must hold before touching the kernel, in the order a user would fix things:
+ * privilege, interface exists, interface up. Returns the interface's info.
+ */
+export function checkInterface(backend: string, iface: string | undefined, netns: string | undefined, needs: CapName[][]): IfInfo {
+  if (!iface) throw new BackendError('bad-config', `${backend}: no interface given; pass iface (CLI: --iface IF), e.g. eth0`);
+  const have = effectiveCapabilities();
+  const missing = needs.map((set) => set.filter((c) => !have.has(c))).reduce((a, b) => (b.length < a.length ? b : a));
+  if (missing.length)
+    throw new BackendError('missing-privilege', `${backend} on ${iface}: missing privilege ${missing.join(' + ')} (needs ${needs.map((s) => s.join(' + ')).join(', or ')}); ${FIX['missing-privilege']}`);
+  let info: IfInfo;
+  try {
+    info = kernelAddon().ifInfo({ iface, netns });
+  } catch (e) {
+    const where = netns ? ` in network namespace ${netns}` : '';
+    if ((e as { reason?: string }).reason === 'no-such-interface')
+      throw new BackendError('no-such-interface', `${backend}: no such interface "${iface}"${where}; ${FIX['no-such-interface']}`, { cause: e });
+    throw explain(e, iface, backend);
+  }
+  if (info.up === false)
+    throw new BackendError('interface-down', `${backend}: interface ${iface} is down; ${FIX['interface-down'].replace('IF', iface)}${netns ? ` (inside: ip -n ${netns} link set dev ${iface} up)` : ''}`);
+  return info;
+}
+
+export function checkPow2(backend: string, field: string, v: number, min: number, max: number): void {
+  if (!isPow2(v) || v < min || v > max) {
+    const lo = 2 ** Math.floor(Math.log2(Math.max(1, v)));
+    const hint = isPow2(v) ? '' : ` (nearest: ${Math.min(max, Math.max(min, v - lo <= 2 * lo - v ? lo : 2 * lo))})`;
+    throw new BackendError('ring-size', `${backend}: ${field} is ${v}; ring sizes must be powers of two from ${min} to ${max}${hint}`);
+  }
+}
+
+export function checkRegion(backend: string, layout: Layout, queues: number, need: number): void {
+  if (queues > layout.config.queues)
+    throw new BackendError('memory-too-small', `${backend}: ${queues} queues asked but the memory map has kernel regions for ${layout.config.queues}; create the layout with queues: ${queues}`);
+  const have = layout.config.kernelBytesPerQueue;
+  if (have < need)
+    throw new BackendError('memory-too-small', `${backend}: the memory map reserves ${have} bytes per queue for kernel rings but these ring sizes need ${need}; create the layout with kernelBytesPerQueue: ${need} (kernelBytesFor('${backend}', config) computes it)`);
+}
+
+/** Reads an unsigned 64-bit counter from the memory as a Number. */
+export function u64(memory: WebAssembly.Memory, addr: number): number {
+  return Number(new DataView(memory.buffer).getBigUint64(addr, true));
+}
+
+const POLLIN = 1;
+
+/**
+ * Adaptive wait (DESIGN.md: poll() per wake-up is expensive): spin on `ready` for `spinNs`, then
+ * yield in short poll() sleeps until `timeoutMs`. Returns true when `ready()` became true.
+ */
+export function adaptiveWait(ready: () => boolean, fd: number, timeoutMs: number, spinNs = 20_000n): boolean {
+  if (ready()) return true;
+  const start = process.hrtime.bigint();
+  while (process.hrtime.bigint() - start < spinNs) if (ready()) return true;
+  if (timeoutMs <= 0) return ready();
+  const native = kernelAddon();
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const left = end - Date.now();
+    if (left <= 0) return ready();
+    native.fdPoll(fd, POLLIN, Math.min(left, 50));
+    if (ready()) return true;
+  }
+}

@@ -1,0 +1,182 @@
+// AF_XDP sockets whose UMEM is the engine's frame pool and whose four rings (fill, completion,
+// RX, TX) are mapped into page-aligned regions of the shared memory. The rings are walked by
+// WASM (assembly/xsk.ts); this file registers, maps, binds and tears down.
+//
+// One socket per queue. The first socket of an interface registers the UMEM; the others bind
+// with XDP_SHARED_UMEM to it, each with its own fill and completion rings (kernel >= 5.10).
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kmap.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+namespace wirewasm {
+
+static Napi::Object RingOffsets(Napi::Env env, const xdp_ring_offset& r, uint64_t at) {
+  // Offsets from the start of the memory, ready for the WASM walker.
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("producer", Napi::Number::New(env, static_cast<double>(at + r.producer)));
+  o.Set("consumer", Napi::Number::New(env, static_cast<double>(at + r.consumer)));
+  o.Set("desc", Napi::Number::New(env, static_cast<double>(at + r.desc)));
+  o.Set("flags", Napi::Number::New(env, static_cast<double>(at + r.flags)));
+  return o;
+}
+
+// xskOpen({memory, iface, netns, queueId, umem: {offset, size, frameSize, headroom},
+//   sharedUmemFd, ring sizes: rxSize, txSize, fillSize, compSize, ring offsets: rxOffset,
+//   txOffset, fillOffset, compOffset, zeroCopy: "auto" | "on" | "off", needWakeup})
+// -> {id, fd, zeroCopy, needWakeup, rx, tx, fill, comp: {producer, consumer, desc, flags}}
+static Napi::Value Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  MemorySpan span;
+  if (!GetMemorySpan(env, o.Get("memory"), &span)) return env.Undefined();
+  std::string iface = GetString(o, "iface");
+  NetnsGuard ns(GetString(o, "netns"));
+  if (!ns.ok()) return ThrowReason(env, "entering network namespace " + GetString(o, "netns"), ns.error(), "no-such-interface");
+  unsigned ifindex = if_nametoindex(iface.c_str());
+  if (ifindex == 0) return ThrowReason(env, "interface " + iface, errno, "no-such-interface");
+
+  auto* h = new KernelHandle();
+  h->memory = Napi::Persistent(o.Get("memory").As<Napi::Object>());
+  auto fail = [&](Napi::Value v) {
+    for (auto& m : h->mappings) RestoreAnonymous(m);
+    for (int fd : h->fds) close(fd);
+    delete h;
+    return v;
+  };
+  int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(ThrowReason(env, "socket(AF_XDP)", errno, errno == EPERM ? "missing-privilege" : "unsupported"));
+  h->fds.push_back(fd);
+
+  int sharedFd = static_cast<int>(GetInt(o, "sharedUmemFd", -1));
+  if (sharedFd < 0) {
+    Napi::Object u = o.Get("umem").As<Napi::Object>();
+    uint64_t off = static_cast<uint64_t>(GetInt(u, "offset", 0));
+    uint64_t size = static_cast<uint64_t>(GetInt(u, "size", 0));
+    if (off % 4096 || off + size > span.length)
+      return fail(ThrowReason(env, "UMEM at " + std::to_string(off) + " (+" + std::to_string(size) + ") is not page-aligned inside the memory", EINVAL, "memory-too-small"));
+    xdp_umem_reg reg;
+    std::memset(&reg, 0, sizeof reg);
+    reg.addr = reinterpret_cast<uint64_t>(span.base + off);
+    reg.len = size;
+    reg.chunk_size = static_cast<uint32_t>(GetInt(u, "frameSize", 2048));
+    reg.headroom = static_cast<uint32_t>(GetInt(u, "headroom", 0));
+    if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof reg) != 0)
+      return fail(ThrowReason(env, "XDP_UMEM_REG of the frame pool (" + std::to_string(size) + " B in frames of " + std::to_string(reg.chunk_size) + " B)", errno, errno == EPERM ? "missing-privilege" : errno == ENOMEM || errno == ENOBUFS ? "memory-too-small" : "bad-config"));
+  }
+  struct RingDef {
+    const char* name;
+    int opt;
+    const char* sizeKey;
+    const char* offKey;
+    uint64_t pgoff;
+    size_t descBytes;
+  };
+  const RingDef rings[] = {
+      {"fill", XDP_UMEM_FILL_RING, "fillSize", "fillOffset", XDP_UMEM_PGOFF_FILL_RING, sizeof(uint64_t)},
+      {"comp", XDP_UMEM_COMPLETION_RING, "compSize", "compOffset", XDP_UMEM_PGOFF_COMPLETION_RING, sizeof(uint64_t)},
+      {"rx", XDP_RX_RING, "rxSize", "rxOffset", XDP_PGOFF_RX_RING, sizeof(xdp_desc)},
+      {"tx", XDP_TX_RING, "txSize", "txOffset", XDP_PGOFF_TX_RING, sizeof(xdp_desc)},
+  };
+  for (const RingDef& r : rings) {
+    int n = static_cast<int>(GetInt(o, r.sizeKey, 0));
+    if (n == 0) continue;
+    if (setsockopt(fd, SOL_XDP, r.opt, &n, sizeof n) != 0)
+      return fail(ThrowReason(env, std::string("AF_XDP ") + r.name + " ring of " + std::to_string(n) + " entries", errno, "ring-size"));
+  }
+  xdp_mmap_offsets off;
+  socklen_t optlen = sizeof off;
+  if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen) != 0) return fail(ThrowErrno(env, "XDP_MMAP_OFFSETS", errno));
+  const xdp_ring_offset* ro[] = {&off.fr, &off.cr, &off.rx, &off.tx};
+  Napi::Object out = Napi::Object::New(env);
+  for (int i = 0; i < 4; i++) {
+    const RingDef& r = rings[i];
+    int n = static_cast<int>(GetInt(o, r.sizeKey, 0));
+    if (n == 0) continue;
+    uint64_t at = static_cast<uint64_t>(GetInt(o, r.offKey, 0));
+    size_t len = ro[i]->desc + static_cast<size_t>(n) * r.descBytes;
+    len = (len + 4095) & ~static_cast<size_t>(4095);
+    uint64_t room = static_cast<uint64_t>(GetInt(o, (std::string(r.offKey) + "Room").c_str(), static_cast<int64_t>(len)));
+    if (len > room)
+      return fail(ThrowReason(env, std::string("AF_XDP ") + r.name + " ring needs " + std::to_string(len) + " B but its region has " + std::to_string(room) + "; use afxdpKernelBytes() for kernelBytesPerQueue", 0, "memory-too-small"));
+    if (!MapIntoMemory(env, span, at, len, fd, static_cast<off_t>(r.pgoff), h, (std::string("the AF_XDP ") + r.name + " ring").c_str())) return fail(env.Undefined());
+    out.Set(r.name, RingOffsets(env, *ro[i], at));
+  }
+
+  std::string zc = GetString(o, "zeroCopy", "auto");
+  bool wake = GetBool(o, "needWakeup", true);
+  sockaddr_xdp sxdp;
+  std::memset(&sxdp, 0, sizeof sxdp);
+  sxdp.sxdp_family = AF_XDP;
+  sxdp.sxdp_ifindex = ifindex;
+  sxdp.sxdp_queue_id = static_cast<uint32_t>(GetInt(o, "queueId", 0));
+  uint16_t base = wake ? XDP_USE_NEED_WAKEUP : 0;
+  if (sharedFd >= 0) {
+    base |= XDP_SHARED_UMEM;
+    sxdp.sxdp_shared_umem_fd = static_cast<uint32_t>(sharedFd);
+  }
+  int rc = -1, err = 0;
+  // Zero-copy first when allowed: it needs driver support (a real NIC); veth and generic (SKB)
+  // mode refuse it, and then copy mode is what is in force.
+  if (zc != "off") {
+    sxdp.sxdp_flags = base | XDP_ZEROCOPY;
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&sxdp), sizeof sxdp);
+    err = errno;
+  }
+  if (rc != 0 && zc != "on") {
+    sxdp.sxdp_flags = base | XDP_COPY;
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&sxdp), sizeof sxdp);
+    err = errno;
+  }
+  if (rc != 0)
+    return fail(ThrowReason(env, "bind AF_XDP socket to " + iface + " queue " + std::to_string(sxdp.sxdp_queue_id) +
+                                     (zc == "on" ? " in zero-copy mode" : ""),
+                            err, err == EBUSY ? "xdp-busy" : err == EPERM ? "missing-privilege" : err == ENETDOWN ? "interface-down" : "bad-config"));
+  xdp_options opts;
+  std::memset(&opts, 0, sizeof opts);
+  optlen = sizeof opts;
+  bool zeroCopy = getsockopt(fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen) == 0 && (opts.flags & XDP_OPTIONS_ZEROCOPY);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("zeroCopy", Napi::Boolean::New(env, zeroCopy));
+  out.Set("needWakeup", Napi::Boolean::New(env, wake));
+  out.Set("ifindex", Napi::Number::New(env, ifindex));
+  out.Set("id", Napi::Number::New(env, AddHandle(env, h)));
+  return out;
+}
+
+// The kernel's per-socket counters (XDP_STATISTICS; cumulative, not reset on read).
+static Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  xdp_statistics st;
+  std::memset(&st, 0, sizeof st);
+  socklen_t len = sizeof st;
+  if (getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &len) != 0) return ThrowErrno(env, "XDP_STATISTICS", errno);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rxDropped", Napi::Number::New(env, static_cast<double>(st.rx_dropped)));
+  o.Set("rxInvalid", Napi::Number::New(env, static_cast<double>(st.rx_invalid_descs)));
+  o.Set("txInvalid", Napi::Number::New(env, static_cast<double>(st.tx_invalid_descs)));
+  o.Set("rxRingFull", Napi::Number::New(env, static_cast<double>(st.rx_ring_full)));
+  o.Set("fillRingEmpty", Napi::Number::New(env, static_cast<double>(st.rx_fill_ring_empty_descs)));
+  o.Set("txRingEmpty", Napi::Number::New(env, static_cast<double>(st.tx_ring_empty_descs)));
+  return o;
+}
+
+void RegisterAfXdp(Napi::Env env, Napi::Object exports) {
+  exports.Set("xskOpen", Napi::Function::New(env, Open, "xskOpen"));
+  exports.Set("xskStats", Napi::Function::New(env, Stats, "xskStats"));
+}
+
+}  // namespace wirewasm
