@@ -1,0 +1,191 @@
+/**
+ * The feed client behind `wirewasm feed`: a backend receives into the shared memory, the plugin
+ * host runs the `itch` or `soupbintcp-itch` plugin over each burst (isolated, one copy per burst),
+ * and the plugin's records and counters become the feed's statistics: messages, gaps, duplicates,
+ * malformed, latency (receive time minus ITCH timestamp) and counts per message type.
+ *
+ *   backend.receive ─▶ rxAddrs (meta records) ─▶ PluginHost.processBurst ─▶ records + counters
+ *        ▲ frames back: backend.release                                      └▶ FeedStats
+ */
+import { kernelBytesFor, openBackend } from '../backends/index.js';
+import type { PayloadBackend } from '../backends/socket.js';
+import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
+import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
+import { compileEngine, instantiateEngine } from '../wasm.js';
+import { artefact } from '../paths.js';
+import { soupLoginRequest } from './generator.js';
+import {
+  COUNTER_BY_TYPE, COUNTER_LATENCY, histogramQuantile, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
+  type ControlRecord,
+} from './itch.js';
+import type { FeedTransport } from './sim.js';
+
+export type FeedBackendName = 'socket' | 'io_uring';
+export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring'];
+export type FeedPluginName = 'itch' | 'soupbintcp-itch';
+
+export interface FeedClientOptions {
+  backend: FeedBackendName;
+  transport: FeedTransport;
+  /** udp: local address to bind (default 0.0.0.0); udp-multicast: interface address to join on; tcp: the server. */
+  host: string;
+  port: number;
+  group?: string;
+  iface?: string;
+  netns?: string;
+  /** Default: itch for udp transports, soupbintcp-itch for tcp. */
+  plugin?: FeedPluginName;
+  /** Seconds to run at most (default: until the session ends). */
+  duration?: number;
+  /** Stop when every session seen has ended (default true). */
+  untilEnd?: boolean;
+  /** Compute the stream digest (host/feed/itch.ts StreamDigest). */
+  digest?: boolean;
+  /** Frames in the pool (default 4096) and bytes per frame (default 2048). */
+  frames?: number;
+  frameSize?: number;
+  burst?: number;
+  signal?: AbortSignal;
+  /** Called about once a second with the statistics so far. */
+  onProgress?: (s: FeedReport) => void;
+  /** Called once the backend is receiving (the simulator can start). */
+  onReady?: () => void;
+}
+
+export interface FeedReport {
+  backend: string;
+  transport: FeedTransport;
+  plugin: string;
+  seconds: number;
+  messages: number;
+  messages_per_s: number;
+  gaps: number;
+  gap_events: number;
+  duplicates: number;
+  late: number;
+  malformed: number;
+  packets: number;
+  bad_packets: number;
+  heartbeats: number;
+  end_of_session: number;
+  sessions: string[];
+  latency_ns: { p50: number; p99: number; p999: number; max: number; negative: number };
+  by_type: Record<string, number>;
+  /** Gap ranges [first, count], in the order found (the first 1000). */
+  gap_list: [number, number][];
+  digest?: string;
+  backend_stats: unknown;
+  plugins: PluginStats[];
+}
+
+export class FeedError extends Error {}
+
+/** Runs the client until the session ends, the duration passes or the signal aborts. */
+export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
+  if (!FEED_BACKENDS.includes(o.backend))
+    throw new FeedError(`--backend ${o.backend}: feed receives with ${FEED_BACKENDS.join(' or ')} in this build (afxdp and afpacket deliver whole frames and need the engine's parser in front of the plugin)`);
+  const pluginName = o.plugin ?? (o.transport === 'tcp' ? 'soupbintcp-itch' : 'itch');
+  if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
+  if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
+  const burst = o.burst ?? 64;
+  const frameCount = o.frames ?? 4096;
+  const scratchBytes = 512 * 1024;
+  const layout = computeLayout({
+    queues: 1, workers: 1, frameCount, frameSize: o.frameSize ?? 2048, scratchBytes,
+    kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount }),
+  });
+  const memory = createMemory(layout);
+  writeControlBlock(memory, layout);
+  const engine = instantiateEngine(compileEngine(), memory);
+  const plugin = loadPlugin({ path: artefact(`dist/plugins/${pluginName}.wasm`), name: pluginName, copy: 'payload', inputBytes: 256 * 1024 });
+  const sup = new PluginSupervisor([plugin], { workers: 1 });
+  const verdicts = layout.scratch.offset + layout.scratch.size - 4096;
+  const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: layout.scratch.size - 4096 }, maxBurst: 256 });
+
+  const backend = openBackend(o.backend, {
+    memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns,
+  } as never) as unknown as PayloadBackend;
+  const digest = o.digest ? new StreamDigest() : null;
+  const sessions = new Map<number, { name: string; ended: boolean }>();
+  const gapList: [number, number][] = [];
+  const t0 = performance.now();
+  let messagesAtLast = 0;
+  let lastProgress = t0;
+  let lastRate = 0;
+
+  const counters = () => host.counters.get(pluginName) ?? new Map<number, bigint>();
+  const report = (): FeedReport => {
+    const c = counters();
+    const n = (id: number) => Number(c.get(id) ?? 0n);
+    const hist = new Float64Array(LATENCY_BUCKETS);
+    for (let b = 0; b < LATENCY_BUCKETS; b++) hist[b] = n(COUNTER_LATENCY + b);
+    const byType: Record<string, number> = {};
+    for (const t of ITCH_BY_TYPE.keys()) {
+      const k = n(COUNTER_BY_TYPE + t.charCodeAt(0));
+      if (k) byType[t] = k;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const messages = n(ITCH_COUNTERS.messages);
+    return {
+      backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
+      gaps: n(ITCH_COUNTERS.gap_messages), gap_events: n(ITCH_COUNTERS.gap_events), duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
+      malformed: n(ITCH_COUNTERS.malformed), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
+      end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
+      latency_ns: {
+        p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
+        max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
+      },
+      by_type: byType, gap_list: gapList, ...(digest ? { digest: digest.hex() } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
+    };
+  };
+
+  const onControl = (c: ControlRecord) => {
+    if (c.kind === 'session') sessions.set(c.session, { name: c.sessionName.trim(), ended: false });
+    else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
+    else if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
+  };
+
+  try {
+    await backend.ready;
+    if (o.transport === 'tcp') backend.send(0, [soupLoginRequest('wwfeed', '', '', 0n)]);
+    o.onReady?.();
+    const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
+    const untilEnd = o.untilEnd ?? true;
+    const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
+    let idleTurns = 0;
+    for (;;) {
+      if (o.signal?.aborted || performance.now() >= deadline) break;
+      const n = backend.receive(0, burst);
+      if (n > 0) {
+        host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
+        backend.release(0);
+        for (const r of host.takeRecords()) {
+          if (r.kind === RECORD_KIND.MESSAGES) digest?.addBatch(r.bytes);
+          else onControl(readControl(r.kind, r.bytes));
+        }
+        if (untilEnd && allEnded()) break;
+        // Let timers and I/O callbacks run now and then, also under full load.
+        if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
+      } else {
+        if (untilEnd && (allEnded() || backend.ended)) {
+          if (!backend.ended || backend.receive(0, burst) === 0) break;
+          continue;
+        }
+        await backend.waitAsync(0, Math.min(50, Math.max(0, deadline - performance.now())));
+      }
+      const t = performance.now();
+      if (t - lastProgress >= 1000) {
+        const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
+        lastRate = ((m - messagesAtLast) * 1000) / (t - lastProgress);
+        messagesAtLast = m;
+        lastProgress = t;
+        o.onProgress?.(report());
+      }
+    }
+    lastRate = 0;
+    return report();
+  } finally {
+    backend.close();
+    sup.stop();
+  }
+}
