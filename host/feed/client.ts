@@ -46,6 +46,8 @@ export interface FeedClientOptions {
   frameSize?: number;
   burst?: number;
   signal?: AbortSignal;
+  /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
+  connectRetryMs?: number;
   /** Called about once a second with the statistics so far. */
   onProgress?: (s: FeedReport) => void;
   /** Called once the backend is receiving (the simulator can start). */
@@ -102,9 +104,28 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const verdicts = layout.scratch.offset + layout.scratch.size - 4096;
   const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: layout.scratch.size - 4096 }, maxBurst: 256 });
 
-  const backend = openBackend(o.backend, {
-    memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns,
-  } as never) as unknown as PayloadBackend;
+  const open = () =>
+    openBackend(o.backend, {
+      memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns,
+    } as never) as unknown as PayloadBackend;
+  let backend: PayloadBackend;
+  for (const giveUp = performance.now() + (o.connectRetryMs ?? 0); ; ) {
+    let b: PayloadBackend | null = null;
+    try {
+      b = open();
+      await b.ready;
+      backend = b;
+      break;
+    } catch (e) {
+      b?.close();
+      const refused = /ECONNREFUSED|Connection refused/.test(String((e as Error).message));
+      if (!refused || performance.now() >= giveUp) {
+        sup.stop();
+        throw e;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
   const digest = o.digest ? new StreamDigest() : null;
   const sessions = new Map<number, { name: string; ended: boolean }>();
   const gapList: [number, number][] = [];
@@ -146,7 +167,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
 
   try {
-    await backend.ready;
     if (o.transport === 'tcp') backend.send(0, [soupLoginRequest('wwfeed', '', '', 0n)]);
     o.onReady?.();
     const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;

@@ -235,7 +235,9 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
     const local: Endpoint = { ip: o.host, port: o.port };
     o.onReady?.({ host: o.host, port: o.port });
     const waitMs = o.waitClientMs ?? 30_000;
-    const timedOut = await Promise.race([login.then(() => false), sleep(waitMs).then(() => true)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([login.then(() => false), new Promise<boolean>((res) => (timer = setTimeout(() => res(true), waitMs)))]);
+    clearTimeout(timer);
     try {
       if (timedOut) throw new FeedSimError(`no client logged in within ${waitMs / 1000} s on ${o.host}:${o.port} (start \`wirewasm feed --transport tcp\` against it)`);
       const peer = clients[0];
@@ -245,7 +247,13 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
         lastSend = performance.now();
         let full = false;
         for (const c of clients) if (!c.write(bytes)) full = true;
-        if (full && clients.length) await Promise.race([new Promise((res) => clients[0].once('drain', res)), sleep(1000)]);
+        if (full && clients.length) {
+          const c = clients[0];
+          await new Promise((res) => {
+            c.once('drain', res);
+            c.once('close', res);
+          });
+        }
       };
       const heartbeat = () => write(soupPacket('H'));
       for (;;) {
@@ -258,7 +266,9 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
       }
       await write(soupPacket('Z'));
       // Let the clients read to the end and hang up (or give up after a second).
-      await Promise.race([Promise.all(clients.map((c) => new Promise((res) => c.once('close', res)))), sleep(1000)]);
+      let t2: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(clients.map((c) => new Promise((res) => c.once('close', res)))), new Promise((res) => (t2 = setTimeout(res, 1000)))]);
+      clearTimeout(t2);
     } finally {
       for (const c of clients) c.destroy();
       await new Promise((res) => server.close(() => res(undefined)));

@@ -30,7 +30,7 @@ const ERR_STREAMS = -3;
 
 let streams: usize = 0;
 let streamCount: i32 = 0;
-// A stream not logged in yet numbers its messages in this placeholder session.
+// A stream whose login was not seen numbers its messages in this placeholder session.
 const NO_SESSION = memory.data<u8>([0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f]); // "??????????"
 
 export function wirewasm_abi_v1(): void {}
@@ -72,7 +72,7 @@ function stream(hash: u32): usize {
   streamCount++;
   store<u32>(st, 1);
   store<u32>(st, hash, 4);
-  store<u32>(st, <u32>session(NO_SESSION, 1), 8);
+  store<u32>(st, 0, 8);
   store<u32>(st, 0, 12);
   store<u32>(st, <u32>heap.alloc(CARRY_BYTES), 16);
   return st;
@@ -128,7 +128,13 @@ function packet(st: usize, q: usize, n: u32, recvNs: u64, tod: i64): void {
     bump(C_MALFORMED, 1);
     return;
   }
-  const s = <usize>load<u32>(st, 8);
+  let s = <usize>load<u32>(st, 8);
+  // Data before any login: numbered from 1 in a placeholder session (a capture started mid-stream).
+  if (s == 0 && load<u8>(q, 2) != 0x41) {
+    s = session(NO_SESSION, 1);
+    store<u32>(st, <u32>s, 8);
+  }
+  if (s == 0 && load<u8>(q, 2) != 0x41) return;
   switch (<u32>load<u8>(q, 2)) {
     case 0x53: { // S sequenced data
       const seq = expected(s);
