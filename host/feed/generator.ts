@@ -180,7 +180,7 @@ export function moldPacket(session: Uint8Array, sequence: bigint, messages: read
   v.setUint16(18, messages.length);
   let o = MOLD_HEADER_BYTES;
   for (const m of messages) {
-    const n = encodeMessage(out, o + 2, m);
+    const n = encodeMessage(out, o + 2, m, v);
     v.setUint16(o, n);
     o += 2 + n;
   }
@@ -215,7 +215,7 @@ export function soupSequenced(messages: readonly ItchMessage[]): Uint8Array {
   const v = new DataView(out.buffer);
   let o = 0;
   for (const m of messages) {
-    const n = encodeMessage(out, o + 3, m);
+    const n = encodeMessage(out, o + 3, m, v);
     v.setUint16(o, 1 + n);
     out[o + 2] = 0x53;
     o += 3 + n;

@@ -78,27 +78,29 @@ export interface ItchMessage {
 }
 
 /** Writes one message at `off` of `buf` (big-endian); returns its size. */
-export function encodeMessage(buf: Uint8Array, off: number, m: ItchMessage): number {
+export function encodeMessage(buf: Uint8Array, off: number, m: ItchMessage, view?: DataView): number {
   const spec = ITCH_BY_TYPE.get(m.type);
   if (!spec) throw new Error(`ITCH: unknown message type ${JSON.stringify(m.type)}`);
-  const v = new DataView(buf.buffer, buf.byteOffset + off, spec.size);
-  v.setUint8(0, m.type.charCodeAt(0));
-  v.setUint16(1, m.locate);
-  v.setUint16(3, m.tracking);
-  v.setUint16(5, Number(m.timestamp >> 32n));
-  v.setUint32(7, Number(m.timestamp & 0xffffffffn));
-  let o = ITCH_HEADER_BYTES;
-  spec.fields.forEach((f, i) => {
+  const v = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  v.setUint8(off, m.type.charCodeAt(0));
+  v.setUint16(off + 1, m.locate);
+  v.setUint16(off + 3, m.tracking);
+  v.setUint16(off + 5, Number(m.timestamp >> 32n));
+  v.setUint32(off + 7, Number(m.timestamp & 0xffffffffn));
+  let o = off + ITCH_HEADER_BYTES;
+  const fields = spec.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     const x = m.values[i];
     if (f.kind === 'alpha') {
-      const s = String(x);
-      for (let k = 0; k < f.size; k++) v.setUint8(o + k, k < s.length ? s.charCodeAt(k) : 0x20);
-    } else if (f.size === 8) v.setBigUint64(o, BigInt(x));
-    else if (f.size === 4) v.setUint32(o, Number(x));
-    else if (f.size === 2) v.setUint16(o, Number(x));
-    else v.setUint8(o, Number(x));
+      const s = x as string;
+      for (let k = 0; k < f.size; k++) buf[o + k] = k < s.length ? s.charCodeAt(k) : 0x20;
+    } else if (f.size === 8) v.setBigUint64(o, typeof x === 'bigint' ? x : BigInt(x));
+    else if (f.size === 4) v.setUint32(o, x as number);
+    else if (f.size === 2) v.setUint16(o, x as number);
+    else v.setUint8(o, x as number);
     o += f.size;
-  });
+  }
   return spec.size;
 }
 
