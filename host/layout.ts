@@ -73,6 +73,8 @@ export enum RegionKind {
   Meta = 5,
   Kernel = 6,
   Scratch = 7,
+  /** The engine's own tables: pool caches, flow rules, RSS, per-worker burst lists (engineMap). */
+  Engine = 8,
 }
 
 export interface RingSpec {
@@ -105,6 +107,8 @@ export interface LayoutConfig {
   scratchBytes?: number;
   /** Maximum size of the memory in bytes; fixed for the engine's life. Default: the map's size. */
   maxMemoryBytes?: number;
+  /** The engine region (host/engine.ts): absent for a bare map. */
+  engine?: EngineSpec;
 }
 
 export interface Region {
@@ -120,7 +124,7 @@ export interface RingPlacement extends Required<RingSpec> {
 }
 
 export interface Layout {
-  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings'>>>;
+  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings' | 'engine'>>>;
   readonly controlBlock: number;
   readonly stats: Region;
   readonly rings: readonly RingPlacement[];
@@ -128,6 +132,8 @@ export interface Layout {
   readonly meta: Region;
   readonly kernel: readonly Region[];
   readonly scratch: Region;
+  /** The engine region and the offsets inside it; undefined unless the config asked for one. */
+  readonly engine?: EngineMap;
   readonly regions: readonly Region[];
   /** Bytes the map needs: the memory's initial size (rounded to WASM pages). */
   readonly totalBytes: number;
@@ -226,6 +232,14 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
   const kernel: Region[] = [];
   if (kernelBytesPerQueue > 0) for (let q = 0; q < queues; q++) kernel.push(place(RegionKind.Kernel, q, kernelBytesPerQueue, PAGE_BYTES));
   const scratch = place(RegionKind.Scratch, 0, scratchBytes, PAGE_BYTES);
+  let engine: EngineMap | undefined;
+  if (input.engine) {
+    const spec = checkEngineSpec(input.engine, frameCount, workers);
+    const region = place(RegionKind.Engine, 0, 0, PAGE_BYTES);
+    engine = engineMap(region.offset, spec, { frameCount, workers, queues });
+    region.size = engine.bytes;
+    cursor = region.offset + engine.bytes;
+  }
   if (regions.length > MAX_REGIONS)
     throw new LayoutError('queues', `${regions.length} regions exceed the control block's ${MAX_REGIONS}; use fewer queues`);
 
@@ -248,6 +262,7 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
     meta,
     kernel,
     scratch,
+    engine,
     regions,
     totalBytes,
     initialPages: totalBytes / WASM_PAGE_BYTES,
@@ -325,4 +340,138 @@ export function describeLayout(layout: Layout): { region: string; offset: number
   const rows = [{ region: 'guard', offset: 0, size: PAGE_BYTES }, ...layout.regions.map((r) => ({ region: name(r), offset: r.offset, size: r.size }))];
   for (const r of layout.rings) rows.push({ region: `  ring ${r.name} (${r.slots}×${r.slotBytes} B)`, offset: r.offset, size: r.bytes });
   return rows.sort((a, b) => a.offset - b.offset);
+}
+
+// ─── the engine region ───────────────────────────────────────────────────────────────────────────
+
+export interface EngineSpec {
+  /** Strict-priority classes per worker, 1..4 (class 0 is served first). */
+  classes: number;
+  /** Frames per burst, 1..256. */
+  burst: number;
+  /** Frames a pool cache holds between trips to the free ring (rte_mempool's cache size), 0..512. */
+  poolCache: number;
+  /** Flow-director rules per table, 1..4096. */
+  flowRules: number;
+}
+
+/**
+ * Where everything of the engine region is (absolute offsets). The region starts with a header
+ * that the host writes and the WASM engine reads (assembly/dispatch.ts, EH_*), so the WASM code
+ * never computes a layout:
+ *
+ * ```
+ *  header      512 B    geometry + addresses of every table below (EH_* in assembly/dispatch.ts)
+ *  flow ctl    64 B     active table, generation, rule counts       (host writes)
+ *  ring table  64.5 KiB rx[64], tx[64], in[(target << 8) | (source << 2) | class] ring addresses
+ *  reta        512 B    128 entries: RSS hash & 127 -> worker
+ *  shapers     8 KiB    64 tx queues + 64 rx queues × 64 B (assembly/shaper.ts)
+ *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/dispatch.ts SRC_*)
+ *  rss table   36 KiB   Toeplitz lookup table (assembly/rss.ts)
+ *  flow tables 2 × flowRules × 64 B (assembly/flow.ts)
+ *  rx time     frameCount × 8 B: when each frame entered the engine (latency start)
+ *  workers     workers × workerBytes: control line | burst list | stage lists | records | histogram
+ *  caches      (workers + 1) × cacheBytes: pool caches (assembly/pool.ts), the last one the host's
+ * ```
+ */
+export interface EngineMap extends Readonly<EngineSpec> {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly flowControl: number;
+  readonly ringTable: number;
+  readonly reta: number;
+  readonly retaEntries: number;
+  readonly shapers: number;
+  readonly sources: number;
+  readonly rssTable: number;
+  readonly flowTables: number;
+  readonly rxTime: number;
+  readonly workers: number;
+  readonly workerBytes: number;
+  readonly caches: number;
+  readonly cacheBytes: number;
+  readonly histBytes: number;
+  /** Offsets inside a worker block. */
+  readonly w: { control: number; burst: number; frames: number; stage: number; records: number; recordSlots: number; hist: number };
+  worker(index: number): number;
+  /** Cache `index` (0..workers-1 the workers', `workers` the host's). */
+  cache(index: number): number;
+}
+
+export const ENGINE_HEADER_BYTES = 512;
+export const ENGINE_RETA_ENTRIES = 128;
+export const ENGINE_RSS_TABLE_BYTES = 36 * 256 * 4;
+export const ENGINE_MAX_CLASSES = 4;
+export const ENGINE_HIST_BUCKETS = (40 - 3 + 1) * 16; // assembly/stats.ts HIST_BUCKETS
+export const ENGINE_RECORD_SLOTS = 256;
+
+function checkEngineSpec(e: EngineSpec, frameCount: number, workers: number): EngineSpec {
+  checkInt('engine.classes', e.classes, 1, ENGINE_MAX_CLASSES);
+  checkInt('engine.burst', e.burst, 1, 256);
+  checkInt('engine.poolCache', e.poolCache, 0, 512);
+  checkInt('engine.flowRules', e.flowRules, 1, 4096);
+  if ((workers + 1) * e.poolCache * 1.5 > frameCount / 2)
+    throw new LayoutError('engine.poolCache', `${workers + 1} caches of ${e.poolCache} frames could hold more than half of the ${frameCount} frames; use a smaller poolCache or more frames`);
+  return e;
+}
+
+function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; workers: number; queues: number }): EngineMap {
+  let at = offset + ENGINE_HEADER_BYTES;
+  const take = (bytes: number, align = CACHE_LINE) => {
+    at = alignUp(at, align);
+    const o = at;
+    at += bytes;
+    return o;
+  };
+  const flowControl = take(CACHE_LINE);
+  const ringTable = take((64 + 64 + 64 * 64 * ENGINE_MAX_CLASSES) * 4);
+  const reta = take(ENGINE_RETA_ENTRIES * 4);
+  const shapers = take(128 * 64);
+  const sources = take(64 * 128);
+  const rssTable = take(ENGINE_RSS_TABLE_BYTES);
+  const flowTables = take(2 * e.flowRules * 64);
+  const rxTime = take(g.frameCount * 8);
+  const histBytes = ENGINE_HIST_BUCKETS * 8;
+  let wo = CACHE_LINE;
+  const wtake = (bytes: number) => {
+    const o = wo;
+    wo = alignUp(wo + bytes, CACHE_LINE);
+    return o;
+  };
+  const w = {
+    control: 0,
+    burst: wtake(e.burst * 4),
+    frames: wtake(e.burst * 4),
+    stage: wtake(e.burst * 4),
+    records: wtake(ENGINE_RECORD_SLOTS * 8),
+    recordSlots: ENGINE_RECORD_SLOTS,
+    hist: wtake(histBytes),
+  };
+  const workerBytes = wo;
+  const workersAt = take(g.workers * workerBytes);
+  const cacheBytes = alignUp(CACHE_LINE + 2 * Math.max(e.poolCache, 1) * 4, CACHE_LINE);
+  const caches = take((g.workers + 1) * cacheBytes);
+  const bytes = alignUp(at - offset, PAGE_BYTES);
+  return {
+    ...e,
+    offset,
+    bytes,
+    flowControl,
+    ringTable,
+    reta,
+    retaEntries: ENGINE_RETA_ENTRIES,
+    shapers,
+    sources,
+    rssTable,
+    flowTables,
+    rxTime,
+    workers: workersAt,
+    workerBytes,
+    caches,
+    cacheBytes,
+    histBytes,
+    w,
+    worker: (i: number) => workersAt + i * workerBytes,
+    cache: (i: number) => caches + i * cacheBytes,
+  };
 }

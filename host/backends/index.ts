@@ -11,6 +11,7 @@ import { afxdpKernelBytes, openAfXdp, type AfXdpConfig, type AfXdpOptions } from
 import { BackendError, type Backend, type BackendConfig } from './types.js';
 import { openSocket, socketKernelBytes, type PayloadBackendConfig } from './socket.js';
 import { ioUringKernelBytes, openIoUring } from './io_uring.js';
+import { openPcap, type PcapConfig } from './pcap.js';
 
 export * from './types.js';
 export { afpacketKernelBytes, afxdpKernelBytes };
@@ -22,6 +23,7 @@ const BACKENDS: Record<string, Opener> = {
   afpacket: (c) => openAfPacket(c as AfPacketConfig),
   io_uring: (c) => openIoUring(c as unknown as PayloadBackendConfig),
   socket: (c) => openSocket(c as unknown as PayloadBackendConfig),
+  pcap: (c) => openPcap(c as unknown as PcapConfig),
 };
 
 export const backendNames = (): string[] => Object.keys(BACKENDS);

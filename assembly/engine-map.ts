@@ -1,0 +1,108 @@
+// The engine header: the first 512 bytes of the engine region (host/layout.ts engineMap), written by
+// the host before any worker starts and read-only after. It tells the WASM engine where every table
+// is, so no offset is computed here. Lines after the header have their own writers, named below.
+//
+// | off | field        | off | field         | off | field          | off | field            |
+// |-----|--------------|-----|---------------|-----|----------------|-----|------------------|
+// | 0   | magic "WWEN" | 36  | meta base     | 72  | rx time table  | 108 | ring table       |
+// | 4   | workers      | 40  | free ring     | 76  | worker blocks  | 112 | w: burst list    |
+// | 8   | queues       | 44  | records ring  | 80  | worker bytes   | 116 | w: frames list   |
+// | 12  | classes      | 48  | stats region  | 84  | pool caches    | 120 | w: stage list    |
+// | 16  | burst        | 52  | rss table     | 88  | cache bytes    | 124 | w: records       |
+// | 20  | pool cache   | 56  | reta          | 92  | shapers        | 128 | w: histogram     |
+// | 24  | frame size   | 60  | flow control  | 96  | sources        | 132 | record slots     |
+// | 28  | frame count  | 64  | flow tables   | 100 | parse flags    |     |                  |
+// | 32  | frames base  | 68  | rules / table | 104 | options        |     |                  |
+//
+// Run line at +256, written by the host only: 0 stop request (u32).
+//
+// Worker control line (first line of each worker block), written by that worker only:
+// | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count |
+
+export const ENGINE_MAGIC: u32 = 0x4e455757;
+
+export const EH_MAGIC: usize = 0;
+export const EH_WORKERS: usize = 4;
+export const EH_QUEUES: usize = 8;
+export const EH_CLASSES: usize = 12;
+export const EH_BURST: usize = 16;
+export const EH_POOL_CACHE: usize = 20;
+export const EH_FRAME_SIZE: usize = 24;
+export const EH_FRAME_COUNT: usize = 28;
+export const EH_FRAMES: usize = 32;
+export const EH_META: usize = 36;
+export const EH_FREE_RING: usize = 40;
+export const EH_RECORDS_RING: usize = 44;
+export const EH_STATS: usize = 48;
+export const EH_RSS_TABLE: usize = 52;
+export const EH_RETA: usize = 56;
+export const EH_FLOW_CONTROL: usize = 60;
+export const EH_FLOW_TABLES: usize = 64;
+export const EH_FLOW_RULES: usize = 68;
+export const EH_RX_TIME: usize = 72;
+export const EH_WORKER_BLOCKS: usize = 76;
+export const EH_WORKER_BYTES: usize = 80;
+export const EH_CACHES: usize = 84;
+export const EH_CACHE_BYTES: usize = 88;
+export const EH_SHAPERS: usize = 92;
+export const EH_SOURCES: usize = 96;
+export const EH_PARSE_FLAGS: usize = 100;
+export const EH_OPTIONS: usize = 104;
+export const EH_RING_TABLE: usize = 108;
+export const EH_W_BURST: usize = 112;
+export const EH_W_FRAMES: usize = 116;
+export const EH_W_STAGE: usize = 120;
+export const EH_W_RECORDS: usize = 124;
+export const EH_W_HIST: usize = 128;
+export const EH_RECORD_SLOTS: usize = 132;
+
+export const EH_RUN_STOP: usize = 256;
+
+/** options: frames with parse errors are dropped (counted as parse_error) instead of delivered. */
+export const OPT_DROP_PARSE_ERRORS: u32 = 1;
+/** options: spread frames over workers by the RSS hash (else each stays with its ingesting worker). */
+export const OPT_RSS: u32 = 2;
+/**
+ * options: one SPSC in ring per (target, source worker, class), so no two workers ever write one
+ * ring; without it every source shares one MP ring per (target, class) (many workers, few ring slots).
+ */
+export const OPT_PAIRS: u32 = 4;
+
+// Ring table: rx[64], tx[64], in[(target << 8) | (source << 2) | class] (without OPT_PAIRS every
+// source's entry holds the same shared ring).
+export const RT_RX: usize = 0;
+export const RT_TX: usize = 256;
+export const RT_IN: usize = 512;
+
+// Worker control line.
+export const WC_BURST_COUNT: usize = 0;
+export const WC_SEEN_GENERATION: usize = 4;
+export const WC_STATE: usize = 8;
+export const WC_POLLS: usize = 12;
+export const WC_RECORD_COUNT: usize = 16;
+export const WC_STAGE_COUNT: usize = 20;
+
+// Flow control line.
+export const FC_ACTIVE: usize = 0;
+export const FC_GENERATION: usize = 4;
+export const FC_COUNT0: usize = 8;
+export const FC_COUNT1: usize = 12;
+
+@inline export function eh(ctx: usize, field: usize): u32 {
+  return load<u32>(ctx + field);
+}
+@inline export function ehAddr(ctx: usize, field: usize): usize {
+  return <usize>load<u32>(ctx + field);
+}
+@inline export function frameMeta(ctx: usize, frame: u32): usize {
+  return ehAddr(ctx, EH_META) + (<usize>frame << 6);
+}
+@inline export function frameData(ctx: usize, frame: u32): usize {
+  return ehAddr(ctx, EH_FRAMES) + <usize>frame * <usize>eh(ctx, EH_FRAME_SIZE);
+}
+@inline export function workerBlock(ctx: usize, w: u32): usize {
+  return ehAddr(ctx, EH_WORKER_BLOCKS) + <usize>w * <usize>eh(ctx, EH_WORKER_BYTES);
+}
+@inline export function statsBlock(ctx: usize, block: u32): usize {
+  return ehAddr(ctx, EH_STATS) + (<usize>block << 9);
+}

@@ -1,0 +1,197 @@
+// The frame pool, in the manner of DPDK's rte_mempool: every free frame's index sits in one MPMC
+// ring ("free"), and each thread keeps a small cache of indexes so that most allocations and frees
+// touch only memory that thread owns. A frame is one frameSize slot of the frame region with its
+// 64-byte metadata record (assembly/meta.ts) at the same index.
+//
+//   pool cache (one per worker, plus one for the host), one writer: its thread
+//   +0  ┌ count u32 │ capacity u32 │ size u32 │ … ┐   one line
+//   +64 │ slot[0..capacity) u32 frame indexes     │
+//       └─────────────────────────────────────────┘
+//
+// Allocation takes from the cache; an empty cache first refills `size` frames from the ring in one
+// burst. A free goes to the cache; when it holds 1.5 × size, it flushes back down to size in one
+// burst. So a thread pays the ring's atomic publish once per `size / 2` frames at worst.
+//
+// Reference counts (meta refcnt, changed only atomically) let several consumers hold one frame: a
+// frame comes out of the pool with refcnt 1, frameRetain adds holders, and frameRelease frees it
+// when the last holder lets go. As in rte_pktmbuf_prefree_seg, a holder that sees refcnt == 1 is
+// the only one and frees with a plain store, skipping the atomic read-modify-write.
+//
+// Scatter-gather: a packet longer than one frame is a chain of frames linked by meta `next`; the
+// head's refcnt governs the whole chain, and releasing the head frees every segment.
+
+import { ringCount, ringDequeueBurst32, ringEnqueue32, ringEnqueueBurst32, ringInit, RING_F_MC, RING_F_MP } from './ring';
+import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
+import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
+
+export const PC_COUNT: usize = 0;
+export const PC_CAPACITY: usize = 4;
+export const PC_SIZE: usize = 8;
+export const PC_SLOTS: usize = 64;
+
+/** Address of pool cache `i` (workers use their index; the host uses `workers`). */
+@inline export function poolCache(ctx: usize, i: u32): usize {
+  return ehAddr(ctx, EH_CACHES) + <usize>i * <usize>eh(ctx, EH_CACHE_BYTES);
+}
+
+/**
+ * Formats the free ring with every frame, points each meta record at its frame and empties the
+ * caches. Called once by the host before any worker starts. Returns 0 or the ring's error code.
+ */
+export function poolInit(ctx: usize, cacheSize: u32): i32 {
+  const ring = ehAddr(ctx, EH_FREE_RING);
+  const n = eh(ctx, EH_FRAME_COUNT);
+  let slots: u32 = 2;
+  while (slots < n) slots <<= 1;
+  const rc = ringInit(ring, slots, 4, RING_F_MP | RING_F_MC);
+  if (rc != 0) return rc;
+  for (let f: u32 = 0; f < n; f++) {
+    const m = frameMeta(ctx, f);
+    memory.fill(m, 0, 64);
+    store<u32>(m, <u32>frameData(ctx, f), META_DATA);
+    store<u32>(m, NEXT_NONE, META_NEXT);
+    ringEnqueue32(ring, f);
+  }
+  const caches = eh(ctx, EH_WORKERS) + 1;
+  for (let i: u32 = 0; i < caches; i++) {
+    const c = poolCache(ctx, i);
+    store<u32>(c, 0, PC_COUNT);
+    store<u32>(c, cacheSize * 2, PC_CAPACITY);
+    store<u32>(c, cacheSize, PC_SIZE);
+  }
+  return 0;
+}
+
+/**
+ * Allocates up to `n` frames through `cache`, writing their indexes at `out`; returns how many
+ * (fewer only when the pool ran dry). Each comes with refcnt 1, no next segment, data at its frame.
+ */
+export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
+  const ring = ehAddr(ctx, EH_FREE_RING);
+  const slots = cache + PC_SLOTS;
+  let count = load<u32>(cache, PC_COUNT);
+  if (count < n) {
+    // Refill to `size` beyond this request, as far as the cache holds.
+    const capacity = load<u32>(cache, PC_CAPACITY);
+    const want = min(n - count + load<u32>(cache, PC_SIZE), capacity - count);
+    if (want > 0) count += ringDequeueBurst32(ring, slots + (<usize>count << 2), want);
+  }
+  let got = min(n, count);
+  for (let i: u32 = 0; i < got; i++) store<u32>(out + (<usize>i << 2), load<u32>(slots + (<usize>(--count) << 2)));
+  store<u32>(cache, count, PC_COUNT);
+  // A request larger than the cache goes to the ring for the rest.
+  if (got < n) got += ringDequeueBurst32(ring, out + (<usize>got << 2), n - got);
+  const metaBase = ehAddr(ctx, EH_META);
+  for (let i: u32 = 0; i < got; i++) {
+    const m = metaBase + (<usize>load<u32>(out + (<usize>i << 2)) << 6);
+    store<u32>(m, 1, META_REFCNT);
+    store<u32>(m, NEXT_NONE, META_NEXT);
+  }
+  return got;
+}
+
+/** Returns frame `f` (refcnt already 0) to `cache`, flushing the cache's excess to the ring. */
+@inline export function poolPut(ctx: usize, cache: usize, f: u32): void {
+  const capacity = load<u32>(cache, PC_CAPACITY);
+  if (capacity == 0) {
+    ringEnqueue32(ehAddr(ctx, EH_FREE_RING), f);
+    return;
+  }
+  let count = load<u32>(cache, PC_COUNT);
+  if (count >= capacity) {
+    const size = load<u32>(cache, PC_SIZE);
+    // The free ring has a slot for every frame, so it always has room for these: the enqueue is whole.
+    ringEnqueueBurst32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS + (<usize>size << 2), count - size);
+    count = size;
+  }
+  store<u32>(cache + PC_SLOTS + (<usize>count << 2), f);
+  store<u32>(cache, count + 1, PC_COUNT);
+}
+
+/** Adds `n` holders to frame `f`. */
+export function frameRetain(ctx: usize, f: u32, n: u32): void {
+  atomic.add<u32>(frameMeta(ctx, f) + META_REFCNT, n);
+}
+
+/**
+ * Drops one holder of frame `f`; when it was the last, frees the frame and every segment chained
+ * after it. Returns the number of frames freed.
+ */
+export function frameRelease(ctx: usize, cache: usize, f: u32): u32 {
+  const m = frameMeta(ctx, f);
+  // Sole holder of a single frame: nobody else can change refcnt, so there is nothing to write
+  // (rte_mbuf's fast path, one step further: the frame goes back to the pool without its meta
+  // line being written here, so a frame freed by another worker does not drag the line over).
+  // A free frame's refcnt reads 1 until poolAlloc sets it again.
+  if (atomic.load<u32>(m + META_REFCNT) == 1) {
+    if (load<u32>(m, META_NEXT) == NEXT_NONE) {
+      poolPut(ctx, cache, f);
+      return 1;
+    }
+    store<u32>(m, 0, META_REFCNT);
+  } else if (atomic.sub<u32>(m + META_REFCNT, 1) != 1) return 0;
+  let freed: u32 = 0;
+  let seg = f;
+  const limit = eh(ctx, EH_FRAME_COUNT);
+  while (seg != NEXT_NONE && freed < limit) {
+    const sm = frameMeta(ctx, seg);
+    const next = load<u32>(sm, META_NEXT);
+    store<u32>(sm, NEXT_NONE, META_NEXT);
+    store<u32>(sm, 0, META_REFCNT);
+    poolPut(ctx, cache, seg);
+    freed++;
+    seg = next;
+  }
+  return freed;
+}
+
+/** Releases the `n` frames whose indexes are at `list`. */
+export function frameReleaseList(ctx: usize, cache: usize, list: usize, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+}
+
+/** Moves every frame of `cache` back to the free ring (at stop, or for a dead worker's cache). */
+export function poolFlush(ctx: usize, cache: usize): u32 {
+  const count = load<u32>(cache, PC_COUNT);
+  const capacity = load<u32>(cache, PC_CAPACITY);
+  const n = count > capacity ? capacity : count;
+  const moved = ringEnqueueBurst32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS, n);
+  store<u32>(cache, 0, PC_COUNT);
+  return moved;
+}
+
+/** Free frames: in the ring plus in every cache (a snapshot; exact when every thread is idle). */
+export function poolAvailable(ctx: usize): u32 {
+  let n = ringCount(ehAddr(ctx, EH_FREE_RING));
+  const caches = eh(ctx, EH_WORKERS) + 1;
+  for (let i: u32 = 0; i < caches; i++) n += load<u32>(poolCache(ctx, i), PC_COUNT);
+  return n;
+}
+
+/**
+ * Copies `len` bytes from `src` into a new chain of frames; returns the head's index, or
+ * NEXT_NONE when the pool ran dry (nothing is kept then). Each segment's caplen is the bytes in it.
+ * `one` is a 4-byte scratch word of the caller's.
+ */
+export function poolCopyIn(ctx: usize, cache: usize, src: usize, len: u32, one: usize): u32 {
+  const frameSize = eh(ctx, EH_FRAME_SIZE);
+  let head = NEXT_NONE;
+  let tail = NEXT_NONE;
+  let off: u32 = 0;
+  do {
+    if (poolAlloc(ctx, cache, one, 1) == 0) {
+      if (head != NEXT_NONE) frameRelease(ctx, cache, head);
+      return NEXT_NONE;
+    }
+    const f = load<u32>(one);
+    const m = frameMeta(ctx, f);
+    const n = min(frameSize, len - off);
+    memory.copy(frameData(ctx, f), src + off, n);
+    store<u32>(m, n, META_CAPLEN);
+    if (tail == NEXT_NONE) head = f;
+    else store<u32>(frameMeta(ctx, tail), f, META_NEXT);
+    tail = f;
+    off += n;
+  } while (off < len);
+  return head;
+}

@@ -1,0 +1,107 @@
+// `engine`: the full pipeline from a memory source (copy into pool frames, parse, RSS, dispatch
+// through the in rings, a trivial JS handler once per burst, latency histogram, frames back to the
+// pool), with 1 and 2 workers, in packets per second measured over a steady window. And the cost of
+// the per-burst JS handler call, two ways: in the pipeline (with vs without a handler) and alone.
+// Peer in the same run: the same parse + 5-tuple hash written in plain JS over the same frames.
+import { Bench } from 'tinybench';
+import { Engine } from '../../host/engine.js';
+import { syntheticFrames } from '../../host/engine/frames.js';
+import { Burst } from '../../host/engine/burst.js';
+import { artefact } from '../../host/paths.js';
+import { argValue, summarize, type BenchResult, type Suite } from '../common.js';
+
+const handler = artefact('bench/handlers/trivial.mjs');
+
+async function steadyPps(workers: number, opts: { handler?: string; seconds: number; burst: number }): Promise<{ pps: number; bursts: number; p50: number; p99: number }> {
+  const e = new Engine({ frames: syntheticFrames(4096, 1024), workers, queues: workers, replay: { loops: 0 }, handler: opts.handler, poll: 'busy', burst: opts.burst, frameCount: 16384 });
+  await e.start();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const a = e.stats();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+    const b = e.stats();
+    const dt = (performance.now() - t0) / 1000;
+    const bursts = b.workers.reduce((s, w) => s + w.bursts, 0) - a.workers.reduce((s, w) => s + w.bursts, 0);
+    return { pps: (b.delivered - a.delivered) / dt, bursts: bursts / dt, p50: b.latency_ns.p50, p99: b.latency_ns.p99 };
+  } finally {
+    const s = await e.stop();
+    if (s.in_flight !== 0 || s.pool.in_use !== 0) throw new Error(`engine bench: ${s.in_flight} frames unaccounted`);
+  }
+}
+
+/** The peer: what a plain-JS receive loop does per frame (eth/ip/udp fields and a 5-tuple hash). */
+function jsParsePps(seconds: number): number {
+  const frames = syntheticFrames(4096, 1024);
+  const views = frames.map((f) => new DataView(f.buffer, f.byteOffset, f.byteLength));
+  let n = 0;
+  let h = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i];
+      if (v.getUint16(12) !== 0x0800) continue;
+      const ihl = (v.getUint8(14) & 15) * 4;
+      const proto = v.getUint8(23);
+      const src = v.getUint32(26);
+      const dst = v.getUint32(30);
+      const sp = proto === 17 || proto === 6 ? v.getUint16(14 + ihl) : 0;
+      const dp = proto === 17 || proto === 6 ? v.getUint16(16 + ihl) : 0;
+      h = (Math.imul(h ^ src, 0x9e3779b1) ^ Math.imul(dst ^ ((sp << 16) | dp), 0x85ebca6b) ^ proto) >>> 0;
+    }
+    n += views.length;
+  }
+  if (h === 0.5) console.log(h);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const suite: Suite = async ({ argv, log }) => {
+  const runs = argValue(argv, '--runs', 5);
+  const seconds = argValue(argv, '--seconds', 1);
+  const burst = argValue(argv, '--burst', 64);
+  const rows: BenchResult[] = [];
+  const s1: number[] = [];
+  const s1n: number[] = [];
+  const s2: number[] = [];
+  const burstRate: number[] = [];
+  const burstRateNone: number[] = [];
+  let lat = { p50: 0, p99: 0 };
+  for (let r = 0; r < runs; r++) {
+    log(`engine: run ${r + 1}/${runs}`);
+    const one = await steadyPps(1, { handler, seconds, burst });
+    s1.push(one.pps);
+    burstRate.push(one.pps);
+    lat = { p50: one.p50, p99: one.p99 };
+    const none = await steadyPps(1, { seconds, burst });
+    s1n.push(none.pps);
+    burstRateNone.push(none.pps);
+    s2.push((await steadyPps(2, { handler, seconds, burst })).pps);
+  }
+  rows.push(summarize('wirewasm-engine-1w', 'pkts/s', s1, { burst, latency_p50_ns: lat.p50, latency_p99_ns: lat.p99 }));
+  rows.push(summarize('wirewasm-engine-2w', 'pkts/s', s2, { burst, scaling: s2.reduce((a, b) => a + b, 0) / s1.reduce((a, b) => a + b, 0) }));
+  rows.push(summarize('wirewasm-engine-1w-no-handler', 'pkts/s', s1n, { burst }));
+  // Handler call in the pipeline: extra ns per burst with the handler over without.
+  const perBurst = s1.map((p, i) => Math.max(0, (1 / p - 1 / s1n[i]) * burst * 1e9));
+  rows.push(summarize('handler-call-in-pipeline', 'ns/burst', perBurst, { note: 'per-burst time with a trivial handler minus without; noisy on a shared machine' }));
+
+  // The call alone: a Burst over a real memory, the trivial handler, in this thread.
+  const mod = (await import(handler)) as { default: (b: Burst) => unknown };
+  const mem = new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true });
+  const b = new Burst(mem, 0, { metaBase: 4096, framesBase: 0, frameSize: 2048, list: 0, control: 8192, records: 8256, recordSlots: 16, statsBlock: 16384 }, burst);
+  b.length = burst;
+  const bench = new Bench({ time: 500 });
+  bench.add('handler-call-alone', () => {
+    mod.default(b);
+  });
+  await bench.run();
+  const t = bench.tasks[0].result as unknown as { latency?: { mean: number; min: number; max: number } };
+  const mean = (t.latency?.mean ?? 0) * 1e6;
+  rows.push(summarize('handler-call-alone', 'ns/burst', [mean], { min: (t.latency?.min ?? 0) * 1e6, max: (t.latency?.max ?? 0) * 1e6, note: `${burst} frames: call + touching each frame's meta once` }));
+
+  const peer: number[] = [];
+  for (let r = 0; r < runs; r++) peer.push(jsParsePps(seconds));
+  rows.push(summarize('plain-js-parse-loop (peer, 1 thread, no rings)', 'pkts/s', peer));
+  return rows;
+};
+export default suite;

@@ -1,0 +1,95 @@
+// `wirewasm start` (what `npm start` runs): the engine on an embedded default. Without an
+// interface it generates a capture (UDP and TCP flows, some VLAN-tagged) and replays it through
+// the full engine with 2 workers, flow rules and a handler, showing live stats. As root with
+// --testbed it builds a veth pair in two fresh namespaces, sends with the generator from one side,
+// captures with AF_XDP on the other, shows the stats and removes the test bed.
+import type { Command } from 'commander';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Engine } from '../../engine.js';
+import { addEngineOptions, engineConfigFrom, runEngine, type EngineCliOptions } from '../../engine/cli.js';
+import { buildFrame } from '../../engine/frames.js';
+import { writePcap } from '../../pcap/index.js';
+import { artefact } from '../../paths.js';
+
+/** 4096 frames: 200 UDP flows to ports 5000-5003, 40 TCP flows to 443, 8 VLAN-100 flows to 53. */
+export function demoCapture(file: string): void {
+  const records = [];
+  for (let i = 0; i < 4096; i++) {
+    const k = i % 248;
+    const f =
+      k < 200
+        ? buildFrame({ src: `10.0.${k >> 4}.${k & 15}`, dst: '10.9.0.1', sport: 20000 + k, dport: 5000 + (k & 3), length: 64 + (k % 7) * 100 })
+        : k < 240
+          ? buildFrame({ src: `172.16.0.${k - 200}`, dst: '10.9.0.2', sport: 40000 + k, dport: 443, proto: 'tcp', length: 90 })
+          : buildFrame({ src: `192.168.1.${k - 240}`, dst: '10.9.0.53', sport: 3000 + k, dport: 53, vlan: 100, length: 80 });
+    records.push({ linktype: 1, timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1000n, data: f, wireLength: f.length });
+  }
+  writeFileSync(file, writePcap(records, { linktype: 1, nanosecond: true }));
+}
+
+async function testbedDemo(seconds: number, rate: number): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('start --testbed needs root (it creates network namespaces and a veth pair); run it with sudo');
+  const { createTestbed } = await import('../../testbed.js');
+  const { capture } = await import('../../engine/capture.js');
+  const bed = createTestbed({ prefix: 'wwst' });
+  try {
+    process.stderr.write(`test bed: ${bed.a.ns}/${bed.a.iface} ${bed.a.ip}  <->  ${bed.b.ns}/${bed.b.iface} ${bed.b.ip}\n`);
+    const run = capture({
+      iface: bed.b.iface,
+      netns: bed.b.ns,
+      backend: 'afxdp',
+      durationS: seconds + 1,
+      onProgress: (r) => process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}afxdp capture: ${r.received} frames  ${(r.received / Math.max(r.elapsedS, 1e-3) / 1000).toFixed(1)} kpps  kernel drops ${Object.values(r.kernel).reduce((a, b) => a + b, 0)}${process.stderr.isTTY ? '' : '\n'}`),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const gen = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', String(rate), '--size', '128', '--duration', String(seconds), '--flows', '16'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const r = await run;
+    await new Promise((res) => (gen.exitCode !== null ? res(undefined) : gen.on('exit', res)));
+    process.stderr.write(`\n${r.mode}\nreceived ${r.received} frames (${r.bytes} bytes) in ${r.elapsedS.toFixed(2)} s; kernel drops ${JSON.stringify(r.kernel)}\n`);
+  } finally {
+    bed.destroy();
+    process.stderr.write('test bed removed\n');
+  }
+}
+
+export function register(program: Command): void {
+  addEngineOptions(
+    program
+      .command('start')
+      .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with live stats; --testbed: veth + generator + AF_XDP capture (root)')
+      .option('--testbed', 'as root: veth pair in fresh namespaces, generator on one side, AF_XDP capture on the other')
+      .option('--duration <s>', 'seconds to run', '5')
+      .option('--gen-rate <pps>', 'generator rate for --testbed', '100000'),
+    { workers: 2 },
+  ).action(async (o: EngineCliOptions & { testbed?: boolean; duration: string; genRate: string }) => {
+    const seconds = Number(o.duration);
+    if (!(seconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${o.duration}"`);
+    if (o.testbed) return testbedDemo(seconds, Number(o.genRate));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-start-'));
+    try {
+      const file = path.join(dir, 'demo.pcap');
+      demoCapture(file);
+      const cfg = engineConfigFrom({ ...o, loops: '0' });
+      const engine = new Engine({
+        ...cfg,
+        backend: 'pcap',
+        file,
+        handler: o.handler ?? artefact('examples/count-ports.mjs'),
+        classes: cfg.classes ?? 2,
+        rules: cfg.rules?.length ? cfg.rules : ['proto tcp -> class 0', 'vlan 100 dport 53 -> class 0, mark 53'],
+      });
+      const timer = setTimeout(() => void engine.stop().catch(() => undefined), seconds * 1000);
+      if (!o.quiet && !o.json) process.stderr.write(`replaying a generated capture (4096 frames, 248 flows) for ${seconds} s with ${cfg.workers} workers; rules: ${engine.config.rules.join('; ')}\n`);
+      try {
+        await runEngine(engine, o, 'wirewasm start (generated capture)');
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,702 @@
+/**
+ * The engine: config -> memory map -> shared memory -> source -> workers.
+ *
+ * ```
+ *   const engine = new Engine({ file: 'trace.pcap', workers: 2, handler: './count.mjs' });
+ *   await engine.start();
+ *   for await (const batch of engine.records()) { ... }   // optional: what handlers emit/keep
+ *   const stats = await engine.done;                      // replay finished and drained
+ *   // or: const stats = await engine.stop();
+ * ```
+ *
+ * Every failure reaches the caller: start() rejects with the cause (bad config, unreadable capture,
+ * a handler module that does not load); later failures are 'error' events (a worker that died and
+ * could not be restarted) and make done/stop reject. Nothing waits forever: stop() gives workers
+ * 10 s to drain, then terminates them and says which one hung.
+ *
+ * Frame accounting: every frame that enters is delivered or counted as dropped with its reason;
+ * stop() checks that every frame is back in the pool (stats().pool.in_use === 0).
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { computeLayout, createMemory, writeControlBlock, MAX_RINGS, type Layout, type RingSpec } from './layout.js';
+import { compileEngine, instantiateEngine } from './wasm.js';
+import { artefact } from './paths.js';
+import { META } from './meta.js';
+import { Packet } from './packet.js';
+import { resolveConfig, type EngineConfig, type ResolvedConfig } from './engine/config.js';
+import { FlowTables, type FlowRuleInput } from './engine/flow.js';
+import { captureStream, memoryStreams, writeStream, type Stream } from './engine/source.js';
+import {
+  DROP_REASONS, HIST_BUCKETS, addDrops, emptyDrops, hostBlockAdd, latencyOf, readBlock, readHistogram, sumDrops, STATS_BLOCK, type EngineStats,
+} from './engine/stats.js';
+import { RECORD_FRAME, type BurstLayout } from './engine/burst.js';
+import type { WorkerInit } from './workers/pool.js';
+import type { EngineWorkerArgs } from './workers/engine-worker.js';
+
+export { EngineConfigError, type EngineConfig } from './engine/config.js';
+export { FlowRuleError, parseFlowRule, type FlowRule, type FlowRuleInput } from './engine/flow.js';
+export type { EngineStats } from './engine/stats.js';
+export { Burst } from './engine/burst.js';
+
+// Engine header fields (assembly/engine-map.ts EH_*), as u32 indexes from the header start.
+const EH = {
+  MAGIC: 0, WORKERS: 1, QUEUES: 2, CLASSES: 3, BURST: 4, POOL_CACHE: 5, FRAME_SIZE: 6, FRAME_COUNT: 7, FRAMES: 8, META: 9, FREE_RING: 10, RECORDS_RING: 11,
+  STATS: 12, RSS_TABLE: 13, RETA: 14, FLOW_CONTROL: 15, FLOW_TABLES: 16, FLOW_RULES: 17, RX_TIME: 18, WORKER_BLOCKS: 19, WORKER_BYTES: 20, CACHES: 21,
+  CACHE_BYTES: 22, SHAPERS: 23, SOURCES: 24, PARSE_FLAGS: 25, OPTIONS: 26, RING_TABLE: 27, W_BURST: 28, W_FRAMES: 29, W_STAGE: 30, W_RECORDS: 31,
+  W_HIST: 32, RECORD_SLOTS: 33,
+} as const;
+const ENGINE_MAGIC = 0x4e455757;
+const RUN_STOP = 256;
+const RSS_KEY = 384;
+const RT = { RX: 0, TX: 256, IN: 512 };
+const WC = { BURST_COUNT: 0, SEEN_GENERATION: 4, STATE: 8, POLLS: 12, RECORD_COUNT: 16, STAGE_COUNT: 20 };
+const WS = { RUNNING: 1, INGEST_DONE: 2, STOPPED: 3 };
+const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, FEEDER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, FED: 56, BYTES: 128 };
+const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8 };
+const OPT = { DROP_PARSE_ERRORS: 1, RSS: 2, PAIRS: 4 };
+const PARSE = { VERIFY_CSUM: 1, RSS: 4, RSS_SYMMETRIC: 8 };
+const RING_F = { MP: 1, MC: 2 };
+const NO_FEEDER = 0xffffffff;
+
+interface EngineExports {
+  ringInit(ring: number, slots: number, slotBytes: number, flags: number): number;
+  ringCount(ring: number): number;
+  ringDequeueBurst64(ring: number, dst: number, n: number): number;
+  ringDequeueBurst32(ring: number, dst: number, n: number): number;
+  poolInit(ctx: number, cacheSize: number): number;
+  poolFlush(ctx: number, cache: number): number;
+  poolAvailable(ctx: number): number;
+  frameRelease(ctx: number, cache: number, frame: number): number;
+  rssPrepare(key: number, keyLen: number, table: number): number;
+  shaperInit(sh: number, pps: number, burstPkts: number, bytesPerSec: number, burstBytes: number, nowNs: number): void;
+  engineCheck(ctx: number): number;
+  engineWorkerStop(ctx: number, w: number): void;
+}
+
+export interface RecordBatch {
+  /** Numbers handlers emitted, in ring order. */
+  values: number[];
+  /** Frames handlers kept: valid until the iterator moves on (then released to the pool). */
+  packets: Packet[];
+}
+
+export interface WorkerExit {
+  worker: number;
+  code: number;
+  error?: Error;
+  /** Frames the dead worker held, recovered to the pool (counted as handler_error). */
+  recovered: number;
+  restarted: boolean;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+const nowNs = () => {
+  const t = process.hrtime();
+  return t[0] * 1e9 + t[1];
+};
+
+export class Engine extends EventEmitter {
+  readonly config: ResolvedConfig;
+  private state: State = 'new';
+  private layout?: Layout;
+  private memory?: WebAssembly.Memory;
+  private wasm?: EngineExports;
+  private ctx = 0;
+  private u32 = new Uint32Array(0);
+  private workers: (Worker | undefined)[] = [];
+  private restarts: number[] = [];
+  private exits: Promise<void>[] = [];
+  private flow?: FlowTables;
+  private streams: Stream[] = [];
+  private startedAt = 0;
+  private monitor?: NodeJS.Timeout;
+  private last?: { t: number; rx: number; bytes: number; q: number[]; qb: number[]; w: number[] };
+  private failure?: Error;
+  private finalStats?: EngineStats;
+  private stopping?: Promise<EngineStats>;
+  private resolveDone!: (s: EngineStats) => void;
+  private rejectDone!: (e: Error) => void;
+  private recordConsumers = 0;
+  private recordsDst = 0;
+  private pairs = false;
+  private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
+  /** Resolves with the final stats when the replay has ended and drained (or stop() was called). */
+  readonly done: Promise<EngineStats>;
+  /** Problems reading the capture that did not stop the replay (a file cut short). */
+  warnings: string[] = [];
+
+  constructor(config: EngineConfig) {
+    super();
+    this.config = resolveConfig(config);
+    this.done = new Promise<EngineStats>((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.done.catch(() => undefined); // observed through 'error' or stop(); never an unhandled rejection
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Builds the memory, loads the source, starts the workers; resolves once every handler loaded. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`engine: start() called when ${this.state}; create a new Engine to run again`);
+    this.state = 'starting';
+    try {
+      this.setup();
+      await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.spawn(i)));
+      this.startedAt = performance.now();
+      if (this.failure) throw this.failure;
+      this.state = 'running';
+      this.monitor = setInterval(() => this.watch(), 10);
+      this.monitor.unref?.();
+    } catch (e) {
+      this.state = 'failed';
+      await this.teardownWorkers();
+      throw e;
+    }
+  }
+
+  private setup(): void {
+    const c = this.config;
+    if (c.backend === 'pcap') {
+      const { stream, problem } = captureStream(c.file!);
+      if (problem) this.warnings.push(`${c.file}: ${problem.message}; replaying the ${stream.frames.length} records before it`);
+      this.streams = [stream];
+    } else this.streams = memoryStreams(c.frames!, c.queues, c.linktype, (f) => this.nicQueue(f));
+    const inSlots = Math.min(c.frameCount, 1 << 16);
+    const rings: RingSpec[] = [
+      ...Array.from({ length: c.queues }, (_, q) => ({ name: `rx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
+      { name: 'free', slots: c.frameCount, slotBytes: 4 },
+      { name: 'records', slots: c.recordsRing, slotBytes: 8 },
+    ];
+    // One SPSC ring per (target, source, class) while the ring table has room; else one MP ring per (target, class).
+    const pairs = c.workers * c.workers * c.classes + rings.length <= MAX_RINGS;
+    this.pairs = pairs;
+    for (let t = 0; t < c.workers; t++)
+      for (let k = 0; k < c.classes; k++) {
+        if (pairs) for (let s = 0; s < c.workers; s++) rings.push({ name: `in${t}.${s}.${k}`, slots: inSlots, slotBytes: 4 });
+        else rings.push({ name: `in${t}.${k}`, slots: inSlots, slotBytes: 4 });
+      }
+    // Scratch: the streams, then 256 × 8 B where the host dequeues records.
+    const streamBytes = this.streams.reduce((s, x) => s + x.bytes, 0);
+    const scratchBytes = streamBytes + 8 * 256;
+    const layout = computeLayout({
+      queues: c.queues,
+      workers: c.workers,
+      frameCount: c.frameCount,
+      frameSize: c.frameSize,
+      ringSize: c.ringSize,
+      rings,
+      scratchBytes,
+      engine: { classes: c.classes, burst: c.burst, poolCache: c.poolCache, flowRules: c.maxRules },
+    });
+    this.layout = layout;
+    this.recordsDst = layout.scratch.offset + streamBytes;
+    const memory = createMemory(layout);
+    this.memory = memory;
+    writeControlBlock(memory, layout);
+    const wasm = instantiateEngine(compileEngine(), memory) as unknown as EngineExports;
+    this.wasm = wasm;
+    const m = layout.engine!;
+    this.ctx = m.offset;
+    const u32 = new Uint32Array(memory.buffer);
+    this.u32 = u32;
+    const h = (f: number, v: number) => (u32[(m.offset >> 2) + f] = v);
+    h(EH.WORKERS, c.workers);
+    h(EH.QUEUES, c.queues);
+    h(EH.CLASSES, c.classes);
+    h(EH.BURST, c.burst);
+    h(EH.POOL_CACHE, c.poolCache);
+    h(EH.FRAME_SIZE, c.frameSize);
+    h(EH.FRAME_COUNT, c.frameCount);
+    h(EH.FRAMES, layout.frames.offset);
+    h(EH.META, layout.meta.offset);
+    h(EH.FREE_RING, layout.ring('free').offset);
+    h(EH.RECORDS_RING, layout.ring('records').offset);
+    h(EH.STATS, layout.stats.offset);
+    h(EH.RSS_TABLE, m.rssTable);
+    h(EH.RETA, m.reta);
+    h(EH.FLOW_CONTROL, m.flowControl);
+    h(EH.FLOW_TABLES, m.flowTables);
+    h(EH.FLOW_RULES, m.flowRules);
+    h(EH.RX_TIME, m.rxTime);
+    h(EH.WORKER_BLOCKS, m.workers);
+    h(EH.WORKER_BYTES, m.workerBytes);
+    h(EH.CACHES, m.caches);
+    h(EH.CACHE_BYTES, m.cacheBytes);
+    h(EH.SHAPERS, m.shapers);
+    h(EH.SOURCES, m.sources);
+    const rss = c.parse.rss;
+    const spread = c.parse.spread && c.workers > 1;
+    h(EH.PARSE_FLAGS, (c.parse.verifyChecksums ? PARSE.VERIFY_CSUM : 0) | (rss ? PARSE.RSS : 0) | (rss && c.parse.symmetric ? PARSE.RSS_SYMMETRIC : 0));
+    h(EH.OPTIONS, (c.parse.dropErrors ? OPT.DROP_PARSE_ERRORS : 0) | (spread ? OPT.RSS : 0) | (this.pairs ? OPT.PAIRS : 0));
+    h(EH.RING_TABLE, m.ringTable);
+    h(EH.W_BURST, m.w.burst);
+    h(EH.W_FRAMES, m.w.frames);
+    h(EH.W_STAGE, m.w.stage);
+    h(EH.W_RECORDS, m.w.records);
+    h(EH.W_HIST, m.w.hist);
+    h(EH.RECORD_SLOTS, m.w.recordSlots);
+    h(EH.MAGIC, ENGINE_MAGIC);
+
+    const ring = (name: string, flags: number) => {
+      const r = layout.ring(name);
+      const rc = wasm.ringInit(r.offset, r.slots, r.slotBytes, flags);
+      if (rc !== 0) throw new Error(`engine: ring ${name} did not initialise (code ${rc})`);
+      return r.offset;
+    };
+    const rt = m.ringTable >> 2;
+    for (let q = 0; q < c.queues; q++) {
+      const readers = c.workers >= c.queues ? Math.ceil((c.workers - q) / c.queues) : 1;
+      u32[rt + RT.RX / 4 + q] = ring(`rx${q}`, readers > 1 ? RING_F.MC : 0);
+    }
+    for (let t = 0; t < c.workers; t++)
+      for (let k = 0; k < c.classes; k++) {
+        const shared = this.pairs ? 0 : ring(`in${t}.${k}`, c.workers > 1 ? RING_F.MP : 0);
+        for (let s = 0; s < c.workers; s++) u32[rt + RT.IN / 4 + ((t << 8) | (s << 2) | k)] = this.pairs ? ring(`in${t}.${s}.${k}`, 0) : shared;
+      }
+    ring('records', RING_F.MP);
+    const prc = wasm.poolInit(this.ctx, c.poolCache);
+    if (prc !== 0) throw new Error(`engine: the frame pool did not initialise (code ${prc})`);
+    new Uint8Array(memory.buffer).set(c.parse.rssKey.subarray(0, 40), m.offset + RSS_KEY);
+    if (wasm.rssPrepare(m.offset + RSS_KEY, 40, m.rssTable) !== 0) throw new Error('engine: RSS key rejected');
+    for (let i = 0; i < m.retaEntries; i++) u32[(m.reta >> 2) + i] = i % c.workers;
+
+    // Sources: stream q in the scratch region, fed by worker q mod workers.
+    const dv = new DataView(memory.buffer);
+    let at = layout.scratch.offset;
+    for (let q = 0; q < c.queues; q++) {
+      const s = m.sources + q * SRC.BYTES;
+      const st = this.streams[q];
+      if (!st || st.frames.length === 0) {
+        dv.setUint32(s + SRC.FEEDER, NO_FEEDER, true);
+        dv.setUint32(s + SRC.DONE, 1, true);
+        continue;
+      }
+      writeStream(memory, at, st);
+      const r = c.replay;
+      dv.setUint32(s + SRC.BASE, at, true);
+      dv.setUint32(s + SRC.CURSOR, at, true);
+      dv.setUint32(s + SRC.END, at + st.bytes, true);
+      dv.setUint32(s + SRC.LOOPS, r.loops === 0 ? 0xffffffff : r.loops, true);
+      dv.setUint32(s + SRC.FEEDER, q % c.workers, true);
+      dv.setUint32(s + SRC.FLAGS, SRC_F.ACTIVE | (r.speed ? SRC_F.SPEED : 0) | (r.lossy ? SRC_F.LOSSY : 0) | (r.rate || r.bitRate ? SRC_F.RATE : 0), true);
+      dv.setFloat64(s + SRC.SPEED, r.speed ?? 1, true);
+      dv.setBigUint64(s + SRC.FIRST_TS, st.firstTs, true);
+      if (r.rate || r.bitRate) {
+        // The rate is the engine's: split over the queues that replay.
+        const share = this.streams.filter((x) => x.frames.length).length;
+        const pps = (r.rate ?? 0) / share;
+        const bytesPerSec = (r.bitRate ?? 0) / 8 / share;
+        // Buckets deep enough for 20 ms: a worker that slept through a scheduler tick must not lose tokens.
+        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(c.burst, pps / 50), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 50), nowNs());
+      }
+      at += st.bytes;
+    }
+
+    this.flow = new FlowTables(memory, { control: m.flowControl, tables: m.flowTables, maxRules: m.flowRules, limits: { workers: c.workers, classes: c.classes } }, () =>
+      this.workers.map((wk, i) => {
+        const state = u32[(m.worker(i) + WC.STATE) >> 2];
+        return wk && state !== WS.STOPPED && state !== 0 ? u32[(m.worker(i) + WC.SEEN_GENERATION) >> 2] : undefined;
+      }),
+    );
+    this.flow.installInitial(c.rules);
+    if (wasm.engineCheck(this.ctx) !== 0) throw new Error('engine: header check failed');
+  }
+
+  /**
+   * The receive queue a multi-queue NIC's RSS would give this frame: Toeplitz hash of its 5-tuple
+   * (the engine's key, symmetric as configured) modulo the queues. Computed with the engine's own
+   * parser on a small private memory, so the memory backend deals flows to queues as hardware does.
+   */
+  private nicQueue(frame: Uint8Array): number {
+    const q = this.config.queues;
+    if (q === 1) return 0;
+    if (!this.nic) {
+      const layout = computeLayout({ frameCount: 16, scratchBytes: 65536 + 36 * 1024 + 4096 });
+      const memory = createMemory(layout);
+      const wasm = instantiateEngine(compileEngine(), memory) as unknown as EngineExports & { parseFrame(m: number, f: number, t: number): number };
+      const base = layout.scratch.offset;
+      new Uint8Array(memory.buffer).set(this.config.parse.rssKey.subarray(0, 40), base);
+      wasm.rssPrepare(base, 40, base + 64);
+      this.nic = { memory, wasm, meta: base + 64 + 36 * 1024, data: base + 64 + 36 * 1024 + 64, table: base + 64 };
+    }
+    const n = this.nic;
+    const len = Math.min(frame.length, 16384);
+    new Uint8Array(n.memory.buffer).set(frame.subarray(0, len), n.data);
+    const dv = new DataView(n.memory.buffer);
+    new Uint8Array(n.memory.buffer).fill(0, n.meta, n.meta + 64);
+    dv.setUint32(n.meta + META.DATA, n.data, true);
+    dv.setUint32(n.meta + META.CAPLEN, len, true);
+    dv.setUint16(n.meta + META.LINKTYPE, this.config.linktype, true);
+    n.wasm.parseFrame(n.meta, PARSE.RSS | (this.config.parse.symmetric ? PARSE.RSS_SYMMETRIC : 0), n.table);
+    return (dv.getUint32(n.meta + META.HASH, true) & 127) % q;
+  }
+
+  private spawn(index: number): Promise<void> {
+    const c = this.config;
+    const layout = this.layout!;
+    const m = layout.engine!;
+    const block = m.worker(index);
+    const burstLayout: BurstLayout = {
+      metaBase: layout.meta.offset,
+      framesBase: layout.frames.offset,
+      frameSize: c.frameSize,
+      list: block + m.w.burst,
+      control: block,
+      records: block + m.w.records,
+      recordSlots: m.w.recordSlots,
+      statsBlock: layout.statsAddress(c.queues + index),
+    };
+    const args: EngineWorkerArgs = {
+      ctx: this.ctx,
+      poll: c.poll,
+      burst: c.burst,
+      layout: burstLayout,
+      cache: m.cache(index),
+      stopWord: this.ctx + RUN_STOP,
+      handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
+      handlerArgs: c.handlerArgs,
+    };
+    const init: WorkerInit = {
+      index,
+      count: c.workers,
+      memory: this.memory!,
+      module: compileEngine(),
+      controlBlock: layout.controlBlock,
+      task: pathToFileURL(artefact('dist/host/workers/engine-worker.js')).href,
+      args,
+    };
+    const w = new Worker(artefact('dist/host/workers/worker.js'), { workerData: init });
+    this.workers[index] = w;
+    this.restarts[index] ??= 0;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      let finished = false;
+      let error: Error | undefined;
+      w.on('message', (msg: { type?: string; name?: string; message?: string; count?: number }) => {
+        if (msg?.type === 'ready') {
+          ready = true;
+          resolve();
+        } else if (msg?.type === 'result') finished = true;
+        else if (msg?.type === 'handler-error') this.emit('handler-error', { worker: index, name: msg.name, message: msg.message, count: msg.count });
+      });
+      w.on('error', (e) => {
+        error = e instanceof Error ? e : new Error(String(e));
+      });
+      this.exits[index] = new Promise<void>((exited) => {
+        w.on('exit', (code) => {
+          if (this.workers[index] === w) this.workers[index] = undefined;
+          if (!ready) {
+            reject(new Error(`engine: worker ${index} failed to start: ${error?.message ?? `exited with code ${code}`}`, { cause: error }));
+            exited();
+            return;
+          }
+          if (!finished) this.onDeath(index, code, error);
+          exited();
+        });
+      });
+    });
+  }
+
+  /** A worker died without finishing: recover what it held and start another in its place. */
+  private onDeath(index: number, code: number, error?: Error): void {
+    const recovered = this.recover(index);
+    // While starting (the others still load), running or stopping (the new one drains what the dead one left).
+    const live = this.state === 'starting' || this.state === 'running' || this.state === 'stopping';
+    const restart = this.config.restart && live;
+    const info: WorkerExit = { worker: index, code, error, recovered, restarted: restart };
+    this.emit('worker-exit', info);
+    if (restart) {
+      this.restarts[index]++;
+      this.spawn(index).catch((e) => this.fail(new Error(`engine: worker ${index} died and could not be restarted: ${(e as Error).message}`, { cause: e })));
+      return;
+    }
+    // Not restarting: let the others finish without it.
+    this.wasm!.engineWorkerStop(this.ctx, index);
+    if (live) this.fail(new Error(`engine: worker ${index} died (exit code ${code})${error ? `: ${error.message}` : ''} and restart is off`, { cause: error }));
+  }
+
+  /**
+   * Frames a dead worker held: the burst its handler had (counted as handler_error, released),
+   * the frames it kept as records but had not published, and its pool cache.
+   */
+  private recover(index: number): number {
+    const m = this.layout!.engine!;
+    const block = m.worker(index);
+    const u32 = this.u32;
+    const hostCache = m.cache(this.config.workers);
+    const hostStats = this.layout!.statsAddress(this.config.queues + this.config.workers);
+    const n = u32[(block + WC.BURST_COUNT) >> 2];
+    for (let i = 0; i < n; i++) this.wasm!.frameRelease(this.ctx, hostCache, u32[((block + m.w.burst) >> 2) + i]);
+    if (n) hostBlockAdd(this.memory!.buffer, hostStats, 'handler_error', n);
+    u32[(block + WC.BURST_COUNT) >> 2] = 0;
+    const recs = u32[(block + WC.RECORD_COUNT) >> 2];
+    for (let i = 0; i < recs; i++) {
+      const o = ((block + m.w.records) >> 2) + i * 2;
+      if (u32[o + 1] === RECORD_FRAME) this.wasm!.frameRelease(this.ctx, hostCache, u32[o]);
+    }
+    u32[(block + WC.RECORD_COUNT) >> 2] = 0;
+    const flushed = this.wasm!.poolFlush(this.ctx, m.cache(index));
+    return n + flushed;
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    this.rejectDone(e);
+    void this.stop().catch(() => undefined);
+  }
+
+  /** Ends the replay when every source is done. */
+  private watch(): void {
+    if (this.state !== 'running') return;
+    const m = this.layout!.engine!;
+    for (let q = 0; q < this.config.queues; q++) if (this.u32[(m.sources + q * SRC.BYTES + SRC.DONE) >> 2] === 0) return;
+    void this.stop().catch(() => undefined);
+  }
+
+  /**
+   * Stops feeding, lets every worker drain the rings, waits for them (10 s at most each), releases
+   * every frame still held and resolves with the final stats.
+   */
+  stop(): Promise<EngineStats> {
+    if (this.stopping) return this.stopping;
+    if (this.state === 'new') return Promise.reject(new Error('engine: stop() before start()'));
+    this.stopping = (async () => {
+      this.state = 'stopping';
+      clearInterval(this.monitor);
+      const stopAt = (this.ctx + RUN_STOP) >> 2;
+      Atomics.store(this.u32, stopAt, 1);
+      Atomics.notify(new Int32Array(this.memory!.buffer), stopAt);
+      const hung = await this.waitWorkers(10_000);
+      if (hung.length) {
+        await this.teardownWorkers();
+        for (const i of hung) this.recover(i);
+      }
+      this.drainLeftovers();
+      this.drainRecords();
+      this.wasm!.poolFlush(this.ctx, this.layout!.engine!.cache(this.config.workers));
+      const stats = this.stats();
+      this.finalStats = stats;
+      this.state = 'stopped';
+      this.emit('stopped', stats);
+      if (hung.length) {
+        const e = new Error(`engine: worker(s) ${hung.join(', ')} did not stop within 10 s (a handler that never returns?); terminated`);
+        this.fail(e);
+        throw e;
+      }
+      if (this.failure) throw this.failure;
+      this.resolveDone(stats);
+      return stats;
+    })();
+    return this.stopping;
+  }
+
+  private async waitWorkers(ms: number): Promise<number[]> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      // A worker restarting during stop gets spawned again by onDeath; wait for the current set.
+      const live = this.workers.map((w, i) => (w ? i : -1)).filter((i) => i >= 0);
+      if (live.length === 0) return [];
+      const left = deadline - Date.now();
+      if (left <= 0) return live;
+      await Promise.race([Promise.all(live.map((i) => this.exits[i])), new Promise((r) => setTimeout(r, Math.min(left, 50)))]);
+    }
+  }
+
+  private async teardownWorkers(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w?.terminate()));
+    this.workers = [];
+  }
+
+  /**
+   * Frames left in rings no worker drains any more (a worker that died with restart off, or hung
+   * and was terminated): released, and counted as handler_error, the failure that stranded them.
+   */
+  private drainLeftovers(): void {
+    const layout = this.layout!;
+    const hostCache = layout.engine!.cache(this.config.workers);
+    const dst = this.recordsDst;
+    let n = 0;
+    for (const r of layout.rings) {
+      if (!/^(rx|in)/.test(r.name)) continue;
+      for (;;) {
+        const k = this.wasm!.ringDequeueBurst32(r.offset, dst, 256);
+        for (let i = 0; i < k; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[(dst >> 2) + i]);
+        n += k;
+        if (k < 256) break;
+      }
+    }
+    if (n) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'handler_error', n);
+  }
+
+  private drainRecords(): void {
+    const batch = this.takeRecords();
+    if (batch) this.releaseBatch(batch);
+  }
+
+  private takeRecords(): { values: number[]; frames: number[] } | undefined {
+    const ring = this.layout!.ring('records').offset;
+    const values: number[] = [];
+    const frames: number[] = [];
+    const dst = this.recordsDst;
+    for (;;) {
+      const n = this.wasm!.ringDequeueBurst64(ring, dst, 256);
+      for (let i = 0; i < n; i++) {
+        const lo = this.u32[(dst >> 2) + 2 * i];
+        const hi = this.u32[(dst >> 2) + 2 * i + 1];
+        if (hi === RECORD_FRAME) frames.push(lo);
+        else values.push(hi * 0x100000000 + lo);
+      }
+      if (n < 256) break;
+    }
+    return values.length || frames.length ? { values, frames } : undefined;
+  }
+
+  private releaseBatch(b: { frames: number[] }): void {
+    const cache = this.layout!.engine!.cache(this.config.workers);
+    for (const f of b.frames) this.wasm!.frameRelease(this.ctx, cache, f);
+  }
+
+  /**
+   * What handlers emit() and keep(), in batches. Kept frames are Packet views valid until the loop
+   * asks for the next batch; then they go back to the pool. Ends after the engine stopped.
+   */
+  async *records(): AsyncGenerator<RecordBatch> {
+    if (this.state === 'new') throw new Error('engine: records() before start()');
+    this.recordConsumers++;
+    let held: number[] = [];
+    try {
+      for (;;) {
+        this.releaseBatch({ frames: held });
+        held = [];
+        const ended = this.state === 'stopped' || this.state === 'failed';
+        const b = this.state === 'stopped' ? undefined : this.takeRecords();
+        if (b) {
+          held = b.frames;
+          const buf = this.memory!.buffer;
+          yield { values: b.values, packets: b.frames.map((f) => new Packet(buf, this.layout!.meta.offset + f * META.BYTES)) };
+          continue;
+        }
+        if (ended || this.state === 'stopping') {
+          if (this.state === 'stopping') await this.stopping?.catch(() => undefined);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    } finally {
+      this.releaseBatch({ frames: held });
+      this.recordConsumers--;
+    }
+  }
+
+  /** Adds a flow-director rule while running (or before start); resolves with its id once in force. */
+  addRule(rule: FlowRuleInput): Promise<number> {
+    if (!this.flow) return Promise.reject(new Error('engine: add rules after start(), or pass them as config.rules'));
+    return this.flow.add(rule);
+  }
+
+  /** Removes a rule; resolves once no worker can match it any more. */
+  removeRule(id: number): Promise<boolean> {
+    if (!this.flow) return Promise.reject(new Error('engine: no rules before start()'));
+    return this.flow.remove(id);
+  }
+
+  rules(): { id: number; rule: FlowRuleInput }[] {
+    return this.flow?.list() ?? [];
+  }
+
+  /** A snapshot of every counter (see EngineStats); rates are against the previous call. */
+  stats(): EngineStats {
+    if (this.finalStats) return this.finalStats;
+    if (!this.layout || !this.memory) throw new Error('engine: stats() before start()');
+    const c = this.config;
+    const buf = this.memory.buffer;
+    const m = this.layout.engine!;
+    const now = performance.now();
+    const dt = this.last ? (now - this.last.t) / 1000 : 0;
+    const rate = (x: number, prev: number | undefined) => (dt > 0 && prev !== undefined ? (x - prev) / dt : 0);
+    const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, records: 0 };
+    const dropped = emptyDrops();
+    const queues = [];
+    for (let q = 0; q < c.queues; q++) {
+      const b = readBlock(buf, this.layout.statsAddress(q));
+      total.rx += b.rx_packets;
+      total.rxBytes += b.rx_bytes;
+      addDrops(dropped, b.dropped);
+      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, pps: rate(b.rx_packets, this.last?.q[q]), bps: rate(b.rx_bytes * 8, this.last?.qb[q]), dropped: b.dropped });
+    }
+    const hist = new Float64Array(HIST_BUCKETS);
+    let latCount = 0;
+    let latSum = 0;
+    let latMax = 0;
+    const workers = [];
+    for (let w = 0; w <= c.workers; w++) {
+      const b = readBlock(buf, this.layout.statsAddress(c.queues + w));
+      total.delivered += b.delivered;
+      total.deliveredBytes += b.delivered_bytes;
+      total.tx += b.tx_packets;
+      total.txBytes += b.tx_bytes;
+      total.records += b.records_dropped;
+      addDrops(dropped, b.dropped);
+      if (w === c.workers) break; // the host's block: recovered frames only
+      const own = new Float64Array(HIST_BUCKETS);
+      readHistogram(buf, m.worker(w) + m.w.hist, own);
+      for (let i = 0; i < HIST_BUCKETS; i++) hist[i] += own[i];
+      latCount += b.latency.count;
+      latSum += b.latency.sum;
+      latMax = Math.max(latMax, b.latency.max);
+      workers.push({
+        worker: w,
+        delivered: b.delivered,
+        delivered_bytes: b.delivered_bytes,
+        bursts: b.bursts,
+        pps: rate(b.delivered, this.last?.w[w]),
+        dropped: b.dropped,
+        latency_ns: latencyOf(own, b.latency.count, b.latency.sum, b.latency.max),
+        restarts: this.restarts[w] ?? 0,
+      });
+    }
+    const droppedTotal = sumDrops(dropped);
+    const free = this.wasm!.poolAvailable(this.ctx);
+    const s: EngineStats = {
+      rx_packets: total.rx,
+      rx_bytes: total.rxBytes,
+      delivered: total.delivered,
+      delivered_bytes: total.deliveredBytes,
+      tx_packets: total.tx,
+      tx_bytes: total.txBytes,
+      dropped,
+      dropped_total: droppedTotal,
+      in_flight: total.rx - total.delivered - droppedTotal,
+      pps: rate(total.rx, this.last?.rx),
+      bps: rate(total.rxBytes * 8, this.last?.bytes),
+      latency_ns: latencyOf(hist, latCount, latSum, latMax),
+      queues,
+      workers,
+      pool: { frames: c.frameCount, free, in_use: c.frameCount - free },
+      records_dropped: total.records,
+      elapsed_s: this.startedAt ? (now - this.startedAt) / 1000 : 0,
+    };
+    this.last = { t: now, rx: total.rx, bytes: total.rxBytes * 8, q: queues.map((q) => q.rx_packets), qb: queues.map((q) => q.rx_bytes * 8), w: workers.map((w) => w.delivered) };
+    return s;
+  }
+
+  /** Total frames the capture or frame list holds (× loops): the progress bar's 100%. */
+  get expectedPackets(): number | undefined {
+    const loops = this.config.replay.loops;
+    if (loops === 0) return undefined;
+    return this.streams.reduce((s, x) => s + x.frames.length, 0) * loops;
+  }
+
+  /** The drop reasons the stats use. */
+  static readonly dropReasons = DROP_REASONS;
+  static readonly statsBlockBytes = STATS_BLOCK;
+}

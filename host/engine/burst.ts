@@ -1,0 +1,107 @@
+// What the user's handler gets once per burst: zero-copy Packet views over the frames the worker's
+// WASM burst delivered, and two ways to send something to the main thread through the records
+// ring: `emit(value)` for numbers, `keep(i)` for the frame itself (zero-copy: the frame's refcnt
+// goes up, the main thread's records() iterator holds it and releases it after the batch).
+//
+// The Burst object and its Packet views are allocated once per worker and re-pointed each burst,
+// so calling a handler allocates nothing unless the handler does.
+import { META } from '../meta.js';
+import { Packet } from '../packet.js';
+
+/** Top bit of a record: the low 32 bits are a frame index the receiver must release. */
+export const RECORD_FRAME = 0x80000000;
+
+export interface BurstLayout {
+  metaBase: number;
+  framesBase: number;
+  frameSize: number;
+  /** Absolute addresses inside this worker's block. */
+  list: number;
+  control: number;
+  records: number;
+  recordSlots: number;
+  statsBlock: number;
+}
+
+export class Burst implements Iterable<Packet> {
+  /** Frames in this burst. */
+  length = 0;
+  private readonly u32: Uint32Array;
+  private readonly u8: Uint8Array;
+  private readonly views: Packet[];
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    /** The worker running this handler (0-based). */
+    readonly worker: number,
+    private readonly at: BurstLayout,
+    capacity: number,
+  ) {
+    this.u32 = new Uint32Array(memory.buffer);
+    this.u8 = new Uint8Array(memory.buffer);
+    this.views = Array.from({ length: capacity }, () => new Packet(memory.buffer));
+  }
+
+  /** Index in the frame pool of frame i. */
+  frame(i: number): number {
+    return this.u32[(this.at.list >> 2) + i];
+  }
+
+  /** Address of frame i's 64-byte metadata record. */
+  meta(i: number): number {
+    return this.at.metaBase + this.frame(i) * META.BYTES;
+  }
+
+  /** A Packet view of frame i (the same object for the same i within a worker: copy what you keep). */
+  packet(i: number): Packet {
+    if (i < 0 || i >= this.length) throw new RangeError(`packet ${i} of a burst of ${this.length}`);
+    return this.views[i].at(this.meta(i));
+  }
+
+  /** The captured bytes of frame i's first segment, as a view into the shared memory (no copy). */
+  bytes(i: number): Uint8Array {
+    const m = this.meta(i) >> 2;
+    return this.u8.subarray(this.u32[m + META.DATA / 4], this.u32[m + META.DATA / 4] + this.u32[m + META.CAPLEN / 4]);
+  }
+
+  /** The frame-director mark of frame i (0 when no rule marked it). */
+  mark(i: number): number {
+    return this.u32[(this.meta(i) + META.MARK) >> 2];
+  }
+
+  /** Sends a number (0 .. 2^53) to the main thread's records(); false when this burst's record space is full. */
+  emit(value: number): boolean {
+    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`emit: ${value} is not an integer 0..2^53-1`);
+    const hi = Math.floor(value / 0x100000000);
+    if (hi >= RECORD_FRAME) throw new RangeError('emit: value too large');
+    return this.push(value >>> 0, hi);
+  }
+
+  /** Hands frame i itself to the main thread's records(), without a copy. */
+  keep(i: number): boolean {
+    const f = this.frame(i);
+    const refcnt = (this.meta(i) + META.REFCNT) >> 2;
+    Atomics.add(this.u32, refcnt, 1);
+    if (this.push(f, RECORD_FRAME)) return true;
+    Atomics.sub(this.u32, refcnt, 1);
+    return false;
+  }
+
+  private push(lo: number, hi: number): boolean {
+    const countAt = (this.at.control + 16) >> 2;
+    const n = this.u32[countAt];
+    if (n >= this.at.recordSlots) {
+      this.u32[(this.at.statsBlock + 56) >> 2]++; // records dropped (low word; one writer: this worker)
+      return false;
+    }
+    const o = (this.at.records >> 2) + n * 2;
+    this.u32[o] = lo;
+    this.u32[o + 1] = hi;
+    this.u32[countAt] = n + 1;
+    return true;
+  }
+
+  *[Symbol.iterator](): Iterator<Packet> {
+    for (let i = 0; i < this.length; i++) yield this.packet(i);
+  }
+}

@@ -1,0 +1,121 @@
+// Live capture to pcapng: frames from an AF_XDP or AF_PACKET backend, parsed and matched against
+// flow-director rules in WASM (a `drop` rule filters, a `mark` is kept in the packet comment-free
+// record order), then written as pcapng with one interface block (link type, nanosecond
+// timestamp resolution) that tshark and Wireshark read.
+import { writeFileSync } from 'node:fs';
+import { openBackend, kernelBytesFor, type Backend, type BackendName } from '../backends/index.js';
+import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
+import { META } from '../meta.js';
+import { writePcapng, type CaptureRecord } from '../pcap/index.js';
+import { compileEngine, instantiateEngine } from '../wasm.js';
+import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './flow.js';
+
+export interface CaptureOptions {
+  iface: string;
+  backend?: 'afxdp' | 'afpacket';
+  netns?: string;
+  queues?: number;
+  /** Stop after this many frames were written. */
+  count?: number;
+  /** Stop after this many seconds. */
+  durationS?: number;
+  rules?: readonly FlowRuleInput[];
+  /** Write the capture here (pcapng). */
+  out?: string;
+  /** Called about every 100 ms with the counters so far. */
+  onProgress?: (r: CaptureResult) => void;
+  /** Resolves or aborts the capture early (e.g. SIGINT). */
+  signal?: AbortSignal;
+}
+
+export interface CaptureResult {
+  mode: string;
+  received: number;
+  written: number;
+  filtered: number;
+  /** Drops the kernel reported (ring full, fill ring empty, ...), by the backend's names. */
+  kernel: Record<string, number>;
+  bytes: number;
+  elapsedS: number;
+  records: CaptureRecord[];
+}
+
+interface Exports {
+  parseFrame(meta: number, flags: number, rssTable: number): number;
+  flowMatch(table: number, count: number, meta: number): number;
+}
+
+export async function capture(o: CaptureOptions): Promise<CaptureResult> {
+  const name: BackendName = o.backend ?? 'afpacket';
+  const queues = o.queues ?? 1;
+  const frameCount = 4096;
+  const rules = (o.rules ?? []).map((r) => encodeFlowRule(r, { workers: 64, classes: 4 }));
+  const layout = computeLayout({ queues, frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, queues }), scratchBytes: Math.max(64, rules.length * FLOW_RULE_BYTES) });
+  const memory = createMemory(layout);
+  writeControlBlock(memory, layout);
+  const wasm = instantiateEngine(compileEngine(), memory) as unknown as Exports;
+  const table = layout.scratch.offset;
+  rules.forEach((r, i) => new Uint8Array(memory.buffer).set(r, table + i * FLOW_RULE_BYTES));
+  const actions = rules.map((r) => new DataView(r.buffer).getUint32(20, true));
+  const backend: Backend = openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, queues });
+  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [] };
+  const t0 = performance.now();
+  const stopAt = o.durationS !== undefined ? t0 + o.durationS * 1000 : Infinity;
+  const limit = o.count ?? Infinity;
+  const u8 = new Uint8Array(memory.buffer);
+  const dv = new DataView(memory.buffer);
+  let lastProgress = t0;
+  try {
+    outer: for (;;) {
+      let got = 0;
+      for (let q = 0; q < queues; q++) {
+        const n = backend.receive(q, 64);
+        got += n;
+        for (let i = 0; i < n; i++) {
+          const m = backend.rxMeta(q, i);
+          result.received++;
+          if (rules.length) {
+            wasm.parseFrame(m, 0, 0);
+            const hit = wasm.flowMatch(table, rules.length, m);
+            if (hit >= 0 && actions[hit] & FLOW_A.DROP) {
+              result.filtered++;
+              continue;
+            }
+          }
+          if (result.written >= limit) continue;
+          const data = dv.getUint32(m + META.DATA, true);
+          const caplen = dv.getUint32(m + META.CAPLEN, true);
+          result.records.push({
+            linktype: dv.getUint16(m + META.LINKTYPE, true) || 1,
+            timestampNs: dv.getBigUint64(m + META.TIMESTAMP, true),
+            data: u8.slice(data, data + caplen),
+            wireLength: Math.max(dv.getUint32(m + META.WIRELEN, true), caplen),
+            interfaceId: 0,
+          });
+          result.written++;
+          result.bytes += caplen;
+        }
+        if (n) backend.release(q);
+      }
+      const now = performance.now();
+      if (result.written >= limit || now >= stopAt || o.signal?.aborted) break outer;
+      if (now - lastProgress >= 100) {
+        lastProgress = now;
+        result.elapsedS = (now - t0) / 1000;
+        o.onProgress?.(result);
+        await new Promise((r) => setImmediate(r)); // let timers and signals run
+      }
+      if (got === 0) {
+        backend.wait(0, Math.max(1, Math.min(20, stopAt - now)));
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    const st = backend.stats();
+    for (const [k, v] of Object.entries(st.drops)) if (v) result.kernel[k] = v;
+  } finally {
+    backend.close();
+  }
+  result.elapsedS = (performance.now() - t0) / 1000;
+  if (o.out) writeFileSync(o.out, writePcapng([{ linktype: result.records[0]?.linktype ?? 1, resolution: 'ns' }], result.records));
+  return result;
+}

@@ -1,0 +1,226 @@
+// The engine's configuration: what a user passes to `new Engine(config)`, checked in one place so
+// that a bad value is an error that names the field and says how to fix it.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { FlowRuleInput } from './flow.js';
+
+export type PollMode = 'busy' | 'adaptive' | 'wait';
+export type SourceKind = 'pcap' | 'memory';
+
+export interface ParseOptions {
+  /** Compute the Toeplitz hash of every frame into its meta (default true with > 1 worker). */
+  rss?: boolean;
+  /**
+   * Software RSS: spread each receive queue's frames over the workers by that hash (default: when
+   * there are more workers than queues). With a queue per worker the queues are already spread, as
+   * a NIC's RSS does, and keeping each frame on the worker that received it is cheapest.
+   */
+  spread?: boolean;
+  /** Hash both directions of a flow alike (default true). */
+  symmetric?: boolean;
+  /** A 40-byte RSS key (default: the Microsoft verification key). */
+  rssKey?: Uint8Array;
+  /** Verify IPv4/TCP/UDP/ICMP checksums (default false). */
+  verifyChecksums?: boolean;
+  /** Drop frames with parse errors, counted as parse_error (default false: deliver them flagged). */
+  dropErrors?: boolean;
+}
+
+export interface ReplayOptions {
+  /** Times to play the capture (default 1; 0 = forever). */
+  loops?: number;
+  /** Packets per second (token bucket), instead of as fast as possible. */
+  rate?: number;
+  /** Bits per second, with `rate` or alone. */
+  bitRate?: number;
+  /** Follow the capture's timestamps, `speed` times faster (1 = real time). */
+  speed?: number;
+  /** Behave like a NIC: drop for want of frames or ring room instead of waiting (default false). */
+  lossy?: boolean;
+}
+
+export interface EngineConfig {
+  /** Where frames come from: a capture file ('pcap') or frames given in memory ('memory'). */
+  backend?: SourceKind;
+  /** The capture file of the pcap backend. */
+  file?: string;
+  /** The frames of the memory backend: replayed in order, `replay.loops` times. */
+  frames?: readonly Uint8Array[];
+  /** Link type of `frames` (default 1, Ethernet). */
+  linktype?: number;
+  replay?: ReplayOptions;
+  /** Receive queues (default 1; the memory backend defaults to one per worker). */
+  queues?: number;
+  workers?: number;
+  /** CPUs to pin workers to, one per worker in order (needs the native affinity call). */
+  cpus?: number[];
+  /** Slots of each receive ring (power of two). */
+  ringSize?: number;
+  /** Frames in the pool (power of two). */
+  frameCount?: number;
+  /** Bytes per frame (power of two, 2048..65536). */
+  frameSize?: number;
+  /** Frames per burst (1..256, default 64). */
+  burst?: number;
+  /** Frames each thread caches from the pool (default 64). */
+  poolCache?: number;
+  /** Strict-priority classes per worker (1..4, default 1). */
+  classes?: number;
+  /** Flow-director rules per table (default 256). */
+  maxRules?: number;
+  /** Initial flow-director rules. */
+  rules?: readonly FlowRuleInput[];
+  /** busy: spin; adaptive (default): spin, then sleep up to 1 ms; wait: sleep as soon as idle. */
+  poll?: PollMode;
+  parse?: ParseOptions;
+  /** Path of an ES module whose default export is called once per burst in each worker. */
+  handler?: string;
+  /** Passed to the handler module's optional `init(args, info)` export. */
+  handlerArgs?: unknown;
+  /** Slots of the records ring (power of two, default 4096). */
+  recordsRing?: number;
+  /** Restart a worker that dies (default true). */
+  restart?: boolean;
+}
+
+export interface ResolvedConfig {
+  backend: SourceKind;
+  file?: string;
+  frames?: readonly Uint8Array[];
+  linktype: number;
+  replay: Required<Omit<ReplayOptions, 'rate' | 'bitRate' | 'speed'>> & Pick<ReplayOptions, 'rate' | 'bitRate' | 'speed'>;
+  queues: number;
+  workers: number;
+  cpus?: number[];
+  ringSize: number;
+  frameCount: number;
+  frameSize: number;
+  burst: number;
+  poolCache: number;
+  classes: number;
+  maxRules: number;
+  rules: readonly FlowRuleInput[];
+  poll: PollMode;
+  parse: Required<Omit<ParseOptions, 'rssKey'>> & { rssKey: Uint8Array };
+  handler?: string;
+  handlerArgs?: unknown;
+  recordsRing: number;
+  restart: boolean;
+}
+
+export class EngineConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`engine config: ${field}: ${message}`);
+    this.name = 'EngineConfigError';
+  }
+}
+
+/** The RSS key of Microsoft's verification suite (the one NICs ship as default). */
+export const DEFAULT_RSS_KEY = Uint8Array.from([
+  0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+  0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+]);
+
+const KNOWN = new Set([
+  'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
+  'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
+]);
+
+const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+function int(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new EngineConfigError(field, `got ${String(v)}; use a whole number from ${min} to ${max}`);
+  return v;
+}
+
+function pow2(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !isPow2(v) || v < min || v > max) throw new EngineConfigError(field, `got ${String(v)}; use a power of two from ${min} to ${max}`);
+  return v;
+}
+
+function positive(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new EngineConfigError(field, `got ${String(v)}; use a number above 0`);
+  return v;
+}
+
+export function resolveConfig(c: EngineConfig): ResolvedConfig {
+  if (typeof c !== 'object' || c === null) throw new EngineConfigError('config', 'expected an object such as {backend: "pcap", file: "x.pcap"}');
+  const unknown = Object.keys(c).filter((k) => !KNOWN.has(k));
+  if (unknown.length) throw new EngineConfigError(unknown[0], `unknown key; known keys: ${[...KNOWN].join(', ')}`);
+  const backend = c.backend ?? (c.file ? 'pcap' : 'memory');
+  if (backend !== 'pcap' && backend !== 'memory')
+    throw new EngineConfigError('backend', `got "${String(backend)}"; the engine runs "pcap" (a capture file) or "memory" (frames you pass); live capture is \`wirewasm capture\``);
+  if (backend === 'pcap') {
+    if (typeof c.file !== 'string' || c.file === '') throw new EngineConfigError('file', 'the pcap backend needs file: the path of a pcap or pcapng capture');
+    if (!existsSync(c.file)) throw new EngineConfigError('file', `${c.file} does not exist; check the path`);
+  }
+  if (backend === 'memory') {
+    if (!Array.isArray(c.frames) || c.frames.length === 0 || !c.frames.every((f) => f instanceof Uint8Array))
+      throw new EngineConfigError('frames', 'the memory backend needs frames: a non-empty array of Uint8Array, one whole frame each');
+  }
+  const workers = int('workers', c.workers ?? 1, 1, 64);
+  const queues = int('queues', c.queues ?? (backend === 'memory' ? workers : 1), 1, 64);
+  const frameCount = pow2('frameCount', c.frameCount ?? 8192, 16, 1 << 20);
+  const frameSize = pow2('frameSize', c.frameSize ?? 2048, 2048, 65536);
+  const ringSize = pow2('ringSize', c.ringSize ?? Math.min(4096, frameCount), 2, 1 << 24);
+  const burst = int('burst', c.burst ?? 64, 1, 256);
+  const poolCache = int('poolCache', c.poolCache ?? Math.min(64, Math.floor(frameCount / (4 * (workers + 1)))), 0, 512);
+  const classes = int('classes', c.classes ?? 1, 1, 4);
+  const maxRules = int('maxRules', c.maxRules ?? 256, 1, 4096);
+  const recordsRing = pow2('recordsRing', c.recordsRing ?? 4096, 2, 1 << 20);
+  const poll = c.poll ?? 'adaptive';
+  if (!['busy', 'adaptive', 'wait'].includes(poll)) throw new EngineConfigError('poll', `got "${poll}"; use busy, adaptive or wait`);
+  if (c.cpus !== undefined) {
+    if (!Array.isArray(c.cpus) || c.cpus.length !== workers) throw new EngineConfigError('cpus', `give one CPU per worker (${workers}), e.g. [${Array.from({ length: workers }, (_, i) => i).join(', ')}]`);
+    c.cpus.forEach((x, i) => int(`cpus[${i}]`, x, 0, 4095));
+  }
+  const r = c.replay ?? {};
+  if (r.rate !== undefined && r.speed !== undefined) throw new EngineConfigError('replay', 'give rate (packets/s) or speed (× capture timing), not both');
+  const replay = {
+    loops: int('replay.loops', r.loops ?? 1, 0, 0xfffffffe),
+    lossy: Boolean(r.lossy),
+    rate: r.rate === undefined ? undefined : positive('replay.rate', r.rate),
+    bitRate: r.bitRate === undefined ? undefined : positive('replay.bitRate', r.bitRate),
+    speed: r.speed === undefined ? undefined : positive('replay.speed', r.speed),
+  };
+  const p = c.parse ?? {};
+  const rssKey = p.rssKey ?? DEFAULT_RSS_KEY;
+  if (!(rssKey instanceof Uint8Array) || rssKey.length < 40) throw new EngineConfigError('parse.rssKey', `got ${rssKey?.length ?? 0} bytes; an RSS key has at least 40`);
+  const spread = p.spread ?? workers > queues;
+  const parse = { rss: (p.rss ?? workers > 1) || spread, spread, symmetric: p.symmetric ?? true, verifyChecksums: Boolean(p.verifyChecksums), dropErrors: Boolean(p.dropErrors), rssKey };
+  let handler = c.handler;
+  if (handler !== undefined) {
+    if (typeof handler !== 'string' || handler === '') throw new EngineConfigError('handler', 'give the path of an ES module: export default (burst) => { ... }');
+    if (!handler.startsWith('file:')) {
+      handler = path.resolve(handler);
+      if (!existsSync(handler)) throw new EngineConfigError('handler', `${handler} does not exist; check the path`);
+    }
+  }
+  return {
+    backend,
+    file: c.file,
+    frames: c.frames,
+    linktype: int('linktype', c.linktype ?? 1, 0, 65535),
+    replay,
+    queues,
+    workers,
+    cpus: c.cpus,
+    ringSize,
+    frameCount,
+    frameSize,
+    burst,
+    poolCache,
+    classes,
+    maxRules,
+    rules: c.rules ?? [],
+    poll,
+    parse,
+    handler,
+    handlerArgs: c.handlerArgs,
+    recordsRing,
+    restart: c.restart ?? true,
+  };
+}

@@ -1,0 +1,156 @@
+// Reading the engine's statistics out of the memory (layout in assembly/stats.ts) into a snapshot:
+// totals, drops by reason, per-queue and per-worker rows, latency percentiles from the summed
+// log-linear histograms, and rates against the previous snapshot.
+
+/** Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*). */
+export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+export type Drops = Record<DropReason, number>;
+
+export const STATS_BLOCK = 512;
+const F = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18 };
+
+export const HIST_SUB_BITS = 4;
+export const HIST_MAX_EXP = 40;
+export const HIST_BUCKETS = (HIST_MAX_EXP - 3 + 1) << HIST_SUB_BITS;
+
+/** Lower bound in ns of histogram bucket b (mirror of assembly/stats.ts histBucketLow). */
+export function histBucketLow(b: number): number {
+  if (b < 16) return b;
+  const e = (b >> HIST_SUB_BITS) + 3;
+  return (16 | (b & 15)) * 2 ** (e - 4);
+}
+
+/** Upper bound (exclusive) of bucket b. */
+export function histBucketHigh(b: number): number {
+  if (b < 16) return b + 1;
+  const e = (b >> HIST_SUB_BITS) + 3;
+  return (16 | (b & 15)) * 2 ** (e - 4) + 2 ** (e - 4);
+}
+
+export interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  avg: number;
+  max: number;
+}
+
+/** The value at quantile q of a histogram: the midpoint of the bucket that holds it, capped by max. */
+export function quantile(hist: Float64Array, count: number, q: number, max: number): number {
+  if (count === 0) return 0;
+  const rank = Math.max(1, Math.ceil(q * count));
+  let seen = 0;
+  for (let b = 0; b < hist.length; b++) {
+    seen += hist[b];
+    if (seen >= rank) return Math.min(max, b < 16 ? b : (histBucketLow(b) + histBucketHigh(b) - 1) / 2);
+  }
+  return max;
+}
+
+export interface BlockCounters {
+  rx_packets: number;
+  rx_bytes: number;
+  delivered: number;
+  delivered_bytes: number;
+  tx_packets: number;
+  tx_bytes: number;
+  bursts: number;
+  records_dropped: number;
+  dropped: Drops;
+  latency: { count: number; sum: number; max: number };
+}
+
+export interface QueueStats {
+  queue: number;
+  rx_packets: number;
+  rx_bytes: number;
+  pps: number;
+  bps: number;
+  dropped: Drops;
+}
+
+export interface WorkerStats {
+  worker: number;
+  delivered: number;
+  delivered_bytes: number;
+  bursts: number;
+  pps: number;
+  dropped: Drops;
+  latency_ns: Latency;
+  restarts: number;
+}
+
+export interface EngineStats {
+  /** Frames that entered the engine (including those the kernel reported dropping). */
+  rx_packets: number;
+  rx_bytes: number;
+  /** Frames the handler took without throwing. */
+  delivered: number;
+  delivered_bytes: number;
+  tx_packets: number;
+  tx_bytes: number;
+  dropped: Drops;
+  dropped_total: number;
+  /** Received but neither delivered nor dropped yet; 0 once stopped. */
+  in_flight: number;
+  pps: number;
+  bps: number;
+  latency_ns: Latency;
+  queues: QueueStats[];
+  workers: WorkerStats[];
+  pool: { frames: number; free: number; in_use: number };
+  records_dropped: number;
+  elapsed_s: number;
+}
+
+export const emptyDrops = (): Drops => Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Drops;
+
+export function readBlock(mem: ArrayBufferLike, addr: number): BlockCounters {
+  const v = new BigUint64Array(mem, addr, STATS_BLOCK / 8);
+  const n = (i: number) => Number(v[i]);
+  const dropped = emptyDrops();
+  DROP_REASONS.forEach((r, i) => (dropped[r] = n(F.DROPS + i)));
+  return {
+    rx_packets: n(F.RX),
+    rx_bytes: n(F.RX_BYTES),
+    delivered: n(F.DELIVERED),
+    delivered_bytes: n(F.DELIVERED_BYTES),
+    tx_packets: n(F.TX),
+    tx_bytes: n(F.TX_BYTES),
+    bursts: n(F.BURSTS),
+    records_dropped: n(F.RECORDS_DROPPED),
+    dropped,
+    latency: { count: n(F.LAT_COUNT), sum: n(F.LAT_SUM), max: n(F.LAT_MAX) },
+  };
+}
+
+/** Adds to a block's counter from the host (the host's own block only: one writer). */
+export function hostBlockAdd(mem: ArrayBufferLike, addr: number, field: 'delivered' | DropReason, n: number): void {
+  const v = new BigUint64Array(mem, addr, STATS_BLOCK / 8);
+  const i = field === 'delivered' ? F.DELIVERED : F.DROPS + DROP_REASONS.indexOf(field);
+  v[i] += BigInt(n);
+}
+
+export function readHistogram(mem: ArrayBufferLike, addr: number, into: Float64Array): void {
+  const v = new BigUint64Array(mem, addr, HIST_BUCKETS);
+  for (let b = 0; b < HIST_BUCKETS; b++) into[b] += Number(v[b]);
+}
+
+export function latencyOf(hist: Float64Array, count: number, sum: number, max: number): Latency {
+  return {
+    count,
+    p50: quantile(hist, count, 0.5, max),
+    p99: quantile(hist, count, 0.99, max),
+    p999: quantile(hist, count, 0.999, max),
+    avg: count ? sum / count : 0,
+    max,
+  };
+}
+
+export const sumDrops = (d: Drops) => DROP_REASONS.reduce((s, r) => s + d[r], 0);
+
+export function addDrops(into: Drops, d: Drops): void {
+  for (const r of DROP_REASONS) into[r] += d[r];
+}

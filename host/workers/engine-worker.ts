@@ -1,0 +1,88 @@
+// An engine worker: loops on enginePoll (one WASM call per burst: complete the last burst, feed,
+// receive, parse, classify, dispatch, fill the next burst) and calls the user's handler once per
+// burst. A handler that throws costs its burst (counted as handler_error) and nothing else.
+// Stops when enginePoll reports that the engine drained (after the host set the stop word).
+import { Burst, type BurstLayout } from '../engine/burst.js';
+import type { WorkerContext } from './pool.js';
+
+export interface EngineWorkerArgs {
+  ctx: number;
+  poll: 'busy' | 'adaptive' | 'wait';
+  burst: number;
+  layout: BurstLayout;
+  cache: number;
+  stopWord: number;
+  handler?: string;
+  handlerArgs?: unknown;
+}
+
+interface EngineWorkerExports {
+  enginePoll(ctx: number, w: number, nowNs: number, handledOk: number): number;
+  engineWorkerStart(ctx: number, w: number): void;
+  engineWorkerStop(ctx: number, w: number): void;
+  poolFlush(ctx: number, cache: number): number;
+}
+
+type Handler = (burst: Burst) => unknown;
+
+const nowNs = () => {
+  const t = process.hrtime();
+  return t[0] * 1e9 + t[1];
+};
+
+export default async function engineWorker(c: WorkerContext): Promise<{ bursts: number; handlerErrors: number }> {
+  const a = c.args as EngineWorkerArgs;
+  const e = c.exports as unknown as EngineWorkerExports;
+  let handler: Handler = () => undefined;
+  if (a.handler) {
+    const mod = (await import(a.handler)) as { default?: unknown; init?: (args: unknown, info: { worker: number; workers: number }) => unknown };
+    if (typeof mod.default !== 'function') throw new Error(`handler ${a.handler} has no default export function; write: export default (burst) => { ... }`);
+    if (typeof mod.init === 'function') await mod.init(a.handlerArgs, { worker: c.index, workers: c.count });
+    handler = mod.default as Handler;
+  }
+  const burst = new Burst(c.memory, c.index, a.layout, a.burst);
+  const sleeper = new Int32Array(c.memory.buffer);
+  const stopAt = a.stopWord >> 2;
+  e.engineWorkerStart(a.ctx, c.index);
+  c.port.postMessage({ type: 'ready' });
+
+  let ok = 1;
+  let idle = 0;
+  let bursts = 0;
+  let handlerErrors = 0;
+  let lastReport = 0;
+  for (;;) {
+    const n = e.enginePoll(a.ctx, c.index, nowNs(), ok) >>> 0;
+    if (n === 0xffffffff) break;
+    if (n > 0) {
+      idle = 0;
+      bursts++;
+      burst.length = n;
+      try {
+        const r = handler(burst);
+        if (r !== undefined && typeof (r as Promise<unknown>)?.then === 'function') await r;
+        ok = 1;
+      } catch (err) {
+        ok = 0;
+        handlerErrors++;
+        const now = Date.now();
+        // Report the first error, then at most one a second: a handler failing on every burst must not flood the main thread.
+        if (now - lastReport >= 1000) {
+          lastReport = now;
+          const x = err as Error;
+          c.port.postMessage({ type: 'handler-error', name: x?.name ?? 'Error', message: x?.message ?? String(err), stack: x?.stack, count: handlerErrors });
+        }
+      }
+      continue;
+    }
+    idle++;
+    if (a.poll === 'busy') continue;
+    if (a.poll === 'adaptive' && idle < 64) continue;
+    // Sleep on the stop word: stop() notifies it, so stopping never waits for a timeout.
+    const ms = a.poll === 'wait' ? 1 : Math.min(1, 0.05 * 2 ** Math.min(5, (idle - 64) >> 4));
+    Atomics.wait(sleeper, stopAt, 0, ms);
+  }
+  e.poolFlush(a.ctx, a.cache);
+  e.engineWorkerStop(a.ctx, c.index);
+  return { bursts, handlerErrors };
+}
