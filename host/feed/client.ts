@@ -7,7 +7,8 @@
  *   backend.receive ─▶ rxAddrs (meta records) ─▶ PluginHost.processBurst ─▶ records + counters
  *        ▲ frames back: backend.release                                      └▶ FeedStats
  */
-import { kernelBytesFor, openBackend } from '../backends/index.js';
+import { kernelBytesFor, openBackend, type Backend } from '../backends/index.js';
+import { pcapKernelBytes } from '../backends/pcap.js';
 import type { PayloadBackend } from '../backends/socket.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
@@ -20,8 +21,10 @@ import {
 } from './itch.js';
 import type { FeedTransport } from './sim.js';
 
-export type FeedBackendName = 'socket' | 'io_uring';
-export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring'];
+export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap';
+export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap'];
+/** Backends that deliver whole frames: the engine's parser finds the UDP/TCP payload before the plugin. */
+const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap']);
 export type FeedPluginName = 'itch' | 'soupbintcp-itch';
 
 export interface FeedClientOptions {
@@ -33,6 +36,8 @@ export interface FeedClientOptions {
   group?: string;
   iface?: string;
   netns?: string;
+  /** pcap: the capture to replay (e.g. feed-sim -w). */
+  file?: string;
   /** Default: itch for udp transports, soupbintcp-itch for tcp. */
   plugin?: FeedPluginName;
   /** Seconds to run at most (default: until the session ends). */
@@ -84,8 +89,10 @@ export class FeedError extends Error {}
 
 /** Runs the client until the session ends, the duration passes or the signal aborts. */
 export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
-  if (!FEED_BACKENDS.includes(o.backend))
-    throw new FeedError(`--backend ${o.backend}: feed receives with ${FEED_BACKENDS.join(' or ')} in this build (afxdp and afpacket deliver whole frames and need the engine's parser in front of the plugin)`);
+  if (!FEED_BACKENDS.includes(o.backend)) throw new FeedError(`--backend ${o.backend}: use one of ${FEED_BACKENDS.join(', ')}`);
+  const frames = FRAME_BACKENDS.has(o.backend);
+  if ((o.backend === 'afpacket' || o.backend === 'afxdp') && !o.iface) throw new FeedError(`--backend ${o.backend} needs --iface: the interface the feed arrives on`);
+  if (o.backend === 'pcap' && !o.file) throw new FeedError('--backend pcap needs --file: the capture to replay (e.g. written by feed-sim -w)');
   const pluginName = o.plugin ?? (o.transport === 'tcp' ? 'soupbintcp-itch' : 'itch');
   if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
@@ -94,19 +101,20 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const scratchBytes = 512 * 1024;
   const layout = computeLayout({
     queues: 1, workers: 1, frameCount, frameSize: o.frameSize ?? 2048, scratchBytes,
-    kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount }),
+    kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
   });
   const memory = createMemory(layout);
   writeControlBlock(memory, layout);
-  const engine = instantiateEngine(compileEngine(), memory);
-  const plugin = loadPlugin({ path: artefact(`dist/plugins/${pluginName}.wasm`), name: pluginName, copy: 'payload', inputBytes: 256 * 1024 });
+  const engine = instantiateEngine(compileEngine(), memory) as unknown as ReturnType<typeof instantiateEngine> & { parseList(list: number, count: number, flags: number, rss: number): number };
+  // Frame backends see every packet on the interface: only the feed's port goes to the plugin.
+  const plugin = loadPlugin({ path: artefact(`dist/plugins/${pluginName}.wasm`), name: pluginName, copy: 'payload', inputBytes: 256 * 1024, route: frames ? { port: o.port } : {} });
   const sup = new PluginSupervisor([plugin], { workers: 1 });
   const verdicts = layout.scratch.offset + layout.scratch.size - 4096;
   const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: layout.scratch.size - 4096 }, maxBurst: 256 });
 
   const open = () =>
     openBackend(o.backend, {
-      memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns,
+      memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns, file: o.file,
     } as never) as unknown as PayloadBackend;
   let backend: PayloadBackend;
   for (const giveUp = performance.now() + (o.connectRetryMs ?? 0); ; ) {
@@ -114,6 +122,16 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     try {
       b = open();
       await b.ready;
+      if (frames) {
+        // Frame backends have no connect/ready stage nor async wait: give them the payload surface.
+        const fb = b as unknown as Backend & { ready?: Promise<void>; ended?: boolean; waitAsync?: (q: number, ms: number) => Promise<boolean> };
+        fb.ended ??= false;
+        fb.waitAsync ??= async (q, ms) => {
+          const r = fb.wait(q, Math.min(ms, 5));
+          if (!r) await new Promise((res) => setImmediate(res));
+          return r;
+        };
+      }
       backend = b;
       break;
     } catch (e) {
@@ -167,16 +185,18 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
 
   try {
-    if (o.transport === 'tcp') backend.send(0, [soupLoginRequest('wwfeed', '', '', 0n)]);
+    if (o.transport === 'tcp' && !frames) backend.send(0, [soupLoginRequest('wwfeed', '', '', 0n)]);
     o.onReady?.();
     const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
     const untilEnd = o.untilEnd ?? true;
     const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
     let idleTurns = 0;
+    let emptyReads = 0;
     for (;;) {
       if (o.signal?.aborted || performance.now() >= deadline) break;
       const n = backend.receive(0, burst);
       if (n > 0) {
+        if (frames) engine.parseList(backend.queues[0].rxAddrs, n, 0, 0);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);
         for (const r of host.takeRecords()) {
@@ -191,6 +211,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
           if (!backend.ended || backend.receive(0, burst) === 0) break;
           continue;
         }
+        // A capture file that has nothing more to give has ended.
+        if (o.backend === 'pcap' && ++emptyReads > 2) break;
         await backend.waitAsync(0, Math.min(50, Math.max(0, deadline - performance.now())));
       }
       const t = performance.now();

@@ -21,12 +21,14 @@ export function register(program: Command): void {
   program
     .command('feed')
     .description('receive an ITCH 5.0 feed (MoldUDP64 over UDP/multicast, SoupBinTCP over TCP): live rate, gaps, latency, counts per type')
-    .option('--backend <b>', `receive with ${FEED_BACKENDS.join(' or ')}`, 'io_uring')
+    .option('--backend <b>', `receive with ${FEED_BACKENDS.join(', ')}`, 'io_uring')
     .requiredOption('--transport <t>', `one of ${FEED_TRANSPORTS.join(', ')}`)
     .option('--host <addr>', 'udp: local address to bind; udp-multicast: interface address to join on; tcp: the server', '127.0.0.1')
     .requiredOption('--port <n>', 'UDP port to receive on, or the TCP server port', num('--port'))
     .option('--group <addr>', 'multicast group to join (udp-multicast)')
     .option('--iface <if>', 'interface for the multicast join (default: the one holding --host)')
+    .option('--file <capture>', 'pcap backend: the capture to replay (pcap or pcapng, e.g. from feed-sim -w)')
+    .option('--netns <name>', 'open the backend in this network namespace (ip netns)')
     .option('--plugin <name>', 'itch (MoldUDP64) or soupbintcp-itch (default: by transport)')
     .option('--duration <s>', 'stop after this many seconds (default: at end of session)', num('--duration'))
     .option('--no-until-end', 'keep running after the session ended (until --duration or Ctrl-C)')
@@ -45,6 +47,8 @@ export function register(program: Command): void {
           port: opts.port,
           group: opts.group,
           iface: opts.iface,
+          file: opts.file,
+          netns: opts.netns,
           plugin: opts.plugin as FeedPluginName | undefined,
           duration: opts.duration,
           untilEnd: opts.untilEnd,
