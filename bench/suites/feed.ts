@@ -124,6 +124,8 @@ const suite: Suite = async ({ argv, log }) => {
   const trial = async (backend: FeedBackendName, msgsPerS: number, veth: boolean): Promise<Trial> => {
     // A fresh pair of namespaces per trial: an XDP link of the last trial may still be going away.
     const bed: Testbed | undefined = veth ? createTestbed({ prefix: 'wwfb' }) : undefined;
+    // A veth pair just made drops what it is given in its first moments (link coming up).
+    if (bed) await new Promise((res) => setTimeout(res, 300));
     try {
       return await trialOn(backend, msgsPerS, bed);
     } finally {
