@@ -474,6 +474,9 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 struct Sender {
   int fd = -1;
   int sock = -1;
+  // Not connect()ed: a connected UDP socket turns the receiver's ICMP port-unreachable (a capture
+  // backend has no socket bound there) into a failed later send. Each SQE names the destination.
+  sockaddr_in dst;
   uint8_t* sqPtr = nullptr;
   size_t sqLen = 0;
   io_uring_sqe* sqes = nullptr;
@@ -529,7 +532,7 @@ Napi::Value SenderOpen(const Napi::CallbackInfo& info) {
     local.sin_addr = a;
     if (bind(s->sock, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return fail("bind " + mif, errno);
   }
-  if (connect(s->sock, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return fail("connect " + host, errno);
+  s->dst = dst;
   io_uring_params p;
   std::memset(&p, 0, sizeof p);
   p.flags = IORING_SETUP_CQSIZE;
@@ -615,6 +618,8 @@ Napi::Value SenderSend(const Napi::CallbackInfo& info) {
       uint32_t n = first + i + j;
       q->addr = reinterpret_cast<uint64_t>(data.Data() + offs[n]);
       q->len = lens[n];
+      q->addr2 = reinterpret_cast<uint64_t>(&s->dst);
+      q->addr_len = sizeof s->dst;
       q->user_data = n;
       s->sqArray[idx] = idx;
     }
