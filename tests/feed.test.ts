@@ -86,6 +86,26 @@ describe('feed over loopback: feed-sim process → feed client', () => {
     });
   }
 
+  for (const backend of ['socket', 'io_uring'] as const) {
+    it(`${backend} udp with a MoldUDP64 re-request server: every gap asked for and filled, nothing twice`, async () => {
+      const port = nextPort++;
+      const rport = nextPort++;
+      let sim: { done: Promise<FeedSimResult> } | null = null;
+      const feed = await runFeedClient({
+        backend, transport: 'udp', host: '127.0.0.1', port, duration: 20, rerequest: { host: '127.0.0.1', port: rport },
+        onReady: () => (sim = startSim(['--transport', 'udp', '--port', String(port), '--rerequest-port', String(rport), '--rate', '40000', '--duration', '0.5', '--drop-every', '6'])),
+      });
+      const s = (await sim!.done) as FeedSimResult & { messages_retransmitted: number };
+      expect(s.messages_dropped).toBeGreaterThan(2000);
+      expect(feed.gaps).toBe(s.messages_dropped);
+      expect(feed.rerequests).toBe(s.packets_dropped);
+      expect(s.messages_retransmitted).toBe(s.messages_dropped);
+      expect(feed.late).toBe(s.messages_dropped);
+      expect(feed.messages).toBe(s.messages_sent + s.messages_dropped);
+      expect([feed.duplicates, feed.outstanding]).toEqual([0, 0]);
+    });
+  }
+
   it('io_uring releases its socket and ring on close: the port binds again', async () => {
     const port = nextPort++;
     let sim: { done: Promise<FeedSimResult> } | null = null;

@@ -9,7 +9,9 @@
  */
 import { kernelBytesFor, openBackend, type Backend } from '../backends/index.js';
 import { pcapKernelBytes } from '../backends/pcap.js';
-import type { PayloadBackend } from '../backends/socket.js';
+import dgram from 'node:dgram';
+import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
+import { nowNs } from './clock.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
@@ -51,6 +53,11 @@ export interface FeedClientOptions {
   frameSize?: number;
   burst?: number;
   signal?: AbortSignal;
+  /**
+   * MoldUDP64 re-request server (e.g. feed-sim --rerequest-port): each gap is asked for again and
+   * the answers go through the same plugin (they count as late). socket and io_uring backends.
+   */
+  rerequest?: { host: string; port: number };
   /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
   connectRetryMs?: number;
   /** Called about once a second with the statistics so far. */
@@ -80,6 +87,9 @@ export interface FeedReport {
   by_type: Record<string, number>;
   /** Gap ranges [first, count], in the order found (the first 1000). */
   gap_list: [number, number][];
+  /** Re-request packets sent, and gap messages still missing (asked for, not yet received). */
+  rerequests: number;
+  outstanding: number;
   digest?: string;
   backend_stats: unknown;
   plugins: PluginStats[];
@@ -98,7 +108,11 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
   const burst = o.burst ?? 64;
   const frameCount = o.frames ?? 4096;
-  const scratchBytes = 512 * 1024;
+  // Scratch: the plugin host's slice | verdicts (4 KiB) | re-request answers: 32 meta records,
+  // their address list, 32 buffers of 2 KiB (written here, then a burst like any other).
+  const HOST_SCRATCH = 512 * 1024;
+  const INJECT = 32;
+  const scratchBytes = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * 2048;
   const layout = computeLayout({
     queues: 1, workers: 1, frameCount, frameSize: o.frameSize ?? 2048, scratchBytes,
     kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
@@ -109,8 +123,15 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   // Frame backends see every packet on the interface: only the feed's port goes to the plugin.
   const plugin = loadPlugin({ path: artefact(`dist/plugins/${pluginName}.wasm`), name: pluginName, copy: 'payload', inputBytes: 256 * 1024, route: frames ? { port: o.port } : {} });
   const sup = new PluginSupervisor([plugin], { workers: 1 });
-  const verdicts = layout.scratch.offset + layout.scratch.size - 4096;
-  const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: layout.scratch.size - 4096 }, maxBurst: 256 });
+  const verdicts = layout.scratch.offset + HOST_SCRATCH;
+  const injectMeta = verdicts + 4096;
+  const injectList = injectMeta + INJECT * 64;
+  const injectData = injectList + 4096;
+  const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
+  if (o.rerequest && frames) {
+    sup.stop();
+    throw new FeedError(`--rerequest works with the socket and io_uring backends (the answers come to a socket of the client, not through ${o.backend})`);
+  }
 
   const open = () =>
     openBackend(o.backend, {
@@ -153,6 +174,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   let lastRate = 0;
 
   const counters = () => host.counters.get(pluginName) ?? new Map<number, bigint>();
+  const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
   const report = (): FeedReport => {
     const c = counters();
     const n = (id: number) => Number(c.get(id) ?? 0n);
@@ -174,14 +196,75 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
         max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
       },
-      by_type: byType, gap_list: gapList, ...(digest ? { digest: digest.hex() } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
+      by_type: byType, gap_list: gapList, rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
     };
+  };
+
+  // Re-requests: a socket of our own; answers are queued and handed to the plugin as a burst.
+  let rerequests = 0;
+  const answers: { bytes: Buffer; ts: bigint }[] = [];
+  const rr = o.rerequest ? dgram.createSocket('udp4') : null;
+  if (rr) {
+    rr.on('message', (m) => answers.push({ bytes: m, ts: nowNs() }));
+    await new Promise<void>((res) => rr.bind(0, () => res()));
+    // Answers come in bursts while the receive loop may be busy: room for them in the kernel.
+    rr.setRecvBufferSize(16 << 20);
+  }
+  const ask = (c: ControlRecord) => {
+    const name = Buffer.from(c.sessionName, 'latin1');
+    for (let first = c.a, left = c.b; left > 0n; ) {
+      const n = left > 65535n ? 65535n : left;
+      const req = Buffer.alloc(20);
+      name.copy(req, 0, 0, 10);
+      req.writeBigUInt64BE(first, 10);
+      req.writeUInt16BE(Number(n), 18);
+      rr!.send(req, o.rerequest!.port, o.rerequest!.host);
+      rerequests++;
+      first += n;
+      left -= n;
+    }
+  };
+  const inject = () => {
+    const n = Math.min(INJECT, answers.length);
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    for (let i = 0; i < n; i++) {
+      const a = answers.shift()!;
+      const data = injectData + i * 2048;
+      const len = Math.min(a.bytes.length, 2048);
+      u8.set(a.bytes.subarray(0, len), data);
+      writePayloadMeta(dv, injectMeta + i * 64, data, len, a.bytes.length, a.ts, 0, 0);
+      dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
+    }
+    host.processBurst(injectList, n, verdicts);
+    takeRecords();
   };
 
   const onControl = (c: ControlRecord) => {
     if (c.kind === 'session') sessions.set(c.session, { name: c.sessionName.trim(), ended: false });
     else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
-    else if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
+    else {
+      if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
+      if (rr) ask(c);
+    }
+  };
+  const takeRecords = () => {
+    for (const r of host.takeRecords()) {
+      if (r.kind === RECORD_KIND.MESSAGES) digest?.addBatch(r.bytes);
+      else onControl(readControl(r.kind, r.bytes));
+    }
+  };
+  const outstanding = () => {
+    const c = counters();
+    return Number(c.get(ITCH_COUNTERS.gap_messages) ?? 0n) - Number(c.get(ITCH_COUNTERS.late) ?? 0n);
+  };
+  let endedAt = 0;
+  /** Done: every session ended and, when re-requesting, every gap filled (or 2 s passed since). */
+  const finished = () => {
+    if (!allEnded()) return false;
+    if (!rr || outstanding() === 0) return true;
+    endedAt ||= performance.now();
+    return performance.now() - endedAt > 2000;
   };
 
   try {
@@ -189,7 +272,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     o.onReady?.();
     const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
     const untilEnd = o.untilEnd ?? true;
-    const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
     let idleTurns = 0;
     let emptyReads = 0;
     for (;;) {
@@ -199,21 +281,21 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         if (frames) engine.parseList(backend.queues[0].rxAddrs, n, 0, 0);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);
-        for (const r of host.takeRecords()) {
-          if (r.kind === RECORD_KIND.MESSAGES) digest?.addBatch(r.bytes);
-          else onControl(readControl(r.kind, r.bytes));
-        }
-        if (untilEnd && allEnded()) break;
+        takeRecords();
+        if (answers.length) inject();
+        if (untilEnd && finished()) break;
         // Let timers and I/O callbacks run now and then, also under full load.
         if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
+      } else if (answers.length) {
+        inject();
       } else {
-        if (untilEnd && (allEnded() || backend.ended)) {
+        if (untilEnd && (finished() || backend.ended)) {
           if (!backend.ended || backend.receive(0, burst) === 0) break;
           continue;
         }
         // A capture file that has nothing more to give has ended.
         if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        await backend.waitAsync(0, Math.min(50, Math.max(0, deadline - performance.now())));
+        await backend.waitAsync(0, Math.min(rr ? 1 : 50, Math.max(0, deadline - performance.now())));
       }
       const t = performance.now();
       if (t - lastProgress >= 1000) {
@@ -228,6 +310,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return report();
   } finally {
     backend.close();
+    rr?.close();
     sup.stop();
   }
 }

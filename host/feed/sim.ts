@@ -13,8 +13,8 @@ import net from 'node:net';
 import { loadNative } from '../native.js';
 import { PcapngWriter, type Endpoint } from './capture.js';
 import { nowNs, timeOfDayNs } from './clock.js';
-import { ItchGenerator, MOLD_END_OF_SESSION, MOLD_HEARTBEAT, moldControl, moldPacket, sessionName, soupPacket, soupSequenced, soupLoginAccepted } from './generator.js';
-import { canonicalRecord, StreamDigest, type ItchMessage } from './itch.js';
+import { ItchGenerator, MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, moldPacket, sessionName, soupPacket, soupSequenced, soupLoginAccepted } from './generator.js';
+import { canonicalRecord, encodeMessage, ITCH_BY_TYPE, StreamDigest, type ItchMessage } from './itch.js';
 
 export type FeedTransport = 'udp' | 'udp-multicast' | 'tcp';
 export const FEED_TRANSPORTS: readonly FeedTransport[] = ['udp', 'udp-multicast', 'tcp'];
@@ -43,6 +43,13 @@ export interface FeedSimOptions {
   write?: string;
   /** tcp: how long to wait for a client to log in (ms, default 30 000). */
   waitClientMs?: number;
+  /**
+   * udp: also serve MoldUDP64 re-requests on this UDP port (same host): a request
+   * `session (10) | sequence (8) | count (2)` is answered, to its sender, with those messages
+   * (packets of messagesPerPacket). The simulator then lingers `lingerMs` after the end of session.
+   */
+  rerequestPort?: number;
+  lingerMs?: number;
   /** Stops early when aborted (the result counts what was sent). */
   signal?: AbortSignal;
   /** Called once the socket is ready (tcp: listening), e.g. to start a client. */
@@ -52,6 +59,8 @@ export interface FeedSimOptions {
 
 export interface FeedSimResult {
   messages_sent: number;
+  /** Messages sent again on re-request. */
+  messages_retransmitted: number;
   packets_sent: number;
   messages_dropped: number;
   packets_dropped: number;
@@ -82,6 +91,8 @@ export function checkSimOptions(o: FeedSimOptions): void {
   if (o.dropEvery !== undefined && (!Number.isInteger(o.dropEvery) || o.dropEvery < 0)) bad(`--drop-every ${o.dropEvery}: give a whole number (0 = drop none)`);
   if (o.backend && !['socket', 'io_uring'].includes(o.backend)) bad(`--backend ${o.backend}: feed-sim sends with socket or io_uring (afpacket/afxdp transmit is not wired into feed-sim yet)`);
   if (o.transport === 'tcp' && o.backend === 'io_uring') bad('--backend io_uring sends UDP; the SoupBinTCP server (--transport tcp) uses a kernel socket: drop --backend or use socket');
+  if (o.rerequestPort !== undefined && (o.transport === 'tcp' || !Number.isInteger(o.rerequestPort) || o.rerequestPort < 1 || o.rerequestPort > 65535))
+    bad(`--rerequest-port ${o.rerequestPort}: give a UDP port (1 to 65535) for the MoldUDP64 re-request server (udp transports only)`);
   if (o.transport === 'tcp' && o.dropEvery) bad('--drop-every works with udp and udp-multicast only: SoupBinTCP has no sequence numbers on the wire, so a skipped packet could not be seen as a gap');
   if (o.transport === 'udp-multicast') {
     if (!o.group) bad('--transport udp-multicast needs --group (e.g. 239.1.1.1)');
@@ -181,7 +192,7 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
   const digest = o.digest === false ? null : new StreamDigest();
   const pcap = o.write ? new PcapngWriter(o.write) : null;
   const byType: Record<string, number> = {};
-  const r: FeedSimResult = { messages_sent: 0, packets_sent: 0, messages_dropped: 0, packets_dropped: 0, gaps: [], gaps_total: 0, digest: '', next_sequence: 1, seconds: 0, by_type: byType };
+  const r: FeedSimResult = { messages_retransmitted: 0, messages_sent: 0, packets_sent: 0, messages_dropped: 0, packets_dropped: 0, gaps: [], gaps_total: 0, digest: '', next_sequence: 1, seconds: 0, by_type: byType };
   let seq = 1n;
   let packetNo = 0;
   const batch: ItchMessage[] = [];
@@ -195,7 +206,17 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
     for (let i = 0; i < Math.min(perPacket, left); i++) batch.push(gen.next(ts));
     return batch;
   };
+  // Re-request history: every message generated, encoded, by sequence - 1 (the last 4 M at most).
+  const HISTORY = 4 << 20;
+  const history: Uint8Array[] | null = o.rerequestPort ? [] : null;
   const account = (msgs: ItchMessage[], sent: boolean) => {
+    if (history)
+      for (const m of msgs) {
+        const b = new Uint8Array(ITCH_BY_TYPE.get(m.type)!.size);
+        encodeMessage(b, 0, m);
+        history.push(b);
+        if (history.length > HISTORY) history[history.length - 1 - HISTORY] = undefined as unknown as Uint8Array;
+      }
     if (sent) {
       msgs.forEach((m, i) => {
         digest?.addCanonical(canonicalRecord(m, seq + BigInt(i)));
@@ -251,6 +272,7 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
       pending.push(moldControl(sess, seq, MOLD_HEARTBEAT));
       await flush();
     };
+    const server = o.rerequestPort ? await rerequestServer() : null;
     try {
       for (;;) {
         if (o.signal?.aborted) break;
@@ -275,9 +297,48 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
         await flush();
         await sleep(5);
       }
+      if (server) await sleep(o.lingerMs ?? 1000);
     } finally {
+      server?.close();
       await out.close();
     }
+  }
+
+  /** Answers MoldUDP64 re-requests from the history, to the requester's address. */
+  async function rerequestServer(): Promise<dgram.Socket> {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((res, rej) => {
+      sock.once('error', (e) => rej(new FeedSimError(`re-request server on ${o.host}:${o.rerequestPort}: ${e.message}`)));
+      sock.bind(o.rerequestPort, o.host, () => res());
+    });
+    sock.setRecvBufferSize(16 << 20);
+    sock.on('message', (req, from) => {
+      if (req.length < MOLD_HEADER_BYTES || !sess.every((b, i) => req[i] === b)) return;
+      const v = new DataView(req.buffer, req.byteOffset, req.length);
+      const first = Number(v.getBigUint64(10));
+      const end = Math.min(first + v.getUint16(18), Number(seq));
+      for (let q = first; q < end; q += perPacket) {
+        const k = Math.min(perPacket, end - q);
+        const blocks = history!.slice(q - 1, q - 1 + k);
+        if (blocks.some((b) => !b)) return; // older than the history keeps
+        let size = MOLD_HEADER_BYTES;
+        for (const b of blocks) size += 2 + b.length;
+        const pkt = new Uint8Array(size);
+        const pv = new DataView(pkt.buffer);
+        pkt.set(sess, 0);
+        pv.setBigUint64(10, BigInt(q));
+        pv.setUint16(18, k);
+        let at = MOLD_HEADER_BYTES;
+        for (const b of blocks) {
+          pv.setUint16(at, b.length);
+          pkt.set(b, at + 2);
+          at += 2 + b.length;
+        }
+        sock.send(pkt, from.port, from.address);
+        r.messages_retransmitted += k;
+      }
+    });
+    return sock;
   }
 
   async function serveTcp(): Promise<void> {

@@ -111,8 +111,8 @@ const TABLE = memory.data<u8>([
 //   64 … RANGES × {first u64, end u64}: sequences announced missing and not yet seen (for telling
 //   a late message, which fills a gap, from a duplicate)
 const SESSIONS: i32 = 16;
-const SESSION_BYTES: usize = 512;
-const RANGES: u32 = 28;
+const SESSION_BYTES: usize = 16384;
+const RANGES: u32 = 1020; // gaps outstanding at once per session (a re-requesting client has many)
 const S_EXPECTED: usize = 16;
 const S_RANGES: usize = 24;
 const S_RANGE0: usize = 64;

@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of the market (same seed, same messages)', num('--seed'), 1)
     .option('--session <name>', 'MoldUDP64 / SoupBinTCP session name (10 characters at most)', 'WIREWASM01')
     .option('--wait-client <s>', 'tcp: seconds to wait for a client to log in', num('--wait-client'), 30)
+    .option('--rerequest-port <n>', 'also serve MoldUDP64 re-requests on this UDP port (udp transports)', num('--rerequest-port'))
     .option('-w, --write <out.pcapng>', 'also write the packets sent to a pcapng file')
     .option('--no-digest', 'skip the digest of the sent stream (it halves the generator speed)')
     .option('--json', 'print one JSON object at the end')
@@ -52,6 +53,7 @@ export function register(program: Command): void {
           session: opts.session,
           write: opts.write,
           waitClientMs: opts.waitClient * 1000,
+          rerequestPort: opts.rerequestPort,
           signal: ac.signal,
           onReady: (w) => !opts.json && process.stderr.write(`feed-sim: ${opts.transport} ${opts.transport === 'tcp' ? `listening on ${w.host}:${w.port}` : `from ${w.host}:${w.port} to ${opts.group ?? opts.host}:${opts.port}`}\n`),
         });

@@ -17,6 +17,12 @@ function line(r: FeedReport): string {
   return `${Math.round(r.messages_per_s).toLocaleString('en')} msgs/s  total ${r.messages}  gaps ${r.gaps} (${r.gap_events})  dup ${r.duplicates}  malformed ${r.malformed}  latency p50 ${fmtNs(r.latency_ns.p50)} p99 ${fmtNs(r.latency_ns.p99)}`;
 }
 
+function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^([0-9.]+):(\d+)$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new FeedError(`--rerequest ${s}: give HOST:PORT, e.g. 127.0.0.1:26500`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
 export function register(program: Command): void {
   program
     .command('feed')
@@ -32,6 +38,7 @@ export function register(program: Command): void {
     .option('--plugin <name>', 'itch (MoldUDP64) or soupbintcp-itch (default: by transport)')
     .option('--duration <s>', 'stop after this many seconds (default: at end of session)', num('--duration'))
     .option('--no-until-end', 'keep running after the session ended (until --duration or Ctrl-C)')
+    .option('--rerequest <host:port>', 'ask this MoldUDP64 re-request server for every gap (e.g. feed-sim --rerequest-port)')
     .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
     .option('--json', 'print one JSON object at the end')
     .action(async (opts) => {
@@ -53,6 +60,7 @@ export function register(program: Command): void {
           duration: opts.duration,
           untilEnd: opts.untilEnd,
           digest: opts.digest,
+          rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
           signal: ac.signal,
           onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.group ?? opts.host}:${opts.port}, waiting for data\n`),
           onProgress: (r) => !opts.json && process.stderr.write(line(r) + '\n'),
