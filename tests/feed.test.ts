@@ -183,4 +183,25 @@ describe('feed from captures and across a veth pair', () => {
       }
     });
   }
+
+  for (const sender of ['afpacket', 'afxdp'] as const) {
+    it.skipIf(!root)(`feed-sim over ${sender} (the engine's transmit path) → feed with io_uring in the peer namespace (needs root)`, async () => {
+      const bed = createTestbed({ prefix: 'wwfd' });
+      try {
+        const port = nextPort++;
+        let sim: { done: Promise<FeedSimResult> } | null = null;
+        const feed = await runFeedClient({
+          backend: 'io_uring', netns: bed.b.ns, transport: 'udp', host: bed.b.ip, port, digest: true, duration: 30,
+          onReady: () => (sim = startSim(['--backend', sender, '--iface', bed.a.iface, '--netns', bed.a.ns, '--transport', 'udp', '--host', bed.b.ip, '--port', String(port), '--rate', '40000', '--duration', '0.5', '--drop-every', '9'])),
+        });
+        const s = await sim!.done;
+        expect(feed.messages).toBe(s.messages_sent);
+        expect(feed.digest).toBe(s.digest);
+        expect(feed.gap_list).toEqual(s.gaps);
+        expect(feed.end_of_session).toBe(1);
+      } finally {
+        bed.destroy();
+      }
+    });
+  }
 });

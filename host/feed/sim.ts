@@ -10,6 +10,11 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { kernelBytesFor, openBackend } from '../backends/index.js';
+import { kernelAddon } from '../backends/kernel.js';
+import { UDP_HEADERS, writeUdpHeaders } from '../backends/udpframe.js';
+import { computeLayout, createMemory } from '../layout.js';
 import { loadNative } from '../native.js';
 import { PcapngWriter, type Endpoint } from './capture.js';
 import { nowNs, timeOfDayNs } from './clock.js';
@@ -21,8 +26,11 @@ export const FEED_TRANSPORTS: readonly FeedTransport[] = ['udp', 'udp-multicast'
 
 export interface FeedSimOptions {
   transport: FeedTransport;
-  /** How UDP goes out: Node dgram sockets (default) or io_uring batches of sends. */
-  backend?: 'socket' | 'io_uring';
+  /** How UDP goes out: Node dgram sockets (default), io_uring batches of sends, or the engine's transmit path (afpacket, afxdp: give iface). */
+  backend?: 'socket' | 'io_uring' | 'afpacket' | 'afxdp';
+  /** afpacket/afxdp: the interface to send on, and its network namespace. */
+  iface?: string;
+  netns?: string;
   /** Compute the digest of what was sent (default true; costs about half the generator's speed). */
   digest?: boolean;
   /** udp: the receiver's address; udp-multicast: the local interface address to send from; tcp: the address to listen on. */
@@ -89,8 +97,9 @@ export function checkSimOptions(o: FeedSimOptions): void {
   const k = o.messagesPerPacket ?? 8;
   if (!Number.isInteger(k) || k < 1 || k > (o.transport === 'tcp' ? 4096 : 64)) bad(`--messages-per-packet ${k}: give 1 to ${o.transport === 'tcp' ? 4096 : 64} (a MoldUDP64 packet must fit one datagram)`);
   if (o.dropEvery !== undefined && (!Number.isInteger(o.dropEvery) || o.dropEvery < 0)) bad(`--drop-every ${o.dropEvery}: give a whole number (0 = drop none)`);
-  if (o.backend && !['socket', 'io_uring'].includes(o.backend)) bad(`--backend ${o.backend}: feed-sim sends with socket or io_uring (afpacket/afxdp transmit is not wired into feed-sim yet)`);
-  if (o.transport === 'tcp' && o.backend === 'io_uring') bad('--backend io_uring sends UDP; the SoupBinTCP server (--transport tcp) uses a kernel socket: drop --backend or use socket');
+  if (o.backend && !['socket', 'io_uring', 'afpacket', 'afxdp'].includes(o.backend)) bad(`--backend ${o.backend}: use socket, io_uring, afpacket or afxdp`);
+  if (o.transport === 'tcp' && o.backend && o.backend !== 'socket') bad(`--backend ${o.backend} sends UDP; the SoupBinTCP server (--transport tcp) uses a kernel socket: drop --backend or use socket`);
+  if ((o.backend === 'afpacket' || o.backend === 'afxdp') && !o.iface) bad(`--backend ${o.backend} needs --iface: the interface to send on`);
   if (o.rerequestPort !== undefined && (o.transport === 'tcp' || !Number.isInteger(o.rerequestPort) || o.rerequestPort < 1 || o.rerequestPort > 65535))
     bad(`--rerequest-port ${o.rerequestPort}: give a UDP port (1 to 65535) for the MoldUDP64 re-request server (udp transports only)`);
   if (o.transport === 'tcp' && o.dropEvery) bad('--drop-every works with udp and udp-multicast only: SoupBinTCP has no sequence numbers on the wire, so a skipped packet could not be seen as a gap');
@@ -180,6 +189,63 @@ function ioUringSender(o: FeedSimOptions, dst: Endpoint): UdpSender {
   };
 }
 
+/**
+ * afpacket / afxdp: the engine's transmit path. Each MoldUDP64 datagram is written in place into a
+ * TX buffer of the shared memory (a TPACKET TX slot or an AF_XDP UMEM frame) behind Ethernet, IPv4
+ * and UDP headers, and a batch goes to the kernel with one txSubmit.
+ */
+function frameSender(o: FeedSimOptions, dst: Endpoint): UdpSender {
+  if (!o.iface) throw new FeedSimError(`--backend ${o.backend} needs --iface: the interface to send on`);
+  const name = o.backend as 'afpacket' | 'afxdp';
+  const frameCount = 4096;
+  const opts = name === 'afxdp' ? { attach: false, txFrames: 2048, xdpMode: 'skb' as const } : { rx: false, txFrames: 2048, qdiscBypass: true };
+  const layout = computeLayout({ frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, ...opts }) });
+  const memory = createMemory(layout);
+  const b = openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, ...opts } as never);
+  const ipj = (args: string[]) => JSON.parse(execFileSync('ip', [...(o.netns ? ['-n', o.netns] : []), '-j', ...args], { encoding: 'utf8' }) || '[]') as { lladdr?: string; addr_info?: { local: string }[] }[];
+  const srcIp = o.transport === 'udp-multicast' ? o.host : ipj(['-4', 'addr', 'show', 'dev', o.iface])[0]?.addr_info?.[0]?.local;
+  if (!srcIp) throw new FeedSimError(`${o.iface} has no IPv4 address to send from`);
+  const g = dst.ip.split('.').map(Number);
+  const dstMac =
+    o.transport === 'udp-multicast'
+      ? ['01', '00', '5e', (g[1] & 0x7f).toString(16), g[2].toString(16), g[3].toString(16)].map((x) => x.padStart(2, '0')).join(':')
+      : ipj(['neigh', 'show', 'to', dst.ip, 'dev', o.iface])[0]?.lladdr;
+  if (!dstMac) throw new FeedSimError(`the MAC address of ${dst.ip} on ${o.iface} is unknown (no neighbour entry): ping it once, or add one with \`ip neigh add\``);
+  const srcMac = kernelAddon().ifInfo({ iface: o.iface, netns: o.netns }).mac ?? '02:00:00:00:00:01';
+  const ends = { srcMac, dstMac, srcIp, dstIp: dst.ip, srcPort: 40000 + (o.port % 20000), dstPort: dst.port };
+  const q = b.queues[0];
+  let ipId = 0;
+  return {
+    src: { ip: srcIp, port: ends.srcPort },
+    async send(packets) {
+      const mem = new Uint8Array(memory.buffer);
+      const addrs = new Uint32Array(memory.buffer, q.txAddrs, 256);
+      const lens = new Uint32Array(memory.buffer, q.txLens, 256);
+      for (let i = 0; i < packets.length; ) {
+        const k = b.txReserve(0, Math.min(64, packets.length - i));
+        if (k === 0) {
+          b.flush(0, 1);
+          continue;
+        }
+        for (let j = 0; j < k; j++) {
+          const p = packets[i + j];
+          const a = addrs[j];
+          if (UDP_HEADERS + p.length > q.txCapacity) throw new FeedSimError(`a ${p.length}-byte packet does not fit a ${q.txCapacity}-byte TX buffer`);
+          mem.set(p, a + UDP_HEADERS);
+          writeUdpHeaders(mem.subarray(a, a + UDP_HEADERS + p.length), ends, p.length, ipId++ & 0xffff);
+          lens[j] = UDP_HEADERS + p.length;
+        }
+        b.txSubmit(0, k);
+        i += k;
+      }
+    },
+    async close() {
+      b.flush(0, 2000);
+      b.close();
+    },
+  };
+}
+
 /** Runs the simulator to the end; resolves with what was sent. */
 export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
   checkSimOptions(o);
@@ -257,7 +323,7 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
 
   async function sendUdp(): Promise<void> {
     const dst: Endpoint = { ip: o.transport === 'udp-multicast' ? o.group! : o.host, port: o.port };
-    const out = o.backend === 'io_uring' ? ioUringSender(o, dst) : await dgramSender(o, dst);
+    const out = o.backend === 'io_uring' ? ioUringSender(o, dst) : o.backend === 'afpacket' || o.backend === 'afxdp' ? frameSender(o, dst) : await dgramSender(o, dst);
     o.onReady?.({ host: out.src.ip, port: out.src.port });
     const pending: Uint8Array[] = [];
     const flush = async () => {

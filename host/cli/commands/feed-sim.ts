@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { FEED_TRANSPORTS, FeedSimError, runFeedSim, type FeedTransport } from '../../feed/sim.js';
 
-const BACKENDS = ['socket', 'io_uring'];
+const BACKENDS = ['socket', 'io_uring', 'afpacket', 'afxdp'];
 
 const num = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -17,7 +17,8 @@ export function register(program: Command): void {
     .description('send a deterministic ITCH 5.0 feed: MoldUDP64 over UDP (unicast or multicast) or SoupBinTCP over TCP (as the server)')
     .requiredOption('--transport <t>', `one of ${FEED_TRANSPORTS.join(', ')}`)
     .option('--backend <b>', `how to send: ${BACKENDS.join(', ')} (socket: plain kernel sockets)`, 'socket')
-    .option('--iface <if>', 'interface (bypass backends)')
+    .option('--iface <if>', 'afpacket/afxdp: the interface to send on')
+    .option('--netns <name>', 'afpacket/afxdp: the network namespace of --iface')
     .option('--host <addr>', 'udp: receiver address; udp-multicast: local interface address to send from; tcp: address to listen on', '127.0.0.1')
     .requiredOption('--port <n>', 'UDP destination port, or TCP port to listen on', num('--port'))
     .option('--group <addr>', 'multicast group (udp-multicast)')
@@ -41,6 +42,8 @@ export function register(program: Command): void {
         const r = await runFeedSim({
           transport: opts.transport as FeedTransport,
           backend: opts.backend,
+          iface: opts.iface,
+          netns: opts.netns,
           digest: opts.digest,
           host: opts.host,
           port: opts.port,
