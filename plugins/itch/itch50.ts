@@ -109,7 +109,8 @@ const TABLE = memory.data<u8>([
 //
 //   0 name[0..8] (u64) | 8 name[8..10] (u16) | 10 used | 11 ended | 16 expected (u64) | 24 ranges (u32)
 //   64 … RANGES × {first u64, end u64}: sequences announced missing and not yet seen (for telling
-//   a late message, which fills a gap, from a duplicate)
+//   a late message, which fills a gap, from a duplicate). When all RANGES are in use the oldest is
+//   forgotten: its messages, should they still come, count as duplicates.
 const SESSIONS: i32 = 16;
 const SESSION_BYTES: usize = 16384;
 const RANGES: u32 = 1020; // gaps outstanding at once per session (a re-requesting client has many)
