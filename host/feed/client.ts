@@ -16,7 +16,7 @@ import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
-import { soupLoginRequest } from './generator.js';
+import { soupLoginRequest, soupPacket } from './generator.js';
 import {
   COUNTER_BY_TYPE, COUNTER_LATENCY, histogramQuantile, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
   type ControlRecord,
@@ -58,6 +58,9 @@ export interface FeedClientOptions {
    * the answers go through the same plugin (they count as late). socket and io_uring backends.
    */
   rerequest?: { host: string; port: number };
+  /** tcp: SoupBinTCP login (default "wwfeed", no password). */
+  user?: string;
+  password?: string;
   /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
   connectRetryMs?: number;
   /** Called about once a second with the statistics so far. */
@@ -268,7 +271,11 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
 
   try {
-    if (o.transport === 'tcp' && !frames) backend.send(0, [soupLoginRequest('wwfeed', '', '', 0n)]);
+    // SoupBinTCP: log in (any session, from the next sequence), then a client heartbeat each second
+    // so a real server does not hang up on an idle client.
+    const soup = o.transport === 'tcp' && !frames;
+    if (soup) backend.send(0, [soupLoginRequest(o.user ?? 'wwfeed', o.password ?? '', '', 0n)]);
+    let lastHeartbeat = performance.now();
     o.onReady?.();
     const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
     const untilEnd = o.untilEnd ?? true;
@@ -298,6 +305,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         await backend.waitAsync(0, Math.min(rr ? 1 : 50, Math.max(0, deadline - performance.now())));
       }
       const t = performance.now();
+      if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
+        backend.send(0, [soupPacket('R')]);
+        lastHeartbeat = t;
+      }
       if (t - lastProgress >= 1000) {
         const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
         lastRate = ((m - messagesAtLast) * 1000) / (t - lastProgress);
@@ -307,6 +318,13 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       }
     }
     lastRate = 0;
+    if (soup && !backend.ended) {
+      try {
+        backend.send(0, [soupPacket('O')]); // logout
+      } catch {
+        // the server may have closed first
+      }
+    }
     return report();
   } finally {
     backend.close();

@@ -39,6 +39,8 @@ export function register(program: Command): void {
     .option('--duration <s>', 'stop after this many seconds (default: at end of session)', num('--duration'))
     .option('--no-until-end', 'keep running after the session ended (until --duration or Ctrl-C)')
     .option('--rerequest <host:port>', 'ask this MoldUDP64 re-request server for every gap (e.g. feed-sim --rerequest-port)')
+    .option('--user <name>', 'tcp: SoupBinTCP login user name (6 characters at most)', 'wwfeed')
+    .option('--password <pw>', 'tcp: SoupBinTCP login password (10 characters at most)', '')
     .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
     .option('--json', 'print one JSON object at the end')
     .action(async (opts) => {
@@ -60,6 +62,8 @@ export function register(program: Command): void {
           duration: opts.duration,
           untilEnd: opts.untilEnd,
           digest: opts.digest,
+          user: opts.user,
+          password: opts.password,
           rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
           signal: ac.signal,
           onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.group ?? opts.host}:${opts.port}, waiting for data\n`),
