@@ -3,6 +3,7 @@
 // wirewasm-itch-decode      the itch plugin decoding MoldUDP64 + ITCH 5.0 from memory on one core:
 //                           bursts of 64 datagrams × 8 messages laid out in its input region, one
 //                           wirewasm_on_burst call per burst, decoded records emitted once per burst.
+// js-dataview-itch-decode   peer: the same decode to the same records in plain JavaScript.
 // wirewasm-feed-<backend>   the highest message rate (8 messages per packet; UDP over loopback for
 //                           socket and io_uring, over a veth pair between two test namespaces for
 //                           afpacket and afxdp, sender in one, receiver in the other) the feed
@@ -16,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
+import { ITCH_MESSAGES } from '../../host/feed/itch.js';
 import { artefact } from '../../host/paths.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
@@ -55,6 +57,70 @@ function decodeBench(windows: number, ms: number): number[] {
   }
   if (p.counters[2] !== 0 || p.counters[6] !== 0) throw new Error('decode bench: the plugin saw gaps or malformed messages; the benchmark input is wrong');
   void emitted;
+  return rates;
+}
+
+/**
+ * The peer: the same decode in plain JavaScript (DataView over the datagrams, the same decoded
+ * record layout written into an output buffer, sequence check per packet), as a Node feed handler
+ * without WASM would do it.
+ */
+function jsDecodeBench(windows: number, ms: number): number[] {
+  const g = new ItchGenerator(1);
+  const msgs = Array.from({ length: 512 + 20 }, () => g.next(36_000_000_000_000n)).slice(20);
+  const S = sessionName(SESSION);
+  const packets: Uint8Array[] = [];
+  for (let i = 0; i < 512; i += PER_PACKET) packets.push(moldPacket(S, BigInt(i + 1), msgs.slice(i, i + PER_PACKET)));
+  const views = packets.map((p) => new DataView(p.buffer, p.byteOffset, p.byteLength));
+  const table = new Array(256).fill(null) as ({ size: number; sizes: number[]; alpha: boolean[] } | null)[];
+  for (const m of ITCH_MESSAGES) table[m.type.charCodeAt(0)] = { size: m.size, sizes: m.fields.map((f) => f.size), alpha: m.fields.map((f) => f.kind === 'alpha') };
+  const out = new DataView(new ArrayBuffer(1 << 20));
+  let expected = 1n;
+  let decoded = 0;
+  const burst = () => {
+    let o = 0;
+    for (const v of views) {
+      const seq = v.getBigUint64(10);
+      const count = v.getUint16(18);
+      if (seq !== expected) expected = seq; // (always in order here)
+      let p = 20;
+      for (let i = 0; i < count; i++) {
+        const n = v.getUint16(p);
+        p += 2;
+        const t = table[v.getUint8(p)];
+        if (t && t.size === n) {
+          out.setUint8(o, v.getUint8(p));
+          out.setUint8(o + 1, t.sizes.length);
+          out.setUint16(o + 4, v.getUint16(p + 1), true);
+          out.setUint16(o + 6, v.getUint16(p + 3), true);
+          out.setBigUint64(o + 8, seq + BigInt(i), true);
+          out.setBigUint64(o + 16, (BigInt(v.getUint16(p + 5)) << 32n) | BigInt(v.getUint32(p + 7)), true);
+          let q = p + 11;
+          let w = o + 32;
+          for (let f = 0; f < t.sizes.length; f++) {
+            const z = t.sizes[f];
+            if (t.alpha[f]) for (let k = 0; k < z; k++) out.setUint8(w + k, v.getUint8(q + k));
+            else if (z === 8) out.setBigUint64(w, v.getBigUint64(q), true);
+            else out.setFloat64(w, z === 4 ? v.getUint32(q) : z === 2 ? v.getUint16(q) : v.getUint8(q), true);
+            q += z;
+            w += 8;
+          }
+          o += w - o;
+          decoded++;
+        }
+        p += n;
+      }
+      expected = seq + BigInt(count);
+    }
+  };
+  for (let i = 0; i < 50; i++) burst();
+  const rates: number[] = [];
+  for (let w = 0; w < windows; w++) {
+    const before = decoded;
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) burst();
+    rates.push(((decoded - before) * 1000) / (performance.now() - t0));
+  }
   return rates;
 }
 
@@ -115,7 +181,10 @@ const suite: Suite = async ({ argv, log }) => {
   const windows = argValue(argv, '--runs', 5);
   log('feed: itch decode from memory');
   results.push(summarize('wirewasm-itch-decode', 'msgs/s', decodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
+  log('feed: the same decode in plain JavaScript (peer)');
+  results.push(summarize('js-dataview-itch-decode', 'msgs/s', jsDecodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
 
+  if (argv.includes('--decode-only')) return results;
   const maxPackets = argValue(argv, '--packets', 250_000);
   log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the rate search`);
   const pk = generatePackets(maxPackets);
