@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'udp: local address to bind; udp-multicast: interface address to join on; tcp: the server', '127.0.0.1')
     .requiredOption('--port <n>', 'UDP port to receive on, or the TCP server port', num('--port'))
     .option('--group <addr>', 'multicast group to join (udp-multicast)')
-    .option('--iface <if>', 'interface for the multicast join (default: the one holding --host)')
+    .option('--iface <if>', 'afpacket/afxdp: the interface to receive on; udp-multicast: the interface to join on (default: the one holding --host)')
     .option('--file <capture>', 'pcap backend: the capture to replay (pcap or pcapng, e.g. from feed-sim -w)')
     .option('--netns <name>', 'open the backend in this network namespace (ip netns)')
     .option('--plugin <name>', 'itch (MoldUDP64) or soupbintcp-itch (default: by transport)')
