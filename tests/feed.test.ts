@@ -41,6 +41,8 @@ async function run(backend: FeedBackendName, transport: FeedTransport, extra: st
   if (transport === 'tcp') sim = startSim(simArgs);
   const feed = runFeedClient({
     backend, transport, host: '127.0.0.1', port, group: transport === 'udp-multicast' ? group : undefined, digest: true, duration: 20,
+    // io_uring joins the group on the interface named (the loopback), never on a real one.
+    iface: transport === 'udp-multicast' && backend === 'io_uring' ? 'lo' : undefined,
     // UDP: the client must listen before the simulator sends. TCP: the simulator listens first.
     onReady: () => {
       if (!sim) sim = startSim(simArgs);
