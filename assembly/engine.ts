@@ -30,3 +30,4 @@ export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';
 export { statsHistRecord, statsHistBucket, histBucketLow } from './stats';
 export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './tpacket';
 export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './xsk';
+export { pluginGather } from './plugins';

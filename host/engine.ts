@@ -34,6 +34,7 @@ import {
 import { RECORD_FRAME, type BurstLayout } from './engine/burst.js';
 import type { WorkerInit } from './workers/pool.js';
 import type { EngineWorkerArgs } from './workers/engine-worker.js';
+import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER, type PluginRecord } from './plugins/index.js';
 
 export { EngineConfigError, type EngineConfig } from './engine/config.js';
 export { FlowRuleError, parseFlowRule, type FlowRule, type FlowRuleInput } from './engine/flow.js';
@@ -80,7 +81,12 @@ export interface RecordBatch {
   values: number[];
   /** Frames handlers kept: valid until the iterator moves on (then released to the pool). */
   packets: Packet[];
+  /** Records parser plugins emitted (docs/plugins.md), in the order each worker produced them. */
+  plugins: PluginRecord[];
 }
+
+/** Plugin records held for records() at most; beyond, they are counted in records_dropped. */
+const PLUGIN_RECORDS_MAX = 1 << 16;
 
 export interface WorkerExit {
   worker: number;
@@ -123,6 +129,10 @@ export class Engine extends EventEmitter {
   private recordsDst = 0;
   private pairs = false;
   private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
+  private plugins?: PluginSupervisor;
+  private pluginScratch = 0;
+  private pluginRecords: PluginRecord[] = [];
+  private pluginRecordsDropped = 0;
   /** Resolves with the final stats when the replay has ended and drained (or stop() was called). */
   readonly done: Promise<EngineStats>;
   /** Problems reading the capture that did not stop the replay (a file cut short). */
@@ -184,7 +194,9 @@ export class Engine extends EventEmitter {
       }
     // Scratch: the streams, then 256 × 8 B where the host dequeues records.
     const streamBytes = this.streams.reduce((s, x) => s + x.bytes, 0);
-    const scratchBytes = streamBytes + 8 * 256;
+    // Then, with plugins, one slice per worker for their burst gather (host/plugins/stage.ts).
+    const pluginBytes = c.plugins.length ? 64 + c.workers * PLUGIN_SCRATCH_PER_WORKER : 0;
+    const scratchBytes = streamBytes + 8 * 256 + pluginBytes;
     const layout = computeLayout({
       queues: c.queues,
       workers: c.workers,
@@ -197,6 +209,12 @@ export class Engine extends EventEmitter {
     });
     this.layout = layout;
     this.recordsDst = layout.scratch.offset + streamBytes;
+    if (c.plugins.length) {
+      // Validated and compiled before anything runs: a refused plugin fails start() with its reason.
+      const loaded = c.plugins.map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }));
+      this.plugins = new PluginSupervisor(loaded, { workers: c.workers, budgetMs: c.pluginBudgetMs });
+      this.pluginScratch = Math.ceil((this.recordsDst + 8 * 256) / 64) * 64;
+    }
     const memory = createMemory(layout);
     this.memory = memory;
     writeControlBlock(memory, layout);
@@ -362,6 +380,11 @@ export class Engine extends EventEmitter {
       stopWord: this.ctx + RUN_STOP,
       handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
       handlerArgs: c.handlerArgs,
+      plugins: this.plugins && {
+        ...this.plugins.workerArgs(),
+        scratch: { offset: this.pluginScratch + index * PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER },
+        maxBurst: c.burst,
+      },
     };
     const init: WorkerInit = {
       index,
@@ -375,6 +398,8 @@ export class Engine extends EventEmitter {
     const w = new Worker(artefact('dist/host/workers/worker.js'), { workerData: init });
     this.workers[index] = w;
     this.restarts[index] ??= 0;
+    // The plugin watchdog ends this worker if a plugin holds it past the budget; onDeath restarts it.
+    this.plugins?.watch(index, w);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       let finished = false;
@@ -385,6 +410,7 @@ export class Engine extends EventEmitter {
           resolve();
         } else if (msg?.type === 'result') finished = true;
         else if (msg?.type === 'handler-error') this.emit('handler-error', { worker: index, name: msg.name, message: msg.message, count: msg.count });
+        else if (msg?.type === 'plugin-records') this.takePluginRecords((msg as unknown as { records: PluginRecord[] }).records);
       });
       w.on('error', (e) => {
         error = e instanceof Error ? e : new Error(String(e));
@@ -476,6 +502,7 @@ export class Engine extends EventEmitter {
       Atomics.store(this.u32, stopAt, 1);
       Atomics.notify(new Int32Array(this.memory!.buffer), stopAt);
       const hung = await this.waitWorkers(10_000);
+      this.plugins?.stop();
       if (hung.length) {
         await this.teardownWorkers();
         for (const i of hung) this.recover(i);
@@ -537,6 +564,12 @@ export class Engine extends EventEmitter {
     if (n) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'handler_error', n);
   }
 
+  private takePluginRecords(records: PluginRecord[]): void {
+    const room = PLUGIN_RECORDS_MAX - this.pluginRecords.length;
+    if (records.length > room) this.pluginRecordsDropped += records.length - Math.max(0, room);
+    for (let i = 0; i < Math.min(room, records.length); i++) this.pluginRecords.push(records[i]);
+  }
+
   private drainRecords(): void {
     const batch = this.takeRecords();
     if (batch) this.releaseBatch(batch);
@@ -579,14 +612,18 @@ export class Engine extends EventEmitter {
         held = [];
         const ended = this.state === 'stopped' || this.state === 'failed';
         const b = this.state === 'stopped' ? undefined : this.takeRecords();
-        if (b) {
-          held = b.frames;
+        const plugins = this.pluginRecords.splice(0);
+        if (b || plugins.length) {
+          held = b?.frames ?? [];
           const buf = this.memory!.buffer;
-          yield { values: b.values, packets: b.frames.map((f) => new Packet(buf, this.layout!.meta.offset + f * META.BYTES)) };
+          yield { values: b?.values ?? [], packets: held.map((f) => new Packet(buf, this.layout!.meta.offset + f * META.BYTES)), plugins };
           continue;
         }
         if (ended || this.state === 'stopping') {
           if (this.state === 'stopping') await this.stopping?.catch(() => undefined);
+          // Plugin records the workers posted while draining arrive with their last messages.
+          const rest = this.pluginRecords.splice(0);
+          if (rest.length) yield { values: [], packets: [], plugins: rest };
           return;
         }
         await new Promise((r) => setTimeout(r, 1));
@@ -682,8 +719,9 @@ export class Engine extends EventEmitter {
       queues,
       workers,
       pool: { frames: c.frameCount, free, in_use: c.frameCount - free },
-      records_dropped: total.records,
+      records_dropped: total.records + this.pluginRecordsDropped,
       elapsed_s: this.startedAt ? (now - this.startedAt) / 1000 : 0,
+      plugins: this.plugins?.stats() ?? [],
     };
     this.last = { t: now, rx: total.rx, bytes: total.rxBytes * 8, q: queues.map((q) => q.rx_packets), qb: queues.map((q) => q.rx_bytes * 8), w: workers.map((w) => w.delivered) };
     return s;

@@ -8,9 +8,15 @@ export interface MemoryType {
   shared: boolean;
 }
 
+/** A function type as value-type names, e.g. {params: ['i32', 'i64'], results: ['i32']}. */
+export interface FuncSignature {
+  params: string[];
+  results: string[];
+}
+
 export interface ModuleShape {
-  imports: { module: string; name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; memory?: MemoryType }[];
-  exports: { name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; index: number }[];
+  imports: { module: string; name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; memory?: MemoryType; signature?: FuncSignature }[];
+  exports: { name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; index: number; signature?: FuncSignature }[];
   /** Memories the module defines itself (not imported). */
   memories: MemoryType[];
   hasStart: boolean;
@@ -20,6 +26,7 @@ export interface ModuleShape {
 }
 
 const KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
+const VALTYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
 
 export class WasmFormatError extends Error {
   constructor(message: string) {
@@ -72,10 +79,14 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
       else throw new WasmFormatError(`unsupported constant expression opcode 0x${op.toString(16)}`);
     }
   };
-  const valtype = () => {
+  const valtype = (): string => {
     const t = u8();
-    if (t === 0x63 || t === 0x64) leb(); // (ref null? idx)
+    if (t === 0x63 || t === 0x64) return `ref ${leb()}`; // (ref null? idx)
+    return VALTYPES[t] ?? `0x${t.toString(16)}`;
   };
+  const types: FuncSignature[] = [];
+  // Type index of every function, imported ones first (the function index space).
+  const funcTypes: number[] = [];
 
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
     throw new WasmFormatError('missing the \\0asm magic');
@@ -88,6 +99,21 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
     need(size);
     const end = p + size;
     switch (id) {
+      case 1: {
+        const n = leb();
+        for (let i = 0; i < n; i++) {
+          if (u8() !== 0x60) throw new WasmFormatError(`type ${i} is not a function type (GC types are not supported)`);
+          const params = Array.from({ length: leb() }, valtype);
+          const results = Array.from({ length: leb() }, valtype);
+          types.push({ params, results });
+        }
+        break;
+      }
+      case 3: {
+        const n = leb();
+        for (let i = 0; i < n; i++) funcTypes.push(leb());
+        break;
+      }
       case 2: {
         const n = leb();
         for (let i = 0; i < n; i++) {
@@ -96,7 +122,11 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
           const kind = KINDS[u8()];
           if (!kind) throw new WasmFormatError(`unknown import kind for ${module}.${field}`);
           const entry: ModuleShape['imports'][number] = { module, name: field, kind };
-          if (kind === 'function') leb();
+          if (kind === 'function') {
+            const t = leb();
+            funcTypes.push(t);
+            entry.signature = types[t];
+          }
           else if (kind === 'table') (valtype(), limits());
           else if (kind === 'memory') entry.memory = limits();
           else if (kind === 'global') (valtype(), u8());
@@ -138,5 +168,6 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
     }
     p = end;
   }
+  for (const e of shape.exports) if (e.kind === 'function' && funcTypes[e.index] !== undefined) e.signature = types[funcTypes[e.index]];
   return shape;
 }

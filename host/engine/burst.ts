@@ -7,6 +7,7 @@
 // so calling a handler allocates nothing unless the handler does.
 import { META } from '../meta.js';
 import { Packet } from '../packet.js';
+import type { PluginRecord } from '../plugins/host.js';
 
 /** Top bit of a record: the low 32 bits are a frame index the receiver must release. */
 export const RECORD_FRAME = 0x80000000;
@@ -26,6 +27,8 @@ export interface BurstLayout {
 export class Burst implements Iterable<Packet> {
   /** Frames in this burst. */
   length = 0;
+  /** Records the parser plugins emitted on this burst ({plugin, kind, bytes, metadata}). */
+  pluginRecords: readonly PluginRecord[] = [];
   private readonly u32: Uint32Array;
   private readonly u8: Uint8Array;
   private readonly views: Packet[];

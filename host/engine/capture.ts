@@ -9,6 +9,7 @@ import { META } from '../meta.js';
 import { writePcapng, type CaptureRecord } from '../pcap/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './flow.js';
+import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from '../plugins/index.js';
 
 export interface CaptureOptions {
   iface: string;
@@ -26,6 +27,10 @@ export interface CaptureOptions {
   onProgress?: (r: CaptureResult) => void;
   /** Resolves or aborts the capture early (e.g. SIGINT). */
   signal?: AbortSignal;
+  /** Parser plugins run on every burst (in a worker of their own); a frame one drops is not written. */
+  plugins?: readonly PluginSpec[];
+  /** Watchdog budget per burst for the plugins (ms, default 250). */
+  pluginBudgetMs?: number;
 }
 
 export interface CaptureResult {
@@ -38,6 +43,9 @@ export interface CaptureResult {
   bytes: number;
   elapsedS: number;
   records: CaptureRecord[];
+  /** Frames a plugin dropped (not written). */
+  pluginDropped: number;
+  plugins: PluginStats[];
 }
 
 interface Exports {
@@ -50,15 +58,36 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   const queues = o.queues ?? 1;
   const frameCount = 4096;
   const rules = (o.rules ?? []).map((r) => encodeFlowRule(r, { workers: 64, classes: 4 }));
-  const layout = computeLayout({ queues, frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, queues }), scratchBytes: Math.max(64, rules.length * FLOW_RULE_BYTES) });
+  // Scratch: the rule table, a burst list + verdicts (4 KiB), and with plugins their gather area.
+  const ruleBytes = Math.ceil(Math.max(64, rules.length * FLOW_RULE_BYTES) / 64) * 64;
+  const withPlugins = (o.plugins?.length ?? 0) > 0;
+  const layout = computeLayout({
+    queues, frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, queues }),
+    scratchBytes: ruleBytes + 4096 + (withPlugins ? PLUGIN_SCRATCH_PER_WORKER : 0),
+  });
+  // Refused plugins stop the capture here, before any socket opens.
+  const loaded = (o.plugins ?? []).map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }));
   const memory = createMemory(layout);
   writeControlBlock(memory, layout);
   const wasm = instantiateEngine(compileEngine(), memory) as unknown as Exports;
   const table = layout.scratch.offset;
+  const list = table + ruleBytes;
+  const verdicts = list + 2048;
+  const plugins = withPlugins
+    ? new RemotePluginHost({ memory, module: compileEngine(), plugins: loaded, scratch: { offset: list + 4096, size: PLUGIN_SCRATCH_PER_WORKER }, maxBurst: 64, budgetMs: o.pluginBudgetMs })
+    : undefined;
+  if (plugins) await plugins.start();
   rules.forEach((r, i) => new Uint8Array(memory.buffer).set(r, table + i * FLOW_RULE_BYTES));
   const actions = rules.map((r) => new DataView(r.buffer).getUint32(20, true));
-  const backend: Backend = openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, queues });
-  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [] };
+  let backend: Backend;
+  try {
+    backend = openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, queues });
+  } catch (e) {
+    await plugins?.close();
+    throw e;
+  }
+  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], pluginDropped: 0, plugins: [] };
+  const u32 = new Uint32Array(memory.buffer);
   const t0 = performance.now();
   const stopAt = o.durationS !== undefined ? t0 + o.durationS * 1000 : Infinity;
   const limit = o.count ?? Infinity;
@@ -71,17 +100,25 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
       for (let q = 0; q < queues; q++) {
         const n = backend.receive(q, 64);
         got += n;
+        // Filter first, then the plugins see the burst that is left in one call.
+        let kept = 0;
         for (let i = 0; i < n; i++) {
           const m = backend.rxMeta(q, i);
           result.received++;
+          if (rules.length || plugins) wasm.parseFrame(m, 0, 0);
           if (rules.length) {
-            wasm.parseFrame(m, 0, 0);
             const hit = wasm.flowMatch(table, rules.length, m);
             if (hit >= 0 && actions[hit] & FLOW_A.DROP) {
               result.filtered++;
               continue;
             }
           }
+          u32[(list >> 2) + kept++] = m;
+        }
+        if (plugins && kept) result.pluginDropped += await plugins.processBurst(list, kept, verdicts);
+        for (let i = 0; i < kept; i++) {
+          const m = u32[(list >> 2) + i];
+          if (plugins && u8[verdicts + i]) continue;
           if (result.written >= limit) continue;
           const data = dv.getUint32(m + META.DATA, true);
           const caplen = dv.getUint32(m + META.CAPLEN, true);
@@ -114,6 +151,10 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     for (const [k, v] of Object.entries(st.drops)) if (v) result.kernel[k] = v;
   } finally {
     backend.close();
+    if (plugins) {
+      result.plugins = plugins.stats();
+      await plugins.close();
+    }
   }
   result.elapsedS = (performance.now() - t0) / 1000;
   if (o.out) writeFileSync(o.out, writePcapng([{ linktype: result.records[0]?.linktype ?? 1, resolution: 'ns' }], result.records));

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FlowRuleInput } from './flow.js';
+import type { PluginSpec } from '../plugins/load.js';
 
 export type PollMode = 'busy' | 'adaptive' | 'wait';
 export type SourceKind = 'pcap' | 'memory';
@@ -81,6 +82,10 @@ export interface EngineConfig {
   recordsRing?: number;
   /** Restart a worker that dies (default true). */
   restart?: boolean;
+  /** Parser plugins (docs/plugins.md), run in every worker on each burst before the handler. */
+  plugins?: readonly PluginSpec[];
+  /** Watchdog: the longest a plugin may hold a worker on one burst (ms, default 250). */
+  pluginBudgetMs?: number;
 }
 
 export interface ResolvedConfig {
@@ -106,6 +111,8 @@ export interface ResolvedConfig {
   handlerArgs?: unknown;
   recordsRing: number;
   restart: boolean;
+  plugins: readonly PluginSpec[];
+  pluginBudgetMs: number;
 }
 
 export class EngineConfigError extends Error {
@@ -127,6 +134,7 @@ export const DEFAULT_RSS_KEY = Uint8Array.from([
 const KNOWN = new Set([
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
+  'plugins', 'pluginBudgetMs',
 ]);
 
 const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -222,5 +230,9 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
     handlerArgs: c.handlerArgs,
     recordsRing,
     restart: c.restart ?? true,
+    plugins: Array.isArray(c.plugins) ? c.plugins : c.plugins === undefined ? [] : (() => {
+      throw new EngineConfigError('plugins', 'give an array of plugin specs, e.g. [{path: "moldudp64.wasm"}]');
+    })(),
+    pluginBudgetMs: positive('pluginBudgetMs', c.pluginBudgetMs ?? 250),
   };
 }

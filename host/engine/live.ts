@@ -65,6 +65,7 @@ export function statsJson(s: EngineStats, extra: Record<string, unknown> = {}): 
     records_dropped: s.records_dropped,
     elapsed_s: s.elapsed_s,
     pps_avg: s.elapsed_s > 0 ? s.rx_packets / s.elapsed_s : 0,
+    plugins: s.plugins ?? [],
     ...extra,
   };
 }

@@ -2,12 +2,16 @@
 // totals, drops by reason, per-queue and per-worker rows, latency percentiles from the summed
 // log-linear histograms, and rates against the previous snapshot.
 
-/** Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*). */
-export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel'] as const;
+import type { PluginStats } from '../plugins/supervisor.js';
+
+/** Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*; 'plugin' is written by host/plugins/stage.ts). */
+export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel', 'plugin'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type Drops = Record<DropReason, number>;
 
 export const STATS_BLOCK = 512;
+/** Byte offset in a stats block of the u64 counting drops for `reason`. */
+export const dropSlot = (reason: DropReason): number => 8 * (8 + DROP_REASONS.indexOf(reason));
 const F = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18 };
 
 export const HIST_SUB_BITS = 4;
@@ -103,6 +107,8 @@ export interface EngineStats {
   pool: { frames: number; free: number; in_use: number };
   records_dropped: number;
   elapsed_s: number;
+  /** Per parser plugin: state and counts (host/plugins/supervisor.ts PluginStats). */
+  plugins: PluginStats[];
 }
 
 export const emptyDrops = (): Drops => Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Drops;

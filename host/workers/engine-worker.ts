@@ -3,6 +3,8 @@
 // burst. A handler that throws costs its burst (counted as handler_error) and nothing else.
 // Stops when enginePoll reports that the engine drained (after the host set the stop word).
 import { Burst, type BurstLayout } from '../engine/burst.js';
+import { dropSlot } from '../engine/stats.js';
+import { PluginStage, type PluginStageArgs } from '../plugins/index.js';
 import type { WorkerContext } from './pool.js';
 
 export interface EngineWorkerArgs {
@@ -14,6 +16,8 @@ export interface EngineWorkerArgs {
   stopWord: number;
   handler?: string;
   handlerArgs?: unknown;
+  /** Parser plugins: run on each burst before the handler (host/plugins/stage.ts). */
+  plugins?: PluginStageArgs;
 }
 
 interface EngineWorkerExports {
@@ -21,6 +25,7 @@ interface EngineWorkerExports {
   engineWorkerStart(ctx: number, w: number): void;
   engineWorkerStop(ctx: number, w: number): void;
   poolFlush(ctx: number, cache: number): number;
+  frameRelease(ctx: number, cache: number, frame: number): number;
 }
 
 type Handler = (burst: Burst) => unknown;
@@ -41,6 +46,19 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
     handler = mod.default as Handler;
   }
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
+  const stage = a.plugins
+    ? new PluginStage({
+        memory: c.memory,
+        engine: c.exports,
+        worker: c.index,
+        args: a.plugins,
+        release: (f) => e.frameRelease(a.ctx, a.cache, f),
+        dropCounter: a.layout.statsBlock + dropSlot('plugin'),
+        metaBase: a.layout.metaBase,
+        port: c.port,
+      })
+    : undefined;
+  const words = new Uint32Array(c.memory.buffer);
   const sleeper = new Int32Array(c.memory.buffer);
   const stopAt = a.stopWord >> 2;
   e.engineWorkerStart(a.ctx, c.index);
@@ -52,8 +70,17 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   let handlerErrors = 0;
   let lastReport = 0;
   for (;;) {
-    const n = e.enginePoll(a.ctx, c.index, nowNs(), ok) >>> 0;
+    let n = e.enginePoll(a.ctx, c.index, nowNs(), ok) >>> 0;
     if (n === 0xffffffff) break;
+    if (n > 0 && stage) {
+      // Plugins first: the frames they drop leave the burst (released, counted as "plugin").
+      const kept = stage.run(a.layout.list, n);
+      if (kept !== n) words[a.layout.control >> 2] = kept; // WC_BURST_COUNT: what the next poll completes
+      burst.pluginRecords = stage.records;
+      n = kept;
+      ok = 1;
+      if (n === 0) continue;
+    }
     if (n > 0) {
       idle = 0;
       bursts++;

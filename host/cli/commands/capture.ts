@@ -2,6 +2,7 @@
 // written as pcapng (nanosecond timestamps) that tshark and Wireshark read.
 import type { Command } from 'commander';
 import { capture, type CaptureResult } from '../../engine/capture.js';
+import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const num = (flag: string) => (v: string) => {
@@ -14,7 +15,7 @@ const line = (r: CaptureResult) =>
   `t=${r.elapsedS.toFixed(1)}s received=${r.received} written=${r.written} filtered=${r.filtered} kernel_drops=${Object.values(r.kernel).reduce((a, b) => a + b, 0)}`;
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('capture')
     .description('capture frames from an interface (AF_XDP or AF_PACKET) into a pcapng file')
     .requiredOption('-i, --iface <name>', 'interface to capture on')
@@ -26,8 +27,9 @@ export function register(program: Command): void {
     .option('--netns <name>', 'network namespace of the interface (ip netns name)')
     .option('--queues <n>', 'queues to open', num('--queues'))
     .option('--json', 'print the result as one JSON object')
-    .option('-q, --quiet', 'no progress lines')
-    .action(async (o: { iface: string; backend: string; write?: string; count?: number; duration?: number; rule?: string[]; netns?: string; queues?: number; json?: boolean; quiet?: boolean }) => {
+    .option('-q, --quiet', 'no progress lines');
+  addPluginOptions(cmd)
+    .action(async (o: { iface: string; backend: string; write?: string; count?: number; duration?: number; rule?: string[]; netns?: string; queues?: number; json?: boolean; quiet?: boolean } & PluginCliOptions) => {
       if (o.backend !== 'afxdp' && o.backend !== 'afpacket') throw new Error(`capture: --backend ${o.backend}: use afxdp or afpacket`);
       if (o.count === undefined && o.duration === undefined && !process.stdin.isTTY && !o.write)
         process.stderr.write('wirewasm: capturing until interrupted (Ctrl-C); give --count or --duration to stop on your own\n');
@@ -38,13 +40,14 @@ export function register(program: Command): void {
       try {
         const r = await capture({
           iface: o.iface, backend: o.backend, netns: o.netns, queues: o.queues, count: o.count, durationS: o.duration, rules: o.rule ?? [], out: o.write, signal: abort.signal,
+          plugins: pluginSpecs(o), pluginBudgetMs: pluginBudget(o),
           onProgress: o.quiet || o.json ? undefined : (p) => process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(p) + (process.stderr.isTTY ? '' : '\n')),
         });
         if (!o.quiet && !o.json) process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(r) + '\n');
         const { records: _records, ...summary } = r;
         void _records;
         if (o.json)
-          process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0) }, file: o.write }) + '\n');
+          process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped }, file: o.write }) + '\n');
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -3,15 +3,16 @@
 import type { Command } from 'commander';
 import { Engine } from '../../engine.js';
 import { addEngineOptions, engineConfigFrom, runEngine, type EngineCliOptions } from '../../engine/cli.js';
+import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
 
 export function register(program: Command): void {
-  addEngineOptions(
+  addPluginOptions(addEngineOptions(
     program
       .command('replay')
       .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; live stats')
       .argument('<file>', 'capture file (pcap or pcapng)'),
-  ).action(async (file: string, opts: EngineCliOptions) => {
-    const engine = new Engine({ ...engineConfigFrom(opts), backend: 'pcap', file });
+  )).action(async (file: string, opts: EngineCliOptions & PluginCliOptions) => {
+    const engine = new Engine({ ...engineConfigFrom(opts), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });
     const stats = await runEngine(engine, opts, `replay ${file}`, { file });
     if (stats.in_flight !== 0 || stats.pool.in_use !== 0) {
       process.stderr.write(`wirewasm: ${stats.in_flight} frames unaccounted, ${stats.pool.in_use} not back in the pool: this is a bug, please report it\n`);
