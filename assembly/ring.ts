@@ -7,9 +7,9 @@
 //   ring+0    ┌─ config line: written once by ringInit, read-only after ───────────────────────┐
 //             │ 0 magic "RNG1" │ 4 slots │ 8 mask │ 12 capacity │ 16 slot bytes │ 20 flags      │
 //   ring+64   ├─ producer line: written by producers only ─────────────────────────────────────┤
-//             │ 0 head │ 4 tail │ 8 cached consumer tail (SP) │ 16 enqueued u64 │ 24 full u64  │
+//             │ 0 head │ 4 tail │ 8 cached consumer tail      │ 16 enqueued u64 │ 24 full u64  │
 //   ring+128  ├─ consumer line: written by consumers only ─────────────────────────────────────┤
-//             │ 0 head │ 4 tail │ 8 cached producer tail (SC) │ 16 dequeued u64 │ 24 empty u64 │
+//             │ 0 head │ 4 tail │ 8 cached producer tail      │ 16 dequeued u64 │ 24 empty u64 │
 //   ring+192  ├─ waiters line: written only on the slow path, by a side about to sleep ────────┤
 //             │ 0 consumers waiting │ 4 producers waiting │ 8 wakeups sent u64                 │
 //   ring+256  ├─ slots: `slots` × slot bytes ────────────────────────────────────────────────────┤
@@ -23,9 +23,9 @@
 // are exact as long as the true difference is below 2^32, which the capacity guarantees.
 //
 // The protocol, one side shown (the consumer is the mirror image):
-//   reserve  SP: free = capacity + cachedConsTail - head; only when that is too small, re-read the
-//                consumer tail (a load of the other side's line) and refresh the cache.
-//            MP: claim [head, head+k) with a compare-and-swap on head.
+//   reserve  free = capacity + cachedConsTail - head; only when that is too small, re-read the
+//            consumer tail (a load of the other side's line) and refresh the cache.
+//            MP: then claim [head, head+k) with a compare-and-swap on head.
 //   copy     plain stores into the slots.
 //   publish  MP only: wait until tail == our head (earlier claimers publish first, in order).
 //            One atomic store of tail = head + k for the whole burst. WASM atomics are sequentially
@@ -141,31 +141,31 @@ export function ringFree(ring: usize): u32 {
 
 @inline function prodReserve(ring: usize, n: u32, bulk: bool): u64 {
   const capacity = load<u32>(ring, R_CAPACITY);
+  const mp = (load<u32>(ring, R_FLAGS) & RING_F_MP) != 0;
   let head: u32;
   let k: u32;
-  if (load<u32>(ring, R_FLAGS) & RING_F_MP) {
-    do {
-      head = atomic.load<u32>(ring, P_HEAD);
-      k = fit(n, capacity + atomic.load<u32>(ring, C_TAIL) - head, bulk);
-      if (k == 0) {
-        if (n != 0) atomic.add<u64>(ring, 1, P_FULL);
-        return 0;
-      }
-    } while (atomic.cmpxchg<u32>(ring, head, head + k, P_HEAD) != head);
-  } else {
-    head = load<u32>(ring, P_HEAD);
-    let free = capacity + load<u32>(ring, P_CACHED_CONS_TAIL) - head;
-    if (free < n) {
+  do {
+    head = mp ? atomic.load<u32>(ring, P_HEAD) : load<u32>(ring, P_HEAD);
+    // Room by the cached consumer tail: a value the tail really had, and it only grows, so the real
+    // room is at least this. Only when that is not enough, read the consumer's line. In MP mode
+    // producers refresh the cache with racing plain stores; a cache too old, or newer than a head
+    // that another producer has since moved, shows as more room than capacity: re-read then too.
+    let free = capacity + (mp ? atomic.load<u32>(ring, P_CACHED_CONS_TAIL) : load<u32>(ring, P_CACHED_CONS_TAIL)) - head;
+    if (free < n || free > capacity) {
       const consTail = atomic.load<u32>(ring, C_TAIL);
       store<u32>(ring, consTail, P_CACHED_CONS_TAIL);
       free = capacity + consTail - head;
     }
     k = fit(n, free, bulk);
     if (k == 0) {
-      if (n != 0) store<u64>(ring, load<u64>(ring, P_FULL) + 1, P_FULL);
+      if (n != 0) {
+        if (mp) atomic.add<u64>(ring, 1, P_FULL);
+        else store<u64>(ring, load<u64>(ring, P_FULL) + 1, P_FULL);
+      }
       return 0;
     }
-  }
+    // MP: claim [head, head + k); a stale head (another producer claimed first) fails and retries.
+  } while (mp && atomic.cmpxchg<u32>(ring, head, head + k, P_HEAD) != head);
   return (<u64>head << 32) | k;
 }
 
@@ -182,31 +182,28 @@ export function ringFree(ring: usize): u32 {
 }
 
 @inline function consReserve(ring: usize, n: u32, bulk: bool): u64 {
+  const capacity = load<u32>(ring, R_CAPACITY);
+  const mc = (load<u32>(ring, R_FLAGS) & RING_F_MC) != 0;
   let head: u32;
   let k: u32;
-  if (load<u32>(ring, R_FLAGS) & RING_F_MC) {
-    do {
-      head = atomic.load<u32>(ring, C_HEAD);
-      k = fit(n, atomic.load<u32>(ring, P_TAIL) - head, bulk);
-      if (k == 0) {
-        if (n != 0) atomic.add<u64>(ring, 1, C_EMPTY);
-        return 0;
-      }
-    } while (atomic.cmpxchg<u32>(ring, head, head + k, C_HEAD) != head);
-  } else {
-    head = load<u32>(ring, C_HEAD);
-    let avail = load<u32>(ring, C_CACHED_PROD_TAIL) - head;
-    if (avail < n) {
+  do {
+    head = mc ? atomic.load<u32>(ring, C_HEAD) : load<u32>(ring, C_HEAD);
+    // Items by the cached producer tail (the mirror of prodReserve).
+    let avail = (mc ? atomic.load<u32>(ring, C_CACHED_PROD_TAIL) : load<u32>(ring, C_CACHED_PROD_TAIL)) - head;
+    if (avail < n || avail > capacity) {
       const prodTail = atomic.load<u32>(ring, P_TAIL);
       store<u32>(ring, prodTail, C_CACHED_PROD_TAIL);
       avail = prodTail - head;
     }
     k = fit(n, avail, bulk);
     if (k == 0) {
-      if (n != 0) store<u64>(ring, load<u64>(ring, C_EMPTY) + 1, C_EMPTY);
+      if (n != 0) {
+        if (mc) atomic.add<u64>(ring, 1, C_EMPTY);
+        else store<u64>(ring, load<u64>(ring, C_EMPTY) + 1, C_EMPTY);
+      }
       return 0;
     }
-  }
+  } while (mc && atomic.cmpxchg<u32>(ring, head, head + k, C_HEAD) != head);
   return (<u64>head << 32) | k;
 }
 
@@ -293,31 +290,36 @@ function wake(ring: usize, tail: usize): void {
 
 // ─── waiting ──────────────────────────────────────────────────────────────────────────────────────
 
-/** Consumer side: waits until the producer tail moves past `head`, or gives up. */
-function awaitItems(ring: usize, timeoutNs: i64): void {
+/** Timeouts are i32 microseconds (JS passes a plain number, not a BigInt); negative: no limit. */
+@inline function sleepNs(timeoutUs: i32): i64 {
+  return timeoutUs < 0 ? -1 : <i64>timeoutUs * 1000;
+}
+
+/** Consumer side: waits until the producer tail moves past the consumer head, or gives up. */
+function awaitItems(ring: usize, timeoutUs: i32): void {
   for (let i: u32 = 0; i < SPIN_POLLS; i++) {
     if (atomic.load<u32>(ring, P_TAIL) != atomic.load<u32>(ring, C_HEAD)) return;
   }
-  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutNs == 0) return;
+  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutUs == 0) return;
   const seen = atomic.load<u32>(ring, P_TAIL);
   if (seen != atomic.load<u32>(ring, C_HEAD)) return;
   // Flag first, then sleep only while the tail still reads `seen` (wait32 compares atomically).
   atomic.add<u32>(ring, 1, W_CONSUMERS);
-  atomic.wait<i32>(ring + P_TAIL, <i32>seen, timeoutNs);
+  atomic.wait<i32>(ring + P_TAIL, <i32>seen, sleepNs(timeoutUs));
   atomic.sub<u32>(ring, 1, W_CONSUMERS);
 }
 
 /** Producer side: waits until the consumer tail frees a slot, or gives up. */
-function awaitSpace(ring: usize, timeoutNs: i64): void {
+function awaitSpace(ring: usize, timeoutUs: i32): void {
   const capacity = load<u32>(ring, R_CAPACITY);
   for (let i: u32 = 0; i < SPIN_POLLS; i++) {
     if (atomic.load<u32>(ring, P_HEAD) - atomic.load<u32>(ring, C_TAIL) < capacity) return;
   }
-  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutNs == 0) return;
+  if ((load<u32>(ring, R_FLAGS) & RING_F_ADAPTIVE) == 0 || timeoutUs == 0) return;
   const seen = atomic.load<u32>(ring, C_TAIL);
   if (atomic.load<u32>(ring, P_HEAD) - seen < capacity) return;
   atomic.add<u32>(ring, 1, W_PRODUCERS);
-  atomic.wait<i32>(ring + C_TAIL, <i32>seen, timeoutNs);
+  atomic.wait<i32>(ring + C_TAIL, <i32>seen, sleepNs(timeoutUs));
   atomic.sub<u32>(ring, 1, W_PRODUCERS);
 }
 
@@ -359,19 +361,19 @@ export function ringDequeue32(ring: usize): i64 {
 }
 /**
  * Burst enqueue that waits for room when the ring is full: busy rings poll a bounded while, adaptive
- * rings then sleep up to `timeoutNs` (-1: no limit) until a consumer frees slots. Returns how many.
+ * rings then sleep up to `timeoutUs` microseconds (negative: no limit) until a consumer frees slots. Returns how many.
  */
-export function ringEnqueueWait32(ring: usize, src: usize, n: u32, timeoutNs: i64): u32 {
+export function ringEnqueueWait32(ring: usize, src: usize, n: u32, timeoutUs: i32): u32 {
   const k = enqueue<u32>(ring, src, n, false);
   if (k != 0 || n == 0) return k;
-  awaitSpace(ring, timeoutNs);
+  awaitSpace(ring, timeoutUs);
   return enqueue<u32>(ring, src, n, false);
 }
 /** Burst dequeue that waits for items when the ring is empty (see ringEnqueueWait32). */
-export function ringDequeueWait32(ring: usize, dst: usize, n: u32, timeoutNs: i64): u32 {
+export function ringDequeueWait32(ring: usize, dst: usize, n: u32, timeoutUs: i32): u32 {
   const k = dequeue<u32>(ring, dst, n, false);
   if (k != 0 || n == 0) return k;
-  awaitItems(ring, timeoutNs);
+  awaitItems(ring, timeoutUs);
   return dequeue<u32>(ring, dst, n, false);
 }
 
@@ -389,15 +391,15 @@ export function ringDequeueBurst64(ring: usize, dst: usize, n: u32): u32 {
 export function ringDequeueBulk64(ring: usize, dst: usize, n: u32): u32 {
   return dequeue<u64>(ring, dst, n, true);
 }
-export function ringEnqueueWait64(ring: usize, src: usize, n: u32, timeoutNs: i64): u32 {
+export function ringEnqueueWait64(ring: usize, src: usize, n: u32, timeoutUs: i32): u32 {
   const k = enqueue<u64>(ring, src, n, false);
   if (k != 0 || n == 0) return k;
-  awaitSpace(ring, timeoutNs);
+  awaitSpace(ring, timeoutUs);
   return enqueue<u64>(ring, src, n, false);
 }
-export function ringDequeueWait64(ring: usize, dst: usize, n: u32, timeoutNs: i64): u32 {
+export function ringDequeueWait64(ring: usize, dst: usize, n: u32, timeoutUs: i32): u32 {
   const k = dequeue<u64>(ring, dst, n, false);
   if (k != 0 || n == 0) return k;
-  awaitItems(ring, timeoutNs);
+  awaitItems(ring, timeoutUs);
   return dequeue<u64>(ring, dst, n, false);
 }

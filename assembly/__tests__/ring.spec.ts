@@ -168,6 +168,23 @@ describe('32-bit rings, each mode', () => {
     expect(load<u32>(ring + P_CACHED_CONS_TAIL)).toBe(8);
   });
 
+  it('an MP producer distrusts a cached consumer tail that racing producers left stale or ahead', () => {
+    const ring = makeRing(8, 4, RING_F_MP | RING_F_MC);
+    const src = buffer(8, 4);
+    const dst = buffer(8, 4);
+    expect(ringEnqueueBurst32(ring, src, 8)).toBe(8);
+    expect(ringDequeueBurst32(ring, dst, 8)).toBe(8);
+    expect(ringEnqueueBurst32(ring, src, 8)).toBe(8); // full: head 16, consumer tail 8
+    store<u32>(ring + P_CACHED_CONS_TAIL, 20); // newer than head: would claim 12 free
+    expect(ringEnqueueBurst32(ring, src, 8)).toBe(0);
+    store<u32>(ring + P_CACHED_CONS_TAIL, 4); // older than head - capacity: the u32 room wraps
+    expect(ringEnqueueBurst32(ring, src, 8)).toBe(0);
+    expect(load<u32>(ring + P_CACHED_CONS_TAIL)).toBe(8); // refreshed from the real tail
+    store<u32>(ring + C_CACHED_PROD_TAIL, 40); // and the mirror on the consumer side
+    expect(ringDequeueBurst32(ring, dst, 8)).toBe(8);
+    expect(ringDequeueBurst32(ring, dst, 8)).toBe(0);
+  });
+
   it('wait calls on a busy-poll ring return 0 after polling instead of blocking', () => {
     const ring = makeRing(4, 4, 0);
     const buf = buffer(4, 4);
