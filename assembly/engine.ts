@@ -20,8 +20,8 @@ export function counterAddLoop(addr: usize, delta: u32, times: u32): u32 {
 }
 
 export { ringInit, ringCount, ringFree, ringEnqueue32, ringDequeue32, ringEnqueueBurst32, ringEnqueueBulk32, ringDequeueBurst32, ringDequeueBulk32, ringEnqueueWait32, ringDequeueWait32, ringEnqueueBurst64, ringEnqueueBulk64, ringDequeueBurst64, ringDequeueBulk64, ringEnqueueWait64, ringDequeueWait64 } from './ring';
-export { parseFrame, parseBurst, parseList, ipv6UpperProtocol } from './parse';
-export { rssPrepare, rssHashMeta, toeplitz, flowKey } from './rss';
+export { parseFrame, parseBurst, parseList, ipv6UpperProtocol, tcpOption } from './parse';
+export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';
 export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop, sourcePoll } from './dispatch';
 export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameReleaseList } from './pool';

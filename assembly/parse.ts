@@ -30,11 +30,12 @@ import {
   IPV4_CSUM, IPV4_FRAG, IPV4_FRAG_OFFSET_MASK, IPV4_MIN_LEN, IPV4_PROTO, IPV4_SRC, IPV4_TOTAL_LEN,
 } from './proto/ipv4';
 import { IPV6_FRAG_LEN, IPV6_FRAG_OFFSET, IPV6_FRAG_OFFSET_MASK, IPV6_HEADER_LEN, IPV6_MAX_EXT, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, IPV6_SRC } from './proto/ipv6';
-import { TCP_CSUM, TCP_MIN_LEN, tcpHeaderLen } from './proto/tcp';
-import { UDP_CSUM, UDP_DPORT, UDP_HEADER_LEN, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from './proto/udp';
+import { TCP_MIN_LEN, tcpFindOption, tcpHeaderLen } from './proto/tcp';
+import { UDP_CSUM, UDP_DPORT, UDP_HEADER_LEN, UDP_LEN, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from './proto/udp';
 import { ICMP_HEADER_LEN, ICMP_MIN_LEN } from './proto/icmp';
 import { GENEVE_MIN_LEN, GENEVE_PROTO, geneveHeaderLen } from './proto/geneve';
-import { GRE_FLAGS, GRE_MIN_LEN, GRE_PROTO, GRE_VERSION_MASK, greHeaderLen } from './proto/gre';
+import { GRE_FLAG_SEQ, GRE_FLAGS, GRE_MIN_LEN, GRE_PROTO, GRE_VERSION_MASK, greHeaderLen } from './proto/gre';
+import { ERSPAN_II_LEN, ERSPAN_III_FLAGS, ERSPAN_III_LEN, ERSPAN_III_O, ERSPAN_III_PLATFORM_LEN, GRE_PROTO_ERSPAN_II, GRE_PROTO_ERSPAN_III } from './proto/erspan';
 import { VXLAN_HEADER_LEN } from './proto/vxlan';
 import { SLL_HEADER_LEN, SLL_PROTO_LLC, SLL_PROTOCOL, SLL2_HEADER_LEN, SLL2_PROTOCOL } from './proto/sll';
 import { ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST, MPLS_BOS, MPLS_BOS_BYTE, MPLS_ENTRY_LEN, MPLS_MAX_DEPTH } from './proto/mpls';
@@ -47,6 +48,13 @@ const INNER: usize = META_INNER_L3 - META_L3;
 
 /** Parses one frame described by the metadata record at `meta`; returns its packet type. */
 export function parseFrame(meta: usize, flags: u32, rssTable: usize): u32 {
+  return parseOne(meta, flags, rssTable);
+}
+
+// The whole common path (Ethernet, VLAN, IPv4/IPv6, TCP/UDP/ICMP) is inlined into the burst loops:
+// V8 does not inline WASM calls, and a call per layer costs as much as the parsing itself.
+@inline
+function parseOne(meta: usize, flags: u32, rssTable: usize): u32 {
   const data = <usize>load<u32>(meta, META_DATA);
   const caplen = load<u32>(meta, META_CAPLEN);
   const linktype = <u32>load<u16>(meta, META_LINKTYPE);
@@ -70,7 +78,7 @@ export function parseBurst(metaBase: usize, count: u32, flags: u32, rssTable: us
   let bad: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const meta = metaBase + (<usize>i << 6);
-    parseFrame(meta, flags, rssTable);
+    parseOne(meta, flags, rssTable);
     bad += <u32>(load<u32>(meta, META_ERRORS) != 0);
   }
   return bad;
@@ -81,7 +89,7 @@ export function parseList(list: usize, count: u32, flags: u32, rssTable: usize):
   let bad: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const meta = <usize>load<u32>(list + (<usize>i << 2));
-    parseFrame(meta, flags, rssTable);
+    parseOne(meta, flags, rssTable);
     bad += <u32>(load<u32>(meta, META_ERRORS) != 0);
   }
   return bad;
@@ -89,6 +97,7 @@ export function parseList(list: usize, count: u32, flags: u32, rssTable: usize):
 
 // ---- link layers ----------------------------------------------------------------------------
 
+@inline
 function parseEthernet(meta: usize, data: usize, caplen: u32): u64 {
   if (caplen < ETH_HEADER_LEN) return outcome(0, ERR_TRUNC_L2);
   store<u16>(meta, 0, META_L2);
@@ -148,9 +157,10 @@ function parseOtherLink(meta: usize, data: usize, caplen: u32, linktype: u32): u
   }
   if (linktype == LINKTYPE_RAW || linktype == LINKTYPE_DLT_RAW || linktype == LINKTYPE_DLT_RAW_OPENBSD || linktype == LINKTYPE_IPV4 || linktype == LINKTYPE_IPV6) {
     if (caplen < 1) return outcome(0, ERR_TRUNC_L3);
+    // The version nibble decides, also for LINKTYPE_IPV4/IPV6: writers mislabel, readers (tshark) cope.
     const v = u8at(data) >> 4;
-    if (v == 4 && linktype != LINKTYPE_IPV6) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV4, 0);
-    if (v == 6 && linktype != LINKTYPE_IPV4) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV6, 0);
+    if (v == 4) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV4, 0);
+    if (v == 6) return parseL3(meta, data, 0, caplen, ETHERTYPE_IPV6, 0);
     return outcome(0, ERR_BAD_L3);
   }
   if (linktype == LINKTYPE_NULL || linktype == LINKTYPE_LOOP) {
@@ -168,6 +178,7 @@ function parseOtherLink(meta: usize, data: usize, caplen: u32, linktype: u32): u
 
 // ---- network layer --------------------------------------------------------------------------
 
+@inline
 function parseL3(meta: usize, data: usize, off: u32, caplen: u32, type: u32, l2: u32): u64 {
   let r: u64;
   if (type == ETHERTYPE_IPV4) r = parseIpv4(meta, data, off, caplen, 0);
@@ -211,16 +222,18 @@ function parsePppoe(meta: usize, data: usize, off: u32, caplen: u32, l2: u32): u
   return outcome(l2p, ERR_UNKNOWN_L3);
 }
 
+@inline
 function parseArp(meta: usize, data: usize, off: u32, caplen: u32): u64 {
   if (off + ARP_FIXED_LEN > caplen) return outcome(0, ERR_TRUNC_L3);
+  store<u16>(meta, <u16>off, META_L3);
   const len = arpLength(data + off);
   if (off + len > caplen) return outcome(0, ERR_TRUNC_L3);
-  store<u16>(meta, <u16>off, META_L3);
   store<u16>(meta, <u16>(off + len), META_PAYLOAD);
   return 0;
 }
 
 /** IPv4 at `off`, bounded by `end`; `inner` is 0 for the outer header or INNER for a tunnelled one. */
+@inline
 function parseIpv4(meta: usize, data: usize, off: u32, end: u32, inner: usize): u64 {
   if (off + IPV4_MIN_LEN > end) return outcome(0, ERR_TRUNC_L3);
   const p = data + off;
@@ -257,6 +270,7 @@ function parseIpv4(meta: usize, data: usize, off: u32, end: u32, inner: usize): 
   return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_MOBILITY;
 }
 
+@inline
 function parseIpv6(meta: usize, data: usize, off: u32, end: u32, inner: usize): u64 {
   if (off + IPV6_HEADER_LEN > end) return outcome(0, ERR_TRUNC_L3);
   const p = data + off;
@@ -265,13 +279,14 @@ function parseIpv6(meta: usize, data: usize, off: u32, end: u32, inner: usize): 
   let errors: u32 = 0;
   const plen = be16(p + IPV6_PAYLOAD_LEN);
   let stop = off + IPV6_HEADER_LEN + plen;
-  // Payload length 0: a jumbogram or a segmentation-offload capture; the capture bounds it.
-  if (plen == 0) stop = end;
+  let nh = u8at(p + IPV6_NEXT_HEADER);
+  // Payload length 0 with a hop-by-hop header: a jumbogram (RFC 2675) or a BIG TCP / segmentation
+  // offload capture; the capture bounds it. Without one, the payload is empty, as the header says.
+  if (plen == 0 && nh == IPPROTO_HOPOPTS) stop = end;
   else if (stop > end) {
     errors = ERR_L3_LEN_CAPLEN;
     stop = end;
   }
-  let nh = u8at(p + IPV6_NEXT_HEADER);
   let q = off + IPV6_HEADER_LEN;
   let ptype = PTYPE_L3_IPV6;
   for (let depth: u32 = 0; ; depth++) {
@@ -325,6 +340,7 @@ export function ipv6UpperProtocol(meta: usize): u32 {
 
 // ---- transport layer and tunnels ------------------------------------------------------------
 
+@inline
 function parseL4(meta: usize, data: usize, off: u32, end: u32, proto: u32, inner: usize): u64 {
   const p = data + off;
   if (proto == IPPROTO_TCP) {
@@ -341,6 +357,9 @@ function parseL4(meta: usize, data: usize, off: u32, end: u32, proto: u32, inner
     store<u16>(meta + inner, <u16>off, META_L4);
     const payload = off + UDP_HEADER_LEN;
     store<u16>(meta, <u16>payload, META_PAYLOAD);
+    // A UDP length below the header's own 8 bytes is nonsense (0 only in a jumbogram, RFC 2675).
+    const ulen = be16(p + UDP_LEN);
+    if (ulen < UDP_HEADER_LEN && (ulen != 0 || end - off <= 0xffff)) return outcome(PTYPE_L4_UDP, ERR_BAD_L4);
     if (inner == 0) {
       const dport = be16(p + UDP_DPORT);
       if (dport == UDP_PORT_VXLAN) return PTYPE_L4_UDP | parseVxlan(meta, data, payload, end);
@@ -384,7 +403,19 @@ function parseGre(meta: usize, data: usize, off: u32, end: u32): u64 {
   if ((flags & GRE_VERSION_MASK) != 0) return PTYPE_TUNNEL_GRE;
   const proto = be16(p + GRE_PROTO);
   if (proto == ETHERTYPE_TEB) return PTYPE_TUNNEL_GRE | parseInnerEthernet(meta, data, off + hlen, end);
+  if (proto == GRE_PROTO_ERSPAN_II || proto == GRE_PROTO_ERSPAN_III) return PTYPE_TUNNEL_GRE | parseErspan(meta, data, off + hlen, end, proto, flags);
   return PTYPE_TUNNEL_GRE | parseInnerIp(meta, data, off + hlen, end, proto);
+}
+
+function parseErspan(meta: usize, data: usize, off: u32, end: u32, proto: u32, greFlags: u32): u64 {
+  let hlen: u32 = 0;
+  if (proto == GRE_PROTO_ERSPAN_III) {
+    if (off + ERSPAN_III_LEN > end) return outcome(0, ERR_TRUNC_TUNNEL);
+    hlen = ERSPAN_III_LEN + ((u8at(data + off + ERSPAN_III_FLAGS) & ERSPAN_III_O) != 0 ? ERSPAN_III_PLATFORM_LEN : 0);
+  } else if ((greFlags & GRE_FLAG_SEQ) != 0) hlen = ERSPAN_II_LEN;
+  if (off + hlen > end) return outcome(0, ERR_TRUNC_TUNNEL);
+  store<u16>(meta, <u16>(off + hlen), META_PAYLOAD);
+  return parseInnerEthernet(meta, data, off + hlen, end);
 }
 
 function parseVxlan(meta: usize, data: usize, off: u32, end: u32): u64 {
@@ -437,49 +468,102 @@ function parseInnerIp(meta: usize, data: usize, off: u32, end: u32, type: u32): 
 // ---- checksum verification ------------------------------------------------------------------
 
 /**
+ * The destination the upper layer's pseudo-header uses (RFC 8200 8.1): with a routing header that
+ * still has segments left, the final one (type 0: the last address; type 2: the home address;
+ * type 4, SRH: segment list [0]); otherwise the header's destination. Walks only headers the
+ * parser already found captured (they end before l4off).
+ */
+function ipv6FinalDestination(data: usize, l3off: u32, l4off: u32): usize {
+  const l3 = data + <usize>l3off;
+  let nh = u8at(l3 + IPV6_NEXT_HEADER);
+  let q = l3off + IPV6_HEADER_LEN;
+  for (let depth: u32 = 0; depth < IPV6_MAX_EXT && q + 8 <= l4off; depth++) {
+    if (!isIpv6ExtLen8(nh) && nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH) break;
+    const len = nh == IPPROTO_FRAGMENT ? 8 : nh == IPPROTO_AH ? (u8at(data + q + 1) + 2) << 2 : (u8at(data + q + 1) + 1) << 3;
+    if (nh == IPPROTO_ROUTING && u8at(data + q + 3) != 0 && q + len <= l4off && len >= 24) {
+      const type = u8at(data + q + 2);
+      if (type == 0) return data + q + len - 16;
+      if (type == 2 || type == 4) return data + q + 8;
+    }
+    nh = u8at(data + q);
+    q += len;
+  }
+  return l3 + IPV6_SRC + 16;
+}
+
+/**
  * Verifies the IPv4 header checksum and the TCP/UDP/ICMP/ICMPv6 checksum of the outer headers.
  * L4 checksums are checked only over a complete, unfragmented datagram (otherwise unknowable).
  */
 function verifyChecksums(meta: usize, data: usize, ptype: u32, errors: u32, simd: bool): u32 {
   let out = ERR_CSUM_CHECKED;
   const l3t = ptype & PTYPE_L3_MASK;
-  const l3off = load<u16>(meta, META_L3);
-  const l4off = load<u16>(meta, META_L4);
+  const l3off = <u32>load<u16>(meta, META_L3);
+  const l4off = <u32>load<u16>(meta, META_L4);
   if (l3off == 0xffff) return out;
   const l3 = data + <usize>l3off;
-  let pseudo: u64 = 0;
+  const v6 = l3t == PTYPE_L3_IPV6 || l3t == PTYPE_L3_IPV6_EXT;
+  let addrs: u64 = 0; // pseudo-header addresses (and IPv4 protocol); the length is added last
   let l4len: u32 = 0;
   if (l3t == PTYPE_L3_IPV4 || l3t == PTYPE_L3_IPV4_EXT) {
     const hlen = (u8at(l3) & 0x0f) << 2;
     const s = simd ? csumPartialSimd(l3, hlen, 0) : csumPartial(l3, hlen, 0);
     if (csumFold(s) != 0xffff) out |= ERR_BAD_IP_CSUM;
-    l4len = be16(l3 + IPV4_TOTAL_LEN) - hlen;
-    pseudo = csumPartial(l3 + IPV4_SRC, 8, 0) + csumWord(u8at(l3 + IPV4_PROTO)) + csumWord(l4len);
-  } else if (l3t == PTYPE_L3_IPV6 || l3t == PTYPE_L3_IPV6_EXT) {
-    if (l4off == 0xffff) return out;
-    l4len = <u32>l3off + IPV6_HEADER_LEN + be16(l3 + IPV6_PAYLOAD_LEN) - <u32>l4off;
-    pseudo = csumPartial(l3 + IPV6_SRC, 32, 0) + csumWord(l4len);
+    const total = be16(l3 + IPV4_TOTAL_LEN);
+    if (total < hlen) return out;
+    l4len = total - hlen;
+    addrs = csumPartial(l3 + IPV4_SRC, 8, 0) + csumWord(u8at(l3 + IPV4_PROTO));
+  } else if (v6) {
+    const plen = be16(l3 + IPV6_PAYLOAD_LEN);
+    // A jumbogram's length is in its hop-by-hop option: not verified.
+    if (l4off == 0xffff || plen == 0) return out;
+    // Extension headers count in the payload length; the L4 length is what remains after them.
+    const stop = l3off + IPV6_HEADER_LEN + plen;
+    if (stop < l4off) return out;
+    l4len = stop - l4off;
+    addrs = csumPartial(l3 + IPV6_SRC, 16, 0) + csumPartial(ipv6FinalDestination(data, l3off, l4off), 16, 0);
   } else return out;
   const l4t = ptype & PTYPE_L4_MASK;
-  if (l4off == 0xffff || (errors & (ERR_FRAGMENT | ERR_L3_LEN_CAPLEN | ERR_TRUNC_L4 | ERR_BAD_L3)) != 0) return out;
-  if (<u32>l4off + l4len > load<u32>(meta, META_CAPLEN)) return out;
+  if (l4off == 0xffff || (errors & (ERR_FRAGMENT | ERR_L3_LEN_CAPLEN | ERR_TRUNC_L4 | ERR_BAD_L3 | ERR_BAD_L4)) != 0) return out;
+  // u64: a hostile length must not wrap around and pass the check.
+  if (<u64>l4off + <u64>l4len > <u64>load<u32>(meta, META_CAPLEN)) return out;
   const l4 = data + <usize>l4off;
   let proto: u32;
   if (l4t == PTYPE_L4_TCP) proto = IPPROTO_TCP;
   else if (l4t == PTYPE_L4_UDP) {
     // IPv4 UDP may carry no checksum (0); IPv6 UDP must (RFC 8200 8.1).
-    if (load<u16>(l4 + UDP_CSUM) == 0 && (l3t & PTYPE_L3_IPV6) == 0) return out;
+    if (load<u16>(l4 + UDP_CSUM) == 0 && !v6) return out;
+    // The UDP length, not the IP one, says what the checksum covers (RFC 768); a length past
+    // the IP payload cannot be verified.
+    const ulen = be16(l4 + UDP_LEN);
+    if (ulen < UDP_HEADER_LEN || ulen > l4len) return out;
+    l4len = ulen;
     proto = IPPROTO_UDP;
   } else if (l4t == PTYPE_L4_ICMP) {
-    if ((l3t & PTYPE_L3_IPV6) == 0) {
+    if (!v6) {
+      // ICMP for IPv4 has no pseudo-header.
       const s = simd ? csumPartialSimd(l4, l4len, 0) : csumPartial(l4, l4len, 0);
       if (csumFold(s) != 0xffff) out |= ERR_BAD_L4_CSUM;
       return out;
     }
     proto = IPPROTO_ICMPV6;
   } else return out;
-  if ((l3t & PTYPE_L3_IPV6) != 0) pseudo += csumWord(proto);
+  const pseudo = addrs + csumWord(l4len) + (v6 ? csumWord(proto) : 0);
   const s = simd ? csumPartialSimd(l4, l4len, pseudo) : csumPartial(l4, l4len, pseudo);
   if (csumFold(s) != 0xffff) out |= ERR_BAD_L4_CSUM;
   return out;
+}
+
+/**
+ * Offset from the frame start of TCP option `kind` (MSS 2, window scale 3, SACK-permitted 4,
+ * SACK 5, timestamps 8, MPTCP 30) in a parsed frame's outer TCP header; 0 when absent.
+ */
+export function tcpOption(meta: usize, kind: u32): u32 {
+  if ((load<u32>(meta, META_PTYPE) & PTYPE_L4_MASK) != PTYPE_L4_TCP) return 0;
+  const l4 = <u32>load<u16>(meta, META_L4);
+  const payload = <u32>load<u16>(meta, META_PAYLOAD);
+  // PAYLOAD is set only once the whole TCP header (options included) was captured.
+  if (payload == 0xffff || payload < l4 + TCP_MIN_LEN) return 0;
+  const at = tcpFindOption(<usize>load<u32>(meta, META_DATA) + l4, payload - l4, kind);
+  return at == 0 ? 0 : l4 + at;
 }

@@ -1,4 +1,4 @@
-import { parseFrame, parseBurst, ipv6UpperProtocol } from '../parse';
+import { parseFrame, parseBurst, ipv6UpperProtocol, tcpOption } from '../parse';
 import { META_BYTES, META_ERRORS, META_HASH, META_INNER_L3, META_INNER_L4, META_L2, META_L3, META_L4, META_PAYLOAD, META_PTYPE, META_VLAN0, META_VLAN1 } from '../meta';
 import * as P from '../ptype';
 import { metaFor, metaForPrefix, hexLen } from './frames.include';
@@ -243,5 +243,26 @@ describe('parseBurst', () => {
     expect(load<u32>(base, META_PTYPE)).toBe(P.PTYPE_L2_ETHER | P.PTYPE_L3_IPV4 | P.PTYPE_L4_TCP);
     expect(load<u32>(base + META_BYTES, META_ERRORS)).toBe(P.ERR_TRUNC_L2);
     expect(load<u32>(base + 2 * META_BYTES, META_PTYPE)).toBe(P.PTYPE_L2_ETHER | P.PTYPE_L3_IPV6 | P.PTYPE_L4_ICMP);
+  });
+});
+
+describe('TCP options', () => {
+  it('finds MSS, SACK-permitted, timestamps, window scale and MPTCP; 0 when absent', () => {
+    // data offset 12 (48 bytes): MSS 1460, SACK-perm, TS, NOP, WS 7, MPTCP (kind 30, len 4), EOL pad
+    const opts = '020405b4 0402 080a 00000001 00000000 01 030307 1e04 0000 00000000 00000000';
+    const m = metaFor(ETH + '0800 4500 0044 0001 0000 4006 0000 0a000001 0a000002' + '3039 0050 00000001 00000000 c002 ffff 0000 0000' + opts, 1);
+    parseFrame(m, 0, 0);
+    expect(tcpOption(m, 2)).toBe(54);
+    expect(load<u16>(changetype<usize>(load<u32>(m)) + 56)).toBe(<u16>0xb405);
+    expect(tcpOption(m, 4)).toBe(58);
+    expect(tcpOption(m, 8)).toBe(60);
+    expect(tcpOption(m, 3)).toBe(71);
+    expect(tcpOption(m, 30)).toBe(74);
+    expect(tcpOption(m, 5)).toBe(0);
+  });
+  it('stops at a malformed option length instead of walking off the header', () => {
+    const m = metaFor(ETH + '0800 4500 002c 0001 0000 4006 0000 0a000001 0a000002' + '3039 0050 00000001 00000000 6002 ffff 0000 0000' + '02ff0000', 1);
+    parseFrame(m, 0, 0);
+    expect(tcpOption(m, 2)).toBe(0);
   });
 });
