@@ -34,7 +34,7 @@
 // | 12  | u32  | firstFrame: first pool frame of this queue                             |
 // | 16  | u32  | rxFrames: frames given to the fill ring                                |
 // | 20  | u32  | txFrames: frames kept for transmit                                     |
-// | 24  | u32  | meta: address of the metadata records (one per pool frame)            |
+// | 24  | u32  | records: address of `burst` 64-byte metadata records of the burst      |
 // | 28  | u32  | held: frames of the last RX burst, not yet released                    |
 // | 32  | u64  | timestamp of the last burst (ns)                                       |
 // | 64  | 32 B | rx ring   } each: producer, consumer, desc, flags (addresses), mask,   |
@@ -136,9 +136,13 @@ export function xskInit(st: usize, queue: u32, umem: usize, frameShift: u32, fir
 }
 
 /**
- * Receives up to `max` frames: peeks the RX ring, writes each frame's metadata record (the
- * record of its pool frame; `data` points into the UMEM frame) stamped `ts`, and the record's
+ * Receives up to `max` frames: peeks the RX ring, writes a metadata record per frame (`data`
+ * points into the UMEM frame) stamped `ts` into the queue's burst records, and each record's
  * address into `out`. The previous burst is released first. Returns the count.
+ *
+ * The records live in a small per-queue area rather than at each pool frame's own record: a
+ * frame's record would live no longer (the frame goes back to the fill ring on release), and
+ * 64 hot bytes per burst slot cost no cache miss where 2048-byte-strided records cost one each.
  */
 export function xskRx(st: usize, out: usize, max: u32, ts: u64): u32 {
   xskRelease(st);
@@ -156,7 +160,6 @@ export function xskRx(st: usize, out: usize, max: u32, ts: u64): u32 {
   const desc = <usize>load<u32>(r, R_DESC);
   const mask = load<u32>(r, R_MASK);
   const umem = <usize>load<u32>(st, S_UMEM);
-  const shift = load<u32>(st, S_SHIFT);
   const meta = <usize>load<u32>(st, S_META);
   const queue = load<u32>(st, S_QUEUE);
   let bytes: u64 = 0;
@@ -164,7 +167,7 @@ export function xskRx(st: usize, out: usize, max: u32, ts: u64): u32 {
     const d = desc + (<usize>(cons & mask) << 4);
     const addr = load<u64>(d);
     const len = load<u32>(d, 8);
-    const m = meta + (<usize>(addr >> shift) << 6);
+    const m = meta + (<usize>i << 6);
     writeCapture(m, umem + <usize>addr, len, len, ts, queue, 0xffff);
     store<u32>(out + (<usize>i << 2), <u32>m);
     bytes += len;
@@ -322,8 +325,8 @@ export function xskTxPending(st: usize): u32 {
   return load<u32>(st, S_TX_FRAMES) - load<u32>(st, S_FREE_COUNT);
 }
 
-/** 1 when frames wait on the RX ring (a cheap check for adaptive polling). */
+/** Frames waiting on the RX ring, the last burst not counted (a cheap check for adaptive polling). */
 export function xskRxReady(st: usize): u32 {
   const r = st + XSK_RX;
-  return atomic.load<u32>(<usize>load<u32>(r, R_PROD)) != load<u32>(r, R_CACHED_CONS) ? 1 : 0;
+  return atomic.load<u32>(<usize>load<u32>(r, R_PROD)) - load<u32>(r, R_CACHED_CONS) - load<u32>(st, S_HELD);
 }

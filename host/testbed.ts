@@ -211,16 +211,20 @@ export function sweepTestbeds(prefix = 'wwio'): string[] {
   return removed;
 }
 
-/** Namespaces and veth interfaces with this prefix visible from the root namespace. */
-export function leftovers(prefix = 'wwio'): { namespaces: string[]; veths: string[] } {
+/**
+ * Namespaces and veth interfaces with this prefix visible from the root namespace, made by
+ * process `pid` (default: this one; 'any' for every process: other suites may share a prefix).
+ */
+export function leftovers(prefix = 'wwio', pid: number | 'any' = process.pid): { namespaces: string[]; veths: string[] } {
+  const tag = pid === 'any' ? '' : pid.toString(36) + 'x';
   let namespaces: string[] = [];
   try {
-    namespaces = readdirSync('/run/netns').filter((n) => n.startsWith(prefix + '-'));
+    namespaces = readdirSync('/run/netns').filter((n) => n.startsWith(`${prefix}-${tag}`));
   } catch {
     /* no /run/netns: none */
   }
   const veths = (JSON.parse(ip(['-j', 'link', 'show', 'type', 'veth']) || '[]') as { ifname: string }[])
     .map((l) => l.ifname)
-    .filter((n) => n.startsWith(prefix));
+    .filter((n) => n.startsWith(prefix + tag));
   return { namespaces, veths };
 }

@@ -47,10 +47,10 @@ describe.skipIf(!root)('testbed (needs root)', () => {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
       expect(r.signal).toBe('SIGKILL');
       const orphan = r.stdout.trim();
-      expect(leftovers('wwio').namespaces).toContain(orphan);
+      expect(leftovers('wwio', 'any').namespaces).toContain(orphan);
       const removed = sweepTestbeds('wwio');
       expect(removed).toContain(orphan);
-      expect(leftovers('wwio').namespaces).not.toContain(orphan);
+      expect(leftovers('wwio', 'any').namespaces).not.toContain(orphan);
       expect(leftovers('wwio').namespaces).toContain(mine.a.ns);
     } finally {
       mine.destroy();

@@ -122,6 +122,8 @@ export class AfPacketBackend implements Backend {
   private readonly memory: WebAssembly.Memory;
   private readonly g: Geometry;
   private closed = false;
+  private readonly u32: Uint32Array;
+  private readonly coalesceUs?: number;
 
   constructor(config: AfPacketConfig) {
     const native = kernelAddon();
@@ -129,6 +131,8 @@ export class AfPacketBackend implements Backend {
     const n = config.queues ?? config.layout.config.queues;
     this.g = geometry({ ...config, burst: config.burst });
     this.memory = config.memory;
+    this.u32 = new Uint32Array(config.memory.buffer);
+    this.coalesceUs = config.coalesceUs;
     checkRegion('afpacket', config.layout, n, afpacketKernelBytes({ ...config }));
     this.wasm = ((config as { engine?: unknown }).engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
     const fanout = n > 1 ? (config.fanout ?? 'hash') : config.fanout;
@@ -184,7 +188,8 @@ export class AfPacketBackend implements Backend {
   }
 
   rxMeta(q: number, i: number): number {
-    return new Uint32Array(this.memory.buffer, this.queues[q].rxAddrs, this.g.burst)[i];
+    // One view over the whole memory, made once: shared memory never moves or shrinks.
+    return this.u32[(this.queues[q].rxAddrs >>> 2) + i];
   }
 
   release(q: number): void {
@@ -193,7 +198,8 @@ export class AfPacketBackend implements Backend {
 
   wait(q: number, timeoutMs: number): boolean {
     const Q = this.queues[q];
-    return adaptiveWait(() => this.wasm.tpacketRxReady(Q.state) !== 0, Q.rxFd, timeoutMs);
+    // V3 already batches per block; V2 coalesces like AF_XDP.
+    return adaptiveWait(() => this.wasm.tpacketRxReady(Q.state), Q.rxFd, timeoutMs, { coalesceUs: this.g.version === 3 ? 0 : this.coalesceUs });
   }
 
   txReserve(q: number, n: number): number {

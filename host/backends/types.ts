@@ -57,6 +57,11 @@ export interface BackendConfig {
   queues?: number;
   /** The largest burst `receive`/`txReserve` handle at once (default 64, at most 256). */
   burst?: number;
+  /**
+   * wait(): when only a few frames wait, sleep up to this many µs once so bursts are fuller
+   * (interrupt moderation; default 50, 0 = off). Busy-polling receivers never wait.
+   */
+  coalesceUs?: number;
 }
 
 /** One queue of an open backend: a hardware queue, a fanout member, a socket. */
