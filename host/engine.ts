@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { computeLayout, createMemory, writeControlBlock, MAX_RINGS, type Layout, type RingSpec } from './layout.js';
+import { computeLayout, createMemory, writeControlBlock, ENGINE_TX_HOLD_BYTES, MAX_RINGS, type Layout, type RingSpec } from './layout.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { artefact } from './paths.js';
 import { META } from './meta.js';
@@ -46,7 +46,7 @@ const EH = {
   MAGIC: 0, WORKERS: 1, QUEUES: 2, CLASSES: 3, BURST: 4, POOL_CACHE: 5, FRAME_SIZE: 6, FRAME_COUNT: 7, FRAMES: 8, META: 9, FREE_RING: 10, RECORDS_RING: 11,
   STATS: 12, RSS_TABLE: 13, RETA: 14, FLOW_CONTROL: 15, FLOW_TABLES: 16, FLOW_RULES: 17, RX_TIME: 18, WORKER_BLOCKS: 19, WORKER_BYTES: 20, CACHES: 21,
   CACHE_BYTES: 22, SHAPERS: 23, SOURCES: 24, PARSE_FLAGS: 25, OPTIONS: 26, RING_TABLE: 27, W_BURST: 28, W_FRAMES: 29, W_STAGE: 30, W_RECORDS: 31,
-  W_HIST: 32, RECORD_SLOTS: 33,
+  W_HIST: 32, RECORD_SLOTS: 33, W_TX: 34, TX_QUEUES: 35, TX_HOLD: 36,
 } as const;
 const ENGINE_MAGIC = 0x4e455757;
 const RUN_STOP = 256;
@@ -183,6 +183,7 @@ export class Engine extends EventEmitter {
       ...Array.from({ length: c.queues }, (_, q) => ({ name: `rx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
       { name: 'free', slots: c.frameCount, slotBytes: 4 },
       { name: 'records', slots: c.recordsRing, slotBytes: 8 },
+      ...Array.from({ length: c.queues }, (_, q) => ({ name: `tx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
     ];
     // One SPSC ring per (target, source, class) while the ring table has room; else one MP ring per (target, class).
     const pairs = c.workers * c.workers * c.classes + rings.length <= MAX_RINGS;
@@ -260,6 +261,9 @@ export class Engine extends EventEmitter {
     h(EH.W_RECORDS, m.w.records);
     h(EH.W_HIST, m.w.hist);
     h(EH.RECORD_SLOTS, m.w.recordSlots);
+    h(EH.W_TX, m.w.tx);
+    h(EH.TX_QUEUES, c.queues);
+    h(EH.TX_HOLD, m.txHold);
     h(EH.MAGIC, ENGINE_MAGIC);
 
     const ring = (name: string, flags: number) => {
@@ -279,6 +283,14 @@ export class Engine extends EventEmitter {
         for (let s = 0; s < c.workers; s++) u32[rt + RT.IN / 4 + ((t << 8) | (s << 2) | k)] = this.pairs ? ring(`in${t}.${s}.${k}`, 0) : shared;
       }
     ring('records', RING_F.MP);
+    for (let q = 0; q < c.queues; q++) {
+      u32[rt + RT.TX / 4 + q] = ring(`tx${q}`, c.workers > 1 ? RING_F.MP : 0);
+      if (c.tx.rate || c.tx.bitRate) {
+        const pps = c.tx.rate ?? 0;
+        const bytesPerSec = (c.tx.bitRate ?? 0) / 8;
+        wasm.shaperInit(m.shapers + q * 64, pps, c.tx.burstPackets ?? Math.max(c.burst, pps / 50), bytesPerSec, c.tx.burstBytes ?? Math.max(c.frameSize, bytesPerSec / 50), nowNs());
+      }
+    }
     const prc = wasm.poolInit(this.ctx, c.poolCache);
     if (prc !== 0) throw new Error(`engine: the frame pool did not initialise (code ${prc})`);
     new Uint8Array(memory.buffer).set(c.parse.rssKey.subarray(0, 40), m.offset + RSS_KEY);
@@ -370,6 +382,9 @@ export class Engine extends EventEmitter {
       records: block + m.w.records,
       recordSlots: m.w.recordSlots,
       statsBlock: layout.statsAddress(c.queues + index),
+      tx: block + m.w.tx,
+      txSlots: c.burst,
+      txQueues: c.queues,
     };
     const args: EngineWorkerArgs = {
       ctx: this.ctx,
@@ -553,7 +568,7 @@ export class Engine extends EventEmitter {
     const dst = this.recordsDst;
     let n = 0;
     for (const r of layout.rings) {
-      if (!/^(rx|in)/.test(r.name)) continue;
+      if (!/^(rx|in)\d/.test(r.name)) continue;
       for (;;) {
         const k = this.wasm!.ringDequeueBurst32(r.offset, dst, 256);
         for (let i = 0; i < k; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[(dst >> 2) + i]);
@@ -562,6 +577,23 @@ export class Engine extends EventEmitter {
       }
     }
     if (n) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'handler_error', n);
+    // Forwarded frames not sent yet (the shaper held them): already delivered, so counted apart.
+    let tx = 0;
+    for (let q = 0; q < this.config.queues; q++) {
+      const ring = layout.ring(`tx${q}`).offset;
+      for (;;) {
+        const k = this.wasm!.ringDequeueBurst32(ring, dst, 256);
+        for (let i = 0; i < k; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[(dst >> 2) + i]);
+        tx += k;
+        if (k < 256) break;
+      }
+      const hold = layout.engine!.txHold + q * ENGINE_TX_HOLD_BYTES;
+      const held = this.u32[hold >> 2];
+      for (let i = 0; i < held; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[((hold + 64) >> 2) + i]);
+      this.u32[hold >> 2] = 0;
+      tx += held;
+    }
+    if (tx) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'tx_dropped', tx);
   }
 
   private takePluginRecords(records: PluginRecord[]): void {
@@ -660,15 +692,18 @@ export class Engine extends EventEmitter {
     const now = performance.now();
     const dt = this.last ? (now - this.last.t) / 1000 : 0;
     const rate = (x: number, prev: number | undefined) => (dt > 0 && prev !== undefined ? (x - prev) / dt : 0);
-    const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, records: 0 };
+    const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, txDropped: 0, records: 0 };
     const dropped = emptyDrops();
     const queues = [];
     for (let q = 0; q < c.queues; q++) {
       const b = readBlock(buf, this.layout.statsAddress(q));
       total.rx += b.rx_packets;
       total.rxBytes += b.rx_bytes;
+      total.tx += b.tx_packets;
+      total.txBytes += b.tx_bytes;
+      total.txDropped += b.tx_dropped;
       addDrops(dropped, b.dropped);
-      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, pps: rate(b.rx_packets, this.last?.q[q]), bps: rate(b.rx_bytes * 8, this.last?.qb[q]), dropped: b.dropped });
+      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, tx_packets: b.tx_packets, tx_bytes: b.tx_bytes, pps: rate(b.rx_packets, this.last?.q[q]), bps: rate(b.rx_bytes * 8, this.last?.qb[q]), dropped: b.dropped });
     }
     const hist = new Float64Array(HIST_BUCKETS);
     let latCount = 0;
@@ -679,8 +714,7 @@ export class Engine extends EventEmitter {
       const b = readBlock(buf, this.layout.statsAddress(c.queues + w));
       total.delivered += b.delivered;
       total.deliveredBytes += b.delivered_bytes;
-      total.tx += b.tx_packets;
-      total.txBytes += b.tx_bytes;
+      total.txDropped += b.tx_dropped;
       total.records += b.records_dropped;
       addDrops(dropped, b.dropped);
       if (w === c.workers) break; // the host's block: recovered frames only
@@ -710,6 +744,7 @@ export class Engine extends EventEmitter {
       delivered_bytes: total.deliveredBytes,
       tx_packets: total.tx,
       tx_bytes: total.txBytes,
+      tx_dropped: total.txDropped,
       dropped,
       dropped_total: droppedTotal,
       in_flight: total.rx - total.delivered - droppedTotal,

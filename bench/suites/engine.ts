@@ -1,6 +1,8 @@
-// `engine`: the full pipeline from a memory source (copy into pool frames, parse, RSS, dispatch
-// through the in rings, a trivial JS handler once per burst, latency histogram, frames back to the
-// pool), with 1 and 2 workers, in packets per second measured over a steady window. And the cost of
+// `engine`: the full pipeline from a memory source (copy into pool frames, parse with the Toeplitz
+// hash, flow/RSS dispatch through the in rings, a trivial JS handler once per burst, latency
+// histogram, frames back to the pool), with 1 and 2 workers, in packets per second measured over a
+// steady window. 2w: two receive queues (flows dealt by RSS at the source, as a multi-queue NIC
+// does), one per worker; 2w-1q: one queue spread over both workers by software RSS. And the cost of
 // the per-burst JS handler call, two ways: in the pipeline (with vs without a handler) and alone.
 // Peer in the same run: the same parse + 5-tuple hash written in plain JS over the same frames.
 import { Bench } from 'tinybench';
@@ -12,8 +14,9 @@ import { argValue, summarize, type BenchResult, type Suite } from '../common.js'
 
 const handler = artefact('bench/handlers/trivial.mjs');
 
-async function steadyPps(workers: number, opts: { handler?: string; seconds: number; burst: number }): Promise<{ pps: number; bursts: number; p50: number; p99: number }> {
-  const e = new Engine({ frames: syntheticFrames(4096, 1024), workers, queues: workers, replay: { loops: 0 }, handler: opts.handler, poll: 'busy', burst: opts.burst, frameCount: 16384 });
+async function steadyPps(workers: number, opts: { handler?: string; seconds: number; burst: number; queues?: number }): Promise<{ pps: number; bursts: number; p50: number; p99: number }> {
+  // RSS hash computed for every frame in each case (parse.rss), so 1 and 2 workers do the same work per frame.
+  const e = new Engine({ frames: syntheticFrames(4096, 1024), workers, queues: opts.queues ?? workers, replay: { loops: 0 }, handler: opts.handler, poll: 'busy', burst: opts.burst, frameCount: 16384, parse: { rss: true } });
   await e.start();
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -64,6 +67,7 @@ const suite: Suite = async ({ argv, log }) => {
   const s1: number[] = [];
   const s1n: number[] = [];
   const s2: number[] = [];
+  const s2s: number[] = [];
   const burstRate: number[] = [];
   const burstRateNone: number[] = [];
   let lat = { p50: 0, p99: 0 };
@@ -77,9 +81,11 @@ const suite: Suite = async ({ argv, log }) => {
     s1n.push(none.pps);
     burstRateNone.push(none.pps);
     s2.push((await steadyPps(2, { handler, seconds, burst })).pps);
+    s2s.push((await steadyPps(2, { handler, seconds, burst, queues: 1 })).pps);
   }
   rows.push(summarize('wirewasm-engine-1w', 'pkts/s', s1, { burst, latency_p50_ns: lat.p50, latency_p99_ns: lat.p99 }));
   rows.push(summarize('wirewasm-engine-2w', 'pkts/s', s2, { burst, scaling: s2.reduce((a, b) => a + b, 0) / s1.reduce((a, b) => a + b, 0) }));
+  rows.push(summarize('wirewasm-engine-2w-1q-software-rss', 'pkts/s', s2s, { burst, scaling: s2s.reduce((a, b) => a + b, 0) / s1.reduce((a, b) => a + b, 0), note: 'one receive queue spread over 2 workers by Toeplitz hash: half the frames change cores' }));
   rows.push(summarize('wirewasm-engine-1w-no-handler', 'pkts/s', s1n, { burst }));
   // Handler call in the pipeline: extra ns per burst with the handler over without.
   const perBurst = s1.map((p, i) => Math.max(0, (1 / p - 1 / s1n[i]) * burst * 1e9));
@@ -88,7 +94,7 @@ const suite: Suite = async ({ argv, log }) => {
   // The call alone: a Burst over a real memory, the trivial handler, in this thread.
   const mod = (await import(handler)) as { default: (b: Burst) => unknown };
   const mem = new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true });
-  const b = new Burst(mem, 0, { metaBase: 4096, framesBase: 0, frameSize: 2048, list: 0, control: 8192, records: 8256, recordSlots: 16, statsBlock: 16384 }, burst);
+  const b = new Burst(mem, 0, { metaBase: 4096, framesBase: 0, frameSize: 2048, list: 0, control: 8192, records: 8256, recordSlots: 16, statsBlock: 16384, tx: 20480, txSlots: burst, txQueues: 1 }, burst);
   b.length = burst;
   const bench = new Bench({ time: 500 });
   bench.add('handler-call-alone', () => {

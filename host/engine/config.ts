@@ -40,7 +40,20 @@ export interface ReplayOptions {
   lossy?: boolean;
 }
 
+export interface TxOptions {
+  /** Packets per second each transmit queue may send (token bucket; default unlimited). */
+  rate?: number;
+  /** Bits per second each transmit queue may send (default unlimited). */
+  bitRate?: number;
+  /** Bucket depth in packets (default: 20 ms of `rate`, at least a burst). */
+  burstPackets?: number;
+  /** Bucket depth in bytes (default: 20 ms of `bitRate`, at least a frame). */
+  burstBytes?: number;
+}
+
 export interface EngineConfig {
+  /** Transmit queues (one per receive queue): what handlers `forward(i)`, shaped per queue. */
+  tx?: TxOptions;
   /** Where frames come from: a capture file ('pcap') or frames given in memory ('memory'). */
   backend?: SourceKind;
   /** The capture file of the pcap backend. */
@@ -89,6 +102,7 @@ export interface EngineConfig {
 }
 
 export interface ResolvedConfig {
+  tx: TxOptions;
   backend: SourceKind;
   file?: string;
   frames?: readonly Uint8Array[];
@@ -132,6 +146,7 @@ export const DEFAULT_RSS_KEY = Uint8Array.from([
 ]);
 
 const KNOWN = new Set([
+  'tx',
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
   'plugins', 'pluginBudgetMs',
@@ -207,7 +222,15 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
       if (!existsSync(handler)) throw new EngineConfigError('handler', `${handler} does not exist; check the path`);
     }
   }
+  const t = c.tx ?? {};
+  const tx: TxOptions = {
+    rate: t.rate === undefined ? undefined : positive('tx.rate', t.rate),
+    bitRate: t.bitRate === undefined ? undefined : positive('tx.bitRate', t.bitRate),
+    burstPackets: t.burstPackets === undefined ? undefined : positive('tx.burstPackets', t.burstPackets),
+    burstBytes: t.burstBytes === undefined ? undefined : positive('tx.burstBytes', t.burstBytes),
+  };
   return {
+    tx,
     backend,
     file: c.file,
     frames: c.frames,
