@@ -376,9 +376,14 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
   return n;
 }
 
-/** Does worker w read rx queue q? Each queue is read by the workers w ≡ q (mod queues), or, with fewer workers than queues, by worker q mod workers. */
+/**
+ * Does worker w read rx queue q? One reader per queue, worker q mod workers (its feeder too), so
+ * every rx ring is single-consumer: workers sharing a queue through a compare-and-swap head
+ * would fight over one cache line per burst and wait on each other's publishes. Workers beyond
+ * the queues get their frames from software RSS (OPT_RSS), through their in rings.
+ */
 @inline function serves(w: u32, q: u32, workers: u32, queues: u32): bool {
-  return workers >= queues ? w % queues == q : q % workers == w;
+  return q % workers == w;
 }
 
 /**

@@ -273,10 +273,8 @@ export class Engine extends EventEmitter {
       return r.offset;
     };
     const rt = m.ringTable >> 2;
-    for (let q = 0; q < c.queues; q++) {
-      const readers = c.workers >= c.queues ? Math.ceil((c.workers - q) / c.queues) : 1;
-      u32[rt + RT.RX / 4 + q] = ring(`rx${q}`, readers > 1 ? RING_F.MC : 0);
-    }
+    // One producer (the feeder) and one consumer (worker q mod workers) per rx ring.
+    for (let q = 0; q < c.queues; q++) u32[rt + RT.RX / 4 + q] = ring(`rx${q}`, 0);
     for (let t = 0; t < c.workers; t++)
       for (let k = 0; k < c.classes; k++) {
         const shared = this.pairs ? 0 : ring(`in${t}.${k}`, c.workers > 1 ? RING_F.MP : 0);
