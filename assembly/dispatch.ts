@@ -27,14 +27,14 @@
 import { parseList } from './parse';
 import { PARSE_RSS } from './ptype';
 import { ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringEnqueueBurst64, ringFree } from './ring';
-import { META_CAPLEN, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
+import { META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
 import { frameRelease, poolCache, poolCopyIn } from './pool';
 import { shaperRefill, shaperTake } from './shaper';
 import {
   histBucket, statAdd, statDrop, STAT_BURSTS, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_DROP_FILTERED, STAT_DROP_HANDLER_ERROR, STAT_DROP_PARSE_ERROR,
   STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_LAT_COUNT, STAT_LAT_MAX, STAT_LAT_SUM, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED,
-  STAT_TX_PACKETS,
+  STAT_TX_PACKETS, STAT_DROP_KERNEL,
 } from './stats';
 import {
   eh, ehAddr, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
@@ -179,6 +179,57 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   if (poolEmpty) statDrop(qs, STAT_DROP_POOL_EMPTY, poolEmpty);
   if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
   return put;
+}
+
+/**
+ * A live backend's burst into the engine (called by the thread that owns the backend): each frame
+ * the kernel left in its ring (meta records at the `n` addresses at `addrs`) is copied once into a
+ * pool frame chain through `cache`, its meta filled and rx time stamped, and the burst put on rx
+ * ring q. A NIC cannot wait: no frame is pool_empty, no ring room is ring_full. `list` is scratch
+ * for `n` + 1 u32. Returns the frames put on the ring.
+ */
+export function backendIngest(ctx: usize, q: u32, cache: usize, addrs: usize, n: u32, list: usize, nowNs: f64): u32 {
+  const qs = statsBlock(ctx, q);
+  const rxTime = ehAddr(ctx, EH_RX_TIME);
+  const nowInt = <u64>nowNs;
+  const one = list + (<usize>n << 2);
+  let k: u32 = 0;
+  let bytes: u64 = 0;
+  let poolEmpty: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const src = <usize>load<u32>(addrs + (<usize>i << 2));
+    const caplen = load<u32>(src, META_CAPLEN);
+    const wirelen = max(load<u32>(src, META_WIRELEN), caplen);
+    bytes += wirelen;
+    const f = poolCopyIn(ctx, cache, <usize>load<u32>(src, META_DATA), caplen, one);
+    if (f == NEXT_NONE) {
+      poolEmpty++;
+      continue;
+    }
+    const m = frameMeta(ctx, f);
+    store<u32>(m, wirelen, META_WIRELEN);
+    store<u64>(m, load<u64>(src, META_TIMESTAMP), META_TIMESTAMP);
+    store<u16>(m, load<u16>(src, META_LINKTYPE), META_LINKTYPE);
+    store<u16>(m, <u16>q, META_QUEUE);
+    store<u32>(m, 0, META_MARK);
+    store<u64>(rxTime + (<usize>f << 3), nowInt);
+    store<u32>(list + (<usize>k << 2), f);
+    k++;
+  }
+  const put: u32 = k == 0 ? 0 : ringEnqueueBurst32(rxRing(ctx, q), list, k);
+  for (let i = put; i < k; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+  statAdd(qs, STAT_RX_PACKETS, n);
+  statAdd(qs, STAT_RX_BYTES, bytes);
+  if (poolEmpty) statDrop(qs, STAT_DROP_POOL_EMPTY, poolEmpty);
+  if (k > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(k - put));
+  return put;
+}
+
+/** Frames the kernel dropped on queue q before the engine saw them: they count as received and dropped. */
+export function kernelDrops(ctx: usize, q: u32, n: u32): void {
+  const qs = statsBlock(ctx, q);
+  statAdd(qs, STAT_RX_PACKETS, n);
+  statDrop(qs, STAT_DROP_KERNEL, n);
 }
 
 /** Ends the burst handed to the handler: latency, delivered or handler_error, frames released. */

@@ -33,6 +33,7 @@ import {
 } from './engine/stats.js';
 import { RECORD_FRAME, type BurstLayout } from './engine/burst.js';
 import type { WorkerInit } from './workers/pool.js';
+import { openBackend, afpacketKernelBytes, type Backend } from './backends/index.js';
 import type { EngineWorkerArgs } from './workers/engine-worker.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER, type PluginRecord } from './plugins/index.js';
 
@@ -128,6 +129,10 @@ export class Engine extends EventEmitter {
   private recordConsumers = 0;
   private recordsDst = 0;
   private pairs = false;
+  private live?: Backend;
+  private liveLoop?: Promise<void>;
+  private liveStopping = false;
+  private liveKernel: number[] = [];
   private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
   private plugins?: PluginSupervisor;
   private pluginScratch = 0;
@@ -159,13 +164,16 @@ export class Engine extends EventEmitter {
     try {
       this.setup();
       await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.spawn(i)));
+      if (this.config.backend === 'afpacket') this.openLive();
       this.startedAt = performance.now();
       if (this.failure) throw this.failure;
       this.state = 'running';
+      if (this.live) this.liveLoop = this.feedLive();
       this.monitor = setInterval(() => this.watch(), 10);
       this.monitor.unref?.();
     } catch (e) {
       this.state = 'failed';
+      this.live?.close();
       await this.teardownWorkers();
       throw e;
     }
@@ -177,7 +185,8 @@ export class Engine extends EventEmitter {
       const { stream, problem } = captureStream(c.file!);
       if (problem) this.warnings.push(`${c.file}: ${problem.message}; replaying the ${stream.frames.length} records before it`);
       this.streams = [stream];
-    } else this.streams = memoryStreams(c.frames!, c.queues, c.linktype, (f) => this.nicQueue(f));
+    } else if (c.backend === 'memory') this.streams = memoryStreams(c.frames!, c.queues, c.linktype, (f) => this.nicQueue(f));
+    else this.streams = [];
     const inSlots = Math.min(c.frameCount, 1 << 16);
     const rings: RingSpec[] = [
       ...Array.from({ length: c.queues }, (_, q) => ({ name: `rx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
@@ -207,6 +216,7 @@ export class Engine extends EventEmitter {
       rings,
       scratchBytes,
       engine: { classes: c.classes, burst: c.burst, poolCache: c.poolCache, flowRules: c.maxRules },
+      kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst }) : 0,
     });
     this.layout = layout;
     this.recordsDst = layout.scratch.offset + streamBytes;
@@ -303,7 +313,8 @@ export class Engine extends EventEmitter {
       const st = this.streams[q];
       if (!st || st.frames.length === 0) {
         dv.setUint32(s + SRC.FEEDER, NO_FEEDER, true);
-        dv.setUint32(s + SRC.DONE, 1, true);
+        // A live queue is never done: it ends when stop() is called.
+        dv.setUint32(s + SRC.DONE, c.backend === 'afpacket' ? 0 : 1, true);
         continue;
       }
       writeStream(memory, at, st);
@@ -443,6 +454,59 @@ export class Engine extends EventEmitter {
     });
   }
 
+  private openLive(): void {
+    const c = this.config;
+    this.live = openBackend('afpacket', { ...c.backendOptions, iface: c.iface, netns: c.netns, memory: this.memory!, layout: this.layout!, queues: c.queues, burst: c.burst } as Parameters<typeof openBackend>[1]);
+    this.liveKernel = new Array(c.queues).fill(0);
+  }
+
+  /**
+   * The live backend's feeder, on the main thread: each queue's burst is copied into pool frames
+   * in one WASM call (backendIngest) and released to the kernel at once, so the kernel ring never
+   * waits on a handler. Yields to the event loop between rounds; sleeps in poll() up to 1 ms when idle.
+   */
+  private async feedLive(): Promise<void> {
+    const b = this.live!;
+    const c = this.config;
+    const cache = this.layout!.engine!.cache(c.workers);
+    const list = this.recordsDst + 8 * 256;
+    let round = 0;
+    let lastDrops = 0;
+    const ingest = this.wasm as unknown as { backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, now: number): number; kernelDrops(ctx: number, q: number, n: number): void };
+    while (!this.liveStopping) {
+      let got = 0;
+      for (let q = 0; q < c.queues; q++) {
+        const n = b.receive(q, c.burst);
+        if (n === 0) continue;
+        ingest.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, nowNs());
+        b.release(q);
+        got += n;
+      }
+      const now = performance.now();
+      if (now - lastDrops >= 100) {
+        lastDrops = now;
+        this.countKernelDrops(ingest);
+      }
+      if (got === 0) {
+        b.wait(0, 1);
+        await new Promise((r) => setImmediate(r));
+      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    this.countKernelDrops(ingest);
+  }
+
+  private countKernelDrops(ingest: { kernelDrops(ctx: number, q: number, n: number): void }): void {
+    const st = this.live!.stats();
+    for (let q = 0; q < this.config.queues; q++) {
+      const d = st.queues?.[q]?.drops ?? (q === 0 ? st.drops : {});
+      const total = (d.ringFull ?? 0) + (d.fillRingEmpty ?? 0);
+      if (total > this.liveKernel[q]) {
+        ingest.kernelDrops(this.ctx, q, total - this.liveKernel[q]);
+        this.liveKernel[q] = total;
+      }
+    }
+  }
+
   /** A worker died without finishing: recover what it held and start another in its place. */
   private onDeath(index: number, code: number, error?: Error): void {
     const recovered = this.recover(index);
@@ -511,6 +575,12 @@ export class Engine extends EventEmitter {
     this.stopping = (async () => {
       this.state = 'stopping';
       clearInterval(this.monitor);
+      // A live backend stops feeding first, so nothing enters after the workers drain.
+      if (this.live) {
+        this.liveStopping = true;
+        await this.liveLoop?.catch((e) => this.fail(e as Error));
+        this.live.close();
+      }
       const stopAt = (this.ctx + RUN_STOP) >> 2;
       Atomics.store(this.u32, stopAt, 1);
       Atomics.notify(new Int32Array(this.memory!.buffer), stopAt);
