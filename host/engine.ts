@@ -129,6 +129,7 @@ export class Engine extends EventEmitter {
   private recordConsumers = 0;
   private recordsDst = 0;
   private pairs = false;
+  private affinity: (number[] | undefined)[] = [];
   private live?: Backend;
   private liveLoop?: Promise<void>;
   private liveStopping = false;
@@ -404,6 +405,7 @@ export class Engine extends EventEmitter {
       stopWord: this.ctx + RUN_STOP,
       handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
       handlerArgs: c.handlerArgs,
+      cpu: c.cpus?.[index],
       plugins: this.plugins && {
         ...this.plugins.workerArgs(),
         scratch: { offset: this.pluginScratch + index * PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER },
@@ -428,9 +430,10 @@ export class Engine extends EventEmitter {
       let ready = false;
       let finished = false;
       let error: Error | undefined;
-      w.on('message', (msg: { type?: string; name?: string; message?: string; count?: number }) => {
+      w.on('message', (msg: { type?: string; name?: string; message?: string; count?: number; affinity?: number[] }) => {
         if (msg?.type === 'ready') {
           ready = true;
+          this.affinity[index] = msg.affinity;
           resolve();
         } else if (msg?.type === 'result') finished = true;
         else if (msg?.type === 'handler-error') this.emit('handler-error', { worker: index, name: msg.name, message: msg.message, count: msg.count });
@@ -744,6 +747,11 @@ export class Engine extends EventEmitter {
   removeRule(id: number): Promise<boolean> {
     if (!this.flow) return Promise.reject(new Error('engine: no rules before start()'));
     return this.flow.remove(id);
+  }
+
+  /** The CPUs each worker's thread may run on, as the kernel reports after pinning (config.cpus); undefined when not pinned. */
+  workerAffinity(): (number[] | undefined)[] {
+    return this.config.cpus ? [...this.affinity] : [];
   }
 
   rules(): { id: number; rule: FlowRuleInput }[] {

@@ -2,6 +2,7 @@
 // handler modules. Every test checks the frame invariant: received = delivered + counted drops,
 // and every frame back in the pool after stop.
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineConfig, type EngineStats } from '../host/engine.js';
 import { buildFrame, syntheticFrames } from '../host/engine/frames.js';
@@ -272,6 +273,17 @@ describe('engine: workers and life cycle', () => {
     expect(fds()).toBeLessThanOrEqual(fd0);
     expect(threads()).toBeLessThanOrEqual(th0 + 1);
   }, 120_000);
+
+  it('pins each worker to its CPU (config.cpus), as the kernel then reports', async () => {
+    const cpus = os.cpus().length >= 2 ? [1, 0] : [0, 0];
+    const e = new Engine({ frames: syntheticFrames(64), workers: 2, cpus, replay: { loops: 0 } });
+    await e.start();
+    try {
+      expect(e.workerAffinity()).toEqual(cpus.map((c) => [c]));
+    } finally {
+      expectAccounted(await e.stop());
+    }
+  });
 
   it('rejects start() with the cause when the handler module fails to load', async () => {
     const e = new Engine({ frames: syntheticFrames(10), handler: fixture('no-default.mjs') });

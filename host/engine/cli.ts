@@ -25,6 +25,7 @@ export interface EngineCliOptions {
   quiet?: boolean;
   txRate?: string;
   txBitRate?: string;
+  cpus?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -46,6 +47,7 @@ export function addEngineOptions(cmd: Command, defaults: { workers?: number } = 
     .option('--drop-errors', 'drop frames the parser flags (counted as parse_error)')
     .option('--verify-checksums', 'verify IPv4/TCP/UDP/ICMP checksums')
     .option('--lossy', 'drop like a NIC when frames or ring room run out, instead of waiting')
+    .option('--cpus <list>', 'pin worker i to the i-th CPU of this comma-separated list, e.g. 2,3')
     .option('--tx-rate <pps>', 'shape each transmit queue (what handlers forward(i)) to this many packets per second')
     .option('--tx-bit-rate <bps>', 'shape each transmit queue to this many bits per second')
     .option('--json', 'print the final stats as one JSON object on stdout')
@@ -74,6 +76,7 @@ export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
     poll: o.poll,
     parse: { dropErrors: Boolean(o.dropErrors), verifyChecksums: Boolean(o.verifyChecksums) },
     tx: { rate: num('--tx-rate', o.txRate), bitRate: num('--tx-bit-rate', o.txBitRate) },
+    cpus: o.cpus === undefined ? undefined : o.cpus.split(',').map((x) => num('--cpus', x.trim())!),
   };
 }
 

@@ -16,6 +16,8 @@ export interface EngineWorkerArgs {
   stopWord: number;
   handler?: string;
   handlerArgs?: unknown;
+  /** The CPU to pin this worker's thread to (sched_setaffinity), if any. */
+  cpu?: number;
   /** Parser plugins: run on each burst before the handler (host/plugins/stage.ts). */
   plugins?: PluginStageArgs;
 }
@@ -61,8 +63,14 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   const words = new Uint32Array(c.memory.buffer);
   const sleeper = new Int32Array(c.memory.buffer);
   const stopAt = a.stopWord >> 2;
+  let affinity: number[] | undefined;
+  if (a.cpu !== undefined) {
+    const { kernelAddon } = await import('../backends/kernel.js');
+    kernelAddon().pinThread([a.cpu]);
+    affinity = kernelAddon().threadAffinity();
+  }
   e.engineWorkerStart(a.ctx, c.index);
-  c.port.postMessage({ type: 'ready' });
+  c.port.postMessage({ type: 'ready', affinity });
 
   let ok = 1;
   let idle = 0;
