@@ -376,6 +376,33 @@ describe('engine: token-bucket shaper', () => {
     expect(stats.tx_dropped).toBeGreaterThan(0);
   }, 10_000);
 
+  it('replay.speed follows the capture timestamps, x times faster', async () => {
+    // 400 frames 5 ms apart: 2 s of capture, 0.5 s at speed 4.
+    const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { writePcap } = await import('../host/pcap/index.js');
+    const dir = mkdtempSync('/tmp/wwen-');
+    try {
+      const file = `${dir}/timed.pcap`;
+      const frames = syntheticFrames(400, 8);
+      writeFileSync(file, writePcap(frames.map((data, i) => ({ linktype: 1, timestampNs: 1_000_000_000n + BigInt(i) * 5_000_000n, data, wireLength: data.length })), { linktype: 1, nanosecond: true }));
+      const e = new Engine({ file, workers: 1, replay: { speed: 4 } });
+      const t0 = performance.now();
+      await e.start();
+      await new Promise((r) => setTimeout(r, 250));
+      const half = e.stats().rx_packets;
+      const s = await e.done;
+      const took = (performance.now() - t0) / 1000;
+      expect(s.delivered).toBe(400);
+      expect(took).toBeGreaterThan(0.45);
+      expect(took).toBeLessThan(1.5);
+      // At 250 ms about half had been replayed, not all at once.
+      expect(half).toBeGreaterThan(100);
+      expect(half).toBeLessThan(320);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the bucket admits rate × time + burst on a simulated clock', async () => {
     const { computeLayout, createMemory } = await import('../host/layout.js');
     const { compileEngine, instantiateEngine } = await import('../host/wasm.js');
