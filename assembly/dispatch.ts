@@ -433,7 +433,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
  * would fight over one cache line per burst and wait on each other's publishes. Workers beyond
  * the queues get their frames from software RSS (OPT_RSS), through their in rings.
  */
-@inline function serves(w: u32, q: u32, workers: u32, queues: u32): bool {
+@inline export function serves(w: u32, q: u32, workers: u32): bool {
   return q % workers == w;
 }
 
@@ -466,12 +466,12 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
   const txQueues = eh(ctx, EH_TX_QUEUES);
   // Transmit queue q is sent by worker q mod workers, the writer of queue q's stats block.
   for (let q: u32 = w; q < txQueues; q += workers) txDrain(ctx, w, q, nowNs);
-  for (let q: u32 = 0; q < queues; q++) {
+  // Only this worker's queues (q ≡ w mod workers): reading another queue's source line, which its
+  // feeder rewrites every poll, would pull that line across cores on every poll.
+  for (let q: u32 = w; q < queues; q += workers) {
     if (!stopping && load<u32>(sourceState(ctx, q), SRC_FEEDER) == w) sourcePoll(ctx, w, q, nowNs, burst);
-    if (serves(w, q, workers, queues)) {
-      ingest(ctx, w, wb, q, active);
-      pending += ringCount(rxRing(ctx, q));
-    }
+    ingest(ctx, w, wb, q, active);
+    pending += ringCount(rxRing(ctx, q));
   }
   if (stopping && pending == 0 && load<u32>(wb, WC_STATE) == WS_RUNNING) atomic.store<u32>(wb, WS_INGEST_DONE, WC_STATE);
 

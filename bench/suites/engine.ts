@@ -6,6 +6,7 @@
 // the per-burst JS handler call, two ways: in the pipeline (with vs without a handler) and alone.
 // Peer in the same run: the same parse + 5-tuple hash written in plain JS over the same frames.
 import { Bench } from 'tinybench';
+import { Worker } from 'node:worker_threads';
 import { Engine } from '../../host/engine.js';
 import { syntheticFrames } from '../../host/engine/frames.js';
 import { Burst } from '../../host/engine/burst.js';
@@ -62,6 +63,13 @@ function jsParsePps(seconds: number): number {
   }
   if (h === 0.5) console.log(h);
   return n / ((performance.now() - t0) / 1000);
+}
+
+/** Steps per second of `threads` independent spin workers together (bench/handlers/spin-worker.mjs). */
+async function spin(threads: number, seconds: number): Promise<number> {
+  const file = artefact('bench/handlers/spin-worker.mjs');
+  const ops = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((res, rej) => new Worker(file, { workerData: seconds * 1000 }).on('message', res).on('error', rej))));
+  return ops.reduce((a, b) => a + b, 0) / seconds;
 }
 
 const suite: Suite = async ({ argv, log }) => {
@@ -135,6 +143,15 @@ const suite: Suite = async ({ argv, log }) => {
   rows.push(summarize('handler-call-alone', 'ns/burst', [mean], { min: (t.latency?.min ?? 0) * 1e6, max: (t.latency?.max ?? 0) * 1e6, note: `${burst} frames: call + touching each frame's meta once` }));
   const te = bench.tasks[1].result as unknown as { latency?: { mean: number; min: number; max: number } };
   rows.push(summarize('handler-call-empty', 'ns/burst', [(te.latency?.mean ?? 0) * 1e6], { min: (te.latency?.min ?? 0) * 1e6, max: (te.latency?.max ?? 0) * 1e6, note: 'the call alone (includes tinybench overhead)' }));
+
+  // The ceiling two cores of this machine give to two threads that share nothing.
+  const ceiling: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const one = await spin(1, seconds);
+    const two = await spin(2, seconds);
+    ceiling.push(two / one);
+  }
+  rows.push(summarize('platform-2-thread-ceiling (peer)', 'x one thread', ceiling, { note: 'two independent memory-touching loops vs one: the best 2-worker scaling this machine allows' }));
 
   const peer: number[] = [];
   for (let r = 0; r < runs; r++) peer.push(jsParsePps(seconds));
