@@ -81,6 +81,7 @@ const suite: Suite = async ({ argv, log }) => {
   const s1n: number[] = [];
   const s2: number[] = [];
   const s2s: number[] = [];
+  const ceiling: number[] = [];
   const eff: Record<string, number[]> = { w1: [], w2: [], w2s: [] };
   const cores: Record<string, number[]> = { w1: [], w2: [], w2s: [] };
   const burstRate: number[] = [];
@@ -101,6 +102,8 @@ const suite: Suite = async ({ argv, log }) => {
     s2.push(two.pps);
     eff.w2.push(two.perCpu);
     cores.w2.push(two.cores);
+    // The ceiling two cores of this machine give, right now, to two threads that share nothing.
+    ceiling.push((await spin(2, seconds)) / (await spin(1, seconds)));
     const spread = await steadyPps(2, { handler, seconds, burst, queues: 1 });
     s2s.push(spread.pps);
     eff.w2s.push(spread.perCpu);
@@ -144,13 +147,6 @@ const suite: Suite = async ({ argv, log }) => {
   const te = bench.tasks[1].result as unknown as { latency?: { mean: number; min: number; max: number } };
   rows.push(summarize('handler-call-empty', 'ns/burst', [(te.latency?.mean ?? 0) * 1e6], { min: (te.latency?.min ?? 0) * 1e6, max: (te.latency?.max ?? 0) * 1e6, note: 'the call alone (includes tinybench overhead)' }));
 
-  // The ceiling two cores of this machine give to two threads that share nothing.
-  const ceiling: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const one = await spin(1, seconds);
-    const two = await spin(2, seconds);
-    ceiling.push(two / one);
-  }
   rows.push(summarize('platform-2-thread-ceiling (peer)', 'x one thread', ceiling, { note: 'two independent memory-touching loops vs one: the best 2-worker scaling this machine allows' }));
 
   const peer: number[] = [];
