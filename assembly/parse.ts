@@ -48,7 +48,8 @@ const INNER: usize = META_INNER_L3 - META_L3;
 
 /** Parses one frame described by the metadata record at `meta`; returns its packet type. */
 export function parseFrame(meta: usize, flags: u32, rssTable: usize): u32 {
-  return parseOne(meta, flags, rssTable);
+  parseOne(meta, flags, rssTable);
+  return load<u32>(meta, META_PTYPE);
 }
 
 // The whole common path (Ethernet, VLAN, IPv4/IPv6, TCP/UDP/ICMP) is inlined into the burst loops:
@@ -60,17 +61,17 @@ function parseOne(meta: usize, flags: u32, rssTable: usize): u32 {
   const linktype = <u32>load<u16>(meta, META_LINKTYPE);
   store<u64>(meta, -1, META_L2); // l2, l3, l4, payload = OFFSET_NONE
   store<u64>(meta, -1, META_INNER_L3); // inner l3, inner l4, vlan0, vlan1 = NONE
-  store<u64>(meta, 0, META_HASH); // hash, errors
   const r = linktype == LINKTYPE_ETHERNET ? parseEthernet(meta, data, caplen) : parseOtherLink(meta, data, caplen, linktype);
   const ptype = <u32>r;
   let errors = <u32>(r >> 32);
   store<u32>(meta, ptype, META_PTYPE);
+  let hash: u32 = 0;
   if ((flags & (PARSE_VERIFY_CSUM | PARSE_RSS)) != 0) {
     if ((flags & PARSE_VERIFY_CSUM) != 0) errors |= verifyChecksums(meta, data, ptype, errors, (flags & PARSE_SIMD) != 0);
-    if ((flags & PARSE_RSS) != 0) store<u32>(meta, rssHashMeta(meta, rssTable, flags), META_HASH);
+    if ((flags & PARSE_RSS) != 0) hash = rssHashMeta(meta, rssTable, flags);
   }
-  store<u32>(meta, errors, META_ERRORS);
-  return ptype;
+  store<u64>(meta, (<u64>errors << 32) | <u64>hash, META_HASH); // hash, errors
+  return errors;
 }
 
 /** Parses `count` contiguous metadata records from `metaBase`: one call per burst. Returns the count of frames with errors. */
@@ -78,8 +79,7 @@ export function parseBurst(metaBase: usize, count: u32, flags: u32, rssTable: us
   let bad: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const meta = metaBase + (<usize>i << 6);
-    parseOne(meta, flags, rssTable);
-    bad += <u32>(load<u32>(meta, META_ERRORS) != 0);
+    bad += <u32>(parseOne(meta, flags, rssTable) != 0);
   }
   return bad;
 }
@@ -89,8 +89,7 @@ export function parseList(list: usize, count: u32, flags: u32, rssTable: usize):
   let bad: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const meta = <usize>load<u32>(list + (<usize>i << 2));
-    parseOne(meta, flags, rssTable);
-    bad += <u32>(load<u32>(meta, META_ERRORS) != 0);
+    bad += <u32>(parseOne(meta, flags, rssTable) != 0);
   }
   return bad;
 }
