@@ -148,7 +148,8 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
     unsigned frameCount = static_cast<unsigned>(GetInt(tx, "frameCount", 256));
     tpacket_req req;
     std::memset(&req, 0, sizeof req);
-    // One frame per block keeps frames contiguous whatever the sizes (frame i at i × frameSize).
+    // Blocks of max(page, frame) bytes: both powers of two, so frames are contiguous (frame i at
+    // i × frameSize), which is how the WASM walker finds them.
     req.tp_block_size = frameSize < 4096 ? 4096 : frameSize;
     req.tp_frame_size = frameSize;
     req.tp_frame_nr = frameCount;

@@ -123,22 +123,27 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
   sxdp.sxdp_ifindex = ifindex;
   sxdp.sxdp_queue_id = static_cast<uint32_t>(GetInt(o, "queueId", 0));
   uint16_t base = wake ? XDP_USE_NEED_WAKEUP : 0;
-  if (sharedFd >= 0) {
-    base |= XDP_SHARED_UMEM;
-    sxdp.sxdp_shared_umem_fd = static_cast<uint32_t>(sharedFd);
-  }
+  if (sharedFd >= 0) sxdp.sxdp_shared_umem_fd = static_cast<uint32_t>(sharedFd);
   int rc = -1, err = 0;
-  // Zero-copy first when allowed: it needs driver support (a real NIC); veth and generic (SKB)
-  // mode refuse it, and then copy mode is what is in force.
-  if (zc != "off") {
-    sxdp.sxdp_flags = base | XDP_ZEROCOPY;
+  if (sharedFd >= 0) {
+    // A socket sharing a UMEM takes no mode flags: copy/zero-copy and need_wakeup are the
+    // UMEM owner's (the kernel refuses them with EINVAL).
+    sxdp.sxdp_flags = XDP_SHARED_UMEM;
     rc = bind(fd, reinterpret_cast<sockaddr*>(&sxdp), sizeof sxdp);
     err = errno;
-  }
-  if (rc != 0 && zc != "on") {
-    sxdp.sxdp_flags = base | XDP_COPY;
-    rc = bind(fd, reinterpret_cast<sockaddr*>(&sxdp), sizeof sxdp);
-    err = errno;
+  } else {
+    // Zero-copy first when allowed: it needs driver support (a real NIC); veth and generic (SKB)
+    // mode refuse it, and then copy mode is what is in force.
+    if (zc != "off") {
+      sxdp.sxdp_flags = base | XDP_ZEROCOPY;
+      rc = bind(fd, reinterpret_cast<sockaddr*>(&sxdp), sizeof sxdp);
+      err = errno;
+    }
+    if (rc != 0 && zc != "on") {
+      sxdp.sxdp_flags = base | XDP_COPY;
+      rc = bind(fd, reinterpret_cast<sockaddr*>(&sxdp), sizeof sxdp);
+      err = errno;
+    }
   }
   if (rc != 0)
     return fail(ThrowReason(env, "bind AF_XDP socket to " + iface + " queue " + std::to_string(sxdp.sxdp_queue_id) +

@@ -25,8 +25,12 @@ describe.skipIf(!root)('afpacket backend (needs root)', () => {
       const b = openAfPacket({ iface: bed.b.iface, netns: bed.b.ns, memory, layout, ...opts });
       try {
         expect(b.mode).toContain(`tpacket_v${version}`);
+        const t0 = kernelAddon().clockNs(0);
         const sent = sendUdp(bed, bed.a.ns, bed.b.ip, 3000, 100);
         const got = receiveAll(b, memory, 0, bed.b.ip, 100, 3000, 15000);
+        const t1 = kernelAddon().clockNs(0);
+        // Receive timestamps (kernel's for TPACKET, poll time for AF_XDP) in CLOCK_REALTIME ns.
+        expect(got.tsMin! >= t0 && got.tsMax! <= t1).toBe(true);
         expect(await sent).toBe(0);
         expect(got.bad).toEqual([]);
         expect(got.seqs.size, JSON.stringify(b.stats().drops)).toBe(3000);

@@ -29,8 +29,12 @@ describe.skipIf(!root)('afxdp backend (needs root)', () => {
       try {
         expect(b.mode).toContain(`afxdp ${xdpMode} copy`);
         expect(xdpProgramOn(bed)).toBeDefined();
+        const t0 = kernelAddon().clockNs(0);
         const sent = sendUdp(bed, bed.a.ns, bed.b.ip, 3000, 100);
         const got = receiveAll(b, memory, 0, bed.b.ip, 100, 3000, 15000);
+        const t1 = kernelAddon().clockNs(0);
+        // Receive timestamps (kernel's for TPACKET, poll time for AF_XDP) in CLOCK_REALTIME ns.
+        expect(got.tsMin! >= t0 && got.tsMax! <= t1).toBe(true);
         expect(await sent).toBe(0);
         expect(got.bad).toEqual([]);
         expect(got.seqs.size, JSON.stringify(b.stats().drops)).toBe(3000);
@@ -47,6 +51,40 @@ describe.skipIf(!root)('afxdp backend (needs root)', () => {
       bed.destroy();
     });
   }
+  it('two queues, two sockets sharing one UMEM (XDP_SHARED_UMEM): 4000 datagrams of 16 flows arrive once each', async () => {
+    const bed = createTestbed({ queues: 2 });
+    beds.push(bed);
+    const frameCount = 4096;
+    const layout = computeLayout({ queues: 2, frameCount, kernelBytesPerQueue: afxdpKernelBytes({ frameCount, queues: 2 }) });
+    const memory = createMemory(layout);
+    const b = openAfXdp({ iface: bed.b.iface, netns: bed.b.ns, memory, layout, xdpMode: 'drv' });
+    try {
+      expect(b.mode).toContain('x2');
+      const sent = sendUdp(bed, bed.a.ns, bed.b.ip, 4000, 100, undefined, 16);
+      const got = { seqs: new Map<number, number>(), bad: [] as string[] };
+      const perQueue = [0, 0];
+      const end = Date.now() + 15000;
+      while (got.seqs.size < 4000 && Date.now() < end) {
+        for (const q of [0, 1]) {
+          const before = got.seqs.size;
+          receiveAll(b, memory, q, bed.b.ip, 100, got.seqs.size + 1, 2, got);
+          perQueue[q] += got.seqs.size - before;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(await sent).toBe(0);
+      expect(got.bad).toEqual([]);
+      expect(got.seqs.size, JSON.stringify(b.stats().drops)).toBe(4000);
+      expect([...got.seqs.values()].every((c) => c === 1)).toBe(true);
+      expect(perQueue[0]).toBeGreaterThan(0);
+      expect(perQueue[1]).toBeGreaterThan(0);
+    } finally {
+      b.close();
+      bed.destroy();
+    }
+    expect(kernelAddon().kernelMappings()).toEqual({ handles: 0, mappings: 0, fds: 0 });
+  });
+
   afterAll(() => {
     expect(leftovers('wwio')).toEqual({ namespaces: [], veths: [] });
   });

@@ -19,10 +19,11 @@ afterAll(() => beds.forEach((b) => b.destroy()));
 const fixture = (f: string) => new URL(`./fixtures/${f}`, import.meta.url);
 
 describe.skipIf(!root)('fanout and teardown (needs root)', () => {
-  it('fanout over 2 workers: each of 4000 datagrams (16 flows) is delivered exactly once', async () => {
+  for (const [fanout, flows] of [['hash', 16], ['rr', 1]] as const)
+  it(`fanout ${fanout} over 2 workers: each of 4000 datagrams (${flows} flow${flows > 1 ? 's' : ''}) is delivered exactly once`, async () => {
     const bed = createTestbed();
     beds.push(bed);
-    const opts = { version: 3 as const, blockSize: 1 << 16, blockCount: 64, retireMs: 10, txFrames: 0, fanout: 'hash' as const };
+    const opts = { version: 3 as const, blockSize: 1 << 16, blockCount: 64, retireMs: 10, txFrames: 0, fanout };
     const layout = computeLayout({ queues: 2, workers: 2, frameCount: 16, scratchBytes: 4096, kernelBytesPerQueue: afpacketKernelBytes(opts) });
     const memory = createMemory(layout);
     const b = openAfPacket({ iface: bed.b.iface, netns: bed.b.ns, memory, layout, queues: 2, ...opts });
@@ -30,12 +31,12 @@ describe.skipIf(!root)('fanout and teardown (needs root)', () => {
     const countAddr = stopAddr + 64;
     const i32 = new Int32Array(memory.buffer);
     try {
-      expect(b.mode).toContain('fanout hash x2');
+      expect(b.mode).toContain(`fanout ${fanout} x2`);
       const pool = new WorkerPool<number[]>({
         count: 2, memory, module: compileEngine(), controlBlock: layout.controlBlock, task: fixture('io-fanout-task.mjs'),
         args: (i: number) => ({ state: b.queues[i].state, rxAddrs: b.queues[i].rxAddrs, fd: b.queues[i].fd, stopAddr, countAddr, port: PORT }),
       });
-      const sent = await sendUdp(bed, bed.a.ns, bed.b.ip, 4000, 64, PORT, 16);
+      const sent = await sendUdp(bed, bed.a.ns, bed.b.ip, 4000, 64, PORT, flows);
       expect(sent).toBe(0);
       const end = Date.now() + 10000;
       while (Atomics.load(i32, countAddr >> 2) + Atomics.load(i32, (countAddr >> 2) + 1) < 4000 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));

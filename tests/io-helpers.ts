@@ -46,6 +46,9 @@ export function sendUdp(bed: Testbed, ns: string, ip: string, count: number, siz
 export interface Received {
   seqs: Map<number, number>;
   bad: string[];
+  /** Earliest and latest META.TIMESTAMP (CLOCK_REALTIME ns) of the test datagrams. */
+  tsMin?: bigint;
+  tsMax?: bigint;
 }
 
 /** Checks one received frame: Ethernet/IPv4/UDP to ip:port, carrying payload(seq). Returns seq, or -1 for other traffic. */
@@ -79,7 +82,12 @@ export function receiveAll(b: Backend, memory: WebAssembly.Memory, q: number, ds
       const caplen = dv.getUint32(m + META.CAPLEN, true);
       const r = checkFrame(new Uint8Array(memory.buffer, data, caplen), dstIp, size);
       if (typeof r === 'string') got.bad.push(r);
-      else if (r >= 0) got.seqs.set(r, (got.seqs.get(r) ?? 0) + 1);
+      else if (r >= 0) {
+        got.seqs.set(r, (got.seqs.get(r) ?? 0) + 1);
+        const ts = dv.getBigUint64(m + META.TIMESTAMP, true);
+        if (got.tsMin === undefined || ts < got.tsMin) got.tsMin = ts;
+        if (got.tsMax === undefined || ts > got.tsMax) got.tsMax = ts;
+      }
     }
     b.release(q);
   }

@@ -32,8 +32,9 @@ const latencies: number[] = [];
 
 function finish(received: number, cpu0: NodeJS.CpuUsage, extra: Record<string, unknown> = {}) {
   const c = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ received, cpuS: (c.user + c.system) / 1e6, userS: c.user / 1e6, sysS: c.system / 1e6, latenciesNs: latency ? latencies : undefined, ...extra }) + '\n');
-  process.exit(0);
+  const line = JSON.stringify({ received, cpuS: (c.user + c.system) / 1e6, userS: c.user / 1e6, sysS: c.system / 1e6, latenciesNs: latency ? latencies : undefined, ...extra }) + '\n';
+  // Exit only once the line is out: a large result must not be cut off by process.exit.
+  process.stdout.write(line, () => process.exit(0));
 }
 
 function wirewasm() {

@@ -79,7 +79,8 @@ async function runOnce(bed: Testbed, recv: Receiver, seconds: number, rate: numb
     r.on('close', () => reject(new Error(`${recv} receiver exited before it was ready: ${err.trim()}`)));
   });
   // 'close', not 'exit': the result line may still sit in the pipe when the process has exited.
-  const done = new Promise<void>((resolve) => r.on('close', () => resolve()));
+  let how = '';
+  const done = new Promise<void>((resolve) => r.on('close', (code, signal) => ((how = `exit ${code ?? signal}`), resolve())));
   await ready;
   const g = bed.spawn(bed.a.ns, node, [cli, 'gen', '--iface', bed.a.iface, '--backend', gen, '--rate', String(rate), '--size', '64', '--duration', String(seconds), '--dst-ip', bed.b.ip, '--dst-mac', bed.b.mac, '--port', String(PORT), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let gout = '';
@@ -89,7 +90,7 @@ async function runOnce(bed: Testbed, recv: Receiver, seconds: number, rate: numb
   const gcode = await new Promise((res) => g.on('close', res));
   if (gcode !== 0) throw new Error(`generator failed: ${gerr.trim()}`);
   await done;
-  if (!result) throw new Error(`${recv} receiver gave no result: ${err.trim()}`);
+  if (!result) throw new Error(`${recv} receiver gave no result (${how}): ${err.trim()}`);
   const gr = JSON.parse(gout) as { sent: number; seconds: number };
   return { ...(JSON.parse(result) as Omit<RunResult, 'sent' | 'genSeconds'>), sent: gr.sent, genSeconds: gr.seconds };
 }

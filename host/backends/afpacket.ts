@@ -9,7 +9,6 @@
  * Several queues = several sockets in one PACKET_FANOUT group: the kernel splits the interface's
  * packets among them (by flow hash, CPU, round-robin or hardware queue), one queue per worker.
  */
-import { computeLayout, type Layout } from '../layout.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes,
@@ -134,7 +133,7 @@ export class AfPacketBackend implements Backend {
     this.u32 = new Uint32Array(config.memory.buffer);
     this.coalesceUs = config.coalesceUs;
     checkRegion('afpacket', config.layout, n, afpacketKernelBytes({ ...config }));
-    this.wasm = ((config as { engine?: unknown }).engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
+    this.wasm = (config.engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
     const fanout = n > 1 ? (config.fanout ?? 'hash') : config.fanout;
     const group = config.fanoutGroup ?? ((process.pid ^ (Date.now() & 0xffff)) & 0xffff);
     let hw = false;
@@ -167,8 +166,8 @@ export class AfPacketBackend implements Backend {
       throw explain(e, iface, 'afpacket');
     }
     this.mode = [
-      'afpacket', this.g.version === 3 ? `tpacket_v3 block ${this.g.unit}x${this.g.count} retire ${config.retireMs ?? 4}ms` : `tpacket_v2 frame ${this.g.unit}x${this.g.count}`,
-      config.rx === false ? 'tx-only' : '', this.g.txFrames ? `tx ${this.g.txFrames}x${this.g.txFrameSize}${config.qdiscBypass ? ' qdisc-bypass' : ''}` : '',
+      'afpacket',
+      config.rx === false ? 'tx-only' : this.g.version === 3 ? `tpacket_v3 block ${this.g.unit}x${this.g.count} retire ${config.retireMs ?? 4}ms` : `tpacket_v2 frame ${this.g.unit}x${this.g.count}`, this.g.txFrames ? `tx ${this.g.txFrames}x${this.g.txFrameSize}${config.qdiscBypass ? ' qdisc-bypass' : ''}` : '',
       fanout && config.rx !== false ? `fanout ${fanout} x${n}` : '', hw ? 'hw-timestamps' : 'sw-timestamps',
     ].filter(Boolean).join(' ');
   }
@@ -281,11 +280,6 @@ export class AfPacketBackend implements Backend {
     for (const Q of this.queues.reverse()) native.kernelRelease(Q.id);
     this.queues.reverse();
   }
-}
-
-/** A layout with room for this backend's rings: for callers that have no memory map yet. */
-export function afpacketLayout(c: AfPacketOptions & { queues?: number; burst?: number; frameCount?: number }): Layout {
-  return computeLayout({ queues: c.queues ?? 1, frameCount: c.frameCount ?? 16, kernelBytesPerQueue: afpacketKernelBytes(c) });
 }
 
 export function openAfPacket(config: AfPacketConfig): AfPacketBackend {

@@ -130,7 +130,7 @@ export class AfXdpBackend implements Backend {
     this.memory = config.memory;
     this.u32 = new Uint32Array(config.memory.buffer);
     this.coalesceUs = config.coalesceUs;
-    this.wasm = ((config as { engine?: unknown }).engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as XskExports;
+    this.wasm = (config.engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as XskExports;
     // Frames are stamped when the poll loop picks them up, in CLOCK_REALTIME ns like TPACKET's.
     this.clockOffset = native.clockNs(0) - process.hrtime.bigint();
     const want = config.xdpMode ?? 'auto';

@@ -6,7 +6,7 @@
  * Life cycle:
  *
  * ```
- *   const b = await openBackend('afpacket', { iface: 'eth0', memory, layout, queues: 2 });
+ *   const b = openBackend('afpacket', { iface: 'eth0', memory, layout, queues: 2 });
  *   for (;;) {
  *     const n = b.receive(q, 64);            // up to 64 frames of queue q, or 0
  *     for (let i = 0; i < n; i++) use(b.rxMeta(q, i));   // address of a 64-byte meta record
@@ -53,6 +53,11 @@ export interface BackendConfig {
   /** The engine's shared memory and its map; kernel rings go into `layout.kernel[q]`. */
   memory: WebAssembly.Memory;
   layout: Layout;
+  /**
+   * The calling thread's engine instance (its exports), whose ring walkers the backend calls and
+   * whose parsers can then run on the same records; default: a new instance over `memory`.
+   */
+  engine?: object;
   /** How many queues to open (default: layout.config.queues). */
   queues?: number;
   /** The largest burst `receive`/`txReserve` handle at once (default 64, at most 256). */
