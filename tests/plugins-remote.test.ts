@@ -49,4 +49,28 @@ describe('RemotePluginHost', () => {
       await host.close();
     }
   });
+
+  it('a plugin whose start function never returns is cut at the budget while the worker starts', async () => {
+    const t = makeTraffic([[{ payload: moldudp64(1n, [itch('A', 36)]), dstPort: 26400 }]], 1);
+    const stuck = await wat(pluginWat({ onPacket: '(i32.const 0)', extra: '(func $spin (loop $l (br $l))) (start $spin)' }));
+    const host = new RemotePluginHost({
+      memory: t.memory,
+      module: compileEngine(),
+      plugins: [
+        loadPlugin({ name: 'stuck', bytes: stuck }),
+        loadPlugin({ name: 'mold', path: path.join(packageRoot, 'dist', 'plugins', 'moldudp64.wasm') }),
+      ],
+      scratch: t.scratch[0],
+      budgetMs: 100,
+    });
+    try {
+      await host.start();
+      expect(await host.processBurst(t.bursts[0].metaList, 1, t.bursts[0].verdicts)).toBe(0);
+      expect(host.timeouts.map((e) => e.plugin)).toEqual(['stuck']);
+      expect(host.takeRecords()).toHaveLength(1);
+      expect(Object.fromEntries(host.stats().map((s) => [s.name, s.state]))).toEqual({ stuck: 'quarantined', mold: 'running' });
+    } finally {
+      await host.close();
+    }
+  });
 });

@@ -83,6 +83,11 @@ describe('validation before instantiation', () => {
     const trusted = pluginWat({ memory: '(import "env" "memory" (memory 1 100 shared))', onPacket: PASS, extra: '(data (i32.const 0) "oops")' });
     expect(await refusal(trusted, { trusted: true })).toMatch(/1 data segment\(s\) would be written into the engine's memory/);
   });
+  it('refuses a trusted plugin without the engine memory import, or with a smaller maximum', async () => {
+    expect(await refusal(pluginWat({ onPacket: PASS }), { trusted: true })).toMatch(/a trusted plugin imports the engine's shared memory as env\.memory/);
+    const small = pluginWat({ memory: '(import "env" "memory" (memory 1 50 shared))', onPacket: PASS });
+    expect(await refusal(small, { trusted: true })).toMatch(/maximum of 50 pages, below the engine memory's 100/);
+  });
   it('refuses an export with the wrong signature', async () => {
     expect(await refusal(pluginWat({ onPacket: PASS, extra: '(func (export "wirewasm_on_burst") (param i32) (result i32) (i32.const 0))' }))).toMatch(/"wirewasm_on_burst" has type \(i32\) -> \(i32\); ABI v1 wants \(i32, i32\) -> \(i32\)/);
   });
@@ -432,5 +437,37 @@ describe('PluginStage: the engine worker hook', () => {
     expect(msg.type).toBe('plugin-records');
     expect(msg.records.map((r) => [r.kind, r.bytes[0]])).toEqual([[3, 2], [3, 3], [3, 4], [3, 5], [3, 7], [3, 8]]);
     port1.close();
+  });
+});
+
+describe('several plugins on one burst', () => {
+  it('a packet two plugins drop counts once; records name their packet also past maxBurst and in trusted mode', async () => {
+    const dropAll = await wat(pluginWat({ onPacket: '(i32.const 1)' }));
+    const emitTrusted = await wat(
+      pluginWat({
+        memory: '(import "env" "memory" (memory 1 65536 shared))',
+        onPacket: 'unreachable',
+        extra: `(func (export "wirewasm_on_burst") (param $n i32) (param $m i32) (result i32) (local $i i32)
+          (loop $l
+            (call $emit (i32.load offset=40 (local.get $m)) (i32.const 2) (i32.const 0))
+            (local.set $m (i32.load offset=44 (local.get $m)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+          (i32.const 0))`,
+      }),
+    );
+    const frames = marketData(40).frames;
+    const { run, host, stat } = setup(
+      [
+        { name: 'a', bytes: dropAll },
+        { name: 'b', bytes: dropAll },
+        { name: 't', bytes: emitTrusted, trusted: true },
+      ],
+      [frames],
+      { maxBurst: 16 },
+    );
+    expect(run()).toBe(40);
+    expect(stat('a').drops + stat('b').drops).toBe(80);
+    expect(host.takeRecords().map((r) => r.metadata?.packet)).toEqual(frames.map((_, i) => i));
   });
 });

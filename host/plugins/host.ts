@@ -111,6 +111,8 @@ export class PluginHost {
   private records: PluginRecord[] = [];
   private seq = 0;
   private metaBase = 0;
+  /** Index in the caller's burst of the first packet of the piece in progress (bursts > maxBurst). */
+  private chunk = 0;
   // What the imports need to know about the call in progress.
   private cur: Slot | null = null;
   private curPacket = -1;
@@ -162,10 +164,15 @@ export class PluginHost {
     let drops = 0;
     for (let off = 0; off < count; off += this.maxBurst) {
       const n = Math.min(this.maxBurst, count - off);
+      this.chunk = off;
       for (const s of this.slots) drops += this.run(s, metaList + 4 * off, n, verdicts + off);
     }
     this.leave();
-    return drops;
+    if (drops === 0 || this.slots.length === 1) return drops;
+    // Several plugins may drop the same packet: count packets, not verdicts.
+    let dropped = 0;
+    for (let i = 0; i < count; i++) dropped += this.u8[verdicts + i];
+    return dropped;
   }
 
   /** Calls wirewasm_on_tick of every running plugin that exports it. */
@@ -411,11 +418,20 @@ export class PluginHost {
           break;
         }
       }
-      if (s.spec.trusted) j = -1; // frames are not in block order: attribute to the burst
+      if (s.spec.trusted) {
+        // Trusted: ptr points into the frames, which are in no particular order.
+        j = -1;
+        for (let i = 0; i < this.curCount && j < 0; i++) {
+          const b = this.area + this.u32[posAt + i];
+          const p0 = this.u32[(b + ABI.PTR) >> 2];
+          if (ptr >= p0 && ptr < p0 + this.u32[(b + ABI.LEN) >> 2]) j = i;
+        }
+      }
       if (j < 0) return null;
     }
-    const packet = this.u32[(this.sel >> 2) + j];
-    const entry = this.u32[(this.curMetaList >> 2) + packet];
+    const inChunk = this.u32[(this.sel >> 2) + j];
+    const packet = this.chunk + inChunk;
+    const entry = this.u32[(this.curMetaList >> 2) + inChunk];
     const m = this.metaBase ? this.metaBase + entry * 64 : entry;
     const v = new DataView(this.u8.buffer, m, 64);
     return {

@@ -3,6 +3,11 @@
  *
  * ## Integration surface with the engine (issue 6) — agreed here, read by the engine helper
  *
+ * Wired on branch `plugins`: host/engine.ts (config.plugins, supervisor, scratch slices, records,
+ * stats), host/workers/engine-worker.ts (PluginStage per burst, on_tick every 100 ms),
+ * host/engine/stats.ts (drop reason 'plugin'), host/engine/capture.ts (RemotePluginHost),
+ * host/cli/commands/{replay,capture}.ts (--plugin options), host/engine/live.ts (--json plugins).
+ *
  * Main thread (Engine):
  * 1. `const plugins = specs.map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }))`
  *    before starting anything: a refused plugin throws PluginRefused (message names the problem);

@@ -66,11 +66,35 @@ export class RemotePluginHost {
     };
     const w = new Worker(artefact('dist/host/plugins/remote-worker.js'), { workerData: data, transferList: [port2] });
     this.worker = w;
-    await new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', reject);
-      w.once('exit', (code) => reject(new Error(`plugin worker exited with code ${code} before it was ready`)));
-    });
+    // Instantiation runs plugin code too (start functions, wirewasm_init): the budget holds there.
+    const f = this.supervisor.state.f64;
+    const hb = this.supervisor.state.heartbeat(0);
+    let stuck: WatchdogEvent | undefined;
+    let seen = { seq: -1, since: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`plugin worker exited with code ${code} before it was ready`)));
+        timer = setInterval(() => {
+          const t = performance.now();
+          if (f[hb] === 0 || f[hb + 2] !== seen.seq) seen = { seq: f[hb + 2], since: t };
+          else if (t - seen.since > this.supervisor.budgetMs) {
+            stuck = this.supervisor.timedOut(0, t - seen.since);
+            resolve();
+          }
+        }, Math.max(5, this.supervisor.budgetMs / 5));
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    if (stuck) {
+      this.timeouts.push(stuck);
+      this.worker = undefined;
+      await w.terminate();
+      return this.start();
+    }
   }
 
   /**

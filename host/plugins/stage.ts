@@ -80,6 +80,7 @@ export class PluginStage {
     return kept;
   }
 
+  /** Calls wirewasm_on_tick of the plugins that export it (the engine worker does, every 100 ms). */
   tick(): void {
     this.host.tick();
   }

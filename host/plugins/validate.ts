@@ -88,13 +88,15 @@ export function validatePlugin(bytes: Uint8Array, opts: ValidateOptions): Plugin
   } else {
     const mem = exported.get('memory');
     if (!mem || mem.kind !== 'memory') refuse(`missing export "memory": an isolated plugin exports its own memory (AS does by default; clang: -Wl,--export-memory is the default for wasm-ld)`);
-    const m = shape.memories[0];
-    if (!m) refuse(`exports a memory it does not define; an isolated plugin defines its own`);
+    if (shape.memories.length === 0) refuse(`exports a memory it does not define; an isolated plugin defines its own`);
     const limit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
-    if (m.max === undefined)
-      refuse(`its memory has no maximum; declare one of at most ${limit / PAGE} pages (${limit} bytes): AS --maximumMemory N, clang -Wl,--max-memory=BYTES`);
-    if (m.max * PAGE > limit)
-      refuse(`its memory maximum is ${m.max} pages (${m.max * PAGE} bytes), above the limit of ${limit / PAGE} pages (${limit} bytes); lower it or raise the limit`);
+    // Every memory it defines (multi-memory modules too) is bounded.
+    for (const m of shape.memories) {
+      if (m.max === undefined)
+        refuse(`its memory has no maximum; declare one of at most ${limit / PAGE} pages (${limit} bytes): AS --maximumMemory N, clang -Wl,--max-memory=BYTES`);
+      if (m.max * PAGE > limit)
+        refuse(`its memory maximum is ${m.max} pages (${m.max * PAGE} bytes), above the limit of ${limit / PAGE} pages (${limit} bytes); lower it or raise the limit`);
+    }
   }
   return {
     shape,

@@ -48,6 +48,18 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
     handler = mod.default as Handler;
   }
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
+  const sleeper = new Int32Array(c.memory.buffer);
+  const stopAt = a.stopWord >> 2;
+  let affinity: number[] | undefined;
+  if (a.cpu !== undefined) {
+    const { kernelAddon } = await import('../backends/kernel.js');
+    kernelAddon().pinThread([a.cpu]);
+    affinity = kernelAddon().threadAffinity();
+  }
+  e.engineWorkerStart(a.ctx, c.index);
+  c.port.postMessage({ type: 'ready', affinity });
+  // Plugins are instantiated after 'ready', under the watchdog: a start function that never
+  // returns costs this worker (restarted, the plugin quarantined), not the engine's start.
   const stage = a.plugins
     ? new PluginStage({
         memory: c.memory,
@@ -61,16 +73,8 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
       })
     : undefined;
   const words = new Uint32Array(c.memory.buffer);
-  const sleeper = new Int32Array(c.memory.buffer);
-  const stopAt = a.stopWord >> 2;
-  let affinity: number[] | undefined;
-  if (a.cpu !== undefined) {
-    const { kernelAddon } = await import('../backends/kernel.js');
-    kernelAddon().pinThread([a.cpu]);
-    affinity = kernelAddon().threadAffinity();
-  }
-  e.engineWorkerStart(a.ctx, c.index);
-  c.port.postMessage({ type: 'ready', affinity });
+  const TICK_NS = 100e6;
+  let lastTick = nowNs();
 
   let ok = 1;
   let idle = 0;
@@ -78,8 +82,13 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   let handlerErrors = 0;
   let lastReport = 0;
   for (;;) {
-    let n = e.enginePoll(a.ctx, c.index, nowNs(), ok) >>> 0;
+    const t = nowNs();
+    let n = e.enginePoll(a.ctx, c.index, t, ok) >>> 0;
     if (n === 0xffffffff) break;
+    if (stage && t - lastTick >= TICK_NS) {
+      lastTick = t;
+      stage.tick(); // wirewasm_on_tick, every 100 ms
+    }
     if (n > 0 && stage) {
       // Plugins first: the frames they drop leave the burst (released, counted as "plugin").
       const kept = stage.run(a.layout.list, n);
