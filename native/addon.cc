@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMemory(env, exports);
   RegisterProbe(env, exports);
   RegisterKmap(env, exports);
+  RegisterIoUring(env, exports);
   return exports;
 }
 

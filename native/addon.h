@@ -21,5 +21,6 @@ Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterProbe(Napi::Env env, Napi::Object exports);
 void RegisterKmap(Napi::Env env, Napi::Object exports);  // kernel rings: kmap.h
+void RegisterIoUring(Napi::Env env, Napi::Object exports);  // io_uring receive: iouring.cc
 
 }  // namespace wirewasm

@@ -18,3 +18,4 @@ for (const { entry, out } of entries) {
   }
 }
 console.log('wasm: built', entries.map((e) => e.out).join(', '));
+await import('./build-feed-plugins.mjs');

@@ -9,6 +9,8 @@
 import { afpacketKernelBytes, openAfPacket, type AfPacketConfig, type AfPacketOptions } from './afpacket.js';
 import { afxdpKernelBytes, openAfXdp, type AfXdpConfig, type AfXdpOptions } from './afxdp.js';
 import { BackendError, type Backend, type BackendConfig } from './types.js';
+import { openSocket, socketKernelBytes, type PayloadBackendConfig } from './socket.js';
+import { ioUringKernelBytes, openIoUring } from './io_uring.js';
 import { openPcap, type PcapConfig } from './pcap.js';
 
 export * from './types.js';
@@ -19,6 +21,8 @@ type Opener = (config: BackendConfig & Record<string, unknown>) => Backend;
 const BACKENDS: Record<string, Opener> = {
   afxdp: (c) => openAfXdp(c as AfXdpConfig),
   afpacket: (c) => openAfPacket(c as AfPacketConfig),
+  io_uring: (c) => openIoUring(c as unknown as PayloadBackendConfig),
+  socket: (c) => openSocket(c as unknown as PayloadBackendConfig),
   pcap: (c) => openPcap(c as unknown as PcapConfig),
 };
 
@@ -48,5 +52,7 @@ export function openBackend(name: string, config: AfXdpConfig | AfPacketConfig |
 export function kernelBytesFor(name: string, options: (AfXdpOptions & AfPacketOptions & { burst?: number; frameCount?: number; queues?: number }) = {}): number {
   if (name === 'afxdp') return afxdpKernelBytes(options);
   if (name === 'afpacket') return afpacketKernelBytes(options);
+  if (name === 'io_uring') return ioUringKernelBytes(options);
+  if (name === 'socket') return socketKernelBytes();
   return 0;
 }

@@ -1,0 +1,86 @@
+// `wirewasm feed`: the market-data ingestion client (host/feed/client.ts): receives ITCH 5.0 over
+// MoldUDP64 (udp, udp-multicast) or SoupBinTCP (tcp) and prints live rate, gaps, latency and counts
+// per message type; `--json` prints one object at the end.
+import type { Command } from 'commander';
+import { FEED_BACKENDS, FeedError, runFeedClient, type FeedBackendName, type FeedPluginName, type FeedReport } from '../../feed/client.js';
+import { FEED_TRANSPORTS, type FeedTransport } from '../../feed/sim.js';
+
+const num = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new FeedError(`${flag} ${v}: expected a number`);
+  return n;
+};
+
+const fmtNs = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(1)} µs` : `${ns} ns`);
+
+function line(r: FeedReport): string {
+  return `${Math.round(r.messages_per_s).toLocaleString('en')} msgs/s  total ${r.messages}  gaps ${r.gaps} (${r.gap_events})  dup ${r.duplicates}  malformed ${r.malformed}  latency p50 ${fmtNs(r.latency_ns.p50)} p99 ${fmtNs(r.latency_ns.p99)}`;
+}
+
+function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^([0-9.]+):(\d+)$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new FeedError(`--rerequest ${s}: give HOST:PORT, e.g. 127.0.0.1:26500`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export function register(program: Command): void {
+  program
+    .command('feed')
+    .description('receive an ITCH 5.0 feed (MoldUDP64 over UDP/multicast, SoupBinTCP over TCP): live rate, gaps, latency, counts per type')
+    .option('--backend <b>', `receive with ${FEED_BACKENDS.join(', ')}`, 'io_uring')
+    .requiredOption('--transport <t>', `one of ${FEED_TRANSPORTS.join(', ')}`)
+    .option('--host <addr>', 'udp: local address to bind; udp-multicast: interface address to join on; tcp: the server', '127.0.0.1')
+    .requiredOption('--port <n>', 'UDP port to receive on, or the TCP server port', num('--port'))
+    .option('--group <addr>', 'multicast group to join (udp-multicast)')
+    .option('--iface <if>', 'afpacket/afxdp: the interface to receive on; udp-multicast: the interface to join on (default: the one holding --host)')
+    .option('--file <capture>', 'pcap backend: the capture to replay (pcap or pcapng, e.g. from feed-sim -w)')
+    .option('--netns <name>', 'open the backend in this network namespace (ip netns)')
+    .option('--plugin <name>', 'itch (MoldUDP64) or soupbintcp-itch (default: by transport)')
+    .option('--duration <s>', 'stop after this many seconds (default: at end of session)', num('--duration'))
+    .option('--no-until-end', 'keep running after the session ended (until --duration or Ctrl-C)')
+    .option('--rerequest <host:port>', 'ask this MoldUDP64 re-request server for every gap (e.g. feed-sim --rerequest-port)')
+    .option('--user <name>', 'tcp: SoupBinTCP login user name (6 characters at most)', 'wwfeed')
+    .option('--password <pw>', 'tcp: SoupBinTCP login password (10 characters at most)', '')
+    .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
+    .option('--json', 'print one JSON object at the end')
+    .action(async (opts) => {
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const r = await runFeedClient({
+          backend: opts.backend as FeedBackendName,
+          transport: opts.transport as FeedTransport,
+          host: opts.host,
+          port: opts.port,
+          group: opts.group,
+          iface: opts.iface,
+          file: opts.file,
+          netns: opts.netns,
+          plugin: opts.plugin as FeedPluginName | undefined,
+          duration: opts.duration,
+          untilEnd: opts.untilEnd,
+          digest: opts.digest,
+          user: opts.user,
+          password: opts.password,
+          rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
+          signal: ac.signal,
+          onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.group ?? opts.host}:${opts.port}, waiting for data\n`),
+          onProgress: (r) => !opts.json && process.stderr.write(line(r) + '\n'),
+        });
+        if (opts.json) {
+          const { backend_stats, plugins, ...rest } = r;
+          process.stdout.write(JSON.stringify({ ...rest, backend_stats, plugins }) + '\n');
+        } else {
+          const out = [line({ ...r, messages_per_s: r.messages / Math.max(r.seconds, 1e-9) }), `by type: ${Object.entries(r.by_type).map(([t, n]) => `${t} ${n}`).join(', ')}`];
+          if (r.gap_list.length) out.push(`gaps at: ${r.gap_list.slice(0, 10).map(([a, n]) => `${a}+${n}`).join(', ')}${r.gap_list.length > 10 ? ' …' : ''}`);
+          if (r.digest) out.push(`digest ${r.digest}`);
+          process.stdout.write(out.join('\n') + '\n');
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}

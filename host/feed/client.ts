@@ -1,0 +1,334 @@
+/**
+ * The feed client behind `wirewasm feed`: a backend receives into the shared memory, the plugin
+ * host runs the `itch` or `soupbintcp-itch` plugin over each burst (isolated, one copy per burst),
+ * and the plugin's records and counters become the feed's statistics: messages, gaps, duplicates,
+ * malformed, latency (receive time minus ITCH timestamp) and counts per message type.
+ *
+ *   backend.receive ─▶ rxAddrs (meta records) ─▶ PluginHost.processBurst ─▶ records + counters
+ *        ▲ frames back: backend.release                                      └▶ FeedStats
+ */
+import { kernelBytesFor, openBackend, type Backend } from '../backends/index.js';
+import { pcapKernelBytes } from '../backends/pcap.js';
+import dgram from 'node:dgram';
+import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
+import { nowNs } from './clock.js';
+import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
+import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
+import { compileEngine, instantiateEngine } from '../wasm.js';
+import { artefact } from '../paths.js';
+import { soupLoginRequest, soupPacket } from './generator.js';
+import {
+  COUNTER_BY_TYPE, COUNTER_LATENCY, histogramQuantile, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
+  type ControlRecord,
+} from './itch.js';
+import type { FeedTransport } from './sim.js';
+
+export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap';
+export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap'];
+/** Backends that deliver whole frames: the engine's parser finds the UDP/TCP payload before the plugin. */
+const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap']);
+export type FeedPluginName = 'itch' | 'soupbintcp-itch';
+
+export interface FeedClientOptions {
+  backend: FeedBackendName;
+  transport: FeedTransport;
+  /** udp: local address to bind (default 0.0.0.0); udp-multicast: interface address to join on; tcp: the server. */
+  host: string;
+  port: number;
+  group?: string;
+  iface?: string;
+  netns?: string;
+  /** pcap: the capture to replay (e.g. feed-sim -w). */
+  file?: string;
+  /** Default: itch for udp transports, soupbintcp-itch for tcp. */
+  plugin?: FeedPluginName;
+  /** Seconds to run at most (default: until the session ends). */
+  duration?: number;
+  /** Stop when every session seen has ended (default true). */
+  untilEnd?: boolean;
+  /** Compute the stream digest (host/feed/itch.ts StreamDigest). */
+  digest?: boolean;
+  /** Frames in the pool (default 4096) and bytes per frame (default 2048). */
+  frames?: number;
+  frameSize?: number;
+  burst?: number;
+  signal?: AbortSignal;
+  /**
+   * MoldUDP64 re-request server (e.g. feed-sim --rerequest-port): each gap is asked for again and
+   * the answers go through the same plugin (they count as late). socket and io_uring backends.
+   */
+  rerequest?: { host: string; port: number };
+  /** tcp: SoupBinTCP login (default "wwfeed", no password). */
+  user?: string;
+  password?: string;
+  /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
+  connectRetryMs?: number;
+  /** Called about once a second with the statistics so far. */
+  onProgress?: (s: FeedReport) => void;
+  /** Called once the backend is receiving (the simulator can start). */
+  onReady?: () => void;
+}
+
+export interface FeedReport {
+  backend: string;
+  transport: FeedTransport;
+  plugin: string;
+  seconds: number;
+  messages: number;
+  messages_per_s: number;
+  gaps: number;
+  gap_events: number;
+  duplicates: number;
+  late: number;
+  malformed: number;
+  packets: number;
+  bad_packets: number;
+  heartbeats: number;
+  end_of_session: number;
+  sessions: string[];
+  latency_ns: { p50: number; p99: number; p999: number; max: number; negative: number };
+  by_type: Record<string, number>;
+  /** Gap ranges [first, count], in the order found (the first 1000). */
+  gap_list: [number, number][];
+  /** Re-request packets sent, and gap messages still missing (asked for, not yet received). */
+  rerequests: number;
+  outstanding: number;
+  digest?: string;
+  backend_stats: unknown;
+  plugins: PluginStats[];
+}
+
+export class FeedError extends Error {}
+
+/** Runs the client until the session ends, the duration passes or the signal aborts. */
+export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
+  if (!FEED_BACKENDS.includes(o.backend)) throw new FeedError(`--backend ${o.backend}: use one of ${FEED_BACKENDS.join(', ')}`);
+  const frames = FRAME_BACKENDS.has(o.backend);
+  if ((o.backend === 'afpacket' || o.backend === 'afxdp') && !o.iface) throw new FeedError(`--backend ${o.backend} needs --iface: the interface the feed arrives on`);
+  if (o.backend === 'pcap' && !o.file) throw new FeedError('--backend pcap needs --file: the capture to replay (e.g. written by feed-sim -w)');
+  const pluginName = o.plugin ?? (o.transport === 'tcp' ? 'soupbintcp-itch' : 'itch');
+  if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
+  if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
+  const burst = o.burst ?? 64;
+  const frameCount = o.frames ?? 4096;
+  // Scratch: the plugin host's slice | verdicts (4 KiB) | re-request answers: 32 meta records,
+  // their address list, 32 buffers of 2 KiB (written here, then a burst like any other).
+  const HOST_SCRATCH = 512 * 1024;
+  const INJECT = 32;
+  const scratchBytes = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * 2048;
+  const layout = computeLayout({
+    queues: 1, workers: 1, frameCount, frameSize: o.frameSize ?? 2048, scratchBytes,
+    kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
+  });
+  const memory = createMemory(layout);
+  writeControlBlock(memory, layout);
+  const engine = instantiateEngine(compileEngine(), memory) as unknown as ReturnType<typeof instantiateEngine> & { parseList(list: number, count: number, flags: number, rss: number): number };
+  // Frame backends see every packet on the interface: only the feed's port goes to the plugin.
+  const plugin = loadPlugin({ path: artefact(`dist/plugins/${pluginName}.wasm`), name: pluginName, copy: 'payload', inputBytes: 256 * 1024, route: frames ? { port: o.port } : {} });
+  const sup = new PluginSupervisor([plugin], { workers: 1 });
+  const verdicts = layout.scratch.offset + HOST_SCRATCH;
+  const injectMeta = verdicts + 4096;
+  const injectList = injectMeta + INJECT * 64;
+  const injectData = injectList + 4096;
+  const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
+  if (o.rerequest && frames) {
+    sup.stop();
+    throw new FeedError(`--rerequest works with the socket and io_uring backends (the answers come to a socket of the client, not through ${o.backend})`);
+  }
+
+  const open = () =>
+    openBackend(o.backend, {
+      memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns, file: o.file,
+    } as never) as unknown as PayloadBackend;
+  let backend: PayloadBackend;
+  for (const giveUp = performance.now() + (o.connectRetryMs ?? 0); ; ) {
+    let b: PayloadBackend | null = null;
+    try {
+      b = open();
+      await b.ready;
+      if (frames) {
+        // Frame backends have no connect/ready stage nor async wait: give them the payload surface.
+        const fb = b as unknown as Backend & { ready?: Promise<void>; ended?: boolean; waitAsync?: (q: number, ms: number) => Promise<boolean> };
+        fb.ended ??= false;
+        fb.waitAsync ??= async (q, ms) => {
+          const r = fb.wait(q, Math.min(ms, 5));
+          if (!r) await new Promise((res) => setImmediate(res));
+          return r;
+        };
+      }
+      backend = b;
+      break;
+    } catch (e) {
+      b?.close();
+      const refused = /ECONNREFUSED|Connection refused/.test(String((e as Error).message));
+      if (!refused || performance.now() >= giveUp) {
+        sup.stop();
+        throw e;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  const digest = o.digest ? new StreamDigest() : null;
+  const sessions = new Map<number, { name: string; ended: boolean }>();
+  const gapList: [number, number][] = [];
+  const t0 = performance.now();
+  let messagesAtLast = 0;
+  let lastProgress = t0;
+  let lastRate = 0;
+
+  const counters = () => host.counters.get(pluginName) ?? new Map<number, bigint>();
+  const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
+  const report = (): FeedReport => {
+    const c = counters();
+    const n = (id: number) => Number(c.get(id) ?? 0n);
+    const hist = new Float64Array(LATENCY_BUCKETS);
+    for (let b = 0; b < LATENCY_BUCKETS; b++) hist[b] = n(COUNTER_LATENCY + b);
+    const byType: Record<string, number> = {};
+    for (const t of ITCH_BY_TYPE.keys()) {
+      const k = n(COUNTER_BY_TYPE + t.charCodeAt(0));
+      if (k) byType[t] = k;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const messages = n(ITCH_COUNTERS.messages);
+    return {
+      backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
+      gaps: n(ITCH_COUNTERS.gap_messages), gap_events: n(ITCH_COUNTERS.gap_events), duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
+      malformed: n(ITCH_COUNTERS.malformed), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
+      end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
+      latency_ns: {
+        p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
+        max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
+      },
+      by_type: byType, gap_list: gapList, rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
+    };
+  };
+
+  // Re-requests: a socket of our own; answers are queued and handed to the plugin as a burst.
+  let rerequests = 0;
+  const answers: { bytes: Buffer; ts: bigint }[] = [];
+  const rr = o.rerequest ? dgram.createSocket('udp4') : null;
+  if (rr) {
+    rr.on('message', (m) => answers.push({ bytes: m, ts: nowNs() }));
+    await new Promise<void>((res) => rr.bind(0, () => res()));
+    // Answers come in bursts while the receive loop may be busy: room for them in the kernel.
+    rr.setRecvBufferSize(16 << 20);
+  }
+  const ask = (c: ControlRecord) => {
+    const name = Buffer.from(c.sessionName, 'latin1');
+    for (let first = c.a, left = c.b; left > 0n; ) {
+      const n = left > 65535n ? 65535n : left;
+      const req = Buffer.alloc(20);
+      name.copy(req, 0, 0, 10);
+      req.writeBigUInt64BE(first, 10);
+      req.writeUInt16BE(Number(n), 18);
+      rr!.send(req, o.rerequest!.port, o.rerequest!.host);
+      rerequests++;
+      first += n;
+      left -= n;
+    }
+  };
+  const inject = () => {
+    const n = Math.min(INJECT, answers.length);
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    for (let i = 0; i < n; i++) {
+      const a = answers.shift()!;
+      const data = injectData + i * 2048;
+      const len = Math.min(a.bytes.length, 2048);
+      u8.set(a.bytes.subarray(0, len), data);
+      writePayloadMeta(dv, injectMeta + i * 64, data, len, a.bytes.length, a.ts, 0, 0);
+      dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
+    }
+    host.processBurst(injectList, n, verdicts);
+    takeRecords();
+  };
+
+  const onControl = (c: ControlRecord) => {
+    if (c.kind === 'session') sessions.set(c.session, { name: c.sessionName.trim(), ended: false });
+    else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
+    else {
+      if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
+      if (rr) ask(c);
+    }
+  };
+  const takeRecords = () => {
+    for (const r of host.takeRecords()) {
+      if (r.kind === RECORD_KIND.MESSAGES) digest?.addBatch(r.bytes);
+      else onControl(readControl(r.kind, r.bytes));
+    }
+  };
+  const outstanding = () => {
+    const c = counters();
+    return Number(c.get(ITCH_COUNTERS.gap_messages) ?? 0n) - Number(c.get(ITCH_COUNTERS.late) ?? 0n);
+  };
+  let endedAt = 0;
+  /** Done: every session ended and, when re-requesting, every gap filled (or 2 s passed since). */
+  const finished = () => {
+    if (!allEnded()) return false;
+    if (!rr || outstanding() === 0) return true;
+    endedAt ||= performance.now();
+    return performance.now() - endedAt > 2000;
+  };
+
+  try {
+    // SoupBinTCP: log in (any session, from the next sequence), then a client heartbeat each second
+    // so a real server does not hang up on an idle client.
+    const soup = o.transport === 'tcp' && !frames;
+    if (soup) backend.send(0, [soupLoginRequest(o.user ?? 'wwfeed', o.password ?? '', '', 0n)]);
+    let lastHeartbeat = performance.now();
+    o.onReady?.();
+    const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
+    const untilEnd = o.untilEnd ?? true;
+    let idleTurns = 0;
+    let emptyReads = 0;
+    for (;;) {
+      if (o.signal?.aborted || performance.now() >= deadline) break;
+      const n = backend.receive(0, burst);
+      if (n > 0) {
+        if (frames) engine.parseList(backend.queues[0].rxAddrs, n, 0, 0);
+        host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
+        backend.release(0);
+        takeRecords();
+        if (answers.length) inject();
+        if (untilEnd && finished()) break;
+        // Let timers and I/O callbacks run now and then, also under full load.
+        if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
+      } else if (answers.length) {
+        inject();
+      } else {
+        if (untilEnd && (finished() || backend.ended)) {
+          if (!backend.ended || backend.receive(0, burst) === 0) break;
+          continue;
+        }
+        // A capture file that has nothing more to give has ended.
+        if (o.backend === 'pcap' && ++emptyReads > 2) break;
+        await backend.waitAsync(0, Math.min(rr ? 1 : 50, Math.max(0, deadline - performance.now())));
+      }
+      const t = performance.now();
+      if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
+        backend.send(0, [soupPacket('R')]);
+        lastHeartbeat = t;
+      }
+      if (t - lastProgress >= 1000) {
+        const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
+        lastRate = ((m - messagesAtLast) * 1000) / (t - lastProgress);
+        messagesAtLast = m;
+        lastProgress = t;
+        o.onProgress?.(report());
+      }
+    }
+    lastRate = 0;
+    if (soup && !backend.ended) {
+      try {
+        backend.send(0, [soupPacket('O')]); // logout
+      } catch {
+        // the server may have closed first
+      }
+    }
+    return report();
+  } finally {
+    backend.close();
+    rr?.close();
+    sup.stop();
+  }
+}
