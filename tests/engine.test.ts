@@ -3,6 +3,8 @@
 // and every frame back in the pool after stop.
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineConfig, type EngineStats } from '../host/engine.js';
 import { buildFrame, syntheticFrames } from '../host/engine/frames.js';
@@ -249,7 +251,10 @@ describe('engine: workers and life cycle', () => {
     expectAccounted(stats);
   });
 
-  it('100 start/stop cycles leak no frame, file descriptor or thread', async () => {
+  it('100 start/stop cycles leak no frame, file descriptor, thread or mapping', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const maps = () => readFileSync('/proc/self/maps', 'utf8').split('\n').length;
     const fds = () => readdirSync('/proc/self/fd').length;
     const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
     const frames = syntheticFrames(64, 8);
@@ -259,8 +264,12 @@ describe('engine: workers and life cycle', () => {
       await e.start();
       await e.stop();
     })();
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
     const fd0 = fds();
     const th0 = threads();
+    const maps0 = maps();
     for (let i = 0; i < 100; i++) {
       const e = new Engine({ frames, workers: 2, replay: { loops: 0 }, frameCount: 256 });
       await e.start();
@@ -270,8 +279,13 @@ describe('engine: workers and life cycle', () => {
       expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     }
     await new Promise((r) => setTimeout(r, 200));
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
     expect(fds()).toBeLessThanOrEqual(fd0);
     expect(threads()).toBeLessThanOrEqual(th0 + 1);
+    // Each engine's shared memory is its own mapping: 100 of them must not stay behind.
+    expect(maps()).toBeLessThan(maps0 + 20);
   }, 120_000);
 
   it('pins each worker to its CPU (config.cpus), as the kernel then reports', async () => {
