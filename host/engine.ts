@@ -25,7 +25,7 @@ import { compileEngine, instantiateEngine } from './wasm.js';
 import { artefact } from './paths.js';
 import { META } from './meta.js';
 import { Packet } from './packet.js';
-import { resolveConfig, type EngineConfig, type ResolvedConfig } from './engine/config.js';
+import { EngineConfigError, resolveConfig, type EngineConfig, type ResolvedConfig } from './engine/config.js';
 import { FlowTables, type FlowRuleInput } from './engine/flow.js';
 import { captureStream, memoryStreams, writeStream, type Stream } from './engine/source.js';
 import {
@@ -205,6 +205,8 @@ export class Engine extends EventEmitter {
       }
     // Scratch: the streams, then 256 × 8 B where the host dequeues records.
     const streamBytes = this.streams.reduce((s, x) => s + x.bytes, 0);
+    if (streamBytes > 2 ** 31)
+      throw new EngineConfigError(c.file ? 'file' : 'frames', `${c.file ?? 'the frames'} hold ${streamBytes} bytes; a replay keeps them in the engine's memory, at most 2 GiB: split the capture (editcap -c N in.pcap out.pcap) and replay the parts`);
     // Then, with plugins, one slice per worker for their burst gather (host/plugins/stage.ts).
     const pluginBytes = c.plugins.length ? 64 + c.workers * PLUGIN_SCRATCH_PER_WORKER : 0;
     const scratchBytes = streamBytes + 8 * 256 + pluginBytes;
