@@ -27,6 +27,7 @@ import { META } from './meta.js';
 import { Packet } from './packet.js';
 import { EngineConfigError, resolveConfig, type EngineConfig, type ResolvedConfig } from './engine/config.js';
 import { FlowTables, type FlowRuleInput } from './engine/flow.js';
+import { clockBase, engineClock } from './engine/clock.js';
 import { captureStream, memoryStreams, writeStream, type Stream } from './engine/source.js';
 import {
   DROP_REASONS, HIST_BUCKETS, addDrops, emptyDrops, hostBlockAdd, latencyOf, readBlock, readHistogram, sumDrops, STATS_BLOCK, type EngineStats,
@@ -100,10 +101,7 @@ export interface WorkerExit {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-const nowNs = () => {
-  const t = process.hrtime();
-  return t[0] * 1e9 + t[1];
-};
+
 
 export class Engine extends EventEmitter {
   readonly config: ResolvedConfig;
@@ -129,6 +127,9 @@ export class Engine extends EventEmitter {
   private recordConsumers = 0;
   private recordsDst = 0;
   private pairs = false;
+  /** The engine's clock (host/engine/clock.ts): ns since setup, shared by every thread. */
+  private readonly clockBase = clockBase();
+  private readonly nowNs = engineClock(this.clockBase);
   private affinity: (number[] | undefined)[] = [];
   private live?: Backend;
   private liveLoop?: Promise<void>;
@@ -299,7 +300,7 @@ export class Engine extends EventEmitter {
       if (c.tx.rate || c.tx.bitRate) {
         const pps = c.tx.rate ?? 0;
         const bytesPerSec = (c.tx.bitRate ?? 0) / 8;
-        wasm.shaperInit(m.shapers + q * 64, pps, c.tx.burstPackets ?? Math.max(c.burst, pps / 50), bytesPerSec, c.tx.burstBytes ?? Math.max(c.frameSize, bytesPerSec / 50), nowNs());
+        wasm.shaperInit(m.shapers + q * 64, pps, c.tx.burstPackets ?? Math.max(c.burst, pps / 50), bytesPerSec, c.tx.burstBytes ?? Math.max(c.frameSize, bytesPerSec / 50), this.nowNs());
       }
     }
     const prc = wasm.poolInit(this.ctx, c.poolCache);
@@ -336,7 +337,7 @@ export class Engine extends EventEmitter {
         const pps = (r.rate ?? 0) / share;
         const bytesPerSec = (r.bitRate ?? 0) / 8 / share;
         // Buckets deep enough for 20 ms: a worker that slept through a scheduler tick must not lose tokens.
-        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(c.burst, pps / 50), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 50), nowNs());
+        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(c.burst, pps / 50), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 50), this.nowNs());
       }
       at += st.bytes;
     }
@@ -408,6 +409,7 @@ export class Engine extends EventEmitter {
       handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
       handlerArgs: c.handlerArgs,
       cpu: c.cpus?.[index],
+      clockBase: this.clockBase,
       plugins: this.plugins && {
         ...this.plugins.workerArgs(),
         scratch: { offset: this.pluginScratch + index * PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER },
@@ -483,7 +485,7 @@ export class Engine extends EventEmitter {
       for (let q = 0; q < c.queues; q++) {
         const n = b.receive(q, c.burst);
         if (n === 0) continue;
-        ingest.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, nowNs());
+        ingest.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, this.nowNs());
         b.release(q);
         got += n;
       }
