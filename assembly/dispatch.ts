@@ -27,19 +27,20 @@
 import { parseList } from './parse';
 import { PARSE_RSS } from './ptype';
 import { ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringEnqueueBurst64, ringFree } from './ring';
-import { META_CAPLEN, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
+import { META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
 import { frameRelease, poolCache, poolCopyIn } from './pool';
 import { shaperRefill, shaperTake } from './shaper';
 import {
   histBucket, statAdd, statDrop, STAT_BURSTS, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_DROP_FILTERED, STAT_DROP_HANDLER_ERROR, STAT_DROP_PARSE_ERROR,
-  STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_LAT_COUNT, STAT_LAT_MAX, STAT_LAT_SUM, STAT_RX_BYTES, STAT_RX_PACKETS,
+  STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_LAT_COUNT, STAT_LAT_MAX, STAT_LAT_SUM, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED,
+  STAT_TX_PACKETS, STAT_DROP_KERNEL,
 } from './stats';
 import {
   eh, ehAddr, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
   EH_RSS_TABLE, EH_RUN_STOP, EH_RX_TIME, EH_SHAPERS, EH_SOURCES, EH_W_BURST, EH_W_FRAMES, EH_W_HIST, EH_W_RECORDS, EH_W_STAGE, EH_WORKERS, ENGINE_MAGIC,
   FC_ACTIVE, FC_COUNT0, FC_GENERATION, frameMeta, OPT_DROP_PARSE_ERRORS, OPT_PAIRS, OPT_RSS, RT_IN, RT_RX, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
-  WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock,
+  WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, WC_TX_COUNT, RT_TX,
 } from './engine-map';
 
 export const SOURCE_BYTES: usize = 128;
@@ -87,6 +88,12 @@ export function engineCheck(ctx: usize): i32 {
 }
 @inline function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
   return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_IN + (<usize>((target << 8) | (source << 2) | c) << 2));
+}
+@inline function txRing(ctx: usize, q: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_TX + (<usize>q << 2));
+}
+@inline function txShaper(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_SHAPERS) + (<usize>q << 6);
 }
 @inline export function sourceState(ctx: usize, q: u32): usize {
   return ehAddr(ctx, EH_SOURCES) + <usize>q * SOURCE_BYTES;
@@ -174,6 +181,57 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   return put;
 }
 
+/**
+ * A live backend's burst into the engine (called by the thread that owns the backend): each frame
+ * the kernel left in its ring (meta records at the `n` addresses at `addrs`) is copied once into a
+ * pool frame chain through `cache`, its meta filled and rx time stamped, and the burst put on rx
+ * ring q. A NIC cannot wait: no frame is pool_empty, no ring room is ring_full. `list` is scratch
+ * for `n` + 1 u32. Returns the frames put on the ring.
+ */
+export function backendIngest(ctx: usize, q: u32, cache: usize, addrs: usize, n: u32, list: usize, nowNs: f64): u32 {
+  const qs = statsBlock(ctx, q);
+  const rxTime = ehAddr(ctx, EH_RX_TIME);
+  const nowInt = <u64>nowNs;
+  const one = list + (<usize>n << 2);
+  let k: u32 = 0;
+  let bytes: u64 = 0;
+  let poolEmpty: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const src = <usize>load<u32>(addrs + (<usize>i << 2));
+    const caplen = load<u32>(src, META_CAPLEN);
+    const wirelen = max(load<u32>(src, META_WIRELEN), caplen);
+    bytes += wirelen;
+    const f = poolCopyIn(ctx, cache, <usize>load<u32>(src, META_DATA), caplen, one);
+    if (f == NEXT_NONE) {
+      poolEmpty++;
+      continue;
+    }
+    const m = frameMeta(ctx, f);
+    store<u32>(m, wirelen, META_WIRELEN);
+    store<u64>(m, load<u64>(src, META_TIMESTAMP), META_TIMESTAMP);
+    store<u16>(m, load<u16>(src, META_LINKTYPE), META_LINKTYPE);
+    store<u16>(m, <u16>q, META_QUEUE);
+    store<u32>(m, 0, META_MARK);
+    store<u64>(rxTime + (<usize>f << 3), nowInt);
+    store<u32>(list + (<usize>k << 2), f);
+    k++;
+  }
+  const put: u32 = k == 0 ? 0 : ringEnqueueBurst32(rxRing(ctx, q), list, k);
+  for (let i = put; i < k; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+  statAdd(qs, STAT_RX_PACKETS, n);
+  statAdd(qs, STAT_RX_BYTES, bytes);
+  if (poolEmpty) statDrop(qs, STAT_DROP_POOL_EMPTY, poolEmpty);
+  if (k > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(k - put));
+  return put;
+}
+
+/** Frames the kernel dropped on queue q before the engine saw them: they count as received and dropped. */
+export function kernelDrops(ctx: usize, q: u32, n: u32): void {
+  const qs = statsBlock(ctx, q);
+  statAdd(qs, STAT_RX_PACKETS, n);
+  statDrop(qs, STAT_DROP_KERNEL, n);
+}
+
 /** Ends the burst handed to the handler: latency, delivered or handler_error, frames released. */
 function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): void {
   const n = load<u32>(wb, WC_BURST_COUNT);
@@ -226,6 +284,71 @@ function flushRecords(ctx: usize, w: u32, wb: usize): void {
     statAdd(block, 56, <u64>(n - put));
   }
   store<u32>(wb, 0, WC_RECORD_COUNT);
+}
+
+/**
+ * Moves the frames the handler forwarded (staged as (queue << 24) | frame) onto their transmit
+ * rings, one burst per queue; a full ring drops them (counted as tx_dropped).
+ */
+function flushTx(ctx: usize, w: u32, wb: usize): void {
+  const n = load<u32>(wb, WC_TX_COUNT);
+  if (n == 0) return;
+  const list = wb + ehAddr(ctx, EH_W_TX);
+  const tmp = wb + ehAddr(ctx, EH_W_STAGE);
+  const cache = poolCache(ctx, w);
+  let dropped: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = load<u32>(list + (<usize>i << 2));
+    if (e == 0xffffffff) continue;
+    const q = e >> 24;
+    let k: u32 = 0;
+    for (let j = i; j < n; j++) {
+      const x = load<u32>(list + (<usize>j << 2));
+      if (x == 0xffffffff || x >> 24 != q) continue;
+      store<u32>(tmp + (<usize>k << 2), x & 0xffffff);
+      k++;
+      store<u32>(list + (<usize>j << 2), 0xffffffff);
+    }
+    const put = ringEnqueueBurst32(txRing(ctx, q), tmp, k);
+    for (let j = put; j < k; j++) frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
+    dropped += k - put;
+  }
+  if (dropped) statAdd(statsBlock(ctx, eh(ctx, EH_QUEUES) + w), STAT_TX_DROPPED, dropped);
+  store<u32>(wb, 0, WC_TX_COUNT);
+}
+
+/**
+ * Transmit queue q: takes frames off its ring into its hold list and sends (counts, then frees:
+ * the replay backends have no wire) as many as its token bucket allows, in order. Frames the
+ * bucket holds back wait in the hold list for the next poll: shaping delays, it does not drop.
+ */
+function txDrain(ctx: usize, w: u32, q: u32, nowNs: f64): void {
+  const hold = ehAddr(ctx, EH_TX_HOLD) + <usize>q * TX_HOLD_BYTES;
+  const list = hold + 64;
+  let n = load<u32>(hold);
+  const burst = eh(ctx, EH_BURST);
+  if (n < burst) n += ringDequeueBurst32(txRing(ctx, q), list + (<usize>n << 2), burst - n);
+  if (n == 0) return;
+  const sh = txShaper(ctx, q);
+  shaperRefill(sh, nowNs);
+  const cache = poolCache(ctx, w);
+  let k: u32 = 0;
+  let bytes: u64 = 0;
+  while (k < n) {
+    const f = load<u32>(list + (<usize>k << 2));
+    const len = load<u32>(frameMeta(ctx, f), META_WIRELEN);
+    if (!shaperTake(sh, len)) break;
+    bytes += len;
+    frameRelease(ctx, cache, f);
+    k++;
+  }
+  if (k > 0) {
+    if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
+    const qs = statsBlock(ctx, q);
+    statAdd(qs, STAT_TX_PACKETS, k);
+    statAdd(qs, STAT_TX_BYTES, bytes);
+  }
+  store<u32>(hold, n - k);
 }
 
 /** Dequeues a burst from rx ring q, parses, classifies and routes it. Returns frames taken. */
@@ -304,9 +427,14 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
   return n;
 }
 
-/** Does worker w read rx queue q? Each queue is read by the workers w ≡ q (mod queues), or, with fewer workers than queues, by worker q mod workers. */
-@inline function serves(w: u32, q: u32, workers: u32, queues: u32): bool {
-  return workers >= queues ? w % queues == q : q % workers == w;
+/**
+ * Does worker w read rx queue q? One reader per queue, worker q mod workers (its feeder too), so
+ * every rx ring is single-consumer: workers sharing a queue through a compare-and-swap head
+ * would fight over one cache line per burst and wait on each other's publishes. Workers beyond
+ * the queues get their frames from software RSS (OPT_RSS), through their in rings.
+ */
+@inline export function serves(w: u32, q: u32, workers: u32): bool {
+  return q % workers == w;
 }
 
 /**
@@ -323,6 +451,7 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
   const wb = workerBlock(ctx, w);
   complete(ctx, w, wb, nowNs, handledOk);
   flushRecords(ctx, w, wb);
+  flushTx(ctx, w, wb);
   store<u32>(wb, load<u32>(wb, WC_POLLS) + 1, WC_POLLS);
   const workers = eh(ctx, EH_WORKERS);
   const queues = eh(ctx, EH_QUEUES);
@@ -334,12 +463,15 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
   atomic.store<u32>(wb, atomic.load<u32>(fc, FC_GENERATION), WC_SEEN_GENERATION);
   const active = atomic.load<u32>(fc, FC_ACTIVE) & 1;
   let pending: u32 = 0;
-  for (let q: u32 = 0; q < queues; q++) {
+  const txQueues = eh(ctx, EH_TX_QUEUES);
+  // Transmit queue q is sent by worker q mod workers, the writer of queue q's stats block.
+  for (let q: u32 = w; q < txQueues; q += workers) txDrain(ctx, w, q, nowNs);
+  // Only this worker's queues (q ≡ w mod workers): reading another queue's source line, which its
+  // feeder rewrites every poll, would pull that line across cores on every poll.
+  for (let q: u32 = w; q < queues; q += workers) {
     if (!stopping && load<u32>(sourceState(ctx, q), SRC_FEEDER) == w) sourcePoll(ctx, w, q, nowNs, burst);
-    if (serves(w, q, workers, queues)) {
-      ingest(ctx, w, wb, q, active);
-      pending += ringCount(rxRing(ctx, q));
-    }
+    ingest(ctx, w, wb, q, active);
+    pending += ringCount(rxRing(ctx, q));
   }
   if (stopping && pending == 0 && load<u32>(wb, WC_STATE) == WS_RUNNING) atomic.store<u32>(wb, WS_INGEST_DONE, WC_STATE);
 

@@ -12,12 +12,14 @@
 // | 20  | pool cache   | 56  | reta          | 92  | shapers        | 128 | w: histogram     |
 // | 24  | frame size   | 60  | flow control  | 96  | sources        | 132 | record slots     |
 // | 28  | frame count  | 64  | flow tables   | 100 | parse flags    |     |                  |
-// | 32  | frames base  | 68  | rules / table | 104 | options        |     |                  |
+// | 32  | frames base  | 68  | rules / table | 104 | options        | 136 | w: tx list       |
+// |     |              |     |               |     |                | 140 | tx queues        |
+// |     |              |     |               |     |                | 144 | tx hold lists    |
 //
 // Run line at +256, written by the host only: 0 stop request (u32).
 //
 // Worker control line (first line of each worker block), written by that worker only:
-// | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count |
+// | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
 
 export const ENGINE_MAGIC: u32 = 0x4e455757;
 
@@ -55,6 +57,12 @@ export const EH_W_STAGE: usize = 120;
 export const EH_W_RECORDS: usize = 124;
 export const EH_W_HIST: usize = 128;
 export const EH_RECORD_SLOTS: usize = 132;
+export const EH_W_TX: usize = 136;
+export const EH_TX_QUEUES: usize = 140;
+export const EH_TX_HOLD: usize = 144;
+
+/** Per transmit queue: frames taken off its ring, waiting for the shaper (count at +0, list at +64). */
+export const TX_HOLD_BYTES: usize = 64 + 256 * 4;
 
 export const EH_RUN_STOP: usize = 256;
 
@@ -81,6 +89,7 @@ export const WC_STATE: usize = 8;
 export const WC_POLLS: usize = 12;
 export const WC_RECORD_COUNT: usize = 16;
 export const WC_STAGE_COUNT: usize = 20;
+export const WC_TX_COUNT: usize = 24;
 
 // Flow control line.
 export const FC_ACTIVE: usize = 0;

@@ -25,8 +25,10 @@ export { parseFrame, parseBurst, parseList, ipv6UpperProtocol, tcpOption } from 
 export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';
 export { rssPrepare, rssHashMeta, toeplitz, flowKey } from './rss';
+export { parseFrame, parseBurst, parseList, ipv6UpperProtocol, tcpOption } from './parse';
+export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';
-export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop, sourcePoll } from './dispatch';
+export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop, sourcePoll, backendIngest, kernelDrops } from './dispatch';
 export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameReleaseList } from './pool';
 export { flowMatch } from './flow';
 export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';

@@ -11,7 +11,7 @@
 //                  ┌────┬─────────┬─────────┬─────────┬───────────┬─────────┬─────────┬────────┬────────┐
 //                  │ 0  │ rx pkts │ rx bytes│ deliver │ deliv. B  │ tx pkts │ tx bytes│ bursts │ (free) │
 //                  │ 1  │ drop[0] ring full … drop[7]  (one u64 per STAT_DROP_* reason)                │
-//                  │ 2  │ lat cnt │ lat sum │ lat max │ (free)                                         │
+//                  │ 2  │ lat cnt │ lat sum │ lat max │ tx drop │ (free)                               │
 //                  │ 3-7│ reserved                                                                   │
 //                  └────┴────────────────────────────────────────────────────────────────────────────┘
 //
@@ -40,6 +40,8 @@ export const STAT_DROPS: usize = 64;
 export const STAT_LAT_COUNT: usize = 128;
 export const STAT_LAT_SUM: usize = 136;
 export const STAT_LAT_MAX: usize = 144;
+/** Frames a handler forwarded that never left: tx ring full, or still queued at stop (not part of the receive invariant). */
+export const STAT_TX_DROPPED: usize = 152;
 
 // Drop reasons: index into the drops line. host/engine/stats.ts names them.
 export const STAT_DROP_RING_FULL: u32 = 0;

@@ -20,19 +20,21 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { computeLayout, createMemory, writeControlBlock, MAX_RINGS, type Layout, type RingSpec } from './layout.js';
+import { computeLayout, createMemory, writeControlBlock, ENGINE_TX_HOLD_BYTES, MAX_RINGS, type Layout, type RingSpec } from './layout.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { artefact } from './paths.js';
 import { META } from './meta.js';
 import { Packet } from './packet.js';
-import { resolveConfig, type EngineConfig, type ResolvedConfig } from './engine/config.js';
+import { EngineConfigError, resolveConfig, type EngineConfig, type ResolvedConfig } from './engine/config.js';
 import { FlowTables, type FlowRuleInput } from './engine/flow.js';
+import { clockBase, engineClock } from './engine/clock.js';
 import { captureStream, memoryStreams, writeStream, type Stream } from './engine/source.js';
 import {
   DROP_REASONS, HIST_BUCKETS, addDrops, emptyDrops, hostBlockAdd, latencyOf, readBlock, readHistogram, sumDrops, STATS_BLOCK, type EngineStats,
 } from './engine/stats.js';
 import { RECORD_FRAME, type BurstLayout } from './engine/burst.js';
 import type { WorkerInit } from './workers/pool.js';
+import { openBackend, afpacketKernelBytes, type Backend } from './backends/index.js';
 import type { EngineWorkerArgs } from './workers/engine-worker.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER, type PluginRecord } from './plugins/index.js';
 
@@ -46,7 +48,7 @@ const EH = {
   MAGIC: 0, WORKERS: 1, QUEUES: 2, CLASSES: 3, BURST: 4, POOL_CACHE: 5, FRAME_SIZE: 6, FRAME_COUNT: 7, FRAMES: 8, META: 9, FREE_RING: 10, RECORDS_RING: 11,
   STATS: 12, RSS_TABLE: 13, RETA: 14, FLOW_CONTROL: 15, FLOW_TABLES: 16, FLOW_RULES: 17, RX_TIME: 18, WORKER_BLOCKS: 19, WORKER_BYTES: 20, CACHES: 21,
   CACHE_BYTES: 22, SHAPERS: 23, SOURCES: 24, PARSE_FLAGS: 25, OPTIONS: 26, RING_TABLE: 27, W_BURST: 28, W_FRAMES: 29, W_STAGE: 30, W_RECORDS: 31,
-  W_HIST: 32, RECORD_SLOTS: 33,
+  W_HIST: 32, RECORD_SLOTS: 33, W_TX: 34, TX_QUEUES: 35, TX_HOLD: 36,
 } as const;
 const ENGINE_MAGIC = 0x4e455757;
 const RUN_STOP = 256;
@@ -99,10 +101,7 @@ export interface WorkerExit {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-const nowNs = () => {
-  const t = process.hrtime();
-  return t[0] * 1e9 + t[1];
-};
+
 
 export class Engine extends EventEmitter {
   readonly config: ResolvedConfig;
@@ -127,12 +126,20 @@ export class Engine extends EventEmitter {
   private rejectDone!: (e: Error) => void;
   private recordConsumers = 0;
   private recordsDst = 0;
+  private pairs = false;
+  /** The engine's clock (host/engine/clock.ts): ns since setup, shared by every thread. */
+  private readonly clockBase = clockBase();
+  private readonly nowNs = engineClock(this.clockBase);
+  private affinity: (number[] | undefined)[] = [];
+  private live?: Backend;
+  private liveLoop?: Promise<void>;
+  private liveStopping = false;
+  private liveKernel: number[] = [];
+  private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
   private plugins?: PluginSupervisor;
   private pluginScratch = 0;
   private pluginRecords: PluginRecord[] = [];
   private pluginRecordsDropped = 0;
-  private pairs = false;
-  private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
   /** Resolves with the final stats when the replay has ended and drained (or stop() was called). */
   readonly done: Promise<EngineStats>;
   /** Problems reading the capture that did not stop the replay (a file cut short). */
@@ -159,13 +166,16 @@ export class Engine extends EventEmitter {
     try {
       this.setup();
       await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.spawn(i)));
+      if (this.config.backend === 'afpacket') this.openLive();
       this.startedAt = performance.now();
       if (this.failure) throw this.failure;
       this.state = 'running';
+      if (this.live) this.liveLoop = this.feedLive();
       this.monitor = setInterval(() => this.watch(), 10);
       this.monitor.unref?.();
     } catch (e) {
       this.state = 'failed';
+      this.live?.close();
       await this.teardownWorkers();
       throw e;
     }
@@ -177,12 +187,14 @@ export class Engine extends EventEmitter {
       const { stream, problem } = captureStream(c.file!);
       if (problem) this.warnings.push(`${c.file}: ${problem.message}; replaying the ${stream.frames.length} records before it`);
       this.streams = [stream];
-    } else this.streams = memoryStreams(c.frames!, c.queues, c.linktype, (f) => this.nicQueue(f));
+    } else if (c.backend === 'memory') this.streams = memoryStreams(c.frames!, c.queues, c.linktype, (f) => this.nicQueue(f));
+    else this.streams = [];
     const inSlots = Math.min(c.frameCount, 1 << 16);
     const rings: RingSpec[] = [
       ...Array.from({ length: c.queues }, (_, q) => ({ name: `rx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
       { name: 'free', slots: c.frameCount, slotBytes: 4 },
       { name: 'records', slots: c.recordsRing, slotBytes: 8 },
+      ...Array.from({ length: c.queues }, (_, q) => ({ name: `tx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
     ];
     // One SPSC ring per (target, source, class) while the ring table has room; else one MP ring per (target, class).
     const pairs = c.workers * c.workers * c.classes + rings.length <= MAX_RINGS;
@@ -194,6 +206,8 @@ export class Engine extends EventEmitter {
       }
     // Scratch: the streams, then 256 × 8 B where the host dequeues records.
     const streamBytes = this.streams.reduce((s, x) => s + x.bytes, 0);
+    if (streamBytes > 2 ** 31)
+      throw new EngineConfigError(c.file ? 'file' : 'frames', `${c.file ?? 'the frames'} hold ${streamBytes} bytes; a replay keeps them in the engine's memory, at most 2 GiB: split the capture (editcap -c N in.pcap out.pcap) and replay the parts`);
     // Then, with plugins, one slice per worker for their burst gather (host/plugins/stage.ts).
     const pluginBytes = c.plugins.length ? 64 + c.workers * PLUGIN_SCRATCH_PER_WORKER : 0;
     const scratchBytes = streamBytes + 8 * 256 + pluginBytes;
@@ -206,6 +220,7 @@ export class Engine extends EventEmitter {
       rings,
       scratchBytes,
       engine: { classes: c.classes, burst: c.burst, poolCache: c.poolCache, flowRules: c.maxRules },
+      kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst }) : 0,
     });
     this.layout = layout;
     this.recordsDst = layout.scratch.offset + streamBytes;
@@ -260,6 +275,9 @@ export class Engine extends EventEmitter {
     h(EH.W_RECORDS, m.w.records);
     h(EH.W_HIST, m.w.hist);
     h(EH.RECORD_SLOTS, m.w.recordSlots);
+    h(EH.W_TX, m.w.tx);
+    h(EH.TX_QUEUES, c.queues);
+    h(EH.TX_HOLD, m.txHold);
     h(EH.MAGIC, ENGINE_MAGIC);
 
     const ring = (name: string, flags: number) => {
@@ -269,16 +287,22 @@ export class Engine extends EventEmitter {
       return r.offset;
     };
     const rt = m.ringTable >> 2;
-    for (let q = 0; q < c.queues; q++) {
-      const readers = c.workers >= c.queues ? Math.ceil((c.workers - q) / c.queues) : 1;
-      u32[rt + RT.RX / 4 + q] = ring(`rx${q}`, readers > 1 ? RING_F.MC : 0);
-    }
+    // One producer (the feeder) and one consumer (worker q mod workers) per rx ring.
+    for (let q = 0; q < c.queues; q++) u32[rt + RT.RX / 4 + q] = ring(`rx${q}`, 0);
     for (let t = 0; t < c.workers; t++)
       for (let k = 0; k < c.classes; k++) {
         const shared = this.pairs ? 0 : ring(`in${t}.${k}`, c.workers > 1 ? RING_F.MP : 0);
         for (let s = 0; s < c.workers; s++) u32[rt + RT.IN / 4 + ((t << 8) | (s << 2) | k)] = this.pairs ? ring(`in${t}.${s}.${k}`, 0) : shared;
       }
     ring('records', RING_F.MP);
+    for (let q = 0; q < c.queues; q++) {
+      u32[rt + RT.TX / 4 + q] = ring(`tx${q}`, c.workers > 1 ? RING_F.MP : 0);
+      if (c.tx.rate || c.tx.bitRate) {
+        const pps = c.tx.rate ?? 0;
+        const bytesPerSec = (c.tx.bitRate ?? 0) / 8;
+        wasm.shaperInit(m.shapers + q * 64, pps, c.tx.burstPackets ?? Math.max(c.burst, pps / 50), bytesPerSec, c.tx.burstBytes ?? Math.max(c.frameSize, bytesPerSec / 50), this.nowNs());
+      }
+    }
     const prc = wasm.poolInit(this.ctx, c.poolCache);
     if (prc !== 0) throw new Error(`engine: the frame pool did not initialise (code ${prc})`);
     new Uint8Array(memory.buffer).set(c.parse.rssKey.subarray(0, 40), m.offset + RSS_KEY);
@@ -293,7 +317,8 @@ export class Engine extends EventEmitter {
       const st = this.streams[q];
       if (!st || st.frames.length === 0) {
         dv.setUint32(s + SRC.FEEDER, NO_FEEDER, true);
-        dv.setUint32(s + SRC.DONE, 1, true);
+        // A live queue is never done: it ends when stop() is called.
+        dv.setUint32(s + SRC.DONE, c.backend === 'afpacket' ? 0 : 1, true);
         continue;
       }
       writeStream(memory, at, st);
@@ -312,7 +337,7 @@ export class Engine extends EventEmitter {
         const pps = (r.rate ?? 0) / share;
         const bytesPerSec = (r.bitRate ?? 0) / 8 / share;
         // Buckets deep enough for 20 ms: a worker that slept through a scheduler tick must not lose tokens.
-        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(c.burst, pps / 50), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 50), nowNs());
+        wasm.shaperInit(m.shapers + (64 + q) * 64, pps, Math.max(c.burst, pps / 50), bytesPerSec, Math.max(c.frameSize, bytesPerSec / 50), this.nowNs());
       }
       at += st.bytes;
     }
@@ -370,6 +395,9 @@ export class Engine extends EventEmitter {
       records: block + m.w.records,
       recordSlots: m.w.recordSlots,
       statsBlock: layout.statsAddress(c.queues + index),
+      tx: block + m.w.tx,
+      txSlots: c.burst,
+      txQueues: c.queues,
     };
     const args: EngineWorkerArgs = {
       ctx: this.ctx,
@@ -380,6 +408,8 @@ export class Engine extends EventEmitter {
       stopWord: this.ctx + RUN_STOP,
       handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
       handlerArgs: c.handlerArgs,
+      cpu: c.cpus?.[index],
+      clockBase: this.clockBase,
       plugins: this.plugins && {
         ...this.plugins.workerArgs(),
         scratch: { offset: this.pluginScratch + index * PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER },
@@ -404,9 +434,10 @@ export class Engine extends EventEmitter {
       let ready = false;
       let finished = false;
       let error: Error | undefined;
-      w.on('message', (msg: { type?: string; name?: string; message?: string; count?: number }) => {
+      w.on('message', (msg: { type?: string; name?: string; message?: string; count?: number; affinity?: number[] }) => {
         if (msg?.type === 'ready') {
           ready = true;
+          this.affinity[index] = msg.affinity;
           resolve();
         } else if (msg?.type === 'result') finished = true;
         else if (msg?.type === 'handler-error') this.emit('handler-error', { worker: index, name: msg.name, message: msg.message, count: msg.count });
@@ -428,6 +459,59 @@ export class Engine extends EventEmitter {
         });
       });
     });
+  }
+
+  private openLive(): void {
+    const c = this.config;
+    this.live = openBackend('afpacket', { ...c.backendOptions, iface: c.iface, netns: c.netns, memory: this.memory!, layout: this.layout!, queues: c.queues, burst: c.burst } as Parameters<typeof openBackend>[1]);
+    this.liveKernel = new Array(c.queues).fill(0);
+  }
+
+  /**
+   * The live backend's feeder, on the main thread: each queue's burst is copied into pool frames
+   * in one WASM call (backendIngest) and released to the kernel at once, so the kernel ring never
+   * waits on a handler. Yields to the event loop between rounds; sleeps in poll() up to 1 ms when idle.
+   */
+  private async feedLive(): Promise<void> {
+    const b = this.live!;
+    const c = this.config;
+    const cache = this.layout!.engine!.cache(c.workers);
+    const list = this.recordsDst + 8 * 256;
+    let round = 0;
+    let lastDrops = 0;
+    const ingest = this.wasm as unknown as { backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, now: number): number; kernelDrops(ctx: number, q: number, n: number): void };
+    while (!this.liveStopping) {
+      let got = 0;
+      for (let q = 0; q < c.queues; q++) {
+        const n = b.receive(q, c.burst);
+        if (n === 0) continue;
+        ingest.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, this.nowNs());
+        b.release(q);
+        got += n;
+      }
+      const now = performance.now();
+      if (now - lastDrops >= 100) {
+        lastDrops = now;
+        this.countKernelDrops(ingest);
+      }
+      if (got === 0) {
+        b.wait(0, 1);
+        await new Promise((r) => setImmediate(r));
+      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    this.countKernelDrops(ingest);
+  }
+
+  private countKernelDrops(ingest: { kernelDrops(ctx: number, q: number, n: number): void }): void {
+    const st = this.live!.stats();
+    for (let q = 0; q < this.config.queues; q++) {
+      const d = st.queues?.[q]?.drops ?? (q === 0 ? st.drops : {});
+      const total = (d.ringFull ?? 0) + (d.fillRingEmpty ?? 0);
+      if (total > this.liveKernel[q]) {
+        ingest.kernelDrops(this.ctx, q, total - this.liveKernel[q]);
+        this.liveKernel[q] = total;
+      }
+    }
   }
 
   /** A worker died without finishing: recover what it held and start another in its place. */
@@ -498,6 +582,12 @@ export class Engine extends EventEmitter {
     this.stopping = (async () => {
       this.state = 'stopping';
       clearInterval(this.monitor);
+      // A live backend stops feeding first, so nothing enters after the workers drain.
+      if (this.live) {
+        this.liveStopping = true;
+        await this.liveLoop?.catch((e) => this.fail(e as Error));
+        this.live.close();
+      }
       const stopAt = (this.ctx + RUN_STOP) >> 2;
       Atomics.store(this.u32, stopAt, 1);
       Atomics.notify(new Int32Array(this.memory!.buffer), stopAt);
@@ -543,12 +633,6 @@ export class Engine extends EventEmitter {
     this.workers = [];
   }
 
-  private takePluginRecords(records: PluginRecord[]): void {
-    const room = PLUGIN_RECORDS_MAX - this.pluginRecords.length;
-    if (records.length > room) this.pluginRecordsDropped += records.length - Math.max(0, room);
-    for (let i = 0; i < Math.min(room, records.length); i++) this.pluginRecords.push(records[i]);
-  }
-
   /**
    * Frames left in rings no worker drains any more (a worker that died with restart off, or hung
    * and was terminated): released, and counted as handler_error, the failure that stranded them.
@@ -559,7 +643,7 @@ export class Engine extends EventEmitter {
     const dst = this.recordsDst;
     let n = 0;
     for (const r of layout.rings) {
-      if (!/^(rx|in)/.test(r.name)) continue;
+      if (!/^(rx|in)\d/.test(r.name)) continue;
       for (;;) {
         const k = this.wasm!.ringDequeueBurst32(r.offset, dst, 256);
         for (let i = 0; i < k; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[(dst >> 2) + i]);
@@ -568,6 +652,29 @@ export class Engine extends EventEmitter {
       }
     }
     if (n) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'handler_error', n);
+    // Forwarded frames not sent yet (the shaper held them): already delivered, so counted apart.
+    let tx = 0;
+    for (let q = 0; q < this.config.queues; q++) {
+      const ring = layout.ring(`tx${q}`).offset;
+      for (;;) {
+        const k = this.wasm!.ringDequeueBurst32(ring, dst, 256);
+        for (let i = 0; i < k; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[(dst >> 2) + i]);
+        tx += k;
+        if (k < 256) break;
+      }
+      const hold = layout.engine!.txHold + q * ENGINE_TX_HOLD_BYTES;
+      const held = this.u32[hold >> 2];
+      for (let i = 0; i < held; i++) this.wasm!.frameRelease(this.ctx, hostCache, this.u32[((hold + 64) >> 2) + i]);
+      this.u32[hold >> 2] = 0;
+      tx += held;
+    }
+    if (tx) hostBlockAdd(this.memory!.buffer, layout.statsAddress(this.config.queues + this.config.workers), 'tx_dropped', tx);
+  }
+
+  private takePluginRecords(records: PluginRecord[]): void {
+    const room = PLUGIN_RECORDS_MAX - this.pluginRecords.length;
+    if (records.length > room) this.pluginRecordsDropped += records.length - Math.max(0, room);
+    for (let i = 0; i < Math.min(room, records.length); i++) this.pluginRecords.push(records[i]);
   }
 
   private drainRecords(): void {
@@ -646,6 +753,11 @@ export class Engine extends EventEmitter {
     return this.flow.remove(id);
   }
 
+  /** The CPUs each worker's thread may run on, as the kernel reports after pinning (config.cpus); undefined when not pinned. */
+  workerAffinity(): (number[] | undefined)[] {
+    return this.config.cpus ? [...this.affinity] : [];
+  }
+
   rules(): { id: number; rule: FlowRuleInput }[] {
     return this.flow?.list() ?? [];
   }
@@ -660,15 +772,18 @@ export class Engine extends EventEmitter {
     const now = performance.now();
     const dt = this.last ? (now - this.last.t) / 1000 : 0;
     const rate = (x: number, prev: number | undefined) => (dt > 0 && prev !== undefined ? (x - prev) / dt : 0);
-    const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, records: 0 };
+    const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, txDropped: 0, records: 0 };
     const dropped = emptyDrops();
     const queues = [];
     for (let q = 0; q < c.queues; q++) {
       const b = readBlock(buf, this.layout.statsAddress(q));
       total.rx += b.rx_packets;
       total.rxBytes += b.rx_bytes;
+      total.tx += b.tx_packets;
+      total.txBytes += b.tx_bytes;
+      total.txDropped += b.tx_dropped;
       addDrops(dropped, b.dropped);
-      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, pps: rate(b.rx_packets, this.last?.q[q]), bps: rate(b.rx_bytes * 8, this.last?.qb[q]), dropped: b.dropped });
+      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, tx_packets: b.tx_packets, tx_bytes: b.tx_bytes, pps: rate(b.rx_packets, this.last?.q[q]), bps: rate(b.rx_bytes * 8, this.last?.qb[q]), dropped: b.dropped });
     }
     const hist = new Float64Array(HIST_BUCKETS);
     let latCount = 0;
@@ -679,8 +794,7 @@ export class Engine extends EventEmitter {
       const b = readBlock(buf, this.layout.statsAddress(c.queues + w));
       total.delivered += b.delivered;
       total.deliveredBytes += b.delivered_bytes;
-      total.tx += b.tx_packets;
-      total.txBytes += b.tx_bytes;
+      total.txDropped += b.tx_dropped;
       total.records += b.records_dropped;
       addDrops(dropped, b.dropped);
       if (w === c.workers) break; // the host's block: recovered frames only
@@ -710,6 +824,7 @@ export class Engine extends EventEmitter {
       delivered_bytes: total.deliveredBytes,
       tx_packets: total.tx,
       tx_bytes: total.txBytes,
+      tx_dropped: total.txDropped,
       dropped,
       dropped_total: droppedTotal,
       in_flight: total.rx - total.delivered - droppedTotal,

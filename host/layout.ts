@@ -368,9 +368,10 @@ export interface EngineSpec {
  *  shapers     8 KiB    64 tx queues + 64 rx queues × 64 B (assembly/shaper.ts)
  *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/dispatch.ts SRC_*)
  *  rss table   36 KiB   Toeplitz lookup table (assembly/rss.ts)
+ *  tx hold     68 KiB   64 transmit queues: frames taken off the tx ring, waiting for the shaper
  *  flow tables 2 × flowRules × 64 B (assembly/flow.ts)
  *  rx time     frameCount × 8 B: when each frame entered the engine (latency start)
- *  workers     workers × workerBytes: control line | burst list | stage lists | records | histogram
+ *  workers     workers × workerBytes: control line | burst list | stage lists | records | histogram | tx list
  *  caches      (workers + 1) × cacheBytes: pool caches (assembly/pool.ts), the last one the host's
  * ```
  */
@@ -384,6 +385,8 @@ export interface EngineMap extends Readonly<EngineSpec> {
   readonly shapers: number;
   readonly sources: number;
   readonly rssTable: number;
+  /** 64 transmit queues × ENGINE_TX_HOLD_BYTES: frames waiting for the shaper. */
+  readonly txHold: number;
   readonly flowTables: number;
   readonly rxTime: number;
   readonly workers: number;
@@ -392,7 +395,7 @@ export interface EngineMap extends Readonly<EngineSpec> {
   readonly cacheBytes: number;
   readonly histBytes: number;
   /** Offsets inside a worker block. */
-  readonly w: { control: number; burst: number; frames: number; stage: number; records: number; recordSlots: number; hist: number };
+  readonly w: { control: number; burst: number; frames: number; stage: number; records: number; recordSlots: number; hist: number; tx: number };
   worker(index: number): number;
   /** Cache `index` (0..workers-1 the workers', `workers` the host's). */
   cache(index: number): number;
@@ -404,6 +407,7 @@ export const ENGINE_RSS_TABLE_BYTES = 36 * 256 * 4;
 export const ENGINE_MAX_CLASSES = 4;
 export const ENGINE_HIST_BUCKETS = (40 - 3 + 1) * 16; // assembly/stats.ts HIST_BUCKETS
 export const ENGINE_RECORD_SLOTS = 256;
+export const ENGINE_TX_HOLD_BYTES = 64 + 256 * 4; // assembly/engine-map.ts TX_HOLD_BYTES
 
 function checkEngineSpec(e: EngineSpec, frameCount: number, workers: number): EngineSpec {
   checkInt('engine.classes', e.classes, 1, ENGINE_MAX_CLASSES);
@@ -429,6 +433,7 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
   const shapers = take(128 * 64);
   const sources = take(64 * 128);
   const rssTable = take(ENGINE_RSS_TABLE_BYTES);
+  const txHold = take(64 * ENGINE_TX_HOLD_BYTES);
   const flowTables = take(2 * e.flowRules * 64);
   const rxTime = take(g.frameCount * 8);
   const histBytes = ENGINE_HIST_BUCKETS * 8;
@@ -446,6 +451,7 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
     records: wtake(ENGINE_RECORD_SLOTS * 8),
     recordSlots: ENGINE_RECORD_SLOTS,
     hist: wtake(histBytes),
+    tx: wtake(e.burst * 4),
   };
   const workerBytes = wo;
   const workersAt = take(g.workers * workerBytes);
@@ -463,6 +469,7 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
     shapers,
     sources,
     rssTable,
+    txHold,
     flowTables,
     rxTime,
     workers: workersAt,

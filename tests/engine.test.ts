@@ -2,6 +2,9 @@
 // handler modules. Every test checks the frame invariant: received = delivered + counted drops,
 // and every frame back in the pool after stop.
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineConfig, type EngineStats } from '../host/engine.js';
 import { buildFrame, syntheticFrames } from '../host/engine/frames.js';
@@ -249,6 +252,8 @@ describe('engine: workers and life cycle', () => {
   });
 
   it('100 start/stop cycles leak no frame, file descriptor or thread', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
     const fds = () => readdirSync('/proc/self/fd').length;
     const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
     const frames = syntheticFrames(64, 8);
@@ -258,6 +263,9 @@ describe('engine: workers and life cycle', () => {
       await e.start();
       await e.stop();
     })();
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
     const fd0 = fds();
     const th0 = threads();
     for (let i = 0; i < 100; i++) {
@@ -269,9 +277,24 @@ describe('engine: workers and life cycle', () => {
       expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     }
     await new Promise((r) => setTimeout(r, 200));
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
     expect(fds()).toBeLessThanOrEqual(fd0);
     expect(threads()).toBeLessThanOrEqual(th0 + 1);
+
   }, 120_000);
+
+  it('pins each worker to its CPU (config.cpus), as the kernel then reports', async () => {
+    const cpus = os.cpus().length >= 2 ? [1, 0] : [0, 0];
+    const e = new Engine({ frames: syntheticFrames(64), workers: 2, cpus, replay: { loops: 0 } });
+    await e.start();
+    try {
+      expect(e.workerAffinity()).toEqual(cpus.map((c) => [c]));
+    } finally {
+      expectAccounted(await e.stop());
+    }
+  });
 
   it('rejects start() with the cause when the handler module fails to load', async () => {
     const e = new Engine({ frames: syntheticFrames(10), handler: fixture('no-default.mjs') });
@@ -341,6 +364,55 @@ describe('engine: token-bucket shaper', () => {
       expectAccounted(await e.stop());
     }
   }, 10_000);
+
+  it('shapes a transmit queue to its rate within 5% over 2 s; every forwarded frame is sent or counted', async () => {
+    const e = new Engine({ frames: syntheticFrames(256, 16), workers: 2, queues: 1, replay: { loops: 0, rate: 60_000 }, tx: { rate: 20_000 }, handler: fixture('engine-forward.mjs') });
+    await e.start();
+    let stats: EngineStats;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const a = e.stats();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 2000));
+      const b = e.stats();
+      const pps = (b.tx_packets - a.tx_packets) / ((performance.now() - t0) / 1000);
+      expect(Math.abs(pps - 20_000) / 20_000).toBeLessThan(0.05);
+      expect(b.queues[0].tx_packets).toBe(b.tx_packets);
+    } finally {
+      stats = await e.stop();
+    }
+    expectAccounted(stats);
+    // The shaper delays, never drops: what was forwarded and not sent by stop is counted apart.
+    expect(stats.tx_packets + stats.tx_dropped).toBe(stats.delivered);
+    expect(stats.tx_dropped).toBeGreaterThan(0);
+  }, 10_000);
+
+  it('replay.speed follows the capture timestamps, x times faster', async () => {
+    // 400 frames 5 ms apart: 2 s of capture, 0.5 s at speed 4.
+    const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { writePcap } = await import('../host/pcap/index.js');
+    const dir = mkdtempSync('/tmp/wwen-');
+    try {
+      const file = `${dir}/timed.pcap`;
+      const frames = syntheticFrames(400, 8);
+      writeFileSync(file, writePcap(frames.map((data, i) => ({ linktype: 1, timestampNs: 1_000_000_000n + BigInt(i) * 5_000_000n, data, wireLength: data.length })), { linktype: 1, nanosecond: true }));
+      const e = new Engine({ file, workers: 1, replay: { speed: 4 } });
+      const t0 = performance.now();
+      await e.start();
+      await new Promise((r) => setTimeout(r, 250));
+      const half = e.stats().rx_packets;
+      const s = await e.done;
+      const took = (performance.now() - t0) / 1000;
+      expect(s.delivered).toBe(400);
+      expect(took).toBeGreaterThan(0.45);
+      expect(took).toBeLessThan(1.5);
+      // At 250 ms about half had been replayed, not all at once.
+      expect(half).toBeGreaterThan(100);
+      expect(half).toBeLessThan(320);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('the bucket admits rate × time + burst on a simulated clock', async () => {
     const { computeLayout, createMemory } = await import('../host/layout.js');

@@ -22,6 +22,10 @@ export interface BurstLayout {
   records: number;
   recordSlots: number;
   statsBlock: number;
+  /** This worker's transmit list (frames forwarded this burst) and its size; transmit queues. */
+  tx: number;
+  txSlots: number;
+  txQueues: number;
 }
 
 export class Burst implements Iterable<Packet> {
@@ -88,6 +92,21 @@ export class Burst implements Iterable<Packet> {
     if (this.push(f, RECORD_FRAME)) return true;
     Atomics.sub(this.u32, refcnt, 1);
     return false;
+  }
+
+  /**
+   * Sends frame i on transmit queue `queue` (default: the queue it came in on), zero-copy: the
+   * frame is held until the queue's shaper lets it go. False when this burst's transmit list is full.
+   */
+  forward(i: number, queue = this.u32[(this.meta(i) + META.QUEUE) >> 2] & 0xffff): boolean {
+    if (!Number.isInteger(queue) || queue < 0 || queue >= this.at.txQueues) throw new RangeError(`forward: queue ${queue} does not exist (0..${this.at.txQueues - 1})`);
+    const countAt = (this.at.control + 24) >> 2;
+    const n = this.u32[countAt];
+    if (n >= this.at.txSlots) return false;
+    Atomics.add(this.u32, (this.meta(i) + META.REFCNT) >> 2, 1);
+    this.u32[(this.at.tx >> 2) + n] = (queue << 24) | this.frame(i);
+    this.u32[countAt] = n + 1;
+    return true;
   }
 
   private push(lo: number, hi: number): boolean {

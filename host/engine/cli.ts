@@ -23,6 +23,9 @@ export interface EngineCliOptions {
   verifyChecksums?: boolean;
   lossy?: boolean;
   quiet?: boolean;
+  txRate?: string;
+  txBitRate?: string;
+  cpus?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -44,6 +47,9 @@ export function addEngineOptions(cmd: Command, defaults: { workers?: number } = 
     .option('--drop-errors', 'drop frames the parser flags (counted as parse_error)')
     .option('--verify-checksums', 'verify IPv4/TCP/UDP/ICMP checksums')
     .option('--lossy', 'drop like a NIC when frames or ring room run out, instead of waiting')
+    .option('--cpus <list>', 'pin worker i to the i-th CPU of this comma-separated list, e.g. 2,3')
+    .option('--tx-rate <pps>', 'shape each transmit queue (what handlers forward(i)) to this many packets per second')
+    .option('--tx-bit-rate <bps>', 'shape each transmit queue to this many bits per second')
     .option('--json', 'print the final stats as one JSON object on stdout')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics while running')
     .option('-q, --quiet', 'no live stats');
@@ -69,6 +75,8 @@ export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
     frameCount: num('--frames', o.frames, 16),
     poll: o.poll,
     parse: { dropErrors: Boolean(o.dropErrors), verifyChecksums: Boolean(o.verifyChecksums) },
+    tx: { rate: num('--tx-rate', o.txRate), bitRate: num('--tx-bit-rate', o.txBitRate) },
+    cpus: o.cpus === undefined ? undefined : o.cpus.split(',').map((x) => num('--cpus', x.trim())!),
   };
 }
 

@@ -6,7 +6,7 @@ import type { FlowRuleInput } from './flow.js';
 import type { PluginSpec } from '../plugins/load.js';
 
 export type PollMode = 'busy' | 'adaptive' | 'wait';
-export type SourceKind = 'pcap' | 'memory';
+export type SourceKind = 'pcap' | 'memory' | 'afpacket';
 
 export interface ParseOptions {
   /** Compute the Toeplitz hash of every frame into its meta (default true with > 1 worker). */
@@ -40,9 +40,31 @@ export interface ReplayOptions {
   lossy?: boolean;
 }
 
+export interface TxOptions {
+  /** Packets per second each transmit queue may send (token bucket; default unlimited). */
+  rate?: number;
+  /** Bits per second each transmit queue may send (default unlimited). */
+  bitRate?: number;
+  /** Bucket depth in packets (default: 20 ms of `rate`, at least a burst). */
+  burstPackets?: number;
+  /** Bucket depth in bytes (default: 20 ms of `bitRate`, at least a frame). */
+  burstBytes?: number;
+}
+
 export interface EngineConfig {
-  /** Where frames come from: a capture file ('pcap') or frames given in memory ('memory'). */
+  /** Transmit queues (one per receive queue): what handlers `forward(i)`, shaped per queue. */
+  tx?: TxOptions;
+  /**
+   * Where frames come from: a capture file ('pcap'), frames given in memory ('memory'), or a live
+   * interface ('afpacket': the kernel's TPACKET ring, each frame copied once into the pool).
+   */
   backend?: SourceKind;
+  /** The interface of a live backend. */
+  iface?: string;
+  /** Network namespace (ip netns name) of `iface`. */
+  netns?: string;
+  /** Options for the live backend (host/backends/afpacket.ts AfPacketOptions). */
+  backendOptions?: Record<string, unknown>;
   /** The capture file of the pcap backend. */
   file?: string;
   /** The frames of the memory backend: replayed in order, `replay.loops` times. */
@@ -89,6 +111,10 @@ export interface EngineConfig {
 }
 
 export interface ResolvedConfig {
+  tx: TxOptions;
+  iface?: string;
+  netns?: string;
+  backendOptions: Record<string, unknown>;
   backend: SourceKind;
   file?: string;
   frames?: readonly Uint8Array[];
@@ -132,6 +158,7 @@ export const DEFAULT_RSS_KEY = Uint8Array.from([
 ]);
 
 const KNOWN = new Set([
+  'tx', 'iface', 'netns', 'backendOptions',
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
   'plugins', 'pluginBudgetMs',
@@ -159,8 +186,9 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   const unknown = Object.keys(c).filter((k) => !KNOWN.has(k));
   if (unknown.length) throw new EngineConfigError(unknown[0], `unknown key; known keys: ${[...KNOWN].join(', ')}`);
   const backend = c.backend ?? (c.file ? 'pcap' : 'memory');
-  if (backend !== 'pcap' && backend !== 'memory')
-    throw new EngineConfigError('backend', `got "${String(backend)}"; the engine runs "pcap" (a capture file) or "memory" (frames you pass); live capture is \`wirewasm capture\``);
+  if (backend !== 'pcap' && backend !== 'memory' && backend !== 'afpacket')
+    throw new EngineConfigError('backend', `got "${String(backend)}"; use "pcap" (a capture file), "memory" (frames you pass) or "afpacket" (a live interface)`);
+  if (backend === 'afpacket' && (typeof c.iface !== 'string' || c.iface === '')) throw new EngineConfigError('iface', 'the afpacket backend needs iface: the interface to receive on (see `ip link`)');
   if (backend === 'pcap') {
     if (typeof c.file !== 'string' || c.file === '') throw new EngineConfigError('file', 'the pcap backend needs file: the path of a pcap or pcapng capture');
     if (!existsSync(c.file)) throw new EngineConfigError('file', `${c.file} does not exist; check the path`);
@@ -207,7 +235,18 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
       if (!existsSync(handler)) throw new EngineConfigError('handler', `${handler} does not exist; check the path`);
     }
   }
+  const t = c.tx ?? {};
+  const tx: TxOptions = {
+    rate: t.rate === undefined ? undefined : positive('tx.rate', t.rate),
+    bitRate: t.bitRate === undefined ? undefined : positive('tx.bitRate', t.bitRate),
+    burstPackets: t.burstPackets === undefined ? undefined : positive('tx.burstPackets', t.burstPackets),
+    burstBytes: t.burstBytes === undefined ? undefined : positive('tx.burstBytes', t.burstBytes),
+  };
   return {
+    tx,
+    iface: c.iface,
+    netns: c.netns,
+    backendOptions: c.backendOptions ?? {},
     backend,
     file: c.file,
     frames: c.frames,

@@ -33,7 +33,7 @@ export function renderTty(s: EngineStats, total?: number, title = 'wirewasm'): s
     total !== undefined ? `${bar(s.rx_packets, total)}  ${s.rx_packets}/${total}` : `received ${s.rx_packets}`,
     `rx ${si(s.pps, 'pps')} ${si(s.bps, 'bps')}   delivered ${s.delivered}   dropped ${s.dropped_total} (${drops(s)})   in flight ${s.in_flight}`,
     `latency p50 ${ns(l.p50)}  p99 ${ns(l.p99)}  p999 ${ns(l.p999)}  avg ${ns(l.avg)}  max ${ns(l.max)}`,
-    `pool ${s.pool.in_use}/${s.pool.frames} frames in use`,
+    `pool ${s.pool.in_use}/${s.pool.frames} frames in use${s.tx_packets || s.tx_dropped ? `   tx ${s.tx_packets} (${si(s.tx_bytes * 8)}B)  tx dropped ${s.tx_dropped}` : ''}`,
   ];
   for (const q of s.queues) out.push(`  queue ${q.queue}: rx ${q.rx_packets} (${si(q.pps, 'pps')})  drops ${Object.values(q.dropped).reduce((a, b) => a + b, 0)}`);
   for (const w of s.workers)
@@ -55,6 +55,9 @@ export function statsJson(s: EngineStats, extra: Record<string, unknown> = {}): 
     rx_bytes: s.rx_bytes,
     delivered: s.delivered,
     delivered_bytes: s.delivered_bytes,
+    tx_packets: s.tx_packets,
+    tx_bytes: s.tx_bytes,
+    tx_dropped: s.tx_dropped,
     dropped: s.dropped,
     dropped_total: s.dropped_total,
     in_flight: s.in_flight,

@@ -12,7 +12,7 @@ export type Drops = Record<DropReason, number>;
 export const STATS_BLOCK = 512;
 /** Byte offset in a stats block of the u64 counting drops for `reason`. */
 export const dropSlot = (reason: DropReason): number => 8 * (8 + DROP_REASONS.indexOf(reason));
-const F = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18 };
+const F = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18, TX_DROPPED: 19 };
 
 export const HIST_SUB_BITS = 4;
 export const HIST_MAX_EXP = 40;
@@ -62,6 +62,7 @@ export interface BlockCounters {
   tx_bytes: number;
   bursts: number;
   records_dropped: number;
+  tx_dropped: number;
   dropped: Drops;
   latency: { count: number; sum: number; max: number };
 }
@@ -70,6 +71,8 @@ export interface QueueStats {
   queue: number;
   rx_packets: number;
   rx_bytes: number;
+  tx_packets: number;
+  tx_bytes: number;
   pps: number;
   bps: number;
   dropped: Drops;
@@ -95,6 +98,8 @@ export interface EngineStats {
   delivered_bytes: number;
   tx_packets: number;
   tx_bytes: number;
+  /** Frames handlers forwarded that were not sent: tx ring full, or still shaped at stop. */
+  tx_dropped: number;
   dropped: Drops;
   dropped_total: number;
   /** Received but neither delivered nor dropped yet; 0 once stopped. */
@@ -127,15 +132,16 @@ export function readBlock(mem: ArrayBufferLike, addr: number): BlockCounters {
     tx_bytes: n(F.TX_BYTES),
     bursts: n(F.BURSTS),
     records_dropped: n(F.RECORDS_DROPPED),
+    tx_dropped: n(F.TX_DROPPED),
     dropped,
     latency: { count: n(F.LAT_COUNT), sum: n(F.LAT_SUM), max: n(F.LAT_MAX) },
   };
 }
 
 /** Adds to a block's counter from the host (the host's own block only: one writer). */
-export function hostBlockAdd(mem: ArrayBufferLike, addr: number, field: 'delivered' | DropReason, n: number): void {
+export function hostBlockAdd(mem: ArrayBufferLike, addr: number, field: 'delivered' | 'tx_dropped' | DropReason, n: number): void {
   const v = new BigUint64Array(mem, addr, STATS_BLOCK / 8);
-  const i = field === 'delivered' ? F.DELIVERED : F.DROPS + DROP_REASONS.indexOf(field);
+  const i = field === 'delivered' ? F.DELIVERED : field === 'tx_dropped' ? F.TX_DROPPED : F.DROPS + DROP_REASONS.indexOf(field);
   v[i] += BigInt(n);
 }
 

@@ -3,6 +3,7 @@
 // burst. A handler that throws costs its burst (counted as handler_error) and nothing else.
 // Stops when enginePoll reports that the engine drained (after the host set the stop word).
 import { Burst, type BurstLayout } from '../engine/burst.js';
+import { engineClock } from '../engine/clock.js';
 import { dropSlot } from '../engine/stats.js';
 import { PluginStage, type PluginStageArgs } from '../plugins/index.js';
 import type { WorkerContext } from './pool.js';
@@ -16,6 +17,10 @@ export interface EngineWorkerArgs {
   stopWord: number;
   handler?: string;
   handlerArgs?: unknown;
+  /** The engine's clock base (host/engine/clock.ts). */
+  clockBase: number;
+  /** The CPU to pin this worker's thread to (sched_setaffinity), if any. */
+  cpu?: number;
   /** Parser plugins: run on each burst before the handler (host/plugins/stage.ts). */
   plugins?: PluginStageArgs;
 }
@@ -30,13 +35,11 @@ interface EngineWorkerExports {
 
 type Handler = (burst: Burst) => unknown;
 
-const nowNs = () => {
-  const t = process.hrtime();
-  return t[0] * 1e9 + t[1];
-};
+
 
 export default async function engineWorker(c: WorkerContext): Promise<{ bursts: number; handlerErrors: number }> {
   const a = c.args as EngineWorkerArgs;
+  const nowNs = engineClock(a.clockBase);
   const e = c.exports as unknown as EngineWorkerExports;
   let handler: Handler = () => undefined;
   if (a.handler) {
@@ -48,8 +51,14 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
   const sleeper = new Int32Array(c.memory.buffer);
   const stopAt = a.stopWord >> 2;
+  let affinity: number[] | undefined;
+  if (a.cpu !== undefined) {
+    const { kernelAddon } = await import('../backends/kernel.js');
+    kernelAddon().pinThread([a.cpu]);
+    affinity = kernelAddon().threadAffinity();
+  }
   e.engineWorkerStart(a.ctx, c.index);
-  c.port.postMessage({ type: 'ready' });
+  c.port.postMessage({ type: 'ready', affinity });
   // Plugins are instantiated after 'ready', under the watchdog: a start function that never
   // returns costs this worker (restarted, the plugin quarantined), not the engine's start.
   const stage = a.plugins
