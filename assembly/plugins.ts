@@ -124,18 +124,31 @@ export function pluginGather(
 
 // Trusted mode: blocks only, 64 bytes each, so block k is at dst + 64k and the loop carries just k
 // (a separate function: the isolated loop's variable-size bookkeeping cost ~1 ns per packet here).
+// With no rule every packet is routed: that loop is compiled apart, without the per-packet
+// routing test and with one bound (saves ~0.5 ns per packet).
 function gatherTrusted(
   metaList: usize, count: u32, start: u32, mode: u32, port: u32, mark: u32,
+  dst: usize, dstCap: u32, base: u32, sel: usize, pos: usize, out: usize, metaBase: usize,
+): u32 {
+  return port == 0 && mark == 0
+    ? trustedLoop(false, metaList, count, start, mode, 0, 0, dst, dstCap, base, sel, pos, out, metaBase)
+    : trustedLoop(true, metaList, count, start, mode, port, mark, dst, dstCap, base, sel, pos, out, metaBase);
+}
+
+@inline function trustedLoop(
+  filter: bool, metaList: usize, count: u32, start: u32, mode: u32, port: u32, mark: u32,
   dst: usize, dstCap: u32, base: u32, sel: usize, pos: usize, out: usize, metaBase: usize,
 ): u32 {
   const field = startField(mode);
   const shift: usize = metaBase ? 6 : 0;
   const cap = dstCap / ABI_META_BYTES;
+  // Unfiltered, block k is packet start + k: the area's capacity bounds i directly.
+  const end = filter ? count : min(count, start + cap);
   let k: u32 = 0;
   let i = start;
-  for (; i < count && k < cap; i++) {
+  for (; i < end && (!filter || k < cap); i++) {
     const m = metaBase + (<usize>load<u32>(metaList + (<usize>i << 2)) << shift);
-    if (!routed(m, port, mark)) continue;
+    if (filter && !routed(m, port, mark)) continue;
     const caplen = load<u32>(m + META_CAPLEN);
     const s = copyStart(m, mode, field, caplen);
     const at = k * ABI_META_BYTES;
