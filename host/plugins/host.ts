@@ -153,8 +153,10 @@ export class PluginHost {
    */
   processBurst(metaList: number, count: number, verdicts: number, metaBase = 0): number {
     this.metaBase = metaBase;
-    if (this.u8.byteLength !== this.opts.memory.buffer.byteLength) this.views();
-    this.u8.fill(0, verdicts, verdicts + count);
+    // No memory.buffer check here (23 ns a burst on shared memory): the engine never grows its
+    // memory and every address used here is in its layout; only a trusted plugin may grow it, and
+    // span()/str() refresh the views for the pointers it hands over.
+    this.clear(verdicts, count);
     const f = this.f64;
     // The heartbeat: a sequence number and a busy flag, no clock read (the watchdog times them).
     f[this.hb + 2] = ++this.seq;
@@ -202,6 +204,16 @@ export class PluginHost {
   /** Why each plugin last failed in this worker (for logs). */
   lastErrors(): Record<string, string> {
     return Object.fromEntries(this.slots.filter((s) => s.lastError).map((s) => [s.spec.name, s.lastError]));
+  }
+
+  /** Zeroes count bytes at at: u32 stores when aligned (9 ns for 64 bytes; fill() on shared memory: 23). */
+  private clear(at: number, count: number): void {
+    if (((at | count) & 3) !== 0) {
+      this.u8.fill(0, at, at + count);
+      return;
+    }
+    const u32 = this.u32;
+    for (let i = at >> 2, end = (at + count) >> 2; i < end; i++) u32[i] = 0;
   }
 
   private views(): void {
@@ -395,9 +407,10 @@ export class PluginHost {
   /** The bytes [ptr, ptr+len) of the plugin's memory, or a fault naming the bad range. */
   private span(s: Slot, ptr: number, len: number, what: string): Uint8Array {
     if (!s.spec.trusted && s.bytes!.buffer !== s.mem!.buffer) s.bytes = new Uint8Array(s.mem!.buffer);
-    const mem = s.spec.trusted ? this.u8 : s.bytes!;
     ptr >>>= 0;
     len >>>= 0;
+    if (s.spec.trusted && ptr + len > this.u8.byteLength) this.views(); // it grew the engine memory
+    const mem = s.spec.trusted ? this.u8 : s.bytes!;
     if (ptr + len > mem.byteLength) throw new PluginFault(`${what}(${ptr}, ${len}) reaches past its ${mem.byteLength}-byte memory`);
     return mem.subarray(ptr, ptr + len);
   }
@@ -474,6 +487,7 @@ export class PluginHost {
     // length in the u32 before them (as @assemblyscript/loader's __getString reads them).
     const str = (ptr: number) => {
       if (!ptr) return '';
+      if (s.spec.trusted && this.u8.byteLength !== this.opts.memory.buffer.byteLength) this.views();
       const mem = s.spec.trusted ? this.u8 : new Uint8Array(s.mem?.buffer ?? new ArrayBuffer(0));
       if (ptr < 4 || ptr > mem.byteLength) return `<bad string at ${ptr}>`;
       const n = new DataView(mem.buffer, mem.byteOffset).getUint32(ptr - 4, true);
