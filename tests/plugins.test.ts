@@ -160,6 +160,32 @@ describe('isolation: a plugin sees only the bytes copied for it', () => {
       });
     }
   });
+  it('sees zeros, not other packets\' or plugins\' bytes, in the padding after each packet', async () => {
+    // The gather area is shared by every plugin of a worker: a frame-copy plugin fills it with whole
+    // frames, then a payload-copy plugin's packets land at other offsets in the same area. Whatever
+    // sits between the end of a packet and the next 8-byte boundary is copied into the plugin too,
+    // so it must have been cleared. The checker drops any packet whose padding is not all zero.
+    const paddingChecker = pluginWat({
+      onPacket: `(local $i i32) (local $end i32)
+        (local.set $i (i32.add (local.get $ptr) (local.get $len)))
+        (local.set $end (i32.and (i32.add (local.get $i) (i32.const 7)) (i32.const -8)))
+        (block $done (loop $l
+          (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+          (if (i32.load8_u (local.get $i)) (then (return (i32.const 1))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+        (i32.const 0)`,
+    });
+    const { frames } = marketData(24);
+    const unaligned = frames.filter((f) => f.payload.length % 8 !== 0).length;
+    expect(unaligned).toBeGreaterThan(0); // otherwise there is no padding to check
+    const { run, stat } = setup([
+      { name: 'whole-frames', bytes: await wat(pluginWat({ onPacket: PASS })), copy: 'frame' },
+      { name: 'padding', bytes: await wat(paddingChecker), copy: 'payload' },
+    ], [frames]);
+    for (let round = 0; round < 3; round++) expect(run()).toBe(0);
+    expect(stat('padding').packets).toBe(3 * frames.length);
+  });
   it('cannot reach past its own memory: a read outside it traps out-of-bounds', async () => {
     const { run, stat } = setup([{ name: 'oob', bytes: await wat(pluginWat({ onPacket: '(i32.load (i32.const 0x7ffffff0))' })), maxFailures: 100 }], [marketData(4).frames]);
     run();
