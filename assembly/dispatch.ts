@@ -83,7 +83,7 @@ export function engineCheck(ctx: usize): i32 {
   return 0;
 }
 
-@inline function rxRing(ctx: usize, q: u32): usize {
+@inline export function rxRing(ctx: usize, q: u32): usize {
   return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_RX + (<usize>q << 2));
 }
 @inline function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
