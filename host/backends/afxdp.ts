@@ -205,7 +205,8 @@ export class AfXdpBackend implements Backend {
       this.close();
       throw explain(e, iface, 'afxdp');
     }
-    this.fillFrames = Math.max(this.g.burst, Math.min(this.g.fillSize, config.fillFrames ?? this.g.perQueue >> 1));
+    // At most the queue's share of the pool: the engine sizes its top-up list by it.
+    this.fillFrames = Math.min(this.g.perQueue, this.g.fillSize, Math.max(this.g.burst, config.fillFrames ?? this.g.perQueue >> 1));
     const zc = this.queues.every((Q) => Q.zeroCopy);
     this.mode = ['afxdp', this.link ? xdpMode : 'no-program (tx, or steered by another program)', zc ? 'zero-copy' : 'copy', (config.needWakeup ?? true) ? 'need_wakeup' : '', `x${n}`, `fill ${this.g.fillSize} rx ${this.g.rxSize} tx ${this.g.txSize}`].filter(Boolean).join(' ');
   }
