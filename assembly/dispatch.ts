@@ -40,7 +40,7 @@ import {
   eh, ehAddr, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
   EH_RSS_TABLE, EH_RUN_STOP, EH_RX_TIME, EH_SHAPERS, EH_SOURCES, EH_W_BURST, EH_W_FRAMES, EH_W_HIST, EH_W_RECORDS, EH_W_STAGE, EH_WORKERS, ENGINE_MAGIC,
   FC_ACTIVE, FC_COUNT0, FC_GENERATION, frameMeta, OPT_DROP_PARSE_ERRORS, OPT_PAIRS, OPT_RSS, RT_IN, RT_RX, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
-  WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, WC_TX_COUNT, RT_TX,
+  WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, WC_TX_COUNT, RT_TX, WC_RX_PENDING,
 } from './engine-map';
 
 export const SOURCE_BYTES: usize = 128;
@@ -83,7 +83,7 @@ export function engineCheck(ctx: usize): i32 {
   return 0;
 }
 
-@inline function rxRing(ctx: usize, q: u32): usize {
+@inline export function rxRing(ctx: usize, q: u32): usize {
   return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_RX + (<usize>q << 2));
 }
 @inline function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
@@ -473,6 +473,7 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
     ingest(ctx, w, wb, q, active);
     pending += ringCount(rxRing(ctx, q));
   }
+  store<u32>(wb, pending, WC_RX_PENDING);
   if (stopping && pending == 0 && load<u32>(wb, WC_STATE) == WS_RUNNING) atomic.store<u32>(wb, WS_INGEST_DONE, WC_STATE);
 
   const list = wb + ehAddr(ctx, EH_W_BURST);

@@ -20,6 +20,7 @@
 //
 // Worker control line (first line of each worker block), written by that worker only:
 // | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
+// | 28 rx frames left on this worker's rx rings after the poll (work to do even when its burst is empty) |
 
 export const ENGINE_MAGIC: u32 = 0x4e455757;
 
@@ -90,6 +91,7 @@ export const WC_POLLS: usize = 12;
 export const WC_RECORD_COUNT: usize = 16;
 export const WC_STAGE_COUNT: usize = 20;
 export const WC_TX_COUNT: usize = 24;
+export const WC_RX_PENDING: usize = 28;
 
 // Flow control line.
 export const FC_ACTIVE: usize = 0;

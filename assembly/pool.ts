@@ -187,6 +187,8 @@ export function poolCopyIn(ctx: usize, cache: usize, src: usize, len: u32, one: 
     const m = frameMeta(ctx, f);
     const n = min(frameSize, len - off);
     memory.copy(frameData(ctx, f), src + off, n);
+    // The data may have pointed into the frame at an offset (an AF_XDP receive into it): reset.
+    store<u32>(m, <u32>frameData(ctx, f), META_DATA);
     store<u32>(m, n, META_CAPLEN);
     if (tail == NEXT_NONE) head = f;
     else store<u32>(frameMeta(ctx, tail), f, META_NEXT);

@@ -46,8 +46,15 @@
 // | 200 | u32  | txReserved: descriptors written by the last reserve                    |
 // | 208 | u64  | rx packets | 216 | u64 rx bytes | 224 | u64 tx packets | 232 | u64 tx bytes |
 // | 240 | u32  | fill shortfalls: frames that found no room in the fill ring (never, if sized right) |
+// | 244 | u32  | engine mode: pool frames the kernel holds (on the fill ring or being received into) |
 
 import { writeCapture } from './capture';
+import { frameMeta } from './engine-map';
+import { frameRelease, poolAlloc } from './pool';
+import { rxRing } from './dispatch';
+import { ringEnqueueBurst32 } from './ring';
+import { statAdd, statDrop, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from './stats';
+import { ehAddr, EH_RX_TIME, statsBlock } from './engine-map';
 
 export const XSK_STATE_BYTES: usize = 256;
 const S_QUEUE: usize = 0;
@@ -70,6 +77,7 @@ const S_RX_BYTES: usize = 216;
 const S_TX_PKTS: usize = 224;
 const S_TX_BYTES: usize = 232;
 const S_FILL_SHORT: usize = 240;
+const S_KERNEL_FRAMES: usize = 244;
 
 // A ring's 32-byte line in the state block.
 const R_PROD: usize = 0;
@@ -115,7 +123,7 @@ export function xskInit(st: usize, queue: u32, umem: usize, frameShift: u32, fir
   store<u32>(st, 0, S_HELD);
   store<u32>(st, <u32>free, S_FREE);
   store<u32>(st, 0, S_TX_RESERVED);
-  memory.fill(st + S_RX_PKTS, 0, 36);
+  memory.fill(st + S_RX_PKTS, 0, 40);
   const f = st + XSK_FILL;
   const room = load<u32>(f, R_SIZE) - (load<u32>(f, R_CACHED_PROD) - load<u32>(f, R_CACHED_CONS));
   const n = rxFrames < room ? rxFrames : room;
@@ -329,4 +337,131 @@ export function xskTxPending(st: usize): u32 {
 export function xskRxReady(st: usize): u32 {
   const r = st + XSK_RX;
   return atomic.load<u32>(<usize>load<u32>(r, R_PROD)) - load<u32>(r, R_CACHED_CONS) - load<u32>(st, S_HELD);
+}
+
+// Engine mode: the UMEM is the engine's frame pool and the kernel receives straight into pool
+// frames. The fill ring is stocked from the pool (poolAlloc) up to a target, an RX descriptor
+// becomes that frame's own metadata record (data = UMEM address + the descriptor's offset) and
+// the frame goes on the engine's rx ring; it comes back to the pool through frameRelease like
+// any other frame, whenever its last holder lets go (a burst, a keep(), a plugin). So a held
+// frame simply stays out of the fill ring, and no packet byte is copied in user space.
+
+/**
+ * Tops the fill ring up from the pool through `cache` until the kernel holds `target` frames
+ * (at most the ring's room). `scratch` holds the allocated indexes (room for the fill ring's
+ * size in u32). Returns the frames added; fewer than asked when the pool ran dry (the kernel
+ * then drops at an empty fill ring and counts it: XDP_STATISTICS rx_fill_ring_empty_descs).
+ */
+export function xskEngineFill(st: usize, ctx: usize, cache: usize, target: u32, scratch: usize): u32 {
+  const held = load<u32>(st, S_KERNEL_FRAMES);
+  if (held >= target) return 0;
+  const f = st + XSK_FILL;
+  let fprod = load<u32>(f, R_CACHED_PROD);
+  const size = load<u32>(f, R_SIZE);
+  let want = target - held;
+  if (size - (fprod - load<u32>(f, R_CACHED_CONS)) < want) {
+    // Acquire: the kernel has taken the addresses in the slots we are about to reuse.
+    store<u32>(f, atomic.load<u32>(<usize>load<u32>(f, R_CONS)), R_CACHED_CONS);
+  }
+  const room = size - (fprod - load<u32>(f, R_CACHED_CONS));
+  if (want > room) want = room;
+  if (want == 0) return 0;
+  const got = poolAlloc(ctx, cache, scratch, want);
+  if (got == 0) return 0;
+  const fdesc = <usize>load<u32>(f, R_DESC);
+  const fmask = load<u32>(f, R_MASK);
+  const shift = load<u32>(st, S_SHIFT);
+  for (let i: u32 = 0; i < got; i++) {
+    store<u64>(fdesc + (<usize>(fprod & fmask) << 3), <u64>load<u32>(scratch + (<usize>i << 2)) << shift);
+    fprod++;
+  }
+  store<u32>(f, fprod, R_CACHED_PROD);
+  // Release: the fill addresses are in place before the kernel sees the producer move.
+  atomic.store<u32>(<usize>load<u32>(f, R_PROD), fprod);
+  store<u32>(st, held + got, S_KERNEL_FRAMES);
+  return got;
+}
+
+/**
+ * One burst of queue `q` into the engine: up to `max` RX descriptors become pool frames (their
+ * own metadata records, stamped `ts`, rx time `nowNs`) put on the engine's rx ring q; the RX
+ * consumer moves past them at once (the frames are the pool's now, not the ring's); then the
+ * fill ring is topped up to `target` through `cache`. `list` is scratch for max(max, fill size)
+ * u32. Frames the rx ring has no room for are released and counted ring_full. Returns the
+ * frames received, plus 1 << 31 when the kernel asks for a wake-up on the fill ring.
+ */
+export function xskEngineRx(st: usize, ctx: usize, q: u32, cache: usize, list: usize, max: u32, ts: u64, nowNs: f64, target: u32): u32 {
+  const r = st + XSK_RX;
+  let cons = load<u32>(r, R_CACHED_CONS);
+  let avail = load<u32>(r, R_CACHED_PROD) - cons;
+  if (avail < max) {
+    // Acquire: descriptors before the producer are visible.
+    const prod = atomic.load<u32>(<usize>load<u32>(r, R_PROD));
+    store<u32>(r, prod, R_CACHED_PROD);
+    avail = prod - cons;
+  }
+  const n = avail < max ? avail : max;
+  if (n > 0) {
+    const desc = <usize>load<u32>(r, R_DESC);
+    const mask = load<u32>(r, R_MASK);
+    const umem = <usize>load<u32>(st, S_UMEM);
+    const shift = load<u32>(st, S_SHIFT);
+    const rxTime = ehAddr(ctx, EH_RX_TIME);
+    const nowInt = <u64>nowNs;
+    let bytes: u64 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const d = desc + (<usize>(cons & mask) << 4);
+      const addr = load<u64>(d);
+      const len = load<u32>(d, 8);
+      const fr = <u32>(addr >> shift);
+      writeCapture(frameMeta(ctx, fr), umem + <usize>addr, len, len, ts, q, 0xffff);
+      store<u64>(rxTime + (<usize>fr << 3), nowInt);
+      store<u32>(list + (<usize>i << 2), fr);
+      bytes += len;
+      cons++;
+    }
+    store<u32>(r, cons, R_CACHED_CONS);
+    // Release: our reads of the descriptors are done before the kernel may reuse the slots.
+    atomic.store<u32>(<usize>load<u32>(r, R_CONS), cons);
+    store<u32>(st, load<u32>(st, S_KERNEL_FRAMES) - n, S_KERNEL_FRAMES);
+    store<u64>(st, load<u64>(st, S_RX_PKTS) + n, S_RX_PKTS);
+    store<u64>(st, load<u64>(st, S_RX_BYTES) + bytes, S_RX_BYTES);
+    const put = ringEnqueueBurst32(rxRing(ctx, q), list, n);
+    for (let i = put; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+    const qs = statsBlock(ctx, q);
+    statAdd(qs, STAT_RX_PACKETS, n);
+    statAdd(qs, STAT_RX_BYTES, bytes);
+    if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
+  }
+  xskEngineFill(st, ctx, cache, target, list);
+  return n | ((atomic.load<u32>(<usize>load<u32>(st + XSK_FILL, R_FLAGS)) & XDP_RING_NEED_WAKEUP) << 31);
+}
+
+/**
+ * At stop, after the program is detached and the RX ring drained: the frames still on the fill
+ * ring (between the kernel's consumer and our producer) go back to the pool. Returns how many;
+ * the kernel-held count keeps any the kernel took and never posted (none in copy mode).
+ */
+export function xskEngineReclaim(st: usize, ctx: usize, cache: usize): u32 {
+  const f = st + XSK_FILL;
+  const prod = load<u32>(f, R_CACHED_PROD);
+  let cons = atomic.load<u32>(<usize>load<u32>(f, R_CONS));
+  const fdesc = <usize>load<u32>(f, R_DESC);
+  const fmask = load<u32>(f, R_MASK);
+  const shift = load<u32>(st, S_SHIFT);
+  let n: u32 = 0;
+  while (cons != prod) {
+    frameRelease(ctx, cache, <u32>(load<u64>(fdesc + (<usize>(cons & fmask) << 3)) >> shift));
+    cons++;
+    n++;
+  }
+  // The consumer index is the kernel's: only our cached copy moves (the socket closes next).
+  store<u32>(f, cons, R_CACHED_CONS);
+  store<u32>(st, load<u32>(st, S_KERNEL_FRAMES) - n, S_KERNEL_FRAMES);
+  return n;
+}
+
+/** Pool frames the kernel holds on queue state `st` (engine mode). */
+export function xskEngineKernelFrames(st: usize): u32 {
+  return load<u32>(st, S_KERNEL_FRAMES);
 }

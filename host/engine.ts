@@ -34,7 +34,8 @@ import {
 } from './engine/stats.js';
 import { RECORD_FRAME, type BurstLayout } from './engine/burst.js';
 import type { WorkerInit } from './workers/pool.js';
-import { openBackend, afpacketKernelBytes, type Backend } from './backends/index.js';
+import { openBackend, afpacketKernelBytes, afxdpKernelBytes, type Backend } from './backends/index.js';
+import type { AfXdpBackend } from './backends/afxdp.js';
 import type { EngineWorkerArgs } from './workers/engine-worker.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER, type PluginRecord } from './plugins/index.js';
 
@@ -135,6 +136,7 @@ export class Engine extends EventEmitter {
   private liveLoop?: Promise<void>;
   private liveStopping = false;
   private liveKernel: number[] = [];
+  private liveList = 0;
   private nic?: { memory: WebAssembly.Memory; wasm: EngineExports & { parseFrame(m: number, f: number, t: number): number }; meta: number; data: number; table: number };
   private plugins?: PluginSupervisor;
   private pluginScratch = 0;
@@ -155,6 +157,16 @@ export class Engine extends EventEmitter {
     this.done.catch(() => undefined); // observed through 'error' or stop(); never an unhandled rejection
   }
 
+  /** Where the frame pool lies in the shared memory (with afxdp, the UMEM) and its metadata records: set by start(). */
+  get frameRegion(): { offset: number; size: number; frameSize: number; meta: number } | undefined {
+    return this.layout && { offset: this.layout.frames.offset, size: this.layout.frames.size, frameSize: this.config.frameSize, meta: this.layout.meta.offset };
+  }
+
+  /** A live interface as the source (afpacket or afxdp), rather than a replay. */
+  get isLive(): boolean {
+    return this.config.backend === 'afpacket' || this.config.backend === 'afxdp';
+  }
+
   get running(): boolean {
     return this.state === 'running';
   }
@@ -166,11 +178,11 @@ export class Engine extends EventEmitter {
     try {
       this.setup();
       await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.spawn(i)));
-      if (this.config.backend === 'afpacket') this.openLive();
+      if (this.isLive) this.openLive();
       this.startedAt = performance.now();
       if (this.failure) throw this.failure;
       this.state = 'running';
-      if (this.live) this.liveLoop = this.feedLive();
+      if (this.live) this.liveLoop = this.config.backend === 'afxdp' ? this.feedXdp() : this.feedLive();
       this.monitor = setInterval(() => this.watch(), 10);
       this.monitor.unref?.();
     } catch (e) {
@@ -210,7 +222,10 @@ export class Engine extends EventEmitter {
       throw new EngineConfigError(c.file ? 'file' : 'frames', `${c.file ?? 'the frames'} hold ${streamBytes} bytes; a replay keeps them in the engine's memory, at most 2 GiB: split the capture (editcap -c N in.pcap out.pcap) and replay the parts`);
     // Then, with plugins, one slice per worker for their burst gather (host/plugins/stage.ts).
     const pluginBytes = c.plugins.length ? 64 + c.workers * PLUGIN_SCRATCH_PER_WORKER : 0;
-    const scratchBytes = streamBytes + 8 * 256 + pluginBytes;
+    // Then the live feeder's frame list: a burst, or (AF_XDP) the frames of one fill-ring top-up.
+    const liveListBytes = this.isLive ? 4 * (Math.max(c.burst, Math.ceil(c.frameCount / c.queues)) + 1) : 0;
+    const scratchBytes = streamBytes + 8 * 256 + liveListBytes + pluginBytes;
+    const afxdp = { ...c.backendOptions, burst: c.burst, frameCount: c.frameCount, queues: c.queues, enginePool: true };
     const layout = computeLayout({
       queues: c.queues,
       workers: c.workers,
@@ -220,15 +235,16 @@ export class Engine extends EventEmitter {
       rings,
       scratchBytes,
       engine: { classes: c.classes, burst: c.burst, poolCache: c.poolCache, flowRules: c.maxRules },
-      kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst }) : 0,
+      kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst }) : c.backend === 'afxdp' ? afxdpKernelBytes(afxdp) : 0,
     });
     this.layout = layout;
     this.recordsDst = layout.scratch.offset + streamBytes;
+    this.liveList = this.recordsDst + 8 * 256;
     if (c.plugins.length) {
       // Validated and compiled before anything runs: a refused plugin fails start() with its reason.
       const loaded = c.plugins.map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }));
       this.plugins = new PluginSupervisor(loaded, { workers: c.workers, budgetMs: c.pluginBudgetMs });
-      this.pluginScratch = Math.ceil((this.recordsDst + 8 * 256) / 64) * 64;
+      this.pluginScratch = Math.ceil((this.liveList + liveListBytes) / 64) * 64;
     }
     const memory = createMemory(layout);
     this.memory = memory;
@@ -318,7 +334,7 @@ export class Engine extends EventEmitter {
       if (!st || st.frames.length === 0) {
         dv.setUint32(s + SRC.FEEDER, NO_FEEDER, true);
         // A live queue is never done: it ends when stop() is called.
-        dv.setUint32(s + SRC.DONE, c.backend === 'afpacket' ? 0 : 1, true);
+        dv.setUint32(s + SRC.DONE, this.isLive ? 0 : 1, true);
         continue;
       }
       writeStream(memory, at, st);
@@ -463,8 +479,58 @@ export class Engine extends EventEmitter {
 
   private openLive(): void {
     const c = this.config;
-    this.live = openBackend('afpacket', { ...c.backendOptions, iface: c.iface, netns: c.netns, memory: this.memory!, layout: this.layout!, queues: c.queues, burst: c.burst } as Parameters<typeof openBackend>[1]);
+    const xdp = c.backend === 'afxdp';
+    this.live = openBackend(c.backend, {
+      ...c.backendOptions, iface: c.iface, netns: c.netns, memory: this.memory!, layout: this.layout!, queues: c.queues, burst: c.burst,
+      ...(xdp ? { enginePool: true, engine: this.wasm } : {}),
+    } as Parameters<typeof openBackend>[1]);
     this.liveKernel = new Array(c.queues).fill(0);
+    if (xdp) {
+      // The kernel gets its first frames from the pool; from here on, the feeder tops it up.
+      const b = this.live as AfXdpBackend;
+      const cache = this.layout!.engine!.cache(c.workers);
+      for (let q = 0; q < c.queues; q++) b.refill(q, this.ctx, cache, this.liveList);
+    }
+  }
+
+  /**
+   * The AF_XDP feeder (zero-copy): per queue and burst, one WASM call turns the RX descriptors
+   * into pool frames on the engine's rx ring and tops the fill ring up from the pool. A frame a
+   * handler keeps stays out of the fill ring until its last holder releases it.
+   */
+  private async feedXdp(): Promise<void> {
+    const b = this.live as AfXdpBackend;
+    const c = this.config;
+    const cache = this.layout!.engine!.cache(c.workers);
+    const list = this.liveList;
+    let round = 0;
+    let lastDrops = 0;
+    const drops = this.wasm as unknown as { kernelDrops(ctx: number, q: number, n: number): void };
+    while (!this.liveStopping) {
+      let got = 0;
+      for (let q = 0; q < c.queues; q++) got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
+      const now = performance.now();
+      if (now - lastDrops >= 100) {
+        lastDrops = now;
+        this.countKernelDrops(drops);
+      }
+      if (got === 0) {
+        // Idle (ingest also topped the fill rings up with frames released since).
+        b.wait(0, 1);
+        await new Promise((r) => setImmediate(r));
+      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Nothing more arrives once the program is gone: take what is on the RX rings, then the
+    // fill rings' frames come back to the pool.
+    b.detach();
+    for (let q = 0; q < c.queues; q++) while (b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs()) > 0);
+    this.countKernelDrops(drops);
+    let stranded = 0;
+    for (let q = 0; q < c.queues; q++) {
+      b.reclaim(q, this.ctx, cache);
+      stranded += b.kernelFrames(q);
+    }
+    if (stranded) this.warnings.push(`afxdp: the driver kept ${stranded} pool frames at stop (a zero-copy driver does not hand back frames it had taken); they stay out of the pool`);
   }
 
   /**
@@ -476,7 +542,7 @@ export class Engine extends EventEmitter {
     const b = this.live!;
     const c = this.config;
     const cache = this.layout!.engine!.cache(c.workers);
-    const list = this.recordsDst + 8 * 256;
+    const list = this.liveList;
     let round = 0;
     let lastDrops = 0;
     const ingest = this.wasm as unknown as { backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, now: number): number; kernelDrops(ctx: number, q: number, n: number): void };

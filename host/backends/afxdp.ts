@@ -38,6 +38,14 @@ export interface AfXdpOptions {
   compSize?: number;
   /** Attach the redirect program (default true). false: someone else steers packets to the XSKMAP. */
   attach?: boolean;
+  /**
+   * Engine mode: the whole frame pool is the engine's (assembly/pool.ts), the kernel receives into
+   * frames the engine allocates for the fill ring, and received frames become engine frames with
+   * no copy (ingest()). No frame is set aside here; transmit is not available in this mode.
+   */
+  enginePool?: boolean;
+  /** Engine mode: pool frames each queue keeps on its fill ring (default: half the queue's share, at most the fill ring). */
+  fillFrames?: number;
 }
 
 export type AfXdpConfig = BackendConfig & AfXdpOptions;
@@ -59,7 +67,7 @@ const ringBytes = (n: number, desc: number) => alignPage(RING_HEADER + n * desc)
 
 function geometry(c: AfXdpOptions & { burst?: number; frameCount: number; queues: number }): Geometry {
   const perQueue = Math.floor(c.frameCount / c.queues);
-  const txFrames = c.txFrames ?? Math.min(1024, perQueue >> 2);
+  const txFrames = c.enginePool ? 0 : (c.txFrames ?? Math.min(1024, perQueue >> 2));
   const rxFrames = perQueue - txFrames;
   const burst = c.burst ?? DEFAULT_BURST;
   if (!Number.isInteger(burst) || burst < 1 || burst > MAX_BURST) throw new BackendError('bad-config', `afxdp: burst is ${burst}; use 1 to ${MAX_BURST}`);
@@ -98,6 +106,10 @@ interface XskExports {
   xskRx(st: number, out: number, max: number, ts: bigint): number;
   xskRelease(st: number): number;
   xskRxReady(st: number): number;
+  xskEngineRx(st: number, ctx: number, q: number, cache: number, list: number, max: number, ts: bigint, nowNs: number, target: number): number;
+  xskEngineFill(st: number, ctx: number, cache: number, target: number, scratch: number): number;
+  xskEngineReclaim(st: number, ctx: number, cache: number): number;
+  xskEngineKernelFrames(st: number): number;
   xskTxReserve(st: number, out: number, n: number): number;
   xskTxSubmit(st: number, lens: number, k: number): number;
   xskTxPending(st: number): number;
@@ -116,6 +128,8 @@ export class AfXdpBackend implements Backend {
   private readonly u32: Uint32Array;
   private readonly coalesceUs?: number;
   private readonly clockOffset: bigint;
+  /** Engine mode: pool frames each queue keeps on its fill ring. */
+  readonly fillFrames: number;
 
   constructor(config: AfXdpConfig) {
     const native = kernelAddon();
@@ -177,18 +191,22 @@ export class AfXdpBackend implements Backend {
           this.wasm.xskRing(io.state, RING_LINE[ring], o.producer, o.consumer, o.desc, o.flags, size);
         }
         const first = q * this.g.perQueue;
-        this.wasm.xskInit(io.state, q, layout.frames.offset, shift, first, this.g.rxFrames, this.g.txFrames, io.records, io.free);
+        // Engine mode: the fill ring is stocked from the engine's pool by ingest(), not from a fixed share.
+        if (config.enginePool) this.wasm.xskInit(io.state, q, layout.frames.offset, shift, 0, 0, 0, io.records, io.free);
+        else this.wasm.xskInit(io.state, q, layout.frames.offset, shift, first, this.g.rxFrames, this.g.txFrames, io.records, io.free);
         this.queues.push({
           index: q, fd: r.fd, state: io.state, rxAddrs: io.rxAddrs, txAddrs: io.txAddrs, txLens: io.txLens, txCapacity: frameSize,
           id: r.id, queueId, io, zeroCopy: r.zeroCopy, txNoBuffer: 0,
         });
         if (this.link) native.xskMapSet(this.link.mapFd, queueId, r.fd);
-        if (this.wasm.xskRelease(io.state)) native.fdWake(r.fd);
+        if (!config.enginePool && this.wasm.xskRelease(io.state)) native.fdWake(r.fd);
       }
     } catch (e) {
       this.close();
       throw explain(e, iface, 'afxdp');
     }
+    // At most the queue's share of the pool: the engine sizes its top-up list by it.
+    this.fillFrames = Math.min(this.g.perQueue, this.g.fillSize, Math.max(this.g.burst, config.fillFrames ?? this.g.perQueue >> 1));
     const zc = this.queues.every((Q) => Q.zeroCopy);
     this.mode = ['afxdp', this.link ? xdpMode : 'no-program (tx, or steered by another program)', zc ? 'zero-copy' : 'copy', (config.needWakeup ?? true) ? 'need_wakeup' : '', `x${n}`, `fill ${this.g.fillSize} rx ${this.g.rxSize} tx ${this.g.txSize}`].filter(Boolean).join(' ');
   }
@@ -202,6 +220,44 @@ export class AfXdpBackend implements Backend {
   rxMeta(q: number, i: number): number {
     // One view over the whole memory, made once: shared memory never moves or shrinks.
     return this.u32[(this.queues[q].rxAddrs >>> 2) + i];
+  }
+
+  /**
+   * Engine mode, one WASM call per burst: up to `max` received frames of queue q become engine
+   * frames in place (their metadata records; data points into the UMEM frame) on the engine's rx
+   * ring q, and the fill ring is topped up from the pool through `cache`. `list` is scratch for
+   * max(max, fillFrames) u32. Returns the frames received.
+   */
+  ingest(q: number, ctx: number, cache: number, list: number, max: number, nowNs: number): number {
+    const Q = this.queues[q];
+    const r = this.wasm.xskEngineRx(Q.state, ctx, q, cache, list, Math.min(max, this.g.burst), process.hrtime.bigint() + this.clockOffset, nowNs, this.fillFrames);
+    if (r >>> 31) kernelAddon().fdWake(Q.fd);
+    return r & 0x7fffffff;
+  }
+
+  /** Engine mode: tops queue q's fill ring up from the pool (at start, and when frames came back). */
+  refill(q: number, ctx: number, cache: number, scratch: number): number {
+    const Q = this.queues[q];
+    const n = this.wasm.xskEngineFill(Q.state, ctx, cache, this.fillFrames, scratch);
+    if (n) kernelAddon().fdWake(Q.fd);
+    return n;
+  }
+
+  /** Engine mode: pool frames the kernel holds on queue q (on the fill ring, or being received into). */
+  kernelFrames(q: number): number {
+    return this.wasm.xskEngineKernelFrames(this.queues[q].state);
+  }
+
+  /** Engine mode, at stop: detaches the program so nothing more arrives (the sockets stay open). */
+  detach(): void {
+    if (!this.link || this.closed) return;
+    kernelAddon().kernelRelease(this.link.id);
+    this.link = undefined;
+  }
+
+  /** Engine mode, after detach() and a last ingest: the fill ring's frames back to the pool. */
+  reclaim(q: number, ctx: number, cache: number): number {
+    return this.wasm.xskEngineReclaim(this.queues[q].state, ctx, cache);
   }
 
   release(q: number): void {

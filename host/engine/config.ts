@@ -6,7 +6,7 @@ import type { FlowRuleInput } from './flow.js';
 import type { PluginSpec } from '../plugins/load.js';
 
 export type PollMode = 'busy' | 'adaptive' | 'wait';
-export type SourceKind = 'pcap' | 'memory' | 'afpacket';
+export type SourceKind = 'pcap' | 'memory' | 'afpacket' | 'afxdp';
 
 export interface ParseOptions {
   /** Compute the Toeplitz hash of every frame into its meta (default true with > 1 worker). */
@@ -56,14 +56,15 @@ export interface EngineConfig {
   tx?: TxOptions;
   /**
    * Where frames come from: a capture file ('pcap'), frames given in memory ('memory'), or a live
-   * interface ('afpacket': the kernel's TPACKET ring, each frame copied once into the pool).
+   * interface: 'afxdp' (zero-copy: the frame pool is the AF_XDP UMEM, the kernel receives straight
+   * into pool frames) or 'afpacket' (the kernel's TPACKET ring, each frame copied once into the pool).
    */
   backend?: SourceKind;
   /** The interface of a live backend. */
   iface?: string;
   /** Network namespace (ip netns name) of `iface`. */
   netns?: string;
-  /** Options for the live backend (host/backends/afpacket.ts AfPacketOptions). */
+  /** Options for the live backend (host/backends/afpacket.ts AfPacketOptions, host/backends/afxdp.ts AfXdpOptions). */
   backendOptions?: Record<string, unknown>;
   /** The capture file of the pcap backend. */
   file?: string;
@@ -186,9 +187,9 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   const unknown = Object.keys(c).filter((k) => !KNOWN.has(k));
   if (unknown.length) throw new EngineConfigError(unknown[0], `unknown key; known keys: ${[...KNOWN].join(', ')}`);
   const backend = c.backend ?? (c.file ? 'pcap' : 'memory');
-  if (backend !== 'pcap' && backend !== 'memory' && backend !== 'afpacket')
-    throw new EngineConfigError('backend', `got "${String(backend)}"; use "pcap" (a capture file), "memory" (frames you pass) or "afpacket" (a live interface)`);
-  if (backend === 'afpacket' && (typeof c.iface !== 'string' || c.iface === '')) throw new EngineConfigError('iface', 'the afpacket backend needs iface: the interface to receive on (see `ip link`)');
+  if (backend !== 'pcap' && backend !== 'memory' && backend !== 'afpacket' && backend !== 'afxdp')
+    throw new EngineConfigError('backend', `got "${String(backend)}"; use "pcap" (a capture file), "memory" (frames you pass), "afxdp" or "afpacket" (a live interface)`);
+  if ((backend === 'afpacket' || backend === 'afxdp') && (typeof c.iface !== 'string' || c.iface === '')) throw new EngineConfigError('iface', `the ${backend} backend needs iface: the interface to receive on (see \`ip link\`)`);
   if (backend === 'pcap') {
     if (typeof c.file !== 'string' || c.file === '') throw new EngineConfigError('file', 'the pcap backend needs file: the path of a pcap or pcapng capture');
     if (!existsSync(c.file)) throw new EngineConfigError('file', `${c.file} does not exist; check the path`);

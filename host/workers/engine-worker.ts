@@ -120,6 +120,12 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
       }
       continue;
     }
+    // An empty burst is not idleness when this worker's rx rings still hold frames (it ingests
+    // for other workers: software RSS, one flow): sleeping here would cap the queue at a burst per ms.
+    if (words[(a.layout.control + 28) >> 2] !== 0) {
+      idle = 0;
+      continue;
+    }
     idle++;
     if (a.poll === 'busy') continue;
     if (a.poll === 'adaptive' && idle < 64) continue;

@@ -2,7 +2,7 @@
 // interface it generates a capture (UDP and TCP flows, some VLAN-tagged) and replays it through
 // the full engine with 2 workers, flow rules and a handler, showing live stats. As root with
 // --testbed it builds a veth pair in two fresh namespaces, sends with the generator from one side,
-// captures with AF_XDP on the other, shows the stats and removes the test bed.
+// runs the engine on AF_XDP (zero-copy) on the other with live stats, and removes the test bed.
 import type { Command } from 'commander';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,28 +30,32 @@ export function demoCapture(file: string): void {
   writeFileSync(file, writePcap(records, { linktype: 1, nanosecond: true }));
 }
 
-async function testbedDemo(seconds: number, rate: number): Promise<void> {
+async function testbedDemo(seconds: number, rate: number, o: EngineCliOptions): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('start --testbed needs root (it creates network namespaces and a veth pair); run it with sudo');
   const { createTestbed } = await import('../../testbed.js');
-  const { capture } = await import('../../engine/capture.js');
   const bed = createTestbed({ prefix: 'wwst' });
   try {
-    process.stderr.write(`test bed: ${bed.a.ns}/${bed.a.iface} ${bed.a.ip}  <->  ${bed.b.ns}/${bed.b.iface} ${bed.b.ip}\n`);
-    const run = capture({
-      iface: bed.b.iface,
-      netns: bed.b.ns,
-      backend: 'afxdp',
-      durationS: seconds + 1,
-      onProgress: (r) => process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}afxdp capture: ${r.received} frames  ${(r.received / Math.max(r.elapsedS, 1e-3) / 1000).toFixed(1)} kpps  kernel drops ${Object.values(r.kernel).reduce((a, b) => a + b, 0)}${process.stderr.isTTY ? '' : '\n'}`),
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    const gen = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', String(rate), '--size', '128', '--duration', String(seconds), '--flows', '16'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const r = await run;
-    await new Promise((res) => (gen.exitCode !== null ? res(undefined) : gen.on('exit', res)));
-    process.stderr.write(`\n${r.mode}\nreceived ${r.received} frames (${r.bytes} bytes) in ${r.elapsedS.toFixed(2)} s; kernel drops ${JSON.stringify(r.kernel)}\n`);
+    if (!o.quiet && !o.json) process.stderr.write(`test bed: ${bed.a.ns}/${bed.a.iface} ${bed.a.ip}  <->  ${bed.b.ns}/${bed.b.iface} ${bed.b.ip}\n`);
+    const cfg = engineConfigFrom(o);
+    // The full engine on AF_XDP, zero-copy: the kernel receives straight into the engine's pool frames.
+    const engine = new Engine({ ...cfg, backend: 'afxdp', iface: bed.b.iface, netns: bed.b.ns, handler: o.handler ?? artefact('examples/count-ports.mjs') });
+    const timer = setTimeout(() => void engine.stop().catch(() => undefined), (seconds + 1) * 1000);
+    let settled = false;
+    const running = runEngine(engine, o, `wirewasm start --testbed (afxdp on ${bed.b.iface})`).finally(() => (settled = true));
+    let gen: ReturnType<typeof spawn> | undefined;
+    try {
+      // Traffic once the socket is bound (start() resolves inside runEngine).
+      while (!engine.running && !settled) await new Promise((r) => setTimeout(r, 10));
+      if (!settled) gen = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', String(rate), '--size', '128', '--duration', String(seconds), '--flows', '16'], { stdio: ['ignore', 2, 'inherit'] }); // its "sent N frames" line to stderr
+      await running;
+    } finally {
+      clearTimeout(timer);
+      const g = gen;
+      if (g) await new Promise((res) => (g.exitCode !== null ? res(undefined) : g.on('exit', res)));
+    }
   } finally {
     bed.destroy();
-    process.stderr.write('test bed removed\n');
+    if (!o.quiet && !o.json) process.stderr.write('test bed removed\n');
   }
 }
 
@@ -59,15 +63,15 @@ export function register(program: Command): void {
   addEngineOptions(
     program
       .command('start')
-      .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with live stats; --testbed: veth + generator + AF_XDP capture (root)')
-      .option('--testbed', 'as root: veth pair in fresh namespaces, generator on one side, AF_XDP capture on the other')
+      .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with live stats; --testbed: veth + generator + the engine on AF_XDP, zero-copy (root)')
+      .option('--testbed', 'as root: veth pair in fresh namespaces, generator on one side, the engine on AF_XDP (zero-copy) on the other')
       .option('--duration <s>', 'seconds to run', '5')
       .option('--gen-rate <pps>', 'generator rate for --testbed', '100000'),
     { workers: 2 },
   ).action(async (o: EngineCliOptions & { testbed?: boolean; duration: string; genRate: string }) => {
     const seconds = Number(o.duration);
     if (!(seconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${o.duration}"`);
-    if (o.testbed) return testbedDemo(seconds, Number(o.genRate));
+    if (o.testbed) return void (await testbedDemo(seconds, Number(o.genRate), o));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-start-'));
     try {
       const file = path.join(dir, 'demo.pcap');
