@@ -117,20 +117,27 @@ describe('ring stress across worker_threads', () => {
   });
 
   it('the judge catches an MPMC ring whose consumers skip the claim (MC flag cleared: racing single-consumer dequeues)', async () => {
-    const r = await stress({
-      producers: 2,
-      consumers: 2,
-      perProducer: 500_000,
-      slots: 256,
-      flags: RING_F_MPMC,
-      burst: 8,
-      deadlineMs: 3000,
-      sabotage: (ring, memory) => {
-        new Uint32Array(memory.buffer, ring.address, 64)[RingHeader.flags / 4] = 1; // MP only
-      },
-    });
-    // Two consumers sharing an SC ring take the same items (duplicates) and skip others (loss).
-    expect(`${r.errors.join('\n')} lost=${r.lost.n}`).toMatch(/twice|reordered|lost=[1-9]/);
+    // Two consumers sharing an SC ring take the same items (duplicates) and skip others (loss), but
+    // only when they actually race: on a loaded 2-core machine one attempt can run them one after
+    // the other. Up to 5 attempts; the broken ring must be caught in at least one.
+    const seen: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const r = await stress({
+        producers: 2,
+        consumers: 2,
+        perProducer: 500_000,
+        slots: 256,
+        flags: RING_F_MPMC,
+        burst: 8,
+        deadlineMs: 3000,
+        sabotage: (ring, memory) => {
+          new Uint32Array(memory.buffer, ring.address, 64)[RingHeader.flags / 4] = 1; // MP only
+        },
+      });
+      seen.push(`${r.errors.join('\n')} lost=${r.lost.n}`);
+      if (/twice|reordered|lost=[1-9]/.test(seen[seen.length - 1])) break;
+    }
+    expect(seen[seen.length - 1]).toMatch(/twice|reordered|lost=[1-9]/);
   });
 });
 
