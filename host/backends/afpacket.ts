@@ -12,7 +12,7 @@
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes,
-  kernelAddon, MAX_BURST, u64, type IoArea,
+  flushTx, kernelAddon, MAX_BURST, sendFrames, u64, type IoArea,
 } from './kernel.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -217,37 +217,18 @@ export class AfPacketBackend implements Backend {
 
   send(q: number, frames: readonly Uint8Array[]): number {
     const Q = this.queues[q];
-    let done = 0;
-    while (done < frames.length) {
-      const want = Math.min(frames.length - done, this.g.burst);
-      const k = this.txReserve(q, want);
-      if (k === 0) {
-        Q.drops.txNoBuffer += frames.length - done;
-        break;
-      }
-      const addrs = new Uint32Array(this.memory.buffer, Q.txAddrs, k);
-      const lens = new Uint32Array(this.memory.buffer, Q.txLens, k);
-      const mem = new Uint8Array(this.memory.buffer);
-      for (let i = 0; i < k; i++) {
-        const f = frames[done + i];
-        if (f.length > Q.txCapacity) throw new BackendError('bad-config', `afpacket: frame of ${f.length} bytes exceeds the TX slot's ${Q.txCapacity}; raise txFrameSize`);
-        mem.set(f, addrs[i]);
-        lens[i] = f.length;
-      }
-      done += this.txSubmit(q, k);
-    }
-    return done;
+    const r = sendFrames(
+      { memory: this.memory, burst: this.g.burst, reserve: (n) => this.txReserve(q, n), submit: (k) => this.txSubmit(q, k), addrs: Q.txAddrs, lens: Q.txLens, capacity: Q.txCapacity,
+        tooLarge: (n) => `afpacket: frame of ${n} bytes exceeds the TX slot's ${Q.txCapacity}; raise txFrameSize` },
+      frames,
+    );
+    Q.drops.txNoBuffer += r.noBuffer;
+    return r.sent;
   }
 
   flush(q: number, timeoutMs = 1000): boolean {
     const Q = this.queues[q];
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.wasm.tpacketTxPending(Q.state) === 0) return true;
-      if (Date.now() > end) return false;
-      kernelAddon().fdKick(Q.txFd);
-      kernelAddon().fdPoll(Q.txFd, 4 /* POLLOUT */, 1);
-    }
+    return flushTx(() => this.wasm.tpacketTxPending(Q.state), Q.txFd, timeoutMs);
   }
 
   stats(): BackendStats {

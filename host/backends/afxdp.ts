@@ -16,7 +16,7 @@
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes, kernelAddon,
-  MAX_BURST, nextPow2, u64, type IoArea, type RingOffsets,
+  flushTx, MAX_BURST, nextPow2, sendFrames, u64, type IoArea, type RingOffsets,
 } from './kernel.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -285,36 +285,18 @@ export class AfXdpBackend implements Backend {
 
   send(q: number, frames: readonly Uint8Array[]): number {
     const Q = this.queues[q];
-    let done = 0;
-    const mem = new Uint8Array(this.memory.buffer);
-    while (done < frames.length) {
-      const k = this.txReserve(q, Math.min(frames.length - done, this.g.burst));
-      if (k === 0) {
-        Q.txNoBuffer += frames.length - done;
-        break;
-      }
-      const addrs = new Uint32Array(this.memory.buffer, Q.txAddrs, k);
-      const lens = new Uint32Array(this.memory.buffer, Q.txLens, k);
-      for (let i = 0; i < k; i++) {
-        const f = frames[done + i];
-        if (f.length > Q.txCapacity) throw new BackendError('bad-config', `afxdp: frame of ${f.length} bytes exceeds the ${Q.txCapacity}-byte UMEM frame`);
-        mem.set(f, addrs[i]);
-        lens[i] = f.length;
-      }
-      done += this.txSubmit(q, k);
-    }
-    return done;
+    const r = sendFrames(
+      { memory: this.memory, burst: this.g.burst, reserve: (n) => this.txReserve(q, n), submit: (k) => this.txSubmit(q, k), addrs: Q.txAddrs, lens: Q.txLens, capacity: Q.txCapacity,
+        tooLarge: (n) => `afxdp: frame of ${n} bytes exceeds the ${Q.txCapacity}-byte UMEM frame` },
+      frames,
+    );
+    Q.txNoBuffer += r.noBuffer;
+    return r.sent;
   }
 
   flush(q: number, timeoutMs = 1000): boolean {
     const Q = this.queues[q];
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.wasm.xskTxPending(Q.state) === 0) return true;
-      if (Date.now() > end) return false;
-      kernelAddon().fdKick(Q.fd);
-      kernelAddon().fdPoll(Q.fd, 4 /* POLLOUT */, 1);
-    }
+    return flushTx(() => this.wasm.xskTxPending(Q.state), Q.fd, timeoutMs);
   }
 
   stats(): BackendStats {

@@ -230,3 +230,51 @@ export function adaptiveWait(ready: () => number, fd: number, timeoutMs: number,
   if (n < (o.coalesceFrames ?? 16) && coalesceUs > 0) Atomics.wait(nap, 0, 0, coalesceUs / 1000);
   return true;
 }
+
+/** A kernel TX ring as the copying send path sees it (AF_XDP TX ring or TPACKET TX ring). */
+export interface TxRing {
+  memory: WebAssembly.Memory;
+  burst: number;
+  /** Reserves up to n slots; their addresses and lengths go to `addrs`/`lens` (u32 arrays in memory). */
+  reserve(n: number): number;
+  submit(k: number): number;
+  addrs: number;
+  lens: number;
+  capacity: number;
+  /** Names the slot in the too-large error, e.g. "afxdp: ... the 2048-byte UMEM frame". */
+  tooLarge(bytes: number): string;
+}
+
+/**
+ * Copies `frames` into reserved TX slots a burst at a time and submits them. Returns how many were
+ * sent and how many found no free slot (counted by the caller as txNoBuffer, never lost silently).
+ */
+export function sendFrames(tx: TxRing, frames: readonly Uint8Array[]): { sent: number; noBuffer: number } {
+  let done = 0;
+  while (done < frames.length) {
+    const k = tx.reserve(Math.min(frames.length - done, tx.burst));
+    if (k === 0) return { sent: done, noBuffer: frames.length - done };
+    const addrs = new Uint32Array(tx.memory.buffer, tx.addrs, k);
+    const lens = new Uint32Array(tx.memory.buffer, tx.lens, k);
+    const mem = new Uint8Array(tx.memory.buffer);
+    for (let i = 0; i < k; i++) {
+      const f = frames[done + i];
+      if (f.length > tx.capacity) throw new BackendError('bad-config', tx.tooLarge(f.length));
+      mem.set(f, addrs[i]);
+      lens[i] = f.length;
+    }
+    done += tx.submit(k);
+  }
+  return { sent: done, noBuffer: 0 };
+}
+
+/** Kicks the kernel until `pending()` reaches 0 or `timeoutMs` passes; true when all went out. */
+export function flushTx(pending: () => number, fd: number, timeoutMs: number): boolean {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (pending() === 0) return true;
+    if (Date.now() > end) return false;
+    kernelAddon().fdKick(fd);
+    kernelAddon().fdPoll(fd, 4 /* POLLOUT */, 1);
+  }
+}
