@@ -152,18 +152,28 @@ export function xskInit(st: usize, queue: u32, umem: usize, frameShift: u32, fir
  * frame's record would live no longer (the frame goes back to the fill ring on release), and
  * 64 hot bytes per burst slot cost no cache miss where 2048-byte-strided records cost one each.
  */
-export function xskRx(st: usize, out: usize, max: u32, ts: u64): u32 {
-  xskRelease(st);
-  const r = st + XSK_RX;
-  let cons = load<u32>(r, R_CACHED_CONS);
+/**
+ * How many RX descriptors (at most `max`) are ready from the cached consumer index. The kernel's
+ * producer index is read only when the cached one does not already cover `max`.
+ */
+// @ts-ignore: decorator
+@inline function rxPeek(r: usize, max: u32): u32 {
+  const cons = load<u32>(r, R_CACHED_CONS);
   let avail = load<u32>(r, R_CACHED_PROD) - cons;
   if (avail < max) {
-    // Acquire: see xsk.ts header; descriptors before the producer are now visible.
+    // Acquire: see the header; descriptors before the producer are now visible.
     const prod = atomic.load<u32>(<usize>load<u32>(r, R_PROD));
     store<u32>(r, prod, R_CACHED_PROD);
     avail = prod - cons;
   }
-  const n = avail < max ? avail : max;
+  return avail < max ? avail : max;
+}
+
+export function xskRx(st: usize, out: usize, max: u32, ts: u64): u32 {
+  xskRelease(st);
+  const r = st + XSK_RX;
+  let cons = load<u32>(r, R_CACHED_CONS);
+  const n = rxPeek(r, max);
   if (n == 0) return 0;
   const desc = <usize>load<u32>(r, R_DESC);
   const mask = load<u32>(r, R_MASK);
@@ -393,14 +403,7 @@ export function xskEngineFill(st: usize, ctx: usize, cache: usize, target: u32, 
 export function xskEngineRx(st: usize, ctx: usize, q: u32, cache: usize, list: usize, max: u32, ts: u64, nowNs: f64, target: u32): u32 {
   const r = st + XSK_RX;
   let cons = load<u32>(r, R_CACHED_CONS);
-  let avail = load<u32>(r, R_CACHED_PROD) - cons;
-  if (avail < max) {
-    // Acquire: descriptors before the producer are visible.
-    const prod = atomic.load<u32>(<usize>load<u32>(r, R_PROD));
-    store<u32>(r, prod, R_CACHED_PROD);
-    avail = prod - cons;
-  }
-  const n = avail < max ? avail : max;
+  const n = rxPeek(r, max);
   if (n > 0) {
     const desc = <usize>load<u32>(r, R_DESC);
     const mask = load<u32>(r, R_MASK);
