@@ -5,12 +5,16 @@
 
 namespace wirewasm {
 
-Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
-  const char* name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "E?"));
+Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err) {
+  Napi::Error e = Napi::Error::New(env, err ? what + ": " + std::strerror(err) : what);
+  const char* name = err ? strerrorname_np(err) : nullptr;
+  if (name) e.Set("code", Napi::String::New(env, name));
   e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
+  return e;
+}
+
+Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
+  ErrnoError(env, what, err).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 

@@ -15,7 +15,9 @@ struct MemorySpan {
 };
 bool GetMemorySpan(Napi::Env env, Napi::Value memory, MemorySpan* out);
 
-// Throws a JS Error whose message ends with strerror(err) and carries `code` (e.g. "EPERM").
+// A JS Error "what: strerror(err)" carrying `errno` and `code` (e.g. "EPERM"); err 0: just "what".
+Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err);
+// Throws ErrnoError(env, what, err).
 Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err);
 
 void RegisterMemory(Napi::Env env, Napi::Object exports);

@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "kmap.h"
+#include "socket-open.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -40,22 +40,10 @@ static Napi::Object RingOffsets(Napi::Env env, const xdp_ring_offset& r, uint64_
 static Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
-  MemorySpan span;
-  if (!GetMemorySpan(env, o.Get("memory"), &span)) return env.Undefined();
-  std::string iface = GetString(o, "iface");
-  NetnsGuard ns(GetString(o, "netns"));
-  if (!ns.ok()) return ThrowReason(env, "entering network namespace " + GetString(o, "netns"), ns.error(), "no-such-interface");
-  unsigned ifindex = if_nametoindex(iface.c_str());
-  if (ifindex == 0) return ThrowReason(env, "interface " + iface, errno, "no-such-interface");
-
-  auto* h = new KernelHandle();
-  h->memory = Napi::Persistent(o.Get("memory").As<Napi::Object>());
-  auto fail = [&](Napi::Value v) {
-    for (auto& m : h->mappings) RestoreAnonymous(m);
-    for (int fd : h->fds) close(fd);
-    delete h;
-    return v;
-  };
+  SocketOpen opening(env, o);
+  if (!opening.ok()) return env.Undefined();
+  auto& [span, iface, ifindex, h] = opening.parts;
+  auto fail = [&](Napi::Value thrown) { return opening.Fail(thrown); };
   int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(ThrowReason(env, "socket(AF_XDP)", errno, errno == EPERM ? "missing-privilege" : "unsupported"));
   h->fds.push_back(fd);

@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "kmap.h"
+#include "socket-open.h"
 
 namespace wirewasm {
 
@@ -38,18 +38,11 @@ static bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_
 static Napi::Value Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
-  std::string iface = GetString(o, "iface");
-  NetnsGuard ns(GetString(o, "netns"));
-  if (!ns.ok()) return ThrowReason(env, "entering network namespace " + GetString(o, "netns"), ns.error(), "no-such-interface");
-  unsigned ifindex = if_nametoindex(iface.c_str());
-  if (ifindex == 0) return ThrowReason(env, "interface " + iface, errno, "no-such-interface");
+  InterfaceInNetns interface(env, o);
+  if (!interface.ok()) return env.Undefined();
   std::string mode = GetString(o, "mode", "skb");
   auto* h = new KernelHandle();
-  auto fail = [&](Napi::Value v) {
-    for (int fd : h->fds) close(fd);
-    delete h;
-    return v;
-  };
+  auto fail = [&](Napi::Value thrown) { return DiscardHandle(h, thrown); };
 
   bpf_attr a;
   std::memset(&a, 0, sizeof a);
@@ -89,21 +82,21 @@ static Napi::Value Attach(const Napi::CallbackInfo& info) {
 
   std::memset(&a, 0, sizeof a);
   a.link_create.prog_fd = static_cast<uint32_t>(progFd);
-  a.link_create.target_ifindex = ifindex;
+  a.link_create.target_ifindex = interface.index;
   a.link_create.attach_type = BPF_XDP;
   a.link_create.flags = mode == "drv" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
   int linkFd = Bpf(BPF_LINK_CREATE, &a);
   if (linkFd < 0) {
     int err = errno;
     const char* reason = err == EBUSY || err == EEXIST ? "xdp-busy" : err == EPERM ? "missing-privilege" : err == EOPNOTSUPP ? "unsupported" : "bad-config";
-    return fail(ThrowReason(env, "attaching the XDP program to " + iface + " in " + mode + " mode (BPF_LINK_CREATE)", err, reason));
+    return fail(ThrowReason(env, "attaching the XDP program to " + interface.name + " in " + mode + " mode (BPF_LINK_CREATE)", err, reason));
   }
   h->fds.push_back(linkFd);  // fds close in reverse: the link (detach) first, then program, map
   Napi::Object out = Napi::Object::New(env);
   out.Set("mapFd", Napi::Number::New(env, mapFd));
   out.Set("progFd", Napi::Number::New(env, progFd));
   out.Set("linkFd", Napi::Number::New(env, linkFd));
-  out.Set("ifindex", Napi::Number::New(env, ifindex));
+  out.Set("ifindex", Napi::Number::New(env, interface.index));
   out.Set("id", Napi::Number::New(env, AddHandle(env, h)));
   return out;
 }

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <vector>
 
-#include "kmap.h"
+#include "socket-open.h"
 
 namespace wirewasm {
 
@@ -38,16 +38,14 @@ static Napi::Array Flags(Napi::Env env, uint32_t bits, const std::vector<std::pa
 static Napi::Value IfInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
-  std::string name = GetString(o, "iface");
-  NetnsGuard ns(GetString(o, "netns"));
-  if (!ns.ok()) return ThrowReason(env, "entering network namespace " + GetString(o, "netns"), ns.error(), "no-such-interface");
-  unsigned ifindex = if_nametoindex(name.c_str());
-  if (ifindex == 0) return ThrowReason(env, "interface " + name, errno, "no-such-interface");
+  InterfaceInNetns interface(env, o);
+  if (!interface.ok()) return env.Undefined();
+  const std::string& name = interface.name;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ThrowErrno(env, "socket", errno);
   Napi::Object out = Napi::Object::New(env);
   out.Set("iface", name);
-  out.Set("ifindex", Napi::Number::New(env, ifindex));
+  out.Set("ifindex", Napi::Number::New(env, interface.index));
 
   ifreq ifr;
   std::memset(&ifr, 0, sizeof ifr);

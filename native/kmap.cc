@@ -81,6 +81,12 @@ bool ReleaseHandle(int id) {
   return true;
 }
 
+Napi::Value DiscardHandle(KernelHandle* h, Napi::Value thrown) {
+  Teardown(h);
+  delete h;
+  return thrown;
+}
+
 bool MapIntoMemory(Napi::Env env, const MemorySpan& span, uint64_t off, size_t len, int fd, off_t pgoff,
                    KernelHandle* h, const char* what) {
   if (off % 4096 != 0) {
@@ -142,10 +148,7 @@ bool GetBool(Napi::Object o, const char* key, bool def) {
 }
 
 Napi::Value ThrowReason(Napi::Env env, const std::string& what, int err, const char* reason) {
-  Napi::Error e = Napi::Error::New(env, err ? what + ": " + std::strerror(err) : what);
-  const char* name = err ? strerrorname_np(err) : nullptr;
-  if (name) e.Set("code", Napi::String::New(env, name));
-  e.Set("errno", Napi::Number::New(env, err));
+  Napi::Error e = ErrnoError(env, what, err);
   e.Set("reason", Napi::String::New(env, reason));
   e.ThrowAsJavaScriptException();
   return env.Undefined();

@@ -34,6 +34,9 @@ int AddHandle(Napi::Env env, KernelHandle* h);
 KernelHandle* FindHandle(int id);
 // Restores mappings, closes fds, drops the reference and frees the handle; false when unknown.
 bool ReleaseHandle(int id);
+// The same for a handle whose open failed before AddHandle. Returns `thrown`, so that a failed open
+// ends with `return DiscardHandle(h, ThrowReason(...))`.
+Napi::Value DiscardHandle(KernelHandle* h, Napi::Value thrown);
 
 // mmap(base + off, len, MAP_SHARED | MAP_FIXED, fd, pgoff) after checking that [off, off+len) is
 // page-aligned and inside the memory's current length. On error throws a JS error and returns false.
@@ -49,6 +52,8 @@ class NetnsGuard {
  public:
   explicit NetnsGuard(const std::string& name);
   ~NetnsGuard();
+  NetnsGuard(const NetnsGuard&) = delete;  // a copy would switch back (and close) twice
+  NetnsGuard& operator=(const NetnsGuard&) = delete;
   bool ok() const { return err_ == 0; }
   int error() const { return err_; }
 
@@ -62,7 +67,7 @@ std::string GetString(Napi::Object o, const char* key, const std::string& def = 
 int64_t GetInt(Napi::Object o, const char* key, int64_t def);
 bool GetBool(Napi::Object o, const char* key, bool def);
 
-// Throws an Error with errno code and a `reason` property the host maps to a fix.
+// Throws ErrnoError(env, what, err) with a `reason` property the host maps to a fix.
 Napi::Value ThrowReason(Napi::Env env, const std::string& what, int err, const char* reason);
 
 void RegisterKmap(Napi::Env env, Napi::Object exports);
