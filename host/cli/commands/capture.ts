@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { capture, type CaptureResult } from '../../engine/capture.js';
 import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
+import { untilInterrupted } from '../interrupt.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const num = (flag: string) => (v: string) => {
@@ -30,27 +31,21 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress lines');
   addPluginOptions(cmd)
     .action(async (o: { iface: string; backend: string; write?: string; count?: number; duration?: number; rule?: string[]; netns?: string; queues?: number; json?: boolean; quiet?: boolean } & PluginCliOptions) => {
-      if (o.backend !== 'afxdp' && o.backend !== 'afpacket') throw new Error(`capture: --backend ${o.backend}: use afxdp or afpacket`);
+      const backend = o.backend;
+      if (backend !== 'afxdp' && backend !== 'afpacket') throw new Error(`capture: --backend ${backend}: use afxdp or afpacket`);
       if (o.count === undefined && o.duration === undefined && !process.stdin.isTTY && !o.write)
         process.stderr.write('wirewasm: capturing until interrupted (Ctrl-C); give --count or --duration to stop on your own\n');
-      const abort = new AbortController();
-      const onSignal = () => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const r = await capture({
-          iface: o.iface, backend: o.backend, netns: o.netns, queues: o.queues, count: o.count, durationS: o.duration, rules: o.rule ?? [], out: o.write, signal: abort.signal,
+      const r = await untilInterrupted((signal) =>
+        capture({
+          iface: o.iface, backend, netns: o.netns, queues: o.queues, count: o.count, durationS: o.duration, rules: o.rule ?? [], out: o.write, signal,
           plugins: pluginSpecs(o), pluginBudgetMs: pluginBudget(o),
           onProgress: o.quiet || o.json ? undefined : (p) => process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(p) + (process.stderr.isTTY ? '' : '\n')),
-        });
-        if (!o.quiet && !o.json) process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(r) + '\n');
-        const { records: _records, ...summary } = r;
-        void _records;
-        if (o.json)
-          process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped }, file: o.write }) + '\n');
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+        }),
+      );
+      if (!o.quiet && !o.json) process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(r) + '\n');
+      const { records: _records, ...summary } = r;
+      void _records;
+      if (o.json)
+        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped }, file: o.write }) + '\n');
     });
 }

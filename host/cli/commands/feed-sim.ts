@@ -1,6 +1,7 @@
 // `wirewasm feed-sim`: the deterministic ITCH 5.0 feed simulator (host/feed/sim.ts), the server half
 // of a feed test; `wirewasm feed` is the client half.
 import type { Command } from 'commander';
+import { untilInterrupted } from '../interrupt.js';
 import { FEED_TRANSPORTS, FeedSimError, runFeedSim, type FeedTransport } from '../../feed/sim.js';
 
 const BACKENDS = ['socket', 'io_uring', 'afpacket', 'afxdp'];
@@ -34,12 +35,8 @@ export function register(program: Command): void {
     .option('--no-digest', 'skip the digest of the sent stream (it halves the generator speed)')
     .option('--json', 'print one JSON object at the end')
     .action(async (opts) => {
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        const r = await runFeedSim({
+      const r = await untilInterrupted((signal) =>
+        runFeedSim({
           transport: opts.transport as FeedTransport,
           backend: opts.backend,
           iface: opts.iface,
@@ -57,18 +54,15 @@ export function register(program: Command): void {
           write: opts.write,
           waitClientMs: opts.waitClient * 1000,
           rerequestPort: opts.rerequestPort,
-          signal: ac.signal,
+          signal,
           onReady: (w) => !opts.json && process.stderr.write(`feed-sim: ${opts.transport} ${opts.transport === 'tcp' ? `listening on ${w.host}:${w.port}` : `from ${w.host}:${w.port} to ${opts.group ?? opts.host}:${opts.port}`}\n`),
-        });
-        if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-        else
-          process.stdout.write(
-            `sent ${r.messages_sent} messages in ${r.packets_sent} packets in ${r.seconds.toFixed(2)} s (${Math.round(r.messages_sent / r.seconds)} msgs/s); ` +
-              `dropped ${r.messages_dropped} messages in ${r.packets_dropped} packets; next sequence ${r.next_sequence}\ndigest ${r.digest}\n`,
-          );
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+        }),
+      );
+      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else
+        process.stdout.write(
+          `sent ${r.messages_sent} messages in ${r.packets_sent} packets in ${r.seconds.toFixed(2)} s (${Math.round(r.messages_sent / r.seconds)} msgs/s); ` +
+            `dropped ${r.messages_dropped} messages in ${r.packets_dropped} packets; next sequence ${r.next_sequence}\ndigest ${r.digest}\n`,
+        );
     });
 }

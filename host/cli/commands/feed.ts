@@ -2,6 +2,7 @@
 // MoldUDP64 (udp, udp-multicast) or SoupBinTCP (tcp) and prints live rate, gaps, latency and counts
 // per message type; `--json` prints one object at the end.
 import type { Command } from 'commander';
+import { untilInterrupted } from '../interrupt.js';
 import { FEED_BACKENDS, FeedError, runFeedClient, type FeedBackendName, type FeedPluginName, type FeedReport } from '../../feed/client.js';
 import { FEED_TRANSPORTS, type FeedTransport } from '../../feed/sim.js';
 
@@ -44,12 +45,8 @@ export function register(program: Command): void {
     .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
     .option('--json', 'print one JSON object at the end')
     .action(async (opts) => {
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        const r = await runFeedClient({
+      const r = await untilInterrupted((signal) =>
+        runFeedClient({
           backend: opts.backend as FeedBackendName,
           transport: opts.transport as FeedTransport,
           host: opts.host,
@@ -65,22 +62,19 @@ export function register(program: Command): void {
           user: opts.user,
           password: opts.password,
           rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
-          signal: ac.signal,
+          signal,
           onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.group ?? opts.host}:${opts.port}, waiting for data\n`),
           onProgress: (r) => !opts.json && process.stderr.write(line(r) + '\n'),
-        });
-        if (opts.json) {
-          const { backend_stats, plugins, ...rest } = r;
-          process.stdout.write(JSON.stringify({ ...rest, backend_stats, plugins }) + '\n');
-        } else {
-          const out = [line({ ...r, messages_per_s: r.messages / Math.max(r.seconds, 1e-9) }), `by type: ${Object.entries(r.by_type).map(([t, n]) => `${t} ${n}`).join(', ')}`];
-          if (r.gap_list.length) out.push(`gaps at: ${r.gap_list.slice(0, 10).map(([a, n]) => `${a}+${n}`).join(', ')}${r.gap_list.length > 10 ? ' …' : ''}`);
-          if (r.digest) out.push(`digest ${r.digest}`);
-          process.stdout.write(out.join('\n') + '\n');
-        }
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        }),
+      );
+      if (opts.json) {
+        const { backend_stats, plugins, ...rest } = r;
+        process.stdout.write(JSON.stringify({ ...rest, backend_stats, plugins }) + '\n');
+      } else {
+        const out = [line({ ...r, messages_per_s: r.messages / Math.max(r.seconds, 1e-9) }), `by type: ${Object.entries(r.by_type).map(([t, n]) => `${t} ${n}`).join(', ')}`];
+        if (r.gap_list.length) out.push(`gaps at: ${r.gap_list.slice(0, 10).map(([a, n]) => `${a}+${n}`).join(', ')}${r.gap_list.length > 10 ? ' …' : ''}`);
+        if (r.digest) out.push(`digest ${r.digest}`);
+        process.stdout.write(out.join('\n') + '\n');
       }
     });
 }
