@@ -1,6 +1,8 @@
 // Shared by the io-*.test.ts suites: an independent sender (a plain Node dgram socket in the
 // peer namespace, so the frames come from the kernel's own stack, not from our TX code), the
 // payload every frame must carry, and a receive loop that checks every frame's bytes.
+import { expect } from 'vitest';
+import { kernelAddon } from '../host/backends/kernel.js';
 import { META } from '../host/meta.js';
 import type { Backend } from '../host/backends/types.js';
 import type { Testbed } from '../host/testbed.js';
@@ -92,4 +94,26 @@ export function receiveAll(b: Backend, memory: WebAssembly.Memory, q: number, ds
     b.release(q);
   }
   return got;
+}
+
+/** The property the io suites are named after: no datagram arrived damaged, and each of `count` arrived exactly once. */
+export function expectEachOnce(got: Received, count: number, b: Backend): void {
+  expect(got.bad).toEqual([]);
+  expect(got.seqs.size, JSON.stringify(b.stats().drops)).toBe(count);
+  expect([...got.seqs.values()].every((c) => c === 1)).toBe(true);
+}
+
+/**
+ * Sends `count` datagrams of `size` bytes from the peer namespace to queue 0 of `b` and checks that
+ * each arrives exactly once, intact, with a receive timestamp (CLOCK_REALTIME ns: the kernel's for
+ * TPACKET, poll time for AF_XDP) taken while it ran.
+ */
+export async function expectEachDatagramOnce(bed: Testbed, b: Backend, memory: WebAssembly.Memory, count: number, size: number): Promise<void> {
+  const t0 = kernelAddon().clockNs(0);
+  const sent = sendUdp(bed, bed.a.ns, bed.b.ip, count, size);
+  const got = receiveAll(b, memory, 0, bed.b.ip, size, count, 15000);
+  const t1 = kernelAddon().clockNs(0);
+  expect(got.tsMin! >= t0 && got.tsMax! <= t1).toBe(true);
+  expect(await sent).toBe(0);
+  expectEachOnce(got, count, b);
 }
