@@ -1,7 +1,7 @@
 // Runs the WASM frame parser over captured records from the host: places a batch of frames in the
 // scratch region of a shared memory, fills their metadata records (data, caplen, wirelen,
 // linktype, timestamp), parses the whole batch in one call and hands out Packet views.
-import { computeLayout, createMemory, writeControlBlock, type Layout } from './layout.js';
+import { computeLayout, createMemory, writeControlBlock, type Layout, type LayoutConfig } from './layout.js';
 import { META } from './meta.js';
 import { Packet } from './packet.js';
 import * as P from './ptype.js';
@@ -21,6 +21,24 @@ export interface ParseExports {
   toeplitzBitwise(key: number, keyLen: number, input: number, len: number): number;
   flowKey(meta: number, out: number): number;
   internetChecksum(p: number, len: number, simd: number): number;
+}
+
+/** The engine's parser over a fresh memory of its own (control block written), with views of that memory. */
+export interface ParseEngine {
+  layout: Layout;
+  memory: WebAssembly.Memory;
+  exports: ParseExports;
+  u8: Uint8Array;
+  dv: DataView;
+}
+
+/** For code that places frames and metadata records itself: FrameParser, the parse bench, the fuzz test. */
+export function createParseEngine(config: LayoutConfig): ParseEngine {
+  const layout = computeLayout(config);
+  const memory = createMemory(layout);
+  writeControlBlock(memory, layout);
+  const exports = instantiateEngine(compileEngine(), memory) as unknown as ParseExports;
+  return { layout, memory, exports, u8: new Uint8Array(memory.buffer), dv: new DataView(memory.buffer) };
 }
 
 /** The Microsoft/Intel verification key: the usual default RSS key of NICs. */
@@ -50,12 +68,11 @@ export class FrameParser {
   constructor(opts: FrameParserOptions = {}) {
     const batch = opts.batch ?? 1024;
     const areaBytes = Math.max(batch * 2048, 2 * MAX_RECORD_BYTES);
-    this.layout = computeLayout({ frameCount: Math.max(16, batch), frameSize: 2048, scratchBytes: RSS_TABLE_BYTES + 4096 + areaBytes });
-    this.memory = createMemory(this.layout);
-    writeControlBlock(this.memory, this.layout);
-    this.exports = instantiateEngine(compileEngine(), this.memory) as unknown as ParseExports;
-    this.u8 = new Uint8Array(this.memory.buffer);
-    this.dv = new DataView(this.memory.buffer);
+    ({ layout: this.layout, memory: this.memory, exports: this.exports, u8: this.u8, dv: this.dv } = createParseEngine({
+      frameCount: Math.max(16, batch),
+      frameSize: 2048,
+      scratchBytes: RSS_TABLE_BYTES + 4096 + areaBytes,
+    }));
     this.rssTable = this.layout.scratch.offset;
     const keyAddr = this.rssTable + RSS_TABLE_BYTES;
     this.frameArea = keyAddr + 4096;

@@ -6,36 +6,18 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeLayout, createMemory, writeControlBlock } from '../host/layout.js';
 import { META, OFFSET_NONE } from '../host/meta.js';
-import type { ParseExports } from '../host/parser.js';
+import { createParseEngine } from '../host/parser.js';
 import { packageRoot } from '../host/paths.js';
 import { readCaptureFile } from '../host/pcap/index.js';
 import * as P from '../host/ptype.js';
-import { compileEngine, instantiateEngine } from '../host/wasm.js';
-import { generateCorpus, corpusBytes } from '../bench/parse/corpus.js';
+import { generateCorpus, corpusBytes, xorshift32 } from '../bench/parse/corpus.js';
 
 const FRAMES = Number(process.env.WW_FUZZ_FRAMES ?? 2_000_000);
 const LINKTYPES = [1, 1, 1, 1, 113, 276, 101, 228, 229, 0, 108, 9999];
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
-
 describe('fuzz: random and mutated frames', () => {
-  const layout = computeLayout({ frameCount: 16, scratchBytes: corpusBytes(4096) + 65536 });
-  const memory = createMemory(layout);
-  writeControlBlock(memory, layout);
-  const ex = instantiateEngine(compileEngine(), memory) as unknown as ParseExports;
-  const u8 = new Uint8Array(memory.buffer);
-  const dv = new DataView(memory.buffer);
+  const { layout, memory, exports: ex, u8, dv } = createParseEngine({ frameCount: 16, scratchBytes: corpusBytes(4096) + 65536 });
   const end = memory.buffer.byteLength;
   const meta = layout.metaAddress(0);
   const meta2 = layout.metaAddress(1);
@@ -79,7 +61,7 @@ describe('fuzz: random and mutated frames', () => {
   }
 
   it(`parses ${FRAMES} frames with no trap, no read past caplen, consistent records, identical SIMD/scalar results`, () => {
-    const r = rng(Number(process.env.WW_FUZZ_SEED ?? 0xf00d));
+    const r = xorshift32(Number(process.env.WW_FUZZ_SEED ?? 0xf00d));
     const buf = new Uint8Array(8192);
     const problems: string[] = [];
     let checksummed = 0;
@@ -139,7 +121,7 @@ describe('fuzz: random and mutated frames', () => {
   });
 
   it('SIMD and scalar checksums agree on every length 0..2048 and random contents, ending at the memory end', () => {
-    const r = rng(7);
+    const r = xorshift32(7);
     for (let len = 0; len <= 2048; len++) {
       const at = end - len;
       for (let i = 0; i < len; i++) u8[at + i] = r() & 0xff;

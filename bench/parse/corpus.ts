@@ -33,8 +33,8 @@ export interface Corpus {
   kinds: Uint8Array;
 }
 
-/** xorshift32: tiny, seeded, the same sequence in every run. */
-function rng(seed: number) {
+/** xorshift32: tiny, seeded, the same sequence in every run (also the fuzz test's generator). */
+export function xorshift32(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
@@ -62,7 +62,7 @@ function csum(b: Uint8Array, off: number, len: number): number {
 
 /** Writes `count` frames at `base` of `mem`; returns where each is. */
 export function generateCorpus(mem: Uint8Array, base: number, count: number, seed = 0x5eed): Corpus {
-  const r = rng(seed);
+  const r = xorshift32(seed);
   const cumulative: number[] = [];
   let acc = 0;
   for (const [, p] of MIX) cumulative.push((acc += p));

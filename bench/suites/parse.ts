@@ -12,10 +12,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { computeLayout, createMemory, writeControlBlock } from '../../host/layout.js';
 import { META } from '../../host/meta.js';
-import type { ParseExports } from '../../host/parser.js';
-import { compileEngine, instantiateEngine } from '../../host/wasm.js';
+import { createParseEngine } from '../../host/parser.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
 import { corpusBytes, generateCorpus } from '../parse/corpus.js';
 import { jsParseBurst } from '../parse/js-parser.js';
@@ -45,12 +43,7 @@ const suite: Suite = async ({ argv, log }) => {
   const runs = argValue(argv, '--runs', 5);
   const peerFrames = Math.min(count, argValue(argv, '--peer-frames', 200_000));
   const corpusSize = corpusBytes(count);
-  const layout = computeLayout({ frameCount: 16, scratchBytes: corpusSize + count * 64 + 65536 });
-  const memory = createMemory(layout);
-  writeControlBlock(memory, layout);
-  const ex = instantiateEngine(compileEngine(), memory) as unknown as ParseExports;
-  const u8 = new Uint8Array(memory.buffer);
-  const dv = new DataView(memory.buffer);
+  const { layout, memory, exports: ex, u8, dv } = createParseEngine({ frameCount: 16, scratchBytes: corpusSize + count * 64 + 65536 });
   const metaBase = layout.scratch.offset;
   const corpusBase = metaBase + count * 64;
   log(`parse: generating ${count} frames`);
