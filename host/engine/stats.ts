@@ -53,17 +53,24 @@ export function quantile(hist: Float64Array, count: number, q: number, max: numb
   return max;
 }
 
-export interface BlockCounters {
+/** The traffic counters of one stats block; the engine's totals are their sums over all blocks. */
+export interface TrafficCounters {
+  /** Frames that entered the engine (including those the kernel reported dropping). */
   rx_packets: number;
   rx_bytes: number;
+  /** Frames the handler took without throwing. */
   delivered: number;
   delivered_bytes: number;
   tx_packets: number;
   tx_bytes: number;
-  bursts: number;
-  records_dropped: number;
+  /** Frames handlers forwarded that were not sent: tx ring full, or still shaped at stop. */
   tx_dropped: number;
   dropped: Drops;
+}
+
+export interface BlockCounters extends TrafficCounters {
+  bursts: number;
+  records_dropped: number;
   latency: { count: number; sum: number; max: number };
 }
 
@@ -89,18 +96,7 @@ export interface WorkerStats {
   restarts: number;
 }
 
-export interface EngineStats {
-  /** Frames that entered the engine (including those the kernel reported dropping). */
-  rx_packets: number;
-  rx_bytes: number;
-  /** Frames the handler took without throwing. */
-  delivered: number;
-  delivered_bytes: number;
-  tx_packets: number;
-  tx_bytes: number;
-  /** Frames handlers forwarded that were not sent: tx ring full, or still shaped at stop. */
-  tx_dropped: number;
-  dropped: Drops;
+export interface EngineStats extends TrafficCounters {
   dropped_total: number;
   /** Received but neither delivered nor dropped yet; 0 once stopped. */
   in_flight: number;
