@@ -87,7 +87,11 @@ export function validateGen(o: GenOptions): void {
 export function openGenerator(o: GenOptions): { backend: Backend; memory: WebAssembly.Memory } {
   const name = o.backend ?? 'afpacket';
   const frameCount = 4096;
-  const opts = name === 'afxdp' ? { attach: false, txFrames: 2048, xdpMode: 'skb' as const } : { rx: false, txFrames: 2048, qdiscBypass: true };
+  // Bypassing the qdisc also bypasses the kernel's flow-hash choice of TX queue: the frames leave on
+  // the queue of the sending CPU, so every flow would take one queue (and a veth peer receives on
+  // the queue it was sent on). On a multi-queue interface the kernel picks the queue per flow instead.
+  const txQueues = Number((ipJson(o.netns, ['-d', 'link', 'show', 'dev', o.iface])[0] as { num_tx_queues?: number } | undefined)?.num_tx_queues ?? 1);
+  const opts = name === 'afxdp' ? { attach: false, txFrames: 2048, xdpMode: 'skb' as const } : { rx: false, txFrames: 2048, qdiscBypass: txQueues <= 1 };
   const layout = computeLayout({ frameCount, kernelBytesPerQueue: kernelBytesFor(name, { frameCount, ...opts }) });
   const memory = createMemory(layout);
   return { backend: openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, ...opts }), memory };
