@@ -26,7 +26,7 @@
 
 import { parseList } from './parse';
 import { PARSE_RSS } from './ptype';
-import { ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringEnqueueBurst64, ringFree } from './ring';
+import { ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringEnqueueBurst64, ringFree, P_TAIL } from './ring';
 import { META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
 import { frameRelease, poolCache, poolCopyIn } from './pool';
@@ -41,6 +41,7 @@ import {
   EH_RSS_TABLE, EH_RUN_STOP, EH_RX_TIME, EH_SHAPERS, EH_SOURCES, EH_W_BURST, EH_W_FRAMES, EH_W_HIST, EH_W_RECORDS, EH_W_STAGE, EH_WORKERS, ENGINE_MAGIC,
   FC_ACTIVE, FC_COUNT0, FC_GENERATION, frameMeta, OPT_DROP_PARSE_ERRORS, OPT_PAIRS, OPT_RSS, RT_IN, RT_RX, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
   WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, WC_TX_COUNT, RT_TX, WC_RX_PENDING,
+  WC_FEED_N, WC_FEED_FIRST, WC_FEED_PHASE, WC_TMP_N, WC_TMP_FIRST, WC_TMP_RING, WC_TMP_HEAD, WC_RECORD_FIRST,
 } from './engine-map';
 
 export const SOURCE_BYTES: usize = 128;
@@ -165,19 +166,32 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
       store<u64>(rxTime + (<usize>f << 3), nowInt);
       store<u32>(list + (<usize>n << 2), f);
       n++;
+      // Filed in the stretch of poolAlloc's cache count: the recovery journal (engine-map.ts).
+      store<u32>(wb, n, WC_FEED_N);
     }
     pkts++;
     bytes += wirelen;
     cursor += (<u32>STREAM_RECORD_HEADER + caplen + 7) & ~7;
   }
+  // One stretch: the records are consumed and counted, and the journal says so (phase 1).
   store<u32>(src, cursor, SRC_CURSOR);
   store<u64>(src, load<u64>(src, SRC_FED) + pkts, SRC_FED);
-  const put: u32 = n == 0 ? 0 : ringEnqueueBurst32(ring, list, n);
-  for (let i = put; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
   statAdd(qs, STAT_RX_PACKETS, pkts);
   statAdd(qs, STAT_RX_BYTES, bytes);
   if (poolEmpty) statDrop(qs, STAT_DROP_POOL_EMPTY, poolEmpty);
+  store<u32>(wb, 1, WC_FEED_PHASE);
+  const put: u32 = n == 0 ? 0 : ringEnqueueBurst32(ring, list, n);
+  // In the publish stretch: [0, put) are the ring's, the rest counted as ring_full (phase 2).
   if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
+  store<u32>(wb, put, WC_FEED_FIRST);
+  store<u32>(wb, 2, WC_FEED_PHASE);
+  for (let i = put; i < n; i++) {
+    frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+    store<u32>(wb, i + 1, WC_FEED_FIRST);
+  }
+  store<u32>(wb, 0, WC_FEED_N);
+  store<u32>(wb, 0, WC_FEED_FIRST);
+  store<u32>(wb, 0, WC_FEED_PHASE);
   return put;
 }
 
@@ -254,8 +268,9 @@ function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): vo
     sum += lat;
     if (lat > peak) peak = lat;
     bytes += load<u32>(frameMeta(ctx, f), META_WIRELEN);
-    frameRelease(ctx, cache, f);
   }
+  // One stretch: the burst's fate is counted and the frames move from the burst to the tmp
+  // journal (counted: released silently), so a worker ended anywhere counts them once.
   statAdd(block, STAT_LAT_COUNT, n);
   statAdd(block, STAT_LAT_SUM, sum);
   store<u64>(block, peak, STAT_LAT_MAX);
@@ -264,7 +279,15 @@ function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): vo
     statAdd(block, STAT_DELIVERED_BYTES, bytes);
   } else statDrop(block, STAT_DROP_HANDLER_ERROR, n);
   statAdd(block, STAT_BURSTS, 1);
+  store<u32>(wb, 0, WC_TMP_FIRST);
+  store<u32>(wb, n, WC_TMP_N);
   store<u32>(wb, 0, WC_BURST_COUNT);
+  for (let i: u32 = 0; i < n; i++) {
+    frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+    store<u32>(wb, i + 1, WC_TMP_FIRST);
+  }
+  store<u32>(wb, 0, WC_TMP_N);
+  store<u32>(wb, 0, WC_TMP_FIRST);
 }
 
 /** Moves the records the handler staged onto the records ring; frames that find no room are released. */
@@ -273,17 +296,21 @@ function flushRecords(ctx: usize, w: u32, wb: usize): void {
   if (n == 0) return;
   const recs = wb + ehAddr(ctx, EH_W_RECORDS);
   const put = ringEnqueueBurst64(ehAddr(ctx, EH_RECORDS_RING), recs, n);
+  // In the publish stretch: [0, put) are the ring's now.
+  store<u32>(wb, put, WC_RECORD_FIRST);
   if (put < n) {
     const cache = poolCache(ctx, w);
-    for (let i = put; i < n; i++) {
-      const r = load<u64>(recs + (<usize>i << 3));
-      if (r & REC_FRAME) frameRelease(ctx, cache, <u32>r);
-    }
     // Records lost for want of room: the line's free word counts them.
     const block = statsBlock(ctx, eh(ctx, EH_QUEUES) + w);
     statAdd(block, 56, <u64>(n - put));
+    for (let i = put; i < n; i++) {
+      const r = load<u64>(recs + (<usize>i << 3));
+      if (r & REC_FRAME) frameRelease(ctx, cache, <u32>r);
+      store<u32>(wb, i + 1, WC_RECORD_FIRST);
+    }
   }
   store<u32>(wb, 0, WC_RECORD_COUNT);
+  store<u32>(wb, 0, WC_RECORD_FIRST);
 }
 
 /**
@@ -399,30 +426,51 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
       }
       dest = target == DEST_DROPPED ? DEST_DROPPED : target * 4 + cls;
     }
-    if (dest == DEST_DROPPED) frameRelease(ctx, cache, f);
+    if (dest == DEST_DROPPED) {
+      frameRelease(ctx, cache, f);
+      // In the release stretch: the frame leaves the stage list and its drop is counted.
+      store<u32>(frames + (<usize>i << 2), NEXT_NONE);
+      if (parseErrors) statDrop(block, STAT_DROP_PARSE_ERROR, parseErrors);
+      if (filtered) statDrop(block, STAT_DROP_FILTERED, filtered);
+      parseErrors = 0;
+      filtered = 0;
+    }
     store<u32>(stage + (<usize>i << 2), dest);
   }
-  if (parseErrors) statDrop(block, STAT_DROP_PARSE_ERROR, parseErrors);
-  if (filtered) statDrop(block, STAT_DROP_FILTERED, filtered);
 
-  // Route: one ring burst per destination present (the burst list is free between bursts).
+  // Route: one ring burst per destination present, through the tmp journal (the burst list is
+  // free between bursts): each frame moves from the stage list to it in one stretch.
   const tmp = wb + ehAddr(ctx, EH_W_BURST);
-  let ringFull: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const dest = load<u32>(stage + (<usize>i << 2));
     if (dest == DEST_DROPPED) continue;
+    const ring = inRing(ctx, dest >> 2, w, dest & 3);
+    // Where this enqueue starts: its tail past `head` tells the host how many went in (a
+    // single-producer ring: this worker is its only producer, so the tail is its own). Set before
+    // the first frame moves over, so a frame in tmp is never mistaken for one already counted.
+    store<u32>(wb, atomic.load<u32>(ring, P_TAIL), WC_TMP_HEAD);
+    store<u32>(wb, <u32>ring, WC_TMP_RING);
     let k: u32 = 0;
     for (let j = i; j < n; j++) {
       if (load<u32>(stage + (<usize>j << 2)) != dest) continue;
       store<u32>(tmp + (<usize>k << 2), load<u32>(frames + (<usize>j << 2)));
       store<u32>(stage + (<usize>j << 2), DEST_DROPPED);
+      store<u32>(frames + (<usize>j << 2), NEXT_NONE);
       k++;
+      store<u32>(wb, k, WC_TMP_N);
     }
-    const put = ringEnqueueBurst32(inRing(ctx, dest >> 2, w, dest & 3), tmp, k);
-    for (let j = put; j < k; j++) frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
-    ringFull += k - put;
+    const put = ringEnqueueBurst32(ring, tmp, k);
+    // In the publish stretch: [0, put) are the ring's, the rest counted as ring_full.
+    if (k > put) statDrop(block, STAT_DROP_RING_FULL, <u64>(k - put));
+    store<u32>(wb, put, WC_TMP_FIRST);
+    store<u32>(wb, 0, WC_TMP_RING);
+    for (let j = put; j < k; j++) {
+      frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
+      store<u32>(wb, j + 1, WC_TMP_FIRST);
+    }
+    store<u32>(wb, 0, WC_TMP_N);
+    store<u32>(wb, 0, WC_TMP_FIRST);
   }
-  if (ringFull) statDrop(block, STAT_DROP_RING_FULL, ringFull);
   store<u32>(wb, 0, WC_STAGE_COUNT);
   return n;
 }
@@ -486,9 +534,10 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
     for (let k: u32 = 0; k < sources && n < burst; k++) {
       const s = first + k < sources ? first + k : first + k - sources;
       n += ringDequeueBurst32(inRing(ctx, w, s, c), list + (<usize>n << 2), burst - n);
+      // In the ring's release stretch: the frames are this burst's (recovery journal).
+      store<u32>(wb, n, WC_BURST_COUNT);
     }
   }
-  store<u32>(wb, n, WC_BURST_COUNT);
   if (n == 0 && stopping && load<u32>(wb, WC_STATE) == WS_INGEST_DONE) {
     for (let o: u32 = 0; o < workers; o++) if (atomic.load<u32>(workerBlock(ctx, o), WC_STATE) < WS_INGEST_DONE) return 0;
     for (let c: u32 = 0; c < classes; c++) for (let s: u32 = 0; s < sources; s++) if (ringCount(inRing(ctx, w, s, c)) != 0) return 0;

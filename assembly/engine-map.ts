@@ -21,6 +21,25 @@
 // Worker control line (first line of each worker block), written by that worker only:
 // | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
 // | 28 rx frames left on this worker's rx rings after the poll (work to do even when its burst is empty) |
+// | 32 feed n | 36 feed first | 40 feed phase | 44 tmp n | 48 tmp first | 52 tmp ring | 56 tmp head | 60 record first |
+//
+// Recovery journal (words 32..63). A worker can be terminated at any interrupt check V8 makes in
+// WASM: a function entry or a loop header. Code between two checks runs whole, so every hand-off
+// below ends with a store here in the same straight-line stretch as the store that moved the frame
+// (ring publish, pool cache count), and the host, alone with a dead worker's block, knows exactly
+// which frames it held and whether their fate was counted (host/engine.ts recover()):
+//   feed   frames list [first, n): sourcePoll's frames. phase 0: not yet counted as received (the
+//          source cursor was not committed: the records are fed again), released silently;
+//          1: counted received, not yet on the rx ring: released as handler_error;
+//          2: counted received and ring_full: released silently.
+//   stage  frames list [0, STAGE_COUNT): ingest's burst off the rx ring; an entry leaves (NEXT_NONE)
+//          in the same stretch as its frame was released (drop counted) or moved to the tmp list.
+//   tmp    burst list [first, n): frames on their way out (to an in ring, or released after complete).
+//          ring != 0: an enqueue to that single-producer ring was under way from producer head
+//          `head`: those its tail passed are in the ring; the rest are released as handler_error.
+//          ring == 0: their fate is counted; released silently.
+//   burst  burst list [0, BURST_COUNT): the handler's burst, released as handler_error.
+//   record records [first, RECORD_COUNT): staged records; frame records are released.
 
 export const ENGINE_MAGIC: u32 = 0x4e455757;
 
@@ -92,6 +111,14 @@ export const WC_RECORD_COUNT: usize = 16;
 export const WC_STAGE_COUNT: usize = 20;
 export const WC_TX_COUNT: usize = 24;
 export const WC_RX_PENDING: usize = 28;
+export const WC_FEED_N: usize = 32;
+export const WC_FEED_FIRST: usize = 36;
+export const WC_FEED_PHASE: usize = 40;
+export const WC_TMP_N: usize = 44;
+export const WC_TMP_FIRST: usize = 48;
+export const WC_TMP_RING: usize = 52;
+export const WC_TMP_HEAD: usize = 56;
+export const WC_RECORD_FIRST: usize = 60;
 
 // Flow control line.
 export const FC_ACTIVE: usize = 0;

@@ -20,7 +20,7 @@
 // Scatter-gather: a packet longer than one frame is a chain of frames linked by meta `next`; the
 // head's refcnt governs the whole chain, and releasing the head frees every segment.
 
-import { ringCount, ringDequeueBurst32, ringEnqueue32, ringEnqueueBurst32, ringInit, RING_F_MC, RING_F_MP } from './ring';
+import { ringCount, ringDequeue32, ringDequeueBurst32, ringEnqueue32, ringEnqueueBurst32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
 
@@ -69,23 +69,48 @@ export function poolInit(ctx: usize, cacheSize: u32): i32 {
 export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
   const ring = ehAddr(ctx, EH_FREE_RING);
   const slots = cache + PC_SLOTS;
+  const metaBase = ehAddr(ctx, EH_META);
   let count = load<u32>(cache, PC_COUNT);
   if (count < n) {
     // Refill to `size` beyond this request, as far as the cache holds.
     const capacity = load<u32>(cache, PC_CAPACITY);
     const want = min(n - count + load<u32>(cache, PC_SIZE), capacity - count);
-    if (want > 0) count += ringDequeueBurst32(ring, slots + (<usize>count << 2), want);
+    if (want > 0) {
+      count += ringDequeueBurst32(ring, slots + (<usize>count << 2), want);
+      // In the ring's release stretch: a worker terminated from here on leaves these in its cache.
+      store<u32>(cache, count, PC_COUNT);
+    }
   }
+  // Meta first, the count last: until the count drops, the frames are still the cache's (a free
+  // frame's refcnt reads 0 or 1 anyway), and the caller files them before its next interrupt check.
   let got = min(n, count);
-  for (let i: u32 = 0; i < got; i++) store<u32>(out + (<usize>i << 2), load<u32>(slots + (<usize>(--count) << 2)));
-  store<u32>(cache, count, PC_COUNT);
-  // A request larger than the cache goes to the ring for the rest.
-  if (got < n) got += ringDequeueBurst32(ring, out + (<usize>got << 2), n - got);
-  const metaBase = ehAddr(ctx, EH_META);
   for (let i: u32 = 0; i < got; i++) {
-    const m = metaBase + (<usize>load<u32>(out + (<usize>i << 2)) << 6);
+    const f = load<u32>(slots + (<usize>(--count) << 2));
+    store<u32>(out + (<usize>i << 2), f);
+    const m = metaBase + (<usize>f << 6);
     store<u32>(m, 1, META_REFCNT);
     store<u32>(m, NEXT_NONE, META_NEXT);
+  }
+  store<u32>(cache, count, PC_COUNT);
+  if (got < n) {
+    // A request larger than the cache goes to the ring for the rest (a cache of 0: one at a time,
+    // so nothing sits between the ring's release and the caller filing the frame).
+    if (n - got == 1) {
+      const v = ringDequeue32(ring);
+      if (v < 0) return got;
+      const m = metaBase + (<usize>v << 6);
+      store<u32>(m, 1, META_REFCNT);
+      store<u32>(m, NEXT_NONE, META_NEXT);
+      store<u32>(out + (<usize>got << 2), <u32>v);
+      return got + 1;
+    }
+    const more = ringDequeueBurst32(ring, out + (<usize>got << 2), n - got);
+    for (let i = got; i < got + more; i++) {
+      const m = metaBase + (<usize>load<u32>(out + (<usize>i << 2)) << 6);
+      store<u32>(m, 1, META_REFCNT);
+      store<u32>(m, NEXT_NONE, META_NEXT);
+    }
+    got += more;
   }
   return got;
 }
@@ -103,6 +128,8 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
     // The free ring has a slot for every frame, so it always has room for these: the enqueue is whole.
     ringEnqueueBurst32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS + (<usize>size << 2), count - size);
     count = size;
+    // In the ring's publish stretch: never a frame both in the ring and counted in the cache.
+    store<u32>(cache, count, PC_COUNT);
   }
   store<u32>(cache + PC_SLOTS + (<usize>count << 2), f);
   store<u32>(cache, count + 1, PC_COUNT);

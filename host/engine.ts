@@ -55,7 +55,14 @@ const ENGINE_MAGIC = 0x4e455757;
 const RUN_STOP = 256;
 const RSS_KEY = 384;
 const RT = { RX: 0, TX: 256, IN: 512 };
-const WC = { BURST_COUNT: 0, SEEN_GENERATION: 4, STATE: 8, POLLS: 12, RECORD_COUNT: 16, STAGE_COUNT: 20 };
+// Worker control line (assembly/engine-map.ts WC_*), byte offsets; 32.. is the recovery journal.
+const WC = {
+  BURST_COUNT: 0, SEEN_GENERATION: 4, STATE: 8, POLLS: 12, RECORD_COUNT: 16, STAGE_COUNT: 20,
+  FEED_N: 32, FEED_FIRST: 36, FEED_PHASE: 40, TMP_N: 44, TMP_FIRST: 48, TMP_RING: 52, TMP_HEAD: 56, RECORD_FIRST: 60,
+};
+const NEXT_NONE = 0xffffffff;
+/** A ring's producer tail (assembly/ring.ts P_TAIL). */
+const RING_P_TAIL = 68;
 const WS = { RUNNING: 1, INGEST_DONE: 2, STOPPED: 3 };
 const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, FEEDER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, FED: 56, BYTES: 128 };
 const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8 };
@@ -114,6 +121,7 @@ export class Engine extends EventEmitter {
   private u32 = new Uint32Array(0);
   private workers: (Worker | undefined)[] = [];
   private restarts: number[] = [];
+  private ready: boolean[] = [];
   private exits: Promise<void>[] = [];
   private flow?: FlowTables;
   private streams: Stream[] = [];
@@ -453,6 +461,7 @@ export class Engine extends EventEmitter {
       w.on('message', (msg: { type?: string; name?: string; message?: string; count?: number; affinity?: number[] }) => {
         if (msg?.type === 'ready') {
           ready = true;
+          if (this.workers[index] === w) this.ready[index] = true;
           this.affinity[index] = msg.affinity;
           resolve();
         } else if (msg?.type === 'result') finished = true;
@@ -464,7 +473,10 @@ export class Engine extends EventEmitter {
       });
       this.exits[index] = new Promise<void>((exited) => {
         w.on('exit', (code) => {
-          if (this.workers[index] === w) this.workers[index] = undefined;
+          if (this.workers[index] === w) {
+            this.workers[index] = undefined;
+            this.ready[index] = false;
+          }
           if (!ready) {
             reject(new Error(`engine: worker ${index} failed to start: ${error?.message ?? `exited with code ${code}`}`, { cause: error }));
             exited();
@@ -599,27 +611,60 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * Frames a dead worker held: the burst its handler had (counted as handler_error, released),
-   * the frames it kept as records but had not published, and its pool cache.
+   * Frames a dead worker held, from its recovery journal (assembly/engine-map.ts, words 32..63 of
+   * its control line): V8 ends a worker only at a function entry or a loop header, and every
+   * hand-off files the frame in the same straight-line stretch, so the journal is exact wherever it
+   * died. Frames whose fate was not counted yet are counted as handler_error (the worker failed
+   * them); then the worker's pool cache goes back to the free ring. The other workers keep running:
+   * this touches only the dead worker's block and cache, and frames no other thread can reach.
    */
   private recover(index: number): number {
     const m = this.layout!.engine!;
     const block = m.worker(index);
     const u32 = this.u32;
+    const w = (field: number) => (block + field) >> 2;
     const hostCache = m.cache(this.config.workers);
-    const hostStats = this.layout!.statsAddress(this.config.queues + this.config.workers);
-    const n = u32[(block + WC.BURST_COUNT) >> 2];
-    for (let i = 0; i < n; i++) this.wasm!.frameRelease(this.ctx, hostCache, u32[((block + m.w.burst) >> 2) + i]);
-    if (n) hostBlockAdd(this.memory!.buffer, hostStats, 'handler_error', n);
-    u32[(block + WC.BURST_COUNT) >> 2] = 0;
-    const recs = u32[(block + WC.RECORD_COUNT) >> 2];
-    for (let i = 0; i < recs; i++) {
-      const o = ((block + m.w.records) >> 2) + i * 2;
-      if (u32[o + 1] === RECORD_FRAME) this.wasm!.frameRelease(this.ctx, hostCache, u32[o]);
+    const release = (f: number) => this.wasm!.frameRelease(this.ctx, hostCache, f);
+    let failed = 0;
+    let held = 0;
+    // feed: sourcePoll's frames (phase 0: not received yet, the records are fed again; 1: received; 2: counted ring_full).
+    const feedN = u32[w(WC.FEED_N)];
+    const feedPhase = u32[w(WC.FEED_PHASE)];
+    for (let i = u32[w(WC.FEED_FIRST)]; i < feedN; i++) release(u32[((block + m.w.frames) >> 2) + i]);
+    if (feedPhase === 1) failed += feedN - u32[w(WC.FEED_FIRST)];
+    held += Math.max(0, feedN - u32[w(WC.FEED_FIRST)]);
+    // stage: ingest's burst off the rx ring; entries that left read NEXT_NONE.
+    const stageN = u32[w(WC.STAGE_COUNT)];
+    for (let i = 0; i < stageN; i++) {
+      const f = u32[((block + m.w.frames) >> 2) + i];
+      if (f === NEXT_NONE) continue;
+      release(f);
+      failed++;
+      held++;
     }
-    u32[(block + WC.RECORD_COUNT) >> 2] = 0;
+    // tmp: frames leaving through the burst list (to an in ring, or released after complete).
+    const tmpN = u32[w(WC.TMP_N)];
+    const ring = u32[w(WC.TMP_RING)];
+    let first = u32[w(WC.TMP_FIRST)];
+    if (ring !== 0) first = Math.min(tmpN, (Atomics.load(u32, (ring + RING_P_TAIL) >> 2) - u32[w(WC.TMP_HEAD)]) >>> 0);
+    for (let i = first; i < tmpN; i++) release(u32[((block + m.w.burst) >> 2) + i]);
+    if (ring !== 0) failed += tmpN - first;
+    held += Math.max(0, tmpN - first);
+    // burst: the handler's, failed with it.
+    const n = u32[w(WC.BURST_COUNT)];
+    for (let i = 0; i < n; i++) release(u32[((block + m.w.burst) >> 2) + i]);
+    failed += n;
+    held += n;
+    // records staged and not published: the frames they hold.
+    const recs = u32[w(WC.RECORD_COUNT)];
+    for (let i = u32[w(WC.RECORD_FIRST)]; i < recs; i++) {
+      const o = ((block + m.w.records) >> 2) + i * 2;
+      if (u32[o + 1] === RECORD_FRAME) release(u32[o]);
+    }
+    if (failed) hostBlockAdd(this.memory!.buffer, this.layout!.statsAddress(this.config.queues + this.config.workers), 'handler_error', failed);
+    for (const f of [WC.BURST_COUNT, WC.RECORD_COUNT, WC.STAGE_COUNT, WC.FEED_N, WC.FEED_FIRST, WC.FEED_PHASE, WC.TMP_N, WC.TMP_FIRST, WC.TMP_RING, WC.TMP_HEAD, WC.RECORD_FIRST]) u32[w(f)] = 0;
     const flushed = this.wasm!.poolFlush(this.ctx, m.cache(index));
-    return n + flushed;
+    return held + flushed;
   }
 
   private fail(e: Error): void {
@@ -817,6 +862,15 @@ export class Engine extends EventEmitter {
   removeRule(id: number): Promise<boolean> {
     if (!this.flow) return Promise.reject(new Error('engine: no rules before start()'));
     return this.flow.remove(id);
+  }
+
+  /**
+   * The thread running worker `index` now, once it reported ready (undefined while it starts or
+   * restarts): for supervisors and tests that end a worker from outside (`terminate()`); the engine
+   * recovers what it held and restarts it.
+   */
+  workerThread(index: number): Worker | undefined {
+    return this.ready[index] ? this.workers[index] : undefined;
   }
 
   /** The CPUs each worker's thread may run on, as the kernel reports after pinning (config.cpus); undefined when not pinned. */
