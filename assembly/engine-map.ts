@@ -16,6 +16,10 @@
 // |     |              |     |               |     |                | 140 | tx queues        |
 // |     |              |     |               |     |                | 144 | tx hold lists    |
 //
+// | 232 | ext base   | 236 | ext bytes   | 240 | ext stride     | 244 | ext block shift  | 248 ext holders |
+// ext: kernel ring regions whose packets pool frames may describe in place (assembly/tpacket.ts,
+// "Zero-copy engine source"); ext bytes 0 when none.
+//
 // Run line at +256, written by the host only: 0 stop request (u32).
 //
 // Worker control line (first line of each worker block), written by that worker only:
@@ -83,6 +87,12 @@ export const EH_TX_HOLD: usize = 144;
 
 /** Per transmit queue: frames taken off its ring, waiting for the shaper (count at +0, list at +64). */
 export const TX_HOLD_BYTES: usize = 64 + 256 * 4;
+
+export const EH_EXT_BASE: usize = 232;
+export const EH_EXT_BYTES: usize = 236;
+export const EH_EXT_STRIDE: usize = 240;
+export const EH_EXT_SHIFT: usize = 244;
+export const EH_EXT_HOLDERS: usize = 248;
 
 export const EH_RUN_STOP: usize = 256;
 

@@ -22,6 +22,7 @@
 
 import { ringCount, ringDequeue32, ringDequeueBurst32, ringEnqueue32, ringEnqueueBurst32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
+import { extDetach } from './tpacket';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
 
 export const PC_COUNT: usize = 0;
@@ -117,6 +118,7 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
 
 /** Returns frame `f` (refcnt already 0) to `cache`, flushing the cache's excess to the ring. */
 @inline export function poolPut(ctx: usize, cache: usize, f: u32): void {
+  extDetach(ctx, f); // a frame describing a packet in a kernel ring lets go of its block
   const capacity = load<u32>(cache, PC_CAPACITY);
   if (capacity == 0) {
     ringEnqueue32(ehAddr(ctx, EH_FREE_RING), f);

@@ -33,8 +33,15 @@
 // | 68  | u32  | txFrameSize | 72 | u32 | txFrameCount | 76 | u32 | txHead    |
 // | 80  | u32  | txReserved: slots handed out by the last reserve              |
 // | 88  | u64  | tx packets   | 96 | u64 | tx bytes                             |
+// | 104 | u32  | holders: engine zero-copy, address of the block holder lines (0: off) |
 
 import { writeCapture } from './capture';
+import { eh, ehAddr, EH_EXT_BASE, EH_EXT_BYTES, EH_EXT_HOLDERS, EH_EXT_SHIFT, EH_EXT_STRIDE, EH_RX_TIME, frameData, frameMeta, statsBlock } from './engine-map';
+import { META_DATA } from './meta';
+import { frameRelease, poolAlloc } from './pool';
+import { rxRing } from './dispatch';
+import { ringEnqueueBurst32 } from './ring';
+import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from './stats';
 
 export const TP_STATE_BYTES: usize = 128;
 const S_VERSION: usize = 0;
@@ -58,6 +65,7 @@ const S_TX_HEAD: usize = 76;
 const S_TX_RESERVED: usize = 80;
 const S_TX: usize = 88;
 const S_TX_BYTES: usize = 96;
+const S_HOLDERS: usize = 104;
 
 // linux/if_packet.h
 const TP_STATUS_KERNEL: u32 = 0;
@@ -316,6 +324,9 @@ export function tpacketRxReady(st: usize): u32 {
       if (left > 0) return left;
       cur = next(cur, count);
     }
+    // Engine zero-copy: a block still held reads USER from before; it is not new.
+    const holders = <usize>load<u32>(st, S_HOLDERS);
+    if (holders != 0 && atomic.load<u32>(holders + (<usize>cur << 6)) != 0) return 0;
     const blk = ring + <usize>cur * unit;
     return atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER ? load<u32>(blk, BLK_NUM_PKTS) : 0;
   }
@@ -326,5 +337,190 @@ export function tpacketRxReady(st: usize): u32 {
     cur = next(cur, count);
     n++;
   }
+  return n;
+}
+
+// ─── Zero-copy engine source (TPACKET_V3) ─────────────────────────────────────────────────────
+//
+// Each packet of a V3 block becomes an engine frame without a copy: a pool frame serves as its
+// descriptor only (as DPDK's rte_pktmbuf_attach_extbuf), its metadata `data` pointing at the
+// packet inside the kernel's block; the frame's own slot stays unused. A block goes back to the
+// kernel when the last frame describing one of its packets is released, on whatever thread that
+// happens (frameRelease -> extDetach).
+//
+// Where the holder count lives. The kernel rewrites a block's whole header (version, offsets,
+// num_pkts, blk_len, seq_num, timestamps) when it opens the block again (af_packet.c
+// prb_open_block); only the optional private area (tp_sizeof_priv) is left to user space. A
+// count kept in seq_num would be overwritten the moment the block is handed back, and then the
+// walker could no longer tell a block still held from one the kernel filled again (both read
+// TP_STATUS_USER). So the counts live in our own memory, one cache line per block, after the
+// queue's I/O area (host/backends/afpacket.ts places them):
+//
+//   holder line of block k (64 B; the walker and every releaser of the block's frames write it)
+//   +0  u32  0 = the kernel's block (or never seen) | HELD | frames of the block still held (+1
+//            while the walker is still handing out its packets)
+//
+// Protocol (all atomics: sequentially consistent, so at least acquire/release):
+//  - walker opens block k only if holder[k] == 0 (loaded first) and then block_status has
+//    TP_STATUS_USER (acquire: the kernel's writes to the block are visible); it sets
+//    holder[k] = HELD | (num_pkts + 1) before any frame of the block is published on a ring;
+//  - every release subtracts; the one that brings it to HELD | 0 stores block_status =
+//    TP_STATUS_KERNEL (release: every read of the block's packets happened before), then
+//    holder[k] = 0. Seen from the walker, holder == 0 means the KERNEL store is done, so a
+//    USER status it reads afterwards is the kernel's new fill, never the old one;
+//  - blocks come back in any order. The kernel walks its blocks in ring order: it waits on a
+//    block still held (the queue "freezes"), dropping what arrives meanwhile and counting it in
+//    PACKET_STATISTICS tp_drops (tp_freeze_q_cnt counts the freezes), which the engine reports
+//    as kernel drops. A block returned out of order simply waits until the kernel gets to it.
+//    So a handler that keeps frames pins their blocks: keep() across bursts costs ring space.
+
+const HELD: u32 = 0x80000000;
+
+// @ts-ignore: decorator
+@inline
+function blockPut(holder: usize, blk: usize, n: u32): void {
+  if (atomic.sub<u32>(holder, n) == (HELD | n)) {
+    atomic.store<u32>(blk, TP_STATUS_KERNEL, BLK_STATUS);
+    atomic.store<u32>(holder, 0);
+  }
+}
+
+/**
+ * Called for every frame going back to the pool (assembly/pool.ts poolPut): when its data lies
+ * in a kernel ring region, it lets go of its packet's block and points the frame at its own slot
+ * again. One load and one compare for every other frame (ext bytes is 0 without zero-copy).
+ */
+// @ts-ignore: decorator
+@inline
+export function extDetach(ctx: usize, f: u32): void {
+  const m = frameMeta(ctx, f);
+  const off = load<u32>(m, META_DATA) - eh(ctx, EH_EXT_BASE);
+  if (off < eh(ctx, EH_EXT_BYTES)) extRelease(ctx, m, f, off);
+}
+
+function extRelease(ctx: usize, m: usize, f: u32, off: u32): void {
+  const stride = eh(ctx, EH_EXT_STRIDE);
+  const q = off / stride;
+  const region = ehAddr(ctx, EH_EXT_BASE) + <usize>q * <usize>stride;
+  const shift = eh(ctx, EH_EXT_SHIFT);
+  const k = <usize>((off - q * stride) >> shift);
+  blockPut(region + <usize>eh(ctx, EH_EXT_HOLDERS) + (k << 6), region + (k << shift), 1);
+  store<u32>(m, <u32>frameData(ctx, f), META_DATA);
+}
+
+/** Engine zero-copy mode for a V3 queue: its `count` holder lines at `holders` (zeroed here). */
+export function tpacketEngineInit(st: usize, holders: usize): void {
+  memory.fill(holders, 0, <usize>load<u32>(st, S_COUNT) << 6);
+  store<u32>(st, <u32>holders, S_HOLDERS);
+}
+
+/**
+ * One burst of queue `q` into the engine, zero-copy: up to `max` packets become pool frames
+ * (allocated through `cache`, their indexes in `list`, rx time `nowNs`) whose data points into
+ * the block, put on the engine's rx ring q. A frame the rx ring has no room for is released
+ * (ring_full). When the pool has no frame the walk stops there and the packets wait in the
+ * block: the kernel then drops at a full ring, and counts it. Returns the frames received.
+ */
+export function tpacketEngineRx(st: usize, ctx: usize, q: u32, cache: usize, list: usize, max: u32, nowNs: f64): u32 {
+  const ring = <usize>load<u32>(st, S_RING);
+  const unit = load<u32>(st, S_UNIT);
+  const count = load<u32>(st, S_COUNT);
+  const holders = <usize>load<u32>(st, S_HOLDERS);
+  const rxTime = ehAddr(ctx, EH_RX_TIME);
+  const nowInt = <u64>nowNs;
+  let cur = load<u32>(st, S_CUR);
+  let left = load<u32>(st, S_LEFT);
+  let off = load<u32>(st, S_OFF);
+  let open = load<u32>(st, S_OPEN);
+  let bytes: u64 = 0;
+  let n: u32 = 0;
+  let have: u32 = 0;
+  while (n < max) {
+    if (left == 0) {
+      if (open) {
+        // Every packet of block cur is handed out: the walker's own hold goes.
+        blockPut(holders + (<usize>cur << 6), ring + <usize>cur * unit, 1);
+        cur = next(cur, count);
+        open = 0;
+      }
+      const h = holders + (<usize>cur << 6);
+      // Held since the last lap: its USER status is the old one (see the protocol above).
+      if (atomic.load<u32>(h) != 0) break;
+      const blk = ring + <usize>cur * unit;
+      if ((atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER) == 0) break;
+      left = load<u32>(blk, BLK_NUM_PKTS);
+      off = load<u32>(blk, BLK_FIRST);
+      atomic.store<u32>(h, HELD | (left + 1));
+      open = 1;
+      continue;
+    }
+    if (have == 0) {
+      const want = max - n < left ? max - n : left;
+      have = poolAlloc(ctx, cache, list + (<usize>n << 2), want);
+      if (have == 0) break;
+    }
+    const f = load<u32>(list + (<usize>n << 2));
+    const hdr = ring + <usize>cur * unit + off;
+    const status = load<u32>(hdr, H3_STATUS);
+    const caplen = load<u32>(hdr, H3_SNAPLEN);
+    const ts = <u64>load<u32>(hdr, H3_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H3_NSEC);
+    const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H3_VLAN_TCI) & 0xfff : 0xffff;
+    const wirelen = load<u32>(hdr, H3_LEN);
+    writeCapture(frameMeta(ctx, f), hdr + <usize>load<u16>(hdr, H3_MAC), caplen, wirelen, ts, q, vlan);
+    store<u64>(rxTime + (<usize>f << 3), nowInt);
+    bytes += wirelen;
+    off += load<u32>(hdr, H3_NEXT);
+    left--;
+    have--;
+    n++;
+  }
+  if (open && left == 0) {
+    // Read to its end: do not keep the block for the next call (the feeder may sleep first).
+    blockPut(holders + (<usize>cur << 6), ring + <usize>cur * unit, 1);
+    cur = next(cur, count);
+    open = 0;
+  }
+  store<u32>(st, cur, S_CUR);
+  store<u32>(st, left, S_LEFT);
+  store<u32>(st, off, S_OFF);
+  store<u32>(st, open, S_OPEN);
+  if (n == 0) return 0;
+  store<u64>(st, load<u64>(st, S_RX) + n, S_RX);
+  store<u64>(st, load<u64>(st, S_RX_BYTES) + bytes, S_RX_BYTES);
+  const put = ringEnqueueBurst32(rxRing(ctx, q), list, n);
+  for (let i = put; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+  const qs = statsBlock(ctx, q);
+  statAdd(qs, STAT_RX_PACKETS, n);
+  statAdd(qs, STAT_RX_BYTES, bytes);
+  if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
+  return n;
+}
+
+/**
+ * At stop, after the last tpacketEngineRx: packets of the open block that found no pool frame are
+ * counted as received and dropped (pool_empty), and the walker lets go of the block. Returns them.
+ */
+export function tpacketEngineStop(st: usize, ctx: usize, q: u32): u32 {
+  if (load<u32>(st, S_OPEN) == 0) return 0;
+  const cur = load<u32>(st, S_CUR);
+  const left = load<u32>(st, S_LEFT);
+  blockPut(<usize>load<u32>(st, S_HOLDERS) + (<usize>cur << 6), <usize>load<u32>(st, S_RING) + <usize>cur * load<u32>(st, S_UNIT), left + 1);
+  store<u32>(st, 0, S_OPEN);
+  store<u32>(st, 0, S_LEFT);
+  store<u32>(st, next(cur, load<u32>(st, S_COUNT)), S_CUR);
+  if (left) {
+    const qs = statsBlock(ctx, q);
+    statAdd(qs, STAT_RX_PACKETS, left);
+    statDrop(qs, STAT_DROP_POOL_EMPTY, left);
+  }
+  return left;
+}
+
+/** Blocks of the queue held by the engine (frames describing their packets, or being walked). */
+export function tpacketEngineHeld(st: usize): u32 {
+  const holders = <usize>load<u32>(st, S_HOLDERS);
+  const count = load<u32>(st, S_COUNT);
+  let n: u32 = 0;
+  for (let k: u32 = 0; k < count; k++) if (atomic.load<u32>(holders + (<usize>k << 6)) != 0) n++;
   return n;
 }

@@ -47,6 +47,7 @@
 // | 208 | u64  | rx packets | 216 | u64 rx bytes | 224 | u64 tx packets | 232 | u64 tx bytes |
 // | 240 | u32  | fill shortfalls: frames that found no room in the fill ring (never, if sized right) |
 // | 244 | u32  | engine mode: pool frames the kernel holds (on the fill ring or being received into) |
+// | 248 | u32  | engine mode: forwarded frames on the TX ring, not completed yet              |
 
 import { writeCapture } from './capture';
 import { frameMeta } from './engine-map';
@@ -54,7 +55,11 @@ import { frameRelease, poolAlloc } from './pool';
 import { rxRing } from './dispatch';
 import { ringEnqueueBurst32 } from './ring';
 import { statAdd, statDrop, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from './stats';
-import { ehAddr, EH_RX_TIME, statsBlock } from './engine-map';
+import { eh, ehAddr, EH_BURST, EH_RING_TABLE, EH_RX_TIME, EH_SHAPERS, EH_TX_HOLD, RT_TX, statsBlock, TX_HOLD_BYTES } from './engine-map';
+import { META_CAPLEN, META_DATA, META_WIRELEN } from './meta';
+import { ringDequeueBurst32 } from './ring';
+import { shaperRefill, shaperTake } from './shaper';
+import { STAT_TX_BYTES, STAT_TX_PACKETS } from './stats';
 
 export const XSK_STATE_BYTES: usize = 256;
 const S_QUEUE: usize = 0;
@@ -78,6 +83,7 @@ const S_TX_PKTS: usize = 224;
 const S_TX_BYTES: usize = 232;
 const S_FILL_SHORT: usize = 240;
 const S_KERNEL_FRAMES: usize = 244;
+const S_TX_INFLIGHT: usize = 248;
 
 // A ring's 32-byte line in the state block.
 const R_PROD: usize = 0;
@@ -123,7 +129,7 @@ export function xskInit(st: usize, queue: u32, umem: usize, frameShift: u32, fir
   store<u32>(st, 0, S_HELD);
   store<u32>(st, <u32>free, S_FREE);
   store<u32>(st, 0, S_TX_RESERVED);
-  memory.fill(st + S_RX_PKTS, 0, 40);
+  memory.fill(st + S_RX_PKTS, 0, 44);
   const f = st + XSK_FILL;
   const room = load<u32>(f, R_SIZE) - (load<u32>(f, R_CACHED_PROD) - load<u32>(f, R_CACHED_CONS));
   const n = rxFrames < room ? rxFrames : room;
@@ -467,4 +473,91 @@ export function xskEngineReclaim(st: usize, ctx: usize, cache: usize): u32 {
 /** Pool frames the kernel holds on queue state `st` (engine mode). */
 export function xskEngineKernelFrames(st: usize): u32 {
   return load<u32>(st, S_KERNEL_FRAMES);
+}
+
+// Engine mode transmit, zero-copy: a frame the handler forwarded is a UMEM frame already, so its
+// descriptor goes on the TX ring as it is ({data - umem, caplen}); the frame's reference (taken
+// by forward()) is held by the kernel until the completion ring hands the address back, then
+// released to the pool. The feeder thread, which owns the socket's four rings, runs this in place
+// of the workers' txDrain (the engine sets the header's tx queue count to 0 for afxdp), with the
+// same hold list and token bucket: shaping delays, it does not drop.
+
+/**
+ * Transmit queue `q` of the engine on this socket: reaps completions (frames back to the pool
+ * through `cache`), then takes frames off the engine's tx ring q into its hold list and puts as
+ * many as the shaper and the TX ring allow on the TX ring. Returns the frames still waiting or in
+ * flight, plus 1 << 31 when the kernel wants a sendto() (need_wakeup, or copy mode: always).
+ */
+export function xskEngineTx(st: usize, ctx: usize, q: u32, cache: usize, nowNs: f64): u32 {
+  const shift = load<u32>(st, S_SHIFT);
+  let inflight = load<u32>(st, S_TX_INFLIGHT);
+  if (inflight) {
+    const c = st + XSK_COMP;
+    let cons = load<u32>(c, R_CACHED_CONS);
+    // Acquire: the completion entries before the producer are visible.
+    const prod = atomic.load<u32>(<usize>load<u32>(c, R_PROD));
+    const cdesc = <usize>load<u32>(c, R_DESC);
+    const cmask = load<u32>(c, R_MASK);
+    while (cons != prod) {
+      frameRelease(ctx, cache, <u32>(load<u64>(cdesc + (<usize>(cons & cmask) << 3)) >> shift));
+      cons++;
+      inflight--;
+    }
+    store<u32>(c, cons, R_CACHED_CONS);
+    // Release: our reads of the entries are done before the kernel may overwrite them.
+    atomic.store<u32>(<usize>load<u32>(c, R_CONS), cons);
+  }
+  const hold = ehAddr(ctx, EH_TX_HOLD) + <usize>q * TX_HOLD_BYTES;
+  const list = hold + 64;
+  let n = load<u32>(hold);
+  const burst = eh(ctx, EH_BURST);
+  if (n < burst) n += ringDequeueBurst32(<usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_TX + (<usize>q << 2)), list + (<usize>n << 2), burst - n);
+  let k: u32 = 0;
+  if (n > 0) {
+    const t = st + XSK_TX;
+    const prod = load<u32>(t, R_CACHED_PROD);
+    const size = load<u32>(t, R_SIZE);
+    if (size - (prod - load<u32>(t, R_CACHED_CONS)) < n) {
+      // Acquire: the kernel has read the descriptors in the slots we are about to reuse.
+      store<u32>(t, atomic.load<u32>(<usize>load<u32>(t, R_CONS)), R_CACHED_CONS);
+    }
+    const room = size - (prod - load<u32>(t, R_CACHED_CONS));
+    const sh = ehAddr(ctx, EH_SHAPERS) + (<usize>q << 6);
+    shaperRefill(sh, nowNs);
+    const desc = <usize>load<u32>(t, R_DESC);
+    const mask = load<u32>(t, R_MASK);
+    const umem = load<u32>(st, S_UMEM);
+    let bytes: u64 = 0;
+    while (k < n && k < room) {
+      const m = frameMeta(ctx, load<u32>(list + (<usize>k << 2)));
+      const wirelen = load<u32>(m, META_WIRELEN);
+      if (!shaperTake(sh, wirelen)) break;
+      const d = desc + (<usize>((prod + k) & mask) << 4);
+      store<u64>(d, <u64>(load<u32>(m, META_DATA) - umem));
+      store<u64>(d, <u64>load<u32>(m, META_CAPLEN), 8); // len, options 0
+      bytes += wirelen;
+      k++;
+    }
+    if (k > 0) {
+      store<u32>(t, prod + k, R_CACHED_PROD);
+      // Release: descriptors (and the frames' bytes) are visible before the kernel sees the producer move.
+      atomic.store<u32>(<usize>load<u32>(t, R_PROD), prod + k);
+      if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
+      inflight += k;
+      const qs = statsBlock(ctx, q);
+      statAdd(qs, STAT_TX_PACKETS, k);
+      statAdd(qs, STAT_TX_BYTES, bytes);
+      store<u64>(st, load<u64>(st, S_TX_PKTS) + k, S_TX_PKTS);
+      store<u64>(st, load<u64>(st, S_TX_BYTES) + bytes, S_TX_BYTES);
+    }
+  }
+  store<u32>(hold, n - k);
+  store<u32>(st, inflight, S_TX_INFLIGHT);
+  const wake = inflight > 0 && (atomic.load<u32>(<usize>load<u32>(st + XSK_TX, R_FLAGS)) & XDP_RING_NEED_WAKEUP) != 0;
+  return (n - k + inflight) | (<u32>wake << 31);
+}
+
+/** Engine mode: forwarded frames on the TX ring of this socket not completed yet. */
+export function xskEngineTxInflight(st: usize): u32 {
+  return load<u32>(st, S_TX_INFLIGHT);
 }

@@ -36,6 +36,7 @@ import { RECORD_FRAME, type BurstLayout } from './engine/burst.js';
 import type { WorkerInit } from './workers/pool.js';
 import { openBackend, afpacketKernelBytes, afxdpKernelBytes, type Backend } from './backends/index.js';
 import type { AfXdpBackend } from './backends/afxdp.js';
+import type { AfPacketBackend } from './backends/afpacket.js';
 import type { EngineWorkerArgs } from './workers/engine-worker.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER, type PluginRecord } from './plugins/index.js';
 
@@ -49,7 +50,7 @@ const EH = {
   MAGIC: 0, WORKERS: 1, QUEUES: 2, CLASSES: 3, BURST: 4, POOL_CACHE: 5, FRAME_SIZE: 6, FRAME_COUNT: 7, FRAMES: 8, META: 9, FREE_RING: 10, RECORDS_RING: 11,
   STATS: 12, RSS_TABLE: 13, RETA: 14, FLOW_CONTROL: 15, FLOW_TABLES: 16, FLOW_RULES: 17, RX_TIME: 18, WORKER_BLOCKS: 19, WORKER_BYTES: 20, CACHES: 21,
   CACHE_BYTES: 22, SHAPERS: 23, SOURCES: 24, PARSE_FLAGS: 25, OPTIONS: 26, RING_TABLE: 27, W_BURST: 28, W_FRAMES: 29, W_STAGE: 30, W_RECORDS: 31,
-  W_HIST: 32, RECORD_SLOTS: 33, W_TX: 34, TX_QUEUES: 35, TX_HOLD: 36,
+  W_HIST: 32, RECORD_SLOTS: 33, W_TX: 34, TX_QUEUES: 35, TX_HOLD: 36, EXT_BASE: 58, EXT_BYTES: 59, EXT_STRIDE: 60, EXT_SHIFT: 61, EXT_HOLDERS: 62,
 } as const;
 const ENGINE_MAGIC = 0x4e455757;
 const RUN_STOP = 256;
@@ -170,6 +171,11 @@ export class Engine extends EventEmitter {
     return this.layout && { offset: this.layout.frames.offset, size: this.layout.frames.size, frameSize: this.config.frameSize, meta: this.layout.meta.offset };
   }
 
+  /** The live backend while running (afpacket, afxdp): its mode, rings and counters. */
+  get backend(): Backend | undefined {
+    return this.live;
+  }
+
   /** A live interface as the source (afpacket or afxdp), rather than a replay. */
   get isLive(): boolean {
     return this.config.backend === 'afpacket' || this.config.backend === 'afxdp';
@@ -190,7 +196,7 @@ export class Engine extends EventEmitter {
       this.startedAt = performance.now();
       if (this.failure) throw this.failure;
       this.state = 'running';
-      if (this.live) this.liveLoop = this.config.backend === 'afxdp' ? this.feedXdp() : this.feedLive();
+      if (this.live) this.liveLoop = this.config.backend === 'afxdp' ? this.feedXdp() : (this.live as AfPacketBackend).zeroCopy ? this.feedTpacket() : this.feedLive();
       this.monitor = setInterval(() => this.watch(), 10);
       this.monitor.unref?.();
     } catch (e) {
@@ -243,7 +249,7 @@ export class Engine extends EventEmitter {
       rings,
       scratchBytes,
       engine: { classes: c.classes, burst: c.burst, poolCache: c.poolCache, flowRules: c.maxRules },
-      kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst }) : c.backend === 'afxdp' ? afxdpKernelBytes(afxdp) : 0,
+      kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst, enginePool: true }) : c.backend === 'afxdp' ? afxdpKernelBytes(afxdp) : 0,
     });
     this.layout = layout;
     this.recordsDst = layout.scratch.offset + streamBytes;
@@ -300,7 +306,9 @@ export class Engine extends EventEmitter {
     h(EH.W_HIST, m.w.hist);
     h(EH.RECORD_SLOTS, m.w.recordSlots);
     h(EH.W_TX, m.w.tx);
-    h(EH.TX_QUEUES, c.queues);
+    // AF_XDP transmits forwarded frames from the feeder, which owns the socket's rings
+    // (xskEngineTx): no worker drains a tx ring then.
+    h(EH.TX_QUEUES, c.backend === 'afxdp' ? 0 : c.queues);
     h(EH.TX_HOLD, m.txHold);
     h(EH.MAGIC, ENGINE_MAGIC);
 
@@ -494,9 +502,21 @@ export class Engine extends EventEmitter {
     const xdp = c.backend === 'afxdp';
     this.live = openBackend(c.backend, {
       ...c.backendOptions, iface: c.iface, netns: c.netns, memory: this.memory!, layout: this.layout!, queues: c.queues, burst: c.burst,
-      ...(xdp ? { enginePool: true, engine: this.wasm } : {}),
+      enginePool: true, engine: this.wasm,
     } as Parameters<typeof openBackend>[1]);
     this.liveKernel = new Array(c.queues).fill(0);
+    const pkt = this.live as AfPacketBackend;
+    if (!xdp && pkt.zeroCopy) {
+      // Frames that describe packets in the TPACKET blocks: frameRelease finds their block by these.
+      const x = pkt.extRegions(this.layout!);
+      const h = (this.layout!.engine!.offset >> 2);
+      this.u32[h + EH.EXT_BASE] = x.base;
+      this.u32[h + EH.EXT_STRIDE] = x.stride;
+      this.u32[h + EH.EXT_SHIFT] = x.shift;
+      this.u32[h + EH.EXT_HOLDERS] = x.holders;
+      // Last, and atomically: a worker testing a frame against the range sees the rest set.
+      Atomics.store(this.u32, h + EH.EXT_BYTES, x.bytes);
+    }
     if (xdp) {
       // The kernel gets its first frames from the pool; from here on, the feeder tops it up.
       const b = this.live as AfXdpBackend;
@@ -520,15 +540,19 @@ export class Engine extends EventEmitter {
     const drops = this.wasm as unknown as { kernelDrops(ctx: number, q: number, n: number): void };
     while (!this.liveStopping) {
       let got = 0;
-      for (let q = 0; q < c.queues; q++) got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
+      let tx = 0;
+      for (let q = 0; q < c.queues; q++) {
+        got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
+        tx += b.transmit(q, this.ctx, cache, this.nowNs());
+      }
       const now = performance.now();
       if (now - lastDrops >= 100) {
         lastDrops = now;
         this.countKernelDrops(drops);
       }
       if (got === 0) {
-        // Idle (ingest also topped the fill rings up with frames released since).
-        b.wait(0, 1);
+        // Idle (ingest also topped the fill rings up with frames released since); frames to send: no sleep.
+        if (tx === 0) b.wait(0, 1);
         await new Promise((r) => setImmediate(r));
       } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
     }
@@ -543,6 +567,41 @@ export class Engine extends EventEmitter {
       stranded += b.kernelFrames(q);
     }
     if (stranded) this.warnings.push(`afxdp: the driver kept ${stranded} pool frames at stop (a zero-copy driver does not hand back frames it had taken); they stay out of the pool`);
+  }
+
+  /**
+   * The AF_PACKET feeder, zero-copy (TPACKET_V3): per queue and burst, one WASM call turns packets
+   * into pool frames that point into the kernel's blocks, on the engine's rx ring. A block goes
+   * back to the kernel when the last frame describing one of its packets is released (by any
+   * thread), not here. At stop, what the blocks still hold is taken in, then the walker lets go.
+   */
+  private async feedTpacket(): Promise<void> {
+    const b = this.live as AfPacketBackend;
+    const c = this.config;
+    const cache = this.layout!.engine!.cache(c.workers);
+    const list = this.liveList;
+    let round = 0;
+    let lastDrops = 0;
+    const drops = this.wasm as unknown as { kernelDrops(ctx: number, q: number, n: number): void };
+    while (!this.liveStopping) {
+      let got = 0;
+      for (let q = 0; q < c.queues; q++) got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
+      const now = performance.now();
+      if (now - lastDrops >= 100) {
+        lastDrops = now;
+        this.countKernelDrops(drops);
+      }
+      if (got === 0) {
+        // wait() sees a block the walker could not take (pool empty) as ready: then sleep 1 ms.
+        if (b.wait(0, 1)) await new Promise((r) => setTimeout(r, 1));
+        else await new Promise((r) => setImmediate(r));
+      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    for (let q = 0; q < c.queues; q++) {
+      while (b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs()) > 0);
+      b.finish(q, this.ctx);
+    }
+    this.countKernelDrops(drops);
   }
 
   /**
@@ -697,12 +756,23 @@ export class Engine extends EventEmitter {
       if (this.live) {
         this.liveStopping = true;
         await this.liveLoop?.catch((e) => this.fail(e as Error));
-        this.live.close();
       }
       const stopAt = (this.ctx + RUN_STOP) >> 2;
       Atomics.store(this.u32, stopAt, 1);
       Atomics.notify(new Int32Array(this.memory!.buffer), stopAt);
+      // AF_XDP: frames the workers forward while draining still go out, from here.
+      const xdp = this.live?.name === 'afxdp' ? (this.live as AfXdpBackend) : undefined;
+      let pumping = Boolean(xdp);
+      const pump = (async () => {
+        while (pumping) {
+          this.transmitXdp(xdp!);
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
       const hung = await this.waitWorkers(10_000);
+      pumping = false;
+      await pump;
+      if (xdp) await this.flushXdp(xdp);
       this.plugins?.stop();
       if (hung.length) {
         await this.teardownWorkers();
@@ -711,6 +781,7 @@ export class Engine extends EventEmitter {
       this.drainLeftovers();
       this.drainRecords();
       this.wasm!.poolFlush(this.ctx, this.layout!.engine!.cache(this.config.workers));
+      this.closeLive();
       const stats = this.stats();
       this.finalStats = stats;
       this.state = 'stopped';
@@ -725,6 +796,41 @@ export class Engine extends EventEmitter {
       return stats;
     })();
     return this.stopping;
+  }
+
+  private transmitXdp(b: AfXdpBackend): number {
+    const cache = this.layout!.engine!.cache(this.config.workers);
+    let left = 0;
+    for (let q = 0; q < this.config.queues; q++) left += b.transmit(q, this.ctx, cache, this.nowNs());
+    return left;
+  }
+
+  /**
+   * At stop, after the workers finished: what they forwarded goes out (as the shaper allows) and
+   * every frame on the TX rings comes back through the completion rings, for 1 s at most. Frames
+   * the shaper still holds then are counted tx_dropped by drainLeftovers.
+   */
+  private async flushXdp(b: AfXdpBackend): Promise<void> {
+    const end = Date.now() + 1000;
+    while (this.transmitXdp(b) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
+    let inflight = 0;
+    for (let q = 0; q < this.config.queues; q++) inflight += b.txInflight(q);
+    if (inflight) this.warnings.push(`afxdp: ${inflight} forwarded frame(s) not completed by the kernel at stop; they stay out of the pool`);
+  }
+
+  /**
+   * Closes the live backend once the workers drained: with zero-copy AF_PACKET, frames point into
+   * the kernel's blocks until released, so the ring stays mapped until every block came back.
+   */
+  private closeLive(): void {
+    const b = this.live;
+    if (!b) return;
+    if (b.name === 'afpacket' && (b as AfPacketBackend).zeroCopy) {
+      let held = 0;
+      for (let q = 0; q < this.config.queues; q++) held += (b as AfPacketBackend).heldBlocks(q);
+      if (held) this.warnings.push(`afpacket: ${held} ring block(s) still held at stop (frames from records() not released yet); their packets read as zeros from now on`);
+    }
+    b.close();
   }
 
   private async waitWorkers(ms: number): Promise<number[]> {

@@ -8,6 +8,15 @@
  * (zero-copy from the memory), then one sendto() sends the burst.
  * Several queues = several sockets in one PACKET_FANOUT group: the kernel splits the interface's
  * packets among them (by flow hash, CPU, round-robin or hardware queue), one queue per worker.
+ *
+ * Engine mode (`enginePool`, set by the engine) with TPACKET_V3 is zero-copy by default: each
+ * packet becomes a pool frame whose data points into the kernel's block, and a block goes back to
+ * the kernel when the last frame describing one of its packets is released (assembly/tpacket.ts,
+ * "Zero-copy engine source"). The per-block holder lines follow the queue's I/O area:
+ *
+ * ```
+ *  region: rx ring (blocks) | tx ring | I/O area (kernel.ts) | holder lines: blockCount × 64 B
+ * ```
  */
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import {
@@ -21,7 +30,7 @@ export type FanoutMode = 'hash' | 'cpu' | 'rr' | 'queue';
 export interface AfPacketOptions {
   /** 3 (blocks; throughput, default) or 2 (frames; latency). */
   version?: 2 | 3;
-  /** V3: bytes per block (power of two, >= 4096; default 256 KiB) and blocks per queue (default 16). */
+  /** V3: bytes per block (power of two, >= 4096; default 256 KiB, engine zero-copy 64 KiB) and blocks per queue (default 16, engine zero-copy 256). */
   blockSize?: number;
   blockCount?: number;
   /** V3: ms after which a partly filled block is handed over anyway (default 4). */
@@ -43,6 +52,15 @@ export interface AfPacketOptions {
   fanoutGroup?: number;
   /** Ask the NIC for hardware receive timestamps (reported in `mode` when in force). */
   hwTimestamps?: boolean;
+  /**
+   * Engine, TPACKET_V3: pool frames describe packets where the kernel wrote them, no copy (default
+   * true). A frame held (keep(), a slow handler) then holds its whole block, and a ring whose
+   * blocks are all held drops (counted as kernel drops). false: each packet is copied into a pool
+   * frame and its block goes back at once. V2 (the latency mode) always copies.
+   */
+  zeroCopy?: boolean;
+  /** Engine mode (set by the engine): receive with ingest() into the engine's pool. */
+  enginePool?: boolean;
 }
 
 export type AfPacketConfig = BackendConfig & AfPacketOptions;
@@ -68,8 +86,12 @@ function geometry(c: AfPacketOptions & { burst?: number }): Geometry {
     unit = 0;
     count = 0;
   } else if (version === 3) {
-    unit = c.blockSize ?? 1 << 18;
-    count = c.blockCount ?? 16;
+    // Engine zero-copy: a block stays out of the kernel's hands while any of its frames is held,
+    // and at low rates the retire timer hands blocks over nearly empty, so the ring buffers about
+    // blockCount × retireMs: 256 blocks of 64 KiB (16 MiB, 1 s at 4 ms) rather than 16 of 256 KiB.
+    const zc = c.enginePool && c.zeroCopy !== false;
+    unit = c.blockSize ?? (zc ? 1 << 16 : 1 << 18);
+    count = c.blockCount ?? (zc ? 256 : 16);
     checkPow2('afpacket', 'blockSize', unit, 4096, 1 << 26);
     checkPow2('afpacket', 'blockCount', count, 2, 1 << 16);
   } else {
@@ -91,8 +113,11 @@ function geometry(c: AfPacketOptions & { burst?: number }): Geometry {
 /** Bytes a queue's kernel region needs for these options (use as the layout's kernelBytesPerQueue). */
 export function afpacketKernelBytes(c: AfPacketOptions & { burst?: number } = {}): number {
   const g = geometry(c);
-  return alignPage(g.rxBytes) + g.txBytes + ioAreaBytes(g.burst);
+  return alignPage(g.rxBytes) + g.txBytes + ioAreaBytes(g.burst) + holderBytes(g);
 }
+
+/** V3: one 64-byte holder line per block (engine zero-copy). */
+const holderBytes = (g: Geometry) => (g.version === 3 ? alignPage(g.count * 64) : 0);
 
 interface Queue extends QueueInfo {
   id: number;
@@ -111,6 +136,10 @@ interface TpacketExports {
   tpacketTxReserve(st: number, out: number, n: number): number;
   tpacketTxSubmit(st: number, lens: number, k: number): number;
   tpacketTxPending(st: number): number;
+  tpacketEngineInit(st: number, holders: number): void;
+  tpacketEngineRx(st: number, ctx: number, q: number, cache: number, list: number, max: number, nowNs: number): number;
+  tpacketEngineStop(st: number, ctx: number, q: number): number;
+  tpacketEngineHeld(st: number): number;
 }
 
 export class AfPacketBackend implements Backend {
@@ -123,6 +152,11 @@ export class AfPacketBackend implements Backend {
   private closed = false;
   private readonly u32: Uint32Array;
   private readonly coalesceUs?: number;
+  /** Engine mode, V3: packets are read in place (ingest()); see the file comment. */
+  readonly zeroCopy: boolean;
+  /** Where each queue's receive ring lies in the memory (blocks or frames). */
+  readonly rxRegions: { offset: number; size: number }[] = [];
+  private holdersAt = 0;
 
   constructor(config: AfPacketConfig) {
     const native = kernelAddon();
@@ -132,6 +166,9 @@ export class AfPacketBackend implements Backend {
     this.memory = config.memory;
     this.u32 = new Uint32Array(config.memory.buffer);
     this.coalesceUs = config.coalesceUs;
+    if (config.zeroCopy && this.g.version !== 3)
+      throw new BackendError('bad-config', 'afpacket: zeroCopy needs TPACKET_V3 (version 3, the default); TPACKET_V2 copies each packet into the pool');
+    this.zeroCopy = Boolean(config.enginePool) && this.g.version === 3 && config.rx !== false && config.zeroCopy !== false;
     checkRegion('afpacket', config.layout, n, afpacketKernelBytes({ ...config }));
     this.wasm = (config.engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
     const fanout = n > 1 ? (config.fanout ?? 'hash') : config.fanout;
@@ -155,6 +192,9 @@ export class AfPacketBackend implements Backend {
         });
         hw ||= r.hwTimestamps;
         this.wasm.tpacketInit(io.state, this.g.version, at, this.g.unit, this.g.count, q, io.records, this.g.txFrames ? txAt : 0, this.g.txFrameSize, this.g.txFrames);
+        this.holdersAt = txAt + this.g.txBytes + ioAreaBytes(this.g.burst) - at;
+        if (this.zeroCopy) this.wasm.tpacketEngineInit(io.state, at + this.holdersAt);
+        this.rxRegions.push({ offset: at, size: this.g.rxBytes });
         this.queues.push({
           index: q, fd: r.rxFd >= 0 ? r.rxFd : r.txFd, state: io.state, rxAddrs: io.rxAddrs, txAddrs: io.txAddrs, txLens: io.txLens,
           txCapacity: this.g.txFrameSize - 32, id: r.id, rxFd: r.rxFd, txFd: r.txFd, io,
@@ -167,7 +207,7 @@ export class AfPacketBackend implements Backend {
     }
     this.mode = [
       'afpacket',
-      config.rx === false ? 'tx-only' : this.g.version === 3 ? `tpacket_v3 block ${this.g.unit}x${this.g.count} retire ${config.retireMs ?? 4}ms` : `tpacket_v2 frame ${this.g.unit}x${this.g.count}`, this.g.txFrames ? `tx ${this.g.txFrames}x${this.g.txFrameSize}${config.qdiscBypass ? ' qdisc-bypass' : ''}` : '',
+      config.rx === false ? 'tx-only' : this.g.version === 3 ? `tpacket_v3${this.zeroCopy ? ' zero-copy' : ''} block ${this.g.unit}x${this.g.count} retire ${config.retireMs ?? 4}ms` : `tpacket_v2 frame ${this.g.unit}x${this.g.count}`, this.g.txFrames ? `tx ${this.g.txFrames}x${this.g.txFrameSize}${config.qdiscBypass ? ' qdisc-bypass' : ''}` : '',
       fanout && config.rx !== false ? `fanout ${fanout} x${n}` : '', hw ? 'hw-timestamps' : 'sw-timestamps',
     ].filter(Boolean).join(' ');
   }
@@ -193,6 +233,35 @@ export class AfPacketBackend implements Backend {
 
   release(q: number): void {
     this.wasm.tpacketRelease(this.queues[q].state);
+  }
+
+  /**
+   * Engine zero-copy, one WASM call per burst: up to `max` packets of queue q become pool frames
+   * (allocated through `cache`) describing the packets in place, on the engine's rx ring q. `list`
+   * is scratch for `max` u32. Returns the frames received.
+   */
+  ingest(q: number, ctx: number, cache: number, list: number, max: number, nowNs: number): number {
+    return this.wasm.tpacketEngineRx(this.queues[q].state, ctx, q, cache, list, Math.min(max, this.g.burst), nowNs);
+  }
+
+  /** Engine zero-copy, at stop after the last ingest(): the walker lets go of its block (packets it could not take are counted pool_empty). */
+  finish(q: number, ctx: number): number {
+    return this.wasm.tpacketEngineStop(this.queues[q].state, ctx, q);
+  }
+
+  /** Engine zero-copy: blocks of queue q the engine holds (not yet given back to the kernel). */
+  heldBlocks(q: number): number {
+    return this.wasm.tpacketEngineHeld(this.queues[q].state);
+  }
+
+  /**
+   * Engine zero-copy: what the engine header's ext fields need (assembly/engine-map.ts EH_EXT_*):
+   * the kernel regions, their stride, log2 of the block size and the holder lines' offset.
+   */
+  extRegions(layout: { kernel: readonly { offset: number; size: number }[] }): { base: number; bytes: number; stride: number; shift: number; holders: number } {
+    const k = layout.kernel;
+    const stride = k.length > 1 ? k[1].offset - k[0].offset : k[0].size;
+    return { base: k[0].offset, bytes: stride * this.queues.length, stride, shift: Math.log2(this.g.unit), holders: this.holdersAt };
   }
 
   wait(q: number, timeoutMs: number): boolean {

@@ -41,7 +41,8 @@ export interface AfXdpOptions {
   /**
    * Engine mode: the whole frame pool is the engine's (assembly/pool.ts), the kernel receives into
    * frames the engine allocates for the fill ring, and received frames become engine frames with
-   * no copy (ingest()). No frame is set aside here; transmit is not available in this mode.
+   * no copy (ingest()). No frame is set aside here: transmit() sends the frames handlers forwarded,
+   * themselves (send() is not available in this mode).
    */
   enginePool?: boolean;
   /** Engine mode: pool frames each queue keeps on its fill ring (default: half the queue's share, at most the fill ring). */
@@ -76,9 +77,10 @@ function geometry(c: AfXdpOptions & { burst?: number; frameCount: number; queues
   const g = {
     perQueue, rxFrames, txFrames, burst,
     rxSize: c.rxSize ?? nextPow2(rxFrames),
-    txSize: c.txSize ?? nextPow2(Math.max(txFrames, 8)),
+    // Engine mode transmits forwarded pool frames (xskEngineTx): room for a few bursts in flight.
+    txSize: c.txSize ?? nextPow2(Math.max(c.enginePool ? Math.min(2048, perQueue) : txFrames, 8)),
     fillSize: c.fillSize ?? nextPow2(rxFrames),
-    compSize: c.compSize ?? nextPow2(Math.max(txFrames, 8)),
+    compSize: c.compSize ?? nextPow2(Math.max(c.enginePool ? Math.min(2048, perQueue) : txFrames, 8)),
   };
   for (const k of ['rxSize', 'txSize', 'fillSize', 'compSize'] as const) checkPow2('afxdp', k, g[k], 8, 1 << 20);
   if (g.fillSize < rxFrames)
@@ -110,6 +112,8 @@ interface XskExports {
   xskEngineFill(st: number, ctx: number, cache: number, target: number, scratch: number): number;
   xskEngineReclaim(st: number, ctx: number, cache: number): number;
   xskEngineKernelFrames(st: number): number;
+  xskEngineTx(st: number, ctx: number, q: number, cache: number, nowNs: number): number;
+  xskEngineTxInflight(st: number): number;
   xskTxReserve(st: number, out: number, n: number): number;
   xskTxSubmit(st: number, lens: number, k: number): number;
   xskTxPending(st: number): number;
@@ -246,6 +250,24 @@ export class AfXdpBackend implements Backend {
   /** Engine mode: pool frames the kernel holds on queue q (on the fill ring, or being received into). */
   kernelFrames(q: number): number {
     return this.wasm.xskEngineKernelFrames(this.queues[q].state);
+  }
+
+  /**
+   * Engine mode, zero-copy transmit of queue q: completed frames back to the pool through `cache`,
+   * then the frames handlers forwarded (the engine's tx ring q, through its shaper) onto the TX
+   * ring, with a sendto() when the kernel needs one. Returns the frames waiting or in flight.
+   */
+  transmit(q: number, ctx: number, cache: number, nowNs: number): number {
+    const Q = this.queues[q];
+    const r = this.wasm.xskEngineTx(Q.state, ctx, q, cache, nowNs);
+    // Copy mode sends from inside sendto(), at most a small batch per call: kick while any is in flight.
+    if (r >>> 31 || (!Q.zeroCopy && (r & 0x7fffffff) > 0)) kernelAddon().fdKick(Q.fd);
+    return r & 0x7fffffff;
+  }
+
+  /** Engine mode: forwarded frames on queue q's TX ring not completed yet. */
+  txInflight(q: number): number {
+    return this.wasm.xskEngineTxInflight(this.queues[q].state);
   }
 
   /** Engine mode, at stop: detaches the program so nothing more arrives (the sockets stay open). */
