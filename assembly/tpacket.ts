@@ -517,6 +517,18 @@ export function tpacketEngineStop(st: usize, ctx: usize, q: u32): u32 {
   return left;
 }
 
+/**
+ * Engine zero-copy: 1 when poll() on the socket can sleep. The kernel reports POLLIN while the
+ * block before the one it fills is not TP_STATUS_KERNEL (af_packet.c packet_poll), so while the
+ * engine holds that block, poll() returns at once and the feeder must sleep by the clock instead.
+ */
+export function tpacketEnginePollable(st: usize): u32 {
+  const count = load<u32>(st, S_COUNT);
+  const cur = load<u32>(st, S_CUR);
+  const prev = cur == 0 ? count - 1 : cur - 1;
+  return atomic.load<u32>(<usize>load<u32>(st, S_HOLDERS) + (<usize>prev << 6)) == 0 ? 1 : 0;
+}
+
 /** Blocks of the queue held by the engine (frames describing their packets, or being walked). */
 export function tpacketEngineHeld(st: usize): u32 {
   const holders = <usize>load<u32>(st, S_HOLDERS);

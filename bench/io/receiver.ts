@@ -8,7 +8,7 @@
  * mode each frame's one-way latency is now(CLOCK_MONOTONIC) - its send time; the wirewasm
  * receivers then busy-poll (no sleep), the others run as their users would (event loop).
  *
- * `--backend engine-afxdp|engine-afpacket`: the whole engine (host/engine.ts) on the interface,
+ * `--backend engine-afxdp|engine-afpacket|engine-afpacket-copy`: the whole engine (host/engine.ts) on the interface,
  * zero-copy, one worker with a trivial handler; received = frames delivered to the handler, and
  * the engine's rx_packets and drops come along (bench/suites/engine.ts).
  */
@@ -137,8 +137,9 @@ function pcap() {
 }
 
 async function engine() {
-  const backend = kind.slice('engine-'.length) as 'afxdp' | 'afpacket';
-  const e = new Engine({ backend, iface, workers: Number(arg('workers', '1')), handler: artefact('bench/handlers/trivial.mjs'), frameCount: 16384 });
+  // engine-afpacket-copy: the same with each packet copied into the pool (backendOptions.zeroCopy false).
+  const [, backend, copy] = kind.split('-') as [string, 'afxdp' | 'afpacket', string | undefined];
+  const e = new Engine({ backend, iface, workers: Number(arg('workers', '1')), handler: artefact('bench/handlers/trivial.mjs'), frameCount: 16384, backendOptions: copy === 'copy' ? { zeroCopy: false } : {} });
   await e.start();
   process.stdout.write(`ready ${e.backend?.mode}\n`);
   const cpu0 = process.cpuUsage();

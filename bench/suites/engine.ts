@@ -7,7 +7,8 @@
 // Peer in the same run: the same parse + 5-tuple hash written in plain JS over the same frames.
 //
 // Live rows (root only; `--live-only` runs just these, `--no-live` skips them): the engine on a
-// veth pair in namespaces made here, zero-copy from AF_XDP and from AF_PACKET TPACKET_V3, one
+// veth pair in namespaces made here, zero-copy from AF_XDP and from AF_PACKET TPACKET_V3 (and
+// AF_PACKET copying each packet into the pool, zeroCopy: false, to see what zero-copy saves), one
 // worker, 64-byte frames from `wirewasm gen` at full speed, and a node dgram socket over the same
 // veth as the peer; each receiver its own process, run by the io suite's runOnce (bench/suites/io.ts).
 import { Bench } from 'tinybench';
@@ -20,7 +21,7 @@ import { argValue, median, summarize, unavailable, type BenchResult, type Suite 
 import { createTestbed } from '../../host/testbed.js';
 import { runOnce, type RunResult } from './io.js';
 
-const LIVE = ['wirewasm-engine-afxdp', 'wirewasm-engine-afpacket', 'node-dgram (peer, same veth)'] as const;
+const LIVE = ['wirewasm-engine-afxdp', 'wirewasm-engine-afpacket', 'wirewasm-engine-afpacket-copy', 'node-dgram (peer, same veth)'] as const;
 
 async function liveRows(runs: number, seconds: number, log: (s: string) => void): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) return LIVE.map((n) => unavailable(n, 'pkts/s', 'needs root (namespaces, veth, AF_XDP): run as root'));
