@@ -353,8 +353,9 @@ export function tpacketRxReady(st: usize): u32 {
 // prb_open_block); only the optional private area (tp_sizeof_priv) is left to user space. A
 // count kept in seq_num would be overwritten the moment the block is handed back, and then the
 // walker could no longer tell a block still held from one the kernel filled again (both read
-// TP_STATUS_USER). So the counts live in our own memory, one cache line per block, after the
-// queue's I/O area (host/backends/afpacket.ts places them):
+// TP_STATUS_USER). The private area would work, but asking for it is a socket option in
+// native/afpacket.cc and puts engine state in pages the kernel maps. So the counts live in our
+// own memory, one cache line per block, after the queue's I/O area (host/backends/afpacket.ts):
 //
 //   holder line of block k (64 B; the walker and every releaser of the block's frames write it)
 //   +0  u32  0 = the kernel's block (or never seen) | HELD | frames of the block still held (+1
@@ -514,6 +515,18 @@ export function tpacketEngineStop(st: usize, ctx: usize, q: u32): u32 {
     statDrop(qs, STAT_DROP_POOL_EMPTY, left);
   }
   return left;
+}
+
+/**
+ * Engine zero-copy: 1 when poll() on the socket can sleep. The kernel reports POLLIN while the
+ * block before the one it fills is not TP_STATUS_KERNEL (af_packet.c packet_poll), so while the
+ * engine holds that block, poll() returns at once and the feeder must sleep by the clock instead.
+ */
+export function tpacketEnginePollable(st: usize): u32 {
+  const count = load<u32>(st, S_COUNT);
+  const cur = load<u32>(st, S_CUR);
+  const prev = cur == 0 ? count - 1 : cur - 1;
+  return atomic.load<u32>(<usize>load<u32>(st, S_HOLDERS) + (<usize>prev << 6)) == 0 ? 1 : 0;
 }
 
 /** Blocks of the queue held by the engine (frames describing their packets, or being walked). */

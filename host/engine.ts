@@ -592,9 +592,12 @@ export class Engine extends EventEmitter {
         this.countKernelDrops(drops);
       }
       if (got === 0) {
-        // wait() sees a block the walker could not take (pool empty) as ready: then sleep 1 ms.
-        if (b.wait(0, 1)) await new Promise((r) => setTimeout(r, 1));
-        else await new Promise((r) => setImmediate(r));
+        // Packets ready that the walker did not take: the pool is empty; wait 1 ms for frames to come back.
+        if (b.ready(0) > 0) await new Promise((r) => setTimeout(r, 1));
+        else {
+          b.wait(0, 1);
+          await new Promise((r) => setImmediate(r));
+        }
       } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
     }
     for (let q = 0; q < c.queues; q++) {

@@ -7,12 +7,18 @@
  * Counted: UDP frames to --port that carry the generator's payload (host/gen.ts). In --latency
  * mode each frame's one-way latency is now(CLOCK_MONOTONIC) - its send time; the wirewasm
  * receivers then busy-poll (no sleep), the others run as their users would (event loop).
+ *
+ * `--backend engine-afxdp|engine-afpacket|engine-afpacket-copy`: the whole engine (host/engine.ts) on the interface,
+ * zero-copy, one worker with a trivial handler; received = frames delivered to the handler, and
+ * the engine's rx_packets and drops come along (bench/suites/engine.ts).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { kernelBytesFor, openBackend } from '../../host/backends/index.js';
 import { GEN_MAGIC } from '../../host/gen.js';
 import { computeLayout, createMemory } from '../../host/layout.js';
+import { Engine } from '../../host/engine.js';
+import { artefact } from '../../host/paths.js';
 import { META } from '../../host/meta.js';
 import { packageRoot } from '../../host/paths.js';
 
@@ -130,7 +136,21 @@ function pcap() {
   }, seconds * 1000);
 }
 
-if (kind.startsWith('afxdp') || kind.startsWith('afpacket')) wirewasm();
+async function engine() {
+  // engine-afpacket-copy: the same with each packet copied into the pool (backendOptions.zeroCopy false).
+  const [, backend, copy] = kind.split('-') as [string, 'afxdp' | 'afpacket', string | undefined];
+  const e = new Engine({ backend, iface, workers: Number(arg('workers', '1')), handler: artefact('bench/handlers/trivial.mjs'), frameCount: 16384, backendOptions: copy === 'copy' ? { zeroCopy: false } : {} });
+  await e.start();
+  process.stdout.write(`ready ${e.backend?.mode}\n`);
+  const cpu0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const s = await e.stop();
+  if (s.rx_packets !== s.delivered + s.dropped_total || s.pool.in_use !== 0) throw new Error(`engine receiver: frames unaccounted: ${JSON.stringify(s)}`);
+  finish(s.delivered, cpu0, { mode: e.backend?.mode, rx: s.rx_packets, dropped: s.dropped });
+}
+
+if (kind.startsWith('engine-')) await engine();
+else if (kind.startsWith('afxdp') || kind.startsWith('afpacket')) wirewasm();
 else if (kind === 'node-dgram') await dgram();
 else if (kind === 'cap') pcap();
 else throw new Error(`receiver: unknown --backend ${kind}`);

@@ -5,13 +5,64 @@
 // does), one per worker; 2w-1q: one queue spread over both workers by software RSS. And the cost of
 // the per-burst JS handler call, two ways: in the pipeline (with vs without a handler) and alone.
 // Peer in the same run: the same parse + 5-tuple hash written in plain JS over the same frames.
+//
+// Live rows (root only; `--live-only` runs just these, `--no-live` skips them): the engine on a
+// veth pair in namespaces made here, zero-copy from AF_XDP and from AF_PACKET TPACKET_V3 (and
+// AF_PACKET copying each packet into the pool, zeroCopy: false, to see what zero-copy saves), one
+// worker, 64-byte frames from `wirewasm gen` at full speed, and a node dgram socket over the same
+// veth as the peer; each receiver its own process, run by the io suite's runOnce (bench/suites/io.ts).
 import { Bench } from 'tinybench';
 import { Worker } from 'node:worker_threads';
 import { Engine } from '../../host/engine.js';
 import { syntheticFrames } from '../../host/engine/frames.js';
 import { Burst } from '../../host/engine/burst.js';
 import { artefact } from '../../host/paths.js';
-import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
+import { argValue, median, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
+import { createTestbed } from '../../host/testbed.js';
+import { runOnce, type RunResult } from './io.js';
+
+const LIVE = ['wirewasm-engine-afxdp', 'wirewasm-engine-afpacket', 'wirewasm-engine-afpacket-copy', 'node-dgram (peer, same veth)'] as const;
+
+async function liveRows(runs: number, seconds: number, log: (s: string) => void): Promise<BenchResult[]> {
+  if (process.getuid?.() !== 0) return LIVE.map((n) => unavailable(n, 'pkts/s', 'needs root (namespaces, veth, AF_XDP): run as root'));
+  const bed = createTestbed({ prefix: 'wwbe' });
+  const got = new Map<string, RunResult[]>();
+  const errors = new Map<string, string>();
+  try {
+    for (let r = 0; r < runs; r++)
+      for (const name of LIVE) {
+        const recv = name.startsWith('node-dgram') ? 'node-dgram' : name;
+        try {
+          const x = await runOnce(bed, recv, seconds, 0, false, 'afxdp');
+          got.set(name, [...(got.get(name) ?? []), x]);
+          log(`engine: live run ${r + 1}/${runs} ${name}: ${Math.round(x.received / x.genSeconds)} pkts/s delivered of ${Math.round(x.sent / x.genSeconds)} offered`);
+        } catch (e) {
+          errors.set(name, (e as Error).message);
+          log(`engine: ${name}: ${(e as Error).message}`);
+        }
+      }
+  } finally {
+    bed.destroy();
+  }
+  return LIVE.map((name) => {
+    const rs = got.get(name) ?? [];
+    if (!rs.length) return unavailable(name, 'pkts/s', errors.get(name) ?? 'no run');
+    return summarize(name, 'pkts/s', rs.map((x) => x.received / x.genSeconds), {
+      offered: median(rs.map((x) => x.sent / x.genSeconds)),
+      ...(rs[0].rx !== undefined
+        ? {
+            received_pps: median(rs.map((x) => x.rx! / x.genSeconds)),
+            // The engine's drops by reason (median per run): received = delivered + these.
+            drops: Object.fromEntries(Object.keys(rs[0].dropped ?? {}).map((k) => [k, median(rs.map((x) => x.dropped?.[k] ?? 0))]).filter(([, v]) => (v as number) > 0)),
+          }
+        : {}),
+      loss: median(rs.map((x) => 1 - x.received / x.sent)),
+      cpu_s_per_mpkt: median(rs.map((x) => x.cpuS / (x.received / 1e6))),
+      ...(rs[0].mode ? { mode: rs[0].mode } : {}),
+      note: 'delivered to the handler per second of generator time; 64 B frames, 1 worker',
+    });
+  });
+}
 
 const handler = artefact('bench/handlers/trivial.mjs');
 
@@ -77,6 +128,8 @@ const suite: Suite = async ({ argv, log }) => {
   const seconds = argValue(argv, '--seconds', 1);
   const burst = argValue(argv, '--burst', 64);
   const rows: BenchResult[] = [];
+  if (!argv.includes('--no-live')) rows.push(...(await liveRows(runs, argValue(argv, '--live-seconds', 3), log)));
+  if (argv.includes('--live-only')) return rows;
   const s1: number[] = [];
   const s1n: number[] = [];
   const s2: number[] = [];

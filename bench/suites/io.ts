@@ -46,13 +46,16 @@ function ensureCap(log: (s: string) => void): string | undefined {
   return undefined;
 }
 
-interface RunResult {
+export interface RunResult {
   sent: number;
   genSeconds: number;
   received: number;
   cpuS: number;
   latenciesNs?: number[];
   mode?: string;
+  /** Engine receivers: frames the engine took in, and its drops by reason. */
+  rx?: number;
+  dropped?: Record<string, number>;
 }
 
 function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void) {
@@ -67,7 +70,8 @@ function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void) {
   });
 }
 
-async function runOnce(bed: Testbed, recv: Receiver, seconds: number, rate: number, latency: false | 'busy' | 'adaptive', gen: string): Promise<RunResult> {
+/** One receiver process in bed.b against `wirewasm gen` in bed.a (also the engine suite's live rows: `wirewasm-engine-afxdp`...). */
+export async function runOnce(bed: Testbed, recv: string, seconds: number, rate: number, latency: false | 'busy' | 'adaptive', gen: string): Promise<RunResult> {
   const backend = recv.replace(/^wirewasm-/, '').replace(/^libpcap-/, '');
   const rArgs = [receiverJs, '--backend', backend, '--iface', bed.b.iface, '--ip', bed.b.ip, '--port', String(PORT), '--seconds', String(seconds + 2), ...(latency ? ['--latency', '--wait', latency] : [])];
   const r = bed.spawn(bed.b.ns, node, rArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
