@@ -26,10 +26,10 @@
 
 import { parseList } from './parse';
 import { PARSE_RSS } from './ptype';
-import { ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringEnqueueBurst64, ringFree, P_TAIL } from './ring';
-import { META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
+import { ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringEnqueueBurstJ32, ringEnqueueBurstJ64, ringFree } from './ring';
+import { META_REFCNT, META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from './meta';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
-import { frameRelease, poolCache, poolCopyIn } from './pool';
+import { frameRelease, poolCache, poolCopyIn, PC_CLAIM } from './pool';
 import { shaperRefill, shaperTake } from './shaper';
 import {
   histBucket, statAdd, statDrop, STAT_BURSTS, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_DROP_FILTERED, STAT_DROP_HANDLER_ERROR, STAT_DROP_PARSE_ERROR,
@@ -37,11 +37,11 @@ import {
   STAT_TX_PACKETS, STAT_DROP_KERNEL,
 } from './stats';
 import {
-  eh, ehAddr, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
+  eh, ehAddr, EH_META, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
   EH_RSS_TABLE, EH_RUN_STOP, EH_RX_TIME, EH_SHAPERS, EH_SOURCES, EH_W_BURST, EH_W_FRAMES, EH_W_HIST, EH_W_RECORDS, EH_W_STAGE, EH_WORKERS, ENGINE_MAGIC,
   FC_ACTIVE, FC_COUNT0, FC_GENERATION, frameMeta, OPT_DROP_PARSE_ERRORS, OPT_PAIRS, OPT_RSS, RT_IN, RT_RX, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
   WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, workerBlock, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, WC_TX_COUNT, RT_TX, WC_RX_PENDING,
-  WC_FEED_N, WC_FEED_FIRST, WC_FEED_PHASE, WC_TMP_N, WC_TMP_FIRST, WC_TMP_RING, WC_TMP_HEAD, WC_RECORD_FIRST,
+  WC_FEED_N, WC_FEED_FIRST, WC_FEED_PHASE, WC_TMP_N, WC_TMP_FIRST, WC_TMP_RING, WC_TMP_LIST, WC_RECORD_FIRST, TXH_COUNTED, TXH_RELEASED,
 } from './engine-map';
 
 export const SOURCE_BYTES: usize = 128;
@@ -76,6 +76,10 @@ export const WS_STOPPED: u32 = 3;
 
 const DEST_DROPPED: u32 = 0xffffffff;
 const REC_FRAME: u64 = 0x8000000000000000;
+/** A frame record as keep() stages it: no reference of its own yet (flushRecords takes one). */
+const REC_KEEP: u64 = 0x8000000100000000;
+const REC_KIND: u64 = 0xffffffff00000000;
+const TX_NONE: u32 = 0xffffffff;
 
 /** Checks the engine header; 0 when usable. */
 export function engineCheck(ctx: usize): i32 {
@@ -152,7 +156,8 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
       if (nowNs - load<f64>(src, SRC_START_NS) < due) break;
     }
     if ((flags & SRC_F_RATE) && !shaperTake(shaper, wirelen)) break;
-    const f = poolCopyIn(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, wb + ehAddr(ctx, EH_W_STAGE));
+    // A chain under way is in the feed journal from its first frame on (phase 0: released silently).
+    const f = poolCopyIn(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, list + (<usize>n << 2), wb + ehAddr(ctx, EH_W_STAGE), wb + WC_FEED_N, n);
     if (f == NEXT_NONE) {
       if (!lossy) break; // wait for frames to come back: a replay loses nothing
       poolEmpty++;
@@ -164,10 +169,7 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
       store<u16>(m, <u16>q, META_QUEUE);
       store<u32>(m, 0, META_MARK);
       store<u64>(rxTime + (<usize>f << 3), nowInt);
-      store<u32>(list + (<usize>n << 2), f);
       n++;
-      // Filed in the stretch of poolAlloc's cache count: the recovery journal (engine-map.ts).
-      store<u32>(wb, n, WC_FEED_N);
     }
     pkts++;
     bytes += wirelen;
@@ -215,7 +217,7 @@ export function backendIngest(ctx: usize, q: u32, cache: usize, addrs: usize, n:
     const caplen = load<u32>(src, META_CAPLEN);
     const wirelen = max(load<u32>(src, META_WIRELEN), caplen);
     bytes += wirelen;
-    const f = poolCopyIn(ctx, cache, <usize>load<u32>(src, META_DATA), caplen, one);
+    const f = poolCopyIn(ctx, cache, <usize>load<u32>(src, META_DATA), caplen, one, one, 0, 0);
     if (f == NEXT_NONE) {
       poolEmpty++;
       continue;
@@ -290,16 +292,32 @@ function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): vo
   store<u32>(wb, 0, WC_TMP_FIRST);
 }
 
-/** Moves the records the handler staged onto the records ring; frames that find no room are released. */
+/**
+ * Moves the records the handler staged onto the records ring; frames that find no room are released.
+ *
+ * keep() in JS only writes the record (REC_KEEP) and then the count: a handler ended between the two
+ * leaves nothing to undo. The frame's own reference is taken here, each in the stretch that turns its
+ * record into REC_FRAME, while the burst still holds the frame (this runs before complete()): so
+ * every REC_FRAME record in the list holds exactly one reference and every REC_KEEP none.
+ */
 function flushRecords(ctx: usize, w: u32, wb: usize): void {
   const n = load<u32>(wb, WC_RECORD_COUNT);
   if (n == 0) return;
   const recs = wb + ehAddr(ctx, EH_W_RECORDS);
-  const put = ringEnqueueBurst64(ehAddr(ctx, EH_RECORDS_RING), recs, n);
+  const metaBase = ehAddr(ctx, EH_META);
+  for (let i: u32 = 0; i < n; i++) {
+    const at = recs + (<usize>i << 3);
+    const r = load<u64>(at);
+    if ((r & REC_KIND) != REC_KEEP) continue;
+    atomic.add<u32>(metaBase + (<usize><u32>r << 6) + META_REFCNT, 1);
+    store<u64>(at, REC_FRAME | (r & 0xffffffff));
+  }
+  const cache = poolCache(ctx, w);
+  // The records ring has many producers: the claim record lets the host finish a claim cut short.
+  const put = ringEnqueueBurstJ64(ehAddr(ctx, EH_RECORDS_RING), recs, n, cache + PC_CLAIM);
   // In the publish stretch: [0, put) are the ring's now.
   store<u32>(wb, put, WC_RECORD_FIRST);
   if (put < n) {
-    const cache = poolCache(ctx, w);
     // Records lost for want of room: the line's free word counts them.
     const block = statsBlock(ctx, eh(ctx, EH_QUEUES) + w);
     statAdd(block, 56, <u64>(n - put));
@@ -316,6 +334,11 @@ function flushRecords(ctx: usize, w: u32, wb: usize): void {
 /**
  * Moves the frames the handler forwarded (staged as (queue << 24) | frame) onto their transmit
  * rings, one burst per queue; a full ring drops them (counted as tx_dropped).
+ *
+ * As with keep(), forward() stages without a reference; the frame's is taken here, in the stretch
+ * that moves its entry from the staged list to the tmp journal (list: the stage list, WC_TMP_LIST 1),
+ * while the burst still holds the frame. A frame in the tmp journal holds one reference; the staged
+ * entries left hold none (the host counts them tx_dropped).
  */
 function flushTx(ctx: usize, w: u32, wb: usize): void {
   const n = load<u32>(wb, WC_TX_COUNT);
@@ -323,25 +346,40 @@ function flushTx(ctx: usize, w: u32, wb: usize): void {
   const list = wb + ehAddr(ctx, EH_W_TX);
   const tmp = wb + ehAddr(ctx, EH_W_STAGE);
   const cache = poolCache(ctx, w);
-  let dropped: u64 = 0;
+  const metaBase = ehAddr(ctx, EH_META);
+  const block = statsBlock(ctx, eh(ctx, EH_QUEUES) + w);
+  store<u32>(wb, 1, WC_TMP_LIST);
   for (let i: u32 = 0; i < n; i++) {
     const e = load<u32>(list + (<usize>i << 2));
-    if (e == 0xffffffff) continue;
+    if (e == TX_NONE) continue;
     const q = e >> 24;
+    const ring = txRing(ctx, q);
+    store<u32>(wb, <u32>ring, WC_TMP_RING);
     let k: u32 = 0;
     for (let j = i; j < n; j++) {
       const x = load<u32>(list + (<usize>j << 2));
-      if (x == 0xffffffff || x >> 24 != q) continue;
-      store<u32>(tmp + (<usize>k << 2), x & 0xffffff);
+      if (x == TX_NONE || x >> 24 != q) continue;
+      const f = x & 0xffffff;
+      atomic.add<u32>(metaBase + (<usize>f << 6) + META_REFCNT, 1);
+      store<u32>(tmp + (<usize>k << 2), f);
+      store<u32>(list + (<usize>j << 2), TX_NONE);
       k++;
-      store<u32>(list + (<usize>j << 2), 0xffffffff);
+      store<u32>(wb, k, WC_TMP_N);
     }
-    const put = ringEnqueueBurst32(txRing(ctx, q), tmp, k);
-    for (let j = put; j < k; j++) frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
-    dropped += k - put;
+    const put = ringEnqueueBurstJ32(ring, tmp, k, cache + PC_CLAIM);
+    // In the publish stretch: [0, put) are the ring's, the rest counted as tx_dropped.
+    if (k > put) statAdd(block, STAT_TX_DROPPED, <u64>(k - put));
+    store<u32>(wb, put, WC_TMP_FIRST);
+    store<u32>(wb, 0, WC_TMP_RING);
+    for (let j = put; j < k; j++) {
+      frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
+      store<u32>(wb, j + 1, WC_TMP_FIRST);
+    }
+    store<u32>(wb, 0, WC_TMP_N);
+    store<u32>(wb, 0, WC_TMP_FIRST);
   }
-  if (dropped) statAdd(statsBlock(ctx, eh(ctx, EH_QUEUES) + w), STAT_TX_DROPPED, dropped);
   store<u32>(wb, 0, WC_TX_COUNT);
+  store<u32>(wb, 0, WC_TMP_LIST);
 }
 
 /**
@@ -354,28 +392,38 @@ function txDrain(ctx: usize, w: u32, q: u32, nowNs: f64): void {
   const list = hold + 64;
   let n = load<u32>(hold);
   const burst = eh(ctx, EH_BURST);
-  if (n < burst) n += ringDequeueBurst32(txRing(ctx, q), list + (<usize>n << 2), burst - n);
+  if (n < burst) {
+    n += ringDequeueBurst32(txRing(ctx, q), list + (<usize>n << 2), burst - n);
+    // In the dequeue's release stretch: the frames are the hold list's (recovery journal).
+    store<u32>(hold, n);
+  }
   if (n == 0) return;
   const sh = txShaper(ctx, q);
   shaperRefill(sh, nowNs);
-  const cache = poolCache(ctx, w);
   let k: u32 = 0;
   let bytes: u64 = 0;
   while (k < n) {
-    const f = load<u32>(list + (<usize>k << 2));
-    const len = load<u32>(frameMeta(ctx, f), META_WIRELEN);
+    const len = load<u32>(frameMeta(ctx, load<u32>(list + (<usize>k << 2))), META_WIRELEN);
     if (!shaperTake(sh, len)) break;
     bytes += len;
-    frameRelease(ctx, cache, f);
     k++;
   }
-  if (k > 0) {
-    if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
-    const qs = statsBlock(ctx, q);
-    statAdd(qs, STAT_TX_PACKETS, k);
-    statAdd(qs, STAT_TX_BYTES, bytes);
+  if (k == 0) return;
+  // One stretch: [0, k) are sent and counted (the journal's "counted"); then each is released in
+  // the stretch that advances "released", and the list closes up with both back to 0.
+  const qs = statsBlock(ctx, q);
+  statAdd(qs, STAT_TX_PACKETS, k);
+  statAdd(qs, STAT_TX_BYTES, bytes);
+  store<u32>(hold, k, TXH_COUNTED);
+  const cache = poolCache(ctx, w);
+  for (let i: u32 = 0; i < k; i++) {
+    frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+    store<u32>(hold, i + 1, TXH_RELEASED);
   }
+  if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
   store<u32>(hold, n - k);
+  store<u32>(hold, 0, TXH_COUNTED);
+  store<u32>(hold, 0, TXH_RELEASED);
 }
 
 /** Dequeues a burst from rx ring q, parses, classifies and routes it. Returns frames taken. */
@@ -445,10 +493,8 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
     const dest = load<u32>(stage + (<usize>i << 2));
     if (dest == DEST_DROPPED) continue;
     const ring = inRing(ctx, dest >> 2, w, dest & 3);
-    // Where this enqueue starts: its tail past `head` tells the host how many went in (a
-    // single-producer ring: this worker is its only producer, so the tail is its own). Set before
-    // the first frame moves over, so a frame in tmp is never mistaken for one already counted.
-    store<u32>(wb, atomic.load<u32>(ring, P_TAIL), WC_TMP_HEAD);
+    // While the ring is named here, the enqueue's claim record says how many went in (none
+    // without one): set before the first frame moves over.
     store<u32>(wb, <u32>ring, WC_TMP_RING);
     let k: u32 = 0;
     for (let j = i; j < n; j++) {
@@ -459,7 +505,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
       k++;
       store<u32>(wb, k, WC_TMP_N);
     }
-    const put = ringEnqueueBurst32(ring, tmp, k);
+    const put = ringEnqueueBurstJ32(ring, tmp, k, cache + PC_CLAIM);
     // In the publish stretch: [0, put) are the ring's, the rest counted as ring_full.
     if (k > put) statDrop(block, STAT_DROP_RING_FULL, <u64>(k - put));
     store<u32>(wb, put, WC_TMP_FIRST);
@@ -497,9 +543,10 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
  */
 export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 {
   const wb = workerBlock(ctx, w);
-  complete(ctx, w, wb, nowNs, handledOk);
+  // Records and forwards first: they take their frames' references while the burst still holds them.
   flushRecords(ctx, w, wb);
   flushTx(ctx, w, wb);
+  complete(ctx, w, wb, nowNs, handledOk);
   store<u32>(wb, load<u32>(wb, WC_POLLS) + 1, WC_POLLS);
   const workers = eh(ctx, EH_WORKERS);
   const queues = eh(ctx, EH_QUEUES);

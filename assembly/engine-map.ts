@@ -25,7 +25,7 @@
 // Worker control line (first line of each worker block), written by that worker only:
 // | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
 // | 28 rx frames left on this worker's rx rings after the poll (work to do even when its burst is empty) |
-// | 32 feed n | 36 feed first | 40 feed phase | 44 tmp n | 48 tmp first | 52 tmp ring | 56 tmp head | 60 record first |
+// | 32 feed n | 36 feed first | 40 feed phase | 44 tmp n | 48 tmp first | 52 tmp ring | 56 tmp list | 60 record first |
 //
 // Recovery journal (words 32..63). A worker can be terminated at any interrupt check V8 makes in
 // WASM: a function entry or a loop header. Code between two checks runs whole, so every hand-off
@@ -38,12 +38,23 @@
 //          2: counted received and ring_full: released silently.
 //   stage  frames list [0, STAGE_COUNT): ingest's burst off the rx ring; an entry leaves (NEXT_NONE)
 //          in the same stretch as its frame was released (drop counted) or moved to the tmp list.
-//   tmp    burst list [first, n): frames on their way out (to an in ring, or released after complete).
-//          ring != 0: an enqueue to that single-producer ring was under way from producer head
-//          `head`: those its tail passed are in the ring; the rest are released as handler_error.
-//          ring == 0: their fate is counted; released silently.
+//   tmp    list [first, n): frames on their way out (to an in or tx ring, or released after complete);
+//          list 0: the burst list, 1: the stage list (flushTx; each of its frames holds the
+//          reference flushTx took). ring != 0: an enqueue to that ring was under way: if the
+//          worker's claim record (pool cache line, assembly/ring.ts "Claims and worker death") names
+//          the ring, its count are in (the host finishes the claim), else none; the rest are
+//          released as handler_error (in ring) or tx_dropped (tx ring). ring == 0: their fate is
+//          counted; released silently.
 //   burst  burst list [0, BURST_COUNT): the handler's burst, released as handler_error.
-//   record records [first, RECORD_COUNT): staged records; frame records are released.
+//   record records [first, RECORD_COUNT): staged records; REC_FRAME records hold a reference and are
+//          released, REC_KEEP ones (as keep() staged them) hold none. A claim on the records ring
+//          means its count went in: first = count.
+//   tx     staged tx list [0, TX_COUNT) (word 24): entries forward() staged; those not yet moved
+//          (not 0xffffffff) hold no reference and are counted tx_dropped.
+//   claim  the pool cache line's claim record: finished by the host before anything else is
+//          released (a free-ring claim left open would stall the host's own frees).
+// Transmit hold lists (per queue, drained by worker q mod workers) carry their own journal, see
+// TX_HOLD_BYTES.
 
 export const ENGINE_MAGIC: u32 = 0x4e455757;
 
@@ -85,8 +96,16 @@ export const EH_W_TX: usize = 136;
 export const EH_TX_QUEUES: usize = 140;
 export const EH_TX_HOLD: usize = 144;
 
-/** Per transmit queue: frames taken off its ring, waiting for the shaper (count at +0, list at +64). */
+/**
+ * Per transmit queue: frames taken off its ring, waiting for the shaper.
+ * | 0 count | 4 counted | 8 released | … | 64 list[count] u32 |
+ * [0, counted) are sent and counted in tx_packets; [0, released) of them are back in the pool. Both
+ * are 0 between drains; the host closes a dead drainer's list up (releases [released, counted),
+ * drops [0, counted)), so the shaper's frames survive it: shaping delays, it never drops.
+ */
 export const TX_HOLD_BYTES: usize = 64 + 256 * 4;
+export const TXH_COUNTED: usize = 4;
+export const TXH_RELEASED: usize = 8;
 
 export const EH_EXT_BASE: usize = 232;
 export const EH_EXT_BYTES: usize = 236;
@@ -127,7 +146,7 @@ export const WC_FEED_PHASE: usize = 40;
 export const WC_TMP_N: usize = 44;
 export const WC_TMP_FIRST: usize = 48;
 export const WC_TMP_RING: usize = 52;
-export const WC_TMP_HEAD: usize = 56;
+export const WC_TMP_LIST: usize = 56;
 export const WC_RECORD_FIRST: usize = 60;
 
 // Flow control line.

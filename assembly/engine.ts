@@ -29,7 +29,7 @@ export { parseFrame, parseBurst, parseList, ipv6UpperProtocol, tcpOption } from 
 export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './rss';
 export { internetChecksum } from './checksum';
 export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop, sourcePoll, backendIngest, kernelDrops } from './dispatch';
-export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameReleaseList } from './pool';
+export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameRecover, frameReleaseList } from './pool';
 export { flowMatch } from './flow';
 export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';
 export { statsHistRecord, statsHistBucket, histBucketLow } from './stats';

@@ -4,7 +4,7 @@
 // 64-byte metadata record (assembly/meta.ts) at the same index.
 //
 //   pool cache (one per worker, plus one for the host), one writer: its thread
-//   +0  ┌ count u32 │ capacity u32 │ size u32 │ … ┐   one line
+//   +0  ┌ count u32 │ capacity u32 │ size u32 │ … │ +16 claim record (16 B) │ … ┐   one line
 //   +64 │ slot[0..capacity) u32 frame indexes     │
 //       └─────────────────────────────────────────┘
 //
@@ -19,8 +19,17 @@
 //
 // Scatter-gather: a packet longer than one frame is a chain of frames linked by meta `next`; the
 // head's refcnt governs the whole chain, and releasing the head frees every segment.
+//
+// Worker death (host/engine.ts recover()). The claim record at +16 is the thread's ring claim in
+// flight (assembly/ring.ts, "Claims and worker death"): every free-ring operation here files one, so
+// a thread ended mid-operation never stalls the free ring, and the host tells the cache's count
+// from it: a producer claim whose list lies in the slots means the slots from there on are the
+// ring's (the count store that follows the publish never ran); a consumer claim's frames are still
+// in the ring's slots and the count does not hold them yet. A last release walks a chain from its
+// head and unlinks each segment only once it is in the cache, so a frame whose refcnt reads 0 while
+// a dead thread's journal still names it is one whose release was under way: frameRecover finishes it.
 
-import { ringCount, ringDequeue32, ringDequeueBurst32, ringEnqueue32, ringEnqueueBurst32, ringInit, RING_F_MC, RING_F_MP } from './ring';
+import { ringCount, ringDequeueBurstJ32, ringDequeueJ32, ringEnqueue32, ringEnqueueBurstJ32, ringEnqueueJ32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
 import { extDetach } from './tpacket';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
@@ -28,6 +37,7 @@ import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, E
 export const PC_COUNT: usize = 0;
 export const PC_CAPACITY: usize = 4;
 export const PC_SIZE: usize = 8;
+export const PC_CLAIM: usize = 16;
 export const PC_SLOTS: usize = 64;
 
 /** Address of pool cache `i` (workers use their index; the host uses `workers`). */
@@ -77,7 +87,7 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
     const capacity = load<u32>(cache, PC_CAPACITY);
     const want = min(n - count + load<u32>(cache, PC_SIZE), capacity - count);
     if (want > 0) {
-      count += ringDequeueBurst32(ring, slots + (<usize>count << 2), want);
+      count += ringDequeueBurstJ32(ring, slots + (<usize>count << 2), want, cache + PC_CLAIM);
       // In the ring's release stretch: a worker terminated from here on leaves these in its cache.
       store<u32>(cache, count, PC_COUNT);
     }
@@ -97,7 +107,7 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
     // A request larger than the cache goes to the ring for the rest (a cache of 0: one at a time,
     // so nothing sits between the ring's release and the caller filing the frame).
     if (n - got == 1) {
-      const v = ringDequeue32(ring);
+      const v = ringDequeueJ32(ring, cache + PC_CLAIM);
       if (v < 0) return got;
       const m = metaBase + (<usize>v << 6);
       store<u32>(m, 1, META_REFCNT);
@@ -105,7 +115,7 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
       store<u32>(out + (<usize>got << 2), <u32>v);
       return got + 1;
     }
-    const more = ringDequeueBurst32(ring, out + (<usize>got << 2), n - got);
+    const more = ringDequeueBurstJ32(ring, out + (<usize>got << 2), n - got, cache + PC_CLAIM);
     for (let i = got; i < got + more; i++) {
       const m = metaBase + (<usize>load<u32>(out + (<usize>i << 2)) << 6);
       store<u32>(m, 1, META_REFCNT);
@@ -121,14 +131,14 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
   extDetach(ctx, f); // a frame describing a packet in a kernel ring lets go of its block
   const capacity = load<u32>(cache, PC_CAPACITY);
   if (capacity == 0) {
-    ringEnqueue32(ehAddr(ctx, EH_FREE_RING), f);
+    ringEnqueueJ32(ehAddr(ctx, EH_FREE_RING), f, cache + PC_CLAIM);
     return;
   }
   let count = load<u32>(cache, PC_COUNT);
   if (count >= capacity) {
     const size = load<u32>(cache, PC_SIZE);
     // The free ring has a slot for every frame, so it always has room for these: the enqueue is whole.
-    ringEnqueueBurst32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS + (<usize>size << 2), count - size);
+    ringEnqueueBurstJ32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS + (<usize>size << 2), count - size, cache + PC_CLAIM);
     count = size;
     // In the ring's publish stretch: never a frame both in the ring and counted in the cache.
     store<u32>(cache, count, PC_COUNT);
@@ -159,17 +169,62 @@ export function frameRelease(ctx: usize, cache: usize, f: u32): u32 {
     }
     store<u32>(m, 0, META_REFCNT);
   } else if (atomic.sub<u32>(m + META_REFCNT, 1) != 1) return 0;
+  return chainFree(ctx, cache, f);
+}
+
+/**
+ * Frees frame `f` (refcnt 0: its last holder let go) and its chain. Segments go first, each
+ * unlinked from the head only once it sits in the cache, the head last: wherever the thread is
+ * ended, the head (refcnt 0) still reaches every segment not yet freed (see "Worker death").
+ */
+function chainFree(ctx: usize, cache: usize, f: u32): u32 {
+  const m = frameMeta(ctx, f);
   let freed: u32 = 0;
-  let seg = f;
   const limit = eh(ctx, EH_FRAME_COUNT);
+  let seg = load<u32>(m, META_NEXT);
+  while (seg != NEXT_NONE && freed < limit) {
+    const sm = frameMeta(ctx, seg);
+    const next = load<u32>(sm, META_NEXT);
+    store<u32>(sm, 0, META_REFCNT);
+    poolPut(ctx, cache, seg);
+    // In poolPut's stretch: the segment is the cache's, the head now starts past it.
+    store<u32>(m, next, META_NEXT);
+    store<u32>(sm, NEXT_NONE, META_NEXT);
+    freed++;
+    seg = next;
+  }
+  store<u32>(m, NEXT_NONE, META_NEXT);
+  poolPut(ctx, cache, f);
+  return freed + 1;
+}
+
+/**
+ * Releases, for a dead thread, one holder of frame `f` that its journal names: as frameRelease,
+ * except that a refcnt of 0 means that thread was inside the last release (after the drop, before
+ * the head reached the cache), so the release is finished rather than counted again.
+ * `skip` (NEXT_NONE if none) is a frame the host already put back through the dead thread's claim.
+ */
+export function frameRecover(ctx: usize, cache: usize, f: u32, skip: u32): u32 {
+  const m = frameMeta(ctx, f);
+  if (atomic.load<u32>(m + META_REFCNT) != 0) return frameRelease(ctx, cache, f);
+  let freed: u32 = 0;
+  const limit = eh(ctx, EH_FRAME_COUNT);
+  let seg = load<u32>(m, META_NEXT);
+  store<u32>(m, NEXT_NONE, META_NEXT);
   while (seg != NEXT_NONE && freed < limit) {
     const sm = frameMeta(ctx, seg);
     const next = load<u32>(sm, META_NEXT);
     store<u32>(sm, NEXT_NONE, META_NEXT);
-    store<u32>(sm, 0, META_REFCNT);
-    poolPut(ctx, cache, seg);
-    freed++;
+    if (seg != skip) {
+      store<u32>(sm, 0, META_REFCNT);
+      poolPut(ctx, cache, seg);
+      freed++;
+    }
     seg = next;
+  }
+  if (f != skip) {
+    poolPut(ctx, cache, f);
+    freed++;
   }
   return freed;
 }
@@ -184,7 +239,7 @@ export function poolFlush(ctx: usize, cache: usize): u32 {
   const count = load<u32>(cache, PC_COUNT);
   const capacity = load<u32>(cache, PC_CAPACITY);
   const n = count > capacity ? capacity : count;
-  const moved = ringEnqueueBurst32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS, n);
+  const moved = ringEnqueueBurstJ32(ehAddr(ctx, EH_FREE_RING), cache + PC_SLOTS, n, cache + PC_CLAIM);
   store<u32>(cache, 0, PC_COUNT);
   return moved;
 }
@@ -200,29 +255,37 @@ export function poolAvailable(ctx: usize): u32 {
 /**
  * Copies `len` bytes from `src` into a new chain of frames; returns the head's index, or
  * NEXT_NONE when the pool ran dry (nothing is kept then). Each segment's caplen is the bytes in it.
- * `one` is a 4-byte scratch word of the caller's.
+ * The head goes to `slot`, later segments pass through the 4-byte `scratch`. With `filed` != 0, the
+ * u32 there is set to `n` + 1 in the stretch that allocates the head (and back to `n` if the chain
+ * is given up): a caller's recovery journal then names the partial chain, which is well formed at
+ * every interrupt check (each segment is linked in the stretch that allocates it).
  */
-export function poolCopyIn(ctx: usize, cache: usize, src: usize, len: u32, one: usize): u32 {
+export function poolCopyIn(ctx: usize, cache: usize, src: usize, len: u32, slot: usize, scratch: usize, filed: usize, n: u32): u32 {
   const frameSize = eh(ctx, EH_FRAME_SIZE);
   let head = NEXT_NONE;
   let tail = NEXT_NONE;
   let off: u32 = 0;
   do {
+    const one = tail == NEXT_NONE ? slot : scratch;
     if (poolAlloc(ctx, cache, one, 1) == 0) {
-      if (head != NEXT_NONE) frameRelease(ctx, cache, head);
+      if (head != NEXT_NONE) {
+        frameRelease(ctx, cache, head);
+        if (filed) store<u32>(filed, n);
+      }
       return NEXT_NONE;
     }
     const f = load<u32>(one);
+    if (filed && tail == NEXT_NONE) store<u32>(filed, n + 1);
     const m = frameMeta(ctx, f);
-    const n = min(frameSize, len - off);
-    memory.copy(frameData(ctx, f), src + off, n);
+    const k = min(frameSize, len - off);
+    memory.copy(frameData(ctx, f), src + off, k);
     // The data may have pointed into the frame at an offset (an AF_XDP receive into it): reset.
     store<u32>(m, <u32>frameData(ctx, f), META_DATA);
-    store<u32>(m, n, META_CAPLEN);
+    store<u32>(m, k, META_CAPLEN);
     if (tail == NEXT_NONE) head = f;
     else store<u32>(frameMeta(ctx, tail), f, META_NEXT);
     tail = f;
-    off += n;
+    off += k;
   } while (off < len);
   return head;
 }

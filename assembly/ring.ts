@@ -46,6 +46,24 @@
 // orders are both sequentially consistent, so either the sleeper's wait32 sees the new tail or the
 // publisher sees the flag: no lost wake-up.
 //
+// Claims and worker death. A worker can be terminated (worker.terminate()) at any interrupt check
+// V8 makes in WASM: a function entry or a loop header. Between an MP producer's claim (the head
+// compare-and-swap) and its publish (the tail store) lie such checks: the copy loop and the wait
+// for earlier claimers. A producer ended there would leave the tail short of its claim forever, and
+// every later producer of the ring would wait on it (the same holds for an MC consumer). So the
+// journalled variants (…J) take the address of the thread's claim record (in its pool cache line,
+// assembly/pool.ts) and fill it in the claim's own straight-line stretch, and clear it in the
+// publish's:
+//
+//   claim record   | 0 ring (bit 0: consumer side) | 4 list | 8 head | 12 count |
+//
+// While it is set, the host (host/engine.ts recover()) knows that [head, head + count) is claimed by
+// a thread that will never publish: a producer's items are `list` (0: already in the slots, a single
+// value), a consumer's are still in the slots. It finishes the claim for the dead thread: copies the
+// items in, waits for the tail to reach head (earlier claimers publish first, as ever) and publishes
+// head + count. The cost is two stores per claim and one per publish, never per item; callers
+// without a record pass 0 and the inlined code drops the stores.
+//
 // Nothing here allocates or keeps module state: every address comes from the caller.
 
 /** Bytes before the first slot: four cache lines (host/layout.ts RING_HEADER_BYTES). */
@@ -169,13 +187,15 @@ export function ringFree(ring: usize): u32 {
   return (<u64>head << 32) | k;
 }
 
-@inline function prodCommit(ring: usize, head: u32, k: u32): void {
+@inline function prodCommit(ring: usize, head: u32, k: u32, claim: usize): void {
   const flags = load<u32>(ring, R_FLAGS);
   if (flags & RING_F_MP) waitTurn(ring + P_TAIL, head);
   else store<u32>(ring, head + k, P_HEAD);
   store<u64>(ring, load<u64>(ring, P_ENQUEUED) + k, P_ENQUEUED);
   // The publish: makes the slots written above visible to consumers.
   atomic.store<u32>(ring, head + k, P_TAIL);
+  // In the publish's stretch: the claim is no longer the host's to finish.
+  if (claim) store<u32>(claim, 0);
   if (flags & RING_F_ADAPTIVE) {
     if (atomic.load<u32>(ring, W_CONSUMERS) != 0) wake(ring, ring + P_TAIL);
   }
@@ -207,13 +227,14 @@ export function ringFree(ring: usize): u32 {
   return (<u64>head << 32) | k;
 }
 
-@inline function consCommit(ring: usize, head: u32, k: u32): void {
+@inline function consCommit(ring: usize, head: u32, k: u32, claim: usize): void {
   const flags = load<u32>(ring, R_FLAGS);
   if (flags & RING_F_MC) waitTurn(ring + C_TAIL, head);
   else store<u32>(ring, head + k, C_HEAD);
   store<u64>(ring, load<u64>(ring, C_DEQUEUED) + k, C_DEQUEUED);
   // The release: the slots read above may now be overwritten by producers.
   atomic.store<u32>(ring, head + k, C_TAIL);
+  if (claim) store<u32>(claim, 0);
   if (flags & RING_F_ADAPTIVE) {
     if (atomic.load<u32>(ring, W_PRODUCERS) != 0) wake(ring, ring + C_TAIL);
   }
@@ -268,23 +289,31 @@ function wake(ring: usize, tail: usize): void {
   if (first < k) copyItems<T>(dst + <usize>first * sizeof<T>(), base, k - first);
 }
 
-@inline function enqueue<T>(ring: usize, src: usize, n: u32, bulk: bool): u32 {
+/** Files a claim in `claim` (see "Claims and worker death"): two stores, in the claim's stretch. */
+@inline function fileClaim(claim: usize, ring: usize, list: usize, head: u32, k: u32): void {
+  store<u64>(claim, (<u64>list << 32) | <u64>ring);
+  store<u64>(claim, (<u64>k << 32) | <u64>head, 8);
+}
+
+@inline function enqueue<T>(ring: usize, src: usize, n: u32, bulk: bool, claim: usize): u32 {
   const r = prodReserve(ring, n, bulk);
   const k = <u32>r;
   if (k == 0) return 0;
   const head = <u32>(r >> 32);
+  if (claim) fileClaim(claim, ring, src, head, k);
   copyIn<T>(ring, head, src, k);
-  prodCommit(ring, head, k);
+  prodCommit(ring, head, k, claim);
   return k;
 }
 
-@inline function dequeue<T>(ring: usize, dst: usize, n: u32, bulk: bool): u32 {
+@inline function dequeue<T>(ring: usize, dst: usize, n: u32, bulk: bool, claim: usize): u32 {
   const r = consReserve(ring, n, bulk);
   const k = <u32>r;
   if (k == 0) return 0;
   const head = <u32>(r >> 32);
+  if (claim) fileClaim(claim, ring | 1, dst, head, k);
   copyOut<T>(ring, head, dst, k);
-  consCommit(ring, head, k);
+  consCommit(ring, head, k, claim);
   return k;
 }
 
@@ -327,79 +356,99 @@ function awaitSpace(ring: usize, timeoutUs: i32): void {
 
 /** Enqueues as many of the `n` u32 at `src` as fit; returns how many. */
 export function ringEnqueueBurst32(ring: usize, src: usize, n: u32): u32 {
-  return enqueue<u32>(ring, src, n, false);
+  return enqueue<u32>(ring, src, n, false, 0);
 }
 /** Enqueues all `n` u32 at `src`, or none; returns n or 0. */
 export function ringEnqueueBulk32(ring: usize, src: usize, n: u32): u32 {
-  return enqueue<u32>(ring, src, n, true);
+  return enqueue<u32>(ring, src, n, true, 0);
 }
 /** Dequeues up to `n` u32 into `dst`; returns how many. */
 export function ringDequeueBurst32(ring: usize, dst: usize, n: u32): u32 {
-  return dequeue<u32>(ring, dst, n, false);
+  return dequeue<u32>(ring, dst, n, false, 0);
 }
 /** Dequeues exactly `n` u32 into `dst`, or none; returns n or 0. */
 export function ringDequeueBulk32(ring: usize, dst: usize, n: u32): u32 {
-  return dequeue<u32>(ring, dst, n, true);
+  return dequeue<u32>(ring, dst, n, true, 0);
 }
 /** Enqueues one u32 (e.g. a frame index); false when full. */
 export function ringEnqueue32(ring: usize, value: u32): bool {
+  return ringEnqueueJ32(ring, value, 0);
+}
+/** ringEnqueue32 with a claim record (the value is in its slot before any interrupt check: list 0). */
+export function ringEnqueueJ32(ring: usize, value: u32, claim: usize): bool {
   const r = prodReserve(ring, 1, true);
   if (<u32>r == 0) return false;
   const head = <u32>(r >> 32);
   store<u32>(ring + RING_HEADER + (<usize>(head & load<u32>(ring, R_MASK)) << 2), value);
-  prodCommit(ring, head, 1);
+  if (claim) fileClaim(claim, ring, 0, head, 1);
+  prodCommit(ring, head, 1, claim);
   return true;
 }
 /** Dequeues one u32; -1 when empty. */
 export function ringDequeue32(ring: usize): i64 {
+  return ringDequeueJ32(ring, 0);
+}
+/** ringDequeue32 with a claim record (list 0: the value the dead thread read is still in its slot). */
+export function ringDequeueJ32(ring: usize, claim: usize): i64 {
   const r = consReserve(ring, 1, true);
   if (<u32>r == 0) return -1;
   const head = <u32>(r >> 32);
+  if (claim) fileClaim(claim, ring | 1, 0, head, 1);
   const value = load<u32>(ring + RING_HEADER + (<usize>(head & load<u32>(ring, R_MASK)) << 2));
-  consCommit(ring, head, 1);
+  consCommit(ring, head, 1, claim);
   return value;
+}
+/** Burst enqueue / dequeue with a claim record (see "Claims and worker death"). */
+export function ringEnqueueBurstJ32(ring: usize, src: usize, n: u32, claim: usize): u32 {
+  return enqueue<u32>(ring, src, n, false, claim);
+}
+export function ringDequeueBurstJ32(ring: usize, dst: usize, n: u32, claim: usize): u32 {
+  return dequeue<u32>(ring, dst, n, false, claim);
+}
+export function ringEnqueueBurstJ64(ring: usize, src: usize, n: u32, claim: usize): u32 {
+  return enqueue<u64>(ring, src, n, false, claim);
 }
 /**
  * Burst enqueue that waits for room when the ring is full: busy rings poll a bounded while, adaptive
  * rings then sleep up to `timeoutUs` microseconds (negative: no limit) until a consumer frees slots. Returns how many.
  */
 export function ringEnqueueWait32(ring: usize, src: usize, n: u32, timeoutUs: i32): u32 {
-  const k = enqueue<u32>(ring, src, n, false);
+  const k = enqueue<u32>(ring, src, n, false, 0);
   if (k != 0 || n == 0) return k;
   awaitSpace(ring, timeoutUs);
-  return enqueue<u32>(ring, src, n, false);
+  return enqueue<u32>(ring, src, n, false, 0);
 }
 /** Burst dequeue that waits for items when the ring is empty (see ringEnqueueWait32). */
 export function ringDequeueWait32(ring: usize, dst: usize, n: u32, timeoutUs: i32): u32 {
-  const k = dequeue<u32>(ring, dst, n, false);
+  const k = dequeue<u32>(ring, dst, n, false, 0);
   if (k != 0 || n == 0) return k;
   awaitItems(ring, timeoutUs);
-  return dequeue<u32>(ring, dst, n, false);
+  return dequeue<u32>(ring, dst, n, false, 0);
 }
 
 // ─── the API: 64-bit slots ────────────────────────────────────────────────────────────────────────
 
 export function ringEnqueueBurst64(ring: usize, src: usize, n: u32): u32 {
-  return enqueue<u64>(ring, src, n, false);
+  return enqueue<u64>(ring, src, n, false, 0);
 }
 export function ringEnqueueBulk64(ring: usize, src: usize, n: u32): u32 {
-  return enqueue<u64>(ring, src, n, true);
+  return enqueue<u64>(ring, src, n, true, 0);
 }
 export function ringDequeueBurst64(ring: usize, dst: usize, n: u32): u32 {
-  return dequeue<u64>(ring, dst, n, false);
+  return dequeue<u64>(ring, dst, n, false, 0);
 }
 export function ringDequeueBulk64(ring: usize, dst: usize, n: u32): u32 {
-  return dequeue<u64>(ring, dst, n, true);
+  return dequeue<u64>(ring, dst, n, true, 0);
 }
 export function ringEnqueueWait64(ring: usize, src: usize, n: u32, timeoutUs: i32): u32 {
-  const k = enqueue<u64>(ring, src, n, false);
+  const k = enqueue<u64>(ring, src, n, false, 0);
   if (k != 0 || n == 0) return k;
   awaitSpace(ring, timeoutUs);
-  return enqueue<u64>(ring, src, n, false);
+  return enqueue<u64>(ring, src, n, false, 0);
 }
 export function ringDequeueWait64(ring: usize, dst: usize, n: u32, timeoutUs: i32): u32 {
-  const k = dequeue<u64>(ring, dst, n, false);
+  const k = dequeue<u64>(ring, dst, n, false, 0);
   if (k != 0 || n == 0) return k;
   awaitItems(ring, timeoutUs);
-  return dequeue<u64>(ring, dst, n, false);
+  return dequeue<u64>(ring, dst, n, false, 0);
 }

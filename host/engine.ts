@@ -59,11 +59,16 @@ const RT = { RX: 0, TX: 256, IN: 512 };
 // Worker control line (assembly/engine-map.ts WC_*), byte offsets; 32.. is the recovery journal.
 const WC = {
   BURST_COUNT: 0, SEEN_GENERATION: 4, STATE: 8, POLLS: 12, RECORD_COUNT: 16, STAGE_COUNT: 20,
-  FEED_N: 32, FEED_FIRST: 36, FEED_PHASE: 40, TMP_N: 44, TMP_FIRST: 48, TMP_RING: 52, TMP_HEAD: 56, RECORD_FIRST: 60,
+  TX_COUNT: 24, FEED_N: 32, FEED_FIRST: 36, FEED_PHASE: 40, TMP_N: 44, TMP_FIRST: 48, TMP_RING: 52, TMP_LIST: 56, RECORD_FIRST: 60,
 };
 const NEXT_NONE = 0xffffffff;
-/** A ring's producer tail (assembly/ring.ts P_TAIL). */
-const RING_P_TAIL = 68;
+/** Ring fields (assembly/ring.ts): config, producer and consumer lines. */
+const RING = { MASK: 8, SLOT_BYTES: 16, P_TAIL: 68, P_ENQUEUED: 80, C_TAIL: 132, C_DEQUEUED: 144, HEADER: 256 };
+/** A pool cache's claim record (assembly/pool.ts PC_CLAIM; assembly/ring.ts "Claims and worker death"). */
+const PC = { COUNT: 0, CLAIM: 16, SLOTS: 64 };
+/** A transmit hold list's journal (assembly/engine-map.ts TX_HOLD_BYTES). */
+const TXH = { COUNT: 0, COUNTED: 4, RELEASED: 8, LIST: 64 };
+const TX_NONE = 0xffffffff;
 const WS = { RUNNING: 1, INGEST_DONE: 2, STOPPED: 3 };
 const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, FEEDER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, FED: 56, BYTES: 128 };
 const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8 };
@@ -81,6 +86,8 @@ interface EngineExports {
   poolFlush(ctx: number, cache: number): number;
   poolAvailable(ctx: number): number;
   frameRelease(ctx: number, cache: number, frame: number): number;
+  frameRecover(ctx: number, cache: number, frame: number, skip: number): number;
+  ringEnqueueBurst32(ring: number, src: number, n: number): number;
   rssPrepare(key: number, keyLen: number, table: number): number;
   shaperInit(sh: number, pps: number, burstPkts: number, bytesPerSec: number, burstBytes: number, nowNs: number): void;
   engineCheck(ctx: number): number;
@@ -110,6 +117,16 @@ export interface WorkerExit {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
+/** A ring claim a dead worker left open, its items already in the slots: published when the tail reaches head. */
+interface OpenClaim {
+  ring: number;
+  consumer: boolean;
+  head: number;
+  count: number;
+  /** Consumer side (the free ring): the frames it had claimed, back to the pool once published. */
+  frames: number[];
+}
+
 
 
 export class Engine extends EventEmitter {
@@ -137,6 +154,8 @@ export class Engine extends EventEmitter {
   private recordConsumers = 0;
   private recordsDst = 0;
   private pairs = false;
+  /** Claims of dead workers waiting for their turn to publish (settleClaims). */
+  private openClaims: OpenClaim[] = [];
   /** The engine's clock (host/engine/clock.ts): ns since setup, shared by every thread. */
   private readonly clockBase = clockBase();
   private readonly nowNs = engineClock(this.clockBase);
@@ -686,8 +705,10 @@ export class Engine extends EventEmitter {
     const u32 = this.u32;
     const w = (field: number) => (block + field) >> 2;
     const hostCache = m.cache(this.config.workers);
-    const release = (f: number) => this.wasm!.frameRelease(this.ctx, hostCache, f);
+    const claim = this.takeClaim(index);
+    const release = (f: number) => this.wasm!.frameRecover(this.ctx, hostCache, f, claim.skip);
     let failed = 0;
+    let txDropped = 0;
     let held = 0;
     // feed: sourcePoll's frames (phase 0: not received yet, the records are fed again; 1: received; 2: counted ring_full).
     const feedN = u32[w(WC.FEED_N)];
@@ -704,29 +725,125 @@ export class Engine extends EventEmitter {
       failed++;
       held++;
     }
-    // tmp: frames leaving through the burst list (to an in ring, or released after complete).
+    // tmp: frames leaving through the burst list (to an in ring) or the stage list (to a tx ring).
     const tmpN = u32[w(WC.TMP_N)];
     const ring = u32[w(WC.TMP_RING)];
+    const tx = u32[w(WC.TMP_LIST)] === 1;
+    const tmpList = (block + (tx ? m.w.stage : m.w.burst)) >> 2;
     let first = u32[w(WC.TMP_FIRST)];
-    if (ring !== 0) first = Math.min(tmpN, (Atomics.load(u32, (ring + RING_P_TAIL) >> 2) - u32[w(WC.TMP_HEAD)]) >>> 0);
-    for (let i = first; i < tmpN; i++) release(u32[((block + m.w.burst) >> 2) + i]);
-    if (ring !== 0) failed += tmpN - first;
+    if (ring !== 0) first = claim.ring === ring ? Math.min(tmpN, claim.count) : 0;
+    for (let i = first; i < tmpN; i++) release(u32[tmpList + i]);
+    if (ring !== 0) {
+      if (tx) txDropped += tmpN - first;
+      else failed += tmpN - first;
+    }
     held += Math.max(0, tmpN - first);
+    // staged forwards not moved yet: no reference of their own (flushTx takes it), never sent.
+    const txN = u32[w(WC.TX_COUNT)];
+    for (let i = 0; i < txN; i++) if (u32[((block + m.w.tx) >> 2) + i] !== TX_NONE) txDropped++;
     // burst: the handler's, failed with it.
     const n = u32[w(WC.BURST_COUNT)];
     for (let i = 0; i < n; i++) release(u32[((block + m.w.burst) >> 2) + i]);
     failed += n;
     held += n;
-    // records staged and not published: the frames they hold.
+    // records staged and not published: the frames they hold (RECORD_KEEP ones hold none yet).
     const recs = u32[w(WC.RECORD_COUNT)];
-    for (let i = u32[w(WC.RECORD_FIRST)]; i < recs; i++) {
+    const recFirst = claim.ring === this.layout!.ring('records').offset ? claim.count : u32[w(WC.RECORD_FIRST)];
+    for (let i = recFirst; i < recs; i++) {
       const o = ((block + m.w.records) >> 2) + i * 2;
       if (u32[o + 1] === RECORD_FRAME) release(u32[o]);
     }
-    if (failed) hostBlockAdd(this.memory!.buffer, this.layout!.statsAddress(this.config.queues + this.config.workers), 'handler_error', failed);
-    for (const f of [WC.BURST_COUNT, WC.RECORD_COUNT, WC.STAGE_COUNT, WC.FEED_N, WC.FEED_FIRST, WC.FEED_PHASE, WC.TMP_N, WC.TMP_FIRST, WC.TMP_RING, WC.TMP_HEAD, WC.RECORD_FIRST]) u32[w(f)] = 0;
+    // transmit hold lists this worker drained: finish the releases it counted, close the list up.
+    const txQueues = u32[(this.ctx >> 2) + EH.TX_QUEUES];
+    for (let q = index; q < txQueues; q += this.config.workers) {
+      const hold = (m.txHold + q * ENGINE_TX_HOLD_BYTES) >> 2;
+      const counted = u32[hold + TXH.COUNTED / 4];
+      if (counted === 0) continue;
+      for (let i = u32[hold + TXH.RELEASED / 4]; i < counted; i++) release(u32[hold + TXH.LIST / 4 + i]);
+      u32.copyWithin(hold + TXH.LIST / 4, hold + TXH.LIST / 4 + counted, hold + TXH.LIST / 4 + u32[hold]);
+      u32[hold] -= counted;
+      u32[hold + TXH.COUNTED / 4] = 0;
+      u32[hold + TXH.RELEASED / 4] = 0;
+    }
+    const hostBlock = this.layout!.statsAddress(this.config.queues + this.config.workers);
+    if (failed) hostBlockAdd(this.memory!.buffer, hostBlock, 'handler_error', failed);
+    if (txDropped) hostBlockAdd(this.memory!.buffer, hostBlock, 'tx_dropped', txDropped);
+    for (const f of [WC.BURST_COUNT, WC.RECORD_COUNT, WC.STAGE_COUNT, WC.TX_COUNT, WC.FEED_N, WC.FEED_FIRST, WC.FEED_PHASE, WC.TMP_N, WC.TMP_FIRST, WC.TMP_RING, WC.TMP_LIST, WC.RECORD_FIRST]) u32[w(f)] = 0;
     const flushed = this.wasm!.poolFlush(this.ctx, m.cache(index));
     return held + flushed;
+  }
+
+  /**
+   * The ring claim a dead worker left open (assembly/ring.ts, "Claims and worker death"), taken out
+   * of its pool cache line before anything else: its items go into the claimed slots now (the
+   * worker's lists are reused by its successor), and the claim is published as soon as the ring's
+   * tail reaches it (settleClaims; a free-ring claim must be, before the host frees anything).
+   * Returns what the journal needs: the ring and count that went in, and a frame the claim already
+   * put back in the pool (a capacity-0 cache's single free).
+   */
+  private takeClaim(index: number): { ring: number; count: number; skip: number } {
+    const m = this.layout!.engine!;
+    const u32 = this.u32;
+    const cache = m.cache(index);
+    const rec = (cache + PC.CLAIM) >> 2;
+    const word = u32[rec];
+    const none = { ring: 0, count: 0, skip: NEXT_NONE };
+    if (word === 0) return none;
+    const ring = word & ~1;
+    const consumer = (word & 1) === 1;
+    const list = u32[rec + 1];
+    const head = u32[rec + 2];
+    const count = u32[rec + 3];
+    u32.fill(0, rec, rec + 4);
+    const mask = u32[(ring + RING.MASK) >> 2];
+    const slotWords = u32[(ring + RING.SLOT_BYTES) >> 2] / 4;
+    const slot = (i: number) => ((ring + RING.HEADER) >> 2) + (((head + i) & mask) >>> 0) * slotWords;
+    const free = this.layout!.ring('free').offset;
+    const frames: number[] = [];
+    let skip = NEXT_NONE;
+    if (consumer) {
+      // The frames are still in the slots (producers cannot reach them before the consumer tail does).
+      for (let i = 0; i < count; i++) frames.push(u32[slot(i)]);
+    } else if (list !== 0) {
+      for (let i = 0; i < count; i++) for (let k = 0; k < slotWords; k++) u32[slot(i) + k] = u32[(list >> 2) + i * slotWords + k];
+      // From the dead worker's own cache: those slots are the ring's, the count store never ran.
+      const slots = cache + PC.SLOTS;
+      if (ring === free && list >= slots && list < slots + 4 * u32[(cache + 4) >> 2]) u32[(cache + PC.COUNT) >> 2] = (list - slots) >> 2;
+    } else if (ring === free) skip = u32[slot(0)];
+    this.openClaims.push({ ring, consumer, head, count, frames });
+    // Earlier claimers are live workers a few instructions from their publish, or other dead ones.
+    const end = Date.now() + 200;
+    while (!this.settleClaims() && Date.now() < end) Atomics.wait(new Int32Array(this.memory!.buffer), rec, 0, 0.05);
+    return { ring: consumer ? 0 : ring, count, skip };
+  }
+
+  /** Publishes every open claim whose turn has come, in turn order; true when none is left. */
+  private settleClaims(): boolean {
+    const u32 = this.u32;
+    let progress = true;
+    while (progress && this.openClaims.length) {
+      progress = false;
+      for (let i = 0; i < this.openClaims.length; i++) {
+        const c = this.openClaims[i];
+        const tail = (c.ring + (c.consumer ? RING.C_TAIL : RING.P_TAIL)) >> 2;
+        if (Atomics.load(u32, tail) !== c.head) continue;
+        const count64 = (c.ring + (c.consumer ? RING.C_DEQUEUED : RING.P_ENQUEUED)) >> 2;
+        const lo = u32[count64] + c.count;
+        u32[count64] = lo >>> 0;
+        u32[count64 + 1] += Math.floor(lo / 2 ** 32);
+        Atomics.store(u32, tail, (c.head + c.count) >>> 0);
+        Atomics.notify(new Int32Array(this.memory!.buffer), tail);
+        if (c.frames.length) {
+          const dst = this.recordsDst;
+          u32.set(c.frames, dst >> 2);
+          this.wasm!.ringEnqueueBurst32(c.ring, dst, c.frames.length);
+        }
+        this.openClaims.splice(i, 1);
+        progress = true;
+        break;
+      }
+    }
+    return this.openClaims.length === 0;
   }
 
   private fail(e: Error): void {
@@ -739,6 +856,7 @@ export class Engine extends EventEmitter {
 
   /** Ends the replay when every source is done. */
   private watch(): void {
+    if (this.openClaims.length) this.settleClaims();
     if (this.state !== 'running') return;
     const m = this.layout!.engine!;
     for (let q = 0; q < this.config.queues; q++) if (this.u32[(m.sources + q * SRC.BYTES + SRC.DONE) >> 2] === 0) return;
@@ -843,6 +961,7 @@ export class Engine extends EventEmitter {
       const live = this.workers.map((w, i) => (w ? i : -1)).filter((i) => i >= 0);
       if (live.length === 0) return [];
       const left = deadline - Date.now();
+      if (this.openClaims.length) this.settleClaims();
       if (left <= 0) return live;
       await Promise.race([Promise.all(live.map((i) => this.exits[i])), new Promise((r) => setTimeout(r, Math.min(left, 50)))]);
     }

@@ -10,7 +10,7 @@ interface PoolExports {
   poolAlloc(ctx: number, cache: number, out: number, n: number): number;
   poolFlush(ctx: number, cache: number): number;
   poolAvailable(ctx: number): number;
-  poolCopyIn(ctx: number, cache: number, src: number, len: number, one: number): number;
+  poolCopyIn(ctx: number, cache: number, src: number, len: number, slot: number, scratch: number, filed: number, n: number): number;
   frameRetain(ctx: number, f: number, n: number): void;
   frameRelease(ctx: number, cache: number, f: number): number;
 }
@@ -67,7 +67,7 @@ describe('frame pool', () => {
     const bytes = new Uint8Array(p.memory.buffer);
     const len = 2048 * 2 + 100;
     for (let i = 0; i < len; i++) bytes[src + i] = i & 255;
-    const head = p.w.poolCopyIn(p.ctx, p.cache(0), src, len, p.out) >>> 0;
+    const head = p.w.poolCopyIn(p.ctx, p.cache(0), src, len, p.out, p.out, 0, 0) >>> 0;
     expect(head).not.toBe(NEXT_NONE);
     const segs: number[] = [];
     let copied: number[] = [];
@@ -87,7 +87,7 @@ describe('frame pool', () => {
   it('gives nothing (and keeps nothing) when a chain does not fit', () => {
     const p = pool(16, 0);
     p.w.poolAlloc(p.ctx, p.cache(0), p.out, 14);
-    const head = p.w.poolCopyIn(p.ctx, p.cache(0), p.out + 1024, 2048 * 3, p.out + 512) >>> 0;
+    const head = p.w.poolCopyIn(p.ctx, p.cache(0), p.out + 1024, 2048 * 3, p.out + 512, p.out + 512, 0, 0) >>> 0;
     expect(head).toBe(NEXT_NONE);
     expect(p.w.poolAvailable(p.ctx)).toBe(2);
   });

@@ -11,6 +11,12 @@ import type { PluginRecord } from '../plugins/host.js';
 
 /** Top bit of a record: the low 32 bits are a frame index the receiver must release. */
 export const RECORD_FRAME = 0x80000000;
+/**
+ * A frame record as keep() stages it, without a reference: the worker's next poll takes the frame's
+ * reference and marks it RECORD_FRAME (assembly/dispatch.ts flushRecords). Staging is then two
+ * plain stores (record, count), so a worker terminated between them leaves no reference behind.
+ */
+export const RECORD_KEEP = 0x80000001;
 
 export interface BurstLayout {
   metaBase: number;
@@ -86,12 +92,8 @@ export class Burst implements Iterable<Packet> {
 
   /** Hands frame i itself to the main thread's records(), without a copy. */
   keep(i: number): boolean {
-    const f = this.frame(i);
-    const refcnt = (this.meta(i) + META.REFCNT) >> 2;
-    Atomics.add(this.u32, refcnt, 1);
-    if (this.push(f, RECORD_FRAME)) return true;
-    Atomics.sub(this.u32, refcnt, 1);
-    return false;
+    if (i < 0 || i >= this.length) throw new RangeError(`keep: packet ${i} of a burst of ${this.length}`);
+    return this.push(this.frame(i), RECORD_KEEP);
   }
 
   /**
@@ -100,10 +102,12 @@ export class Burst implements Iterable<Packet> {
    */
   forward(i: number, queue = this.u32[(this.meta(i) + META.QUEUE) >> 2] & 0xffff): boolean {
     if (!Number.isInteger(queue) || queue < 0 || queue >= this.at.txQueues) throw new RangeError(`forward: queue ${queue} does not exist (0..${this.at.txQueues - 1})`);
+    if (i < 0 || i >= this.length) throw new RangeError(`forward: packet ${i} of a burst of ${this.length}`);
     const countAt = (this.at.control + 24) >> 2;
     const n = this.u32[countAt];
     if (n >= this.at.txSlots) return false;
-    Atomics.add(this.u32, (this.meta(i) + META.REFCNT) >> 2, 1);
+    // The entry, then the count, and no reference: the worker's next poll takes it (flushTx), so a
+    // worker terminated anywhere in here leaves nothing to undo.
     this.u32[(this.at.tx >> 2) + n] = (queue << 24) | this.frame(i);
     this.u32[countAt] = n + 1;
     return true;
