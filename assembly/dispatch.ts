@@ -34,7 +34,7 @@ import { shaperRefill, shaperTake } from './shaper';
 import {
   histBucket, statAdd, statDrop, STAT_BURSTS, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_DROP_FILTERED, STAT_DROP_HANDLER_ERROR, STAT_DROP_PARSE_ERROR,
   STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_LAT_COUNT, STAT_LAT_MAX, STAT_LAT_SUM, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED,
-  STAT_TX_PACKETS, STAT_DROP_KERNEL,
+  STAT_TX_PACKETS, STAT_DROP_KERNEL, STAT_DROPS,
 } from './stats';
 import {
   eh, ehAddr, EH_META, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA, EH_RING_TABLE,
@@ -332,6 +332,26 @@ function flushRecords(ctx: usize, w: u32, wb: usize): void {
 }
 
 /**
+ * Publishes the tmp journal's frames [0, k) on `ring` under the worker's claim record. In the
+ * publish stretch [0, put) become the ring's and the rest are counted under the stats field
+ * `overflow`; those are then released one by one, the journal's first moving past each in the
+ * stretch of its release, so a kill anywhere leaves the journal exact. Inlined: a call would add
+ * an interrupt check between the publish and the journal stores.
+ */
+@inline function publishTmp(ctx: usize, wb: usize, cache: usize, ring: usize, tmp: usize, k: u32, block: usize, overflow: usize): void {
+  const put = ringEnqueueBurstJ32(ring, tmp, k, cache + PC_CLAIM);
+  if (k > put) statAdd(block, overflow, <u64>(k - put));
+  store<u32>(wb, put, WC_TMP_FIRST);
+  store<u32>(wb, 0, WC_TMP_RING);
+  for (let j = put; j < k; j++) {
+    frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
+    store<u32>(wb, j + 1, WC_TMP_FIRST);
+  }
+  store<u32>(wb, 0, WC_TMP_N);
+  store<u32>(wb, 0, WC_TMP_FIRST);
+}
+
+/**
  * Moves the frames the handler forwarded (staged as (queue << 24) | frame) onto their transmit
  * rings, one burst per queue; a full ring drops them (counted as tx_dropped).
  *
@@ -366,17 +386,7 @@ function flushTx(ctx: usize, w: u32, wb: usize): void {
       k++;
       store<u32>(wb, k, WC_TMP_N);
     }
-    const put = ringEnqueueBurstJ32(ring, tmp, k, cache + PC_CLAIM);
-    // In the publish stretch: [0, put) are the ring's, the rest counted as tx_dropped.
-    if (k > put) statAdd(block, STAT_TX_DROPPED, <u64>(k - put));
-    store<u32>(wb, put, WC_TMP_FIRST);
-    store<u32>(wb, 0, WC_TMP_RING);
-    for (let j = put; j < k; j++) {
-      frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
-      store<u32>(wb, j + 1, WC_TMP_FIRST);
-    }
-    store<u32>(wb, 0, WC_TMP_N);
-    store<u32>(wb, 0, WC_TMP_FIRST);
+    publishTmp(ctx, wb, cache, ring, tmp, k, block, STAT_TX_DROPPED);
   }
   store<u32>(wb, 0, WC_TX_COUNT);
   store<u32>(wb, 0, WC_TMP_LIST);
@@ -505,17 +515,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
       k++;
       store<u32>(wb, k, WC_TMP_N);
     }
-    const put = ringEnqueueBurstJ32(ring, tmp, k, cache + PC_CLAIM);
-    // In the publish stretch: [0, put) are the ring's, the rest counted as ring_full.
-    if (k > put) statDrop(block, STAT_DROP_RING_FULL, <u64>(k - put));
-    store<u32>(wb, put, WC_TMP_FIRST);
-    store<u32>(wb, 0, WC_TMP_RING);
-    for (let j = put; j < k; j++) {
-      frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
-      store<u32>(wb, j + 1, WC_TMP_FIRST);
-    }
-    store<u32>(wb, 0, WC_TMP_N);
-    store<u32>(wb, 0, WC_TMP_FIRST);
+    publishTmp(ctx, wb, cache, ring, tmp, k, block, STAT_DROPS + (<usize>STAT_DROP_RING_FULL << 3));
   }
   store<u32>(wb, 0, WC_STAGE_COUNT);
   return n;
