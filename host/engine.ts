@@ -599,6 +599,7 @@ export class Engine extends EventEmitter {
    * into pool frames that point into the kernel's blocks, on the engine's rx ring. A block goes
    * back to the kernel when the last frame describing one of its packets is released (by any
    * thread), not here. At stop, what the blocks still hold is taken in, then the walker lets go.
+   * Forwarded frames go out from here too (transmit(): copied into the TX ring, then released).
    */
   private async feedTpacket(): Promise<void> {
     const b = this.live as AfPacketBackend;
@@ -641,6 +642,7 @@ export class Engine extends EventEmitter {
    * The live backend's feeder, on the main thread: each queue's burst is copied into pool frames
    * in one WASM call (backendIngest) and released to the kernel at once, so the kernel ring never
    * waits on a handler. Yields to the event loop between rounds; sleeps in poll() up to 1 ms when idle.
+   * AF_PACKET: forwarded frames go out from here too (transmit()).
    */
   private async feedLive(): Promise<void> {
     const b = this.live!;

@@ -12,7 +12,9 @@
  * Engine mode (`enginePool`, set by the engine) with TPACKET_V3 is zero-copy by default: each
  * packet becomes a pool frame whose data points into the kernel's block, and a block goes back to
  * the kernel when the last frame describing one of its packets is released (assembly/tpacket.ts,
- * "Zero-copy engine source"). The per-block holder lines follow the queue's I/O area:
+ * "Zero-copy engine source"). Frames handlers forward are copied into the TX ring by the feeder
+ * (transmit(), assembly/tpacket.ts "Engine transmit"), so a forwarded zero-copy frame gives its
+ * block back as soon as it is copied. The per-block holder lines follow the queue's I/O area:
  *
  * ```
  *  region: rx ring (blocks) | tx ring | I/O area (kernel.ts) | holder lines: blockCount × 64 B
