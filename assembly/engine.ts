@@ -33,6 +33,6 @@ export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain,
 export { flowMatch } from './flow';
 export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';
 export { statsHistRecord, statsHistBucket, histBucketLow } from './stats';
-export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady, tpacketEngineInit, tpacketEngineRx, tpacketEngineStop, tpacketEngineHeld, tpacketEnginePollable } from './tpacket';
+export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady, tpacketEngineInit, tpacketEngineRx, tpacketEngineStop, tpacketEngineHeld, tpacketEnginePollable, tpacketEngineTx, tpacketEngineTxInflight } from './tpacket';
 export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady, xskEngineFill, xskEngineRx, xskEngineReclaim, xskEngineKernelFrames, xskEngineTx, xskEngineTxInflight } from './xsk';
 export { pluginGather } from './plugins';

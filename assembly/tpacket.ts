@@ -34,14 +34,16 @@
 // | 80  | u32  | txReserved: slots handed out by the last reserve              |
 // | 88  | u64  | tx packets   | 96 | u64 | tx bytes                             |
 // | 104 | u32  | holders: engine zero-copy, address of the block holder lines (0: off) |
+// | 108 | u32  | txInflight: engine transmit, slots before txHead the kernel has not sent yet |
 
 import { writeCapture } from './capture';
 import { eh, ehAddr, EH_EXT_BASE, EH_EXT_BYTES, EH_EXT_HOLDERS, EH_EXT_SHIFT, EH_EXT_STRIDE, EH_RX_TIME, frameData, frameMeta, statsBlock } from './engine-map';
-import { META_DATA } from './meta';
+import { META_CAPLEN, META_DATA } from './meta';
 import { frameRelease, poolAlloc } from './pool';
 import { rxRing } from './dispatch';
 import { ringEnqueueBurst32 } from './ring';
-import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from './stats';
+import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED, STAT_TX_PACKETS } from './stats';
+import { txHold, txHoldDone, txHoldFill, txHoldShape } from './txhold';
 
 export const TP_STATE_BYTES: usize = 128;
 const S_VERSION: usize = 0;
@@ -66,6 +68,7 @@ const S_TX_RESERVED: usize = 80;
 const S_TX: usize = 88;
 const S_TX_BYTES: usize = 96;
 const S_HOLDERS: usize = 104;
+const S_TX_INFLIGHT: usize = 108;
 
 // linux/if_packet.h
 const TP_STATUS_KERNEL: u32 = 0;
@@ -536,4 +539,88 @@ export function tpacketEngineHeld(st: usize): u32 {
   let n: u32 = 0;
   for (let k: u32 = 0; k < count; k++) if (atomic.load<u32>(holders + (<usize>k << 6)) != 0) n++;
   return n;
+}
+
+// ─── Engine transmit ──────────────────────────────────────────────────────────────────────────
+//
+// The frames handlers forward go out through the queue's TPACKET_V2 TX ring, run by the feeder
+// (which owns the socket) in place of the workers' txDrain (the engine sets the header's tx queue
+// count to 0), with the same hold list and token bucket (assembly/txhold.ts). Each frame is copied
+// into a TX slot and released to the pool at once, so a zero-copy frame gives its RX block back
+// as soon as it is on its way. A slot is the kernel's from SEND_REQUEST until it clears the status
+// after sending; tpacket_snd walks the ring in order from its head, so the slots not sent yet are
+// the `txInflight` ones just before txHead, and the oldest of them is the next to come back.
+// A full TX ring holds frames in the hold list (shaping delays, it does not drop); a frame the
+// kernel would reject (shorter than an Ethernet header, longer than a slot) is counted tx_dropped:
+// left in the ring as TP_STATUS_WRONG_FORMAT, it would stop the kernel's walk for good.
+
+/** Ethernet header: the kernel's minimum for a frame on the TX ring (dev->hard_header_len). */
+const TX_MIN_LEN: u32 = 14;
+
+/**
+ * Transmit queue `q` of the engine on this socket: counts the slots the kernel sent, then takes
+ * frames off the engine's tx ring q into its hold list and copies as many as the shaper and the
+ * free slots allow into the TX ring, releasing each through `cache`. Returns the frames still
+ * held or not sent yet, plus 1 << 31 when the kernel needs a send().
+ */
+export function tpacketEngineTx(st: usize, ctx: usize, q: u32, cache: usize, nowNs: f64): u32 {
+  const ring = <usize>load<u32>(st, S_TX_RING);
+  const size = load<u32>(st, S_TX_FRAME);
+  const count = load<u32>(st, S_TX_COUNT);
+  let head = load<u32>(st, S_TX_HEAD);
+  const was = load<u32>(st, S_TX_INFLIGHT);
+  let inflight = was;
+  while (inflight > 0) {
+    // Acquire: the kernel is done with the slot's bytes once it clears the status.
+    const s = atomic.load<u32>(ring + <usize>((head + count - inflight) & (count - 1)) * size);
+    if (s != TP_STATUS_AVAILABLE && s != TP_STATUS_WRONG_FORMAT) break;
+    inflight--;
+  }
+  const n = txHoldFill(ctx, q);
+  let k: u32 = 0;
+  let sent: u32 = 0;
+  if (n > 0) {
+    k = txHoldShape(ctx, q, n, count - inflight, nowNs);
+    const list = txHold(ctx, q) + 64;
+    const cap = size - <u32>TP_TX_DATA_OFFSET;
+    let bytes: u64 = 0;
+    for (let i: u32 = 0; i < k; i++) {
+      const f = load<u32>(list + (<usize>i << 2));
+      const m = frameMeta(ctx, f);
+      const len = load<u32>(m, META_CAPLEN);
+      if (len >= TX_MIN_LEN && len <= cap) {
+        const slot = ring + <usize>head * size;
+        memory.copy(slot + TP_TX_DATA_OFFSET, <usize>load<u32>(m, META_DATA), len);
+        store<u32>(slot, len, H2_LEN);
+        store<u32>(slot, len, H2_SNAPLEN);
+        // Release: the bytes and lengths are visible before the kernel sees the request.
+        atomic.store<u32>(slot, TP_STATUS_SEND_REQUEST, H2_STATUS);
+        head = next(head, count);
+        bytes += len;
+        sent++;
+      }
+      frameRelease(ctx, cache, f);
+    }
+    txHoldDone(ctx, q, k);
+    inflight += sent;
+    store<u32>(st, head, S_TX_HEAD);
+    const qs = statsBlock(ctx, q);
+    if (sent) {
+      statAdd(qs, STAT_TX_PACKETS, sent);
+      statAdd(qs, STAT_TX_BYTES, bytes);
+      store<u64>(st, load<u64>(st, S_TX) + sent, S_TX);
+      store<u64>(st, load<u64>(st, S_TX_BYTES) + bytes, S_TX_BYTES);
+    }
+    if (k > sent) statAdd(qs, STAT_TX_DROPPED, <u64>(k - sent));
+  }
+  // Kick for new slots, and again when none came back since the last call: a send() the device
+  // refused (ENOBUFS, a full queue) leaves its slots requested, and only another send() retries.
+  const kick = sent > 0 || (inflight > 0 && inflight == was);
+  store<u32>(st, inflight, S_TX_INFLIGHT);
+  return (n - k + inflight) | (<u32>kick << 31);
+}
+
+/** Engine transmit: slots of this queue's TX ring the kernel has not sent yet. */
+export function tpacketEngineTxInflight(st: usize): u32 {
+  return load<u32>(st, S_TX_INFLIGHT);
 }

@@ -55,10 +55,9 @@ import { frameRelease, poolAlloc } from './pool';
 import { rxRing } from './dispatch';
 import { ringEnqueueBurst32 } from './ring';
 import { statAdd, statDrop, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from './stats';
-import { eh, ehAddr, EH_BURST, EH_RING_TABLE, EH_RX_TIME, EH_SHAPERS, EH_TX_HOLD, RT_TX, statsBlock, TX_HOLD_BYTES } from './engine-map';
+import { ehAddr, EH_RX_TIME, statsBlock } from './engine-map';
 import { META_CAPLEN, META_DATA, META_WIRELEN } from './meta';
-import { ringDequeueBurst32 } from './ring';
-import { shaperRefill, shaperTake } from './shaper';
+import { txHold, txHoldDone, txHoldFill, txHoldShape } from './txhold';
 import { STAT_TX_BYTES, STAT_TX_PACKETS } from './stats';
 
 export const XSK_STATE_BYTES: usize = 256;
@@ -507,11 +506,7 @@ export function xskEngineTx(st: usize, ctx: usize, q: u32, cache: usize, nowNs: 
     // Release: our reads of the entries are done before the kernel may overwrite them.
     atomic.store<u32>(<usize>load<u32>(c, R_CONS), cons);
   }
-  const hold = ehAddr(ctx, EH_TX_HOLD) + <usize>q * TX_HOLD_BYTES;
-  const list = hold + 64;
-  let n = load<u32>(hold);
-  const burst = eh(ctx, EH_BURST);
-  if (n < burst) n += ringDequeueBurst32(<usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_TX + (<usize>q << 2)), list + (<usize>n << 2), burst - n);
+  const n = txHoldFill(ctx, q);
   let k: u32 = 0;
   if (n > 0) {
     const t = st + XSK_TX;
@@ -521,28 +516,24 @@ export function xskEngineTx(st: usize, ctx: usize, q: u32, cache: usize, nowNs: 
       // Acquire: the kernel has read the descriptors in the slots we are about to reuse.
       store<u32>(t, atomic.load<u32>(<usize>load<u32>(t, R_CONS)), R_CACHED_CONS);
     }
-    const room = size - (prod - load<u32>(t, R_CACHED_CONS));
-    const sh = ehAddr(ctx, EH_SHAPERS) + (<usize>q << 6);
-    shaperRefill(sh, nowNs);
+    k = txHoldShape(ctx, q, n, size - (prod - load<u32>(t, R_CACHED_CONS)), nowNs);
+    const list = txHold(ctx, q) + 64;
     const desc = <usize>load<u32>(t, R_DESC);
     const mask = load<u32>(t, R_MASK);
     const umem = load<u32>(st, S_UMEM);
     let bytes: u64 = 0;
-    while (k < n && k < room) {
-      const m = frameMeta(ctx, load<u32>(list + (<usize>k << 2)));
-      const wirelen = load<u32>(m, META_WIRELEN);
-      if (!shaperTake(sh, wirelen)) break;
-      const d = desc + (<usize>((prod + k) & mask) << 4);
+    for (let i: u32 = 0; i < k; i++) {
+      const m = frameMeta(ctx, load<u32>(list + (<usize>i << 2)));
+      const d = desc + (<usize>((prod + i) & mask) << 4);
       store<u64>(d, <u64>(load<u32>(m, META_DATA) - umem));
       store<u64>(d, <u64>load<u32>(m, META_CAPLEN), 8); // len, options 0
-      bytes += wirelen;
-      k++;
+      bytes += load<u32>(m, META_WIRELEN);
     }
     if (k > 0) {
       store<u32>(t, prod + k, R_CACHED_PROD);
       // Release: descriptors (and the frames' bytes) are visible before the kernel sees the producer move.
       atomic.store<u32>(<usize>load<u32>(t, R_PROD), prod + k);
-      if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
+      txHoldDone(ctx, q, k);
       inflight += k;
       const qs = statsBlock(ctx, q);
       statAdd(qs, STAT_TX_PACKETS, k);
@@ -551,7 +542,6 @@ export function xskEngineTx(st: usize, ctx: usize, q: u32, cache: usize, nowNs: 
       store<u64>(st, load<u64>(st, S_TX_BYTES) + bytes, S_TX_BYTES);
     }
   }
-  store<u32>(hold, n - k);
   store<u32>(st, inflight, S_TX_INFLIGHT);
   const wake = inflight > 0 && (atomic.load<u32>(<usize>load<u32>(st + XSK_TX, R_FLAGS)) & XDP_RING_NEED_WAKEUP) != 0;
   return (n - k + inflight) | (<u32>wake << 31);

@@ -195,6 +195,12 @@ export class Engine extends EventEmitter {
     return this.live;
   }
 
+  /** A live source that sends what handlers forward: afxdp, or afpacket with its TX ring (txFrames > 0). */
+  private get liveTx(): boolean {
+    const c = this.config;
+    return c.backend === 'afxdp' || (c.backend === 'afpacket' && (c.backendOptions as { txFrames?: number } | undefined)?.txFrames !== 0);
+  }
+
   /** A live interface as the source (afpacket or afxdp), rather than a replay. */
   get isLive(): boolean {
     return this.config.backend === 'afpacket' || this.config.backend === 'afxdp';
@@ -325,9 +331,9 @@ export class Engine extends EventEmitter {
     h(EH.W_HIST, m.w.hist);
     h(EH.RECORD_SLOTS, m.w.recordSlots);
     h(EH.W_TX, m.w.tx);
-    // AF_XDP transmits forwarded frames from the feeder, which owns the socket's rings
-    // (xskEngineTx): no worker drains a tx ring then.
-    h(EH.TX_QUEUES, c.backend === 'afxdp' ? 0 : c.queues);
+    // A live source transmits forwarded frames from the feeder, which owns the socket's rings
+    // (xskEngineTx, tpacketEngineTx): no worker drains a tx ring then.
+    h(EH.TX_QUEUES, this.liveTx ? 0 : c.queues);
     h(EH.TX_HOLD, m.txHold);
     h(EH.MAGIC, ENGINE_MAGIC);
 
@@ -593,6 +599,7 @@ export class Engine extends EventEmitter {
    * into pool frames that point into the kernel's blocks, on the engine's rx ring. A block goes
    * back to the kernel when the last frame describing one of its packets is released (by any
    * thread), not here. At stop, what the blocks still hold is taken in, then the walker lets go.
+   * Forwarded frames go out from here too (transmit(): copied into the TX ring, then released).
    */
   private async feedTpacket(): Promise<void> {
     const b = this.live as AfPacketBackend;
@@ -604,7 +611,11 @@ export class Engine extends EventEmitter {
     const drops = this.wasm as unknown as { kernelDrops(ctx: number, q: number, n: number): void };
     while (!this.liveStopping) {
       let got = 0;
-      for (let q = 0; q < c.queues; q++) got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
+      let tx = 0;
+      for (let q = 0; q < c.queues; q++) {
+        got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
+        tx += b.transmit(q, this.ctx, cache, this.nowNs());
+      }
       const now = performance.now();
       if (now - lastDrops >= 100) {
         lastDrops = now;
@@ -614,7 +625,8 @@ export class Engine extends EventEmitter {
         // Packets ready that the walker did not take: the pool is empty; wait 1 ms for frames to come back.
         if (b.ready(0) > 0) await new Promise((r) => setTimeout(r, 1));
         else {
-          b.wait(0, 1);
+          // Frames to send: no sleep.
+          if (tx === 0) b.wait(0, 1);
           await new Promise((r) => setImmediate(r));
         }
       } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
@@ -630,6 +642,7 @@ export class Engine extends EventEmitter {
    * The live backend's feeder, on the main thread: each queue's burst is copied into pool frames
    * in one WASM call (backendIngest) and released to the kernel at once, so the kernel ring never
    * waits on a handler. Yields to the event loop between rounds; sleeps in poll() up to 1 ms when idle.
+   * AF_PACKET: forwarded frames go out from here too (transmit()).
    */
   private async feedLive(): Promise<void> {
     const b = this.live!;
@@ -639,9 +652,12 @@ export class Engine extends EventEmitter {
     let round = 0;
     let lastDrops = 0;
     const ingest = this.wasm as unknown as { backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, now: number): number; kernelDrops(ctx: number, q: number, n: number): void };
+    const pkt = b.name === 'afpacket' ? (b as AfPacketBackend) : undefined;
     while (!this.liveStopping) {
       let got = 0;
+      let tx = 0;
       for (let q = 0; q < c.queues; q++) {
+        if (pkt) tx += pkt.transmit(q, this.ctx, cache, this.nowNs());
         const n = b.receive(q, c.burst);
         if (n === 0) continue;
         ingest.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, this.nowNs());
@@ -654,7 +670,8 @@ export class Engine extends EventEmitter {
         this.countKernelDrops(ingest);
       }
       if (got === 0) {
-        b.wait(0, 1);
+        // Frames to send: no sleep.
+        if (tx === 0) b.wait(0, 1);
         await new Promise((r) => setImmediate(r));
       } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
     }
@@ -881,19 +898,19 @@ export class Engine extends EventEmitter {
       const stopAt = (this.ctx + RUN_STOP) >> 2;
       Atomics.store(this.u32, stopAt, 1);
       Atomics.notify(new Int32Array(this.memory!.buffer), stopAt);
-      // AF_XDP: frames the workers forward while draining still go out, from here.
-      const xdp = this.live?.name === 'afxdp' ? (this.live as AfXdpBackend) : undefined;
-      let pumping = Boolean(xdp);
+      // A live source: frames the workers forward while draining still go out, from here.
+      const tx = this.liveTx ? (this.live as AfXdpBackend | AfPacketBackend) : undefined;
+      let pumping = Boolean(tx);
       const pump = (async () => {
         while (pumping) {
-          this.transmitXdp(xdp!);
+          this.transmitLive(tx!);
           await new Promise((r) => setImmediate(r));
         }
       })();
       const hung = await this.waitWorkers(10_000);
       pumping = false;
       await pump;
-      if (xdp) await this.flushXdp(xdp);
+      if (tx) await this.flushLive(tx);
       this.plugins?.stop();
       if (hung.length) {
         await this.teardownWorkers();
@@ -919,7 +936,7 @@ export class Engine extends EventEmitter {
     return this.stopping;
   }
 
-  private transmitXdp(b: AfXdpBackend): number {
+  private transmitLive(b: AfXdpBackend | AfPacketBackend): number {
     const cache = this.layout!.engine!.cache(this.config.workers);
     let left = 0;
     for (let q = 0; q < this.config.queues; q++) left += b.transmit(q, this.ctx, cache, this.nowNs());
@@ -928,15 +945,16 @@ export class Engine extends EventEmitter {
 
   /**
    * At stop, after the workers finished: what they forwarded goes out (as the shaper allows) and
-   * every frame on the TX rings comes back through the completion rings, for 1 s at most. Frames
-   * the shaper still holds then are counted tx_dropped by drainLeftovers.
+   * the kernel finishes the TX rings (AF_XDP: every frame comes back through the completion rings),
+   * for 1 s at most. Frames the shaper still holds then are counted tx_dropped by drainLeftovers.
    */
-  private async flushXdp(b: AfXdpBackend): Promise<void> {
+  private async flushLive(b: AfXdpBackend | AfPacketBackend): Promise<void> {
     const end = Date.now() + 1000;
-    while (this.transmitXdp(b) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
+    while (this.transmitLive(b) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
     let inflight = 0;
     for (let q = 0; q < this.config.queues; q++) inflight += b.txInflight(q);
-    if (inflight) this.warnings.push(`afxdp: ${inflight} forwarded frame(s) not completed by the kernel at stop; they stay out of the pool`);
+    if (inflight && b.name === 'afxdp') this.warnings.push(`afxdp: ${inflight} forwarded frame(s) not completed by the kernel at stop; they stay out of the pool`);
+    if (inflight && b.name === 'afpacket') this.warnings.push(`afpacket: ${inflight} forwarded frame(s) still on the TX ring at stop, not sent by the kernel within 1 s; the socket closes with them`);
   }
 
   /**

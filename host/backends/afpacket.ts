@@ -12,7 +12,9 @@
  * Engine mode (`enginePool`, set by the engine) with TPACKET_V3 is zero-copy by default: each
  * packet becomes a pool frame whose data points into the kernel's block, and a block goes back to
  * the kernel when the last frame describing one of its packets is released (assembly/tpacket.ts,
- * "Zero-copy engine source"). The per-block holder lines follow the queue's I/O area:
+ * "Zero-copy engine source"). Frames handlers forward are copied into the TX ring by the feeder
+ * (transmit(), assembly/tpacket.ts "Engine transmit"), so a forwarded zero-copy frame gives its
+ * block back as soon as it is copied. The per-block holder lines follow the queue's I/O area:
  *
  * ```
  *  region: rx ring (blocks) | tx ring | I/O area (kernel.ts) | holder lines: blockCount × 64 B
@@ -142,6 +144,8 @@ interface TpacketExports {
   tpacketEngineStop(st: number, ctx: number, q: number): number;
   tpacketEngineHeld(st: number): number;
   tpacketEnginePollable(st: number): number;
+  tpacketEngineTx(st: number, ctx: number, q: number, cache: number, nowNs: number): number;
+  tpacketEngineTxInflight(st: number): number;
 }
 
 const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -251,6 +255,25 @@ export class AfPacketBackend implements Backend {
   /** Engine zero-copy, at stop after the last ingest(): the walker lets go of its block (packets it could not take are counted pool_empty). */
   finish(q: number, ctx: number): number {
     return this.wasm.tpacketEngineStop(this.queues[q].state, ctx, q);
+  }
+
+  /**
+   * Engine mode transmit of queue q, one WASM call: the frames handlers forwarded (the engine's tx
+   * ring q, through its shaper) are copied into the TX ring and released to the pool, then one
+   * send() hands them to the kernel. Returns the frames held or not sent yet (0 without a TX ring).
+   */
+  transmit(q: number, ctx: number, cache: number, nowNs: number): number {
+    const Q = this.queues[q];
+    if (Q.txFd < 0) return 0;
+    const r = this.wasm.tpacketEngineTx(Q.state, ctx, q, cache, nowNs);
+    if (r >>> 31) kernelAddon().fdKick(Q.txFd);
+    return r & 0x7fffffff;
+  }
+
+  /** Engine mode: slots of queue q's TX ring the kernel has not sent yet. */
+  txInflight(q: number): number {
+    const Q = this.queues[q];
+    return Q.txFd < 0 ? 0 : this.wasm.tpacketEngineTxInflight(Q.state);
   }
 
   /** Engine zero-copy: blocks of queue q the engine holds (not yet given back to the kernel). */
