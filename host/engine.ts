@@ -39,7 +39,6 @@ import type { AfXdpBackend } from './backends/afxdp.js';
 import type { AfPacketBackend } from './backends/afpacket.js';
 import type { EngineWorkerArgs } from './workers/engine-worker.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER, type PluginRecord } from './plugins/index.js';
-
 export { EngineConfigError, type EngineConfig } from './engine/config.js';
 export { FlowRuleError, parseFlowRule, type FlowRule, type FlowRuleInput } from './engine/flow.js';
 export type { EngineStats } from './engine/stats.js';
@@ -54,6 +53,9 @@ const EH = {
 } as const;
 const ENGINE_MAGIC = 0x4e455757;
 const RUN_STOP = 256;
+
+/** The WASM export the feeders report kernel drops through. */
+type KernelDrops = { kernelDrops(ctx: number, q: number, n: number): void };
 const RSS_KEY = 384;
 const RT = { RX: 0, TX: 256, IN: 512 };
 // Worker control line (assembly/engine-map.ts WC_*), byte offsets; 32.. is the recovery journal.
@@ -551,6 +553,35 @@ export class Engine extends EventEmitter {
   }
 
   /**
+   * The feeders' common loop, on the main thread: each round receives a burst and sends what
+   * handlers forwarded on every queue (`receive(q)`, `transmit(q)`: one WASM call each), reads the
+   * kernel's drop counters every 100 ms, waits in `idle(sent)` after a round that received nothing
+   * and yields to the event loop every 8 busy rounds.
+   */
+  private async feedLoop(receive: (q: number) => number, transmit: (q: number) => number, idle: (sent: number) => Promise<void>): Promise<void> {
+    const queues = this.config.queues;
+    const drops = this.wasm as unknown as KernelDrops;
+    let round = 0;
+    let lastDrops = 0;
+    while (!this.liveStopping) {
+      let got = 0;
+      let sent = 0;
+      for (let q = 0; q < queues; q++) {
+        got += receive(q);
+        sent += transmit(q);
+      }
+      const now = performance.now();
+      if (now - lastDrops >= 100) {
+        lastDrops = now;
+        this.countKernelDrops(drops);
+      }
+      if (got === 0) await idle(sent);
+      else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    this.countKernelDrops(drops);
+  }
+
+  /**
    * The AF_XDP feeder (zero-copy): per queue and burst, one WASM call turns the RX descriptors
    * into pool frames on the engine's rx ring and tops the fill ring up from the pool. A frame a
    * handler keeps stays out of the fill ring until its last holder releases it.
@@ -560,32 +591,20 @@ export class Engine extends EventEmitter {
     const c = this.config;
     const cache = this.layout!.engine!.cache(c.workers);
     const list = this.liveList;
-    let round = 0;
-    let lastDrops = 0;
-    const drops = this.wasm as unknown as { kernelDrops(ctx: number, q: number, n: number): void };
-    while (!this.liveStopping) {
-      let got = 0;
-      let tx = 0;
-      for (let q = 0; q < c.queues; q++) {
-        got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
-        tx += b.transmit(q, this.ctx, cache, this.nowNs());
-      }
-      const now = performance.now();
-      if (now - lastDrops >= 100) {
-        lastDrops = now;
-        this.countKernelDrops(drops);
-      }
-      if (got === 0) {
+    await this.feedLoop(
+      (q) => b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs()),
+      (q) => b.transmit(q, this.ctx, cache, this.nowNs()),
+      async (sent) => {
         // Idle (ingest also topped the fill rings up with frames released since); frames to send: no sleep.
-        if (tx === 0) b.wait(0, 1);
+        if (sent === 0) b.wait(0, 1);
         await new Promise((r) => setImmediate(r));
-      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
-    }
+      },
+    );
     // Nothing more arrives once the program is gone: take what is on the RX rings, then the
     // fill rings' frames come back to the pool.
     b.detach();
     for (let q = 0; q < c.queues; q++) while (b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs()) > 0);
-    this.countKernelDrops(drops);
+    this.countKernelDrops(this.wasm as unknown as KernelDrops);
     let stranded = 0;
     for (let q = 0; q < c.queues; q++) {
       b.reclaim(q, this.ctx, cache);
@@ -606,79 +625,56 @@ export class Engine extends EventEmitter {
     const c = this.config;
     const cache = this.layout!.engine!.cache(c.workers);
     const list = this.liveList;
-    let round = 0;
-    let lastDrops = 0;
-    const drops = this.wasm as unknown as { kernelDrops(ctx: number, q: number, n: number): void };
-    while (!this.liveStopping) {
-      let got = 0;
-      let tx = 0;
-      for (let q = 0; q < c.queues; q++) {
-        got += b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs());
-        tx += b.transmit(q, this.ctx, cache, this.nowNs());
-      }
-      const now = performance.now();
-      if (now - lastDrops >= 100) {
-        lastDrops = now;
-        this.countKernelDrops(drops);
-      }
-      if (got === 0) {
+    await this.feedLoop(
+      (q) => b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs()),
+      (q) => b.transmit(q, this.ctx, cache, this.nowNs()),
+      async (sent) => {
         // Packets ready that the walker did not take: the pool is empty; wait 1 ms for frames to come back.
         if (b.ready(0) > 0) await new Promise((r) => setTimeout(r, 1));
         else {
           // Frames to send: no sleep.
-          if (tx === 0) b.wait(0, 1);
+          if (sent === 0) b.wait(0, 1);
           await new Promise((r) => setImmediate(r));
         }
-      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
-    }
+      },
+    );
     for (let q = 0; q < c.queues; q++) {
       while (b.ingest(q, this.ctx, cache, list, c.burst, this.nowNs()) > 0);
       b.finish(q, this.ctx);
     }
-    this.countKernelDrops(drops);
+    this.countKernelDrops(this.wasm as unknown as KernelDrops);
   }
 
   /**
-   * The live backend's feeder, on the main thread: each queue's burst is copied into pool frames
-   * in one WASM call (backendIngest) and released to the kernel at once, so the kernel ring never
-   * waits on a handler. Yields to the event loop between rounds; sleeps in poll() up to 1 ms when idle.
-   * AF_PACKET: forwarded frames go out from here too (transmit()).
+   * The live backend's feeder when it copies: each queue's burst is copied into pool frames in one
+   * WASM call (backendIngest) and released to the kernel at once, so the kernel ring never waits
+   * on a handler. AF_PACKET: forwarded frames go out from here too (transmit()).
    */
   private async feedLive(): Promise<void> {
     const b = this.live!;
     const c = this.config;
     const cache = this.layout!.engine!.cache(c.workers);
     const list = this.liveList;
-    let round = 0;
-    let lastDrops = 0;
-    const ingest = this.wasm as unknown as { backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, now: number): number; kernelDrops(ctx: number, q: number, n: number): void };
+    const wasm = this.wasm as unknown as { backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, now: number): number };
     const pkt = b.name === 'afpacket' ? (b as AfPacketBackend) : undefined;
-    while (!this.liveStopping) {
-      let got = 0;
-      let tx = 0;
-      for (let q = 0; q < c.queues; q++) {
-        if (pkt) tx += pkt.transmit(q, this.ctx, cache, this.nowNs());
+    await this.feedLoop(
+      (q) => {
         const n = b.receive(q, c.burst);
-        if (n === 0) continue;
-        ingest.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, this.nowNs());
+        if (n === 0) return 0;
+        wasm.backendIngest(this.ctx, q, cache, b.queues[q].rxAddrs, n, list, this.nowNs());
         b.release(q);
-        got += n;
-      }
-      const now = performance.now();
-      if (now - lastDrops >= 100) {
-        lastDrops = now;
-        this.countKernelDrops(ingest);
-      }
-      if (got === 0) {
+        return n;
+      },
+      (q) => (pkt ? pkt.transmit(q, this.ctx, cache, this.nowNs()) : 0),
+      async (sent) => {
         // Frames to send: no sleep.
-        if (tx === 0) b.wait(0, 1);
+        if (sent === 0) b.wait(0, 1);
         await new Promise((r) => setImmediate(r));
-      } else if (++round % 8 === 0) await new Promise((r) => setImmediate(r));
-    }
-    this.countKernelDrops(ingest);
+      },
+    );
   }
 
-  private countKernelDrops(ingest: { kernelDrops(ctx: number, q: number, n: number): void }): void {
+  private countKernelDrops(ingest: KernelDrops): void {
     const st = this.live!.stats();
     for (let q = 0; q < this.config.queues; q++) {
       const d = st.queues?.[q]?.drops ?? (q === 0 ? st.drops : {});
