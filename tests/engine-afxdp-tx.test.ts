@@ -3,16 +3,15 @@
 // the pool through the completion ring. On a real veth pair in namespaces this test makes: the
 // generator sends from the peer, the engine forwards every frame back out, and dumpcap (Wireshark's
 // capture tool, not ours) records what arrives at the peer. Needs root.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../host/engine.js';
-import { UDP_HEADERS, writeUdpHeaders } from '../host/backends/udpframe.js';
+import { UDP_HEADERS } from '../host/backends/udpframe.js';
 import { readCaptureFile } from '../host/pcap/index.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';
-import { artefact } from '../host/paths.js';
+import { captureAtPeer, genFrame, sendFromPeer } from './peer-traffic.js';
 
 const root = process.getuid?.() === 0;
 const forward = new URL('./fixtures/engine-forward.mjs', import.meta.url).pathname;
@@ -29,53 +28,9 @@ describe.skipIf(!root)('engine backend afxdp: forward() transmits on the socket,
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const send = (count: number, rate: number) =>
-    new Promise<void>((resolve, reject) => {
-      const p = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', String(rate), '--size', '128', '--count', String(count), '--flows', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      p.stderr.on('data', (d) => (err += d));
-      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gen exited ${code}: ${err}`))));
-    });
-
-  /**
-   * dumpcap on the peer. The generator sends with PACKET_QDISC_BYPASS, which skips the taps, so
-   * only frames coming in are captured (were the generator's own seen too, every count below
-   * would double and fail, not pass). libpcap's `inbound` filter lost frames here: not used.
-   */
-  const capture = async (file: string): Promise<{ stop: () => Promise<void> }> => {
-    const p: ChildProcess = bed.spawn(bed.a.ns, 'dumpcap', ['-q', '-i', bed.a.iface, '-f', 'udp', '-P', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    await new Promise<void>((resolve, reject) => {
-      p.stderr!.on('data', (d) => {
-        err += d;
-        if (/Capturing on/.test(err)) resolve();
-      });
-      p.on('exit', (code) => reject(new Error(`dumpcap exited ${code}: ${err}`)));
-    });
-    return {
-      // libpcap reads a TPACKET_V3 block once it is retired (dumpcap: 1 s timeout); a block not
-      // yet retired when it is told to stop is not written: give it that second first.
-      stop: () =>
-        new Promise<void>((resolve) => setTimeout(resolve, 1500)).then(() => new Promise<void>((resolve) => {
-          p.removeAllListeners('exit');
-          p.on('exit', () => resolve());
-          process.kill(p.pid!, 'SIGINT');
-        })),
-    };
-  };
-
-  /** What the generator sent with this sequence number (host/gen.ts), send time taken from `got`. */
-  const expected = (seq: number, got: Uint8Array): Uint8Array => {
-    const frame = new Uint8Array(124);
-    writeUdpHeaders(frame, { srcMac: bed.a.mac, dstMac: bed.b.mac, srcIp: bed.a.ip, dstIp: bed.b.ip, srcPort: 40000 + (seq % 4), dstPort: 9000 }, frame.length - UDP_HEADERS);
-    frame[40] = 0;
-    frame[41] = 0;
-    const dv = new DataView(frame.buffer);
-    dv.setUint32(UDP_HEADERS + 4, seq);
-    frame.set(got.subarray(UDP_HEADERS + 8, UDP_HEADERS + 16), UDP_HEADERS + 8);
-    dv.setUint16(UDP_HEADERS + 16, 0x5757);
-    return frame;
-  };
+  const send = (count: number, rate: number) => sendFromPeer(bed, count, rate);
+  const capture = (file: string, filter?: string) => captureAtPeer(bed, file, filter);
+  const expected = (seq: number, got: Uint8Array) => genFrame(bed, seq, got);
 
   const captured = (file: string) => {
     const { records } = readCaptureFile(file);
