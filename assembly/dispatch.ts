@@ -91,6 +91,20 @@ export function engineCheck(ctx: usize): i32 {
 @inline export function rxRing(ctx: usize, q: u32): usize {
   return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_RX + (<usize>q << 2));
 }
+/**
+ * A live feeder's burst of `n` received frames (`bytes` on the wire) onto queue q's rx ring,
+ * counted in the queue's stats block: received, and ring_full for those the ring had no room for
+ * (released at once). Returns how many went in.
+ */
+@inline export function rxPublish(ctx: usize, q: u32, cache: usize, list: usize, n: u32, bytes: u64): u32 {
+  const put = ringEnqueueBurst32(rxRing(ctx, q), list, n);
+  for (let i = put; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+  const qs = statsBlock(ctx, q);
+  statAdd(qs, STAT_RX_PACKETS, n);
+  statAdd(qs, STAT_RX_BYTES, bytes);
+  if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
+  return put;
+}
 @inline function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
   return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_IN + (<usize>((target << 8) | (source << 2) | c) << 2));
 }

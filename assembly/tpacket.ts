@@ -40,7 +40,7 @@ import { writeCapture } from './capture';
 import { eh, ehAddr, EH_EXT_BASE, EH_EXT_BYTES, EH_EXT_HOLDERS, EH_EXT_SHIFT, EH_EXT_STRIDE, EH_RX_TIME, frameData, frameMeta, statsBlock } from './engine-map';
 import { META_CAPLEN, META_DATA } from './meta';
 import { frameRelease, poolAlloc } from './pool';
-import { rxRing } from './dispatch';
+import { rxPublish } from './dispatch';
 import { ringEnqueueBurst32 } from './ring';
 import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED, STAT_TX_PACKETS } from './stats';
 import { txHold, txHoldDone, txHoldFill, txHoldShape } from './txhold';
@@ -491,12 +491,7 @@ export function tpacketEngineRx(st: usize, ctx: usize, q: u32, cache: usize, lis
   if (n == 0) return 0;
   store<u64>(st, load<u64>(st, S_RX) + n, S_RX);
   store<u64>(st, load<u64>(st, S_RX_BYTES) + bytes, S_RX_BYTES);
-  const put = ringEnqueueBurst32(rxRing(ctx, q), list, n);
-  for (let i = put; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
-  const qs = statsBlock(ctx, q);
-  statAdd(qs, STAT_RX_PACKETS, n);
-  statAdd(qs, STAT_RX_BYTES, bytes);
-  if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
+  rxPublish(ctx, q, cache, list, n, <u64>bytes);
   return n;
 }
 

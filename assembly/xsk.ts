@@ -52,7 +52,7 @@
 import { writeCapture } from './capture';
 import { frameMeta } from './engine-map';
 import { frameRelease, poolAlloc } from './pool';
-import { rxRing } from './dispatch';
+import { rxPublish } from './dispatch';
 import { ringEnqueueBurst32 } from './ring';
 import { statAdd, statDrop, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from './stats';
 import { ehAddr, EH_RX_TIME, statsBlock } from './engine-map';
@@ -434,12 +434,7 @@ export function xskEngineRx(st: usize, ctx: usize, q: u32, cache: usize, list: u
     store<u32>(st, load<u32>(st, S_KERNEL_FRAMES) - n, S_KERNEL_FRAMES);
     store<u64>(st, load<u64>(st, S_RX_PKTS) + n, S_RX_PKTS);
     store<u64>(st, load<u64>(st, S_RX_BYTES) + bytes, S_RX_BYTES);
-    const put = ringEnqueueBurst32(rxRing(ctx, q), list, n);
-    for (let i = put; i < n; i++) frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
-    const qs = statsBlock(ctx, q);
-    statAdd(qs, STAT_RX_PACKETS, n);
-    statAdd(qs, STAT_RX_BYTES, bytes);
-    if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
+    rxPublish(ctx, q, cache, list, n, <u64>bytes);
   }
   xskEngineFill(st, ctx, cache, target, list);
   return n | ((atomic.load<u32>(<usize>load<u32>(st + XSK_FILL, R_FLAGS)) & XDP_RING_NEED_WAKEUP) << 31);
