@@ -4,7 +4,7 @@
 // test makes, with frames from the generator in the peer namespace. Needs root.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../host/engine.js';
+import { Engine } from '../host/engine/engine.js';
 import { META } from '../host/meta.js';
 import type { AfPacketBackend } from '../host/backends/afpacket.js';
 import { UDP_HEADERS, writeUdpHeaders } from '../host/backends/udpframe.js';

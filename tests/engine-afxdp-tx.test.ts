@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../host/engine.js';
+import { Engine } from '../host/engine/engine.js';
 import { UDP_HEADERS } from '../host/backends/udpframe.js';
 import { readCaptureFile } from '../host/pcap/index.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';

@@ -4,7 +4,7 @@
 // Needs root (namespaces, XDP, AF_XDP).
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../host/engine.js';
+import { Engine } from '../host/engine/engine.js';
 import { META } from '../host/meta.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';
 import { artefact } from '../host/paths.js';

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capture } from '../host/engine/capture.js';
-import { Engine } from '../host/engine.js';
+import { capture } from '../host/capture.js';
+import { Engine } from '../host/engine/engine.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';
 import { artefact } from '../host/paths.js';
 

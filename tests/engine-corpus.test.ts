@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../host/engine.js';
+import { Engine } from '../host/engine/engine.js';
 import { packageRoot } from '../host/paths.js';
 
 const corpus = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');

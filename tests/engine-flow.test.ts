@@ -5,7 +5,7 @@ import { computeLayout, createMemory } from '../host/layout.js';
 import { compileEngine, instantiateEngine } from '../host/wasm.js';
 import { META } from '../host/meta.js';
 import { encodeFlowRule } from '../host/engine/flow.js';
-import { buildFrame } from '../host/engine/frames.js';
+import { buildFrame } from '../host/gen/frames.js';
 
 function ipv6Udp(src: string, dst: string, sport: number, dport: number): Uint8Array {
   const b = new Uint8Array(14 + 40 + 8 + 8);

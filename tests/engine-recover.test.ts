@@ -2,8 +2,8 @@
 // its handler) is restarted, and nothing it held is lost: after stop every frame is back in the
 // pool and received = delivered + counted drops, exactly.
 import { describe, expect, it } from 'vitest';
-import { Engine, type EngineConfig, type EngineStats } from '../host/engine.js';
-import { syntheticFrames } from '../host/engine/frames.js';
+import { Engine, type EngineConfig, type EngineStats } from '../host/engine/engine.js';
+import { syntheticFrames } from '../host/gen/frames.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,7 +108,7 @@ describe('engine: a worker terminated inside a multi-producer ring claim does no
     let stats: EngineStats | undefined;
     try {
       await running(engine, 0, 0);
-      const inner = engine as unknown as { memory: WebAssembly.Memory; layout: { ring(name: string): { offset: number; slots: number } } };
+      const inner = (engine as unknown as { rt: { memory: WebAssembly.Memory; layout: { ring(name: string): { offset: number; slots: number } } } }).rt;
       const u32 = new Uint32Array(inner.memory.buffer);
       const r = inner.layout.ring('records');
       const P_HEAD = (r.offset + 64) >> 2;

@@ -6,8 +6,8 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { Engine, type EngineConfig, type EngineStats } from '../host/engine.js';
-import { buildFrame, syntheticFrames } from '../host/engine/frames.js';
+import { Engine, type EngineConfig, type EngineStats } from '../host/engine/engine.js';
+import { buildFrame, syntheticFrames } from '../host/gen/frames.js';
 import { parseFlowRule, FlowRuleError } from '../host/engine/flow.js';
 import { EngineConfigError } from '../host/engine/config.js';
 

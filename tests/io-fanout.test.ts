@@ -10,7 +10,7 @@ import { computeLayout, createMemory } from '../host/layout.js';
 import { artefact } from '../host/paths.js';
 import { createTestbed, leftovers, type Testbed } from '../host/testbed.js';
 import { compileEngine } from '../host/wasm.js';
-import { WorkerPool } from '../host/workers/pool.js';
+import { WorkerSet } from '../host/workers/threads.js';
 import { PORT, sendUdp } from './io-helpers.js';
 
 const root = process.getuid?.() === 0;
@@ -32,7 +32,7 @@ describe.skipIf(!root)('fanout and teardown (needs root)', () => {
     const i32 = new Int32Array(memory.buffer);
     try {
       expect(b.mode).toContain(`fanout ${fanout} x2`);
-      const pool = new WorkerPool<number[]>({
+      const pool = new WorkerSet<number[]>({
         count: 2, memory, module: compileEngine(), controlBlock: layout.controlBlock, task: fixture('io-fanout-task.mjs'),
         args: (i: number) => ({ state: b.queues[i].state, rxAddrs: b.queues[i].rxAddrs, fd: b.queues[i].fd, stopAddr, countAddr, port: PORT }),
       });
@@ -63,7 +63,7 @@ describe.skipIf(!root)('fanout and teardown (needs root)', () => {
     const layout = computeLayout(layoutConfig);
     const memory = createMemory(layout);
     let opened = '';
-    const pool = new WorkerPool({
+    const pool = new WorkerSet({
       count: 1, memory, module: compileEngine(), controlBlock: layout.controlBlock, task: fixture('io-open-task.mjs'),
       args: { layoutConfig, iface: bed.b.iface, netns: bed.b.ns, options },
       onMessage: (_i, m) => (opened = (m as { opened: string }).opened),

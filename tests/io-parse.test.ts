@@ -6,7 +6,7 @@ import { kernelBytesFor, openBackend } from '../host/backends/index.js';
 import { computeLayout, createMemory } from '../host/layout.js';
 import { META } from '../host/meta.js';
 import * as P from '../host/ptype.js';
-import type { ParseExports } from '../host/parser.js';
+import type { EngineExports as ParseExports } from '../host/abi.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';
 import { compileEngine, instantiateEngine } from '../host/wasm.js';
 import { MAGIC, PORT, sendUdp } from './io-helpers.js';

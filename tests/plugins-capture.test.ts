@@ -2,7 +2,7 @@
 // in their own worker on every burst; what one drops is not written, and is counted. Needs root.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capture } from '../host/engine/capture.js';
+import { capture } from '../host/capture.js';
 import { artefact } from '../host/paths.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';
 import { pluginWat, wat } from './plugins-fixtures.js';

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { artefact } from '../host/paths.js';
 import { addPluginOptions, pluginSpecs, PluginOptionError } from '../host/plugins/index.js';
-import { buildFrame } from '../host/engine/frames.js';
+import { buildFrame } from '../host/gen/frames.js';
 import { writePcap } from '../host/pcap/pcap.js';
 import { itch, moldudp64, pluginWat, wat } from './plugins-fixtures.js';
 

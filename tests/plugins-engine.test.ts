@@ -2,8 +2,8 @@
 // Every test checks the frame invariant (received = delivered + counted drops, pool whole).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine, type EngineStats } from '../host/engine.js';
-import { buildFrame } from '../host/engine/frames.js';
+import { Engine, type EngineStats } from '../host/engine/engine.js';
+import { buildFrame } from '../host/gen/frames.js';
 import { packageRoot } from '../host/paths.js';
 import type { PluginRecord } from '../host/plugins/index.js';
 import { itch, moldudp64, pluginWat, wat } from './plugins-fixtures.js';

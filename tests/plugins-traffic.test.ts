@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../host/paths.js';
 import { loadPlugin, PluginSupervisor, type WatchdogEvent } from '../host/plugins/index.js';
 import { compileEngine } from '../host/wasm.js';
-import { WorkerPool } from '../host/workers/pool.js';
+import { WorkerSet } from '../host/workers/threads.js';
 import { itch, makeTraffic, moldudp64, pluginWat, wat, type Frame } from './plugins-fixtures.js';
 
 const task = path.join(packageRoot, 'tests', 'fixtures', 'plugin-traffic-task.mjs');
@@ -59,7 +59,7 @@ describe('plugins under traffic in worker threads', () => {
     const sup = new PluginSupervisor(plugins, { workers: 2, budgetMs: 500 });
     const module = compileEngine();
     const args = { plugins: sup.workerArgs(), scratch: t.scratch, bursts: t.bursts, progress: t.progress, rounds: ROUNDS };
-    const pools: WorkerPool[] = [];
+    const pools: WorkerSet[] = [];
     const events: WatchdogEvent[] = [];
     const replacements = new Map<number, Promise<void>>();
     // The engine's part on a timeout: start a replacement worker; it resumes at the burst in flight.
@@ -68,7 +68,7 @@ describe('plugins under traffic in worker threads', () => {
       replacements.set(ev.worker, launch(ev.worker));
     };
     const launch = (index: number): Promise<void> => {
-      const pool = new WorkerPool({ count: 1, memory: t.memory, module, controlBlock: t.layout.controlBlock, task, args: { ...args, index } });
+      const pool = new WorkerSet({ count: 1, memory: t.memory, module, controlBlock: t.layout.controlBlock, task, args: { ...args, index } });
       pools.push(pool);
       sup.watch(index, pool.workers[0]);
       return pool.done.then(
@@ -131,7 +131,7 @@ describe('plugins under traffic in worker threads', () => {
     const sup = new PluginSupervisor([plugin], { workers: 1, budgetMs: 50 });
     const events: WatchdogEvent[] = [];
     sup.onTimeout = (ev) => events.push(ev);
-    const pool = new WorkerPool({
+    const pool = new WorkerSet({
       count: 1,
       memory: t.memory,
       module: compileEngine(),

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLayout, createMemory, writeControlBlock, type RingSpec } from '../host/layout.js';
 import { compileEngine, instantiateEngine } from '../host/wasm.js';
-import { runWorkers } from '../host/workers/pool.js';
+import { runWorkers } from '../host/workers/threads.js';
 import { RING_F_ADAPTIVE, RING_F_MPMC, RingHeader, createRing, type Ring } from '../host/ring.js';
 // @ts-expect-error plain ESM fixture without types
 import { StreamChecker, item, missing } from './fixtures/ring-check.mjs';

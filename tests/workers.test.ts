@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLayout, createMemory, writeControlBlock } from '../host/layout.js';
 import { compileEngine } from '../host/wasm.js';
-import { WorkerError, runWorkers } from '../host/workers/pool.js';
+import { WorkerError, runWorkers } from '../host/workers/threads.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 

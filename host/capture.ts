@@ -3,13 +3,13 @@
 // record order), then written as pcapng with one interface block (link type, nanosecond
 // timestamp resolution) that tshark and Wireshark read.
 import { writeFileSync } from 'node:fs';
-import { openBackend, kernelBytesFor, type Backend, type BackendName } from '../backends/index.js';
-import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
-import { META } from '../meta.js';
-import { writePcapng, type CaptureRecord } from '../pcap/index.js';
-import { compileEngine, instantiateEngine } from '../wasm.js';
-import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './flow.js';
-import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from '../plugins/index.js';
+import { openBackend, kernelBytesFor, type Backend, type BackendName } from './backends/index.js';
+import { computeLayout, createMemory, writeControlBlock } from './layout.js';
+import { META } from './meta.js';
+import { writePcapng, type CaptureRecord } from './pcap/index.js';
+import { compileEngine, instantiateEngine } from './wasm.js';
+import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './engine/flow.js';
+import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from './plugins/index.js';
 
 export interface CaptureOptions {
   iface: string;
@@ -48,10 +48,6 @@ export interface CaptureResult {
   plugins: PluginStats[];
 }
 
-interface Exports {
-  parseFrame(meta: number, flags: number, rssTable: number): number;
-  flowMatch(table: number, count: number, meta: number): number;
-}
 
 export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   const name: BackendName = o.backend ?? 'afpacket';
@@ -69,7 +65,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   const loaded = (o.plugins ?? []).map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }));
   const memory = createMemory(layout);
   writeControlBlock(memory, layout);
-  const wasm = instantiateEngine(compileEngine(), memory) as unknown as Exports;
+  const wasm = instantiateEngine(compileEngine(), memory);
   const table = layout.scratch.offset;
   const list = table + ruleBytes;
   const verdicts = list + 2048;

@@ -13,11 +13,11 @@
  * from the monotonic clock; it sleeps through gaps longer than 30 µs and spins through shorter ones.
  */
 import { execFileSync } from 'node:child_process';
-import { kernelBytesFor, openBackend } from './backends/index.js';
-import { kernelAddon } from './backends/kernel.js';
-import type { Backend } from './backends/types.js';
-import { UDP_HEADERS, writeUdpHeaders } from './backends/udpframe.js';
-import { computeLayout, createMemory } from './layout.js';
+import { kernelBytesFor, openBackend } from '../backends/index.js';
+import { kernelAddon } from '../backends/kernel.js';
+import type { Backend } from '../backends/types.js';
+import { UDP_HEADERS, writeUdpHeaders } from '../backends/udpframe.js';
+import { computeLayout, createMemory } from '../layout.js';
 
 const nap = new Int32Array(new SharedArrayBuffer(4));
 

@@ -1,11 +1,11 @@
-// Live statistics for the CLI: on a TTY an in-place block (log-update) with a progress bar when the
+// The stats display of the CLI: on a TTY an in-place block (log-update) with a progress bar when the
 // total is known, per-queue and per-worker rows, drops and latency percentiles; elsewhere one plain
 // line per interval, so logs and pipes stay readable. And the final JSON shape of `--json`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogUpdate } from 'log-update';
 import client from 'prom-client';
-import { DROP_REASONS, type EngineStats } from './stats.js';
+import { DROP_REASONS, type EngineStats } from '../engine/stats.js';
 
 const si = (x: number, unit = '') => {
   const a = Math.abs(x);
@@ -74,7 +74,7 @@ export function statsJson(s: EngineStats, extra: Record<string, unknown> = {}): 
 }
 
 /** Shows stats every `intervalMs` until stopped: in place on a TTY, as lines otherwise, nothing with quiet. */
-export function liveStats(read: () => EngineStats, opts: { total?: number; title?: string; intervalMs?: number; quiet?: boolean; stream?: NodeJS.WriteStream }) {
+export function statsDisplay(read: () => EngineStats, opts: { total?: number; title?: string; intervalMs?: number; quiet?: boolean; stream?: NodeJS.WriteStream }) {
   const stream = opts.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
   const update = tty ? createLogUpdate(stream) : undefined;

@@ -1,10 +1,10 @@
 // Starts N worker_threads over one shared memory and one compiled engine module. A worker that
-// throws, or exits before reporting, rejects the pool's promise with its index and cause: a
+// throws, or exits before reporting, rejects the set's promise with its index and cause: a
 // failure is an error the caller sees, never a hang.
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { artefact } from '../paths.js';
-import type { EngineExports } from '../wasm.js';
+import type { EngineExports } from '../abi.js';
 
 export interface WorkerInit {
   index: number;
@@ -38,7 +38,7 @@ export class WorkerError extends Error {
   }
 }
 
-export interface PoolOptions {
+export interface WorkerSetOptions {
   count: number;
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
@@ -52,11 +52,11 @@ export interface PoolOptions {
 
 const workerScript = () => artefact('dist/host/workers/worker.js');
 
-export class WorkerPool<T = unknown> {
+export class WorkerSet<T = unknown> {
   readonly workers: Worker[] = [];
   readonly done: Promise<T[]>;
 
-  constructor(opts: PoolOptions) {
+  constructor(opts: WorkerSetOptions) {
     if (!Number.isInteger(opts.count) || opts.count < 1) throw new RangeError(`workers: got ${opts.count}; use a whole number >= 1`);
     const task = opts.task instanceof URL ? opts.task.href : opts.task.startsWith('file:') ? opts.task : pathToFileURL(opts.task).href;
     const runs: Promise<T>[] = [];
@@ -96,6 +96,6 @@ export class WorkerPool<T = unknown> {
 }
 
 /** Runs `task` in `count` workers and resolves with their results in worker order. */
-export function runWorkers<T>(opts: PoolOptions): Promise<T[]> {
-  return new WorkerPool<T>(opts).done;
+export function runWorkers<T>(opts: WorkerSetOptions): Promise<T[]> {
+  return new WorkerSet<T>(opts).done;
 }

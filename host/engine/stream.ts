@@ -1,10 +1,10 @@
-// Replay streams: the frames a queue's feeder copies into pool frames (assembly/dispatch.ts
-// sourcePoll), laid out in the scratch region as the WASM feeder reads them:
+// Replay streams: the frames a queue's replay source copies into pool frames (assembly/dispatch.ts
+// sourcePoll), laid out in the scratch region as the WASM replay source reads them:
 //
 //   record (8-byte aligned): | 0 caplen u32 | 4 wirelen u32 | 8 timestamp ns u64 | 16 linktype u32 | 20 0 | 24 bytes… pad to 8 |
 //
 // A capture file becomes one stream (queue 0); frames given in memory are dealt over the queues by
-// their RSS hash, as a multi-queue NIC would, so each queue's feeder replays its own flows.
+// their RSS hash, as a multi-queue NIC would, so each queue's replay source replays its own flows.
 import { readCaptureFile } from '../pcap/index.js';
 
 export const STREAM_RECORD_HEADER = 24;

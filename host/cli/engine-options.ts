@@ -1,9 +1,9 @@
 // What `replay`, `start` and (later) plugin-aware commands share: the engine options on a commander
-// command, turning them into an EngineConfig, and running an engine with live stats, --json and
+// command, turning them into an EngineConfig, and running an engine with the stats display, --json and
 // --metrics-port. Another command adds its own options and calls these.
 import { Option, type Command } from 'commander';
-import { Engine, type EngineConfig, type EngineStats } from '../engine.js';
-import { liveStats, serveMetrics, statsJson } from './live.js';
+import { Engine, type EngineConfig, type EngineStats } from '../engine/engine.js';
+import { statsDisplay, serveMetrics, statsJson } from './display.js';
 
 export interface EngineCliOptions {
   workers?: string;
@@ -80,7 +80,7 @@ export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
   };
 }
 
-/** Runs an engine to the end (or Ctrl-C), with live stats, --metrics-port and --json. */
+/** Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json. */
 export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}): Promise<EngineStats> {
   await engine.start();
   for (const w of engine.warnings) process.stderr.write(`wirewasm: warning: ${w}\n`);
@@ -90,17 +90,17 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
   );
   const metrics = o.metricsPort !== undefined ? await serveMetrics(num('--metrics-port', o.metricsPort, 0)!, () => engine.stats()) : undefined;
   if (metrics) process.stderr.write(`wirewasm: metrics on http://127.0.0.1:${metrics.port}/metrics\n`);
-  const live = liveStats(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });
+  const display = statsDisplay(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });
   const onSignal = () => void engine.stop().catch(() => undefined);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const stats = await engine.done;
-    live.stop(stats);
+    display.stop(stats);
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, extra)) + '\n');
     return stats;
   } catch (e) {
-    live.stop();
+    display.stop();
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
