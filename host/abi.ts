@@ -119,8 +119,6 @@ export const RSS_KEY = 384;
 export const RT = { RX: 0, TX: 256, IN: 512 } as const;
 /** Header EH_OPTIONS bits (assembly/engine-map.ts OPT_*). */
 export const OPT = { DROP_PARSE_ERRORS: 1, RSS: 2, PAIRS: 4 } as const;
-/** Parse flags (assembly/parse.ts PARSE_*): header EH_PARSE_FLAGS and parseFrame's flags. */
-export const PARSE = { VERIFY_CSUM: 1, RSS: 4, RSS_SYMMETRIC: 8 } as const;
 
 /**
  * A worker's control line (assembly/engine-map.ts WC_*), byte offsets. 32.. is the recovery

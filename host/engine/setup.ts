@@ -3,8 +3,9 @@
 // what every other part of the engine works on (EngineRuntime); nothing here runs per burst.
 import { computeLayout, createMemory, planScratch, writeControlBlock, MAX_RINGS, type EngineMap, type Layout, type RingSpec } from '../layout.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
-import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, PARSE, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
+import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
 import { META } from '../meta.js';
+import { PARSE_RSS, PARSE_RSS_SYMMETRIC, PARSE_VERIFY_CSUM } from '../ptype.js';
 import { afpacketKernelBytes, afxdpKernelBytes } from '../backends/index.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER } from '../plugins/index.js';
 import { EngineConfigError, type ResolvedConfig } from './config.js';
@@ -144,7 +145,7 @@ function writeHeader(rt: EngineRuntime): void {
   h(EH.SOURCES, m.sources);
   const rss = c.parse.rss;
   const spread = c.parse.spread && c.workers > 1;
-  h(EH.PARSE_FLAGS, (c.parse.verifyChecksums ? PARSE.VERIFY_CSUM : 0) | (rss ? PARSE.RSS : 0) | (rss && c.parse.symmetric ? PARSE.RSS_SYMMETRIC : 0));
+  h(EH.PARSE_FLAGS, (c.parse.verifyChecksums ? PARSE_VERIFY_CSUM : 0) | (rss ? PARSE_RSS : 0) | (rss && c.parse.symmetric ? PARSE_RSS_SYMMETRIC : 0));
   h(EH.OPTIONS, (c.parse.dropErrors ? OPT.DROP_PARSE_ERRORS : 0) | (spread ? OPT.RSS : 0) | (rt.pairs ? OPT.PAIRS : 0));
   h(EH.RING_TABLE, m.ringTable);
   h(EH.W_BURST, m.w.burst);
@@ -251,7 +252,7 @@ export function nicQueues(c: ResolvedConfig): (frame: Uint8Array) => number {
     dv.setUint32(n.meta + META.DATA, n.data, true);
     dv.setUint32(n.meta + META.CAPLEN, len, true);
     dv.setUint16(n.meta + META.LINKTYPE, c.linktype, true);
-    n.wasm.parseFrame(n.meta, PARSE.RSS | (c.parse.symmetric ? PARSE.RSS_SYMMETRIC : 0), n.table);
+    n.wasm.parseFrame(n.meta, PARSE_RSS | (c.parse.symmetric ? PARSE_RSS_SYMMETRIC : 0), n.table);
     return (dv.getUint32(n.meta + META.HASH, true) & 127) % q;
   };
 }

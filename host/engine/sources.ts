@@ -27,6 +27,18 @@ export function openLiveSource(rt: EngineRuntime, nowNs: () => number): LiveSour
   }
 }
 
+/** The calls AF_XDP and zero-copy AF_PACKET share: their walkers' engine receive and transmit, one WASM call each. */
+function engineCalls(b: AfXdpBackend | AfPacketBackend, rt: EngineRuntime, nowNs: () => number): Pick<LiveSource, 'backend' | 'ingest' | 'transmit' | 'inflight'> {
+  const { ctx, hostCache: cache, sourceList: list } = rt;
+  const burst = rt.config.burst;
+  return {
+    backend: b,
+    ingest: (q) => b.ingest(q, ctx, cache, list, burst, nowNs()),
+    transmit: (q) => b.transmit(q, ctx, cache, nowNs()),
+    inflight: (q) => b.txInflight(q),
+  };
+}
+
 /**
  * AF_XDP, zero-copy: per queue and burst, one WASM call turns the RX descriptors into pool frames
  * on the engine's rx ring and tops the fill ring up from the pool. A frame a handler keeps stays
@@ -34,15 +46,12 @@ export function openLiveSource(rt: EngineRuntime, nowNs: () => number): LiveSour
  */
 function xdpSource(b: AfXdpBackend, rt: EngineRuntime, nowNs: () => number): LiveSource {
   const { ctx, hostCache: cache, sourceList: list } = rt;
-  const { burst, queues } = rt.config;
+  const queues = rt.config.queues;
   // The kernel gets its first frames from the pool; from here on, ingest tops it up.
   for (let q = 0; q < queues; q++) b.refill(q, ctx, cache, list);
-  const ingest = (q: number) => b.ingest(q, ctx, cache, list, burst, nowNs());
+  const calls = engineCalls(b, rt, nowNs);
   return {
-    backend: b,
-    ingest,
-    transmit: (q) => b.transmit(q, ctx, cache, nowNs()),
-    inflight: (q) => b.txInflight(q),
+    ...calls,
     async idle(sent) {
       // Idle (ingest also topped the fill rings up with frames released since); frames to send: no sleep.
       if (sent === 0) b.wait(0, 1);
@@ -52,7 +61,7 @@ function xdpSource(b: AfXdpBackend, rt: EngineRuntime, nowNs: () => number): Liv
       // Nothing more arrives once the program is gone: take what is on the RX rings, then the
       // fill rings' frames come back to the pool.
       b.detach();
-      for (let q = 0; q < queues; q++) while (ingest(q) > 0);
+      for (let q = 0; q < queues; q++) while (calls.ingest(q) > 0);
       let stranded = 0;
       for (let q = 0; q < queues; q++) {
         b.reclaim(q, ctx, cache);
@@ -71,8 +80,8 @@ function xdpSource(b: AfXdpBackend, rt: EngineRuntime, nowNs: () => number): Liv
  * copied into the TX ring, then released.
  */
 function tpacketSource(b: AfPacketBackend, rt: EngineRuntime, nowNs: () => number): LiveSource {
-  const { ctx, hostCache: cache, sourceList: list, u32 } = rt;
-  const { burst, queues } = rt.config;
+  const { ctx, u32 } = rt;
+  const queues = rt.config.queues;
   // Frames that describe packets in the TPACKET blocks: frameRelease finds their block by these.
   const x = b.extRegions(rt.layout);
   const h = rt.map.offset >> 2;
@@ -82,12 +91,9 @@ function tpacketSource(b: AfPacketBackend, rt: EngineRuntime, nowNs: () => numbe
   u32[h + EH.EXT_HOLDERS] = x.holders;
   // Last, and atomically: a worker testing a frame against the range sees the rest set.
   Atomics.store(u32, h + EH.EXT_BYTES, x.bytes);
-  const ingest = (q: number) => b.ingest(q, ctx, cache, list, burst, nowNs());
+  const calls = engineCalls(b, rt, nowNs);
   return {
-    backend: b,
-    ingest,
-    transmit: (q) => b.transmit(q, ctx, cache, nowNs()),
-    inflight: (q) => b.txInflight(q),
+    ...calls,
     async idle(sent) {
       // Packets ready that the walker did not take: the pool is empty; wait 1 ms for frames to come back.
       if (b.ready(0) > 0) await new Promise((r) => setTimeout(r, 1));
@@ -99,7 +105,7 @@ function tpacketSource(b: AfPacketBackend, rt: EngineRuntime, nowNs: () => numbe
     },
     finish() {
       for (let q = 0; q < queues; q++) {
-        while (ingest(q) > 0);
+        while (calls.ingest(q) > 0);
         b.finish(q, ctx);
       }
     },
