@@ -16,6 +16,11 @@
  *
  * Frame accounting: every frame that enters is delivered or counted as dropped with its reason;
  * stop() checks that every frame is back in the pool (stats().pool.in_use === 0).
+ *
+ * This file is the life cycle (start, worker threads, death and restart, stop) and the public API;
+ * each other job has its file beside it: setup.ts (config -> memory -> header, rings, pool, RSS,
+ * shapers, replay sources), sources.ts (live sources and their pollSources loop), recover.ts (what
+ * a dead worker held), records.ts (the records iterator), stats.ts, flow.ts (rules), config.ts.
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
