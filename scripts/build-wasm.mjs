@@ -1,6 +1,6 @@
 // Compiles the engine module, release and debug, into dist/wasm/ with the targets of asconfig.json
-// (imported shared memory, stub runtime, no abort: DESIGN.md). node-gyp wipes build/, so WASM output
-// stays out of it.
+// (imported shared memory, stub runtime, no abort: docs/architecture.md, "One module, many
+// instances"). node-gyp wipes build/, so WASM output stays out of it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -76,7 +76,7 @@ describe('adaptive waiting', () => {
     const timeoutUs = 30_000_000;
     const pool = new WorkerSet<{ got: number; value: number; waitedMs: number }>({
       count: 1, memory, module, controlBlock: layout.controlBlock,
-      task: new URL('./fixtures/ring-wake.mjs', import.meta.url),
+      task: new URL('./support/fixtures/ring-wake.mjs', import.meta.url),
       args: { ring: ring.address, staging: staging + 64, timeoutUs },
     });
     // Wait until the consumer has flagged itself as asleep: only then is this a wake-up test.
