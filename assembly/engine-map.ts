@@ -56,6 +56,8 @@
 // Transmit hold lists (per queue, drained by worker q mod workers) carry their own journal, see
 // TX_HOLD_BYTES.
 
+import { STATS_BLOCK_BYTES } from './stats';
+
 export const ENGINE_MAGIC: u32 = 0x4e455757;
 
 export const EH_MAGIC: usize = 0;
@@ -106,6 +108,7 @@ export const EH_TX_HOLD: usize = 144;
 export const TX_HOLD_BYTES: usize = 64 + 256 * 4;
 export const TXH_COUNTED: usize = 4;
 export const TXH_RELEASED: usize = 8;
+export const TXH_LIST: usize = 64;
 
 export const EH_EXT_BASE: usize = 232;
 export const EH_EXT_BYTES: usize = 236;
@@ -171,5 +174,29 @@ export const FC_COUNT1: usize = 12;
   return ehAddr(ctx, EH_WORKER_BLOCKS) + <usize>w * <usize>eh(ctx, EH_WORKER_BYTES);
 }
 @inline export function statsBlock(ctx: usize, block: u32): usize {
-  return ehAddr(ctx, EH_STATS) + (<usize>block << 9);
+  return ehAddr(ctx, EH_STATS) + <usize>block * STATS_BLOCK_BYTES;
+}
+
+/** Shaper slots (SHAPER_BYTES each): transmit queue q's at q, receive queue q's at SHAPER_RX + q. */
+export const SHAPER_BYTES: usize = 64;
+export const SHAPER_RX: u32 = 64;
+
+@inline export function txShaper(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_SHAPERS) + <usize>q * SHAPER_BYTES;
+}
+@inline export function rxShaper(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_SHAPERS) + <usize>(SHAPER_RX + q) * SHAPER_BYTES;
+}
+@inline export function rxRing(ctx: usize, q: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_RX + (<usize>q << 2));
+}
+@inline export function txRing(ctx: usize, q: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_TX + (<usize>q << 2));
+}
+@inline export function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_IN + (<usize>((target << 8) | (source << 2) | c) << 2));
+}
+/** Hold list of transmit queue q; its frame indexes (u32) start at TXH_LIST. */
+@inline export function txHold(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_TX_HOLD) + <usize>q * TX_HOLD_BYTES;
 }

@@ -31,7 +31,7 @@
 
 import { ringCount, ringDequeueBurstJ32, ringDequeueJ32, ringEnqueue32, ringEnqueueBurstJ32, ringEnqueueJ32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
-import { extDetach } from './tpacket';
+import { extDetach } from './extbuf';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
 
 export const PC_COUNT: usize = 0;

@@ -1,20 +1,16 @@
 // Compiles the engine module, release and debug, into dist/wasm/ with the targets of asconfig.json
-// (imported shared memory, stub runtime, no abort: DESIGN.md). node-gyp wipes build/, so WASM output
+// (imported shared memory, stub runtime, no abort: docs/architecture.md). node-gyp wipes build/, so WASM output
 // stays out of it.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { asc } from './asc.mjs';
 
-const require = createRequire(import.meta.url);
-const asc = path.join(path.dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
 mkdirSync('dist/wasm', { recursive: true });
 
-const entries = [{ entry: 'assembly/engine.ts', out: 'engine' }];
+const entries = [{ entry: 'assembly/index.ts', out: 'engine' }];
 for (const { entry, out } of entries) {
   for (const [target, suffix] of [['release', ''], ['debug', '.debug']]) {
     const file = `dist/wasm/${out}${suffix}`;
-    execFileSync(process.execPath, [asc, entry, '--config', 'asconfig.json', '--target', target, '-o', `${file}.wasm`, '-t', `${file}.wat`], { stdio: 'inherit' });
+    asc([entry, '--config', 'asconfig.json', '--target', target, '-o', `${file}.wasm`, '-t', `${file}.wat`]);
   }
 }
 console.log('wasm: built', entries.map((e) => e.out).join(', '));

@@ -9,7 +9,7 @@
 //  - payload is the first byte after the innermost decoded header.
 // Each parse step returns outcome(ptype bits, error bits) packed in one u64 and ORs them upward.
 
-import { META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_INNER_L3, META_L2, META_L3, META_L4, META_LINKTYPE, META_PAYLOAD, META_PTYPE, META_VLAN0, META_VLAN1 } from './meta';
+import { META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_INNER_L3, META_L2, META_L3, META_L4, META_LINKTYPE, META_PAYLOAD, META_PTYPE, META_VLAN0, META_VLAN1 } from '../meta';
 import {
   ERR_BAD_IP_CSUM, ERR_BAD_L3, ERR_BAD_L4, ERR_BAD_L4_CSUM, ERR_CSUM_CHECKED, ERR_DEPTH, ERR_FRAGMENT, ERR_L3_LEN_CAPLEN, ERR_TRUNC_INNER,
   ERR_TRUNC_L2, ERR_TRUNC_L3, ERR_TRUNC_L4, ERR_TRUNC_TUNNEL, ERR_UNKNOWN_L3, ERR_UNKNOWN_L4, ERR_UNKNOWN_LINK,
@@ -29,7 +29,7 @@ import {
   IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_GRE, IPPROTO_HOPOPTS, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IGMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_MOBILITY, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
   IPV4_CSUM, IPV4_FRAG, IPV4_FRAG_OFFSET_MASK, IPV4_MIN_LEN, IPV4_PROTO, IPV4_SRC, IPV4_TOTAL_LEN,
 } from './proto/ipv4';
-import { IPV6_FRAG_LEN, IPV6_FRAG_OFFSET, IPV6_FRAG_OFFSET_MASK, IPV6_HEADER_LEN, IPV6_MAX_EXT, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, IPV6_SRC } from './proto/ipv6';
+import { ipv6UpperProtocol, isIpv6ExtLen8, IPV6_FRAG_LEN, IPV6_FRAG_OFFSET, IPV6_FRAG_OFFSET_MASK, IPV6_HEADER_LEN, IPV6_MAX_EXT, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, IPV6_SRC } from './proto/ipv6';
 import { TCP_MIN_LEN, tcpFindOption, tcpHeaderLen } from './proto/tcp';
 import { UDP_CSUM, UDP_DPORT, UDP_HEADER_LEN, UDP_LEN, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from './proto/udp';
 import { ICMP_HEADER_LEN, ICMP_MIN_LEN } from './proto/icmp';
@@ -177,7 +177,6 @@ function parseOtherLink(meta: usize, data: usize, caplen: u32, linktype: u32): u
 
 // ---- network layer --------------------------------------------------------------------------
 
-@inline
 function parseL3(meta: usize, data: usize, off: u32, caplen: u32, type: u32, l2: u32): u64 {
   let r: u64;
   if (type == ETHERTYPE_IPV4) r = parseIpv4(meta, data, off, caplen, 0);
@@ -232,7 +231,6 @@ function parseArp(meta: usize, data: usize, off: u32, caplen: u32): u64 {
 }
 
 /** IPv4 at `off`, bounded by `end`; `inner` is 0 for the outer header or INNER for a tunnelled one. */
-@inline
 function parseIpv4(meta: usize, data: usize, off: u32, end: u32, inner: usize): u64 {
   if (off + IPV4_MIN_LEN > end) return outcome(0, ERR_TRUNC_L3);
   const p = data + off;
@@ -263,10 +261,6 @@ function parseIpv4(meta: usize, data: usize, off: u32, end: u32, inner: usize): 
     }
   }
   return parseL4(meta, data, l4, stop, u8at(p + IPV4_PROTO), inner) | outcome(ptype, errors);
-}
-
-@inline function isIpv6ExtLen8(nh: u32): bool {
-  return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_MOBILITY;
 }
 
 @inline
@@ -314,32 +308,8 @@ function parseIpv6(meta: usize, data: usize, off: u32, end: u32, inner: usize): 
   return parseL4(meta, data, q, stop, nh, inner) | outcome(ptype, errors);
 }
 
-/**
- * The upper-layer protocol of a parsed IPv6 frame (the next header after the extension headers),
- * or 256 when the walk cannot reach it in the captured bytes. Walks the same bounded chain.
- */
-export function ipv6UpperProtocol(meta: usize): u32 {
-  const l3 = load<u16>(meta, META_L3);
-  if (l3 == 0xffff) return 256;
-  const data = <usize>load<u32>(meta, META_DATA);
-  const caplen = load<u32>(meta, META_CAPLEN);
-  let q = <u32>l3 + IPV6_HEADER_LEN;
-  let nh = u8at(data + l3 + IPV6_NEXT_HEADER);
-  for (let depth: u32 = 0; depth <= IPV6_MAX_EXT; depth++) {
-    if (!isIpv6ExtLen8(nh) && nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH) return nh;
-    if (q + 8 > caplen) return 256;
-    const len = nh == IPPROTO_FRAGMENT ? 8 : nh == IPPROTO_AH ? (u8at(data + q + 1) + 2) << 2 : (u8at(data + q + 1) + 1) << 3;
-    const next = u8at(data + q);
-    if (nh == IPPROTO_FRAGMENT && (be16(data + q + IPV6_FRAG_OFFSET) & IPV6_FRAG_OFFSET_MASK) != 0) return next;
-    nh = next;
-    q += len;
-  }
-  return 256;
-}
-
 // ---- transport layer and tunnels ------------------------------------------------------------
 
-@inline
 function parseL4(meta: usize, data: usize, off: u32, end: u32, proto: u32, inner: usize): u64 {
   const p = data + off;
   if (proto == IPPROTO_TCP) {
