@@ -17,8 +17,8 @@
 // |     |              |     |               |     |                | 144 | tx hold lists    |
 //
 // | 232 | ext base   | 236 | ext bytes   | 240 | ext stride     | 244 | ext block shift  | 248 ext holders |
-// ext: kernel ring regions whose packets pool frames may describe in place (assembly/tpacket.ts,
-// "Zero-copy engine source"); ext bytes 0 when none.
+// ext: kernel ring regions whose packets pool frames may describe in place (assembly/extbuf.ts);
+// ext bytes 0 when none.
 //
 // Run line at +256, written by the host only: 0 stop request (u32).
 //
@@ -31,7 +31,7 @@
 // WASM: a function entry or a loop header. Code between two checks runs whole, so every hand-off
 // below ends with a store here in the same straight-line stretch as the store that moved the frame
 // (ring publish, pool cache count), and the host, alone with a dead worker's block, knows exactly
-// which frames it held and whether their fate was counted (host/engine.ts recover()):
+// which frames it held and whether their fate was counted (assembly/engine/recover.ts):
 //   feed   frames list [first, n): sourcePoll's frames. phase 0: not yet counted as received (the
 //          source cursor was not committed: the records are fed again), released silently;
 //          1: counted received, not yet on the rx ring: released as handler_error;
@@ -51,8 +51,8 @@
 //          means its count went in: first = count.
 //   tx     staged tx list [0, TX_COUNT) (word 24): entries forward() staged; those not yet moved
 //          (not 0xffffffff) hold no reference and are counted tx_dropped.
-//   claim  the pool cache line's claim record: finished by the host before anything else is
-//          released (a free-ring claim left open would stall the host's own frees).
+//   claim  the pool cache line's claim record: finished (recoverClaim, claimSettle) before anything
+//          else is released (a free-ring claim left open would stall the host's own frees).
 // Transmit hold lists (per queue, drained by worker q mod workers) carry their own journal, see
 // TX_HOLD_BYTES.
 

@@ -36,3 +36,4 @@ export { tpacketEngineInit, tpacketEngineRx, tpacketEngineStop, tpacketEngineHel
 export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady } from './kernel/xsk';
 export { xskEngineFill, xskEngineRx, xskEngineReclaim, xskEngineKernelFrames, xskEngineTx, xskEngineTxInflight } from './engine/xsk';
 export { pluginGather } from './engine/gather';
+export { recoverClaim, claimSettle, recoverWorker } from './engine/recover';

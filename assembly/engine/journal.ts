@@ -9,6 +9,17 @@ import { ringEnqueueBurstJ32 } from '../ring';
 import { statAdd } from '../stats';
 
 /**
+ * A staged record (u64, the worker's records list): kind in the high word, frame in the low.
+ * REC_FRAME holds one reference of its frame; REC_KEEP is a frame record as keep() stages it,
+ * with no reference of its own yet (flushRecords takes one).
+ */
+export const REC_FRAME: u64 = 0x8000000000000000;
+export const REC_KEEP: u64 = 0x8000000100000000;
+export const REC_KIND: u64 = 0xffffffff00000000;
+/** A staged forward entry already moved to the tmp journal (or never valid). */
+export const TX_NONE: u32 = 0xffffffff;
+
+/**
  * Publishes the tmp journal's frames [0, k) on `ring` under the worker's claim record. In the
  * publish stretch [0, put) become the ring's and the rest are counted under the stats field
  * `overflow`; those are then released one by one, the journal's first moving past each in the

@@ -8,10 +8,7 @@ import { frameRelease, poolCache } from '../pool';
 import { ringDequeueBurst32 } from '../ring';
 import { shaperRefill, shaperTake } from '../shaper';
 import { statAdd, STAT_TX_BYTES, STAT_TX_DROPPED, STAT_TX_PACKETS } from '../stats';
-import { publishTmp } from './journal';
-
-/** A staged forward entry already moved (or never valid). */
-const TX_NONE: u32 = 0xffffffff;
+import { publishTmp, TX_NONE } from './journal';
 
 /**
  * Moves the frames the handler forwarded (staged as (queue << 24) | frame) onto their transmit

@@ -31,7 +31,7 @@ import {
   WC_RECORD_FIRST, WC_RX_PENDING, WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, WC_TMP_N, WC_TMP_RING, WC_TMP_FIRST, workerBlock,
 } from '../engine-map';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
-import { publishTmp } from './journal';
+import { publishTmp, REC_FRAME, REC_KEEP, REC_KIND } from './journal';
 import { sourcePoll, sourceState, SRC_FEEDER } from './replay';
 import { flushTx, txDrain } from './tx';
 
@@ -42,10 +42,6 @@ export const WS_INGEST_DONE: u32 = 2;
 export const WS_STOPPED: u32 = 3;
 
 const DEST_DROPPED: u32 = 0xffffffff;
-const REC_FRAME: u64 = 0x8000000000000000;
-/** A frame record as keep() stages it: no reference of its own yet (flushRecords takes one). */
-const REC_KEEP: u64 = 0x8000000100000000;
-const REC_KIND: u64 = 0xffffffff00000000;
 
 /** Checks the engine header; 0 when usable. */
 export function engineCheck(ctx: usize): i32 {
