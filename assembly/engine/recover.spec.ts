@@ -3,7 +3,7 @@
 import { claimSettle, CLAIM_BYTES, CLAIM_SKIP, recoverClaim, recoverWorker } from './recover';
 import { eh, EH_QUEUES, EH_WORKERS, EH_W_BURST, EH_W_FRAMES, EH_W_RECORDS, ehAddr, frameMeta, inRing, statsBlock, WC_BURST_COUNT, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TMP_N, WC_TMP_RING, workerBlock } from '../engine-map';
 import { META_REFCNT, NEXT_NONE } from '../meta';
-import { poolAlloc, poolAvailable, poolCache, PC_CLAIM } from '../pool';
+import { poolAlloc, poolAvailable, poolCache, poolFlush, PC_CLAIM } from '../pool';
 import { P_HEAD, P_TAIL, ringCount, ringDequeueBurst32, ringEnqueueBurst32 } from '../ring';
 import { STAT_DROPS, STAT_DROP_HANDLER_ERROR } from '../stats';
 import { REC_FRAME, REC_KEEP } from './journal';
@@ -45,6 +45,15 @@ describe('recoverWorker', () => {
     expect(poolAvailable(ctx)).toBe(before + 4);
     expect(poolAvailable(ctx)).toBe(FRAMES);
     expect(handlerErrors(ctx)).toBe(4);
+    // Each frame is in the pool exactly once: allocating them all gives every index.
+    for (let c: u32 = 0; c <= eh(ctx, EH_WORKERS); c++) poolFlush(ctx, poolCache(ctx, c));
+    const all = zeroed(4 * FRAMES);
+    expect(poolAlloc(ctx, poolCache(ctx, 0), all, FRAMES)).toBe(FRAMES);
+    const seen = zeroed(FRAMES);
+    for (let i: u32 = 0; i < FRAMES; i++) store<u8>(seen + load<u32>(all + (<usize>i << 2)), 1);
+    let distinct: u32 = 0;
+    for (let i: u32 = 0; i < FRAMES; i++) distinct += load<u8>(seen + i);
+    expect(distinct).toBe(FRAMES);
     expect(load<u32>(wb, WC_BURST_COUNT)).toBe(0);
     expect(load<u32>(wb, WC_RECORD_COUNT)).toBe(0);
   });

@@ -98,6 +98,8 @@ describe('xsk engine source', () => {
     kernelReceive(st, 5, 60);
     expect(xskEngineRx(st, ctx, 2, cache, list, 32, 777, 1000, 8) & 0x7fffffff).toBe(5);
     expect(xskEngineKernelFrames(st)).toBe(8);
+    // The 5 received left the kernel: 5 more fill addresses replace them.
+    expect(load<u32>(ringOf(st, XSK_FILL))).toBe(NEAR_WRAP + 13);
     const out = zeroed(4 * 32);
     expect(ringDequeueBurst32(rxRing(ctx, 2), out, 32)).toBe(5);
     const f = load<u32>(out);
