@@ -21,6 +21,7 @@
 // ext bytes 0 when none.
 //
 // Run line at +256, written by the host only: 0 stop request (u32).
+// RSS key at +384 (40 bytes), written by the host before start, read only by rssPrepare.
 //
 // Worker control line (first line of each worker block), written by that worker only:
 // | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
@@ -56,6 +57,7 @@
 // Transmit hold lists (per queue, drained by worker q mod workers) carry their own journal, see
 // TX_HOLD_BYTES.
 
+import { SHAPER_BYTES } from './shaper';
 import { STATS_BLOCK_BYTES } from './stats';
 
 export const ENGINE_MAGIC: u32 = 0x4e455757;
@@ -117,6 +119,9 @@ export const EH_EXT_SHIFT: usize = 244;
 export const EH_EXT_HOLDERS: usize = 248;
 
 export const EH_RUN_STOP: usize = 256;
+/** The RSS key (40 bytes) the host writes before rssPrepare expands it into the rss table. */
+export const EH_RSS_KEY: usize = 384;
+export const RSS_KEY_BYTES: u32 = 40;
 
 /** options: frames with parse errors are dropped (counted as parse_error) instead of delivered. */
 export const OPT_DROP_PARSE_ERRORS: u32 = 1;
@@ -178,7 +183,6 @@ export const FC_COUNT1: usize = 12;
 }
 
 /** Shaper slots (SHAPER_BYTES each): transmit queue q's at q, receive queue q's at SHAPER_RX + q. */
-export const SHAPER_BYTES: usize = 64;
 export const SHAPER_RX: u32 = 64;
 
 @inline export function txShaper(ctx: usize, q: u32): usize {

@@ -24,6 +24,8 @@
 // refcnt    u32, changed only atomically; the frame returns to the pool when it drops to 0.
 // next      frame index of the next segment of a scatter-gather chain, NEXT_NONE when last.
 
+import { LINKTYPE_ETHERNET } from './parse/ptype';
+
 export const META_BYTES: usize = 64;
 
 export const META_DATA: usize = 0;
@@ -53,10 +55,7 @@ export const NEXT_NONE: u32 = 0xffffffff;
 
 // A kernel ring hands over a frame: fill the receive part of its record and reset the parser and
 // engine fields. Records are reused frame after frame, and a stale layer offset from an earlier
-// packet must never survive.
-
-/** pcap LINKTYPE_ETHERNET: every kernel ring here carries whole Ethernet frames. */
-export const LINKTYPE_ETHERNET: u32 = 1;
+// packet must never survive. Every kernel ring here carries whole Ethernet frames.
 
 // @ts-ignore: decorator
 @inline

@@ -13,8 +13,10 @@ import { statAdd } from '../stats';
  * REC_FRAME holds one reference of its frame; REC_KEEP is a frame record as keep() stages it,
  * with no reference of its own yet (flushRecords takes one).
  */
-export const REC_FRAME: u64 = 0x8000000000000000;
-export const REC_KEEP: u64 = 0x8000000100000000;
+export const REC_TAG_FRAME: u32 = 0x80000000;
+export const REC_TAG_KEEP: u32 = 0x80000001;
+export const REC_FRAME: u64 = <u64>REC_TAG_FRAME << 32;
+export const REC_KEEP: u64 = <u64>REC_TAG_KEEP << 32;
 export const REC_KIND: u64 = 0xffffffff00000000;
 /** A staged forward entry already moved to the tmp journal (or never valid). */
 export const TX_NONE: u32 = 0xffffffff;

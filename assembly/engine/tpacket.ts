@@ -150,7 +150,7 @@ export function tpacketEngineHeld(st: usize): u32 {
 //
 // The frames handlers forward go out through the queue's TPACKET_V2 TX ring, run by the feeder
 // (which owns the socket) in place of the workers' txDrain (the engine sets the header's tx queue
-// count to 0), with the same hold list and token bucket (assembly/txhold.ts). Each frame is copied
+// count to 0), with the same hold list and token bucket (assembly/engine/txhold.ts). Each frame is copied
 // into a TX slot and released to the pool at once, so a zero-copy frame gives its RX block back
 // as soon as it is on its way. A slot is the kernel's from SEND_REQUEST until it clears the status
 // after sending; tpacket_snd walks the ring in order from its head, so the slots not sent yet are

@@ -9,7 +9,7 @@ import { frameRelease, poolAlloc, poolAvailable, poolCache } from '../pool';
 import { ringCount, ringDequeueBurst32, ringEnqueueBurst32 } from '../ring';
 import { shaperInit } from '../shaper';
 import { STAT_DROPS, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_PACKETS } from '../stats';
-import { fakeEngine, FRAME_SIZE, RX_SLOTS, zeroed } from '../testing/fake-engine';
+import { fakeEngine, RX_SLOTS, zeroed } from '../testing/fake-engine';
 
 const SHIFT: u32 = 11; // FRAME_SIZE
 const RING: u32 = 16;
