@@ -1,15 +1,15 @@
-// host/ptype.ts mirrors assembly/ptype.ts; the engine module exports the parser with the signature
+// host/ptype.ts mirrors assembly/parse/ptype.ts; the engine module exports the parser with the signature
 // host code and the engine helper call.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as P from '../host/ptype.js';
 import { artefact } from '../host/paths.js';
 
-const source = readFileSync(artefact('assembly/ptype.ts'), 'utf8');
+const source = readFileSync(artefact('assembly/parse/ptype.ts'), 'utf8');
 const asConsts = [...source.matchAll(/export const (\w+): u32 = ([^;]+);/g)].map(([, name, expr]) => [name, expr] as const);
 
 describe('ptype and error bits', () => {
-  it('assembly/ptype.ts defines constants (the reader found them)', () => {
+  it('assembly/parse/ptype.ts defines constants (the reader found them)', () => {
     expect(asConsts.length).toBeGreaterThan(60);
   });
   it.each(asConsts)('%s has the same value on the host', (name, expr) => {

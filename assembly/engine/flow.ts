@@ -22,7 +22,7 @@
 // match bits say which fields take part; a rule with no bits matches everything. Addresses match
 // only frames of the rule's family (4 or 6). Ports match TCP, UDP and SCTP only.
 
-import { META_DATA, META_CAPLEN, META_L3, META_L4, META_LINKTYPE, META_PTYPE, META_VLAN0, OFFSET_NONE } from './meta';
+import { META_DATA, META_CAPLEN, META_L3, META_L4, META_LINKTYPE, META_PTYPE, META_VLAN0, OFFSET_NONE } from '../meta';
 
 export const FLOW_RULE_BYTES: usize = 64;
 

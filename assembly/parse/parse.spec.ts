@@ -1,7 +1,8 @@
-import { parseFrame, parseBurst, ipv6UpperProtocol, tcpOption } from '../parse';
+import { parseFrame, parseBurst, tcpOption } from './parse';
+import { ipv6UpperProtocol } from './proto/ipv6';
 import { META_BYTES, META_ERRORS, META_HASH, META_INNER_L3, META_INNER_L4, META_L2, META_L3, META_L4, META_PAYLOAD, META_PTYPE, META_VLAN0, META_VLAN1 } from '../meta';
-import * as P from '../ptype';
-import { metaFor, metaForPrefix, hexLen } from './frames.include';
+import * as P from './ptype';
+import { metaFor, metaForPrefix, hexLen } from '../testing/frames.include';
 
 // Real-shaped frames. MACs 00:11:22:33:44:55 -> 66:77:88:99:aa:bb.
 const ETH = '66778899aabb 001122334455';

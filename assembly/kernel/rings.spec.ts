@@ -1,8 +1,8 @@
 // The kernel-ring walkers on rings built here in memory, with this test playing the kernel: index
 // wrap-around of the free-running u32 counters, what is given back and when, and the V3 rule that
 // not every block may be held. (The real kernel is exercised by tests/io-*.test.ts.)
-import { xskRing, xskInit, xskRx, xskRelease, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady, XSK_RX, XSK_FILL, XSK_TX, XSK_COMP } from '../xsk';
-import { tpacketInit, tpacketRx, tpacketRelease, tpacketRxReady } from '../tpacket';
+import { xskRing, xskInit, xskRx, xskRelease, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady, XSK_RX, XSK_FILL, XSK_TX, XSK_COMP } from './xsk';
+import { tpacketInit, tpacketRx, tpacketRelease, tpacketRxReady } from './tpacket';
 import { META_CAPLEN, META_DATA, META_QUEUE, META_LINKTYPE, META_TIMESTAMP } from '../meta';
 
 // A fake AF_XDP ring: producer at +0, consumer at +64, flags at +128, descriptors at +192.

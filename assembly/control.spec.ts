@@ -1,4 +1,4 @@
-import { checkControlBlock, regionOffset, ringOffset, CB_MAGIC, CB_VERSION, CB_REGION_COUNT, CB_RING_COUNT, CB_REGION_TABLE, CB_RING_TABLE, REGION_FRAMES, REGION_KERNEL } from '../control';
+import { checkControlBlock, regionOffset, ringOffset, CB_MAGIC, CB_VERSION, CB_REGION_COUNT, CB_RING_COUNT, CB_REGION_TABLE, CB_RING_TABLE, REGION_FRAMES, REGION_KERNEL } from './control';
 
 function makeBlock(): usize {
   const cb = heap.alloc(4096);

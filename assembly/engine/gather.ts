@@ -19,7 +19,7 @@
 import {
   META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_L2, META_L3, META_L4, META_MARK, META_PAYLOAD, META_PTYPE,
   META_QUEUE, META_TIMESTAMP, META_VLAN0, META_WIRELEN, OFFSET_NONE,
-} from './meta';
+} from '../meta';
 
 // DPDK RTE_PTYPE_L4_* (the parsers' ptype values): the layers whose first 4 bytes are two ports.
 const PTYPE_L4_MASK: u32 = 0x00000f00;

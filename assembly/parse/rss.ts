@@ -15,13 +15,12 @@
 // both directions of a flow hash alike with any key; this equals the asymmetric hash of the
 // ordered tuple, which is how it is tested.
 
-import { META_DATA, META_L3, META_L4, META_PTYPE } from './meta';
+import { META_DATA, META_L3, META_L4, META_PTYPE } from '../meta';
 import { PTYPE_L3_MASK, PTYPE_L3_IPV4, PTYPE_L3_IPV4_EXT, PTYPE_L3_IPV6, PTYPE_L3_IPV6_EXT, PTYPE_L4_MASK, PTYPE_L4_TCP, PTYPE_L4_UDP, PTYPE_L4_SCTP, PARSE_RSS_SYMMETRIC, PARSE_RSS_L3_ONLY } from './ptype';
 import { IPV4_SRC, IPV4_PROTO } from './proto/ipv4';
-import { IPV6_SRC } from './proto/ipv6';
+import { ipv6UpperProtocol, IPV6_SRC } from './proto/ipv6';
 import { be16, be32 } from './proto/wire';
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './proto/ipv4';
-import { ipv6UpperProtocol } from './parse';
 
 export const RSS_TABLE_POSITIONS: u32 = 36;
 export const RSS_TABLE_BYTES: u32 = RSS_TABLE_POSITIONS * 256 * 4;

@@ -1,20 +1,13 @@
-// A transmit queue's hold list (engine-map.ts, TX_HOLD_BYTES) as the live sources' feeders use it
+// A transmit queue's hold list (assembly/engine-map.ts, TX_HOLD_BYTES) as the live sources' feeders use it
 // (xskEngineTx, tpacketEngineTx): frames taken off the engine's tx ring q wait there, in order,
 // for the shaper's tokens and for room on the socket's TX ring; shaping delays, it does not drop.
 // The feeder runs on the host thread, which never dies inside a call, so the list's journal
 // words (counted, released) stay 0; the workers' txDrain keeps its own stretches.
 
-import { eh, ehAddr, EH_BURST, EH_RING_TABLE, EH_SHAPERS, EH_TX_HOLD, frameMeta, RT_TX, TX_HOLD_BYTES } from './engine-map';
-import { META_WIRELEN } from './meta';
-import { ringDequeueBurst32 } from './ring';
-import { shaperRefill, shaperTake } from './shaper';
-
-/** Hold list of transmit queue q; its frame indexes (u32) start 64 bytes in. */
-// @ts-ignore: decorator
-@inline
-export function txHold(ctx: usize, q: u32): usize {
-  return ehAddr(ctx, EH_TX_HOLD) + <usize>q * TX_HOLD_BYTES;
-}
+import { eh, EH_BURST, frameMeta, txHold, TXH_LIST, txRing, txShaper } from '../engine-map';
+import { META_WIRELEN } from '../meta';
+import { ringDequeueBurst32 } from '../ring';
+import { shaperRefill, shaperTake } from '../shaper';
 
 /** Tops hold list q up (to a burst) from the engine's tx ring q; returns the frames it holds. */
 export function txHoldFill(ctx: usize, q: u32): u32 {
@@ -22,7 +15,7 @@ export function txHoldFill(ctx: usize, q: u32): u32 {
   let n = load<u32>(hold);
   const burst = eh(ctx, EH_BURST);
   if (n < burst) {
-    n += ringDequeueBurst32(<usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_TX + (<usize>q << 2)), hold + 64 + (<usize>n << 2), burst - n);
+    n += ringDequeueBurst32(txRing(ctx, q), hold + TXH_LIST + (<usize>n << 2), burst - n);
     store<u32>(hold, n);
   }
   return n;
@@ -33,8 +26,8 @@ export function txHoldFill(ctx: usize, q: u32): u32 {
  * queue q's token bucket has tokens for each (their wire length). The tokens are taken.
  */
 export function txHoldShape(ctx: usize, q: u32, n: u32, room: u32, nowNs: f64): u32 {
-  const list = txHold(ctx, q) + 64;
-  const sh = ehAddr(ctx, EH_SHAPERS) + (<usize>q << 6);
+  const list = txHold(ctx, q) + TXH_LIST;
+  const sh = txShaper(ctx, q);
   shaperRefill(sh, nowNs);
   let k: u32 = 0;
   while (k < n && k < room) {
@@ -49,7 +42,7 @@ export function txHoldDone(ctx: usize, q: u32, k: u32): void {
   if (k == 0) return;
   const hold = txHold(ctx, q);
   const n = load<u32>(hold);
-  const list = hold + 64;
+  const list = hold + TXH_LIST;
   if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
   store<u32>(hold, n - k);
 }
