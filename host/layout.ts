@@ -23,7 +23,7 @@
  *         └──────────────────────────────┘ total = initial byteLength; maximum fixed at start
  * ```
  *
- * The engine module has no static data and never allocates (tests/module-shape.test.ts asserts
+ * The engine module has no static data and never allocates (tests/wasm-binary.test.ts asserts
  * it), so AssemblyScript's static area is empty and needs no room of its own.
  *
  * Control block (little-endian, at CONTROL_BLOCK_OFFSET):
@@ -44,6 +44,8 @@
  * | 64  | 16×N | region table: {kind, index, offset, size}|
  * | 1024| 16×N | ring table: {offset, slots, slotBytes, flags} |
  */
+
+import { CLAIM_BYTES, HIST_BUCKETS } from './abi.js';
 
 export const PAGE_BYTES = 4096;
 export const WASM_PAGE_BYTES = 65536;
@@ -357,19 +359,19 @@ export interface EngineSpec {
 
 /**
  * Where everything of the engine region is (absolute offsets). The region starts with a header
- * that the host writes and the WASM engine reads (assembly/dispatch.ts, EH_*), so the WASM code
+ * that the host writes and the WASM engine reads (assembly/engine-map.ts, EH_*), so the WASM code
  * never computes a layout:
  *
  * ```
- *  header      512 B    geometry + addresses of every table below (EH_* in assembly/dispatch.ts)
+ *  header      512 B    geometry + addresses of every table below (EH_* in assembly/engine-map.ts)
  *  flow ctl    64 B     active table, generation, rule counts       (host writes)
  *  ring table  64.5 KiB rx[64], tx[64], in[(target << 8) | (source << 2) | class] ring addresses
  *  reta        512 B    128 entries: RSS hash & 127 -> worker
  *  shapers     8 KiB    64 tx queues + 64 rx queues × 64 B (assembly/shaper.ts)
- *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/dispatch.ts SRC_*)
- *  rss table   36 KiB   Toeplitz lookup table (assembly/rss.ts)
+ *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/engine/replay.ts SRC_*)
+ *  rss table   36 KiB   Toeplitz lookup table (assembly/parse/rss.ts)
  *  tx hold     68 KiB   64 transmit queues: frames taken off the tx ring, waiting for the shaper
- *  flow tables 2 × flowRules × 64 B (assembly/flow.ts)
+ *  flow tables 2 × flowRules × 64 B (assembly/engine/flow.ts)
  *  rx time     frameCount × 8 B: when each frame entered the engine (latency start)
  *  workers     workers × workerBytes: control line | burst list | stage lists | records | histogram | tx list
  *  caches      (workers + 1) × cacheBytes: pool caches (assembly/pool.ts), the last one the host's
@@ -402,7 +404,7 @@ export interface EngineMap extends Readonly<EngineSpec> {
   /** The shaper of transmit queue q (the first 64), and of replay source q (the next 64). */
   txShaper(q: number): number;
   sourceShaper(q: number): number;
-  /** Replay source q's block (assembly/dispatch.ts SRC_*). */
+  /** Replay source q's block (assembly/engine/replay.ts SRC_*). */
   source(q: number): number;
   /** Transmit queue q's hold list. */
   txHoldList(q: number): number;
@@ -412,11 +414,10 @@ export const ENGINE_HEADER_BYTES = 512;
 export const ENGINE_RETA_ENTRIES = 128;
 export const ENGINE_RSS_TABLE_BYTES = 36 * 256 * 4;
 export const ENGINE_MAX_CLASSES = 4;
-export const ENGINE_HIST_BUCKETS = (40 - 3 + 1) * 16; // assembly/stats.ts HIST_BUCKETS
 export const ENGINE_RECORD_SLOTS = 256;
 export const ENGINE_TX_HOLD_BYTES = 64 + 256 * 4; // assembly/engine-map.ts TX_HOLD_BYTES
 export const ENGINE_SHAPER_BYTES = 64; // assembly/shaper.ts
-export const ENGINE_SOURCE_BYTES = 128; // assembly/dispatch.ts SRC_* stride
+export const ENGINE_SOURCE_BYTES = 128; // assembly/engine/replay.ts SRC_* stride
 
 function checkEngineSpec(e: EngineSpec, frameCount: number, workers: number): EngineSpec {
   checkInt('engine.classes', e.classes, 1, ENGINE_MAX_CLASSES);
@@ -445,7 +446,7 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
   const txHold = take(64 * ENGINE_TX_HOLD_BYTES);
   const flowTables = take(2 * e.flowRules * 64);
   const rxTime = take(g.frameCount * 8);
-  const histBytes = ENGINE_HIST_BUCKETS * 8;
+  const histBytes = HIST_BUCKETS * 8;
   let wo = CACHE_LINE;
   const wtake = (bytes: number) => {
     const o = wo;
@@ -507,28 +508,35 @@ export interface ScratchNeeds {
   sourceListBytes: number;
   /** The plugin gather slices (host/plugins/stage.ts), with 64 B to align them. */
   pluginBytes: number;
+  /** Workers: each has an open-claim record (CLAIM_BYTES) crash recovery fills (host/engine/recover.ts). */
+  workers: number;
+  /** Frames in the pool: the most a ring claim can hold, room claimSettle needs to put a consumer's claim back. */
+  frameCount: number;
 }
 
 /** Where each part of the engine's scratch lies, as absolute addresses once the layout placed the region. */
 export interface ScratchPlan {
   readonly bytes: number;
-  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; plugins: number };
+  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; plugins: number; claims: number; claimSettle: number };
 }
 
 /**
  * The engine's sub-allocation of scratch: the replay streams, then the dequeue area where the host
  * takes records and leftovers off rings (SCRATCH_DEQUEUE_BYTES), then the live source's frame list,
- * then the plugin slices on a cache line.
+ * then the plugin slices on a cache line, then crash recovery's open-claim records (one per
+ * worker) and the list claimSettle puts a dead consumer's claimed frames back from.
  */
 export function planScratch(n: ScratchNeeds): ScratchPlan {
   return {
-    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + n.pluginBytes,
+    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + n.pluginBytes + CACHE_LINE + n.workers * CLAIM_BYTES + 4 * n.frameCount,
     place(scratchOffset: number) {
       const streams = scratchOffset;
       const dequeue = streams + n.streamBytes;
       const sourceList = dequeue + SCRATCH_DEQUEUE_BYTES;
       const plugins = alignUp(sourceList + n.sourceListBytes, CACHE_LINE);
-      return { streams, dequeue, sourceList, plugins };
+      const claims = alignUp(plugins + n.pluginBytes, CACHE_LINE);
+      const claimSettle = claims + n.workers * CLAIM_BYTES;
+      return { streams, dequeue, sourceList, plugins, claims, claimSettle };
     },
   };
 }

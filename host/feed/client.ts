@@ -11,7 +11,7 @@ import { kernelBytesFor, openBackend, type Backend } from '../backends/index.js'
 import { pcapKernelBytes } from '../backends/pcap.js';
 import dgram from 'node:dgram';
 import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
-import { nowNs } from './clock.js';
+import { nowNs } from '../clock.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';

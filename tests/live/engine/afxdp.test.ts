@@ -120,9 +120,11 @@ describe.skipIf(!root)('engine backend afxdp: zero-copy live source (needs root)
     expect(s.pool.in_use).toBe(0);
   });
 
-  it('npm start --testbed runs the whole engine on AF_XDP: every generated frame delivered, pool whole, test bed removed', async () => {
+  it('npm start --testbed runs the whole engine on AF_XDP: every generated frame delivered or counted as a kernel drop, pool whole, test bed removed', async () => {
+    let pid = 0;
     const { out, err } = await new Promise<{ out: string; err: string }>((resolve, reject) => {
       const p = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'start', '--testbed', '--duration', '1', '--gen-rate', '20000', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      pid = p.pid!;
       let o = '';
       let err = '';
       p.stdout.on('data', (d) => (o += d));
@@ -133,12 +135,17 @@ describe.skipIf(!root)('engine backend afxdp: zero-copy live source (needs root)
     // The generator's own count (its line on stderr); the engine starts before it and stops after.
     const sent = Number(/sent (\d+) frames/.exec(err)?.[1]);
     expect(sent).toBeGreaterThan(10000);
-    expect(s.delivered).toBeGreaterThanOrEqual(sent);
-    expect(s.delivered).toBeLessThan(sent + 20); // + whatever else the fresh link carried (IPv6 ND)
+    // Every frame sent is delivered or counted as a kernel drop (veth drops under CPU starvation,
+    // before the socket: the kernel reports those); a loaded machine may drop some, never most.
+    expect(s.delivered + s.dropped.kernel).toBeGreaterThanOrEqual(sent);
+    expect(s.delivered + s.dropped.kernel).toBeLessThan(sent + 20); // + whatever else the fresh link carried (IPv6 ND)
+    expect(s.delivered).toBeGreaterThan(sent / 2);
     expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     expect(s.in_flight).toBe(0);
     expect(s.pool.in_use).toBe(0);
-    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(/^wwst-/m);
+    // Its own namespaces only (createTestbed names them <prefix>-<pid base 36>x<n>-a|b): other runs on the machine have theirs.
+    const own = new RegExp(`^wwst-${pid.toString(36)}x`, 'm');
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(own);
   });
 
   it('two queues, two sockets sharing the one UMEM that is the pool: every datagram of 16 flows delivered once, both queues used', async () => {
