@@ -109,7 +109,7 @@ describe.skipIf(!root)('engine backend afxdp: zero-copy live source (needs root)
     expect(s.pool.in_use).toBe(0);
   });
 
-  it('npm start --testbed runs the whole engine on AF_XDP: no frame delivered twice, most delivered, the engine's books balanced, pool whole, its test bed removed', async () => {
+  it('npm start --testbed runs the whole engine on AF_XDP: no frame delivered twice, most delivered, the engine books balanced, pool whole, its test bed removed', async () => {
     let pid = 0;
     const { out, err } = await new Promise<{ out: string; err: string }>((resolve, reject) => {
       const p = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'start', '--testbed', '--duration', '1', '--gen-rate', '20000', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
