@@ -19,7 +19,7 @@
  *         ├──────────────────────────────┤ 4 KiB aligned, one per queue
  *         │ kernel ring regions          │ AF_XDP fill/completion/rx/tx or TPACKET ring, mapped by native/
  *         ├──────────────────────────────┤ 4 KiB aligned
- *         │ scratch                      │ the engine's: replay streams, dequeue area, source list, plugin slices (planScratch)
+ *         │ scratch                      │ the engine's: replay streams, dequeue area, source list, plugin slices, open claims (planScratch)
  *         └──────────────────────────────┘ total = initial byteLength; maximum fixed at start
  * ```
  *
