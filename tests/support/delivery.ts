@@ -1,5 +1,5 @@
-// What the live receive tests (tests/live/engine/afpacket.test.ts, afxdp.test.ts) check once the
-// engine stopped: a burst sent from the peer, the handler's records read, the engine's books closed.
+// What the live receive and transmit tests (tests/live/engine/) check once the engine stopped: a
+// burst sent from the peer, the records or the forwarded frames seen, the engine's books closed.
 import { expect } from 'vitest';
 import type { Engine, EngineStats } from '../../host/engine/engine.js';
 
@@ -24,4 +24,19 @@ export function expectEachOnce(seqs: number[], n: number, s: EngineStats): void 
   expect(s.in_flight).toBe(0);
   expect(s.pool.in_use).toBe(0);
   expect(s.workers.every((w) => w.delivered > 0)).toBe(true);
+}
+
+/** The transmit tests: each of n forwarded frames arrived at the peer once and unchanged; every one sent, none dropped; the books closed. */
+export function expectForwardedOnce(got: { seqs: number[]; bad: string[] }, n: number, s: EngineStats, warnings: string[]): void {
+  expect(got.bad.slice(0, 3)).toEqual([]);
+  expect(got.seqs.length).toBe(n);
+  expect(new Set(got.seqs).size).toBe(n);
+  expect(Math.max(...got.seqs)).toBe(n - 1);
+  expect(s.delivered).toBeGreaterThanOrEqual(n);
+  expect(s.tx_packets).toBe(s.delivered);
+  expect(s.tx_dropped).toBe(0);
+  expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+  expect(s.in_flight).toBe(0);
+  expect(s.pool.in_use).toBe(0);
+  expect(warnings).toEqual([]);
 }
