@@ -257,6 +257,8 @@ export class DpdkSource {
   /** Bytes from a frame's start to its packet data when no headroom is used (mempool header + mbuf + headroom). */
   readonly dataOffset: number;
   readonly dataRoom: number;
+  /** The PMD's AF_PACKET / AF_XDP sockets whose kernel drop counters stats() reads. */
+  readonly kernelSockets: number;
   readonly queues: number;
   readonly mode: string;
   /** A note when a stale XDP program was detached at start. */
@@ -275,6 +277,11 @@ export class DpdkSource {
     const mode = config.mode ?? 'busy';
     if (mode !== 'busy' && mode !== 'adaptive') throw new DpdkError(`dpdk.mode: got "${mode}"; use "busy" or "adaptive"`);
     const device = checkPort(config.port, queues);
+    // The AF_XDP PMD puts 2048 mbufs per queue on its fill ring at start and allocates a burst
+    // before each receive: with fewer it receives nothing, counting every poll as no-mbuf.
+    const afxdpNeed = (2048 + 2 * (config.burst ?? 32) + 512) * queues;
+    if (device.startsWith('net_af_xdp') && dpdk.frames < afxdpNeed)
+      throw new DpdkError(`dpdk: net_af_xdp needs more than ${afxdpNeed} DPDK frames for ${queues} queue(s) (2048 per queue stay on its fill ring); the layout has ${dpdk.frames}: use computeLayout({ dpdk: { frames: ${2 ** Math.ceil(Math.log2(afxdpNeed))} } })`);
     this.a = loadDpdk();
     ensureEal(config.eal ?? defaultEalArgs(config.port));
     const iface = /(?:^|,)iface=([^,]+)/.exec(device)?.[1];
@@ -302,6 +309,7 @@ export class DpdkSource {
     this.driver = r.driver;
     this.dataOffset = r.dataOffset;
     this.dataRoom = r.dataRoom;
+    this.kernelSockets = r.kernelSockets;
     this.queues = queues;
     this.mode = `dpdk ${r.driver} ${mode} x${queues}`;
   }

@@ -149,10 +149,11 @@ async function nullScenario() {
 }
 
 async function vethScenario() {
+  opt.frames ??= 8192;
   const env = setup();
   const fnv = await wasmFnv(env.memory);
   const src = new DpdkSource({ memory: env.memory, layout: env.layout, config: { port: opt.port, mode: opt.mode ?? 'busy' } });
-  out({ event: 'ready', mode: src.mode, warning: src.warning });
+  out({ event: 'ready', mode: src.mode, warning: src.warning, kernelSockets: src.kernelSockets });
   const dv = new DataView(env.memory.buffer);
   const u8 = new Uint8Array(env.memory.buffer);
   const seen = new Set();
@@ -220,8 +221,8 @@ try {
   else if (scenario === 'veth') await vethScenario();
   else if (scenario === 'info') out({ event: 'info', ports: loadDpdk().ports() });
   else throw new Error(`unknown scenario ${scenario}`);
-  process.exit(0);
 } catch (e) {
   out({ event: 'error', message: e.message, stack: e.stack });
-  process.exit(1);
+  // Not process.exit(): it would drop stdout still queued for the pipe.
+  process.exitCode = 1;
 }
