@@ -118,4 +118,24 @@ describe.runIf(root && dpdkBuilt).each(['af_packet', 'af_xdp'])('dpdk net_%s on 
       bed.destroy();
     }
   }, 180_000);
+
+  it.each(['SIGTERM', 'SIGINT', 'process.exit'])('closes the port on %s: nothing is left on the interface', async (how) => {
+    const bed = createTestbed({ prefix: 'wwdp' });
+    try {
+      const port = `net_${drv}0,iface=${bed.b.iface}`;
+      const child = runDpdkChild('veth', { port, count: 0, hang: how !== 'process.exit', exit: how === 'process.exit' }, bed.b.ns);
+      await child.waitFor('ready');
+      if (drv === 'af_xdp') expect(xdpOn(bed)).toBe(true);
+      if (how !== 'process.exit') {
+        await child.waitFor('hanging');
+        process.kill(child.proc.pid!, how as NodeJS.Signals);
+      }
+      const end = await child.exited;
+      expect(end.events.some((e) => e.event === 'closed')).toBe(false); // finish() never ran
+      expect(xdpOn(bed)).toBe(false);
+      expect(bed.exec(bed.b.ns, 'ip', ['link', 'show', 'dev', bed.b.iface])).not.toMatch(/PROMISC/);
+    } finally {
+      bed.destroy();
+    }
+  }, 60_000);
 });

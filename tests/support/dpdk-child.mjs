@@ -208,6 +208,10 @@ async function vethScenario() {
     }
     out({ event: 'tx', sent, done: doneSet.length, stats: src.stats() });
   }
+  if (opt.exit) {
+    out({ event: 'exiting' });
+    process.exit(0); // no finish(): the addon's exit hooks must close the port
+  }
   if (opt.hang) {
     out({ event: 'hanging' });
     await sleep(600000);
