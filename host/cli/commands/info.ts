@@ -70,7 +70,7 @@ export function register(program: Command): void {
       }
       out.push(table(rows), '');
       const d = info.dpdk;
-      out.push(d.available ? `DPDK ${d.version}: available; NICs bound to a DPDK driver: ${d.pciDevices?.length ? d.pciDevices.join(', ') : 'none'}` : d.reason!);
+      out.push(d.available ? `${d.version}: available; NICs bound to a DPDK driver: ${d.pciDevices?.length ? d.pciDevices.join(', ') : 'none'}` : d.reason!);
       if (d.available && d.ports) out.push(d.ports.length ? `  ethdev ports: ${d.ports.map((p) => `${p.name} (${p.driver}, ${p.mac})`).join(', ')}` : `  ethdev ports: ${opts.probeDpdk ? 'none' : 'run with --probe-dpdk to start EAL and list them'}`);
       if (d.available && d.reason) out.push(`  EAL: ${d.reason}`);
       out.push('');
