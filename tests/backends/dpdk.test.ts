@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { computeLayout, RegionKind } from '../../host/layout.js';
 import { checkPort, DPDK_UNAVAILABLE, dpdkInfo } from '../../host/backends/dpdk.js';
 import { dpdkBuilt, runDpdkChild } from '../support/dpdk.js';
+import { execFileSync } from 'node:child_process';
+import { artefact } from '../../host/paths.js';
 
 describe('dpdk layout', () => {
   it('places the DPDK frames after the pool, 4 KiB aligned, with a metadata record and a return-ring slot for each', () => {
@@ -57,6 +59,23 @@ describe('dpdk availability', () => {
       expect(info.available).toBe(false);
       expect(info.reason).toContain(DPDK_UNAVAILABLE);
     }
+  });
+});
+
+describe('wirewasm info', () => {
+  it('reports whether DPDK is available and its version; with --probe-dpdk, the ports EAL sees', () => {
+    const run = (...a: string[]) => JSON.parse(execFileSync(process.execPath, [artefact('dist/host/cli/main.js'), 'info', '--json', ...a], { encoding: 'utf8' })).dpdk;
+    const info = run();
+    expect(info.available).toBe(dpdkBuilt);
+    if (!dpdkBuilt) return expect(info.reason).toContain(DPDK_UNAVAILABLE);
+    expect(info.version).toMatch(/^DPDK 22\.11|^DPDK 2[3-9]\./);
+    expect(info.ports).toEqual([]); // EAL not started: no ports known yet
+    const probed = run('--probe-dpdk');
+    // EAL started (no reason given) and probed only the NICs bound to a DPDK driver: with none
+    // (virtual devices are added per port, later), it sees no port at all.
+    expect(probed.reason).toBeUndefined();
+    expect(Array.isArray(probed.ports)).toBe(true);
+    if (probed.pciDevices.length === 0) expect(probed.ports).toEqual([]);
   });
 });
 

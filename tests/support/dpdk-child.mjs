@@ -10,12 +10,15 @@ import { computeLayout, createMemory, writeControlBlock } from '../../dist/host/
 import { compileEngine, instantiateEngine } from '../../dist/host/wasm.js';
 import { createRing } from '../../dist/host/ring.js';
 import { DpdkSource, loadDpdk } from '../../dist/host/backends/dpdk.js';
+import { META, OFFSET_NONE, VLAN_NONE } from '../../dist/host/meta.js';
 
 const [scenario, json] = process.argv.slice(2);
 const opt = JSON.parse(json ?? '{}');
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const cpus = () => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/thread-self/status', 'utf8'))[1];
-const M = { data: 0, caplen: 4, wirelen: 8, ts: 16, vlan0: 36, queue: 48, linktype: 50, refcnt: 56, next: 60 };
+
+// The record offsets of assembly/meta.ts, through host/meta.ts (tests/meta-layout.test.ts keeps those two in step).
+const M = { data: META.DATA, caplen: META.CAPLEN, wirelen: META.WIRELEN, ts: META.TIMESTAMP, l2: META.L2, vlan0: META.VLAN0, queue: META.QUEUE, linktype: META.LINKTYPE, refcnt: META.REFCNT, next: META.NEXT };
 
 function setup() {
   const layout = computeLayout({ frameCount: 64, queues: 1, ringSize: 4096, scratchBytes: 65536, dpdk: { frames: opt.frames ?? 2048, stride: opt.stride ?? 4096 } });
@@ -60,6 +63,8 @@ function take(env, src, max, seen) {
       : data < frameStart || data + dv.getUint32(m + M.caplen, true) > frameStart + d.stride ? 'data outside its frame'
       : dv.getUint32(m + M.refcnt, true) !== 1 ? 'refcnt not 1'
       : dv.getUint16(m + M.queue, true) !== 0 || dv.getUint16(m + M.linktype, true) !== 1 ? 'queue/linktype'
+      : dv.getUint16(m + M.l2, true) !== OFFSET_NONE || dv.getUint16(m + M.vlan0, true) !== VLAN_NONE ? 'layer offsets / vlan not reset'
+      : dv.getUint32(m + M.next, true) !== 0xffffffff ? 'a single-segment frame with a next link'
       : undefined;
     if (bad) throw new Error(`frame ${f}: ${bad}`);
     seen.add(f);
