@@ -23,6 +23,9 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import type { Layout } from '../layout.js';
 import { artefact } from '../paths.js';
+import { RING_MAGIC, type RingExports } from '../ring.js';
+import { compileEngine, instantiateEngine } from '../wasm.js';
+import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
 export const DPDK_ADDON = 'build/Release/wirewasm_dpdk.node';
 export const DPDK_UNAVAILABLE = 'DPDK not available: apt-get install libdpdk-dev dpdk, then npm rebuild';
@@ -351,3 +354,91 @@ export class DpdkSource {
     this.a.close(this.id);
   }
 }
+
+/**
+ * The DPDK source behind the frame-backend interface of host/backends/types.ts (what the feed
+ * client and other frame consumers use): receive = one WASM ring dequeue of frame indexes from
+ * the queue's rx ring, turned into metadata addresses at `rxAddrs`; release = one WASM enqueue of
+ * the burst on the queue's return ring. Each queue's kernel region (kernelBytesFor('dpdk')) holds
+ * its burst lists. Transmit through this interface is not offered: use DpdkSource.transmit.
+ */
+export function openDpdkBackend(c: BackendConfig & { dpdk: DpdkConfig }): Backend {
+  const { memory, layout } = c;
+  const queues = c.queues ?? c.dpdk.queues ?? 1;
+  const burst = c.burst ?? 64;
+  if (!Number.isInteger(burst) || burst < 1 || burst > 256) throw new BackendError('bad-config', `dpdk: burst is ${burst}; use 1 to 256`);
+  if (layout.kernel.length < queues || layout.kernel[0].size < dpdkKernelBytes())
+    throw new BackendError('memory-too-small', `dpdk: each queue needs ${dpdkKernelBytes()} bytes of kernel region for its burst lists; create the layout with kernelBytesPerQueue: kernelBytesFor('dpdk')`);
+  const ex = (c.engine ?? instantiateEngine(compileEngine(), memory)) as RingExports;
+  for (let q = 0; q < queues; q++) {
+    const at = layout.ring(`rx${q}`).offset;
+    if (new Uint32Array(memory.buffer, at, 1)[0] !== RING_MAGIC) ex.ringInit(at, layout.ring(`rx${q}`).slots, 4, 0);
+    const r = layout.dpdk?.returnRings[q];
+    if (r && new Uint32Array(memory.buffer, r.offset, 1)[0] !== RING_MAGIC) ex.ringInit(r.offset, r.slots, 4, r.flags);
+  }
+  let src: DpdkSource;
+  try {
+    src = new DpdkSource({ memory, layout, config: { ...c.dpdk, queues, burst: Math.min(burst, 256) } });
+  } catch (e) {
+    throw new BackendError('bad-config', (e as Error).message, { cause: e });
+  }
+  const u32 = new Uint32Array(memory.buffer);
+  const metaBase = layout.meta.offset;
+  const qs: QueueInfo[] = Array.from({ length: queues }, (_, q) => {
+    const k = layout.kernel[q].offset;
+    return { index: q, fd: -1, state: k, rxAddrs: k, txAddrs: k + 1024, txLens: k + 2048, txCapacity: 0 };
+  });
+  // Per queue: the frame indexes of the burst held (staged at kernel + 3072), and their count.
+  const held = new Array<number>(queues).fill(0);
+  const rx = qs.map((_, q) => layout.ring(`rx${q}`).offset);
+  const ret = qs.map((_, q) => layout.dpdk!.returnRings[q].offset);
+  const stage = qs.map((qi) => qi.state + 3072);
+  let rxBytes = 0;
+  const release = (q: number) => {
+    if (held[q] && ex.ringEnqueueBurst32(ret[q], stage[q], held[q]) !== held[q]) throw new Error('dpdk: a return ring was full (it has a slot for every frame: a frame was released twice)');
+    held[q] = 0;
+  };
+  const unsupported = (): never => {
+    throw new BackendError('unsupported', 'dpdk: transmit through the frame-backend interface is not offered; use DpdkSource.transmit');
+  };
+  return {
+    name: 'dpdk',
+    mode: src.mode,
+    queues: qs,
+    receive(q, max = burst) {
+      release(q);
+      const n = ex.ringDequeueBurst32(rx[q], stage[q], Math.min(max, burst));
+      const s = stage[q] >> 2, a = qs[q].rxAddrs >> 2;
+      for (let i = 0; i < n; i++) {
+        const m = metaBase + u32[s + i] * 64;
+        u32[a + i] = m;
+        rxBytes += u32[(m >> 2) + 2];
+      }
+      held[q] = n;
+      return n;
+    },
+    rxMeta: (q, i) => u32[(qs[q].rxAddrs >> 2) + i],
+    release,
+    wait(q, timeoutMs) {
+      const end = performance.now() + timeoutMs;
+      do if (ex.ringCount(rx[q]) > 0) return true;
+      while (performance.now() < end);
+      return false;
+    },
+    txReserve: unsupported,
+    txSubmit: unsupported,
+    send: unsupported,
+    flush: () => true,
+    stats(): BackendStats {
+      const s = src.stats();
+      return { rx: s.packets, rxBytes: s.bytes, tx: s.txPackets, txBytes: 0, drops: { ringFull: s.kernelDrops + s.ringFull, queueFreezes: s.kernelFreezes, invalid: s.kernelInvalid } };
+    },
+    close() {
+      for (let q = 0; q < queues; q++) held[q] = 0;
+      src.finish();
+    },
+  };
+}
+
+/** Kernel-region bytes per queue the frame-backend adapter needs (its burst lists). */
+export const dpdkKernelBytes = (): number => 4096;

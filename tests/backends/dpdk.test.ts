@@ -120,4 +120,18 @@ describe.runIf(dpdkBuilt)('dpdk on net_null (real EAL and PMD, no privileges nee
     expect(r.stillDry.sleeps).toBeGreaterThan(0);
     expect((await child.exited).code).toBe(0);
   }, 120_000);
+
+  it('works behind the frame-backend interface (openBackend): bursts of metadata addresses, released back, twice in one process', async () => {
+    const child = runDpdkChild('backend', {});
+    const r = await child.waitFor('backend', 90_000);
+    for (const run of r.runs) {
+      expect(run.waited).toBe(true);
+      expect(run.got).toBeGreaterThanOrEqual(10000);
+      expect(run.bad).toBe(0);
+      expect(run.rx).toBeGreaterThanOrEqual(run.got);
+      expect(run.mode).toContain('net_null');
+      expect(run.txError).toMatch(/use DpdkSource\.transmit/);
+    }
+    expect((await child.exited).code).toBe(0);
+  }, 120_000);
 });

@@ -10,6 +10,7 @@ import { computeLayout, createMemory, writeControlBlock } from '../../dist/host/
 import { compileEngine, instantiateEngine } from '../../dist/host/wasm.js';
 import { createRing } from '../../dist/host/ring.js';
 import { DpdkSource, loadDpdk } from '../../dist/host/backends/dpdk.js';
+import { kernelBytesFor, openBackend } from '../../dist/host/backends/index.js';
 import { META, OFFSET_NONE, VLAN_NONE } from '../../dist/host/meta.js';
 
 const [scenario, json] = process.argv.slice(2);
@@ -225,8 +226,47 @@ async function vethScenario() {
   out({ event: 'closed' });
 }
 
+/** The frame-backend interface (host/backends/types.ts) over net_null, opened twice in one process. */
+async function backendScenario() {
+  const layout = computeLayout({ frameCount: 64, queues: 1, ringSize: 4096, kernelBytesPerQueue: kernelBytesFor('dpdk'), dpdk: { frames: 2048 } });
+  const memory = createMemory(layout);
+  const dv = new DataView(memory.buffer);
+  const runs = [];
+  for (let r = 0; r < 2; r++) {
+    const b = openBackend('dpdk', { memory, layout, dpdk: { port: 'net_null0' } });
+    const waited = b.wait(0, 5000);
+    let got = 0, bad = 0;
+    const t = Date.now();
+    while (got < 10000 && Date.now() - t < 20000) {
+      const n = b.receive(0);
+      for (let i = 0; i < n; i++) {
+        const m = b.rxMeta(0, i);
+        const f = (m - layout.meta.offset) / 64 - layout.dpdk.frameBase;
+        if (!(f >= 0 && f < layout.dpdk.frames) || dv.getUint32(m + M.caplen, true) !== 64) bad++;
+      }
+      got += n;
+      b.release(0);
+    }
+    let txError = '';
+    try {
+      b.send(0, [new Uint8Array(64)]);
+    } catch (e) {
+      txError = e.message;
+    }
+    const st = b.stats();
+    b.close();
+    runs.push({ waited, got, bad, rx: st.rx, mode: b.mode, txError });
+    // Frames left on the rx ring belong to the closed port's mempool.
+    const ex = instantiateEngine(compileEngine(), memory);
+    const rxPort = createRing(memory, ex, layout.ring('rx0')).port(layout.kernel[0].offset + 3072, 256);
+    while (rxPort.dequeue(256) > 0);
+  }
+  out({ event: 'backend', runs });
+}
+
 try {
-  if (scenario === 'null') await nullScenario();
+  if (scenario === 'backend') await backendScenario();
+  else if (scenario === 'null') await nullScenario();
   else if (scenario === 'veth') await vethScenario();
   else if (scenario === 'info') out({ event: 'info', ports: loadDpdk().ports() });
   else throw new Error(`unknown scenario ${scenario}`);
