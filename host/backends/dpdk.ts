@@ -286,7 +286,9 @@ export class DpdkSource {
     if (device.startsWith('net_af_xdp') && dpdk.frames < afxdpNeed)
       throw new DpdkError(`dpdk: net_af_xdp needs more than ${afxdpNeed} DPDK frames for ${queues} queue(s) (2048 per queue stay on its fill ring); the layout has ${dpdk.frames}: use computeLayout({ dpdk: { frames: ${2 ** Math.ceil(Math.log2(afxdpNeed))} } })`);
     this.a = loadDpdk();
-    ensureEal(config.eal ?? defaultEalArgs(config.port));
+    const eal = ensureEal(config.eal ?? defaultEalArgs(config.port));
+    if (eal.already && PCI.test(device) && /(^| )--no-pci( |$)/.test(eal.args))
+      throw new DpdkError(`dpdk: EAL already runs in this process with --no-pci (${eal.args}) and starts only once per process; open the PCI port ${device} first, or in a process of its own`);
     const iface = /(?:^|,)iface=([^,]+)/.exec(device)?.[1];
     if (iface && device.startsWith('net_af_xdp')) this.warning = detachStaleXdp(iface);
     hookSignals(this.a);

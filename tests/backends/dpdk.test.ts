@@ -132,6 +132,8 @@ describe.runIf(dpdkBuilt)('dpdk on net_null (real EAL and PMD, no privileges nee
       expect(run.mode).toContain('net_null');
       expect(run.txError).toMatch(/use DpdkSource\.transmit/);
     }
+    // EAL started for virtual devices (--no-pci) cannot take a NIC later in the same process.
+    expect(r.pciError).toMatch(/EAL already runs in this process with --no-pci .* open the PCI port 0000:00:00\.0 first, or in a process of its own/);
     expect((await child.exited).code).toBe(0);
   }, 120_000);
 });

@@ -261,7 +261,13 @@ async function backendScenario() {
     const rxPort = createRing(memory, ex, layout.ring('rx0')).port(layout.kernel[0].offset + 3072, 256);
     while (rxPort.dequeue(256) > 0);
   }
-  out({ event: 'backend', runs });
+  let pciError = '';
+  try {
+    new DpdkSource({ memory, layout, config: { port: '0000:00:00.0' } });
+  } catch (e) {
+    pciError = e.message;
+  }
+  out({ event: 'backend', runs, pciError });
 }
 
 try {
