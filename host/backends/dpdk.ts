@@ -23,7 +23,8 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import type { Layout } from '../layout.js';
 import { artefact } from '../paths.js';
-import { RING_MAGIC, type RingExports } from '../ring.js';
+import type { EngineExports } from '../abi.js';
+import { RING_MAGIC } from '../ring.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -371,7 +372,7 @@ export function openDpdkBackend(c: BackendConfig & { dpdk: DpdkConfig }): Backen
   if (!Number.isInteger(burst) || burst < 1 || burst > 256) throw new BackendError('bad-config', `dpdk: burst is ${burst}; use 1 to 256`);
   if (layout.kernel.length < queues || layout.kernel[0].size < dpdkKernelBytes())
     throw new BackendError('memory-too-small', `dpdk: each queue needs ${dpdkKernelBytes()} bytes of kernel region for its burst lists; create the layout with kernelBytesPerQueue: kernelBytesFor('dpdk')`);
-  const ex = (c.engine ?? instantiateEngine(compileEngine(), memory)) as RingExports;
+  const ex = (c.engine ?? instantiateEngine(compileEngine(), memory)) as EngineExports;
   for (let q = 0; q < queues; q++) {
     const at = layout.ring(`rx${q}`).offset;
     if (new Uint32Array(memory.buffer, at, 1)[0] !== RING_MAGIC) ex.ringInit(at, layout.ring(`rx${q}`).slots, 4, 0);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { UDP_HEADERS, writeUdpHeaders } from '../../host/backends/udpframe.js';
 import { artefact } from '../../host/paths.js';
-import { captureAtPeer, genFrame, sendFromPeer } from '../peer-traffic.js';
+import { captureAtPeer, genFrame, sendFromPeer } from '../support/peer-traffic.js';
 import { dpdkBuilt, fnv1a, runDpdkChild } from '../support/dpdk.js';
 
 const root = process.getuid?.() === 0;
