@@ -2,9 +2,9 @@
  * The DPDK backend: a DPDK port (a NIC by PCI address, or a virtual device such as net_af_xdp,
  * net_af_packet, net_null) whose mbufs live in the engine's shared WebAssembly.Memory.
  *
- * The native side is a second addon, build/Release/wirewasm_dpdk.node (native/dpdk/dpdk.cc), built
- * only where libdpdk-dev >= 22.11 is installed and loaded here on first use, so the rest of wirewasm
- * never needs DPDK.
+ * The native side is a second addon, wirewasm_dpdk.node (native/dpdk/dpdk.cc, its own gyp project
+ * native/dpdk/binding.gyp), built only where libdpdk-dev >= 22.11 is installed and loaded here by
+ * path on first use (dpdkAddonPath), so the rest of wirewasm never needs DPDK.
  *
  * Memory: host/layout.ts places a DPDK frame region (`dpdk: {frames, stride}`) whose frame i is
  * mempool object i and engine frame `layout.dpdk.frameBase + i`, with its metadata record after
@@ -28,7 +28,17 @@ import { RING_MAGIC } from '../ring.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
-export const DPDK_ADDON = 'build/Release/wirewasm_dpdk.node';
+/**
+ * Where the DPDK addon is looked for, in order: a local build (scripts/build-dpdk.mjs), then a
+ * prebuilt one for this platform (prebuildify's layout). Its own directory, never the main addon's:
+ * node-gyp-build loads the first .node it finds in a directory.
+ */
+export const DPDK_ADDON_PATHS = ['native/dpdk/build/Release/wirewasm_dpdk.node', `native/dpdk/prebuilds/${process.platform}-${process.arch}/wirewasm_dpdk.node`];
+
+/** The DPDK addon file that would be loaded, or undefined when none was built. */
+export function dpdkAddonPath(): string | undefined {
+  return DPDK_ADDON_PATHS.map((p) => artefact(p)).find((f) => existsSync(f));
+}
 export const DPDK_UNAVAILABLE = 'DPDK not available: apt-get install libdpdk-dev dpdk, then npm rebuild';
 
 export interface DpdkConfig {
@@ -109,8 +119,8 @@ let addon: DpdkAddon | undefined;
 /** The DPDK addon, loaded on first use; throws DPDK_UNAVAILABLE when it was not built. */
 export function loadDpdk(): DpdkAddon {
   if (addon) return addon;
-  const file = artefact(DPDK_ADDON);
-  if (!existsSync(file)) throw new DpdkError(`${DPDK_UNAVAILABLE} (${file} was not built: pkg-config found no libdpdk >= 22.11 at build time)`);
+  const file = dpdkAddonPath();
+  if (!file) throw new DpdkError(`${DPDK_UNAVAILABLE} (${artefact(DPDK_ADDON_PATHS[0])} was not built: pkg-config found no libdpdk >= 22.11 at build time)`);
   try {
     addon = createRequire(import.meta.url)(file) as DpdkAddon;
   } catch (e) {

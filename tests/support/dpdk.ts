@@ -1,10 +1,10 @@
 // Runs a DPDK scenario (tests/support/dpdk-child.mjs) in its own process, optionally inside a
 // network namespace, and hands its JSON events to the test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { artefact } from '../../host/paths.js';
+import { dpdkAddonPath } from '../../host/backends/dpdk.js';
 
-export const dpdkBuilt = existsSync(artefact('build/Release/wirewasm_dpdk.node'));
+export const dpdkBuilt = dpdkAddonPath() !== undefined;
 
 export interface DpdkChild {
   readonly proc: ChildProcess;
