@@ -112,6 +112,17 @@ export const TXH_COUNTED: usize = 4;
 export const TXH_RELEASED: usize = 8;
 export const TXH_LIST: usize = 64;
 
+/**
+ * DPDK mbufs (host/backends/dpdk.ts): engine frames [DPDK_BASE, DPDK_BASE + DPDK_COUNT) lie in the
+ * DPDK region, each the data of a mempool object. Released, such a frame goes on the return ring of
+ * its meta queue, at DPDK_RETURN + queue * DPDK_RETURN_STRIDE (the layout places the queues' return
+ * rings one after another, all the same size). DPDK_COUNT is 0 without DPDK.
+ */
+export const EH_DPDK_BASE: usize = 148;
+export const EH_DPDK_COUNT: usize = 152;
+export const EH_DPDK_RETURN: usize = 156;
+export const EH_DPDK_RETURN_STRIDE: usize = 160;
+
 export const EH_EXT_BASE: usize = 232;
 export const EH_EXT_BYTES: usize = 236;
 export const EH_EXT_STRIDE: usize = 240;

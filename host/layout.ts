@@ -20,7 +20,14 @@
  *         │ kernel ring regions          │ AF_XDP fill/completion/rx/tx or TPACKET ring, mapped by native/
  *         ├──────────────────────────────┤ 4 KiB aligned
  *         │ scratch                      │ the engine's: replay streams, dequeue area, source list, plugin slices, open claims (planScratch)
+ *         ├──────────────────────────────┤ 4 KiB aligned, only with `dpdk`
+ *         │ DPDK frames (= rte_mempool)  │ dpdk.frames × dpdk.stride: object i = frame frameCount + i
  *         └──────────────────────────────┘ total = initial byteLength; maximum fixed at start
+ *
+ * With `dpdk` (host/backends/dpdk.ts, native/dpdk/dpdk.cc): the DPDK frames take engine frame
+ * indexes frameCount .. frameCount + dpdk.frames - 1, so the metadata region holds a record for
+ * each of them after the pool's, and each queue q gets a return ring "dpdk-return<q>" (MP: any
+ * worker releases; SC: the queue's poll thread drains it) with a slot for every DPDK frame.
  * ```
  *
  * The engine module has no static data and never allocates (tests/wasm-binary.test.ts asserts
@@ -77,6 +84,27 @@ export enum RegionKind {
   Scratch = 7,
   /** The engine's own tables: pool caches, flow rules, RSS, per-worker burst lists (engineMap). */
   Engine = 8,
+  /** DPDK frames: the mempool's objects, one per stride (see DpdkRegion). */
+  Dpdk = 9,
+}
+
+/** The DPDK frame region: a separate part of the map, present only when the config asks for it. */
+export interface DpdkSpec {
+  /** Frames (mempool objects), 64 .. 2^20. */
+  frames: number;
+  /** Bytes per frame: mbuf + headroom + data; a power of two from 2048 to 65536. Default 4096 (the
+   *  AF_XDP PMD reserves 576 bytes of headroom, so MTU 1500 needs more than 2048). */
+  stride?: number;
+}
+
+export interface DpdkRegion {
+  region: Region;
+  frames: number;
+  stride: number;
+  /** Engine frame index of DPDK frame 0 (= the pool's frameCount). */
+  frameBase: number;
+  /** One per queue: released DPDK frames go back to the mempool through it. */
+  returnRings: readonly RingPlacement[];
 }
 
 export interface RingSpec {
@@ -111,6 +139,8 @@ export interface LayoutConfig {
   maxMemoryBytes?: number;
   /** The engine region (host/engine/): absent for a bare map. */
   engine?: EngineSpec;
+  /** A DPDK frame region: absent unless the dpdk backend runs. */
+  dpdk?: DpdkSpec;
 }
 
 export interface Region {
@@ -126,7 +156,7 @@ export interface RingPlacement extends Required<RingSpec> {
 }
 
 export interface Layout {
-  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings' | 'engine'>>>;
+  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings' | 'engine' | 'dpdk'>>>;
   readonly controlBlock: number;
   readonly stats: Region;
   readonly rings: readonly RingPlacement[];
@@ -136,6 +166,8 @@ export interface Layout {
   readonly scratch: Region;
   /** The engine region and the offsets inside it; undefined unless the config asked for one. */
   readonly engine?: EngineMap;
+  /** The DPDK frame region; undefined unless the config asked for one. */
+  readonly dpdk?: DpdkRegion;
   readonly regions: readonly Region[];
   /** Bytes the map needs: the memory's initial size (rounded to WASM pages). */
   readonly totalBytes: number;
@@ -190,9 +222,13 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
   checkInt('kernelBytesPerQueue', kernelBytesPerQueue, 0, 1 << 30);
   checkInt('scratchBytes', scratchBytes, 0, 1 << 30);
 
-  const specs: RingSpec[] = input.rings ?? [
-    ...Array.from({ length: queues }, (_, q) => ({ name: `rx${q}`, slots: ringSize, slotBytes: 4 as const })),
-    { name: 'free', slots: Math.max(2, frameCount), slotBytes: 4 as const },
+  const dpdkSpec = input.dpdk && checkDpdkSpec(input.dpdk);
+  const specs: RingSpec[] = [
+    ...(input.rings ?? [
+      ...Array.from({ length: queues }, (_, q) => ({ name: `rx${q}`, slots: ringSize, slotBytes: 4 as const })),
+      { name: 'free', slots: Math.max(2, frameCount), slotBytes: 4 as const },
+    ]),
+    ...(dpdkSpec ? Array.from({ length: queues }, (_, q) => ({ name: `dpdk-return${q}`, slots: nextPow2(dpdkSpec.frames), slotBytes: 4 as const, flags: DPDK_RETURN_RING_FLAGS })) : []),
   ];
   if (specs.length > MAX_RINGS) throw new LayoutError('rings', `got ${specs.length} rings; at most ${MAX_RINGS}`);
   const seen = new Set<string>();
@@ -230,10 +266,17 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
   place(RegionKind.Rings, 0, ringCursor - ringsStart, CACHE_LINE);
 
   const frames = place(RegionKind.Frames, 0, frameCount * frameSize, PAGE_BYTES);
-  const meta = place(RegionKind.Meta, 0, frameCount * META_BYTES, CACHE_LINE);
+  const meta = place(RegionKind.Meta, 0, (frameCount + (dpdkSpec?.frames ?? 0)) * META_BYTES, CACHE_LINE);
   const kernel: Region[] = [];
   if (kernelBytesPerQueue > 0) for (let q = 0; q < queues; q++) kernel.push(place(RegionKind.Kernel, q, kernelBytesPerQueue, PAGE_BYTES));
   const scratch = place(RegionKind.Scratch, 0, scratchBytes, PAGE_BYTES);
+  const dpdk: DpdkRegion | undefined = dpdkSpec && {
+    region: place(RegionKind.Dpdk, 0, dpdkSpec.frames * dpdkSpec.stride, PAGE_BYTES),
+    frames: dpdkSpec.frames,
+    stride: dpdkSpec.stride,
+    frameBase: frameCount,
+    returnRings: rings.filter((r) => r.name.startsWith('dpdk-return')),
+  };
   let engine: EngineMap | undefined;
   if (input.engine) {
     const spec = checkEngineSpec(input.engine, frameCount, workers);
@@ -265,6 +308,7 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
     kernel,
     scratch,
     engine,
+    dpdk,
     regions,
     totalBytes,
     initialPages: totalBytes / WASM_PAGE_BYTES,
@@ -278,6 +322,18 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
     metaAddress: (i: number) => meta.offset + i * META_BYTES,
     statsAddress: (block: number) => stats.offset + block * STATS_BLOCK_BYTES,
   };
+}
+
+/** Return rings: any worker releases (MP), one poll thread drains (SC). assembly/ring.ts RING_F_MP. */
+export const DPDK_RETURN_RING_FLAGS = 1;
+
+const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(2, n)));
+
+function checkDpdkSpec(d: DpdkSpec): Required<DpdkSpec> {
+  const stride = d.stride ?? 4096;
+  checkInt('dpdk.frames', d.frames, 64, 1 << 20);
+  checkPow2('dpdk.stride', stride, 2048, 65536);
+  return { frames: d.frames, stride };
 }
 
 /** A shared memory sized for the layout; its maximum is fixed here for the engine's life. */

@@ -39,7 +39,7 @@
 import type { EngineExports } from '../abi.js';
 import type { Layout } from '../layout.js';
 
-export type BackendName = 'afxdp' | 'afpacket' | 'io_uring' | 'socket' | 'pcap';
+export type BackendName = 'afxdp' | 'afpacket' | 'io_uring' | 'socket' | 'pcap' | 'dpdk';
 
 /** Settings common to all backends; each backend adds its own (see its file). */
 export interface BackendConfig {
