@@ -195,6 +195,7 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
     for (const d of dests) if (d !== n + 1) targetSet.add(d);
   });
   const targets = [...targetSet].sort((a, b) => a - b);
+  const checked = checkedLengths(insns);
   const index = new Map(targets.map((t, j) => [t, j]));
   f.block('ret', I32);
   f.block('reject');
@@ -237,10 +238,12 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
               reject();
               return;
             }
-            f.get(r.caplen);
-            f.i32(k + size);
-            f.op('i32.lt_u');
-            rejectIf();
+            if (k + size > checked[n]) {
+              f.get(r.caplen);
+              f.i32(k + size);
+              f.op('i32.lt_u');
+              rejectIf();
+            }
             f.get(r.data);
             loadBigEndian(f, size, k, r.t);
             break;
@@ -261,10 +264,12 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
             break;
           }
           case BPF.MSH:
-            f.get(r.caplen);
-            f.i32(k);
-            f.op('i32.le_u');
-            rejectIf();
+            if (k + 1 > checked[n]) {
+              f.get(r.caplen);
+              f.i32(k);
+              f.op('i32.le_u');
+              rejectIf();
+            }
             f.get(r.data);
             f.loadU8(k);
             f.i32(0xf);
@@ -293,6 +298,18 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
         if (jt === jf) return jump(n, jt);
         const operand = () => (bpfSrc(ins.code) === BPF.X ? f.get(r.x) : f.i32(k));
         const op = bpfOp(ins.code);
+        const retValue = (t: number) => (insns[t].code === (BPF.RET | BPF.A) ? f.get(r.a) : f.i32(insns[t].k));
+        if (bpfClass(insns[jt].code) === BPF.RET && bpfClass(insns[jf].code) === BPF.RET) {
+          // Both ways return: a select instead of a branch the CPU would have to predict.
+          retValue(jt);
+          retValue(jf);
+          f.get(r.a);
+          operand();
+          f.op(op === BPF.JEQ ? 'i32.eq' : op === BPF.JGT ? 'i32.gt_u' : op === BPF.JGE ? 'i32.ge_u' : 'i32.and');
+          f.op('select');
+          ret();
+          return;
+        }
         f.get(r.a);
         operand();
         if (jt === n + 1) {
@@ -323,6 +340,31 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
   f.end();
   f.i32(0);
   f.end();
+}
+
+/**
+ * For each instruction, a caplen every path reaching it has already been checked against (a
+ * load at a fixed offset that passed proves caplen >= offset + size): a fixed-offset load within
+ * it needs no check of its own. Jumps only go forward, so one pass in order is the whole dataflow.
+ */
+function checkedLengths(insns: readonly BpfInsn[]): number[] {
+  const into = new Array<number>(insns.length).fill(Infinity);
+  into[0] = 0;
+  insns.forEach((ins, n) => {
+    let out = into[n];
+    const cls = bpfClass(ins.code);
+    if ((cls === BPF.LD || cls === BPF.LDX) && bpfMode(ins.code) === BPF.ABS) out = Math.max(out, ins.k + SIZE_BYTES[bpfSize(ins.code)]);
+    if (cls === BPF.LDX && bpfMode(ins.code) === BPF.MSH) out = Math.max(out, ins.k + 1);
+    const next = (t: number) => {
+      if (t < insns.length) into[t] = Math.min(into[t], out);
+    };
+    if (cls === BPF.RET) return;
+    if (cls !== BPF.JMP) return next(n + 1);
+    if (bpfOp(ins.code) === BPF.JA) return next(n + 1 + ins.k);
+    next(n + 1 + ins.jt);
+    next(n + 1 + ins.jf);
+  });
+  return into;
 }
 
 /** Reads `size` bytes at (address on the stack) + offset, big-endian as BPF loads are. */
