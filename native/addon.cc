@@ -25,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterKmap(env, exports);
   RegisterIoUring(env, exports);
   RegisterPcapFilter(env, exports);
+  RegisterSocketFilter(env, exports);
   return exports;
 }
 

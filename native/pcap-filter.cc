@@ -3,7 +3,7 @@
 // and then says how to install it. The few libpcap types used here are declared below with the
 // layout pcap/bpf.h gives them (stable ABI since libpcap 0.8, the soname's version).
 //
-//   pcapCompile(expression, dlt, snaplen, optimize) -> Uint8Array of struct bpf_insn (8 bytes each:
+//   pcapCompile(expression, dlt, snaplen, optimize, netmask) -> Uint8Array of struct bpf_insn (8 bytes each:
 //                 u16 code, u8 jt, u8 jf, u32 k; host byte order), or throws libpcap's message
 //   pcapDatalinkNameToVal(name) -> DLT_ value or -1;  pcapDatalinkValToName(dlt) -> name or null
 //   pcapLibVersion() -> pcap_lib_version()
@@ -48,7 +48,6 @@ struct Libpcap {
 
 // Names tried in order: Debian/Ubuntu's soname, then the upstream one, then the dev symlink.
 const char* const kSonames[] = {"libpcap.so.0.8", "libpcap.so.1", "libpcap.so"};
-const uint32_t kNetmaskUnknown = 0xffffffff;  // PCAP_NETMASK_UNKNOWN: `ip broadcast` then fails to compile
 
 const Libpcap& Load() {
   static Libpcap lib;
@@ -99,13 +98,14 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
   int dlt = info[1].As<Napi::Number>().Int32Value();
   int snaplen = info[2].As<Napi::Number>().Int32Value();
   bool optimize = info.Length() < 4 || info[3].ToBoolean().Value();
+  uint32_t netmask = info.Length() < 5 ? 0 : info[4].As<Napi::Number>().Uint32Value();
   Pcap* p = lib->openDead(dlt, snaplen);
   if (!p) {
     Napi::Error::New(env, "pcap_open_dead failed (out of memory)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   BpfProgram prog{0, nullptr};
-  if (lib->compile(p, &prog, expression.c_str(), optimize ? 1 : 0, kNetmaskUnknown) != 0) {
+  if (lib->compile(p, &prog, expression.c_str(), optimize ? 1 : 0, netmask) != 0) {
     Napi::Error e = Napi::Error::New(env, lib->geterr(p));
     e.Set("code", Napi::String::New(env, "EFILTER"));
     lib->close(p);

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
   char line[1024];
   while (np < 64 && fgets(line, sizeof line, ef)) {
     line[strcspn(line, "\n")] = 0;
-    if (pcap_compile(p, &progs[np], line, 1, PCAP_NETMASK_UNKNOWN) != 0) return fprintf(stderr, "%s: %s\n", line, pcap_geterr(p)), 1;
+    if (pcap_compile(p, &progs[np], line, 1, 0) != 0) return fprintf(stderr, "%s: %s\n", line, pcap_geterr(p)), 1;
     np++;
   }
   int runs = atoi(argv[3]);

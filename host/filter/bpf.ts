@@ -130,7 +130,7 @@ export function bpfImage(insn: BpfInsn, n: number): string {
   const num = `(${String(n).padStart(3, '0')})`;
   if (bpfClass(insn.code) === BPF.JMP && bpfOp(insn.code) !== BPF.JA && known)
     return `${num} ${op.padEnd(8)} ${operand.padEnd(16)} jt ${n + 1 + insn.jt}\tjf ${n + 1 + insn.jf}`;
-  return `${num} ${op.padEnd(8)} ${operand}`.trimEnd();
+  return `${num} ${op.padEnd(8)} ${operand}`;
 }
 
 /** The whole program as `tcpdump -d` prints it, one line per instruction. */

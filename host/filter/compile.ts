@@ -17,7 +17,7 @@ export const linktypeToDlt = (linktype: number) => LINKTYPE_TO_DLT[linktype] ?? 
 export const dltToLinktype = (dlt: number) => DLT_TO_LINKTYPE[dlt] ?? dlt;
 
 interface PcapAddon {
-  pcapCompile(expression: string, dlt: number, snaplen: number, optimize: boolean): Uint8Array;
+  pcapCompile(expression: string, dlt: number, snaplen: number, optimize: boolean, netmask: number): Uint8Array;
   pcapDatalinkNameToVal(name: string): number;
   pcapDatalinkValToName(dlt: number): string | null;
   pcapLibVersion(): string;
@@ -45,6 +45,8 @@ export interface CompileOptions {
   snaplen?: number;
   /** Run libpcap's optimizer, as tcpdump does unless -O (default true). */
   optimize?: boolean;
+  /** IPv4 netmask for `ip broadcast` (default 0, what tcpdump passes when reading a file). */
+  netmask?: number;
 }
 
 /** Compiles `expression` to classic BPF as tcpdump would for this link type and snaplen. */
@@ -52,7 +54,7 @@ export function compileExpression(expression: string, opts: CompileOptions = {})
   const linktype = opts.linktype ?? 1;
   let bytes: Uint8Array;
   try {
-    bytes = pcap().pcapCompile(expression, linktypeToDlt(linktype), opts.snaplen ?? DEFAULT_SNAPLEN, opts.optimize ?? true);
+    bytes = pcap().pcapCompile(expression, linktypeToDlt(linktype), opts.snaplen ?? DEFAULT_SNAPLEN, opts.optimize ?? true, opts.netmask ?? 0);
   } catch (e) {
     const err = e as Error & { code?: string };
     if (err.code === 'EFILTER') throw new FilterError(`filter "${expression}" (link type ${linktypeName(linktype)}): ${err.message}`);

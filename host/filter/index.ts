@@ -3,3 +3,4 @@ export { BPF, bpfImage, bpfInvalid, bpfListing, decodeBpf, encodeBpf, type BpfIn
 export { DEFAULT_SNAPLEN, compileExpression, dltToLinktype, libpcapVersion, linktypeName, linktypeToDlt, parseLinktype, type CompileOptions } from './compile.js';
 export { Filter, type FilterInstance } from './filter.js';
 export { FILTER_MEMORY, FilterError, translateBpf, type Translation } from './translate.js';
+export { attachSocketFilter, detachSocketFilter } from './socket.js';

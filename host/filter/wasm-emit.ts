@@ -92,9 +92,14 @@ export class FuncWriter {
 
   /** The function body as the code section holds it: locals then code then end. */
   body(): number[] {
-    const groups: number[] = [];
-    for (const t of this.localTypes) groups.push(1, t);
-    const locals = [...uleb(this.localTypes.length), ...groups];
+    // Runs of one type are one entry (count, type), as wat2wasm writes them.
+    const runs: [number, number][] = [];
+    for (const t of this.localTypes) {
+      const last = runs.at(-1);
+      if (last && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    const locals = [...uleb(runs.length), ...runs.flatMap(([n, t]) => [...uleb(n), t])];
     const all = [...locals, ...this.code, 0x0b];
     return [...uleb(all.length), ...all];
   }

@@ -1,7 +1,7 @@
 // `wirewasm filter -d EXPRESSION`: what a filter expression compiles to, as `tcpdump -d` shows the
 // BPF, followed by the WASM module the engine runs (WebAssembly text, written by our emitter).
 import type { Command } from 'commander';
-import { DEFAULT_SNAPLEN, Filter, linktypeName, parseLinktype } from '../../filter/index.js';
+import { DEFAULT_SNAPLEN, Filter, bpfListing, compileExpression, linktypeName, parseLinktype } from '../../filter/index.js';
 
 export function register(program: Command): void {
   program
@@ -19,12 +19,12 @@ export function register(program: Command): void {
       if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0x7fffffff) throw new Error(`-s ${o.snaplen}: the snapshot length is a whole number of bytes from 1 to 2147483647`);
       const linktype = parseLinktype(o.linktype);
       const expression = words.join(' ');
-      const f = Filter.compile(expression, { linktype, snaplen, optimize: o.optimize });
-      const out: string[] = [];
-      if (!o.wasm) out.push(f.listing);
-      if (o.bpf) return void process.stdout.write(out.join(''));
-      if (!o.wasm) out.push(`\n;; ${f.insns.length} BPF instructions for ${linktypeName(linktype)}, snaplen ${snaplen} -> ${f.wasm.length} bytes of WASM\n`);
-      out.push(f.text);
-      process.stdout.write(out.join(''));
+      const insns = compileExpression(expression, { linktype, snaplen, optimize: o.optimize });
+      // The BPF is printed before translating, so a program the engine refuses is still shown.
+      if (!o.wasm) process.stdout.write(bpfListing(insns));
+      if (o.bpf) return;
+      const f = new Filter(insns, expression);
+      if (!o.wasm) process.stdout.write(`\n;; ${insns.length} BPF instructions for ${linktypeName(linktype)}, snaplen ${snaplen} -> ${f.wasm.length} bytes of WASM\n`);
+      process.stdout.write(f.text);
     });
 }
