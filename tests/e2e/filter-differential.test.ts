@@ -4,20 +4,21 @@
 // one filterBurst per file). The accepted frames must be the same frames with the same verdicts,
 // and an expression libpcap cannot compile for a file's link type must fail for us with
 // libpcap's message.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FilterError, Filter, linktypeToDlt, DEFAULT_SNAPLEN } from '../../host/filter/index.js';
 import { readCaptureFile } from '../../host/pcap/index.js';
+import { packageRoot } from '../../host/paths.js';
 import { refFiles } from '../support/libpcap-ref.js';
 import { loadFrames } from '../support/filter-run.js';
 import { EXPRESSIONS } from '../support/filter-expressions.js';
 
-const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/tcpdump');
+const CORPUS = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');
 
 
-describe('filter verdicts match pcap_offline_filter on the tcpdump corpus', () => {
-  const files = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort().map((f) => path.join(CORPUS, f));
+describe.skipIf(!existsSync(CORPUS))('filter verdicts match pcap_offline_filter on the tcpdump corpus', () => {
+  const files = (existsSync(CORPUS) ? readdirSync(CORPUS) : []).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort().map((f) => path.join(CORPUS, f));
 
   it(`${EXPRESSIONS.length} expressions over every capture (${files.length} files)`, { timeout: 900_000 }, () => {
     expect(EXPRESSIONS.length).toBeGreaterThanOrEqual(60);
