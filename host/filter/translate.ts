@@ -89,17 +89,59 @@ function programRegs(f: FuncWriter, insns: readonly BpfInsn[], frame: { data: nu
   return { ...frame, a: f.local(I32, 'A'), x: f.local(I32, 'X'), t: f.local(I32, 't'), caplen64: hasInd ? f.local(I64, 'caplen64') : -1, mem };
 }
 
-/** Sets A, X and every scratch word the program uses to 0, as the interpreter starts. */
-function resetRegs(f: FuncWriter, r: Regs) {
-  for (const reg of [r.a, r.x, ...r.mem.filter((m) => m !== undefined)]) {
+/**
+ * Sets to 0, as the interpreter starts, each of A, X and the scratch words that some path reads
+ * before writing it (one forward pass: jumps only go forward). A register every path writes first
+ * costs nothing per frame.
+ */
+function resetRegs(f: FuncWriter, r: Regs, insns: readonly BpfInsn[]) {
+  const unset = readBeforeWrite(insns);
+  const regs = [r.a, r.x, ...r.mem];
+  regs.forEach((reg, bit) => {
+    if (reg === undefined || !(unset & (1 << bit))) return;
     f.i32(0);
     f.set(reg);
-  }
+  });
   if (r.caplen64 >= 0) {
     f.get(r.caplen);
     f.op('i64.extend_i32_u');
     f.set(r.caplen64);
   }
+}
+
+/** Bit set of the registers (bit 0 A, 1 X, 2 + k M[k]) some path reads before writing. */
+function readBeforeWrite(insns: readonly BpfInsn[]): number {
+  const A = 1;
+  const X = 2;
+  const M = (k: number) => 4 << k;
+  const into = new Array<number>(insns.length).fill(-1);
+  into[0] = 0;
+  let unset = 0;
+  insns.forEach((ins, n) => {
+    const cls = bpfClass(ins.code);
+    const mode = bpfMode(ins.code);
+    const byX = bpfSrc(ins.code) === BPF.X ? X : 0;
+    const [reads, writes] =
+      cls === BPF.LD ? [mode === BPF.IND ? X : mode === BPF.MEM ? M(ins.k) : 0, A]
+      : cls === BPF.LDX ? [mode === BPF.MEM ? M(ins.k) : 0, X]
+      : cls === BPF.ST ? [A, M(ins.k)]
+      : cls === BPF.STX ? [X, M(ins.k)]
+      : cls === BPF.ALU ? [A | byX, A]
+      : cls === BPF.JMP ? [bpfOp(ins.code) === BPF.JA ? 0 : A | byX, 0]
+      : cls === BPF.RET ? [ins.code === (BPF.RET | BPF.A) ? A : 0, 0]
+      : ins.code === (BPF.MISC | BPF.TAX) ? [A, X] : [X, A];
+    unset |= reads & ~into[n];
+    const out = into[n] | writes;
+    const next = (t: number) => {
+      if (t < insns.length) into[t] &= out;
+    };
+    if (cls === BPF.RET) return;
+    if (cls !== BPF.JMP) return next(n + 1);
+    if (bpfOp(ins.code) === BPF.JA) return next(n + 1 + ins.k);
+    next(n + 1 + ins.jt);
+    next(n + 1 + ins.jf);
+  });
+  return unset;
 }
 
 /** filter(data, caplen, wirelen): the program once, its verdict returned (locals start at 0). */
@@ -153,7 +195,7 @@ function emitBurst(f: FuncWriter, insns: readonly BpfInsn[]) {
   f.get(meta);
   f.load(8);
   f.set(frame.wirelen);
-  resetRegs(f, regs);
+  resetRegs(f, regs, insns);
   emitBody(f, insns, regs);
   f.set(v);
   f.get(verdicts);
