@@ -15,6 +15,7 @@ export const EXPRESSIONS = [
   'llc', 'stp', 'ip multicast', 'ip6 multicast', 'ip broadcast', 'geneve',
   // VLAN, also stacked
   'vlan', 'vlan 100', 'vlan and vlan', 'vlan and vlan and ip', 'vlan and udp', 'not vlan', 'vlan and not vlan 10', 'vlan and host 10.0.0.1',
+  'vlan and vlan and vlan', 'vlan 10 and vlan 100 and udp port 53', 'vlan 1 and vlan 2 and ip6 and tcp port 80', 'vlan and vlan and arp',
   // header bytes and arithmetic
   'tcp[tcpflags] & tcp-syn != 0', 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn', 'tcp[tcpflags] & tcp-rst != 0', 'tcp[tcpflags] == 0x12',
   'tcp[13] = 0x18', 'ip[6:2] & 0x1fff = 0', 'ip[6:2] & 0x1fff != 0', 'ip[0] & 0xf > 5', 'ip[2:2] > 576', 'ip[8] < 64',
