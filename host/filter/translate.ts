@@ -132,14 +132,7 @@ function readBeforeWrite(insns: readonly BpfInsn[]): number {
       : ins.code === (BPF.MISC | BPF.TAX) ? [A, X] : [X, A];
     unset |= reads & ~into[n];
     const out = into[n] | writes;
-    const next = (t: number) => {
-      if (t < insns.length) into[t] &= out;
-    };
-    if (cls === BPF.RET) return;
-    if (cls !== BPF.JMP) return next(n + 1);
-    if (bpfOp(ins.code) === BPF.JA) return next(n + 1 + ins.k);
-    next(n + 1 + ins.jt);
-    next(n + 1 + ins.jf);
+    for (const t of successors(ins, n)) into[t] &= out;
   });
   return unset;
 }
@@ -232,9 +225,7 @@ function emitBurst(f: FuncWriter, insns: readonly BpfInsn[]) {
 function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
   const targetSet = new Set<number>();
   insns.forEach((i, n) => {
-    if (bpfClass(i.code) !== BPF.JMP) return;
-    const dests = bpfOp(i.code) === BPF.JA ? [n + 1 + i.k] : [n + 1 + i.jt, n + 1 + i.jf];
-    for (const d of dests) if (d !== n + 1) targetSet.add(d);
+    if (bpfClass(i.code) === BPF.JMP) for (const d of successors(i, n)) if (d !== n + 1) targetSet.add(d);
   });
   const targets = [...targetSet].sort((a, b) => a - b);
   const checked = checkedLengths(insns);
@@ -397,16 +388,18 @@ function checkedLengths(insns: readonly BpfInsn[]): number[] {
     const cls = bpfClass(ins.code);
     if ((cls === BPF.LD || cls === BPF.LDX) && bpfMode(ins.code) === BPF.ABS) out = Math.max(out, ins.k + SIZE_BYTES[bpfSize(ins.code)]);
     if (cls === BPF.LDX && bpfMode(ins.code) === BPF.MSH) out = Math.max(out, ins.k + 1);
-    const next = (t: number) => {
-      if (t < insns.length) into[t] = Math.min(into[t], out);
-    };
-    if (cls === BPF.RET) return;
-    if (cls !== BPF.JMP) return next(n + 1);
-    if (bpfOp(ins.code) === BPF.JA) return next(n + 1 + ins.k);
-    next(n + 1 + ins.jt);
-    next(n + 1 + ins.jf);
+    for (const t of successors(ins, n)) into[t] = Math.min(into[t], out);
   });
   return into;
+}
+
+/** Where execution can go after instruction n (validated: always inside the program). */
+function successors(ins: BpfInsn, n: number): number[] {
+  const cls = bpfClass(ins.code);
+  if (cls === BPF.RET) return [];
+  if (cls !== BPF.JMP) return [n + 1];
+  if (bpfOp(ins.code) === BPF.JA) return [n + 1 + ins.k];
+  return [n + 1 + ins.jt, n + 1 + ins.jf];
 }
 
 /** Reads `size` bytes at (address on the stack) + offset, big-endian as BPF loads are. */
