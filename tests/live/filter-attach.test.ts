@@ -6,7 +6,7 @@ import { afpacketKernelBytes, openAfPacket } from '../../host/backends/afpacket.
 import { attachSocketFilter, compileExpression } from '../../host/filter/index.js';
 import { computeLayout, createMemory } from '../../host/layout.js';
 import { createTestbed, leftovers, type Testbed } from '../../host/testbed.js';
-import { MAGIC, PORT, receiveAll, sendUdp } from '../io-helpers.js';
+import { MAGIC, PORT, receiveAll, sendUdp } from '../support/io-helpers.js';
 
 const root = process.getuid?.() === 0;
 const beds: Testbed[] = [];
