@@ -3,7 +3,7 @@
 // accepted ones), and Linux ancillary loads the WASM translation refuses run there.
 import { afterAll, describe, expect, it } from 'vitest';
 import { afpacketKernelBytes, openAfPacket } from '../../host/backends/afpacket.js';
-import { attachSocketFilter, compileExpression } from '../../host/filter/index.js';
+import { attachSocketFilter, compileExpression, encodeBpf } from '../../host/filter/index.js';
 import { computeLayout, createMemory } from '../../host/layout.js';
 import { createTestbed, leftovers, type Testbed } from '../../host/testbed.js';
 import { MAGIC, PORT, receiveAll, sendUdp } from '../support/io-helpers.js';
@@ -12,22 +12,22 @@ const root = process.getuid?.() === 0;
 const beds: Testbed[] = [];
 afterAll(() => beds.forEach((b) => b.destroy()));
 
-function open(bed: Testbed) {
+function open(bed: Testbed, filter?: Uint8Array) {
   const opts = { version: 3 as const, blockSize: 1 << 16, blockCount: 32, frameCount: 2048, retireMs: 10, txFrames: 0 };
   const layout = computeLayout({ frameCount: 16, kernelBytesPerQueue: afpacketKernelBytes(opts) });
   const memory = createMemory(layout);
-  return { memory, b: openAfPacket({ iface: bed.b.iface, netns: bed.b.ns, memory, layout, ...opts }) };
+  return { memory, b: openAfPacket({ iface: bed.b.iface, netns: bed.b.ns, memory, layout, filter, ...opts }) };
 }
 
 describe.skipIf(!root)('filters attached to AF_PACKET sockets (root, veth)', () => {
   it('only the datagrams the expression accepts reach the ring', async () => {
     const bed = createTestbed({ prefix: 'wwflt' });
     beds.push(bed);
-    const { memory, b } = open(bed);
+    // Accept the test datagrams with an even sequence number (payload: magic, then seq); attached
+    // when the socket opens, before bind(), so nothing else ever reaches the ring.
+    const insns = compileExpression(`udp dst port ${PORT} and udp[8:4] = ${MAGIC} and udp[12:4] & 1 = 0`, { linktype: 1 });
+    const { memory, b } = open(bed, encodeBpf(insns));
     try {
-      // Accept the test datagrams with an even sequence number (payload: magic, then seq).
-      const insns = compileExpression(`udp dst port ${PORT} and udp[8:4] = ${MAGIC} and udp[12:4] & 1 = 0`, { linktype: 1 });
-      attachSocketFilter(b.queues[0].fd, insns);
       const count = 400;
       const sent = sendUdp(bed, bed.a.ns, bed.b.ip, count, 64);
       const got = receiveAll(b, memory, 0, bed.b.ip, 64, count / 2, 15000);
@@ -63,6 +63,7 @@ describe.skipIf(!root)('filters attached to AF_PACKET sockets (root, veth)', () 
   it('the kernel refuses what it cannot run, with its errno', () => {
     const bed = createTestbed({ prefix: 'wwflt' });
     beds.push(bed);
+    expect(() => open(bed, encodeBpf(compileExpression('ip6 protochain 6', { linktype: 1 })))).toThrow(/SO_ATTACH_FILTER \(the kernel refuses this BPF program\).*Invalid argument/);
     const { b } = open(bed);
     try {
       expect(() => attachSocketFilter(b.queues[0].fd, compileExpression('ip6 protochain 6', { linktype: 1 }))).toThrow(/SO_ATTACH_FILTER: Invalid argument/);
