@@ -9,3 +9,5 @@ export { readCapture, readCaptureFile, writePcap, writePcapng } from './pcap/ind
 export { computeLayout, createMemory, writeControlBlock, LayoutError } from './layout.js';
 export type { Layout, LayoutConfig } from './layout.js';
 export { createTestbed } from './testbed.js';
+export { Filter, FilterError, compileExpression, attachSocketFilter, detachSocketFilter } from './filter/index.js';
+export type { FilterInstance, BpfInsn, CompileOptions } from './filter/index.js';

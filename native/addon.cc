@@ -24,6 +24,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterProbe(env, exports);
   RegisterKmap(env, exports);
   RegisterIoUring(env, exports);
+  RegisterPcapFilter(env, exports);
+  RegisterSocketFilter(env, exports);
   return exports;
 }
 

@@ -24,5 +24,7 @@ void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterProbe(Napi::Env env, Napi::Object exports);
 void RegisterKmap(Napi::Env env, Napi::Object exports);  // kernel rings: kmap.h
 void RegisterIoUring(Napi::Env env, Napi::Object exports);  // io_uring receive: iouring.cc
+void RegisterPcapFilter(Napi::Env env, Napi::Object exports);  // libpcap's filter compiler: pcap-filter.cc
+void RegisterSocketFilter(Napi::Env env, Napi::Object exports);  // SO_ATTACH_FILTER: socket-filter.cc
 
 }  // namespace wirewasm

@@ -4,6 +4,7 @@
 // (assembly/kernel/tpacket.ts, assembly/engine/tpacket.ts); this file only creates, maps and tears down.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
 #include <linux/sockios.h>
@@ -101,6 +102,17 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
     }
     if (GetBool(o, "hwTimestamps", false)) hw = EnableHardwareTimestamps(rxFd, iface.c_str());
     if (!MapIntoMemory(env, span, static_cast<uint64_t>(GetInt(rx, "offset", 0)), bytes, rxFd, 0, h, "the TPACKET receive ring")) return fail(env.Undefined());
+    // A filter (classic BPF, 8-byte struct sock_filter each) goes on before bind(): from the first
+    // packet on, what it rejects is dropped in the kernel and never takes a ring slot.
+    Napi::Value fv = o.Get("filter");
+    if (fv.IsTypedArray()) {
+      Napi::Uint8Array insns = fv.As<Napi::Uint8Array>();
+      sock_fprog prog;
+      prog.len = static_cast<unsigned short>(insns.ByteLength() / sizeof(sock_filter));
+      prog.filter = reinterpret_cast<sock_filter*>(insns.Data());
+      if (setsockopt(rxFd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+        return fail(ThrowReason(env, "SO_ATTACH_FILTER (the kernel refuses this BPF program)", errno, "bad-config"));
+    }
     sockaddr_ll sll;
     std::memset(&sll, 0, sizeof sll);
     sll.sll_family = AF_PACKET;

@@ -56,6 +56,11 @@ export interface AfPacketOptions {
   /** Ask the NIC for hardware receive timestamps (reported in `mode` when in force). */
   hwTimestamps?: boolean;
   /**
+   * A classic BPF program (struct sock_filter, 8 bytes an instruction: host/filter encodeBpf) the
+   * kernel runs on every receive socket, attached before bind(): packets it rejects never reach the ring.
+   */
+  filter?: Uint8Array;
+  /**
    * Engine, TPACKET_V3: pool frames describe packets where the kernel wrote them, no copy (default
    * true). A frame held (keep(), a slow handler) then holds its whole block, and a ring whose
    * blocks are all held drops (counted as kernel drops). false: each packet is copied into a pool
@@ -182,6 +187,7 @@ export class AfPacketBackend implements Backend {
           tx: this.g.txFrames ? { offset: txAt, frameSize: this.g.txFrameSize, frameCount: this.g.txFrames, qdiscBypass: config.qdiscBypass ?? false } : null,
           fanout: fanout && config.rx !== false ? { group, mode: fanout } : null,
           hwTimestamps: config.hwTimestamps ?? false,
+          filter: config.filter ?? null,
         });
         hw ||= r.hwTimestamps;
         this.wasm.tpacketInit(io.state, this.g.version, at, this.g.unit, this.g.count, q, io.records, this.g.txFrames ? txAt : 0, this.g.txFrameSize, this.g.txFrames);
