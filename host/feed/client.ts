@@ -81,6 +81,8 @@ export interface FeedReport {
   duplicates: number;
   late: number;
   malformed: number;
+  /** Messages of a known type longer than its spec size, decoded by their known part. */
+  extended: number;
   packets: number;
   bad_packets: number;
   heartbeats: number;
@@ -193,7 +195,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return {
       backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
       gaps: n(ITCH_COUNTERS.gap_messages), gap_events: n(ITCH_COUNTERS.gap_events), duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
-      malformed: n(ITCH_COUNTERS.malformed), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
+      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
       latency_ns: {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),

@@ -256,6 +256,7 @@ export const ITCH_COUNTERS = {
   debug: 13,
   latency_negative: 14,
   session_overflow: 15,
+  extended: 16,
 } as const;
 export const COUNTER_BY_TYPE = 256;
 export const COUNTER_LATENCY = 1024;

@@ -9,12 +9,15 @@
 //   count 0: heartbeat; 0xFFFF: end of session. Either way `sequence` is the next one the server
 //   will send, so a heartbeat can reveal a gap. The next expected sequence is sequence + count.
 //
-// Sequencing: a session expects sequence 1 first (MoldUDP64 numbers each session from 1); a packet
-// starting above the expected number opens a gap of exactly the missing count. A message below it
-// is late (fills a gap announced before; decoded, flagged FLAG_LATE) or a duplicate (counted, not
-// decoded again). A block whose length is not its type's size is malformed: counted and skipped by
-// its length; a block running past the datagram ends the packet, and the messages the header
-// announced but the datagram lacks are counted malformed. Nothing is read past the datagram.
+// Sequencing: a session's first packet sets its baseline (the sequence expected next); what came
+// before it was never delivered, so copies of it fill in. A packet starting above the expected
+// number opens a gap of exactly the missing count. A message below it is late (fills a gap
+// announced before; decoded, flagged FLAG_LATE) or a duplicate (delivered before: counted, not
+// decoded again). A block shorter than its type's size, or of an unknown type, is malformed:
+// counted and skipped by its length; a longer one is decoded by its known part (counted
+// `extended`). A block running past the datagram ends the packet, and the messages the header
+// announced but the datagram lacks (cut short, or a count that lies) open a gap, so a re-request
+// asks for them and a later copy fills them. Nothing is read past the datagram.
 
 import {
   ABI_LEN, ABI_NEXT, ABI_PTR, ABI_TIMESTAMP, ABI_VERDICT, bump, C_BAD_PACKETS, C_DUPLICATES, C_HEARTBEATS, C_LATE,
@@ -61,12 +64,12 @@ function datagram(p: usize, len: u32, recvNs: u64): i32 {
     bump(C_BAD_PACKETS, 1);
     return ERR_SHORT_HEADER;
   }
-  const s = session(p, 1);
+  const seq = bswap<u64>(load<u64>(p, 10));
+  const s = session(p, seq);
   if (s == 0) {
     bump(C_BAD_PACKETS, 1);
     return ERR_SESSIONS;
   }
-  const seq = bswap<u64>(load<u64>(p, 10));
   const count = <u32>bswap<u16>(load<u16>(p, 18));
   let next = expected(s);
   if (seq > next) {
@@ -85,9 +88,9 @@ function datagram(p: usize, len: u32, recvNs: u64): i32 {
   let off: u32 = HEADER;
   let decoded: u32 = 0;
   let verdict = 0;
-  for (let i: u32 = 0; i < count; i++) {
+  let i: u32 = 0;
+  for (; i < count; i++) {
     if (off + 2 > len || off + 2 + <u32>bswap<u16>(load<u16>(p + <usize>off)) > len) {
-      bump(C_MALFORMED, <u64>(count - i));
       bump(C_BAD_PACKETS, 1);
       verdict = ERR_TRUNCATED;
       break;
@@ -109,8 +112,13 @@ function datagram(p: usize, len: u32, recvNs: u64): i32 {
     else bump(C_MALFORMED, 1);
     off += n;
   }
-  bump(C_MESSAGES, <u64>decoded);
+  // Messages the header announced but the datagram does not hold (cut short, or a count that
+  // lies): never received, so a gap a later copy can fill. Those below `next` keep their state
+  // (delivered, or already in a gap).
   const end = seq + <u64>count;
+  const missing = seq + <u64>i > next ? seq + <u64>i : next;
+  if (end > missing) gap(s, missing, end - missing);
+  bump(C_MESSAGES, <u64>decoded);
   if (end > next) setExpected(s, end);
   return verdict;
 }

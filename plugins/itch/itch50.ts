@@ -23,7 +23,7 @@
 //
 //   control record (40 bytes): | slot (u8) | 7 × 0 | a (u64) | b (u64) | session (10 bytes) | 6 × 0 |
 //   KIND_GAP       a = first missing sequence, b = messages missing
-//   KIND_SESSION   a = first sequence expected (1, or the login's), b = 0
+//   KIND_SESSION   a = first sequence expected (the first seen, or the login's), b = 0
 //   KIND_END       a = next sequence (end of session), b = 0
 //
 // Statistics go to the host with wirewasm.counter_add, once per burst for each counter that moved.
@@ -63,6 +63,7 @@ export const C_LOGIN_REJECTED = 12;
 export const C_DEBUG = 13;
 export const C_LATENCY_NEGATIVE = 14;
 export const C_SESSION_OVERFLOW = 15;
+export const C_EXTENDED = 16;
 export const C_BY_TYPE = 256; // + type byte
 export const C_LATENCY = 1024; // + histogram bucket (latencyBucket)
 const COUNTERS = 2048;
@@ -193,13 +194,16 @@ function flushRecords(): void {
 
 /**
  * Decodes one ITCH message of `len` bytes at `src` into the output buffer. Returns false (and
- * writes nothing) when its type is unknown or `len` is not that type's size: a malformed message.
+ * writes nothing) when its type is unknown or `len` is below that type's size: a malformed message.
+ * A longer message is decoded by its known part and counted `extended` (a later spec revision may
+ * append fields).
  */
 export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, slot: u32, flags: u32): bool {
   const t = <u32>load<u8>(src);
   const e = types + (<usize>t << 2);
   const size = <u32>load<u8>(e);
-  if (size == 0 || size != len) return false;
+  if (size == 0 || len < size) return false;
+  if (len > size) bump(C_EXTENDED, 1);
   const n = <u32>load<u8>(e, 1);
   let f = TABLE + <usize>load<u16>(e, 2);
   const d = outPos;
@@ -270,6 +274,9 @@ export function session(name: usize, firstSeq: u64): usize {
   store<u16>(s, hi, 8);
   store<u8>(s, 1, 10);
   store<u64>(s, firstSeq, S_EXPECTED);
+  // Joined after the start: what came before was never delivered, so a copy of it (asked for
+  // with --start-seq 1, or a late packet) fills in rather than counting as a duplicate.
+  if (firstSeq > 1) addRange(s, 1, firstSeq);
   lastSession = s;
   bump(C_SESSIONS, 1);
   control(KIND_SESSION, s, firstSeq, 0);
@@ -303,6 +310,12 @@ export function control(kind: i32, s: usize, a: u64, b: u64): void {
 export function gap(s: usize, first: u64, count: u64): void {
   bump(C_GAP_MESSAGES, count);
   bump(C_GAP_EVENTS, 1);
+  addRange(s, first, first + count);
+  control(KIND_GAP, s, first, count);
+}
+
+/** Remembers [first, end) as not delivered yet. */
+function addRange(s: usize, first: u64, end: u64): void {
   let n = load<u32>(s, S_RANGES);
   if (n == RANGES) {
     // Forget the oldest: its messages, if they ever come, count as duplicates.
@@ -311,9 +324,8 @@ export function gap(s: usize, first: u64, count: u64): void {
   }
   const r = s + S_RANGE0 + (<usize>n << 4);
   store<u64>(r, first);
-  store<u64>(r, first + count, 8);
+  store<u64>(r, end, 8);
   store<u32>(s, n + 1, S_RANGES);
-  control(KIND_GAP, s, first, count);
 }
 
 /** True when `seq` was announced missing (it fills a gap, now forgotten); false: a duplicate. */
