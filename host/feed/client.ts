@@ -29,6 +29,19 @@ export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 
 const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap']);
 export type FeedPluginName = 'itch' | 'soupbintcp-itch';
 
+/** The largest UDP payload (65,535 − 20 IPv4 − 8 UDP): how long a MoldUDP64 datagram can be. */
+export const MAX_DATAGRAM = 65_507;
+
+/**
+ * Bytes per frame: a whole datagram must fit one, so UDP on the payload backends (socket,
+ * io_uring: datagrams arrive reassembled) and pcap replay get 64 KiB frames; a TCP stream is
+ * handed over in frame-sized pieces (the plugin reassembles), so 2 KiB is enough; afpacket/afxdp
+ * receive frames of the interface MTU.
+ */
+export function feedFrameSize(backend: FeedBackendName, transport: FeedTransport): number {
+  return transport !== 'tcp' && (!FRAME_BACKENDS.has(backend) || backend === 'pcap') ? 65_536 : 2048;
+}
+
 export interface FeedClientOptions {
   backend: FeedBackendName;
   transport: FeedTransport;
@@ -48,7 +61,7 @@ export interface FeedClientOptions {
   untilEnd?: boolean;
   /** Compute the stream digest (host/feed/itch.ts StreamDigest). */
   digest?: boolean;
-  /** Frames in the pool (default 4096) and bytes per frame (default 2048). */
+  /** Frames in the pool (default: 32 MiB of frames, at least 512) and bytes per frame (default feedFrameSize). */
   frames?: number;
   frameSize?: number;
   burst?: number;
@@ -112,14 +125,15 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
   const burst = o.burst ?? 64;
-  const frameCount = o.frames ?? 4096;
+  const frameSize = o.frameSize ?? feedFrameSize(o.backend, o.transport);
+  const frameCount = o.frames ?? Math.max(512, (32 << 20) / frameSize);
   // Scratch: the plugin host's slice | verdicts (4 KiB) | re-request answers: 32 meta records,
-  // their address list, 32 buffers of 2 KiB (written here, then a burst like any other).
+  // their address list, 32 buffers of a frame each (written here, then a burst like any other).
   const HOST_SCRATCH = 512 * 1024;
   const INJECT = 32;
-  const scratchBytes = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * 2048;
+  const scratchBytes = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * frameSize;
   const layout = computeLayout({
-    queues: 1, workers: 1, frameCount, frameSize: o.frameSize ?? 2048, scratchBytes,
+    queues: 1, workers: 1, frameCount, frameSize, scratchBytes,
     kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
   });
   const memory = createMemory(layout);
@@ -235,8 +249,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     const dv = new DataView(memory.buffer);
     for (let i = 0; i < n; i++) {
       const a = answers.shift()!;
-      const data = injectData + i * 2048;
-      const len = Math.min(a.bytes.length, 2048);
+      const data = injectData + i * frameSize;
+      const len = Math.min(a.bytes.length, frameSize);
       u8.set(a.bytes.subarray(0, len), data);
       writePayloadMeta(dv, injectMeta + i * 64, data, len, a.bytes.length, a.ts, 0, 0);
       dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);

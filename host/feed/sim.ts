@@ -84,6 +84,9 @@ export interface FeedSimResult {
 
 export class FeedSimError extends Error {}
 
+/** Messages of the largest type (50 bytes + 2 of block length) that fit one 65,507-byte datagram after the 20-byte header. */
+export const MAX_MESSAGES_PER_DATAGRAM = Math.floor((65_507 - MOLD_HEADER_BYTES) / (2 + Math.max(...[...ITCH_BY_TYPE.values()].map((m) => m.size))));
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function checkSimOptions(o: FeedSimOptions): void {
@@ -95,7 +98,8 @@ export function checkSimOptions(o: FeedSimOptions): void {
   if (!(o.rate >= 0) || !Number.isFinite(o.rate)) bad(`--rate ${o.rate}: give messages per second (0 = as fast as possible)`);
   if (!(o.duration > 0)) bad(`--duration ${o.duration}: give a positive number of seconds`);
   const k = o.messagesPerPacket ?? 8;
-  if (!Number.isInteger(k) || k < 1 || k > (o.transport === 'tcp' ? 4096 : 64)) bad(`--messages-per-packet ${k}: give 1 to ${o.transport === 'tcp' ? 4096 : 64} (a MoldUDP64 packet must fit one datagram)`);
+  const most = o.transport === 'tcp' ? 4096 : MAX_MESSAGES_PER_DATAGRAM;
+  if (!Number.isInteger(k) || k < 1 || k > most) bad(`--messages-per-packet ${k}: give 1 to ${most} (a MoldUDP64 packet must fit one 64 KiB datagram)`);
   if (o.dropEvery !== undefined && (!Number.isInteger(o.dropEvery) || o.dropEvery < 0)) bad(`--drop-every ${o.dropEvery}: give a whole number (0 = drop none)`);
   if (o.backend && !['socket', 'io_uring', 'afpacket', 'afxdp'].includes(o.backend)) bad(`--backend ${o.backend}: use socket, io_uring, afpacket or afxdp`);
   if (o.transport === 'tcp' && o.backend && o.backend !== 'socket') bad(`--backend ${o.backend} sends UDP; the SoupBinTCP server (--transport tcp) uses a kernel socket: drop --backend or use socket`);

@@ -42,6 +42,7 @@ export function register(program: Command): void {
     .option('--rerequest <host:port>', 'ask this MoldUDP64 re-request server for every gap (e.g. feed-sim --rerequest-port)')
     .option('--user <name>', 'tcp: SoupBinTCP login user name (6 characters at most)', 'wwfeed')
     .option('--password <pw>', 'tcp: SoupBinTCP login password (10 characters at most)', '')
+    .option('--frame-size <bytes>', 'bytes per receive frame, a power of two from 2048 to 65536 (default: 65536 for UDP, so a 64 KiB datagram arrives whole)', num('--frame-size'))
     .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
     .option('--json', 'print one JSON object at the end')
     .action(async (opts) => {
@@ -59,6 +60,7 @@ export function register(program: Command): void {
           duration: opts.duration,
           untilEnd: opts.untilEnd,
           digest: opts.digest,
+          frameSize: opts.frameSize,
           user: opts.user,
           password: opts.password,
           rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
