@@ -76,6 +76,12 @@ export interface FeedClientOptions {
   password?: string;
   /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
   connectRetryMs?: number;
+  /**
+   * Where a MoldUDP64 session starts for this client: 'first' (default) takes the first sequence
+   * seen as the baseline (reported); 1 expects the start of day, so a client joining later has a
+   * gap from 1 up to the first seen (re-requested with `rerequest`).
+   */
+  startSeq?: 'first' | 1;
   /** Called about once a second with the statistics so far. */
   onProgress?: (s: FeedReport) => void;
   /** Called once the backend is receiving (the simulator can start). */
@@ -101,6 +107,8 @@ export interface FeedReport {
   heartbeats: number;
   end_of_session: number;
   sessions: string[];
+  /** The first sequence number seen of each session (its baseline), by session name. */
+  baseline: Record<string, number>;
   latency_ns: { p50: number; p99: number; p999: number; max: number; negative: number };
   by_type: Record<string, number>;
   /** Gap ranges [first, count], in the order found (the first 1000). */
@@ -185,7 +193,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     }
   }
   const digest = o.digest ? new StreamDigest() : null;
-  const sessions = new Map<number, { name: string; ended: boolean }>();
+  const sessions = new Map<number, { name: string; ended: boolean; baseline: number }>();
+  // --start-seq 1: the messages before each session's first seen, counted as gaps.
+  let joinGap = 0;
+  let joinGaps = 0;
   const gapList: [number, number][] = [];
   const t0 = performance.now();
   let messagesAtLast = 0;
@@ -208,9 +219,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     const messages = n(ITCH_COUNTERS.messages);
     return {
       backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
-      gaps: n(ITCH_COUNTERS.gap_messages), gap_events: n(ITCH_COUNTERS.gap_events), duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
+      gaps: n(ITCH_COUNTERS.gap_messages) + joinGap, gap_events: n(ITCH_COUNTERS.gap_events) + joinGaps, duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
       malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
+      baseline: Object.fromEntries([...sessions.values()].map((s) => [s.name, s.baseline])),
       latency_ns: {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
         max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
@@ -260,12 +272,20 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
 
   const onControl = (c: ControlRecord) => {
-    if (c.kind === 'session') sessions.set(c.session, { name: c.sessionName.trim(), ended: false });
-    else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
-    else {
-      if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
-      if (rr) ask(c);
-    }
+    if (c.kind === 'session') {
+      sessions.set(c.session, { name: c.sessionName.trim(), ended: false, baseline: Number(c.a) });
+      // The plugin keeps [1, baseline) open for copies; from the start of day it is a gap.
+      if (o.startSeq === 1 && c.a > 1n && o.transport !== 'tcp') {
+        joinGap += Number(c.a) - 1;
+        joinGaps++;
+        gapFound({ ...c, kind: 'gap', a: 1n, b: c.a - 1n });
+      }
+    } else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
+    else gapFound(c);
+  };
+  const gapFound = (c: ControlRecord) => {
+    if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
+    if (rr) ask(c);
   };
   const takeRecords = () => {
     for (const r of host.takeRecords()) {
@@ -275,7 +295,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
   const outstanding = () => {
     const c = counters();
-    return Number(c.get(ITCH_COUNTERS.gap_messages) ?? 0n) - Number(c.get(ITCH_COUNTERS.late) ?? 0n);
+    return Number(c.get(ITCH_COUNTERS.gap_messages) ?? 0n) + joinGap - Number(c.get(ITCH_COUNTERS.late) ?? 0n);
   };
   let endedAt = 0;
   /** Done: every session ended and, when re-requesting, every gap filled (or 2 s passed since). */

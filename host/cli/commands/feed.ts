@@ -24,6 +24,11 @@ function parseHostPort(s: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 
+function parseStartSeq(s: string): 'first' | 1 {
+  if (s === 'first' || s === '1') return s === '1' ? 1 : 'first';
+  throw new FeedError(`--start-seq ${s}: give first (the first sequence seen is the baseline) or 1 (expect the start of day)`);
+}
+
 export function register(program: Command): void {
   program
     .command('feed')
@@ -42,6 +47,7 @@ export function register(program: Command): void {
     .option('--rerequest <host:port>', 'ask this MoldUDP64 re-request server for every gap (e.g. feed-sim --rerequest-port)')
     .option('--user <name>', 'tcp: SoupBinTCP login user name (6 characters at most)', 'wwfeed')
     .option('--password <pw>', 'tcp: SoupBinTCP login password (10 characters at most)', '')
+    .option('--start-seq <first|1>', 'first: the first sequence seen is the baseline (reported); 1: expect the start of day, the messages before the first seen are a gap (re-requested with --rerequest)', 'first')
     .option('--frame-size <bytes>', 'bytes per receive frame, a power of two from 2048 to 65536 (default: 65536 for UDP, so a 64 KiB datagram arrives whole)', num('--frame-size'))
     .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
     .option('--json', 'print one JSON object at the end')
@@ -61,6 +67,7 @@ export function register(program: Command): void {
           untilEnd: opts.untilEnd,
           digest: opts.digest,
           frameSize: opts.frameSize,
+          startSeq: parseStartSeq(opts.startSeq),
           user: opts.user,
           password: opts.password,
           rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
