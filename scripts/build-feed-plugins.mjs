@@ -8,6 +8,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const asc = path.join(path.dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
 mkdirSync('dist/plugins', { recursive: true });
+mkdirSync('dist/wasm', { recursive: true });
 
 const plugins = [
   { entry: 'plugins/itch/itch.ts', out: 'itch' },
@@ -16,4 +17,7 @@ const plugins = [
 for (const { entry, out } of plugins) {
   execFileSync(process.execPath, [asc, entry, '--config', 'plugins/asconfig.json', '--target', 'release', '-o', `dist/plugins/${out}.wasm`, '-t', `dist/plugins/${out}.wat`], { stdio: 'inherit' });
 }
-console.log('plugins: built', plugins.map((p) => p.out).join(', '));
+// The order book runs over the shared memory like the engine (asconfig.json: imported shared
+// memory, stub runtime): its state lives in a region the host places.
+execFileSync(process.execPath, [asc, 'feed/book/book.ts', '--config', 'asconfig.json', '--target', 'release', '-o', 'dist/wasm/book.wasm', '-t', 'dist/wasm/book.wat'], { stdio: 'inherit' });
+console.log('plugins: built', plugins.map((p) => p.out).join(', '), '+ book');
