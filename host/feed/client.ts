@@ -22,6 +22,8 @@ import {
   type ControlRecord,
 } from './itch.js';
 import type { FeedTransport } from './sim.js';
+import { bookLayout, OrderBook, type BookConfig, type BookCounters, type BookRecord } from './book.js';
+import { batchMessages, MessageView, type FeedMessage } from './messages.js';
 
 export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap';
 export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap'];
@@ -82,6 +84,15 @@ export interface FeedClientOptions {
    * gap from 1 up to the first seen (re-requested with `rerequest`).
    */
   startSeq?: 'first' | 1;
+  /**
+   * Each batch of decoded messages (plugins/itch/itch50.ts record layout; read it with
+   * MessageView), with the session names by slot. Called once per burst.
+   */
+  onMessages?: (batch: Uint8Array, sessions: readonly string[]) => void;
+  /** Keep an order book (in the shared memory) with these limits. */
+  book?: BookConfig;
+  /** The book's BBO changes and trades of each batch (when `book` is given and there are any). */
+  onBook?: (records: BookRecord[], book: OrderBook) => void;
   /** Called about once a second with the statistics so far. */
   onProgress?: (s: FeedReport) => void;
   /** Called once the backend is receiving (the simulator can start). */
@@ -117,6 +128,8 @@ export interface FeedReport {
   rerequests: number;
   outstanding: number;
   digest?: string;
+  /** The order book's counters (with `book`). */
+  book?: BookCounters & { orders: number; symbols: number };
   backend_stats: unknown;
   plugins: PluginStats[];
 }
@@ -139,7 +152,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   // their address list, 32 buffers of a frame each (written here, then a burst like any other).
   const HOST_SCRATCH = 512 * 1024;
   const INJECT = 32;
-  const scratchBytes = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * frameSize;
+  const bookAt = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * frameSize;
+  const scratchBytes = bookAt + (o.book ? bookLayout(o.book).bytes : 0);
   const layout = computeLayout({
     queues: 1, workers: 1, frameCount, frameSize, scratchBytes,
     kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
@@ -154,6 +168,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const injectMeta = verdicts + 4096;
   const injectList = injectMeta + INJECT * 64;
   const injectData = injectList + 4096;
+  const book = o.book ? new OrderBook(memory, layout.scratch.offset + bookAt, o.book) : null;
   const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
   if (o.rerequest && frames) {
     sup.stop();
@@ -194,6 +209,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   }
   const digest = o.digest ? new StreamDigest() : null;
   const sessions = new Map<number, { name: string; ended: boolean; baseline: number }>();
+  const sessionNames: string[] = [];
   // --start-seq 1: the messages before each session's first seen, counted as gaps.
   let joinGap = 0;
   let joinGaps = 0;
@@ -227,7 +243,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
         max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
       },
-      by_type: byType, gap_list: gapList, rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
+      by_type: byType, gap_list: gapList, rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}),
+      ...(book ? { book: { ...book.counters(), orders: book.orderCount, symbols: book.symbols().length } } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
     };
   };
 
@@ -274,6 +291,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const onControl = (c: ControlRecord) => {
     if (c.kind === 'session') {
       sessions.set(c.session, { name: c.sessionName.trim(), ended: false, baseline: Number(c.a) });
+      sessionNames[c.session] = c.sessionName.trim();
       // The plugin keeps [1, baseline) open for copies; from the start of day it is a gap.
       if (o.startSeq === 1 && c.a > 1n && o.transport !== 'tcp') {
         joinGap += Number(c.a) - 1;
@@ -289,8 +307,11 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
   const takeRecords = () => {
     for (const r of host.takeRecords()) {
-      if (r.kind === RECORD_KIND.MESSAGES) digest?.addBatch(r.bytes);
-      else onControl(readControl(r.kind, r.bytes));
+      if (r.kind === RECORD_KIND.MESSAGES) {
+        digest?.addBatch(r.bytes);
+        o.onMessages?.(r.bytes, sessionNames);
+        if (book && book.apply(r.bytes) > 0) o.onBook?.(book.records(), book);
+      } else onControl(readControl(r.kind, r.bytes));
     }
   };
   const outstanding = () => {
@@ -367,4 +388,89 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     rr?.close();
     sup.stop();
   }
+}
+
+/** An unbounded queue read by an async iterator that ends when `done` settles. */
+function stream<T>(done: Promise<unknown>): { push(x: T): void; iterable: AsyncIterable<T> } {
+  const items: T[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  const end = () => {
+    ended = true;
+    wake?.();
+  };
+  done.then(end, end);
+  return {
+    push(x) {
+      items.push(x);
+      wake?.();
+    },
+    iterable: {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          if (items.length) yield items.shift()!;
+          else if (ended) return;
+          else await new Promise<void>((r) => (wake = r));
+          wake = null;
+        }
+      },
+    },
+  };
+}
+
+/**
+ * A running feed client as streams. Start it, then read what you need:
+ *
+ *   const feed = openFeed({ backend: 'io_uring', transport: 'udp', host, port, book: {} });
+ *   for await (const batch of feed.messages()) for (const m of batch) if (m.type === 'A') m.price;
+ *
+ * messages() gives typed objects (FeedMessage), views() a zero-copy MessageView per batch,
+ * bookRecords() the book's BBO changes and trades. Each stream holds what arrived until it is read.
+ */
+export class Feed {
+  readonly done: Promise<FeedReport>;
+  private readonly batches;
+  private readonly bookOut;
+  private names: readonly string[] = [];
+  book: OrderBook | null = null;
+
+  constructor(o: FeedClientOptions) {
+    let settle!: (v: unknown) => void;
+    const finished = new Promise((r) => (settle = r));
+    this.batches = stream<Uint8Array>(finished);
+    this.bookOut = stream<BookRecord[]>(finished);
+    this.done = runFeedClient({
+      ...o,
+      onMessages: (b, names) => {
+        this.names = names;
+        this.batches.push(b);
+        o.onMessages?.(b, names);
+      },
+      onBook: (r, book) => {
+        this.book = book;
+        this.bookOut.push(r);
+        o.onBook?.(r, book);
+      },
+    });
+    this.done.then(settle, settle);
+  }
+
+  /** Batches of typed messages, one per burst, in arrival order. */
+  async *messages(): AsyncIterable<FeedMessage[]> {
+    for await (const b of this.batches.iterable) yield batchMessages(b, this.names);
+  }
+
+  /** The same batches as zero-copy cursors: `while (v.next()) v.type, v.sequence, v.u64(0) …`. */
+  async *views(): AsyncIterable<MessageView> {
+    for await (const b of this.batches.iterable) yield new MessageView(b, this.names);
+  }
+
+  /** The book's BBO changes and trades, per batch (with the `book` option). */
+  bookRecords(): AsyncIterable<BookRecord[]> {
+    return this.bookOut.iterable;
+  }
+}
+
+export function openFeed(o: FeedClientOptions): Feed {
+  return new Feed(o);
 }

@@ -221,7 +221,7 @@ export class ItchGenerator {
       case 'O':
         return {
           type, ...head(stock.locate),
-          values: [sym, 'Y', Math.max(TICK, stock.mid - 100 * TICK), stock.mid + 100 * TICK, stock.mid, BigInt(timestamp), Math.max(TICK, stock.mid - 20 * TICK), stock.mid + 20 * TICK],
+          values: [sym, 'Y', Math.max(TICK, stock.mid - 100 * TICK), stock.mid + 100 * TICK, stock.mid, BigInt(34_200 + this.int(23_400)) * 1_000_000_000n, Math.max(TICK, stock.mid - 20 * TICK), stock.mid + 20 * TICK],
         };
       default: // 'S': a market-wide event that does not end the session
         return { type: 'S', ...head(0), values: [this.rand() < 0.5 ? 'Q' : 'M'] };

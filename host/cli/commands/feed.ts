@@ -5,6 +5,45 @@ import type { Command } from 'commander';
 import { untilInterrupted } from '../interrupt.js';
 import { FEED_BACKENDS, FeedError, runFeedClient, type FeedBackendName, type FeedPluginName, type FeedReport } from '../../feed/client.js';
 import { FEED_TRANSPORTS, type FeedTransport } from '../../feed/sim.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { createLogUpdate } from 'log-update';
+import { bboLine, price4, type OrderBook } from '../../feed/book.js';
+import { MessageView, messageLine } from '../../feed/messages.js';
+
+/** jsonl to a file or stdout ("-"), written in 64 KiB pieces. */
+class Lines {
+  private fd: number;
+  private buf = '';
+  constructor(readonly target: string) {
+    this.fd = target === '-' ? 1 : openSync(target, 'w');
+  }
+  add(line: string): void {
+    this.buf += line + '\n';
+    if (this.buf.length >= 65536) this.flush();
+  }
+  flush(): void {
+    if (this.buf) writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+  close(): void {
+    this.flush();
+    if (this.fd !== 1) closeSync(this.fd);
+  }
+}
+
+/** The price ladder of each symbol: asks above (best lowest), bids below (best first). */
+function ladder(book: OrderBook, symbols: string[], depth: number): string {
+  const out: string[] = [];
+  for (const s of symbols) {
+    const t = book.top(s, depth);
+    out.push(`${s}`.padEnd(12) + 'orders'.padStart(8) + 'shares'.padStart(12) + 'price'.padStart(14));
+    for (const l of [...t.ask].reverse()) out.push('  ask'.padEnd(12) + String(l.orders).padStart(8) + String(l.shares).padStart(12) + price4(l.price).padStart(14));
+    out.push('  ' + '-'.repeat(44));
+    for (const l of t.bid) out.push('  bid'.padEnd(12) + String(l.orders).padStart(8) + String(l.shares).padStart(12) + price4(l.price).padStart(14));
+    out.push('');
+  }
+  return out.join('\n');
+}
 
 const num = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -50,8 +89,26 @@ export function register(program: Command): void {
     .option('--start-seq <first|1>', 'first: the first sequence seen is the baseline (reported); 1: expect the start of day, the messages before the first seen are a gap (re-requested with --rerequest)', 'first')
     .option('--frame-size <bytes>', 'bytes per receive frame, a power of two from 2048 to 65536 (default: 65536 for UDP, so a 64 KiB datagram arrives whole)', num('--frame-size'))
     .option('--digest', 'compute a SHA-256 digest of the decoded stream (compare with feed-sim --json)')
+    .option('--messages <file|->', 'write every decoded message as one JSON object per line (spec field names, prices as decimal strings) to a file or stdout')
+    .option('--book <symbols>', 'keep an order book and show these symbols (comma-separated) as a live ladder on a TTY')
+    .option('--depth <n>', 'price levels per side in the ladder', num('--depth'), 5)
+    .option('--bbo <file|->', 'write each change of best bid/offer (price or shares) as jsonl to a file or stdout (the --book symbols, or all)')
+    .option('--book-orders <n>', 'order book: live orders at most', num('--book-orders'), 1 << 20)
+    .option('--book-symbols <n>', 'order book: instruments at most', num('--book-symbols'), 1024)
+    .option('--book-levels <n>', 'order book: price levels per side of an instrument at most', num('--book-levels'), 256)
     .option('--json', 'print one JSON object at the end')
     .action(async (opts) => {
+      const toStdout = [opts.messages, opts.bbo].filter((x) => x === '-').length;
+      if (toStdout > 1 || (toStdout && opts.json)) throw new FeedError('--messages -, --bbo - and --json all write to stdout: send all but one to a file');
+      const symbols: string[] = opts.book ? String(opts.book).split(',').map((x: string) => x.trim()).filter(Boolean) : [];
+      const wanted = symbols.length ? new Set(symbols) : null;
+      const messages = opts.messages ? new Lines(opts.messages) : null;
+      const bbo = opts.bbo ? new Lines(opts.bbo) : null;
+      const withBook = !!(opts.book || opts.bbo);
+      const tty = symbols.length > 0 && process.stderr.isTTY && toStdout === 0;
+      const live = tty ? createLogUpdate(process.stderr) : null;
+      let shownAt = 0;
+      let finalBook: OrderBook | null = null;
       const r = await untilInterrupted((signal) =>
         runFeedClient({
           backend: opts.backend as FeedBackendName,
@@ -72,10 +129,28 @@ export function register(program: Command): void {
           password: opts.password,
           rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
           signal,
+          book: withBook ? { orders: opts.bookOrders, symbols: opts.bookSymbols, levels: opts.bookLevels } : undefined,
+          onMessages: messages
+            ? (batch, names) => {
+                const v = new MessageView(batch, names);
+                while (v.next()) messages.add(messageLine(v));
+              }
+            : undefined,
+          onBook: (records, book) => {
+            finalBook = book;
+            if (bbo) for (const r of records) if (r.kind === 'bbo' && (!wanted || wanted.has(r.stock))) bbo.add(bboLine(r));
+            if (live && performance.now() - shownAt > 200) {
+              shownAt = performance.now();
+              live(ladder(book, symbols, opts.depth));
+            }
+          },
           onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.group ?? opts.host}:${opts.port}, waiting for data\n`),
-          onProgress: (r) => !opts.json && process.stderr.write(line(r) + '\n'),
+          onProgress: (r) => !opts.json && !live && process.stderr.write(line(r) + '\n'),
         }),
       );
+      messages?.close();
+      bbo?.close();
+      live?.done();
       if (opts.json) {
         const { backend_stats, plugins, ...rest } = r;
         process.stdout.write(JSON.stringify({ ...rest, backend_stats, plugins }) + '\n');
@@ -83,6 +158,7 @@ export function register(program: Command): void {
         const out = [line({ ...r, messages_per_s: r.messages / Math.max(r.seconds, 1e-9) }), `by type: ${Object.entries(r.by_type).map(([t, n]) => `${t} ${n}`).join(', ')}`];
         if (r.gap_list.length) out.push(`gaps at: ${r.gap_list.slice(0, 10).map(([a, n]) => `${a}+${n}`).join(', ')}${r.gap_list.length > 10 ? ' …' : ''}`);
         if (r.digest) out.push(`digest ${r.digest}`);
+        if (finalBook && symbols.length) out.push(ladder(finalBook, symbols, opts.depth));
         process.stdout.write(out.join('\n') + '\n');
       }
     });
