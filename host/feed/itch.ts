@@ -258,6 +258,9 @@ export const ITCH_COUNTERS = {
   session_overflow: 15,
   extended: 16,
 } as const;
+/** Per A/B line (1..4): COUNTER_LINES + 4 × (line − 1) + the index of LINE_COUNTERS. */
+export const COUNTER_LINES = 32;
+export const LINE_COUNTERS = ['received', 'first_arrivals', 'late', 'lost'] as const;
 export const COUNTER_BY_TYPE = 256;
 export const COUNTER_LATENCY = 1024;
 export const LATENCY_BUCKETS = 1024;
