@@ -13,12 +13,13 @@ import dgram from 'node:dgram';
 import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
 import { nowNs } from './clock.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
+import { META } from '../meta.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
-import { soupLoginRequest, soupPacket } from './generator.js';
+import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
 import {
-  COUNTER_BY_TYPE, COUNTER_LATENCY, histogramQuantile, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
+  COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
   type ControlRecord,
 } from './itch.js';
 import type { FeedTransport } from './sim.js';
@@ -89,6 +90,11 @@ export interface FeedClientOptions {
    * MessageView), with the session names by slot. Called once per burst.
    */
   onMessages?: (batch: Uint8Array, sessions: readonly string[]) => void;
+  /**
+   * A/B arbitration: the same session also arrives here (line B; this client's host/port/group is
+   * line A). Same backend (socket or io_uring). First arrival wins; a gap only when both miss.
+   */
+  lineB?: { host: string; port: number; group?: string; iface?: string };
   /** Keep an order book (in the shared memory) with these limits. */
   book?: BookConfig;
   /** The book's BBO changes and trades of each batch (when `book` is given and there are any). */
@@ -128,6 +134,8 @@ export interface FeedReport {
   rerequests: number;
   outstanding: number;
   digest?: string;
+  /** With lineB: per line, messages received, first arrivals, late copies (the other line was first), lost. */
+  lines?: Record<'a' | 'b', Record<(typeof LINE_COUNTERS)[number], number>>;
   /** The order book's counters (with `book`). */
   book?: BookCounters & { orders: number; symbols: number };
   backend_stats: unknown;
@@ -170,6 +178,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const injectData = injectList + 4096;
   const book = o.book ? new OrderBook(memory, layout.scratch.offset + bookAt, o.book) : null;
   const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
+  if (o.lineB && frames) {
+    sup.stop();
+    throw new FeedError(`--line-b works with the socket and io_uring backends, not ${o.backend}`);
+  }
   if (o.rerequest && frames) {
     sup.stop();
     throw new FeedError(`--rerequest works with the socket and io_uring backends (the answers come to a socket of the client, not through ${o.backend})`);
@@ -207,8 +219,24 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       await new Promise((res) => setTimeout(res, 50));
     }
   }
+  // Line B: a backend on a memory of its own; each burst is copied into the inject slots of this
+  // memory as receive queue 2, and goes through the same plugin instance as line A (queue 1).
+  let lineB: PayloadBackend | null = null;
+  let memB: WebAssembly.Memory | null = null;
+  if (o.lineB) {
+    const layoutB = computeLayout({ queues: 1, workers: 1, frameCount: Math.max(512, (8 << 20) / frameSize), frameSize, kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount: Math.max(512, (8 << 20) / frameSize), queues: 1, burst }) });
+    memB = createMemory(layoutB);
+    try {
+      lineB = openBackend(o.backend, { memory: memB, layout: layoutB, queues: 1, burst, transport: o.transport, ...o.lineB } as never) as unknown as PayloadBackend;
+      await lineB.ready;
+    } catch (e) {
+      backend.close();
+      sup.stop();
+      throw e;
+    }
+  }
   const digest = o.digest ? new StreamDigest() : null;
-  const sessions = new Map<number, { name: string; ended: boolean; baseline: number }>();
+  const sessions = new Map<number, { name: string; ended: boolean; baseline: number; raw?: string; end?: bigint }>();
   const sessionNames: string[] = [];
   // --start-seq 1: the messages before each session's first seen, counted as gaps.
   let joinGap = 0;
@@ -220,6 +248,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   let lastRate = 0;
 
   const counters = () => host.counters.get(pluginName) ?? new Map<number, bigint>();
+  const lineCounters = (l: number) =>
+    Object.fromEntries(LINE_COUNTERS.map((k, i) => [k, Number(counters().get(COUNTER_LINES + 4 * (l - 1) + i) ?? 0n)])) as Record<(typeof LINE_COUNTERS)[number], number>;
   const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
   const report = (): FeedReport => {
     const c = counters();
@@ -243,7 +273,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
         max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
       },
-      by_type: byType, gap_list: gapList, rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}),
+      by_type: byType, gap_list: gapList, ...(lineB ? { lines: { a: lineCounters(1), b: lineCounters(2) } } : {}), rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}),
       ...(book ? { book: { ...book.counters(), orders: book.orderCount, symbols: book.symbols().length } } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
     };
   };
@@ -288,6 +318,36 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     takeRecords();
   };
 
+  /** Marks the metadata of a burst with its line: the plugin takes receive queue 1..4 as A/B line. */
+  const markLine = (list: number, n: number, line: number) => {
+    const dv = new DataView(memory.buffer);
+    for (let i = 0; i < n; i++) dv.setUint16(dv.getUint32(list + 4 * i, true) + META.QUEUE, line, true);
+  };
+  /** Line B's datagrams, copied into the inject slots a burst at a time, as receive queue 2 (line 2). */
+  const takeLineB = (n: number): void => {
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    const srcU8 = new Uint8Array(memB!.buffer);
+    const src = new DataView(memB!.buffer);
+    const list = lineB!.queues[0].rxAddrs;
+    for (let i = 0; i < n; ) {
+      const k = Math.min(INJECT, n - i);
+      for (let j = 0; j < k; j++) {
+        const m = src.getUint32(list + 4 * (i + j), true);
+        const data = src.getUint32(m + META.DATA, true);
+        const len = Math.min(src.getUint32(m + META.CAPLEN, true), frameSize);
+        const at = injectData + j * frameSize;
+        u8.set(srcU8.subarray(data, data + len), at);
+        writePayloadMeta(dv, injectMeta + j * 64, at, len, src.getUint32(m + META.WIRELEN, true), src.getBigUint64(m + META.TIMESTAMP, true), 0, 2);
+        dv.setUint32(injectList + 4 * j, injectMeta + j * 64, true);
+      }
+      host.processBurst(injectList, k, verdicts);
+      i += k;
+    }
+    lineB!.release(0);
+    takeRecords();
+  };
+
   const onControl = (c: ControlRecord) => {
     if (c.kind === 'session') {
       sessions.set(c.session, { name: c.sessionName.trim(), ended: false, baseline: Number(c.a) });
@@ -298,7 +358,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         joinGaps++;
         gapFound({ ...c, kind: 'gap', a: 1n, b: c.a - 1n });
       }
-    } else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
+    } else if (c.kind === 'end') Object.assign(sessions.get(c.session)!, { ended: true, raw: c.sessionName, end: c.a });
     else gapFound(c);
   };
   const gapFound = (c: ControlRecord) => {
@@ -322,9 +382,32 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   /** Done: every session ended and, when re-requesting, every gap filled (or 2 s passed since). */
   const finished = () => {
     if (!allEnded()) return false;
-    if (!rr || outstanding() === 0) return true;
     endedAt ||= performance.now();
+    // A/B: the other line's last copies may still be on their way.
+    if (lineB && performance.now() - endedAt < 300) return false;
+    if (!rr || outstanding() === 0) return true;
     return performance.now() - endedAt > 2000;
+  };
+  /**
+   * A/B at the end: every line has passed each ended session's end (a line that went silent never
+   * will), so what is still pending becomes a gap: an end of session on each line.
+   */
+  const closeLines = () => {
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    let k = 0;
+    for (const s of sessions.values()) {
+      if (s.end === undefined) continue;
+      for (const line of [1, 2]) {
+        const at = injectData + k * frameSize;
+        u8.set(moldControl(sessionName(s.raw!), s.end, MOLD_END_OF_SESSION), at);
+        writePayloadMeta(dv, injectMeta + k * 64, at, MOLD_HEADER_BYTES, MOLD_HEADER_BYTES, nowNs(), 0, line);
+        dv.setUint32(injectList + 4 * k, injectMeta + k * 64, true);
+        if (++k === INJECT) break;
+      }
+    }
+    if (k) host.processBurst(injectList, k, verdicts);
+    takeRecords();
   };
 
   try {
@@ -338,14 +421,45 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     const untilEnd = o.untilEnd ?? true;
     let idleTurns = 0;
     let emptyReads = 0;
+    let held = 0;
+    let heldB = 0;
+    let started = false;
+    let firstAt = 0;
     for (;;) {
       if (o.signal?.aborted || performance.now() >= deadline) break;
-      const n = backend.receive(0, burst);
+      const n = held || backend.receive(0, burst);
+      const nb = lineB ? heldB || lineB.receive(0, burst) : 0;
+      held = heldB = 0;
+      if (lineB && !started) {
+        // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
+        // datagram reach the plugin before anything else, so that it knows both lines before either
+        // misses something.
+        if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && performance.now() - (firstAt ||= performance.now()) > 200)) {
+          held = n;
+          heldB = nb;
+          await new Promise((res) => setTimeout(res, 1));
+          continue;
+        }
+        started = true;
+        if (n > 0) {
+          markLine(backend.queues[0].rxAddrs, n, 1);
+          host.processBurst(backend.queues[0].rxAddrs, 1, verdicts);
+        }
+        if (nb > 0) takeLineB(nb);
+        if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
+        if (n > 0) backend.release(0);
+        takeRecords();
+        continue;
+      }
       if (n > 0) {
         if (frames) engine.parseList(backend.queues[0].rxAddrs, n, 0, 0);
+        if (lineB) markLine(backend.queues[0].rxAddrs, n, 1);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);
         takeRecords();
+      }
+      if (nb > 0) takeLineB(nb);
+      if (n > 0 || nb > 0) {
         if (answers.length) inject();
         if (untilEnd && finished()) break;
         // Let timers and I/O callbacks run now and then, also under full load.
@@ -359,7 +473,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         }
         // A capture file that has nothing more to give has ended.
         if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        await backend.waitAsync(0, Math.min(rr ? 1 : 50, Math.max(0, deadline - performance.now())));
+        await backend.waitAsync(0, Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - performance.now())));
       }
       const t = performance.now();
       if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
@@ -375,6 +489,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       }
     }
     lastRate = 0;
+    if (lineB) closeLines();
     if (soup && !backend.ended) {
       try {
         backend.send(0, [soupPacket('O')]); // logout
@@ -385,6 +500,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return report();
   } finally {
     backend.close();
+    lineB?.close();
     rr?.close();
     sup.stop();
   }

@@ -24,12 +24,12 @@ export interface DirectPluginOptions {
   inputBytes?: number;
 }
 
-/** A packet to lay out: `hash` tells streams apart, `mark` an A/B line (1..4), `timestampNs` is the receive time. */
+/** A packet to lay out: `hash` tells streams apart, `queue` 1..4 is an A/B line, `timestampNs` the receive time. */
 export interface DirectPacket {
   bytes: Uint8Array;
   timestampNs?: bigint;
   hash?: number;
-  mark?: number;
+  queue?: number;
 }
 
 const moduleCache = new Map<string, WebAssembly.Module>();
@@ -107,7 +107,7 @@ export class DirectPlugin {
       this.dv.setUint16(at + ABI.L4, 0xffff, true);
       this.dv.setUint16(at + ABI.PAYLOAD, 0, true);
       this.dv.setUint32(at + ABI.HASH, p.hash ?? 0, true);
-      this.dv.setUint32(at + ABI.MARK, p.mark ?? 0, true);
+      this.dv.setUint16(at + ABI.QUEUE, p.queue ?? 0, true);
       this.dv.setBigUint64(at + ABI.TIMESTAMP, p.timestampNs ?? 0n, true);
       this.dv.setUint32(at + ABI.WIRELEN, p.bytes.length, true);
       this.dv.setUint32(at + ABI.LEN, p.bytes.length, true);

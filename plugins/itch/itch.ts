@@ -19,14 +19,14 @@
 // announced but the datagram lacks (cut short, or a count that lies) open a gap, so a re-request
 // asks for them and a later copy fills them. Nothing is read past the datagram.
 //
-// A/B lines: the host marks each datagram with its line (metadata `mark` 1 to 4; 0: no line, e.g.
-// a re-request answer). The first copy of a message is delivered, the other counted a duplicate.
+// A/B lines: each line is its own receive queue, 1 to 4 (metadata `queue`; 0: no line, e.g. a
+// single feed or a re-request answer). The first copy of a message is delivered, the other counted a duplicate.
 // Messages one line misses are pending, not a gap, while another line may still bring them; they
 // become a gap once every line seen has passed them. Per line: messages received, first arrivals,
 // late copies (the other line was first) and messages lost (skipped by this line).
 
 import {
-  ABI_LEN, ABI_MARK, ABI_NEXT, ABI_PTR, ABI_TIMESTAMP, ABI_VERDICT, addRange, bump, C_BAD_PACKETS, C_DUPLICATES, C_HEARTBEATS, C_LATE,
+  ABI_LEN, ABI_QUEUE, ABI_NEXT, ABI_PTR, ABI_TIMESTAMP, ABI_VERDICT, addRange, bump, C_BAD_PACKETS, C_DUPLICATES, C_HEARTBEATS, C_LATE,
   C_LINES, C_MALFORMED, C_MESSAGES, C_PACKETS, declarePassed, decode, endSession, expected, FILL_GAP, FILL_NONE, fillGap, FLAG_LATE, flush, gap,
   itchInit, LINE_FIRST, LINE_LATE, LINE_LOST, LINE_RECEIVED, LINES, S_LINES, session, sessionSlot, setExpected, timeOfDay,
 } from './itch50';
@@ -64,7 +64,7 @@ export function wirewasm_on_burst(count: i32, metas: usize): i32 {
 }
 
 @inline function lineOf(meta: usize): u32 {
-  const l = load<u32>(meta, ABI_MARK);
+  const l = <u32>load<u16>(meta, ABI_QUEUE);
   return l <= LINES ? l : 0;
 }
 

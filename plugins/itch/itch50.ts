@@ -38,7 +38,7 @@ export const ABI_LEN: usize = 36;
 export const ABI_PTR: usize = 40;
 export const ABI_NEXT: usize = 44;
 export const ABI_VERDICT: usize = 48;
-export const ABI_MARK: usize = 52;
+export const ABI_QUEUE: usize = 24;
 
 export const KIND_MESSAGES = 1;
 export const KIND_GAP = 2;

@@ -1,4 +1,4 @@
-// A/B arbitration in the `itch` plugin: the same MoldUDP64 session on two lines (metadata mark 1
+// A/B arbitration in the `itch` plugin: the same MoldUDP64 session on two lines (receive queues 1
 // and 2) with independent drops, cuts and delays. First arrival wins, the other copy is a
 // duplicate; a gap opens only for what both lines miss, exactly; per-line counters add up.
 import { describe, expect, it } from 'vitest';
@@ -29,15 +29,15 @@ describe('itch plugin: A/B line arbitration', () => {
       // before it misses anything (until a line is first seen, a miss on the other is a gap at once).
       onA[0] = onB[0] = true;
       // Interleave: each line in order, B up to 5 packets behind A, as on two real paths.
-      const arrivals: { bytes: Uint8Array; mark: number }[] = [];
+      const arrivals: { bytes: Uint8Array; queue: number }[] = [];
       let j = 0;
       for (let i = 0; i < pk.length; i++) {
-        if (onA[i]) arrivals.push({ bytes: pk[i].bytes, mark: 1 });
-        for (const upTo = i === 0 ? 0 : i - Math.floor(rand() * 6); j <= upTo; j++) if (onB[j]) arrivals.push({ bytes: pk[j].bytes, mark: 2 });
+        if (onA[i]) arrivals.push({ bytes: pk[i].bytes, queue: 1 });
+        for (const upTo = i === 0 ? 0 : i - Math.floor(rand() * 6); j <= upTo; j++) if (onB[j]) arrivals.push({ bytes: pk[j].bytes, queue: 2 });
       }
-      for (; j < pk.length; j++) if (onB[j]) arrivals.push({ bytes: pk[j].bytes, mark: 2 });
+      for (; j < pk.length; j++) if (onB[j]) arrivals.push({ bytes: pk[j].bytes, queue: 2 });
       const end = BigInt(msgs.length + 1);
-      arrivals.push({ bytes: moldControl(S, end, 0xffff), mark: 1 }, { bytes: moldControl(S, end, 0xffff), mark: 2 });
+      arrivals.push({ bytes: moldControl(S, end, 0xffff), queue: 1 }, { bytes: moldControl(S, end, 0xffff), queue: 2 });
       h.plugin.process(arrivals);
 
       const both = pk.filter((_, i) => !onA[i] && !onB[i]);

@@ -63,6 +63,14 @@ function parseHostPort(s: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** HOST:PORT (unicast: the address to bind) or GROUP:PORT (a multicast group). */
+function parseLine(flag: string, s: string): { host: string; port: number; group?: string } {
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new FeedError(`${flag} ${s}: give HOST:PORT or GROUP:PORT, e.g. 127.0.0.1:26400 or 239.1.1.1:26400`);
+  const first = Number(m[1].split('.')[0]);
+  return first >= 224 && first <= 239 ? { host: '', port: Number(m[2]), group: m[1] } : { host: m[1], port: Number(m[2]) };
+}
+
 function parseStartSeq(s: string): 'first' | 1 {
   if (s === 'first' || s === '1') return s === '1' ? 1 : 'first';
   throw new FeedError(`--start-seq ${s}: give first (the first sequence seen is the baseline) or 1 (expect the start of day)`);
@@ -75,7 +83,9 @@ export function register(program: Command): void {
     .option('--backend <b>', `receive with ${FEED_BACKENDS.join(', ')}`, 'io_uring')
     .requiredOption('--transport <t>', `one of ${FEED_TRANSPORTS.join(', ')}`)
     .option('--host <addr>', 'udp: local address to bind; udp-multicast: interface address to join on; tcp: the server', '127.0.0.1')
-    .requiredOption('--port <n>', 'UDP port to receive on, or the TCP server port', num('--port'))
+    .option('--port <n>', 'UDP port to receive on, or the TCP server port (or give --line-a)', num('--port'))
+    .option('--line-a <spec>', 'A/B arbitration, line A: HOST:PORT to bind, or GROUP:PORT (multicast, joined on --host)')
+    .option('--line-b <spec>', 'A/B arbitration, line B: HOST:PORT or GROUP:PORT carrying the same session')
     .option('--group <addr>', 'multicast group to join (udp-multicast)')
     .option('--iface <if>', 'afpacket/afxdp: the interface to receive on; udp-multicast: the interface to join on (default: the one holding --host)')
     .option('--file <capture>', 'pcap backend: the capture to replay (pcap or pcapng, e.g. from feed-sim -w)')
@@ -109,13 +119,19 @@ export function register(program: Command): void {
       const live = tty ? createLogUpdate(process.stderr) : null;
       let shownAt = 0;
       let finalBook: OrderBook | null = null;
+      const a = opts.lineA ? parseLine('--line-a', opts.lineA) : null;
+      const b = opts.lineB ? parseLine('--line-b', opts.lineB) : null;
+      if (!!a !== !!b) throw new FeedError('A/B arbitration needs both --line-a and --line-b');
+      if (a && b && a.group !== b.group && (!a.group || !b.group)) throw new FeedError('--line-a and --line-b: give both as HOST:PORT (unicast) or both as GROUP:PORT (multicast)');
+      if (!a && opts.port === undefined) throw new FeedError('give --port (or --line-a and --line-b)');
       const r = await untilInterrupted((signal) =>
         runFeedClient({
           backend: opts.backend as FeedBackendName,
           transport: opts.transport as FeedTransport,
-          host: opts.host,
-          port: opts.port,
-          group: opts.group,
+          host: a && !a.group ? a.host : opts.host,
+          port: a ? a.port : opts.port,
+          group: a ? a.group : opts.group,
+          lineB: b ? { host: b.group ? opts.host : b.host, port: b.port, group: b.group, iface: opts.iface } : undefined,
           iface: opts.iface,
           file: opts.file,
           netns: opts.netns,
@@ -156,6 +172,7 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ ...rest, backend_stats, plugins }) + '\n');
       } else {
         const out = [line({ ...r, messages_per_s: r.messages / Math.max(r.seconds, 1e-9) }), `by type: ${Object.entries(r.by_type).map(([t, n]) => `${t} ${n}`).join(', ')}`];
+        if (r.lines) out.push(Object.entries(r.lines).map(([k, l]) => `line ${k.toUpperCase()}: received ${l.received}, first ${l.first_arrivals}, late ${l.late}, lost ${l.lost}`).join('\n'));
         if (r.gap_list.length) out.push(`gaps at: ${r.gap_list.slice(0, 10).map(([a, n]) => `${a}+${n}`).join(', ')}${r.gap_list.length > 10 ? ' …' : ''}`);
         if (r.digest) out.push(`digest ${r.digest}`);
         if (finalBook && symbols.length) out.push(ladder(finalBook, symbols, opts.depth));
