@@ -1,4 +1,4 @@
-// The WASM order book (feed/book/book.ts) against the reference book (tests/support/ref-book.ts:
+// The WASM order book (feed/book/book.ts) against the reference book (bench/ref-book.ts:
 // plain Maps from the spec, no shared code) on seeded sessions of more than a million messages,
 // decoded by the `itch` plugin: after every message the BBO change and trade each produces are the
 // same, every 50,000 messages every level of every stock is the same, and at the end every order
@@ -10,7 +10,7 @@ import { bboLine, OrderBook, price4 } from '../../host/feed/book.js';
 import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { ItchGenerator, moldPacket } from '../../host/feed/generator.js';
 import { RECORD_KIND, type ItchMessage } from '../../host/feed/itch.js';
-import { RefBook, type RefEvent } from '../support/ref-book.js';
+import { RefBook, type RefEvent } from '../../bench/ref-book.js';
 import { S } from '../support/itch.js';
 
 /** Events as comparable plain values. */

@@ -2,7 +2,7 @@
 // pcap backend by `wirewasm feed --messages FILE --bbo FILE --book AAPL,MSFT` gives one JSON line
 // per message with the spec's field names and the generated values (prices as decimal strings with
 // 4 places, symbols trimmed, session and sequence, receive time), and one BBO line per change of a
-// listed stock exactly as the reference book (tests/support/ref-book.ts) sees it. The API gives
+// listed stock exactly as the reference book (bench/ref-book.ts) sees it. The API gives
 // the same messages as typed objects and zero-copy views, and the same BBO changes as records.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { ITCH_BY_TYPE, type ItchMessage } from '../../host/feed/itch.js';
 import { runFeedSim, type FeedSimResult } from '../../host/feed/sim.js';
 import { packageRoot } from '../../host/paths.js';
 import { freeUdpPort } from '../support/ports.js';
-import { RefBook, type RefEvent } from '../support/ref-book.js';
+import { RefBook, type RefEvent } from '../../bench/ref-book.js';
 
 const cli = path.join(packageRoot, 'dist', 'host', 'cli', 'main.js');
 const SEED = 3;

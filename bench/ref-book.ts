@@ -1,10 +1,11 @@
-// A deliberately simple ITCH 5.0 order book written from the spec (shared/specs/itch50-moldudp64.md,
-// "Order book semantics"), with plain Maps and no code in common with the WASM book: the reference
-// the WASM book is checked against, message by message, and the `js-book` peer of the benchmark.
+// The reference order book: a deliberately simple ITCH 5.0 order book written from the spec
+// ("Order book semantics", docs of feed/book/book.ts), with plain Maps and no code in common with
+// the WASM book: what the tests check the WASM book against, message by message, and the
+// `js-book` peer of the feed benchmark.
 //
 // It works on the generator's message objects (ItchMessage), not on decoded records, so that the
 // plugin's decoding is checked too.
-import type { ItchMessage } from '../../host/feed/itch.js';
+import type { ItchMessage } from '../host/feed/itch.js';
 
 export type RefQuote = [price: number, shares: number] | null;
 export type RefEvent =
