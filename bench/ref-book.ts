@@ -1,5 +1,5 @@
 // The reference order book: a deliberately simple ITCH 5.0 order book written from the spec
-// ("Order book semantics", docs of feed/book/book.ts), with plain Maps and no code in common with
+// (docs/feed.md, "Order book"), with plain Maps and no code in common with
 // the WASM book: what the tests check the WASM book against, message by message, and the
 // `js-book` peer of the feed benchmark.
 //

@@ -2,7 +2,7 @@
 // the ITCH 5.0 records the `itch` / `soupbintcp-itch` plugins decode, with aggregated price levels
 // and the best bid and offer. It lives in a region of the shared memory the host sizes
 // (host/feed/book.ts bookLayout): no allocation, no module globals, every table at an address
-// computed from the region's base. Order-book semantics: shared/specs/itch50-moldudp64.md.
+// computed from the region's base. Order-book semantics: docs/feed.md.
 //
 //   region (little-endian)
 //   0    header (256 bytes): configuration, counters (H_*)

@@ -1,5 +1,5 @@
 /**
- * ITCH 5.0 on the host side: the message table (names, sizes, fields: shared/specs/itch50-moldudp64.md),
+ * ITCH 5.0 on the host side: the message table (names, sizes, fields: docs/feed.md),
  * the encoder the simulator uses, the reader of the decoded records the `itch` and `soupbintcp-itch`
  * plugins emit (layout in plugins/itch/itch50.ts), the plugins' counter ids, and the stream digest
  * that tests compare between the simulator and the feed client.

@@ -1,6 +1,6 @@
 // NASDAQ TotalView-ITCH 5.0 message decoding shared by the `itch` (MoldUDP64) and
 // `soupbintcp-itch` plugins: every message type, per-session sequence bookkeeping, statistics and
-// the decoded records handed to the host with wirewasm.emit. Wire facts: shared/specs/itch50-moldudp64.md.
+// the decoded records handed to the host with wirewasm.emit. Wire facts: docs/feed.md.
 //
 // An ITCH message (big-endian):
 //
@@ -83,7 +83,7 @@ const CONTROL_BYTES = 40;
 const DAY_NS: i64 = 86_400_000_000_000;
 
 // Message table: type, total size, field count, then one code per field: size (1, 2, 4, 8),
-// | ALPHA for ASCII fields (kept in byte order). Sizes and offsets: specs/itch50-moldudp64.md.
+// | ALPHA for ASCII fields (kept in byte order). Sizes and offsets: docs/feed.md.
 const A: u8 = 0x80;
 const TABLE = memory.data<u8>([
   0x53, 12, 1, A | 1, //                                                         S system event
