@@ -1,4 +1,4 @@
-// The `itch` and `soupbintcp-itch` plugins (dist/plugins/*.wasm, built from plugins/) run on their
+// The `itch` and `soupbintcp-itch` plugins (dist/plugins/*.wasm, built from feed/) run on their
 // own over byte arrays: every message type decodes to the fields it was encoded with, sequencing
 // finds exactly the gaps, duplicates and late messages we made, malformed input is counted and
 // skipped without reading past the datagram, and SoupBinTCP survives any cut of the stream.

@@ -20,7 +20,7 @@ export interface BookConfig {
   levels?: number;
 }
 
-/** Bytes of one record batch the plugins hand over at most (plugins/itch/itch50.ts OUT_BYTES). */
+/** Bytes of one record batch the plugins hand over at most (feed/itch/itch50.ts OUT_BYTES). */
 export const BOOK_INPUT_BYTES = 128 * 1024;
 const HEADER_BYTES = 256;
 const LOCATE_BYTES = 65536 * 2;

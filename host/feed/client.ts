@@ -86,7 +86,7 @@ export interface FeedClientOptions {
    */
   startSeq?: 'first' | 1;
   /**
-   * Each batch of decoded messages (plugins/itch/itch50.ts record layout; read it with
+   * Each batch of decoded messages (feed/itch/itch50.ts record layout; read it with
    * MessageView), with the session names by slot. Called once per burst.
    */
   onMessages?: (batch: Uint8Array, sessions: readonly string[]) => void;

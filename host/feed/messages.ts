@@ -64,7 +64,7 @@ export type FeedMessage =
 const latin1 = new TextDecoder('latin1');
 
 /**
- * A cursor over one KIND_MESSAGES record batch (plugins/itch/itch50.ts layout): no copy, no object
+ * A cursor over one KIND_MESSAGES record batch (feed/itch/itch50.ts layout): no copy, no object
  * per message. `next()` moves to the following record; the getters read the current one.
  */
 export class MessageView {
