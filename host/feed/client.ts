@@ -461,7 +461,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       if (nb > 0) takeLineB(nb);
       if (n > 0 || nb > 0) {
         if (answers.length) inject();
-        if (untilEnd && finished()) break;
+        // A/B: stop only once both lines are drained (the idle branch), not while one still has data.
+        if (untilEnd && !lineB && finished()) break;
         // Let timers and I/O callbacks run now and then, also under full load.
         if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
       } else if (answers.length) {
