@@ -9,8 +9,8 @@
 //                           WASM book (feed/book/book.ts) in the shared memory, one call per batch.
 // js-book                   peer: the same datagrams decoded with DataView into message objects and
 //                           applied to the reference book (bench/ref-book.ts, plain Maps).
-// wirewasm-feed-ab          the highest gap-free rate of an A/B session (feed-sim --lines 2, both
-//                           lines on loopback, io_uring), with the order book kept; its row carries
+// wirewasm-feed-ab          the highest gap-free rate of an A/B session (feed-sim --lines 2 in its own
+//                           process, both lines on loopback, io_uring), with the order book kept; its row carries
 //                           bbo_to_record_p99_us: receive time of a batch to the JS record of each
 //                           BBO change it made.
 // wirewasm-feed-<backend>   the highest message rate (8 messages per packet; UDP over loopback for
@@ -28,7 +28,8 @@ import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
 import { OrderBook } from '../../host/feed/book.js';
-import { runFeedSim, type FeedSimResult } from '../../host/feed/sim.js';
+import type { FeedSimResult } from '../../host/feed/sim.js';
+import { execFile } from 'node:child_process';
 import { nowNs } from '../../host/feed/clock.js';
 import { RefBook } from '../ref-book.js';
 import { artefact } from '../../host/paths.js';
@@ -213,6 +214,12 @@ const quantile = (xs: number[], p: number) => {
 /** One A/B trial on io_uring at `rate` msgs/s for `seconds`: zero gaps?, and BBO-to-record latencies (µs). */
 async function abTrial(rate: number, seconds: number, port: number): Promise<{ ok: boolean; achieved: number; received: number; lat: number[] }> {
   let sim: Promise<FeedSimResult> | null = null;
+  // The simulator runs as its own process: in this one it would take the client's thread.
+  const startSim = () =>
+    new Promise<FeedSimResult>((res, rej) => {
+      const args = ['feed-sim', '--json', '--transport', 'udp', '--host', '127.0.0.1', '--port', String(port), '--port-b', String(port + 1), '--lines', '2', '--backend', 'io_uring', '--rate', String(rate), '--duration', String(seconds), '--messages-per-packet', String(PER_PACKET), '--seed', '5', '--no-digest'];
+      execFile(process.execPath, [artefact('dist/host/cli/main.js'), ...args], { maxBuffer: 1 << 24 }, (e, out) => (e ? rej(e) : res(JSON.parse(out) as FeedSimResult)));
+    });
   let batchRecv = 0n;
   const lat: number[] = [];
   const feed = await runFeedClient({
@@ -222,7 +229,7 @@ async function abTrial(rate: number, seconds: number, port: number): Promise<{ o
       const now = nowNs();
       for (const r of records) if (r.kind === 'bbo' && lat.length < 1_000_000) lat.push(Number(now - batchRecv) / 1000);
     },
-    onReady: () => (sim = runFeedSim({ transport: 'udp', host: '127.0.0.1', port, portB: port + 1, lines: 2, backend: 'io_uring', rate, duration: seconds, messagesPerPacket: PER_PACKET, seed: 5, digest: false })),
+    onReady: () => (sim = startSim()),
   });
   const s = await sim!;
   return { ok: feed.gaps === 0 && feed.messages === s.messages_sent, achieved: s.messages_sent / s.seconds, received: feed.messages, lat };

@@ -64,7 +64,7 @@ export interface FeedClientOptions {
   untilEnd?: boolean;
   /** Compute the stream digest (host/feed/itch.ts StreamDigest). */
   digest?: boolean;
-  /** Frames in the pool (default: 32 MiB of frames, at least 512) and bytes per frame (default feedFrameSize). */
+  /** Frames in the pool (default 4096) and bytes per frame (default feedFrameSize). */
   frames?: number;
   frameSize?: number;
   burst?: number;
@@ -155,7 +155,9 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
   const burst = o.burst ?? 64;
   const frameSize = o.frameSize ?? feedFrameSize(o.backend, o.transport);
-  const frameCount = o.frames ?? Math.max(512, (32 << 20) / frameSize);
+  // 4096 frames whatever their size: a burst of small datagrams needs many buffers (the kernel
+  // drops what finds none), and a 64 KiB frame costs memory only as far as a datagram fills it.
+  const frameCount = o.frames ?? 4096;
   // Scratch: the plugin host's slice | verdicts (4 KiB) | re-request answers: 32 meta records,
   // their address list, 32 buffers of a frame each (written here, then a burst like any other).
   const HOST_SCRATCH = 512 * 1024;
@@ -224,7 +226,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   let lineB: PayloadBackend | null = null;
   let memB: WebAssembly.Memory | null = null;
   if (o.lineB) {
-    const layoutB = computeLayout({ queues: 1, workers: 1, frameCount: Math.max(512, (8 << 20) / frameSize), frameSize, kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount: Math.max(512, (8 << 20) / frameSize), queues: 1, burst }) });
+    const layoutB = computeLayout({ queues: 1, workers: 1, frameCount, frameSize, kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount, queues: 1, burst }) });
     memB = createMemory(layoutB);
     try {
       lineB = openBackend(o.backend, { memory: memB, layout: layoutB, queues: 1, burst, transport: o.transport, ...o.lineB } as never) as unknown as PayloadBackend;
