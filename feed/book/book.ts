@@ -116,6 +116,16 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 }
 
 /**
+ * Moves one 16-byte level from `src` to `dst`. Plain loads and stores, not memory.copy: on a shared
+ * memory the engine's memory.copy is a call out of the module, which costs more than the few levels
+ * a book near its top shifts.
+ */
+@inline function moveLevel(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src));
+  store<u64>(dst, load<u64>(src, 8), 8);
+}
+
+/**
  * Adds `shares` (and `orders`, 1 or 0) at `price` on a side; `orders` -1 with negative shares
  * removes. Returns false when the side has no room for a new level.
  */
@@ -131,7 +141,7 @@ function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, o
     const o = <i32>load<u32>(at, 4) + orders;
     if (o <= 0) {
       // Level empty: close the hole above it.
-      memory.copy(at, at + LEVEL_BYTES, (<usize>(<i32>n - 1 - i)) * LEVEL_BYTES);
+      for (let k = at, top = lv + <usize>(n - 1) * LEVEL_BYTES; k < top; k += LEVEL_BYTES) moveLevel(k, k + LEVEL_BYTES);
       store<u32>(cAt, n - 1);
     } else {
       store<u32>(at, <u32>o, 4);
@@ -142,7 +152,7 @@ function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, o
   if (orders <= 0) return true; // nothing there to take from (cannot happen for a held order)
   if (n == load<u32>(base, H_LEVELS)) return false;
   const ins = lv + <usize>(i + 1) * LEVEL_BYTES;
-  memory.copy(ins + LEVEL_BYTES, ins, (<usize>(<i32>n - 1 - i)) * LEVEL_BYTES);
+  for (let k = lv + <usize>n * LEVEL_BYTES; k > ins; k -= LEVEL_BYTES) moveLevel(k, k - LEVEL_BYTES);
   store<u32>(ins, price);
   store<u32>(ins, <u32>orders, 4);
   store<u64>(ins, <u64>shares, 8);
@@ -158,28 +168,18 @@ function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, o
 
 /** The address of the order `ref`, or 0. */
 export function orderFind(base: usize, ref: u64): usize {
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
-  let i = hashSlot(ref, mask);
-  for (;;) {
-    const e = t + <usize>i * ORDER_BYTES;
-    const r = load<u64>(e);
-    if (r == ref) return e;
-    if (r == 0) break;
-    i = (i + 1) & mask;
-  }
-  return 0;
+  const e = orderProbe(base, ref);
+  return ref != 0 && load<u64>(e) == ref ? e : 0;
 }
 
-/** An empty slot for `ref` (known absent; the caller checked there is room). */
-function orderSlot(base: usize, ref: u64): usize {
-  const live = load<u32>(base, H_ORDER_COUNT);
+/** The slot holding `ref`, or the empty slot that ends its probe run (where an add puts it). */
+@inline function orderProbe(base: usize, ref: u64): usize {
   const mask = load<u32>(base, H_SLOTS) - 1;
   const t = base + <usize>load<u32>(base, H_ORDERS_AT);
-  let i = hashSlot(ref, mask);
-  while (load<u64>(t + <usize>i * ORDER_BYTES) != 0) i = (i + 1) & mask;
-  store<u32>(base, live + 1, H_ORDER_COUNT);
-  return t + <usize>i * ORDER_BYTES;
+  let e = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  const last = t + <usize>mask * ORDER_BYTES;
+  for (let r = load<u64>(e); r != ref && r != 0; r = load<u64>(e)) e = e == last ? t : e + ORDER_BYTES;
+  return e;
 }
 
 /** Frees the slot at `e`, shifting later members of its probe run back (no tombstones). */
@@ -194,21 +194,28 @@ function orderFree(base: usize, e: usize): void {
     const home = hashSlot(r, mask);
     // Move x into the hole when its home is not in (hole, i] (cyclically).
     if (((i - home) & mask) >= ((i - hole) & mask)) {
-      memory.copy(t + <usize>hole * ORDER_BYTES, x, ORDER_BYTES);
+      const h = t + <usize>hole * ORDER_BYTES;
+      store<u64>(h, r);
+      store<u64>(h, load<u64>(x, 8), 8);
+      store<u64>(h, load<u64>(x, 16), 16);
       hole = i;
     }
   }
-  memory.fill(t + <usize>hole * ORDER_BYTES, 0, ORDER_BYTES);
+  // Only the reference marks a slot used; the rest is written whole by the next add.
+  store<u64>(t + <usize>hole * ORDER_BYTES, 0);
   store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
 }
 
 /** Adds an order; false (counted) when it cannot be held. */
 function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): bool {
-  if (orderFind(base, ref) != 0) {
+  // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
+  const e = orderProbe(base, ref);
+  if (ref == 0 || load<u64>(e) == ref) {
     count(base, C_DUPLICATE_REF);
     return false;
   }
-  if (load<u32>(base, H_ORDER_COUNT) >= load<u32>(base, H_MAX_ORDERS)) {
+  const live = load<u32>(base, H_ORDER_COUNT);
+  if (live >= load<u32>(base, H_MAX_ORDERS)) {
     count(base, C_ORDERS_FULL);
     return false;
   }
@@ -216,7 +223,7 @@ function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price:
     count(base, C_LEVELS_FULL);
     return false;
   }
-  const e = orderSlot(base, ref);
+  store<u32>(base, live + 1, H_ORDER_COUNT);
   store<u64>(e, ref);
   store<u32>(e, price, 8);
   store<u32>(e, shares, 12);
