@@ -144,6 +144,26 @@ export interface FeedReport {
 
 export class FeedError extends Error {}
 
+/** A/B: how long one line's kernel wait lasts before the other line's is looked at. */
+const LINE_SLICE_MS = 0.02;
+
+/**
+ * A/B: waits until either line has data (or `ms` passed). A datagram only the idle line carries
+ * must not sit out the other line's whole wait: the event-driven socket backend races both waits;
+ * io_uring alternates short kernel waits on the two rings, so a copy on either wakes the loop within
+ * a slice.
+ */
+async function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<void> {
+  if (a.name === 'socket') {
+    await Promise.race([a.waitAsync(0, ms), b.waitAsync(0, ms)]);
+    return;
+  }
+  const end = performance.now() + ms;
+  do if (a.wait(0, LINE_SLICE_MS) || b.wait(0, LINE_SLICE_MS)) return;
+  while (performance.now() < end);
+  await new Promise((res) => setImmediate(res));
+}
+
 /** Runs the client until the session ends, the duration passes or the signal aborts. */
 export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (!FEED_BACKENDS.includes(o.backend)) throw new FeedError(`--backend ${o.backend}: use one of ${FEED_BACKENDS.join(', ')}`);
@@ -476,7 +496,9 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         }
         // A capture file that has nothing more to give has ended.
         if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        await backend.waitAsync(0, Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - performance.now())));
+        const ms = Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - performance.now()));
+        if (lineB) await waitLines(backend as PayloadBackend, lineB, ms);
+        else await backend.waitAsync(0, ms);
       }
       const t = performance.now();
       if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
@@ -509,30 +531,43 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   }
 }
 
-/** An unbounded queue read by an async iterator that ends when `done` settles. */
-function stream<T>(done: Promise<unknown>): { push(x: T): void; iterable: AsyncIterable<T> } {
-  const items: T[] = [];
-  let wake: (() => void) | null = null;
+/**
+ * What the client hands out, to any number of readers: each `subscribe()` gets its own queue of
+ * what arrives from then on (nothing before: a reader that never subscribed holds no memory), read
+ * by an async iterator that ends once `done` settles and the queue is empty.
+ */
+function fanout<T>(done: Promise<unknown>): { push(x: T): void; subscribe(): AsyncIterable<T> } {
   let ended = false;
+  const readers = new Set<{ items: T[]; wake: (() => void) | null }>();
   const end = () => {
     ended = true;
-    wake?.();
+    for (const r of readers) r.wake?.();
   };
   done.then(end, end);
   return {
     push(x) {
-      items.push(x);
-      wake?.();
+      for (const r of readers) {
+        r.items.push(x);
+        r.wake?.();
+      }
     },
-    iterable: {
-      async *[Symbol.asyncIterator]() {
-        for (;;) {
-          if (items.length) yield items.shift()!;
-          else if (ended) return;
-          else await new Promise<void>((r) => (wake = r));
-          wake = null;
-        }
-      },
+    subscribe() {
+      const r = { items: [] as T[], wake: null as (() => void) | null };
+      readers.add(r);
+      return {
+        async *[Symbol.asyncIterator]() {
+          try {
+            for (;;) {
+              if (r.items.length) yield r.items.shift()!;
+              else if (ended) return;
+              else await new Promise<void>((w) => (r.wake = w));
+              r.wake = null;
+            }
+          } finally {
+            readers.delete(r);
+          }
+        },
+      };
     },
   };
 }
@@ -544,7 +579,10 @@ function stream<T>(done: Promise<unknown>): { push(x: T): void; iterable: AsyncI
  *   for await (const batch of feed.messages()) for (const m of batch) if (m.type === 'A') m.price;
  *
  * messages() gives typed objects (FeedMessage), views() a zero-copy MessageView per batch,
- * bookRecords() the book's BBO changes and trades. Each stream holds what arrived until it is read.
+ * bookRecords() the book's BBO changes and trades. Each call is a reader of its own: it gets every
+ * batch from the moment it is called (call it before awaiting anything else to miss nothing; the
+ * client receives only after its backend is ready), and holds them until read. Streams nobody
+ * reads keep nothing.
  */
 export class Feed {
   readonly done: Promise<FeedReport>;
@@ -556,8 +594,8 @@ export class Feed {
   constructor(o: FeedClientOptions) {
     let settle!: (v: unknown) => void;
     const finished = new Promise((r) => (settle = r));
-    this.batches = stream<Uint8Array>(finished);
-    this.bookOut = stream<BookRecord[]>(finished);
+    this.batches = fanout<Uint8Array>(finished);
+    this.bookOut = fanout<BookRecord[]>(finished);
     this.done = runFeedClient({
       ...o,
       onMessages: (b, names) => {
@@ -575,18 +613,26 @@ export class Feed {
   }
 
   /** Batches of typed messages, one per burst, in arrival order. */
-  async *messages(): AsyncIterable<FeedMessage[]> {
-    for await (const b of this.batches.iterable) yield batchMessages(b, this.names);
+  messages(): AsyncIterable<FeedMessage[]> {
+    const src = this.batches.subscribe();
+    const names = () => this.names;
+    return (async function* () {
+      for await (const b of src) yield batchMessages(b, names());
+    })();
   }
 
   /** The same batches as zero-copy cursors: `while (v.next()) v.type, v.sequence, v.u64(0) …`. */
-  async *views(): AsyncIterable<MessageView> {
-    for await (const b of this.batches.iterable) yield new MessageView(b, this.names);
+  views(): AsyncIterable<MessageView> {
+    const src = this.batches.subscribe();
+    const names = () => this.names;
+    return (async function* () {
+      for await (const b of src) yield new MessageView(b, names());
+    })();
   }
 
   /** The book's BBO changes and trades, per batch (with the `book` option). */
   bookRecords(): AsyncIterable<BookRecord[]> {
-    return this.bookOut.iterable;
+    return this.bookOut.subscribe();
   }
 }
 
