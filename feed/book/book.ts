@@ -162,8 +162,14 @@ function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, o
 
 // --- orders -------------------------------------------------------------------------------------
 
+/**
+ * The home slot of a reference: its low bits (folded with the high word). Exchanges number orders
+ * in sequence through the day, so the live orders, mostly recent ones, sit in neighbouring slots
+ * and share cache lines; a scrambling hash would spread them over the whole table, a cache miss
+ * per message (a table sized for millions of orders is megabytes).
+ */
 @inline function hashSlot(ref: u64, mask: u32): u32 {
-  return <u32>((ref * 0x9e3779b97f4a7c15) >> 32) & mask;
+  return (<u32>ref ^ <u32>(ref >> 32)) & mask;
 }
 
 /** The address of the order `ref`, or 0. */
