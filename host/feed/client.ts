@@ -17,7 +17,7 @@ import { META } from '../meta.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
-import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
+import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
 import {
   COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
   type ControlRecord,
@@ -95,6 +95,11 @@ export interface FeedClientOptions {
    * line A). Same backend (socket or io_uring). First arrival wins; a gap only when both miss.
    */
   lineB?: { host: string; port: number; group?: string; iface?: string };
+  /**
+   * A/B: a line silent this long (ms) is dead: what only it could still bring becomes a gap (and is
+   * re-requested) instead of waiting for the end of the session. Default 500.
+   */
+  lineTimeoutMs?: number;
   /** Keep an order book (in the shared memory) with these limits. */
   book?: BookConfig;
   /** The book's BBO changes and trades of each batch (when `book` is given and there are any). */
@@ -136,6 +141,8 @@ export interface FeedReport {
   digest?: string;
   /** With lineB: per line, messages received, first arrivals, late copies (the other line was first), lost. */
   lines?: Record<'a' | 'b', Record<(typeof LINE_COUNTERS)[number], number>>;
+  /** With lineB: how many times a line was found silent past lineTimeoutMs (its pending ranges became gaps). */
+  dead_lines?: number;
   /** The order book's counters (with `book`). */
   book?: BookCounters & { orders: number; symbols: number };
   backend_stats: unknown;
@@ -288,14 +295,14 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return {
       backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
       gaps: n(ITCH_COUNTERS.gap_messages) + joinGap, gap_events: n(ITCH_COUNTERS.gap_events) + joinGaps, duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
-      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
+      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
       baseline: Object.fromEntries([...sessions.values()].map((s) => [s.name, s.baseline])),
       latency_ns: {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
         max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
       },
-      by_type: byType, gap_list: gapList, ...(lineB ? { lines: { a: lineCounters(1), b: lineCounters(2) } } : {}), rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}),
+      by_type: byType, gap_list: gapList, ...(lineB ? { lines: { a: lineCounters(1), b: lineCounters(2) }, dead_lines: deadLines } : {}), rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}),
       ...(book ? { book: { ...book.counters(), orders: book.orderCount, symbols: book.symbols().length } } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
     };
   };
@@ -372,7 +379,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
 
   const onControl = (c: ControlRecord) => {
     if (c.kind === 'session') {
-      sessions.set(c.session, { name: c.sessionName.trim(), ended: false, baseline: Number(c.a) });
+      sessions.set(c.session, { name: c.sessionName.trim(), ended: false, baseline: Number(c.a), raw: c.sessionName });
       sessionNames[c.session] = c.sessionName.trim();
       // The plugin keeps [1, baseline) open for copies; from the start of day it is a gap.
       if (o.startSeq === 1 && c.a > 1n && o.transport !== 'tcp') {
@@ -393,6 +400,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         digest?.addBatch(r.bytes);
         o.onMessages?.(r.bytes, sessionNames);
         if (book && book.apply(r.bytes) > 0) o.onBook?.(book.records(), book);
+        lastBatch = r.bytes;
       } else onControl(readControl(r.kind, r.bytes));
     }
   };
@@ -410,26 +418,64 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     if (!rr || outstanding() === 0) return true;
     return performance.now() - endedAt > 2000;
   };
+  /** MoldUDP64 control datagrams (heartbeat or end of session) fed to the plugin as sent on `line`. */
+  type Control = { raw: string; seq: bigint; count: typeof MOLD_HEARTBEAT | typeof MOLD_END_OF_SESSION; line: number };
+  const injectControls = (items: readonly Control[]) => {
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    const k = Math.min(items.length, INJECT);
+    for (let i = 0; i < k; i++) {
+      const at = injectData + i * frameSize;
+      u8.set(moldControl(sessionName(items[i].raw), items[i].seq, items[i].count), at);
+      writePayloadMeta(dv, injectMeta + i * 64, at, MOLD_HEADER_BYTES, MOLD_HEADER_BYTES, nowNs(), 0, items[i].line);
+      dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
+    }
+    if (k) host.processBurst(injectList, k, verdicts);
+    takeRecords();
+  };
   /**
    * A/B at the end: every line has passed each ended session's end (a line that went silent never
    * will), so what is still pending becomes a gap: an end of session on each line.
    */
   const closeLines = () => {
-    const u8 = new Uint8Array(memory.buffer);
-    const dv = new DataView(memory.buffer);
-    let k = 0;
-    for (const s of sessions.values()) {
-      if (s.end === undefined) continue;
-      for (const line of [1, 2]) {
-        const at = injectData + k * frameSize;
-        u8.set(moldControl(sessionName(s.raw!), s.end, MOLD_END_OF_SESSION), at);
-        writePayloadMeta(dv, injectMeta + k * 64, at, MOLD_HEADER_BYTES, MOLD_HEADER_BYTES, nowNs(), 0, line);
-        dv.setUint32(injectList + 4 * k, injectMeta + k * 64, true);
-        if (++k === INJECT) break;
-      }
+    const items: Control[] = [];
+    for (const s of sessions.values()) if (s.end !== undefined) for (const line of [1, 2]) items.push({ raw: s.raw!, seq: s.end, count: MOLD_END_OF_SESSION, line });
+    injectControls(items);
+  };
+  // A/B dead line: when a line has been silent for lineTimeoutMs, a heartbeat on it at each
+  // session's next sequence (the last delivered + 1) says it passed everything it missed, so those
+  // pending ranges become gaps now. Repeated (a quarter of the timeout apart) while it stays silent
+  // and the other line delivers; never when nothing new was delivered.
+  const lineTimeout = o.lineTimeoutMs ?? 500;
+  const heard = [performance.now(), performance.now()];
+  let deadLines = 0;
+  let deadHeartbeats = 0;
+  let lastBatch: Uint8Array | null = null;
+  let passedBatch: Uint8Array | null = null;
+  let passedAt = 0;
+  const wasDead = [false, false];
+  const passDeadLines = () => {
+    const now = performance.now();
+    if (!lastBatch || lastBatch === passedBatch || now - passedAt < lineTimeout / 4) return;
+    const dead = heard.map((t) => now - t > lineTimeout);
+    dead.forEach((d, i) => {
+      if (d && !wasDead[i]) deadLines++;
+      wasDead[i] = d;
+    });
+    if (!dead[0] && !dead[1]) return;
+    passedAt = now;
+    passedBatch = lastBatch;
+    // The last delivered sequence of each session in the latest batch (one walk, once per pass).
+    const next = new Map<number, bigint>();
+    const dv = new DataView(lastBatch.buffer, lastBatch.byteOffset, lastBatch.byteLength);
+    for (let off = 0; off + 32 <= lastBatch.length; off += 32 + 8 * lastBatch[off + 1]) next.set(lastBatch[off + 2], dv.getBigUint64(off + 8, true) + 1n);
+    const items: Control[] = [];
+    for (const [slot, seq] of next) {
+      const s = sessions.get(slot);
+      if (s && !s.ended) for (const line of [1, 2]) if (dead[line - 1]) items.push({ raw: s.raw!, seq, count: MOLD_HEARTBEAT, line });
     }
-    if (k) host.processBurst(injectList, k, verdicts);
-    takeRecords();
+    deadHeartbeats += items.length;
+    injectControls(items);
   };
 
   try {
@@ -452,6 +498,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       const n = held || backend.receive(0, burst);
       const nb = lineB ? heldB || lineB.receive(0, burst) : 0;
       held = heldB = 0;
+      if (n > 0) heard[0] = performance.now();
+      if (nb > 0) heard[1] = performance.now();
       if (lineB && !started) {
         // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
         // datagram reach the plugin before anything else, so that it knows both lines before either
@@ -481,6 +529,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         takeRecords();
       }
       if (nb > 0) takeLineB(nb);
+      if (lineB) passDeadLines();
       if (n > 0 || nb > 0) {
         if (answers.length) inject();
         // A/B: stop only once both lines are drained (the idle branch), not while one still has data.

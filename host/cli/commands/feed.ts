@@ -86,6 +86,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'UDP port to receive on, or the TCP server port (or give --line-a)', num('--port'))
     .option('--line-a <spec>', 'A/B arbitration, line A: HOST:PORT to bind, or GROUP:PORT (multicast, joined on --host)')
     .option('--line-b <spec>', 'A/B arbitration, line B: HOST:PORT or GROUP:PORT carrying the same session')
+    .option('--line-timeout <ms>', 'A/B: a line silent this long is dead; what only it could bring becomes a gap (default 500)', num('--line-timeout'))
     .option('--group <addr>', 'multicast group to join (udp-multicast)')
     .option('--iface <if>', 'afpacket/afxdp: the interface to receive on; udp-multicast: the interface to join on (default: the one holding --host)')
     .option('--file <capture>', 'pcap backend: the capture to replay (pcap or pcapng, e.g. from feed-sim -w)')
@@ -131,6 +132,7 @@ export function register(program: Command): void {
           host: a && !a.group ? a.host : opts.host,
           port: a ? a.port : opts.port,
           group: a ? a.group : opts.group,
+          lineTimeoutMs: opts.lineTimeout,
           lineB: b ? { host: b.group ? opts.host : b.host, port: b.port, group: b.group, iface: opts.iface } : undefined,
           iface: opts.iface,
           file: opts.file,
