@@ -26,15 +26,15 @@
 // Worker control line (first line of each worker block), written by that worker only:
 // | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
 // | 28 rx frames left on this worker's rx rings after the poll (work to do even when its burst is empty) |
-// | 32 feed n | 36 feed first | 40 feed phase | 44 tmp n | 48 tmp first | 52 tmp ring | 56 tmp list | 60 record first |
+// | 32 source n | 36 source first | 40 source phase | 44 tmp n | 48 tmp first | 52 tmp ring | 56 tmp list | 60 record first |
 //
 // Recovery journal (words 32..63). A worker can be terminated at any interrupt check V8 makes in
 // WASM: a function entry or a loop header. Code between two checks runs whole, so every hand-off
 // below ends with a store here in the same straight-line stretch as the store that moved the frame
 // (ring publish, pool cache count), and the host, alone with a dead worker's block, knows exactly
 // which frames it held and whether their fate was counted (assembly/engine/recover.ts):
-//   feed   frames list [first, n): sourcePoll's frames. phase 0: not yet counted as received (the
-//          source cursor was not committed: the records are fed again), released silently;
+//   source frames list [first, n): sourcePoll's frames. phase 0: not yet counted as received (the
+//          source cursor was not committed: the records are replayed again), released silently;
 //          1: counted received, not yet on the rx ring: released as handler_error;
 //          2: counted received and ring_full: released silently.
 //   stage  frames list [0, STAGE_COUNT): ingest's burst off the rx ring; an entry leaves (NEXT_NONE)
@@ -112,6 +112,17 @@ export const TXH_COUNTED: usize = 4;
 export const TXH_RELEASED: usize = 8;
 export const TXH_LIST: usize = 64;
 
+/**
+ * DPDK mbufs (host/backends/dpdk.ts): engine frames [DPDK_BASE, DPDK_BASE + DPDK_COUNT) lie in the
+ * DPDK region, each the data of a mempool object. Released, such a frame goes on the return ring of
+ * its meta queue, at DPDK_RETURN + queue * DPDK_RETURN_STRIDE (the layout places the queues' return
+ * rings one after another, all the same size). DPDK_COUNT is 0 without DPDK.
+ */
+export const EH_DPDK_BASE: usize = 148;
+export const EH_DPDK_COUNT: usize = 152;
+export const EH_DPDK_RETURN: usize = 156;
+export const EH_DPDK_RETURN_STRIDE: usize = 160;
+
 export const EH_EXT_BASE: usize = 232;
 export const EH_EXT_BYTES: usize = 236;
 export const EH_EXT_STRIDE: usize = 240;
@@ -148,9 +159,9 @@ export const WC_RECORD_COUNT: usize = 16;
 export const WC_STAGE_COUNT: usize = 20;
 export const WC_TX_COUNT: usize = 24;
 export const WC_RX_PENDING: usize = 28;
-export const WC_FEED_N: usize = 32;
-export const WC_FEED_FIRST: usize = 36;
-export const WC_FEED_PHASE: usize = 40;
+export const WC_SOURCE_N: usize = 32;
+export const WC_SOURCE_FIRST: usize = 36;
+export const WC_SOURCE_PHASE: usize = 40;
 export const WC_TMP_N: usize = 44;
 export const WC_TMP_FIRST: usize = 48;
 export const WC_TMP_RING: usize = 52;

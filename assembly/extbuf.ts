@@ -32,8 +32,11 @@
 //    as kernel drops. A block returned out of order simply waits until the kernel gets to it.
 //    So a handler that keeps frames pins their blocks: keep() across bursts costs ring space.
 
-import { eh, ehAddr, EH_EXT_BASE, EH_EXT_BYTES, EH_EXT_HOLDERS, EH_EXT_SHIFT, EH_EXT_STRIDE, frameData, frameMeta } from './engine-map';
-import { META_DATA } from './meta';
+import {
+  eh, ehAddr, EH_DPDK_BASE, EH_DPDK_COUNT, EH_DPDK_RETURN, EH_DPDK_RETURN_STRIDE, EH_EXT_BASE, EH_EXT_BYTES, EH_EXT_HOLDERS, EH_EXT_SHIFT, EH_EXT_STRIDE, frameData, frameMeta,
+} from './engine-map';
+import { META_DATA, META_QUEUE } from './meta';
+import { ringEnqueueJ32 } from './ring';
 import { BLK_STATUS, TP_STATUS_KERNEL } from './kernel/uapi';
 
 /** Holder line bit: the block is the engine's; the low bits count the frames still holding it. */
@@ -71,3 +74,23 @@ function extRelease(ctx: usize, m: usize, f: u32, off: u32): void {
   store<u32>(m, <u32>frameData(ctx, f), META_DATA);
 }
 
+
+/**
+ * Called for every frame going back to the pool (poolPut), first: a DPDK mbuf (engine-map
+ * EH_DPDK_*) is not the pool's to keep, it goes on the return ring of its queue, whose poll thread
+ * gives it back to the mempool before its next receive. True when it did. One subtract and one
+ * compare for every other frame (the count is 0 without DPDK).
+ */
+// @ts-ignore: decorator
+@inline
+export function dpdkReturn(ctx: usize, f: u32, claim: usize): bool {
+  if (f - eh(ctx, EH_DPDK_BASE) >= eh(ctx, EH_DPDK_COUNT)) return false;
+  dpdkPut(ctx, f, claim);
+  return true;
+}
+
+function dpdkPut(ctx: usize, f: u32, claim: usize): void {
+  const q = load<u32>(frameMeta(ctx, f), META_QUEUE) & 0xffff;
+  // The return ring has a slot for every DPDK frame: the enqueue is whole.
+  ringEnqueueJ32(ehAddr(ctx, EH_DPDK_RETURN) + <usize>q * <usize>eh(ctx, EH_DPDK_RETURN_STRIDE), f, claim);
+}

@@ -1,7 +1,7 @@
 // The engine module: every export that host/ calls. One compiled module is instantiated by each
 // worker over the same shared memory, so nothing here may allocate, keep module-level mutable
 // state or run top-level code (docs/architecture.md, "Rules that make several WASM instances share one
-// memory"); tests/module-shape.test.ts checks the built module for it.
+// memory"); tests/wasm-binary.test.ts checks the built module for it.
 
 import { checkControlBlock, regionOffset } from './control';
 
@@ -37,10 +37,11 @@ export { xskRing, xskInit, xskRx, xskRelease, xskReap, xskTxReserve, xskTxSubmit
 export { xskEngineFill, xskEngineRx, xskEngineReclaim, xskEngineKernelFrames, xskEngineTx, xskEngineTxInflight } from './engine/xsk';
 export { pluginGather } from './engine/gather';
 export { recoverClaim, claimSettle, recoverWorker } from './engine/recover';
+export { txHoldRelease } from './engine/txhold';
 
 // Layout constants, exported as immutable globals: the host's views of these layouts (and the
 // generated native/generated/meta.h) are checked against, or built from, these values, so every
-// offset has one source. tests/module-shape.test.ts checks none of them is mutable.
+// offset has one source. tests/wasm-binary.test.ts checks none of them is mutable.
 export { META_BYTES, META_DATA, META_CAPLEN, META_WIRELEN, META_PTYPE, META_TIMESTAMP, META_L2, META_L3, META_L4,
   META_PAYLOAD, META_INNER_L3, META_INNER_L4, META_VLAN0, META_VLAN1, META_HASH, META_ERRORS, META_QUEUE,
   META_LINKTYPE, META_MARK, META_REFCNT, META_NEXT, OFFSET_NONE, VLAN_NONE, NEXT_NONE } from './meta';
@@ -62,10 +63,11 @@ export { ENGINE_MAGIC, EH_MAGIC, EH_WORKERS, EH_QUEUES, EH_CLASSES, EH_BURST, EH
   EH_FRAME_COUNT, EH_FRAMES, EH_META, EH_FREE_RING, EH_RECORDS_RING, EH_STATS, EH_RSS_TABLE, EH_RETA, EH_FLOW_CONTROL,
   EH_FLOW_TABLES, EH_FLOW_RULES, EH_RX_TIME, EH_WORKER_BLOCKS, EH_WORKER_BYTES, EH_CACHES, EH_CACHE_BYTES, EH_SHAPERS,
   EH_SOURCES, EH_PARSE_FLAGS, EH_OPTIONS, EH_RING_TABLE, EH_W_BURST, EH_W_FRAMES, EH_W_STAGE, EH_W_RECORDS, EH_W_HIST,
-  EH_RECORD_SLOTS, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, TXH_COUNTED, TXH_RELEASED, TXH_LIST, EH_EXT_BASE,
+  EH_RECORD_SLOTS, EH_W_TX, EH_TX_QUEUES, EH_TX_HOLD, TX_HOLD_BYTES, TXH_COUNTED, TXH_RELEASED, TXH_LIST, EH_DPDK_BASE,
+  EH_DPDK_COUNT, EH_DPDK_RETURN, EH_DPDK_RETURN_STRIDE, EH_EXT_BASE,
   EH_EXT_BYTES, EH_EXT_STRIDE, EH_EXT_SHIFT, EH_EXT_HOLDERS, EH_RUN_STOP, EH_RSS_KEY, RSS_KEY_BYTES,
   OPT_DROP_PARSE_ERRORS, OPT_RSS, OPT_PAIRS, RT_RX, RT_TX, RT_IN, WC_BURST_COUNT, WC_SEEN_GENERATION, WC_STATE,
-  WC_POLLS, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TX_COUNT, WC_RX_PENDING, WC_FEED_N, WC_FEED_FIRST, WC_FEED_PHASE,
+  WC_POLLS, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TX_COUNT, WC_RX_PENDING, WC_SOURCE_N, WC_SOURCE_FIRST, WC_SOURCE_PHASE,
   WC_TMP_N, WC_TMP_FIRST, WC_TMP_RING, WC_TMP_LIST, WC_RECORD_FIRST, FC_ACTIVE, FC_GENERATION, FC_COUNT0, FC_COUNT1,
   SHAPER_RX } from './engine-map';
 export { STATS_BLOCK_BYTES, STAT_RX_PACKETS, STAT_RX_BYTES, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_TX_PACKETS,
@@ -82,8 +84,8 @@ export { SHAPER_BYTES, SH_PPS, SH_BURST_PKTS, SH_BYTES_PER_S, SH_BURST_BYTES, SH
 export { CB_MAGIC, CB_VERSION, CB_TOTAL_BYTES, CB_FRAME_SIZE, CB_FRAME_COUNT, CB_META_SIZE, CB_QUEUES, CB_WORKERS,
   CB_REGION_COUNT, CB_RING_COUNT, CB_REGION_TABLE, CB_RING_TABLE, REGION_STATS, REGION_RINGS, REGION_FRAMES,
   REGION_META, REGION_KERNEL, REGION_SCRATCH } from './control';
-export { SOURCE_BYTES, SRC_BASE, SRC_END, SRC_CURSOR, SRC_LOOPS, STREAM_RECORD_HEADER, SRC_FEEDER, SRC_FLAGS,
-  SRC_DONE, SRC_SPEED, SRC_START_NS, SRC_FIRST_TS, SRC_FED, SRC_F_ACTIVE, SRC_F_SPEED, SRC_F_LOSSY, SRC_F_RATE } from './engine/replay';
+export { SOURCE_BYTES, SRC_BASE, SRC_END, SRC_CURSOR, SRC_LOOPS, STREAM_RECORD_HEADER, SRC_WORKER, SRC_FLAGS,
+  SRC_DONE, SRC_SPEED, SRC_START_NS, SRC_FIRST_TS, SRC_SENT, SRC_F_ACTIVE, SRC_F_SPEED, SRC_F_LOSSY, SRC_F_RATE } from './engine/replay';
 export { WS_RUNNING, WS_INGEST_DONE, WS_STOPPED } from './engine/worker';
 export { FLOW_RULE_BYTES, FLOW_M_SRC, FLOW_M_DST, FLOW_M_PROTO, FLOW_M_SPORT, FLOW_M_DPORT, FLOW_M_VLAN,
   FLOW_M_ETHERTYPE, FLOW_A_QUEUE, FLOW_A_DROP, FLOW_A_CLASS, FLOW_A_MARK, FR_MATCH, FR_FAMILY, FR_SRC_LEN, FR_DST_LEN,

@@ -1,6 +1,6 @@
 // Frame metadata: one 64-byte record (one cache line) per frame, like DPDK's rte_mbuf. Backends
 // fill the capture fields, the parsers the layer fields, the engine the dispatch fields.
-// host/meta.ts mirrors these offsets for the Packet view; tests/meta-layout.test.ts checks both agree.
+// host/meta.ts mirrors these offsets for the Packet view; tests/abi.test.ts checks both agree.
 //
 //  0               4               8               12              16
 //  +---------------+---------------+---------------+---------------+

@@ -31,7 +31,7 @@
 
 import { ringCount, ringDequeueBurstJ32, ringDequeueJ32, ringEnqueue32, ringEnqueueBurstJ32, ringEnqueueJ32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
-import { extDetach } from './extbuf';
+import { dpdkReturn, extDetach } from './extbuf';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
 
 export const PC_COUNT: usize = 0;
@@ -128,6 +128,7 @@ export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
 
 /** Returns frame `f` (refcnt already 0) to `cache`, flushing the cache's excess to the ring. */
 @inline export function poolPut(ctx: usize, cache: usize, f: u32): void {
+  if (dpdkReturn(ctx, f, cache + PC_CLAIM)) return; // a DPDK mbuf goes back to its queue's return ring
   extDetach(ctx, f); // a frame describing a packet in a kernel ring lets go of its block
   const capacity = load<u32>(cache, PC_CAPACITY);
   if (capacity == 0) {

@@ -2,7 +2,7 @@
 // at any time (host/engine/stats.ts) without stopping anyone.
 //
 // The stats region (host/layout.ts) holds queues + workers + 1 blocks of 8 cache lines each:
-// block q < queues is written by the thread feeding receive queue q, block queues + w by worker w,
+// block q < queues is written by the thread filling receive queue q, block queues + w by worker w,
 // the last block by the main thread (frames it recovered from a dead worker). Every block has the
 // same shape, so a total is the sum over blocks and the invariant is checked the same way for
 // every block: received = delivered + every counted drop (+ frames still in flight).

@@ -7,7 +7,7 @@
  * on nothing.
  */
 
-/** The engine module's exports (assembly/engine.ts re-exports them all); one instance per thread over one memory. */
+/** The engine module's exports (assembly/index.ts exports them all); one instance per thread over one memory. */
 export interface EngineExports {
   // Control block and memory map (assembly/control.ts).
   init(controlBlock: number): number;
@@ -41,7 +41,7 @@ export interface EngineExports {
   frameRelease(ctx: number, cache: number, frame: number): number;
   frameRecover(ctx: number, cache: number, frame: number, skip: number): number;
 
-  // Parser, RSS, flow director, checksum (assembly/parse.ts, rss.ts, flow.ts, checksum.ts).
+  // Parser, RSS, flow director, checksum (assembly/parse/parse.ts, parse/rss.ts, engine/flow.ts, parse/checksum.ts).
   parseFrame(meta: number, flags: number, rssTable: number): number;
   parseBurst(metaBase: number, count: number, flags: number, rssTable: number): number;
   parseList(list: number, count: number, flags: number, rssTable: number): number;
@@ -54,7 +54,7 @@ export interface EngineExports {
   flowMatch(table: number, count: number, meta: number): number;
   internetChecksum(p: number, len: number, simd: number): number;
 
-  // Engine: header check, workers, shapers, live ingest (assembly/dispatch.ts, shaper.ts).
+  // Engine: header check, workers, shapers, live ingest (assembly/engine/worker.ts, engine/rx.ts, shaper.ts).
   engineCheck(ctx: number): number;
   enginePoll(ctx: number, w: number, nowNs: number, handledOk: number): number;
   engineWorkerStart(ctx: number, w: number): void;
@@ -63,13 +63,19 @@ export interface EngineExports {
   backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, nowNs: number): number;
   kernelDrops(ctx: number, q: number, n: number): void;
 
-  // Parser plugins' burst gather (assembly/plugins.ts).
+  // Crash recovery and the transmit hold lists' release at stop (assembly/engine/recover.ts, txhold.ts).
+  recoverClaim(ctx: number, w: number, claim: number): number;
+  claimSettle(claim: number, scratch: number): number;
+  recoverWorker(ctx: number, w: number, claim: number): number;
+  txHoldRelease(ctx: number, q: number, cache: number): number;
+
+  // Parser plugins' burst gather (assembly/engine/gather.ts).
   pluginGather(
     metaList: number, count: number, start: number, mode: number, trusted: number, port: number, mark: number,
     dst: number, dstCap: number, base: number, sel: number, pos: number, out: number, metaBase: number,
   ): number;
 
-  // AF_XDP ring walker and the engine's AF_XDP source (assembly/xsk.ts).
+  // AF_XDP ring walker and the engine's AF_XDP source (assembly/kernel/xsk.ts, assembly/engine/xsk.ts).
   xskRing(st: number, ring: number, prod: number, cons: number, desc: number, flags: number, size: number): void;
   xskInit(st: number, queue: number, umem: number, shift: number, first: number, rxFrames: number, txFrames: number, meta: number, free: number): number;
   xskRx(st: number, out: number, max: number, ts: bigint): number;
@@ -85,7 +91,7 @@ export interface EngineExports {
   xskTxSubmit(st: number, lens: number, k: number): number;
   xskTxPending(st: number): number;
 
-  // TPACKET ring walker and the engine's zero-copy AF_PACKET source (assembly/tpacket.ts).
+  // TPACKET ring walker and the engine's zero-copy AF_PACKET source (assembly/kernel/tpacket.ts, engine/tpacket.ts).
   tpacketInit(st: number, version: number, ring: number, unit: number, count: number, queue: number, records: number, txRing: number, txFrameSize: number, txFrameCount: number): void;
   tpacketRx(st: number, out: number, max: number): number;
   tpacketRelease(st: number): void;
@@ -107,7 +113,8 @@ export const EH = {
   MAGIC: 0, WORKERS: 1, QUEUES: 2, CLASSES: 3, BURST: 4, POOL_CACHE: 5, FRAME_SIZE: 6, FRAME_COUNT: 7, FRAMES: 8, META: 9, FREE_RING: 10, RECORDS_RING: 11,
   STATS: 12, RSS_TABLE: 13, RETA: 14, FLOW_CONTROL: 15, FLOW_TABLES: 16, FLOW_RULES: 17, RX_TIME: 18, WORKER_BLOCKS: 19, WORKER_BYTES: 20, CACHES: 21,
   CACHE_BYTES: 22, SHAPERS: 23, SOURCES: 24, PARSE_FLAGS: 25, OPTIONS: 26, RING_TABLE: 27, W_BURST: 28, W_FRAMES: 29, W_STAGE: 30, W_RECORDS: 31,
-  W_HIST: 32, RECORD_SLOTS: 33, W_TX: 34, TX_QUEUES: 35, TX_HOLD: 36, EXT_BASE: 58, EXT_BYTES: 59, EXT_STRIDE: 60, EXT_SHIFT: 61, EXT_HOLDERS: 62,
+  W_HIST: 32, RECORD_SLOTS: 33, W_TX: 34, TX_QUEUES: 35, TX_HOLD: 36, DPDK_BASE: 37, DPDK_COUNT: 38, DPDK_RETURN: 39,
+  DPDK_RETURN_STRIDE: 40, EXT_BASE: 58, EXT_BYTES: 59, EXT_STRIDE: 60, EXT_SHIFT: 61, EXT_HOLDERS: 62,
 } as const;
 /** assembly/engine-map.ts ENGINE_MAGIC: engineCheck refuses a header without it. */
 export const ENGINE_MAGIC = 0x4e455757;
@@ -129,16 +136,12 @@ export const WC = {
   BURST_COUNT: 0, SEEN_GENERATION: 4, STATE: 8, POLLS: 12, RECORD_COUNT: 16, STAGE_COUNT: 20,
   TX_COUNT: 24, SOURCE_N: 32, SOURCE_FIRST: 36, SOURCE_PHASE: 40, TMP_N: 44, TMP_FIRST: 48, TMP_RING: 52, TMP_LIST: 56, RECORD_FIRST: 60,
 } as const;
-/** Worker states in WC_STATE (assembly/dispatch.ts WS_*). */
+/** Worker states in WC_STATE (assembly/engine/worker.ts WS_*). */
 export const WS = { RUNNING: 1, INGEST_DONE: 2, STOPPED: 3 } as const;
-/** A list entry that left (assembly/dispatch.ts NEXT_NONE). */
-export const NEXT_NONE = 0xffffffff;
-/** A staged forward that left the transmit list (assembly/dispatch.ts TX_NONE). */
-export const TX_NONE = 0xffffffff;
 
-/** A replay source's block (assembly/dispatch.ts SRC_*), byte offsets: WORKER is the worker that replays it, SENT the records it took; BYTES is the stride. */
+/** A replay source's block (assembly/engine/replay.ts SRC_*), byte offsets: WORKER is the worker that replays it, SENT the records it took; BYTES is the stride. */
 export const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, WORKER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, SENT: 56, BYTES: 128 } as const;
-/** SRC_FLAGS bits (assembly/dispatch.ts SRC_F_*). */
+/** SRC_FLAGS bits (assembly/engine/replay.ts SRC_F_*). */
 export const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8 } as const;
 /** SRC_WORKER of a queue no worker replays (a live queue). */
 export const NO_SOURCE_WORKER = 0xffffffff;
@@ -175,12 +178,15 @@ export const RingHeader = {
   wakeups: 200,
   bytes: 256,
 } as const;
-/** A pool cache's line (assembly/pool.ts PC_*): count, capacity, the claim record, the slots. */
-export const PC = { COUNT: 0, CAPACITY: 4, CLAIM: 16, SLOTS: 64 } as const;
-/** A transmit hold list (assembly/engine-map.ts TXH_*, TX_HOLD_BYTES): count, recovery journal, the frames. */
-export const TXH = { COUNT: 0, COUNTED: 4, RELEASED: 8, LIST: 64 } as const;
+/** The latency histogram (assembly/stats.ts HIST_*): log-linear, 2^HIST_SUB_BITS buckets per power of two up to 2^HIST_MAX_EXP ns. */
+export const HIST_SUB_BITS = 4;
+export const HIST_MAX_EXP = 40;
+export const HIST_BUCKETS = (HIST_MAX_EXP - 3 + 1) << HIST_SUB_BITS;
 
-/** The AF_XDP walker's state block (assembly/xsk.ts): ring lines (XSK_RX..XSK_COMP) and counters. */
+/** Bytes of an open-claim record crash recovery keeps (assembly/engine/recover.ts CLAIM_BYTES). */
+export const CLAIM_BYTES = 16;
+
+/** The AF_XDP walker's state block (assembly/kernel/xsk.ts, engine/xsk.ts): ring lines (XSK_RX..XSK_COMP) and counters. */
 export const XSK_STATE = { RX: 64, FILL: 96, TX: 128, COMP: 160, RX_PKTS: 208, RX_BYTES: 216, TX_PKTS: 224, TX_BYTES: 232 } as const;
-/** The TPACKET walker's state block (assembly/tpacket.ts S_*): its counters. */
+/** The TPACKET walker's state block (assembly/kernel/tpacket.ts TPS_*): its counters. */
 export const TPACKET_STATE = { RX_PKTS: 48, RX_BYTES: 56, TX_PKTS: 88, TX_BYTES: 96 } as const;

@@ -19,11 +19,18 @@
  *         ├──────────────────────────────┤ 4 KiB aligned, one per queue
  *         │ kernel ring regions          │ AF_XDP fill/completion/rx/tx or TPACKET ring, mapped by native/
  *         ├──────────────────────────────┤ 4 KiB aligned
- *         │ scratch                      │ the engine's: replay streams, dequeue area, source list, plugin slices (planScratch)
+ *         │ scratch                      │ the engine's: replay streams, dequeue area, source list, plugin slices, open claims (planScratch)
+ *         ├──────────────────────────────┤ 4 KiB aligned, only with `dpdk`
+ *         │ DPDK frames (= rte_mempool)  │ dpdk.frames × dpdk.stride: object i = frame frameCount + i
  *         └──────────────────────────────┘ total = initial byteLength; maximum fixed at start
+ *
+ * With `dpdk` (host/backends/dpdk.ts, native/dpdk/dpdk.cc): the DPDK frames take engine frame
+ * indexes frameCount .. frameCount + dpdk.frames - 1, so the metadata region holds a record for
+ * each of them after the pool's, and each queue q gets a return ring "dpdk-return<q>" (MP: any
+ * worker releases; SC: the queue's poll thread drains it) with a slot for every DPDK frame.
  * ```
  *
- * The engine module has no static data and never allocates (tests/module-shape.test.ts asserts
+ * The engine module has no static data and never allocates (tests/wasm-binary.test.ts asserts
  * it), so AssemblyScript's static area is empty and needs no room of its own.
  *
  * Control block (little-endian, at CONTROL_BLOCK_OFFSET):
@@ -44,6 +51,8 @@
  * | 64  | 16×N | region table: {kind, index, offset, size}|
  * | 1024| 16×N | ring table: {offset, slots, slotBytes, flags} |
  */
+
+import { CLAIM_BYTES, HIST_BUCKETS } from './abi.js';
 
 export const PAGE_BYTES = 4096;
 export const WASM_PAGE_BYTES = 65536;
@@ -75,6 +84,27 @@ export enum RegionKind {
   Scratch = 7,
   /** The engine's own tables: pool caches, flow rules, RSS, per-worker burst lists (engineMap). */
   Engine = 8,
+  /** DPDK frames: the mempool's objects, one per stride (see DpdkRegion). */
+  Dpdk = 9,
+}
+
+/** The DPDK frame region: a separate part of the map, present only when the config asks for it. */
+export interface DpdkSpec {
+  /** Frames (mempool objects), 64 .. 2^20. */
+  frames: number;
+  /** Bytes per frame: mbuf + headroom + data; a power of two from 2048 to 65536. Default 4096 (the
+   *  AF_XDP PMD reserves 576 bytes of headroom, so MTU 1500 needs more than 2048). */
+  stride?: number;
+}
+
+export interface DpdkRegion {
+  region: Region;
+  frames: number;
+  stride: number;
+  /** Engine frame index of DPDK frame 0 (= the pool's frameCount). */
+  frameBase: number;
+  /** One per queue: released DPDK frames go back to the mempool through it. */
+  returnRings: readonly RingPlacement[];
 }
 
 export interface RingSpec {
@@ -109,6 +139,8 @@ export interface LayoutConfig {
   maxMemoryBytes?: number;
   /** The engine region (host/engine/): absent for a bare map. */
   engine?: EngineSpec;
+  /** A DPDK frame region: absent unless the dpdk backend runs. */
+  dpdk?: DpdkSpec;
 }
 
 export interface Region {
@@ -124,7 +156,7 @@ export interface RingPlacement extends Required<RingSpec> {
 }
 
 export interface Layout {
-  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings' | 'engine'>>>;
+  readonly config: Readonly<Required<Omit<LayoutConfig, 'rings' | 'engine' | 'dpdk'>>>;
   readonly controlBlock: number;
   readonly stats: Region;
   readonly rings: readonly RingPlacement[];
@@ -134,6 +166,8 @@ export interface Layout {
   readonly scratch: Region;
   /** The engine region and the offsets inside it; undefined unless the config asked for one. */
   readonly engine?: EngineMap;
+  /** The DPDK frame region; undefined unless the config asked for one. */
+  readonly dpdk?: DpdkRegion;
   readonly regions: readonly Region[];
   /** Bytes the map needs: the memory's initial size (rounded to WASM pages). */
   readonly totalBytes: number;
@@ -188,9 +222,13 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
   checkInt('kernelBytesPerQueue', kernelBytesPerQueue, 0, 1 << 30);
   checkInt('scratchBytes', scratchBytes, 0, 1 << 30);
 
-  const specs: RingSpec[] = input.rings ?? [
-    ...Array.from({ length: queues }, (_, q) => ({ name: `rx${q}`, slots: ringSize, slotBytes: 4 as const })),
-    { name: 'free', slots: Math.max(2, frameCount), slotBytes: 4 as const },
+  const dpdkSpec = input.dpdk && checkDpdkSpec(input.dpdk);
+  const specs: RingSpec[] = [
+    ...(input.rings ?? [
+      ...Array.from({ length: queues }, (_, q) => ({ name: `rx${q}`, slots: ringSize, slotBytes: 4 as const })),
+      { name: 'free', slots: Math.max(2, frameCount), slotBytes: 4 as const },
+    ]),
+    ...(dpdkSpec ? Array.from({ length: queues }, (_, q) => ({ name: `dpdk-return${q}`, slots: nextPow2(dpdkSpec.frames), slotBytes: 4 as const, flags: DPDK_RETURN_RING_FLAGS })) : []),
   ];
   if (specs.length > MAX_RINGS) throw new LayoutError('rings', `got ${specs.length} rings; at most ${MAX_RINGS}`);
   const seen = new Set<string>();
@@ -228,10 +266,17 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
   place(RegionKind.Rings, 0, ringCursor - ringsStart, CACHE_LINE);
 
   const frames = place(RegionKind.Frames, 0, frameCount * frameSize, PAGE_BYTES);
-  const meta = place(RegionKind.Meta, 0, frameCount * META_BYTES, CACHE_LINE);
+  const meta = place(RegionKind.Meta, 0, (frameCount + (dpdkSpec?.frames ?? 0)) * META_BYTES, CACHE_LINE);
   const kernel: Region[] = [];
   if (kernelBytesPerQueue > 0) for (let q = 0; q < queues; q++) kernel.push(place(RegionKind.Kernel, q, kernelBytesPerQueue, PAGE_BYTES));
   const scratch = place(RegionKind.Scratch, 0, scratchBytes, PAGE_BYTES);
+  const dpdk: DpdkRegion | undefined = dpdkSpec && {
+    region: place(RegionKind.Dpdk, 0, dpdkSpec.frames * dpdkSpec.stride, PAGE_BYTES),
+    frames: dpdkSpec.frames,
+    stride: dpdkSpec.stride,
+    frameBase: frameCount,
+    returnRings: rings.filter((r) => r.name.startsWith('dpdk-return')),
+  };
   let engine: EngineMap | undefined;
   if (input.engine) {
     const spec = checkEngineSpec(input.engine, frameCount, workers);
@@ -263,6 +308,7 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
     kernel,
     scratch,
     engine,
+    dpdk,
     regions,
     totalBytes,
     initialPages: totalBytes / WASM_PAGE_BYTES,
@@ -276,6 +322,18 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
     metaAddress: (i: number) => meta.offset + i * META_BYTES,
     statsAddress: (block: number) => stats.offset + block * STATS_BLOCK_BYTES,
   };
+}
+
+/** Return rings: any worker releases (MP), one poll thread drains (SC). assembly/ring.ts RING_F_MP. */
+export const DPDK_RETURN_RING_FLAGS = 1;
+
+const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(2, n)));
+
+function checkDpdkSpec(d: DpdkSpec): Required<DpdkSpec> {
+  const stride = d.stride ?? 4096;
+  checkInt('dpdk.frames', d.frames, 64, 1 << 20);
+  checkPow2('dpdk.stride', stride, 2048, 65536);
+  return { frames: d.frames, stride };
 }
 
 /** A shared memory sized for the layout; its maximum is fixed here for the engine's life. */
@@ -357,19 +415,19 @@ export interface EngineSpec {
 
 /**
  * Where everything of the engine region is (absolute offsets). The region starts with a header
- * that the host writes and the WASM engine reads (assembly/dispatch.ts, EH_*), so the WASM code
+ * that the host writes and the WASM engine reads (assembly/engine-map.ts, EH_*), so the WASM code
  * never computes a layout:
  *
  * ```
- *  header      512 B    geometry + addresses of every table below (EH_* in assembly/dispatch.ts)
+ *  header      512 B    geometry + addresses of every table below (EH_* in assembly/engine-map.ts)
  *  flow ctl    64 B     active table, generation, rule counts       (host writes)
  *  ring table  64.5 KiB rx[64], tx[64], in[(target << 8) | (source << 2) | class] ring addresses
  *  reta        512 B    128 entries: RSS hash & 127 -> worker
  *  shapers     8 KiB    64 tx queues + 64 rx queues × 64 B (assembly/shaper.ts)
- *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/dispatch.ts SRC_*)
- *  rss table   36 KiB   Toeplitz lookup table (assembly/rss.ts)
+ *  sources     8 KiB    64 rx queues × 128 B: replay stream cursor (assembly/engine/replay.ts SRC_*)
+ *  rss table   36 KiB   Toeplitz lookup table (assembly/parse/rss.ts)
  *  tx hold     68 KiB   64 transmit queues: frames taken off the tx ring, waiting for the shaper
- *  flow tables 2 × flowRules × 64 B (assembly/flow.ts)
+ *  flow tables 2 × flowRules × 64 B (assembly/engine/flow.ts)
  *  rx time     frameCount × 8 B: when each frame entered the engine (latency start)
  *  workers     workers × workerBytes: control line | burst list | stage lists | records | histogram | tx list
  *  caches      (workers + 1) × cacheBytes: pool caches (assembly/pool.ts), the last one the host's
@@ -402,7 +460,7 @@ export interface EngineMap extends Readonly<EngineSpec> {
   /** The shaper of transmit queue q (the first 64), and of replay source q (the next 64). */
   txShaper(q: number): number;
   sourceShaper(q: number): number;
-  /** Replay source q's block (assembly/dispatch.ts SRC_*). */
+  /** Replay source q's block (assembly/engine/replay.ts SRC_*). */
   source(q: number): number;
   /** Transmit queue q's hold list. */
   txHoldList(q: number): number;
@@ -412,11 +470,10 @@ export const ENGINE_HEADER_BYTES = 512;
 export const ENGINE_RETA_ENTRIES = 128;
 export const ENGINE_RSS_TABLE_BYTES = 36 * 256 * 4;
 export const ENGINE_MAX_CLASSES = 4;
-export const ENGINE_HIST_BUCKETS = (40 - 3 + 1) * 16; // assembly/stats.ts HIST_BUCKETS
 export const ENGINE_RECORD_SLOTS = 256;
 export const ENGINE_TX_HOLD_BYTES = 64 + 256 * 4; // assembly/engine-map.ts TX_HOLD_BYTES
 export const ENGINE_SHAPER_BYTES = 64; // assembly/shaper.ts
-export const ENGINE_SOURCE_BYTES = 128; // assembly/dispatch.ts SRC_* stride
+export const ENGINE_SOURCE_BYTES = 128; // assembly/engine/replay.ts SRC_* stride
 
 function checkEngineSpec(e: EngineSpec, frameCount: number, workers: number): EngineSpec {
   checkInt('engine.classes', e.classes, 1, ENGINE_MAX_CLASSES);
@@ -445,7 +502,7 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
   const txHold = take(64 * ENGINE_TX_HOLD_BYTES);
   const flowTables = take(2 * e.flowRules * 64);
   const rxTime = take(g.frameCount * 8);
-  const histBytes = ENGINE_HIST_BUCKETS * 8;
+  const histBytes = HIST_BUCKETS * 8;
   let wo = CACHE_LINE;
   const wtake = (bytes: number) => {
     const o = wo;
@@ -507,28 +564,35 @@ export interface ScratchNeeds {
   sourceListBytes: number;
   /** The plugin gather slices (host/plugins/stage.ts), with 64 B to align them. */
   pluginBytes: number;
+  /** Workers: each has an open-claim record (CLAIM_BYTES) crash recovery fills (host/engine/recover.ts). */
+  workers: number;
+  /** Frames in the pool: the most a ring claim can hold, room claimSettle needs to put a consumer's claim back. */
+  frameCount: number;
 }
 
 /** Where each part of the engine's scratch lies, as absolute addresses once the layout placed the region. */
 export interface ScratchPlan {
   readonly bytes: number;
-  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; plugins: number };
+  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; plugins: number; claims: number; claimSettle: number };
 }
 
 /**
  * The engine's sub-allocation of scratch: the replay streams, then the dequeue area where the host
  * takes records and leftovers off rings (SCRATCH_DEQUEUE_BYTES), then the live source's frame list,
- * then the plugin slices on a cache line.
+ * then the plugin slices on a cache line, then crash recovery's open-claim records (one per
+ * worker) and the list claimSettle puts a dead consumer's claimed frames back from.
  */
 export function planScratch(n: ScratchNeeds): ScratchPlan {
   return {
-    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + n.pluginBytes,
+    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + n.pluginBytes + CACHE_LINE + n.workers * CLAIM_BYTES + 4 * n.frameCount,
     place(scratchOffset: number) {
       const streams = scratchOffset;
       const dequeue = streams + n.streamBytes;
       const sourceList = dequeue + SCRATCH_DEQUEUE_BYTES;
       const plugins = alignUp(sourceList + n.sourceListBytes, CACHE_LINE);
-      return { streams, dequeue, sourceList, plugins };
+      const claims = alignUp(plugins + n.pluginBytes, CACHE_LINE);
+      const claimSettle = claims + n.workers * CLAIM_BYTES;
+      return { streams, dequeue, sourceList, plugins, claims, claimSettle };
     },
   };
 }

@@ -1,5 +1,5 @@
 // Offsets of the 64-byte frame metadata record; the diagram and meaning of each field are in
-// assembly/meta.ts, which this mirrors (tests/meta-layout.test.ts checks the two agree).
+// assembly/meta.ts, which this mirrors (tests/abi.test.ts checks the two agree).
 export const META = {
   BYTES: 64,
   DATA: 0,

@@ -1,5 +1,5 @@
-// Packet type and error flags: mirrors assembly/ptype.ts (the diagram and meaning of every bit are
-// there); tests/parse.test.ts checks that each constant has the same value on both sides.
+// Packet type and error flags: mirrors assembly/parse/ptype.ts (the diagram and meaning of every bit are
+// there); tests/abi.test.ts checks that each constant has the same value on both sides.
 
 export const PTYPE_L2_MASK = 0x0000000f;
 export const PTYPE_L2_ETHER = 0x00000001;

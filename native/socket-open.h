@@ -42,7 +42,7 @@ class SocketOpen {
   } parts{};
 
  private:
-  std::optional<InterfaceInNetns> interface_;  // entered after the memory is checked, as before
+  std::optional<InterfaceInNetns> interface_;  // entered after the memory is checked: a bad memory argument never enters the namespace
 };
 
 }  // namespace wirewasm

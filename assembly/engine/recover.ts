@@ -1,7 +1,7 @@
 // Recovery of a dead worker, beside the code that writes its journal. V8 ends a worker only at an
 // interrupt check (a function entry or a loop header), and every hand-off in the worker files
 // its frames in the same straight-line stretch that moves them, so the journal in the worker's
-// control line (assembly/engine-map.ts WC_FEED_* .. WC_RECORD_FIRST) and its pool cache's claim
+// control line (assembly/engine-map.ts WC_SOURCE_* .. WC_RECORD_FIRST) and its pool cache's claim
 // record (assembly/ring.ts, "Claims and worker death") say exactly what it held wherever it
 // stopped. The host calls these from its own thread, after the worker's exit:
 //
@@ -20,7 +20,7 @@
 
 import {
   eh, ehAddr, EH_FREE_RING, EH_QUEUES, EH_RECORDS_RING, EH_TX_QUEUES, EH_W_BURST, EH_W_FRAMES, EH_W_RECORDS, EH_W_STAGE, EH_W_TX, EH_WORKERS, statsBlock, txHold,
-  TXH_COUNTED, TXH_LIST, TXH_RELEASED, WC_BURST_COUNT, WC_FEED_FIRST, WC_FEED_N, WC_FEED_PHASE, WC_RECORD_COUNT, WC_RECORD_FIRST, WC_STAGE_COUNT, WC_TMP_FIRST,
+  TXH_COUNTED, TXH_LIST, TXH_RELEASED, WC_BURST_COUNT, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, WC_RECORD_COUNT, WC_RECORD_FIRST, WC_STAGE_COUNT, WC_TMP_FIRST,
   WC_TMP_LIST, WC_TMP_N, WC_TMP_RING, WC_TX_COUNT, workerBlock,
 } from '../engine-map';
 import { NEXT_NONE } from '../meta';
@@ -121,15 +121,15 @@ export function recoverWorker(ctx: usize, w: u32, claim: usize): u32 {
   let failed: u64 = 0;
   let txDropped: u64 = 0;
   let held: u32 = 0;
-  // feed: sourcePoll's frames (phase 0: not received yet, the records are fed again; 1: received;
+  // source: sourcePoll's frames (phase 0: not received yet, the records are replayed again; 1: received;
   // 2: counted ring_full).
   const frames = wb + ehAddr(ctx, EH_W_FRAMES);
-  const feedN = load<u32>(wb, WC_FEED_N);
-  const feedFirst = load<u32>(wb, WC_FEED_FIRST);
-  for (let i = feedFirst; i < feedN; i++) frameRecover(ctx, host, load<u32>(frames + (<usize>i << 2)), skip);
-  if (feedN > feedFirst) {
-    if (load<u32>(wb, WC_FEED_PHASE) == 1) failed += feedN - feedFirst;
-    held += feedN - feedFirst;
+  const srcN = load<u32>(wb, WC_SOURCE_N);
+  const srcFirst = load<u32>(wb, WC_SOURCE_FIRST);
+  for (let i = srcFirst; i < srcN; i++) frameRecover(ctx, host, load<u32>(frames + (<usize>i << 2)), skip);
+  if (srcN > srcFirst) {
+    if (load<u32>(wb, WC_SOURCE_PHASE) == 1) failed += srcN - srcFirst;
+    held += srcN - srcFirst;
   }
   // stage: ingest's burst off the rx ring; entries that left read NEXT_NONE.
   const stageN = load<u32>(wb, WC_STAGE_COUNT);
@@ -196,6 +196,6 @@ export function recoverWorker(ctx: usize, w: u32, claim: usize): u32 {
   store<u32>(wb, 0, WC_RECORD_COUNT);
   store<u32>(wb, 0, WC_STAGE_COUNT);
   store<u32>(wb, 0, WC_TX_COUNT);
-  memory.fill(wb + WC_FEED_N, 0, WC_RECORD_FIRST + 4 - WC_FEED_N);
+  memory.fill(wb + WC_SOURCE_N, 0, WC_RECORD_FIRST + 4 - WC_SOURCE_N);
   return held + poolFlush(ctx, poolCache(ctx, w));
 }

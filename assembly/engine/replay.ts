@@ -1,15 +1,15 @@
-// The replay source: a capture (host/engine/source.ts writes it as a stream of records) fed onto
+// The replay source: a capture (host/engine/stream.ts writes it as a stream of records) put onto
 // the engine's rx rings as a NIC would DMA it, paced by its timestamps × speed or by a shaper.
 //
-// Source state (128 B per receive queue; the host writes it before start, then only the feeding
+// Source state (128 B per receive queue; the host writes it before start, then only the replaying
 // worker writes it):
-// | 0 base | 4 end | 8 cursor | 12 loops left | 16 (free) | 20 feeder | 24 flags | 28 done |
-// | 32 speed f64 | 40 start ns f64 | 48 first ts u64 | 56 fed u64 |
+// | 0 base | 4 end | 8 cursor | 12 loops left | 16 (free) | 20 worker | 24 flags | 28 done |
+// | 32 speed f64 | 40 start ns f64 | 48 first ts u64 | 56 sent u64 |
 //
-// Stream record (8-byte aligned), as host/engine/source.ts writes it:
+// Stream record (8-byte aligned), as host/engine/stream.ts writes it:
 // | 0 caplen u32 | 4 wirelen u32 | 8 timestamp ns u64 | 16 linktype u32 | 20 0 | 24 caplen bytes, padded to 8 |
 
-import { ehAddr, EH_RX_TIME, EH_SOURCES, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_FEED_FIRST, WC_FEED_N, WC_FEED_PHASE, workerBlock } from '../engine-map';
+import { ehAddr, EH_RX_TIME, EH_SOURCES, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, workerBlock } from '../engine-map';
 import { META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from '../meta';
 import { frameRelease, poolCache, poolCopyIn } from '../pool';
 import { ringEnqueueBurst32, ringFree } from '../ring';
@@ -22,13 +22,13 @@ export const SRC_END: usize = 4;
 export const SRC_CURSOR: usize = 8;
 export const SRC_LOOPS: usize = 12;
 export const STREAM_RECORD_HEADER: usize = 24;
-export const SRC_FEEDER: usize = 20;
+export const SRC_WORKER: usize = 20;
 export const SRC_FLAGS: usize = 24;
 export const SRC_DONE: usize = 28;
 export const SRC_SPEED: usize = 32;
 export const SRC_START_NS: usize = 40;
 export const SRC_FIRST_TS: usize = 48;
-export const SRC_FED: usize = 56;
+export const SRC_SENT: usize = 56;
 
 /** Source flags: the queue has a stream to replay. */
 export const SRC_F_ACTIVE: u32 = 1;
@@ -92,8 +92,8 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
       if (nowNs - load<f64>(src, SRC_START_NS) < due) break;
     }
     if ((flags & SRC_F_RATE) && !shaperTake(shaper, wirelen)) break;
-    // A chain under way is in the feed journal from its first frame on (phase 0: released silently).
-    const f = poolCopyIn(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, list + (<usize>n << 2), wb + ehAddr(ctx, EH_W_STAGE), wb + WC_FEED_N, n);
+    // A chain under way is in the source journal from its first frame on (phase 0: released silently).
+    const f = poolCopyIn(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, list + (<usize>n << 2), wb + ehAddr(ctx, EH_W_STAGE), wb + WC_SOURCE_N, n);
     if (f == NEXT_NONE) {
       if (!lossy) break; // wait for frames to come back: a replay loses nothing
       poolEmpty++;
@@ -113,22 +113,22 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   }
   // One stretch: the records are consumed and counted, and the journal says so (phase 1).
   store<u32>(src, cursor, SRC_CURSOR);
-  store<u64>(src, load<u64>(src, SRC_FED) + pkts, SRC_FED);
+  store<u64>(src, load<u64>(src, SRC_SENT) + pkts, SRC_SENT);
   statAdd(qs, STAT_RX_PACKETS, pkts);
   statAdd(qs, STAT_RX_BYTES, bytes);
   if (poolEmpty) statDrop(qs, STAT_DROP_POOL_EMPTY, poolEmpty);
-  store<u32>(wb, 1, WC_FEED_PHASE);
+  store<u32>(wb, 1, WC_SOURCE_PHASE);
   const put: u32 = n == 0 ? 0 : ringEnqueueBurst32(ring, list, n);
   // In the publish stretch: [0, put) are the ring's, the rest counted as ring_full (phase 2).
   if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
-  store<u32>(wb, put, WC_FEED_FIRST);
-  store<u32>(wb, 2, WC_FEED_PHASE);
+  store<u32>(wb, put, WC_SOURCE_FIRST);
+  store<u32>(wb, 2, WC_SOURCE_PHASE);
   for (let i = put; i < n; i++) {
     frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
-    store<u32>(wb, i + 1, WC_FEED_FIRST);
+    store<u32>(wb, i + 1, WC_SOURCE_FIRST);
   }
-  store<u32>(wb, 0, WC_FEED_N);
-  store<u32>(wb, 0, WC_FEED_FIRST);
-  store<u32>(wb, 0, WC_FEED_PHASE);
+  store<u32>(wb, 0, WC_SOURCE_N);
+  store<u32>(wb, 0, WC_SOURCE_FIRST);
+  store<u32>(wb, 0, WC_SOURCE_PHASE);
   return put;
 }

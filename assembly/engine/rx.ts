@@ -8,7 +8,7 @@ import { ringEnqueueBurst32 } from '../ring';
 import { statAdd, statDrop, STAT_DROP_KERNEL, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from '../stats';
 
 /**
- * A live feeder's burst of `n` received frames (`bytes` on the wire) onto queue q's rx ring,
+ * A live source's burst of `n` received frames (`bytes` on the wire) onto queue q's rx ring,
  * counted in the queue's stats block: received, and ring_full for those the ring had no room for
  * (released at once). Returns how many went in.
  */

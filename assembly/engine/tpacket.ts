@@ -89,7 +89,7 @@ export function tpacketEngineRx(st: usize, ctx: usize, q: u32, cache: usize, lis
     n++;
   }
   if (open && left == 0) {
-    // Read to its end: do not keep the block for the next call (the feeder may sleep first).
+    // Read to its end: do not keep the block for the next call (the host's poll loop may sleep first).
     blockPut(holders + (<usize>cur << 6), ring + <usize>cur * unit, 1);
     cur = next(cur, count);
     open = 0;
@@ -128,7 +128,7 @@ export function tpacketEngineStop(st: usize, ctx: usize, q: u32): u32 {
 /**
  * Engine zero-copy: 1 when poll() on the socket can sleep. The kernel reports POLLIN while the
  * block before the one it fills is not TP_STATUS_KERNEL (af_packet.c packet_poll), so while the
- * engine holds that block, poll() returns at once and the feeder must sleep by the clock instead.
+ * engine holds that block, poll() returns at once and the host's poll loop must sleep by the clock instead.
  */
 export function tpacketEnginePollable(st: usize): u32 {
   const count = load<u32>(st, TPS_COUNT);
@@ -148,8 +148,8 @@ export function tpacketEngineHeld(st: usize): u32 {
 
 // ─── Engine transmit ──────────────────────────────────────────────────────────────────────────
 //
-// The frames handlers forward go out through the queue's TPACKET_V2 TX ring, run by the feeder
-// (which owns the socket) in place of the workers' txDrain (the engine sets the header's tx queue
+// The frames handlers forward go out through the queue's TPACKET_V2 TX ring, run by the host's
+// poll loop (which owns the socket) in place of the workers' txDrain (the engine sets the header's tx queue
 // count to 0), with the same hold list and token bucket (assembly/engine/txhold.ts). Each frame is copied
 // into a TX slot and released to the pool at once, so a zero-copy frame gives its RX block back
 // as soon as it is on its way. A slot is the kernel's from SEND_REQUEST until it clears the status

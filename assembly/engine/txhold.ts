@@ -1,11 +1,12 @@
-// A transmit queue's hold list (assembly/engine-map.ts, TX_HOLD_BYTES) as the live sources' feeders use it
+// A transmit queue's hold list (assembly/engine-map.ts, TX_HOLD_BYTES) as the live sources' poll loops use it
 // (xskEngineTx, tpacketEngineTx): frames taken off the engine's tx ring q wait there, in order,
 // for the shaper's tokens and for room on the socket's TX ring; shaping delays, it does not drop.
-// The feeder runs on the host thread, which never dies inside a call, so the list's journal
+// That loop runs on the host thread, which never dies inside a call, so the list's journal
 // words (counted, released) stay 0; the workers' txDrain keeps its own stretches.
 
 import { eh, EH_BURST, frameMeta, txHold, TXH_LIST, txRing, txShaper } from '../engine-map';
 import { META_WIRELEN } from '../meta';
+import { frameReleaseList } from '../pool';
 import { ringDequeueBurst32 } from '../ring';
 import { shaperRefill, shaperTake } from '../shaper';
 
@@ -45,4 +46,16 @@ export function txHoldDone(ctx: usize, q: u32, k: u32): void {
   const list = hold + TXH_LIST;
   if (k < n) memory.copy(list, list + (<usize>k << 2), <usize>(n - k) << 2);
   store<u32>(hold, n - k);
+}
+
+/**
+ * Releases every frame left on hold list q through `cache` and empties it: the engine stopped
+ * with frames the shaper was holding (they were delivered, never sent). Returns how many.
+ */
+export function txHoldRelease(ctx: usize, q: u32, cache: usize): u32 {
+  const hold = txHold(ctx, q);
+  const n = load<u32>(hold);
+  frameReleaseList(ctx, cache, hold + TXH_LIST, n);
+  store<u32>(hold, 0);
+  return n;
 }

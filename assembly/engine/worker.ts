@@ -32,7 +32,7 @@ import {
 } from '../engine-map';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
 import { publishTmp, REC_FRAME, REC_KEEP, REC_KIND } from './journal';
-import { sourcePoll, sourceState, SRC_FEEDER } from './replay';
+import { sourcePoll, sourceState, SRC_WORKER } from './replay';
 import { flushTx, txDrain } from './tx';
 
 /** Worker states (WC_STATE). */
@@ -220,11 +220,11 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
 
 /**
  * One burst of worker w. Completes the burst the handler was given last time (`handledOk` 0 when
- * it threw), flushes the records it staged, feeds the queues this worker feeds, ingests from the
+ * it threw), flushes the records it staged, replays the sources this worker replays, ingests from the
  * rx rings it reads, then fills its burst list from its in rings, class 0 first. Returns the
  * frames in the new burst (their indexes in the burst list; WC_BURST_COUNT holds the count).
  *
- * Stop: once the host sets the stop word, feeding ends; a worker marks itself ingest-done when its
+ * Stop: once the host sets the stop word, replay ends; a worker marks itself ingest-done when its
  * rx rings are empty, and returns 0xffffffff (finished) once every worker is ingest-done and its
  * own in rings are empty: from then on nobody can enqueue to it.
  */
@@ -249,9 +249,9 @@ export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 
   // Transmit queue q is sent by worker q mod workers, the writer of queue q's stats block.
   for (let q: u32 = w; q < txQueues; q += workers) txDrain(ctx, w, q, nowNs);
   // Only this worker's queues (q ≡ w mod workers): reading another queue's source line, which its
-  // feeder rewrites every poll, would pull that line across cores on every poll.
+  // replaying worker rewrites every poll, would pull that line across cores on every poll.
   for (let q: u32 = w; q < queues; q += workers) {
-    if (!stopping && load<u32>(sourceState(ctx, q), SRC_FEEDER) == w) sourcePoll(ctx, w, q, nowNs, burst);
+    if (!stopping && load<u32>(sourceState(ctx, q), SRC_WORKER) == w) sourcePoll(ctx, w, q, nowNs, burst);
     ingest(ctx, w, wb, q, active);
     pending += ringCount(rxRing(ctx, q));
   }

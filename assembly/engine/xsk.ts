@@ -130,7 +130,7 @@ export function xskEngineKernelFrames(st: usize): u32 {
 // Engine mode transmit, zero-copy: a frame the handler forwarded is a UMEM frame already, so its
 // descriptor goes on the TX ring as it is ({data - umem, caplen}); the frame's reference (taken
 // by forward()) is held by the kernel until the completion ring hands the address back, then
-// released to the pool. The feeder thread, which owns the socket's four rings, runs this in place
+// released to the pool. The host thread, which owns the socket's four rings, runs this in place
 // of the workers' txDrain (the engine sets the header's tx queue count to 0 for afxdp), with the
 // same hold list and token bucket: shaping delays, it does not drop.
 

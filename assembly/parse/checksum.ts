@@ -2,7 +2,7 @@
 // depend on byte order (RFC 1071 section 2(B)), so words are summed as they load (little-endian)
 // and the folded result is swapped once at the end. Two paths compute it, scalar (u32 words into a
 // u64) and SIMD (i16x8 pairs widened into i32x4 lanes); they give identical results because both
-// fold the same sum modulo 0xffff (tests/fuzz.test.ts and checksum.spec.ts compare them).
+// fold the same sum modulo 0xffff (tests/parser-fuzz.test.ts and checksum.spec.ts compare them).
 
 /** Ones'-complement partial sum of `len` bytes at `p`, added to `sum` (not folded). Scalar. */
 export function csumPartial(p: usize, len: u32, sum: u64): u64 {

@@ -2,7 +2,7 @@
 //
 // parseFrame reads data/caplen/linktype from a frame's metadata record (assembly/meta.ts) and fills
 // ptype, the layer offsets, VLAN ids, errors and (on request) the RSS hash. Rules that hold for
-// every input byte sequence (tests/fuzz.test.ts checks them on millions of frames):
+// every input byte sequence (tests/parser-fuzz.test.ts checks them on millions of frames):
 //  - no read at or past data + caplen: each header is checked to be captured before it is read;
 //  - no trap, no allocation: truncation and nonsense are error flags (assembly/parse/ptype.ts);
 //  - an offset is set only when that header's fixed part was captured; OFFSET_NONE otherwise;

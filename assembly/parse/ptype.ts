@@ -8,7 +8,7 @@
 //  | unused |inner L4|inner L3|inner L2| tunnel |   L4   |   L3   |   L2   |
 //  +--------+--------+--------+--------+--------+--------+--------+--------+
 //
-// host/ptype.ts mirrors every constant here (tests/parse.test.ts checks the two agree).
+// host/ptype.ts mirrors every constant here (tests/abi.test.ts checks the two agree).
 
 export const PTYPE_L2_MASK: u32 = 0x0000000f;
 export const PTYPE_L2_ETHER: u32 = 0x00000001;

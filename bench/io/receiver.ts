@@ -11,6 +11,12 @@
  * `--backend engine-afxdp|engine-afpacket|engine-afpacket-copy`: the whole engine (host/engine/) on the interface,
  * zero-copy, one worker with a trivial handler; received = frames delivered to the handler, and
  * the engine's rx_packets and drops come along (bench/suites/engine.ts).
+ *
+ * `--backend dpdk-afxdp|dpdk-afpacket`: the DPDK backend (host/backends/dpdk.ts): its native poll
+ * thread fills the rx ring and metadata in the shared memory; this thread takes a burst off the
+ * ring (one WASM call), checks each frame through its metadata and hands the burst back through the
+ * return ring (one WASM call). `c-dpdk-rx[-afpacket]`: bench/native/dpdk-rx.c, the same PMD in a
+ * plain C loop (built here with cc into .bench-cache/), run in place of this process.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,6 +27,11 @@ import { Engine } from '../../host/engine/engine.js';
 import { artefact } from '../../host/paths.js';
 import { META } from '../../host/meta.js';
 import { packageRoot } from '../../host/paths.js';
+import { DpdkSource } from '../../host/backends/dpdk.js';
+import { createRing } from '../../host/ring.js';
+import { compileEngine, instantiateEngine } from '../../host/wasm.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 
 const arg = (name: string, def?: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -149,7 +160,71 @@ async function engine() {
   finish(s.delivered, cpu0, { mode: e.backend?.mode, rx: s.rx_packets, dropped: s.dropped });
 }
 
+/** The same vdev string for both DPDK receivers: the PMD and its settings are the compared thing. */
+function dpdkPort(pmd: string): string {
+  return pmd === 'afxdp' ? `net_af_xdp0,iface=${iface}` : `net_af_packet0,iface=${iface},framecnt=32768`;
+}
+
+async function dpdk() {
+  const pmd = kind.split('-')[1];
+  const layout = computeLayout({ frameCount: 64, ringSize: 8192, scratchBytes: 65536, dpdk: { frames: 16384 } });
+  const memory = createMemory(layout);
+  const ex = instantiateEngine(compileEngine(), memory);
+  const rx = createRing(memory, ex, layout.ring('rx0')).port(layout.scratch.offset, 256);
+  const ret = createRing(memory, ex, layout.dpdk!.returnRings[0]).port(layout.scratch.offset + 1024, 256);
+  const src = new DpdkSource({ memory, layout, config: { port: dpdkPort(pmd), mode: busy || !latency ? 'busy' : 'adaptive' } });
+  const dv = new DataView(memory.buffer);
+  const metaBase = layout.meta.offset;
+  let received = 0;
+  process.stdout.write(`ready ${src.mode}\n`);
+  const cpu0 = process.cpuUsage();
+  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  // The consumer backs off when the ring is empty (spins 64 empty polls, then sleeps from 10 us
+  // doubling to 200 us; the rx ring holds 8192 frames, far more than arrive in 200 us here): the
+  // poll thread already spins like the C loop, and a second spinning core would count twice.
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  let idle = 0;
+  for (let polls = 0; ; polls++) {
+    const n = rx.dequeue(256);
+    if (n === 0) {
+      if ((polls & 255) === 0 && process.hrtime.bigint() > end) break;
+      if (++idle > 64) Atomics.wait(nap, 0, 0, Math.min(0.01 * 2 ** Math.min(idle - 65, 5), 0.2));
+      continue;
+    }
+    idle = 0;
+    const now = latency ? process.hrtime.bigint() : 0n;
+    for (let i = 0; i < n; i++) {
+      const f = rx.items[i] as number;
+      const m = metaBase + f * 64;
+      const d = dv.getUint32(m + META.DATA, true);
+      ret.items[i] = f;
+      if (dv.getUint32(m + META.CAPLEN, true) < 60 || dv.getUint16(d + 36) !== port || dv.getUint16(d + 42 + 16) !== GEN_MAGIC) continue;
+      received++;
+      if (latency) latencies.push(Number(now - dv.getBigUint64(d + 42 + 8)));
+    }
+    ret.enqueue(n);
+  }
+  const st = src.stats();
+  src.finish();
+  finish(received, cpu0, { mode: src.mode, kernelDrops: st.kernelDrops, ringFull: st.ringFull, pmdMissed: st.pmdMissed });
+}
+
+function cDpdk() {
+  const src = path.join(packageRoot, 'bench', 'native', 'dpdk-rx.c');
+  const dir = path.join(packageRoot, '.bench-cache');
+  const exe = path.join(dir, 'dpdk-rx');
+  if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(src).mtimeMs) {
+    mkdirSync(dir, { recursive: true });
+    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libdpdk'], { encoding: 'utf8' }).trim().split(/\s+/);
+    execFileSync('cc', ['-O2', '-std=gnu11', '-o', exe, src, ...flags, '-lrte_bus_vdev'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+  const c = spawn(exe, [dpdkPort(kind.endsWith('afpacket') ? 'afpacket' : 'afxdp'), String(port), String(seconds), ...(latency ? ['latency'] : [])], { stdio: 'inherit' });
+  c.on('exit', (code) => process.exit(code ?? 1));
+}
+
 if (kind.startsWith('engine-')) await engine();
+else if (kind.startsWith('dpdk-')) await dpdk();
+else if (kind.startsWith('c-dpdk-rx')) cDpdk();
 else if (kind.startsWith('afxdp') || kind.startsWith('afpacket')) wirewasm();
 else if (kind === 'node-dgram') await dgram();
 else if (kind === 'cap') pcap();

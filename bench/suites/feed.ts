@@ -30,7 +30,7 @@ import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '
 import { OrderBook } from '../../host/feed/book.js';
 import type { FeedSimResult } from '../../host/feed/sim.js';
 import { execFile } from 'node:child_process';
-import { nowNs } from '../../host/feed/clock.js';
+import { nowNs } from '../../host/clock.js';
 import { RefBook } from '../ref-book.js';
 import { artefact } from '../../host/paths.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';

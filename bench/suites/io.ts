@@ -3,7 +3,8 @@
  * and the receiver in another (both made here, removed on exit), 64-byte frames, N-second runs,
  * median of R runs; then one-way latency at 10 kpps.
  *
- * Receivers: the four wirewasm kernel-ring backends, and the peers a Node user would pick instead:
+ * Receivers: the four wirewasm kernel-ring backends, the DPDK backend on two PMDs beside the same
+ * PMDs in a plain C loop (DPDK_RECEIVERS), and the peers a Node user would pick instead:
  * a plain `dgram` socket (node-dgram) and libpcap through npm `cap` (libpcap-cap, installed by this
  * suite into .bench-cache/). Each receiver is its own process (bench/io/receiver.ts), so its CPU
  * time is its own: cpu_s_per_mpkt = CPU seconds of the receiving process per million frames.
@@ -21,8 +22,15 @@ import path from 'node:path';
 import { packageRoot } from '../../host/paths.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { argValue, median, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
+import { dpdkInfo } from '../../host/backends/dpdk.js';
 
-const RECEIVERS = ['wirewasm-afxdp-skb', 'wirewasm-afxdp-drv', 'wirewasm-afpacket-v3', 'wirewasm-afpacket-v2', 'node-dgram', 'libpcap-cap'] as const;
+/**
+ * DPDK (host/backends/dpdk.ts) on the same veth: the wirewasm backend with the AF_XDP and the
+ * AF_PACKET PMD, and bench/native/dpdk-rx.c driving the same PMDs from a plain C loop (the ceiling).
+ */
+const DPDK_RECEIVERS = ['wirewasm-dpdk-afxdp', 'wirewasm-dpdk-afpacket', 'c-dpdk-rx', 'c-dpdk-rx-afpacket'] as const;
+
+const RECEIVERS = ['wirewasm-afxdp-skb', 'wirewasm-afxdp-drv', 'wirewasm-afpacket-v3', 'wirewasm-afpacket-v2', 'node-dgram', 'libpcap-cap', ...DPDK_RECEIVERS] as const;
 type Receiver = (typeof RECEIVERS)[number];
 const PORT = 9000;
 const node = process.execPath;
@@ -117,6 +125,8 @@ const suite: Suite = async ({ argv, log }) => {
   if (process.getuid?.() !== 0) return all.map(([n, u]) => unavailable(n, u, 'needs root (namespaces, veth, AF_XDP): run as root'));
   if (!existsSync(receiverJs)) return all.map(([n, u]) => unavailable(n, u, 'run `npm run build:host` first'));
   const capError = ensureCap(log);
+  const dpdk = dpdkInfo();
+  const dpdkError = dpdk.available ? undefined : dpdk.reason;
   const bed = createTestbed({ prefix: 'wwio' });
   const tput = new Map<Receiver, RunResult[]>();
   const lat = new Map<Receiver, RunResult[]>();
@@ -129,6 +139,10 @@ const suite: Suite = async ({ argv, log }) => {
         if (only.length && !only.includes(recv)) continue;
         if (recv === 'libpcap-cap' && capError) {
           errors.set(recv, capError);
+          continue;
+        }
+        if ((DPDK_RECEIVERS as readonly string[]).includes(recv) && dpdkError) {
+          errors.set(recv, dpdkError);
           continue;
         }
         try {

@@ -1,6 +1,6 @@
 /**
  * AF_PACKET backend: PACKET_MMAP rings mapped into the shared memory, walked by WASM
- * (assembly/tpacket.ts). Two receive modes:
+ * (assembly/kernel/tpacket.ts, engine/tpacket.ts). Two receive modes:
  *  - TPACKET_V3 (default, throughput): the kernel fills blocks and hands a block over when full or
  *    after `retireMs`; one wake-up per block, so latency is bounded by the retire timeout.
  *  - TPACKET_V2 (latency): one frame per packet, visible as soon as the kernel wrote it.
@@ -11,9 +11,9 @@
  *
  * Engine mode (`enginePool`, set by the engine) with TPACKET_V3 is zero-copy by default: each
  * packet becomes a pool frame whose data points into the kernel's block, and a block goes back to
- * the kernel when the last frame describing one of its packets is released (assembly/tpacket.ts,
+ * the kernel when the last frame describing one of its packets is released (assembly/engine/tpacket.ts,
  * "Zero-copy engine source"). Frames handlers forward are copied into the TX ring by the engine's
- * source loop (transmit(), assembly/tpacket.ts "Engine transmit"), so a forwarded zero-copy frame gives its
+ * source loop (transmit(), assembly/engine/tpacket.ts "Engine transmit"), so a forwarded zero-copy frame gives its
  * block back as soon as it is copied. The per-block holder lines follow the queue's I/O area:
  *
  * ```

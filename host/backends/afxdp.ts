@@ -1,6 +1,6 @@
 /**
  * AF_XDP backend: the engine's frame pool is the UMEM; each queue's fill, completion, RX and TX
- * rings are mapped into its kernel region and walked by WASM (assembly/xsk.ts). A six-instruction
+ * rings are mapped into its kernel region and walked by WASM (assembly/kernel/xsk.ts, assembly/engine/xsk.ts). A six-instruction
  * XDP program (native/bpf.cc) redirects each RX queue's packets to that queue's socket through an
  * XSKMAP; it is attached with a BPF link, so it goes away with the process.
  *

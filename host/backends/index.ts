@@ -12,6 +12,7 @@ import { BackendError, type Backend, type BackendConfig } from './types.js';
 import { openSocket, socketKernelBytes, type PayloadBackendConfig } from './socket.js';
 import { ioUringKernelBytes, openIoUring } from './io_uring.js';
 import { openPcap, type PcapConfig } from './pcap.js';
+import { dpdkKernelBytes, openDpdkBackend, type DpdkConfig } from './dpdk.js';
 
 export * from './types.js';
 export { afpacketKernelBytes, afxdpKernelBytes };
@@ -24,6 +25,7 @@ const BACKENDS: Record<string, Opener> = {
   io_uring: (c) => openIoUring(c as unknown as PayloadBackendConfig),
   socket: (c) => openSocket(c as unknown as PayloadBackendConfig),
   pcap: (c) => openPcap(c as unknown as PcapConfig),
+  dpdk: (c) => openDpdkBackend(c as unknown as BackendConfig & { dpdk: DpdkConfig }),
 };
 
 export const backendNames = (): string[] => Object.keys(BACKENDS);
@@ -54,5 +56,6 @@ export function kernelBytesFor(name: string, options: (AfXdpOptions & AfPacketOp
   if (name === 'afpacket') return afpacketKernelBytes(options);
   if (name === 'io_uring') return ioUringKernelBytes(options);
   if (name === 'socket') return socketKernelBytes();
+  if (name === 'dpdk') return dpdkKernelBytes();
   return 0;
 }

@@ -15,7 +15,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { nowNs } from '../feed/clock.js';
+import { nowNs } from '../clock.js';
 import type { Layout } from '../layout.js';
 import { META, NEXT_NONE, OFFSET_NONE, VLAN_NONE } from '../meta.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';

@@ -30,7 +30,7 @@
  *
  * Every address here is an offset in the shared memory (a WASM pointer), so WASM code in any
  * worker can read the records and buffers directly. `queue.state` is the address of the queue's
- * state block that the WASM ring walkers (assembly/xsk.ts, assembly/tpacket.ts) run on; a worker
+ * state block that the WASM ring walkers (assembly/kernel/xsk.ts, assembly/kernel/tpacket.ts) run on; a worker
  * that owns a queue may call the walkers itself instead of going through the host object.
  *
  * Nothing is lost silently: every frame the kernel or the backend did not deliver is counted in
@@ -39,7 +39,7 @@
 import type { EngineExports } from '../abi.js';
 import type { Layout } from '../layout.js';
 
-export type BackendName = 'afxdp' | 'afpacket' | 'io_uring' | 'socket' | 'pcap';
+export type BackendName = 'afxdp' | 'afpacket' | 'io_uring' | 'socket' | 'pcap' | 'dpdk';
 
 /** Settings common to all backends; each backend adds its own (see its file). */
 export interface BackendConfig {

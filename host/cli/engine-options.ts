@@ -52,7 +52,7 @@ export function addEngineOptions(cmd: Command, defaults: { workers?: number } = 
     .option('--tx-bit-rate <bps>', 'shape each transmit queue to this many bits per second')
     .option('--json', 'print the final stats as one JSON object on stdout')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics while running')
-    .option('-q, --quiet', 'no live stats');
+    .option('-q, --quiet', 'no stats display');
 }
 
 function num(name: string, v: string | undefined, min = 0): number | undefined {

@@ -13,7 +13,7 @@ import type { PluginRecord } from '../plugins/host.js';
 export const RECORD_FRAME = 0x80000000;
 /**
  * A frame record as keep() stages it, without a reference: the worker's next poll takes the frame's
- * reference and marks it RECORD_FRAME (assembly/dispatch.ts flushRecords). Staging is then two
+ * reference and marks it RECORD_FRAME (assembly/engine/worker.ts flushRecords). Staging is then two
  * plain stores (record, count), so a worker terminated between them leaves no reference behind.
  */
 export const RECORD_KEEP = 0x80000001;

@@ -1,5 +1,5 @@
 // Flow-director rules on the host side: the text form the CLI takes (`--rule`), the object form the
-// API takes, their encoding into the 64-byte rule of assembly/flow.ts, and the two-table
+// API takes, their encoding into the 64-byte rule of assembly/engine/flow.ts, and the two-table
 // read-copy-update that lets rules change while workers run.
 //
 // Text form: match terms, then `->` and actions, e.g.
@@ -153,7 +153,7 @@ function prefix(rule: string, what: string, text: string): { family: 4 | 6; byte
 
 const describe = (r: FlowRuleInput) => (typeof r === 'string' ? r : JSON.stringify(r));
 
-/** Encodes a rule into its 64 bytes (assembly/flow.ts layout); checks queue/class against the engine. */
+/** Encodes a rule into its 64 bytes (assembly/engine/flow.ts layout); checks queue/class against the engine. */
 export function encodeFlowRule(input: FlowRuleInput, limits: { workers: number; classes: number }): Uint8Array {
   const r = typeof input === 'string' ? parseFlowRule(input) : input;
   const name = describe(input);

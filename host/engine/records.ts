@@ -1,5 +1,5 @@
 // What handlers emit() and keep(), and what parser plugins emit, read on the main thread: the
-// records ring (assembly/dispatch.ts flushRecords) taken in bursts of 256, plugin records as the
+// records ring (assembly/engine/worker.ts flushRecords) taken in bursts of 256, plugin records as the
 // workers post them, handed to the caller as batches by Engine.records().
 import { META } from '../meta.js';
 import { Packet } from '../packet.js';

@@ -29,6 +29,10 @@ export interface EngineRuntime {
   readonly hostStats: number;
   /** Where the host dequeues records and leftovers: 256 × 8 B. */
   readonly dequeue: number;
+  /** Crash recovery's open-claim records, CLAIM_BYTES per worker (assembly/engine/recover.ts). */
+  readonly claims: number;
+  /** Where claimSettle puts a dead consumer's claimed frames back from: 4 B per frame. */
+  readonly claimSettle: number;
   /** The live source's frame list. */
   readonly sourceList: number;
   /** The first plugin gather slice (PLUGIN_SCRATCH_PER_WORKER per worker). */
@@ -75,6 +79,8 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
     streamBytes,
     sourceListBytes: live ? 4 * (Math.max(c.burst, Math.ceil(c.frameCount / c.queues)) + 1) : 0,
     pluginBytes: c.plugins.length ? 64 + c.workers * PLUGIN_SCRATCH_PER_WORKER : 0,
+    workers: c.workers,
+    frameCount: c.frameCount,
   });
   const afxdp = { ...c.backendOptions, burst: c.burst, frameCount: c.frameCount, queues: c.queues, enginePool: true };
   const layout = computeLayout({
@@ -103,7 +109,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   const rt: EngineRuntime = {
     config: c, layout, map: m, memory, wasm, ctx: m.offset, u32: new Uint32Array(memory.buffer), pairs,
     hostCache: m.cache(c.workers), hostStats: layout.statsAddress(c.queues + c.workers),
-    dequeue: at.dequeue, sourceList: at.sourceList, pluginScratch: at.plugins, streams, plugins,
+    dequeue: at.dequeue, sourceList: at.sourceList, pluginScratch: at.plugins, claims: at.claims, claimSettle: at.claimSettle, streams, plugins,
   };
   writeHeader(rt);
   initRings(rt, nowNs);

@@ -2,6 +2,7 @@
 // totals, drops by reason, per-queue and per-worker rows, latency percentiles from the summed
 // log-linear histograms, and rates against the previous snapshot.
 
+import { HIST_BUCKETS, HIST_MAX_EXP, HIST_SUB_BITS } from '../abi.js';
 import { STATS_BLOCK_BYTES } from '../layout.js';
 import type { PluginStats } from '../plugins/supervisor.js';
 import type { EngineRuntime } from './setup.js';
@@ -14,11 +15,9 @@ export type Drops = Record<DropReason, number>;
 export const STATS_BLOCK = STATS_BLOCK_BYTES;
 /** Byte offset in a stats block of the u64 counting drops for `reason`. */
 export const dropSlot = (reason: DropReason): number => 8 * (8 + DROP_REASONS.indexOf(reason));
-const F = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18, TX_DROPPED: 19 };
+export const STAT_WORD = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18, TX_DROPPED: 19 };
 
-export const HIST_SUB_BITS = 4;
-export const HIST_MAX_EXP = 40;
-export const HIST_BUCKETS = (HIST_MAX_EXP - 3 + 1) << HIST_SUB_BITS;
+export { HIST_BUCKETS, HIST_MAX_EXP, HIST_SUB_BITS };
 
 /** Lower bound in ns of histogram bucket b (mirror of assembly/stats.ts histBucketLow). */
 export function histBucketLow(b: number): number {
@@ -120,26 +119,26 @@ export function readBlock(mem: ArrayBufferLike, addr: number): BlockCounters {
   const v = new BigUint64Array(mem, addr, STATS_BLOCK / 8);
   const n = (i: number) => Number(v[i]);
   const dropped = emptyDrops();
-  DROP_REASONS.forEach((r, i) => (dropped[r] = n(F.DROPS + i)));
+  DROP_REASONS.forEach((r, i) => (dropped[r] = n(STAT_WORD.DROPS + i)));
   return {
-    rx_packets: n(F.RX),
-    rx_bytes: n(F.RX_BYTES),
-    delivered: n(F.DELIVERED),
-    delivered_bytes: n(F.DELIVERED_BYTES),
-    tx_packets: n(F.TX),
-    tx_bytes: n(F.TX_BYTES),
-    bursts: n(F.BURSTS),
-    records_dropped: n(F.RECORDS_DROPPED),
-    tx_dropped: n(F.TX_DROPPED),
+    rx_packets: n(STAT_WORD.RX),
+    rx_bytes: n(STAT_WORD.RX_BYTES),
+    delivered: n(STAT_WORD.DELIVERED),
+    delivered_bytes: n(STAT_WORD.DELIVERED_BYTES),
+    tx_packets: n(STAT_WORD.TX),
+    tx_bytes: n(STAT_WORD.TX_BYTES),
+    bursts: n(STAT_WORD.BURSTS),
+    records_dropped: n(STAT_WORD.RECORDS_DROPPED),
+    tx_dropped: n(STAT_WORD.TX_DROPPED),
     dropped,
-    latency: { count: n(F.LAT_COUNT), sum: n(F.LAT_SUM), max: n(F.LAT_MAX) },
+    latency: { count: n(STAT_WORD.LAT_COUNT), sum: n(STAT_WORD.LAT_SUM), max: n(STAT_WORD.LAT_MAX) },
   };
 }
 
 /** Adds to a block's counter from the host (the host's own block only: one writer). */
 export function hostBlockAdd(mem: ArrayBufferLike, addr: number, field: 'delivered' | 'tx_dropped' | DropReason, n: number): void {
   const v = new BigUint64Array(mem, addr, STATS_BLOCK / 8);
-  const i = field === 'delivered' ? F.DELIVERED : field === 'tx_dropped' ? F.TX_DROPPED : F.DROPS + DROP_REASONS.indexOf(field);
+  const i = field === 'delivered' ? STAT_WORD.DELIVERED : field === 'tx_dropped' ? STAT_WORD.TX_DROPPED : STAT_WORD.DROPS + DROP_REASONS.indexOf(field);
   v[i] += BigInt(n);
 }
 

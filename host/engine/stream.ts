@@ -1,4 +1,4 @@
-// Replay streams: the frames a queue's replay source copies into pool frames (assembly/dispatch.ts
+// Replay streams: the frames a queue's replay source copies into pool frames (assembly/engine/worker.ts
 // sourcePoll), laid out in the scratch region as the WASM replay source reads them:
 //
 //   record (8-byte aligned): | 0 caplen u32 | 4 wirelen u32 | 8 timestamp ns u64 | 16 linktype u32 | 20 0 | 24 bytes… pad to 8 |

@@ -11,7 +11,7 @@ import { kernelBytesFor, openBackend, type Backend } from '../backends/index.js'
 import { pcapKernelBytes } from '../backends/pcap.js';
 import dgram from 'node:dgram';
 import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
-import { nowNs } from './clock.js';
+import { nowNs } from '../clock.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
 import { META } from '../meta.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
@@ -26,10 +26,10 @@ import type { FeedTransport } from './sim.js';
 import { bookLayout, OrderBook, type BookConfig, type BookCounters, type BookRecord } from './book.js';
 import { batchMessages, MessageView, type FeedMessage } from './messages.js';
 
-export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap';
-export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap'];
+export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap' | 'dpdk';
+export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap', 'dpdk'];
 /** Backends that deliver whole frames: the engine's parser finds the UDP/TCP payload before the plugin. */
-const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap']);
+const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap', 'dpdk']);
 export type FeedPluginName = 'itch' | 'soupbintcp-itch';
 
 /** The largest UDP payload (65,535 − 20 IPv4 − 8 UDP): how long a MoldUDP64 datagram can be. */
@@ -56,6 +56,8 @@ export interface FeedClientOptions {
   netns?: string;
   /** pcap: the capture to replay (e.g. feed-sim -w). */
   file?: string;
+  /** dpdk: the DPDK port ("net_af_packet0,iface=eth0", "net_af_xdp0,iface=eth0" or a PCI address; docs/dpdk.md). */
+  dpdkPort?: string;
   /** Default: itch for udp transports, soupbintcp-itch for tcp. */
   plugin?: FeedPluginName;
   /** Seconds to run at most (default: until the session ends). */
@@ -176,6 +178,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (!FEED_BACKENDS.includes(o.backend)) throw new FeedError(`--backend ${o.backend}: use one of ${FEED_BACKENDS.join(', ')}`);
   const frames = FRAME_BACKENDS.has(o.backend);
   if ((o.backend === 'afpacket' || o.backend === 'afxdp') && !o.iface) throw new FeedError(`--backend ${o.backend} needs --iface: the interface the feed arrives on`);
+  if (o.backend === 'dpdk' && !o.dpdkPort) throw new FeedError('--backend dpdk needs --dpdk-port: e.g. net_af_packet0,iface=eth0 or a PCI address');
   if (o.backend === 'pcap' && !o.file) throw new FeedError('--backend pcap needs --file: the capture to replay (e.g. written by feed-sim -w)');
   const pluginName = o.plugin ?? (o.transport === 'tcp' ? 'soupbintcp-itch' : 'itch');
   if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
@@ -194,6 +197,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const layout = computeLayout({
     queues: 1, workers: 1, frameCount, frameSize, scratchBytes,
     kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
+    // DPDK's mbufs are a region of their own (docs/dpdk.md); its AF_XDP PMD wants 2048 on its fill ring.
+    ...(o.backend === 'dpdk' ? { dpdk: { frames: Math.max(frameCount, 4096) } } : {}),
   });
   const memory = createMemory(layout);
   writeControlBlock(memory, layout);
@@ -219,6 +224,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const open = () =>
     openBackend(o.backend, {
       memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns, file: o.file,
+      ...(o.dpdkPort ? { dpdk: { port: o.dpdkPort } } : {}),
     } as never) as unknown as PayloadBackend;
   let backend: PayloadBackend;
   for (const giveUp = performance.now() + (o.connectRetryMs ?? 0); ; ) {

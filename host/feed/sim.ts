@@ -17,7 +17,7 @@ import { UDP_HEADERS, writeUdpHeaders } from '../backends/udpframe.js';
 import { computeLayout, createMemory } from '../layout.js';
 import { loadNative } from '../native.js';
 import { PcapngWriter, type Endpoint } from './capture.js';
-import { nowNs, timeOfDayNs } from './clock.js';
+import { nowNs, timeOfDayNs } from '../clock.js';
 import { ItchGenerator, MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, moldPacket, sessionName, soupPacket, soupSequenced, soupLoginAccepted } from './generator.js';
 import { canonicalRecord, encodeMessage, ITCH_BY_TYPE, StreamDigest, type ItchMessage } from './itch.js';
 

@@ -45,7 +45,7 @@
  * Lower level, PluginHost.processBurst(list, count, verdicts, metaBase) does the same without
  * touching the list: it writes one verdict byte per packet (0 pass, 1 drop).
  *
- * The engine module exports `pluginGather` (assembly/plugins.ts, re-exported by assembly/engine.ts).
+ * The engine module exports `pluginGather` (assembly/engine/gather.ts, exported by assembly/index.ts).
  */
 export * from './abi.js';
 export { loadPlugin, type LoadedPlugin, type LoadOptions, type PluginRoute, type PluginSpec } from './load.js';

@@ -109,7 +109,8 @@ describe('feed over loopback: feed-sim process → feed client', () => {
   });
 
   it('refuses bad configurations with the fix in the message', async () => {
-    await expect(runFeedClient({ backend: 'dpdk' as FeedBackendName, transport: 'udp', host: '127.0.0.1', port: 1 })).rejects.toThrow(/use one of socket, io_uring, afpacket, afxdp, pcap/);
+    await expect(runFeedClient({ backend: 'efvi' as FeedBackendName, transport: 'udp', host: '127.0.0.1', port: 1 })).rejects.toThrow(/use one of socket, io_uring, afpacket, afxdp, pcap, dpdk/);
+    await expect(runFeedClient({ backend: 'dpdk', transport: 'udp', host: '127.0.0.1', port: 1 })).rejects.toThrow(/needs --dpdk-port/);
     await expect(runFeedClient({ backend: 'afxdp', transport: 'udp', host: '127.0.0.1', port: 1 })).rejects.toThrow(/needs --iface/);
     await expect(runFeedClient({ backend: 'pcap', transport: 'udp', host: '127.0.0.1', port: 1 })).rejects.toThrow(/needs --file/);
     await expect(runFeedClient({ backend: 'io_uring', transport: 'udp-multicast', host: '127.0.0.1', port: 5000, group: '10.0.0.1' })).rejects.toThrow(/multicast group/);

@@ -100,10 +100,10 @@ describe.skipIf(!root)('capture to pcapng (needs root)', () => {
     expect(s.workers.every((w) => w.delivered > 0)).toBe(true);
   });
 
-  it('kernel drops: a stalled feeder overflows a small TPACKET ring; every frame is delivered or counted as kernel', async () => {
+  it('kernel drops: a stalled poll loop overflows a small TPACKET ring; every frame is delivered or counted as kernel', async () => {
     const e = new Engine({ backend: 'afpacket', iface: bed.b.iface, netns: bed.b.ns, workers: 1, backendOptions: { blockSize: 4096, blockCount: 2 } });
     await e.start();
-    // Block the main thread (the feeder) while 3000 frames arrive: the kernel must drop most of them.
+    // Block the main thread (its pollSources loop) while 3000 frames arrive: the kernel must drop most of them.
     const sending = send(3000, 1);
     const until = Date.now() + 400;
     while (Date.now() < until);

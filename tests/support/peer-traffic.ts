@@ -2,9 +2,14 @@
 // capture tool, not ours) recording what arrives back at a, and the frame gen sent for a sequence
 // number, to compare captured frames byte for byte.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { UDP_HEADERS, writeUdpHeaders } from '../../host/backends/udpframe.js';
-import type { Testbed } from '../../host/testbed.js';
+import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { artefact } from '../../host/paths.js';
+import { readCaptureFile } from '../../host/pcap/index.js';
 
 /** Sends `count` 128-byte frames in 4 flows from a to b at `rate` frames/s; resolves when gen is done. */
 export const sendFromPeer = (bed: Testbed, count: number, rate: number) =>
@@ -42,7 +47,7 @@ export async function captureAtPeer(bed: Testbed, file: string, filter = 'udp'):
   };
 }
 
-/** What the generator sent with this sequence number (host/gen.ts), send time taken from `got`. */
+/** What the generator sent with this sequence number (host/gen/), send time taken from `got`. */
 export function genFrame(bed: Testbed, seq: number, got: Uint8Array): Uint8Array {
   const frame = new Uint8Array(124);
   writeUdpHeaders(frame, { srcMac: bed.a.mac, dstMac: bed.b.mac, srcIp: bed.a.ip, dstIp: bed.b.ip, srcPort: 40000 + (seq % 4), dstPort: 9000 }, frame.length - UDP_HEADERS);
@@ -53,4 +58,63 @@ export function genFrame(bed: Testbed, seq: number, got: Uint8Array): Uint8Array
   frame.set(got.subarray(UDP_HEADERS + 8, UDP_HEADERS + 16), UDP_HEADERS + 8);
   dv.setUint16(UDP_HEADERS + 16, 0x5757);
   return frame;
+}
+
+/**
+ * The generator's frames in a capture at the peer: their sequence numbers where the frame is
+ * byte for byte what gen sent, the hex of any that is not, frames that are not UDP over IPv4 (the
+ * peer's IPv6 neighbour discovery, forwarded back) counted apart, and every record's time.
+ */
+export function capturedGen(bed: Testbed, file: string) {
+  const { records } = readCaptureFile(file);
+  const seqs: number[] = [];
+  const bad: string[] = [];
+  let other = 0;
+  let bytes = 0;
+  for (const r of records) {
+    const b = r.data;
+    bytes += b.length;
+    if (b.length < 34 || b[12] !== 0x08 || b[13] !== 0x00 || b[23] !== 17) {
+      other++;
+      continue;
+    }
+    const seq = new DataView(b.buffer, b.byteOffset).getUint32(UDP_HEADERS + 4);
+    if (b.length === 124 && Buffer.compare(Buffer.from(b), Buffer.from(genFrame(bed, seq, b))) === 0) seqs.push(seq);
+    else bad.push(Buffer.from(b).toString('hex'));
+  }
+  return { seqs, bad, other, bytes, times: records.map((r) => Number(r.timestampNs)) };
+}
+
+/** A transmit test's peer: its testbed and scratch folder (made before the describe block's tests, removed after), and the helpers above bound to it. */
+export interface TxPeer {
+  readonly bed: Testbed;
+  readonly dir: string;
+  send(count: number, rate: number): Promise<unknown>;
+  capture(file: string, filter?: string): Promise<{ stop: () => Promise<void> }>;
+  captured(file: string): ReturnType<typeof capturedGen>;
+}
+
+/** Call inside a describe block: its beforeAll/afterAll make and remove the testbed (`prefix`, unique per suite). */
+export function txPeer(prefix: string): TxPeer {
+  let bed: Testbed | undefined;
+  let dir = '';
+  beforeAll(() => {
+    bed = createTestbed({ prefix });
+    dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+  });
+  afterAll(() => {
+    bed?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get bed() {
+      return bed!;
+    },
+    get dir() {
+      return dir;
+    },
+    send: (count, rate) => sendFromPeer(bed!, count, rate),
+    capture: (file, filter) => captureAtPeer(bed!, file, filter),
+    captured: (file) => capturedGen(bed!, file),
+  };
 }

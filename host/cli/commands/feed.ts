@@ -89,6 +89,7 @@ export function register(program: Command): void {
     .option('--line-timeout <ms>', 'A/B: a line silent this long is dead; what only it could bring becomes a gap (default 500)', num('--line-timeout'))
     .option('--group <addr>', 'multicast group to join (udp-multicast)')
     .option('--iface <if>', 'afpacket/afxdp: the interface to receive on; udp-multicast: the interface to join on (default: the one holding --host)')
+    .option('--dpdk-port <port>', 'dpdk backend: the DPDK port (net_af_packet0,iface=eth0, net_af_xdp0,iface=eth0 or a PCI address; docs/dpdk.md)')
     .option('--file <capture>', 'pcap backend: the capture to replay (pcap or pcapng, e.g. from feed-sim -w)')
     .option('--netns <name>', 'open the backend in this network namespace (ip netns)')
     .option('--plugin <name>', 'itch (MoldUDP64) or soupbintcp-itch (default: by transport)')
@@ -136,6 +137,7 @@ export function register(program: Command): void {
           lineB: b ? { host: b.group ? opts.host : b.host, port: b.port, group: b.group, iface: opts.iface } : undefined,
           iface: opts.iface,
           file: opts.file,
+          dpdkPort: opts.dpdkPort,
           netns: opts.netns,
           plugin: opts.plugin as FeedPluginName | undefined,
           duration: opts.duration,

@@ -7,6 +7,7 @@ import { loadNative } from '../../native.js';
 import { effectiveCapabilities, memlockLimit, missingFor } from '../../privileges.js';
 import { bytes, hex, table } from '../format.js';
 import { interfaceCapabilities, type InterfaceCapabilities } from '../../ifcaps.js';
+import { dpdkInfo } from '../../backends/dpdk.js';
 
 const FEATURES: [key: 'afXdp' | 'afPacket' | 'ioUring' | 'bpf', label: string][] = [
   ['afXdp', 'AF_XDP sockets'],
@@ -15,7 +16,7 @@ const FEATURES: [key: 'afXdp' | 'afPacket' | 'ioUring' | 'bpf', label: string][]
   ['bpf', 'BPF program loading'],
 ];
 
-export function gatherInfo(configFile?: string) {
+export function gatherInfo(configFile?: string, probeDpdk = false) {
   const config = configFile ? loadConfigFile(configFile) : {};
   const layout = computeLayout(config);
   const native = loadNative();
@@ -30,6 +31,7 @@ export function gatherInfo(configFile?: string) {
     capabilities: [...caps].sort(),
     memlockLimit: memlockLimit(),
     features: kernel,
+    dpdk: dpdkInfo({ probe: probeDpdk }),
     layout: {
       totalBytes: layout.totalBytes,
       maximumBytes: layout.maximumPages * 65536,
@@ -48,8 +50,9 @@ export function register(program: Command): void {
     .option('-i, --iface <name>', 'also report what this interface can do (queues, XDP, offloads, timestamping, NUMA)')
     .option('--netns <name>', 'network namespace of --iface')
     .option('--probe-xdp', 'with --iface: try XDP driver mode and AF_XDP zero-copy (briefly reconfigures a real NIC)')
-    .action((opts: { config?: string; json?: boolean; iface?: string; netns?: string; probeXdp?: boolean }) => {
-      const info: ReturnType<typeof gatherInfo> & { interface?: InterfaceCapabilities } = gatherInfo(opts.config);
+    .option('--probe-dpdk', 'start DPDK (EAL) to list the ethdev ports it sees (~0.3 s)')
+    .action((opts: { config?: string; json?: boolean; iface?: string; netns?: string; probeXdp?: boolean; probeDpdk?: boolean }) => {
+      const info: ReturnType<typeof gatherInfo> & { interface?: InterfaceCapabilities } = gatherInfo(opts.config, opts.probeDpdk);
       if (opts.iface) info.interface = interfaceCapabilities(opts.iface, { netns: opts.netns, probeXdp: opts.probeXdp });
       if (opts.json) {
         process.stdout.write(JSON.stringify(info, (_k, v) => (v === Infinity ? 'unlimited' : v)) + '\n');
@@ -66,6 +69,11 @@ export function register(program: Command): void {
         rows.push([`  ${label}`, status, why]);
       }
       out.push(table(rows), '');
+      const d = info.dpdk;
+      out.push(d.available ? `${d.version}: available; NICs bound to a DPDK driver: ${d.pciDevices?.length ? d.pciDevices.join(', ') : 'none'}` : d.reason!);
+      if (d.available && d.ports) out.push(d.ports.length ? `  ethdev ports: ${d.ports.map((p) => `${p.name} (${p.driver}, ${p.mac})`).join(', ')}` : `  ethdev ports: ${opts.probeDpdk ? 'none' : 'run with --probe-dpdk to start EAL and list them'}`);
+      if (d.available && d.reason) out.push(`  EAL: ${d.reason}`);
+      out.push('');
       out.push(`Capabilities: ${info.capabilities.length ? info.capabilities.join(', ') : 'none'}`);
       out.push(`Locked-memory limit: ${info.memlockLimit === Infinity ? 'unlimited' : bytes(info.memlockLimit)}`, '');
       const c = info.layout.config;

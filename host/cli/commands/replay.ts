@@ -9,7 +9,7 @@ export function register(program: Command): void {
   addPluginOptions(addEngineOptions(
     program
       .command('replay')
-      .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; live stats')
+      .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; stats display')
       .argument('<file>', 'capture file (pcap or pcapng)'),
   )).action(async (file: string, opts: EngineCliOptions & PluginCliOptions) => {
     const engine = new Engine({ ...engineConfigFrom(opts), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });

@@ -63,7 +63,7 @@ export function register(program: Command): void {
   addEngineOptions(
     program
       .command('start')
-      .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with live stats; --testbed: veth + generator + the engine on AF_XDP, zero-copy (root)')
+      .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with the stats display; --testbed: veth + generator + the engine on AF_XDP, zero-copy (root)')
       .option('--testbed', 'as root: veth pair in fresh namespaces, generator on one side, the engine on AF_XDP (zero-copy) on the other')
       .option('--duration <s>', 'seconds to run', '5')
       .option('--gen-rate <pps>', 'generator rate for --testbed', '100000'),

@@ -10,6 +10,7 @@ import type { AfPacketBackend } from '../../../host/backends/afpacket.js';
 import { UDP_HEADERS, writeUdpHeaders } from '../../../host/backends/udpframe.js';
 import { createTestbed, type Testbed } from '../../../host/testbed.js';
 import { artefact } from '../../../host/paths.js';
+import { expectEachOnce, sendThenStop } from '../../support/delivery.js';
 import type { Packet } from '../../../host/packet.js';
 
 const root = process.getuid?.() === 0;
@@ -80,22 +81,11 @@ describe.skipIf(!root)('engine backend afpacket: zero-copy TPACKET_V3 live sourc
           else bad.push(r);
         }
     })();
-    await new Promise((r) => setTimeout(r, 200));
-    await send(N, 4);
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await e.stop();
-    await reading;
+    const s = await sendThenStop(e, () => send(N, 4), reading);
     expect(bad.slice(0, 3)).toEqual([]);
     expect(outside).toBe(0);
     expect(inPool).toBe(0);
-    expect(seqs.length).toBe(N);
-    expect(new Set(seqs).size).toBe(N);
-    expect(Math.max(...seqs)).toBe(N - 1);
-    expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
-    expect(s.dropped_total).toBe(0);
-    expect(s.in_flight).toBe(0);
-    expect(s.pool.in_use).toBe(0);
-    expect(s.workers.every((w) => w.delivered > 0)).toBe(true);
+    expectEachOnce(seqs, N, s);
     expect(b.heldBlocks(0)).toBe(0);
     expect(e.warnings).toEqual([]);
   });

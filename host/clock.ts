@@ -1,6 +1,7 @@
-// The one wall clock of the feed simulator and client: ns since the Unix epoch with sub-µs
-// resolution (performance.timeOrigin + performance.now(); Date.now() has only ms). The native
-// io_uring backend stamps with CLOCK_REALTIME, the same clock up to the drift since process start.
+// The one wall clock of host/ outside the engine (the socket backend's timestamps, the feed
+// simulator and client): ns since the Unix epoch with sub-µs resolution (performance.timeOrigin
+// + performance.now(); Date.now() has only ms). The native io_uring backend stamps with
+// CLOCK_REALTIME, the same clock up to the drift since process start.
 
 const DAY_NS = 86_400_000_000_000n;
 

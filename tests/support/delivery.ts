@@ -1,0 +1,42 @@
+// What the live receive and transmit tests (tests/live/engine/) check once the engine stopped: a
+// burst sent from the peer, the records or the forwarded frames seen, the engine's books closed.
+import { expect } from 'vitest';
+import type { Engine, EngineStats } from '../../host/engine/engine.js';
+
+/** Lets the socket settle, sends, lets the last frames land, stops the engine and waits for the reader. */
+export async function sendThenStop(e: Engine, send: () => Promise<unknown>, reading: Promise<void>): Promise<EngineStats> {
+  await new Promise((r) => setTimeout(r, 200));
+  await send();
+  await new Promise((r) => setTimeout(r, 300));
+  const s = await e.stop();
+  await reading;
+  return s;
+}
+
+/** Datagrams 0..n-1 each seen once; nothing dropped, nothing in flight, every frame back in the pool, every worker used. */
+export function expectEachOnce(seqs: number[], n: number, s: EngineStats): void {
+  expect(seqs.length).toBe(n);
+  expect(new Set(seqs).size).toBe(n);
+  expect(Math.min(...seqs)).toBe(0);
+  expect(Math.max(...seqs)).toBe(n - 1);
+  expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+  expect(s.dropped_total).toBe(0);
+  expect(s.in_flight).toBe(0);
+  expect(s.pool.in_use).toBe(0);
+  expect(s.workers.every((w) => w.delivered > 0)).toBe(true);
+}
+
+/** The transmit tests: each of n forwarded frames arrived at the peer once and unchanged; every one sent, none dropped; the books closed. */
+export function expectForwardedOnce(got: { seqs: number[]; bad: string[] }, n: number, s: EngineStats, warnings: string[]): void {
+  expect(got.bad.slice(0, 3)).toEqual([]);
+  expect(got.seqs.length).toBe(n);
+  expect(new Set(got.seqs).size).toBe(n);
+  expect(Math.max(...got.seqs)).toBe(n - 1);
+  expect(s.delivered).toBeGreaterThanOrEqual(n);
+  expect(s.tx_packets).toBe(s.delivered);
+  expect(s.tx_dropped).toBe(0);
+  expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+  expect(s.in_flight).toBe(0);
+  expect(s.pool.in_use).toBe(0);
+  expect(warnings).toEqual([]);
+}
