@@ -11,3 +11,10 @@ export type { Layout, LayoutConfig } from './layout.js';
 export { createTestbed } from './testbed.js';
 export { Filter, FilterError, compileExpression, attachSocketFilter, detachSocketFilter } from './filter/index.js';
 export type { FilterInstance, BpfInsn, CompileOptions } from './filter/index.js';
+// The market-data application (docs/feed.md): a feed client with typed messages and an order book.
+export { openFeed, Feed, FeedError, FEED_BACKENDS } from './feed/client.js';
+export type { FeedClientOptions, FeedReport, FeedBackendName, FeedPluginName } from './feed/client.js';
+export { MessageView } from './feed/messages.js';
+export type * from './feed/messages.js';
+export { OrderBook, price4 } from './feed/book.js';
+export type { BookConfig, BookCounters, BookRecord, BboChange, Trade, Quote, Level, BookOrder } from './feed/book.js';

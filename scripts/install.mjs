@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const stamp = path.join(root, 'dist', '.build-stamp');
-const sources = ['assembly', 'native', 'host', 'bench', 'plugins', 'examples', 'scripts', 'binding.gyp', 'tsconfig.json', 'package.json', 'asconfig.json'];
+const sources = ['assembly', 'native', 'host', 'bench', 'feed', 'examples', 'scripts', 'binding.gyp', 'tsconfig.json', 'package.json', 'asconfig.json'];
 
 function newest(p) {
   if (!existsSync(p)) return 0;

@@ -4,6 +4,15 @@
 //                           bursts of 64 datagrams × 8 messages laid out in its input region, one
 //                           wirewasm_on_burst call per burst, decoded records emitted once per burst.
 // js-dataview-itch-decode   peer: the same decode to the same records in plain JavaScript.
+// wirewasm-itch-book        decode + order book from memory on one thread: a generated session's
+//                           datagrams through the itch plugin, each record batch applied to the
+//                           WASM book (feed/book/book.ts) in the shared memory, one call per batch.
+// js-book                   peer: the same datagrams decoded with DataView into message objects and
+//                           applied to the reference book (bench/ref-book.ts, plain Maps).
+// wirewasm-feed-ab          the highest gap-free rate of an A/B session (feed-sim --lines 2 in its own
+//                           process, both lines on loopback, io_uring), with the order book kept; its row carries
+//                           bbo_to_record_p99_us: receive time of a batch to the JS record of each
+//                           BBO change it made.
 // wirewasm-feed-<backend>   the highest message rate (8 messages per packet; UDP over loopback for
 //                           socket and io_uring, over a veth pair between two test namespaces for
 //                           afpacket and afxdp, sender in one, receiver in the other) the feed
@@ -17,7 +26,12 @@ import { Worker } from 'node:worker_threads';
 import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
-import { ITCH_MESSAGES } from '../../host/feed/itch.js';
+import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
+import { OrderBook } from '../../host/feed/book.js';
+import type { FeedSimResult } from '../../host/feed/sim.js';
+import { execFile } from 'node:child_process';
+import { nowNs } from '../../host/clock.js';
+import { RefBook } from '../ref-book.js';
 import { artefact } from '../../host/paths.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
@@ -124,6 +138,108 @@ function jsDecodeBench(windows: number, ms: number): number[] {
   return rates;
 }
 
+/** A generated session of `n` messages as MoldUDP64 datagrams of PER_PACKET messages. */
+function sessionDatagrams(n: number): Uint8Array[] {
+  const g = new ItchGenerator(11);
+  const S = sessionName(SESSION);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i += PER_PACKET) {
+    const batch: ItchMessage[] = [];
+    for (let k = 0; k < PER_PACKET; k++) batch.push(g.next(36_000_000_000_000n));
+    out.push(moldPacket(S, BigInt(i + 1), batch));
+  }
+  return out;
+}
+
+/** Decode + book over the whole session, a fresh plugin and book per run; msgs/s of each run. */
+function bookBench(datagrams: Uint8Array[], runs: number): number[] {
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const book = OrderBook.create({ orders: 1 << 16, symbols: 64, levels: 256 });
+    const p = new DirectPlugin(shippedPlugin('itch'), { onRecord: (k, b) => k === 1 && book.apply(b) });
+    const packets = datagrams.map((bytes) => ({ bytes }));
+    // Timed: the plugin's burst (decode, the records out) and the book's apply it triggers. Not
+    // timed: writing the datagrams and their metadata into the plugin's input, which is the
+    // kernel's job on a live source (and which the decode row leaves out too).
+    let ms = 0;
+    for (let i = 0; i < packets.length; ) {
+      const k = p.layout(packets.slice(i, i + 512));
+      const t0 = performance.now();
+      p.run(k);
+      ms += performance.now() - t0;
+      i += k;
+    }
+    const s = ms / 1000;
+    const c = book.counters();
+    if (c.orders_full || c.levels_full || c.out_full || p.counters[2]) throw new Error('book bench: the book filled up or the plugin saw gaps; the benchmark input is wrong');
+    rates.push(p.counters[1] / s);
+  }
+  return rates;
+}
+
+/** The plain-TS pipeline: DataView decode of each datagram into message objects, the reference book. */
+function jsBookBench(datagrams: Uint8Array[], runs: number): number[] {
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const book = new RefBook();
+    const latin1 = new TextDecoder('latin1');
+    let n = 0;
+    const t0 = performance.now();
+    for (const d of datagrams) {
+      const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+      const seq = v.getBigUint64(10);
+      const count = v.getUint16(18);
+      for (let i = 0, at = 20; i < count; i++) {
+        const len = v.getUint16(at);
+        const o = at + 2;
+        const spec = ITCH_BY_TYPE.get(String.fromCharCode(d[o]))!;
+        const values: FieldValue[] = [];
+        let q = o + 11;
+        for (const f of spec.fields) {
+          values.push(f.kind === 'alpha' ? latin1.decode(d.subarray(q, q + f.size)) : f.size === 8 ? v.getBigUint64(q) : f.size === 4 ? v.getUint32(q) : f.size === 2 ? v.getUint16(q) : d[q]);
+          q += f.size;
+        }
+        book.apply({ type: spec.type, locate: v.getUint16(o + 1), tracking: v.getUint16(o + 3), timestamp: (BigInt(v.getUint16(o + 5)) << 32n) | BigInt(v.getUint32(o + 7)), values }, seq + BigInt(i));
+        n++;
+        at = o + len;
+      }
+    }
+    rates.push(n / ((performance.now() - t0) / 1000));
+  }
+  return rates;
+}
+
+/** p-quantile of samples. */
+const quantile = (xs: number[], p: number) => {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+
+/** One A/B trial on io_uring at `rate` msgs/s for `seconds`: zero gaps?, and BBO-to-record latencies (µs). */
+async function abTrial(rate: number, seconds: number, port: number): Promise<{ ok: boolean; achieved: number; received: number; lat: number[] }> {
+  let sim: Promise<FeedSimResult> | null = null;
+  // The simulator runs as its own process: in this one it would take the client's thread.
+  const startSim = () =>
+    new Promise<FeedSimResult>((res, rej) => {
+      const args = ['feed-sim', '--json', '--transport', 'udp', '--host', '127.0.0.1', '--port', String(port), '--port-b', String(port + 1), '--lines', '2', '--backend', 'io_uring', '--rate', String(rate), '--duration', String(seconds), '--messages-per-packet', String(PER_PACKET), '--seed', '5', '--no-digest'];
+      execFile(process.execPath, [artefact('dist/host/cli/main.js'), ...args], { maxBuffer: 1 << 24 }, (e, out) => (e ? rej(e) : res(JSON.parse(out) as FeedSimResult)));
+    });
+  let batchRecv = 0n;
+  const lat: number[] = [];
+  const feed = await runFeedClient({
+    backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port, lineB: { host: '127.0.0.1', port: port + 1 }, duration: seconds + 10, book: { orders: 1 << 16, symbols: 64, levels: 256 },
+    onMessages: (b) => (batchRecv = new DataView(b.buffer, b.byteOffset).getBigUint64(24, true)),
+    onBook: (records) => {
+      const now = nowNs();
+      for (const r of records) if (r.kind === 'bbo' && lat.length < 1_000_000) lat.push(Number(now - batchRecv) / 1000);
+    },
+    onReady: () => (sim = startSim()),
+  });
+  const s = await sim!;
+  return { ok: feed.gaps === 0 && feed.messages === s.messages_sent, achieved: s.messages_sent / s.seconds, received: feed.messages, lat };
+}
+
 /** Pre-generated MoldUDP64 packets, back to back in one shared buffer. */
 function generatePackets(count: number) {
   const g = new ItchGenerator(7);
@@ -184,7 +300,44 @@ const suite: Suite = async ({ argv, log }) => {
   log('feed: the same decode in plain JavaScript (peer)');
   results.push(summarize('js-dataview-itch-decode', 'msgs/s', jsDecodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
 
-  if (argv.includes('--decode-only')) return results;
+  const bookMessages = argValue(argv, '--book-messages', 1_000_000);
+  log(`feed: generating a ${bookMessages}-message session for the book`);
+  const session = sessionDatagrams(bookMessages);
+  log('feed: decode + order book (WASM)');
+  const wb = summarize('wirewasm-itch-book', 'msgs/s', bookBench(session, windows), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
+  log('feed: decode + reference book (plain TS, peer)');
+  const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
+  results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
+
+  if (!argv.includes('--decode-only')) {
+    log('feed: A/B over two loopback lines on io_uring with the book');
+    let abPort = 29000 + (process.pid % 500) * 2;
+    try {
+      let good = 0;
+      let goodLat: number[] = [];
+      let limited = false;
+      const trace: string[] = [];
+      for (const rate of [100_000, 250_000, 500_000, 1_000_000, 2_000_000]) {
+        const t = await abTrial(rate, argValue(argv, '--ab-seconds', 1), (abPort += 2));
+        trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'}${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
+        if (!t.ok) break;
+        good = Math.min(rate, t.achieved);
+        goodLat = t.lat;
+        if (t.achieved < 0.9 * rate) {
+          limited = true;
+          break;
+        }
+      }
+      results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
+        lines: 2, backend: 'io_uring', transport: 'udp loopback', sender_limited: limited, search: trace.join(' '),
+        bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
+      }));
+    } catch (e) {
+      results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));
+    }
+  }
+
+  if (argv.includes('--decode-only') || argv.includes('--book-only')) return results;
   const maxPackets = argValue(argv, '--packets', 250_000);
   log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the rate search`);
   const pk = generatePackets(maxPackets);

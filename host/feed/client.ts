@@ -13,21 +13,37 @@ import dgram from 'node:dgram';
 import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
 import { nowNs } from '../clock.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
+import { META } from '../meta.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
-import { soupLoginRequest, soupPacket } from './generator.js';
+import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
 import {
-  COUNTER_BY_TYPE, COUNTER_LATENCY, histogramQuantile, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
+  COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
   type ControlRecord,
 } from './itch.js';
 import type { FeedTransport } from './sim.js';
+import { bookLayout, OrderBook, type BookConfig, type BookCounters, type BookRecord } from './book.js';
+import { batchMessages, MessageView, type FeedMessage } from './messages.js';
 
 export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap' | 'dpdk';
 export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap', 'dpdk'];
 /** Backends that deliver whole frames: the engine's parser finds the UDP/TCP payload before the plugin. */
 const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap', 'dpdk']);
 export type FeedPluginName = 'itch' | 'soupbintcp-itch';
+
+/** The largest UDP payload (65,535 − 20 IPv4 − 8 UDP): how long a MoldUDP64 datagram can be. */
+export const MAX_DATAGRAM = 65_507;
+
+/**
+ * Bytes per frame: a whole datagram must fit one, so UDP on the payload backends (socket,
+ * io_uring: datagrams arrive reassembled) and pcap replay get 64 KiB frames; a TCP stream is
+ * handed over in frame-sized pieces (the plugin reassembles), so 2 KiB is enough; afpacket/afxdp
+ * receive frames of the interface MTU.
+ */
+export function feedFrameSize(backend: FeedBackendName, transport: FeedTransport): number {
+  return transport !== 'tcp' && (!FRAME_BACKENDS.has(backend) || backend === 'pcap') ? 65_536 : 2048;
+}
 
 export interface FeedClientOptions {
   backend: FeedBackendName;
@@ -50,7 +66,7 @@ export interface FeedClientOptions {
   untilEnd?: boolean;
   /** Compute the stream digest (host/feed/itch.ts StreamDigest). */
   digest?: boolean;
-  /** Frames in the pool (default 4096) and bytes per frame (default 2048). */
+  /** Frames in the pool (default 4096) and bytes per frame (default feedFrameSize). */
   frames?: number;
   frameSize?: number;
   burst?: number;
@@ -65,6 +81,31 @@ export interface FeedClientOptions {
   password?: string;
   /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
   connectRetryMs?: number;
+  /**
+   * Where a MoldUDP64 session starts for this client: 'first' (default) takes the first sequence
+   * seen as the baseline (reported); 1 expects the start of day, so a client joining later has a
+   * gap from 1 up to the first seen (re-requested with `rerequest`).
+   */
+  startSeq?: 'first' | 1;
+  /**
+   * Each batch of decoded messages (feed/itch/itch50.ts record layout; read it with
+   * MessageView), with the session names by slot. Called once per burst.
+   */
+  onMessages?: (batch: Uint8Array, sessions: readonly string[]) => void;
+  /**
+   * A/B arbitration: the same session also arrives here (line B; this client's host/port/group is
+   * line A). Same backend (socket or io_uring). First arrival wins; a gap only when both miss.
+   */
+  lineB?: { host: string; port: number; group?: string; iface?: string };
+  /**
+   * A/B: a line silent this long (ms) is dead: what only it could still bring becomes a gap (and is
+   * re-requested) instead of waiting for the end of the session. Default 500.
+   */
+  lineTimeoutMs?: number;
+  /** Keep an order book (in the shared memory) with these limits. */
+  book?: BookConfig;
+  /** The book's BBO changes and trades of each batch (when `book` is given and there are any). */
+  onBook?: (records: BookRecord[], book: OrderBook) => void;
   /** Called about once a second with the statistics so far. */
   onProgress?: (s: FeedReport) => void;
   /** Called once the backend is receiving (the simulator can start). */
@@ -83,11 +124,15 @@ export interface FeedReport {
   duplicates: number;
   late: number;
   malformed: number;
+  /** Messages of a known type longer than its spec size, decoded by their known part. */
+  extended: number;
   packets: number;
   bad_packets: number;
   heartbeats: number;
   end_of_session: number;
   sessions: string[];
+  /** The first sequence number seen of each session (its baseline), by session name. */
+  baseline: Record<string, number>;
   latency_ns: { p50: number; p99: number; p999: number; max: number; negative: number };
   by_type: Record<string, number>;
   /** Gap ranges [first, count], in the order found (the first 1000). */
@@ -96,11 +141,37 @@ export interface FeedReport {
   rerequests: number;
   outstanding: number;
   digest?: string;
+  /** With lineB: per line, messages received, first arrivals, late copies (the other line was first), lost. */
+  lines?: Record<'a' | 'b', Record<(typeof LINE_COUNTERS)[number], number>>;
+  /** With lineB: how many times a line was found silent past lineTimeoutMs (its pending ranges became gaps). */
+  dead_lines?: number;
+  /** The order book's counters (with `book`). */
+  book?: BookCounters & { orders: number; symbols: number };
   backend_stats: unknown;
   plugins: PluginStats[];
 }
 
 export class FeedError extends Error {}
+
+/** A/B: how long one line's kernel wait lasts before the other line's is looked at. */
+const LINE_SLICE_MS = 0.02;
+
+/**
+ * A/B: waits until either line has data (or `ms` passed). A datagram only the idle line carries
+ * must not sit out the other line's whole wait: the event-driven socket backend races both waits;
+ * io_uring alternates short kernel waits on the two rings, so a copy on either wakes the loop within
+ * a slice.
+ */
+async function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<void> {
+  if (a.name === 'socket') {
+    await Promise.race([a.waitAsync(0, ms), b.waitAsync(0, ms)]);
+    return;
+  }
+  const end = performance.now() + ms;
+  do if (a.wait(0, LINE_SLICE_MS) || b.wait(0, LINE_SLICE_MS)) return;
+  while (performance.now() < end);
+  await new Promise((res) => setImmediate(res));
+}
 
 /** Runs the client until the session ends, the duration passes or the signal aborts. */
 export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
@@ -113,14 +184,18 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
   const burst = o.burst ?? 64;
+  const frameSize = o.frameSize ?? feedFrameSize(o.backend, o.transport);
+  // 4096 frames whatever their size: a burst of small datagrams needs many buffers (the kernel
+  // drops what finds none), and a 64 KiB frame costs memory only as far as a datagram fills it.
   const frameCount = o.frames ?? 4096;
   // Scratch: the plugin host's slice | verdicts (4 KiB) | re-request answers: 32 meta records,
-  // their address list, 32 buffers of 2 KiB (written here, then a burst like any other).
+  // their address list, 32 buffers of a frame each (written here, then a burst like any other).
   const HOST_SCRATCH = 512 * 1024;
   const INJECT = 32;
-  const scratchBytes = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * 2048;
+  const bookAt = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * frameSize;
+  const scratchBytes = bookAt + (o.book ? bookLayout(o.book).bytes : 0);
   const layout = computeLayout({
-    queues: 1, workers: 1, frameCount, frameSize: o.frameSize ?? 2048, scratchBytes,
+    queues: 1, workers: 1, frameCount, frameSize, scratchBytes,
     kernelBytesPerQueue: o.backend === 'pcap' ? pcapKernelBytes({ burst }) : kernelBytesFor(o.backend, { frameCount, queues: 1, burst }),
     // DPDK's mbufs are a region of their own (docs/dpdk.md); its AF_XDP PMD wants 2048 on its fill ring.
     ...(o.backend === 'dpdk' ? { dpdk: { frames: Math.max(frameCount, 4096) } } : {}),
@@ -135,7 +210,12 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const injectMeta = verdicts + 4096;
   const injectList = injectMeta + INJECT * 64;
   const injectData = injectList + 4096;
+  const book = o.book ? new OrderBook(memory, layout.scratch.offset + bookAt, o.book) : null;
   const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
+  if (o.lineB && frames) {
+    sup.stop();
+    throw new FeedError(`--line-b works with the socket and io_uring backends, not ${o.backend}`);
+  }
   if (o.rerequest && frames) {
     sup.stop();
     throw new FeedError(`--rerequest works with the socket and io_uring backends (the answers come to a socket of the client, not through ${o.backend})`);
@@ -174,8 +254,28 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       await new Promise((res) => setTimeout(res, 50));
     }
   }
+  // Line B: a backend on a memory of its own; each burst is copied into the inject slots of this
+  // memory as receive queue 2, and goes through the same plugin instance as line A (queue 1).
+  let lineB: PayloadBackend | null = null;
+  let memB: WebAssembly.Memory | null = null;
+  if (o.lineB) {
+    const layoutB = computeLayout({ queues: 1, workers: 1, frameCount, frameSize, kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount, queues: 1, burst }) });
+    memB = createMemory(layoutB);
+    try {
+      lineB = openBackend(o.backend, { memory: memB, layout: layoutB, queues: 1, burst, transport: o.transport, ...o.lineB } as never) as unknown as PayloadBackend;
+      await lineB.ready;
+    } catch (e) {
+      backend.close();
+      sup.stop();
+      throw e;
+    }
+  }
   const digest = o.digest ? new StreamDigest() : null;
-  const sessions = new Map<number, { name: string; ended: boolean }>();
+  const sessions = new Map<number, { name: string; ended: boolean; baseline: number; raw?: string; end?: bigint }>();
+  const sessionNames: string[] = [];
+  // --start-seq 1: the messages before each session's first seen, counted as gaps.
+  let joinGap = 0;
+  let joinGaps = 0;
   const gapList: [number, number][] = [];
   const t0 = performance.now();
   let messagesAtLast = 0;
@@ -183,6 +283,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   let lastRate = 0;
 
   const counters = () => host.counters.get(pluginName) ?? new Map<number, bigint>();
+  const lineCounters = (l: number) =>
+    Object.fromEntries(LINE_COUNTERS.map((k, i) => [k, Number(counters().get(COUNTER_LINES + 4 * (l - 1) + i) ?? 0n)])) as Record<(typeof LINE_COUNTERS)[number], number>;
   const allEnded = () => sessions.size > 0 && [...sessions.values()].every((s) => s.ended || s.name === '??????????');
   const report = (): FeedReport => {
     const c = counters();
@@ -198,14 +300,16 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     const messages = n(ITCH_COUNTERS.messages);
     return {
       backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
-      gaps: n(ITCH_COUNTERS.gap_messages), gap_events: n(ITCH_COUNTERS.gap_events), duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
-      malformed: n(ITCH_COUNTERS.malformed), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats),
+      gaps: n(ITCH_COUNTERS.gap_messages) + joinGap, gap_events: n(ITCH_COUNTERS.gap_events) + joinGaps, duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
+      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
+      baseline: Object.fromEntries([...sessions.values()].map((s) => [s.name, s.baseline])),
       latency_ns: {
         p50: Math.round(histogramQuantile(hist, 0.5)), p99: Math.round(histogramQuantile(hist, 0.99)), p999: Math.round(histogramQuantile(hist, 0.999)),
         max: Math.round(histogramQuantile(hist, 1)), negative: n(ITCH_COUNTERS.latency_negative),
       },
-      by_type: byType, gap_list: gapList, rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
+      by_type: byType, gap_list: gapList, ...(lineB ? { lines: { a: lineCounters(1), b: lineCounters(2) }, dead_lines: deadLines } : {}), rerequests, outstanding: outstanding(), ...(digest ? { digest: digest.hex() } : {}),
+      ...(book ? { book: { ...book.counters(), orders: book.orderCount, symbols: book.symbols().length } } : {}), backend_stats: backend.stats(), plugins: sup.stats(),
     };
   };
 
@@ -239,8 +343,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     const dv = new DataView(memory.buffer);
     for (let i = 0; i < n; i++) {
       const a = answers.shift()!;
-      const data = injectData + i * 2048;
-      const len = Math.min(a.bytes.length, 2048);
+      const data = injectData + i * frameSize;
+      const len = Math.min(a.bytes.length, frameSize);
       u8.set(a.bytes.subarray(0, len), data);
       writePayloadMeta(dv, injectMeta + i * 64, data, len, a.bytes.length, a.ts, 0, 0);
       dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
@@ -249,31 +353,135 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     takeRecords();
   };
 
-  const onControl = (c: ControlRecord) => {
-    if (c.kind === 'session') sessions.set(c.session, { name: c.sessionName.trim(), ended: false });
-    else if (c.kind === 'end') sessions.get(c.session)!.ended = true;
-    else {
-      if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
-      if (rr) ask(c);
+  /** Marks the metadata of a burst with its line: the plugin takes receive queue 1..4 as A/B line. */
+  const markLine = (list: number, n: number, line: number) => {
+    const dv = new DataView(memory.buffer);
+    for (let i = 0; i < n; i++) dv.setUint16(dv.getUint32(list + 4 * i, true) + META.QUEUE, line, true);
+  };
+  /** Line B's datagrams, copied into the inject slots a burst at a time, as receive queue 2 (line 2). */
+  const takeLineB = (n: number): void => {
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    const srcU8 = new Uint8Array(memB!.buffer);
+    const src = new DataView(memB!.buffer);
+    const list = lineB!.queues[0].rxAddrs;
+    for (let i = 0; i < n; ) {
+      const k = Math.min(INJECT, n - i);
+      for (let j = 0; j < k; j++) {
+        const m = src.getUint32(list + 4 * (i + j), true);
+        const data = src.getUint32(m + META.DATA, true);
+        const len = Math.min(src.getUint32(m + META.CAPLEN, true), frameSize);
+        const at = injectData + j * frameSize;
+        u8.set(srcU8.subarray(data, data + len), at);
+        writePayloadMeta(dv, injectMeta + j * 64, at, len, src.getUint32(m + META.WIRELEN, true), src.getBigUint64(m + META.TIMESTAMP, true), 0, 2);
+        dv.setUint32(injectList + 4 * j, injectMeta + j * 64, true);
+      }
+      host.processBurst(injectList, k, verdicts);
+      i += k;
     }
+    lineB!.release(0);
+    takeRecords();
+  };
+
+  const onControl = (c: ControlRecord) => {
+    if (c.kind === 'session') {
+      sessions.set(c.session, { name: c.sessionName.trim(), ended: false, baseline: Number(c.a), raw: c.sessionName });
+      sessionNames[c.session] = c.sessionName.trim();
+      // The plugin keeps [1, baseline) open for copies; from the start of day it is a gap.
+      if (o.startSeq === 1 && c.a > 1n && o.transport !== 'tcp') {
+        joinGap += Number(c.a) - 1;
+        joinGaps++;
+        gapFound({ ...c, kind: 'gap', a: 1n, b: c.a - 1n });
+      }
+    } else if (c.kind === 'end') Object.assign(sessions.get(c.session)!, { ended: true, raw: c.sessionName, end: c.a });
+    else gapFound(c);
+  };
+  const gapFound = (c: ControlRecord) => {
+    if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
+    if (rr) ask(c);
   };
   const takeRecords = () => {
     for (const r of host.takeRecords()) {
-      if (r.kind === RECORD_KIND.MESSAGES) digest?.addBatch(r.bytes);
-      else onControl(readControl(r.kind, r.bytes));
+      if (r.kind === RECORD_KIND.MESSAGES) {
+        digest?.addBatch(r.bytes);
+        o.onMessages?.(r.bytes, sessionNames);
+        if (book && book.apply(r.bytes) > 0) o.onBook?.(book.records(), book);
+        lastBatch = r.bytes;
+      } else onControl(readControl(r.kind, r.bytes));
     }
   };
   const outstanding = () => {
     const c = counters();
-    return Number(c.get(ITCH_COUNTERS.gap_messages) ?? 0n) - Number(c.get(ITCH_COUNTERS.late) ?? 0n);
+    return Number(c.get(ITCH_COUNTERS.gap_messages) ?? 0n) + joinGap - Number(c.get(ITCH_COUNTERS.late) ?? 0n);
   };
   let endedAt = 0;
   /** Done: every session ended and, when re-requesting, every gap filled (or 2 s passed since). */
   const finished = () => {
     if (!allEnded()) return false;
-    if (!rr || outstanding() === 0) return true;
     endedAt ||= performance.now();
+    // A/B: the other line's last copies may still be on their way.
+    if (lineB && performance.now() - endedAt < 300) return false;
+    if (!rr || outstanding() === 0) return true;
     return performance.now() - endedAt > 2000;
+  };
+  /** MoldUDP64 control datagrams (heartbeat or end of session) fed to the plugin as sent on `line`. */
+  type Control = { raw: string; seq: bigint; count: typeof MOLD_HEARTBEAT | typeof MOLD_END_OF_SESSION; line: number };
+  const injectControls = (items: readonly Control[]) => {
+    const u8 = new Uint8Array(memory.buffer);
+    const dv = new DataView(memory.buffer);
+    const k = Math.min(items.length, INJECT);
+    for (let i = 0; i < k; i++) {
+      const at = injectData + i * frameSize;
+      u8.set(moldControl(sessionName(items[i].raw), items[i].seq, items[i].count), at);
+      writePayloadMeta(dv, injectMeta + i * 64, at, MOLD_HEADER_BYTES, MOLD_HEADER_BYTES, nowNs(), 0, items[i].line);
+      dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
+    }
+    if (k) host.processBurst(injectList, k, verdicts);
+    takeRecords();
+  };
+  /**
+   * A/B at the end: every line has passed each ended session's end (a line that went silent never
+   * will), so what is still pending becomes a gap: an end of session on each line.
+   */
+  const closeLines = () => {
+    const items: Control[] = [];
+    for (const s of sessions.values()) if (s.end !== undefined) for (const line of [1, 2]) items.push({ raw: s.raw!, seq: s.end, count: MOLD_END_OF_SESSION, line });
+    injectControls(items);
+  };
+  // A/B dead line: when a line has been silent for lineTimeoutMs, a heartbeat on it at each
+  // session's next sequence (the last delivered + 1) says it passed everything it missed, so those
+  // pending ranges become gaps now. Repeated (a quarter of the timeout apart) while it stays silent
+  // and the other line delivers; never when nothing new was delivered.
+  const lineTimeout = o.lineTimeoutMs ?? 500;
+  const heard = [performance.now(), performance.now()];
+  let deadLines = 0;
+  let deadHeartbeats = 0;
+  let lastBatch: Uint8Array | null = null;
+  let passedBatch: Uint8Array | null = null;
+  let passedAt = 0;
+  const wasDead = [false, false];
+  const passDeadLines = () => {
+    const now = performance.now();
+    if (!lastBatch || lastBatch === passedBatch || now - passedAt < lineTimeout / 4) return;
+    const dead = heard.map((t) => now - t > lineTimeout);
+    dead.forEach((d, i) => {
+      if (d && !wasDead[i]) deadLines++;
+      wasDead[i] = d;
+    });
+    if (!dead[0] && !dead[1]) return;
+    passedAt = now;
+    passedBatch = lastBatch;
+    // The last delivered sequence of each session in the latest batch (one walk, once per pass).
+    const next = new Map<number, bigint>();
+    const dv = new DataView(lastBatch.buffer, lastBatch.byteOffset, lastBatch.byteLength);
+    for (let off = 0; off + 32 <= lastBatch.length; off += 32 + 8 * lastBatch[off + 1]) next.set(lastBatch[off + 2], dv.getBigUint64(off + 8, true) + 1n);
+    const items: Control[] = [];
+    for (const [slot, seq] of next) {
+      const s = sessions.get(slot);
+      if (s && !s.ended) for (const line of [1, 2]) if (dead[line - 1]) items.push({ raw: s.raw!, seq, count: MOLD_HEARTBEAT, line });
+    }
+    deadHeartbeats += items.length;
+    injectControls(items);
   };
 
   try {
@@ -287,16 +495,51 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     const untilEnd = o.untilEnd ?? true;
     let idleTurns = 0;
     let emptyReads = 0;
+    let held = 0;
+    let heldB = 0;
+    let started = false;
+    let firstAt = 0;
     for (;;) {
       if (o.signal?.aborted || performance.now() >= deadline) break;
-      const n = backend.receive(0, burst);
+      const n = held || backend.receive(0, burst);
+      const nb = lineB ? heldB || lineB.receive(0, burst) : 0;
+      held = heldB = 0;
+      if (n > 0) heard[0] = performance.now();
+      if (nb > 0) heard[1] = performance.now();
+      if (lineB && !started) {
+        // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
+        // datagram reach the plugin before anything else, so that it knows both lines before either
+        // misses something.
+        if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && performance.now() - (firstAt ||= performance.now()) > 200)) {
+          held = n;
+          heldB = nb;
+          await new Promise((res) => setTimeout(res, 1));
+          continue;
+        }
+        started = true;
+        if (n > 0) {
+          markLine(backend.queues[0].rxAddrs, n, 1);
+          host.processBurst(backend.queues[0].rxAddrs, 1, verdicts);
+        }
+        if (nb > 0) takeLineB(nb);
+        if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
+        if (n > 0) backend.release(0);
+        takeRecords();
+        continue;
+      }
       if (n > 0) {
         if (frames) engine.parseList(backend.queues[0].rxAddrs, n, 0, 0);
+        if (lineB) markLine(backend.queues[0].rxAddrs, n, 1);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);
         takeRecords();
+      }
+      if (nb > 0) takeLineB(nb);
+      if (lineB) passDeadLines();
+      if (n > 0 || nb > 0) {
         if (answers.length) inject();
-        if (untilEnd && finished()) break;
+        // A/B: stop only once both lines are drained (the idle branch), not while one still has data.
+        if (untilEnd && !lineB && finished()) break;
         // Let timers and I/O callbacks run now and then, also under full load.
         if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
       } else if (answers.length) {
@@ -308,7 +551,9 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         }
         // A capture file that has nothing more to give has ended.
         if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        await backend.waitAsync(0, Math.min(rr ? 1 : 50, Math.max(0, deadline - performance.now())));
+        const ms = Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - performance.now()));
+        if (lineB) await waitLines(backend as PayloadBackend, lineB, ms);
+        else await backend.waitAsync(0, ms);
       }
       const t = performance.now();
       if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
@@ -324,6 +569,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       }
     }
     lastRate = 0;
+    if (lineB) closeLines();
     if (soup && !backend.ended) {
       try {
         backend.send(0, [soupPacket('O')]); // logout
@@ -334,7 +580,117 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return report();
   } finally {
     backend.close();
+    lineB?.close();
     rr?.close();
     sup.stop();
   }
+}
+
+/**
+ * What the client hands out, to any number of readers: each `subscribe()` gets its own queue of
+ * what arrives from then on (nothing before: a reader that never subscribed holds no memory), read
+ * by an async iterator that ends once `done` settles and the queue is empty.
+ */
+function fanout<T>(done: Promise<unknown>): { push(x: T): void; subscribe(): AsyncIterable<T> } {
+  let ended = false;
+  const readers = new Set<{ items: T[]; wake: (() => void) | null }>();
+  const end = () => {
+    ended = true;
+    for (const r of readers) r.wake?.();
+  };
+  done.then(end, end);
+  return {
+    push(x) {
+      for (const r of readers) {
+        r.items.push(x);
+        r.wake?.();
+      }
+    },
+    subscribe() {
+      const r = { items: [] as T[], wake: null as (() => void) | null };
+      readers.add(r);
+      return {
+        async *[Symbol.asyncIterator]() {
+          try {
+            for (;;) {
+              if (r.items.length) yield r.items.shift()!;
+              else if (ended) return;
+              else await new Promise<void>((w) => (r.wake = w));
+              r.wake = null;
+            }
+          } finally {
+            readers.delete(r);
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A running feed client as streams. Start it, then read what you need:
+ *
+ *   const feed = openFeed({ backend: 'io_uring', transport: 'udp', host, port, book: {} });
+ *   for await (const batch of feed.messages()) for (const m of batch) if (m.type === 'A') m.price;
+ *
+ * messages() gives typed objects (FeedMessage), views() a zero-copy MessageView per batch,
+ * bookRecords() the book's BBO changes and trades. Each call is a reader of its own: it gets every
+ * batch from the moment it is called (call it before awaiting anything else to miss nothing; the
+ * client receives only after its backend is ready), and holds them until read. Streams nobody
+ * reads keep nothing.
+ */
+export class Feed {
+  readonly done: Promise<FeedReport>;
+  private readonly batches;
+  private readonly bookOut;
+  private names: readonly string[] = [];
+  book: OrderBook | null = null;
+
+  constructor(o: FeedClientOptions) {
+    let settle!: (v: unknown) => void;
+    const finished = new Promise((r) => (settle = r));
+    this.batches = fanout<Uint8Array>(finished);
+    this.bookOut = fanout<BookRecord[]>(finished);
+    this.done = runFeedClient({
+      ...o,
+      onMessages: (b, names) => {
+        this.names = names;
+        this.batches.push(b);
+        o.onMessages?.(b, names);
+      },
+      onBook: (r, book) => {
+        this.book = book;
+        this.bookOut.push(r);
+        o.onBook?.(r, book);
+      },
+    });
+    this.done.then(settle, settle);
+  }
+
+  /** Batches of typed messages, one per burst, in arrival order. */
+  messages(): AsyncIterable<FeedMessage[]> {
+    const src = this.batches.subscribe();
+    const names = () => this.names;
+    return (async function* () {
+      for await (const b of src) yield batchMessages(b, names());
+    })();
+  }
+
+  /** The same batches as zero-copy cursors: `while (v.next()) v.type, v.sequence, v.u64(0) …`. */
+  views(): AsyncIterable<MessageView> {
+    const src = this.batches.subscribe();
+    const names = () => this.names;
+    return (async function* () {
+      for await (const b of src) yield new MessageView(b, names());
+    })();
+  }
+
+  /** The book's BBO changes and trades, per batch (with the `book` option). */
+  bookRecords(): AsyncIterable<BookRecord[]> {
+    return this.bookOut.subscribe();
+  }
+}
+
+export function openFeed(o: FeedClientOptions): Feed {
+  return new Feed(o);
 }

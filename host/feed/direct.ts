@@ -24,6 +24,14 @@ export interface DirectPluginOptions {
   inputBytes?: number;
 }
 
+/** A packet to lay out: `hash` tells streams apart, `queue` 1..4 is an A/B line, `timestampNs` the receive time. */
+export interface DirectPacket {
+  bytes: Uint8Array;
+  timestampNs?: bigint;
+  hash?: number;
+  queue?: number;
+}
+
 const moduleCache = new Map<string, WebAssembly.Module>();
 
 /** The compiled module of a plugin shipped in dist/plugins (e.g. "itch", "soupbintcp-itch"). */
@@ -82,10 +90,9 @@ export class DirectPlugin {
   }
 
   /**
-   * Lays packets out in the input region from the start; returns how many fit. `hash` tells
-   * streams apart (soupbintcp-itch), `timestampNs` is the receive time.
+   * Lays packets out in the input region from the start; returns how many fit.
    */
-  layout(packets: readonly { bytes: Uint8Array; timestampNs?: bigint; hash?: number }[]): number {
+  layout(packets: readonly DirectPacket[]): number {
     this.refresh();
     let at = this.input;
     const end = this.input + this.inputBytes;
@@ -100,6 +107,7 @@ export class DirectPlugin {
       this.dv.setUint16(at + ABI.L4, 0xffff, true);
       this.dv.setUint16(at + ABI.PAYLOAD, 0, true);
       this.dv.setUint32(at + ABI.HASH, p.hash ?? 0, true);
+      this.dv.setUint16(at + ABI.QUEUE, p.queue ?? 0, true);
       this.dv.setBigUint64(at + ABI.TIMESTAMP, p.timestampNs ?? 0n, true);
       this.dv.setUint32(at + ABI.WIRELEN, p.bytes.length, true);
       this.dv.setUint32(at + ABI.LEN, p.bytes.length, true);
@@ -124,7 +132,7 @@ export class DirectPlugin {
   }
 
   /** Lays out and runs all packets, a region-full at a time; returns the verdicts. */
-  process(packets: readonly { bytes: Uint8Array; timestampNs?: bigint; hash?: number }[]): number[] {
+  process(packets: readonly DirectPacket[]): number[] {
     const verdicts: number[] = [];
     for (let i = 0; i < packets.length; ) {
       const k = this.layout(packets.slice(i));

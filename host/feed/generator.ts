@@ -1,9 +1,19 @@
 /**
  * A deterministic ITCH 5.0 market: the same seed gives the same messages, field for field (only the
  * timestamps, which carry the send time, differ between runs). First the system events and the
- * stock directory, then a mix of order-book events with consistent order references: executions,
- * cancels, deletes and replaces only name orders that are live, shares never go below zero, a
- * replaced or fully executed order is gone.
+ * stock directory, then order life cycles and every other message type of the spec:
+ *
+ * - Each stock has a mid price on a one-cent tick grid. Bids rest below the mid, asks above it, at
+ *   most 10 ticks away; the mid moves a tick only when no order rests on the tick it moves onto,
+ *   so the book is never crossed nor locked.
+ * - Orders are added (A, F), partly or fully executed (E, C at the order's price), cancelled in
+ *   part (X), deleted (D) and replaced (U: same side, new shares and price on the grid, also after
+ *   partial executions); an execution, cancel, delete or replace only names a live order, shares
+ *   never go below zero. Around `ordersPerStock` orders stay live per stock.
+ * - P, Q, B, I, N, H, Y, L, V, W, K, J, h and O come now and then with plausible fields.
+ *
+ * `book()` is the generator's own view of the live orders: a session of known length ends with a
+ * known book.
  *
  * Framing: MoldUDP64 packets (one datagram, `count` message blocks) and SoupBinTCP packets.
  */
@@ -23,24 +33,38 @@ function prng(seed: number): () => number {
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'META', 'TSLA', 'AVGO', 'COST', 'NFLX', 'AMD', 'PEP', 'ADBE', 'CSCO', 'INTC', 'QCOM'];
 const MPIDS = ['GSCO', 'MSCO', 'JPMS', 'UBSS', 'CDRG', 'VIRT'];
+const TICK = 100; // $0.01 in Price(4)
+const DEPTH_TICKS = 10;
 
-interface Order {
+export interface GeneratedOrder {
   ref: number;
   locate: number;
+  stock: string;
   side: 'B' | 'S';
   shares: number;
   price: number;
 }
 
-/** Weights of the order-book mix, in percent. */
+interface Stock {
+  symbol: string;
+  locate: number;
+  mid: number;
+  /** Orders resting at each price, by side. */
+  bids: Map<number, number>;
+  asks: Map<number, number>;
+}
+
+/** Weights of the mix, in per mille. */
 const MIX: [string, number][] = [
-  ['A', 34], ['F', 4], ['E', 13], ['C', 3], ['X', 10], ['D', 14], ['U', 10], ['P', 5], ['Q', 1], ['I', 2], ['N', 1], ['B', 1], ['H', 1], ['Y', 1],
+  ['A', 330], ['F', 40], ['E', 120], ['C', 30], ['X', 100], ['D', 140], ['U', 100], ['P', 50], ['Q', 10], ['I', 20], ['N', 10], ['B', 10],
+  ['H', 5], ['Y', 5], ['L', 5], ['V', 2], ['W', 2], ['K', 3], ['J', 5], ['h', 3], ['O', 3], ['S', 2], ['M', 5],
 ];
 
 export class ItchGenerator {
   private readonly rand: () => number;
-  private readonly stocks: { symbol: string; price: number }[];
-  private readonly live: Order[] = [];
+  private readonly stocks: Stock[];
+  private readonly live: GeneratedOrder[] = [];
+  private readonly index = new Map<number, number>(); // ref → position in live
   private readonly preamble: ItchMessage[] = [];
   private readonly mixTable: string[] = [];
   private nextRef = 1;
@@ -49,18 +73,20 @@ export class ItchGenerator {
   /** Messages produced so far. */
   produced = 0;
 
-  constructor(seed = 1, stockCount = 8) {
+  constructor(
+    seed = 1,
+    stockCount = 8,
+    private readonly ordersPerStock = 200,
+  ) {
     this.rand = prng(seed);
-    this.stocks = SYMBOLS.slice(0, Math.max(1, Math.min(stockCount, SYMBOLS.length))).map((symbol) => ({ symbol, price: (10 + Math.floor(this.rand() * 490)) * 10000 }));
+    this.stocks = SYMBOLS.slice(0, Math.max(1, Math.min(stockCount, SYMBOLS.length))).map((symbol, i) => ({
+      symbol, locate: i + 1, mid: (10 + Math.floor(this.rand() * 490)) * 10000, bids: new Map(), asks: new Map(),
+    }));
     for (const [t, w] of MIX) for (let i = 0; i < w; i++) this.mixTable.push(t);
     const sys = (code: string): ItchMessage => ({ type: 'S', locate: 0, tracking: 0, timestamp: 0n, values: [code] });
     this.preamble.push(sys('O'), sys('S'));
-    this.stocks.forEach((s, i) => {
-      this.preamble.push({
-        type: 'R', locate: i + 1, tracking: 0, timestamp: 0n,
-        values: [s.symbol, 'Q', 'N', 100, 'N', 'C', 'Z ', 'P', 'N', 'N', '1', 'N', 0, 'N'],
-      });
-    });
+    for (const s of this.stocks)
+      this.preamble.push({ type: 'R', locate: s.locate, tracking: 0, timestamp: 0n, values: [s.symbol, 'Q', 'N', 100, 'N', 'C', 'Z ', 'P', 'N', 'N', '1', 'N', 0, 'N'] });
     this.preamble.push(sys('Q'));
   }
 
@@ -68,14 +94,42 @@ export class ItchGenerator {
     return Math.floor(this.rand() * n);
   }
 
-  private pickLive(): [Order, number] {
-    const i = this.int(this.live.length);
-    return [this.live[i], i];
+  /** A price for a new order on `side`: 1 to DEPTH_TICKS ticks away from the mid, never below a tick. */
+  private priceFor(s: Stock, side: 'B' | 'S'): number {
+    const away = (1 + Math.min(this.int(DEPTH_TICKS), this.int(DEPTH_TICKS))) * TICK; // nearer the mid more often
+    return side === 'B' ? Math.max(TICK, s.mid - away) : s.mid + away;
   }
 
-  private removeLive(i: number): void {
+  private rest(o: GeneratedOrder, k: 1 | -1): void {
+    const s = this.stocks[o.locate - 1];
+    const m = o.side === 'B' ? s.bids : s.asks;
+    const n = (m.get(o.price) ?? 0) + k;
+    if (n) m.set(o.price, n);
+    else m.delete(o.price);
+  }
+
+  private addLive(o: GeneratedOrder): void {
+    this.index.set(o.ref, this.live.length);
+    this.live.push(o);
+    this.rest(o, 1);
+  }
+
+  private removeLive(o: GeneratedOrder): void {
+    const i = this.index.get(o.ref)!;
+    this.index.delete(o.ref);
     const last = this.live.pop()!;
-    if (i < this.live.length) this.live[i] = last;
+    if (i < this.live.length) {
+      this.live[i] = last;
+      this.index.set(last.ref, i);
+    }
+    this.rest(o, -1);
+  }
+
+  /** Moves a stock's mid a tick when no order rests on the tick it moves onto (never crossed). */
+  private drift(s: Stock): void {
+    if (this.rand() < 0.5) {
+      if (!s.asks.has(s.mid + TICK)) s.mid += TICK;
+    } else if (s.mid > 2 * TICK && !s.bids.has(s.mid - TICK)) s.mid -= TICK;
   }
 
   /** The next message, stamped with `timestamp` (ns since midnight). */
@@ -88,70 +142,100 @@ export class ItchGenerator {
     }
     this.tracking = (this.tracking + 1) & 0xffff;
     let type = this.mixTable[this.int(this.mixTable.length)];
-    if (this.live.length < 8 && 'ECXDU'.includes(type)) type = 'A';
+    const full = this.live.length > this.ordersPerStock * this.stocks.length;
+    if (this.live.length < 8 && 'ECXDUM'.includes(type)) type = 'A';
+    else if (full && (type === 'A' || type === 'F')) type = 'D';
     const head = (locate: number) => ({ locate, tracking: this.tracking, timestamp });
-    const stockIdx = this.int(this.stocks.length);
-    const stock = this.stocks[stockIdx];
+    const stock = this.stocks[this.int(this.stocks.length)];
+    const sym = stock.symbol;
     switch (type) {
       case 'A':
       case 'F': {
-        stock.price = Math.max(10000, stock.price + (this.int(21) - 10) * 100);
-        const o: Order = { ref: this.nextRef++, locate: stockIdx + 1, side: this.rand() < 0.5 ? 'B' : 'S', shares: (1 + this.int(50)) * 100, price: stock.price + (this.int(11) - 5) * 100 };
-        this.live.push(o);
-        const values = [o.ref, o.side, o.shares, stock.symbol, o.price];
+        this.drift(stock);
+        const side = this.rand() < 0.5 ? 'B' : 'S';
+        const o: GeneratedOrder = { ref: this.nextRef++, locate: stock.locate, stock: sym, side, shares: (1 + this.int(50)) * 100, price: this.priceFor(stock, side) };
+        this.addLive(o);
+        const values = [o.ref, o.side, o.shares, sym, o.price];
         if (type === 'F') values.push(MPIDS[this.int(MPIDS.length)]);
         return { type, ...head(o.locate), values };
       }
       case 'E':
-      case 'C': {
-        const [o, i] = this.pickLive();
-        const n = Math.min(o.shares, (1 + this.int(5)) * 100);
+      case 'C':
+      case 'M': {
+        // M: an execution that takes the whole order (a full fill), as E.
+        const o = this.live[this.int(this.live.length)];
+        const n = type === 'M' ? o.shares : Math.min(o.shares, (1 + this.int(5)) * 100);
         o.shares -= n;
-        if (o.shares === 0) this.removeLive(i);
+        if (o.shares === 0) this.removeLive(o);
         const values: (number | string)[] = [o.ref, n, this.nextMatch++];
-        if (type === 'C') values.push(this.rand() < 0.9 ? 'Y' : 'N', o.price + (this.int(3) - 1) * 100);
-        return { type, ...head(o.locate), values };
+        if (type === 'C') values.push(this.rand() < 0.9 ? 'Y' : 'N', o.price);
+        return { type: type === 'M' ? 'E' : type, ...head(o.locate), values };
       }
       case 'X': {
-        const [o, i] = this.pickLive();
-        const n = Math.max(1, Math.min(o.shares, (1 + this.int(3)) * 100));
+        const o = this.live[this.int(this.live.length)];
+        const n = Math.max(1, Math.min(o.shares - 1, (1 + this.int(3)) * 100));
         o.shares -= n;
-        if (o.shares === 0) this.removeLive(i);
+        if (o.shares === 0) this.removeLive(o);
         return { type, ...head(o.locate), values: [o.ref, n] };
       }
       case 'D': {
-        const [o, i] = this.pickLive();
-        this.removeLive(i);
+        const o = this.live[this.int(this.live.length)];
+        this.removeLive(o);
         return { type, ...head(o.locate), values: [o.ref] };
       }
       case 'U': {
-        const [o] = this.pickLive();
+        const o = this.live[this.int(this.live.length)];
         const old = o.ref;
-        o.ref = this.nextRef++;
-        o.shares = (1 + this.int(50)) * 100;
-        o.price += (this.int(11) - 5) * 100;
-        return { type, ...head(o.locate), values: [old, o.ref, o.shares, o.price] };
+        this.removeLive(o);
+        const s = this.stocks[o.locate - 1];
+        const n: GeneratedOrder = { ...o, ref: this.nextRef++, shares: (1 + this.int(50)) * 100, price: this.priceFor(s, o.side) };
+        this.addLive(n);
+        return { type, ...head(n.locate), values: [old, n.ref, n.shares, n.price] };
       }
       case 'P':
-        return { type, ...head(stockIdx + 1), values: [0, this.rand() < 0.5 ? 'B' : 'S', (1 + this.int(10)) * 100, stock.symbol, stock.price, this.nextMatch++] };
+        return { type, ...head(stock.locate), values: [0, this.rand() < 0.5 ? 'B' : 'S', (1 + this.int(10)) * 100, sym, stock.mid, this.nextMatch++] };
       case 'Q':
-        return { type, ...head(stockIdx + 1), values: [BigInt((1 + this.int(1000)) * 100), stock.symbol, stock.price, this.nextMatch++, 'O'] };
+        return { type, ...head(stock.locate), values: [BigInt((1 + this.int(1000)) * 100), sym, stock.mid, this.nextMatch++, 'O'] };
       case 'I':
-        return { type, ...head(stockIdx + 1), values: [BigInt(this.int(100000)), BigInt(this.int(10000)), 'B', stock.symbol, stock.price + 500, stock.price - 500, stock.price, 'O', ' '] };
+        return { type, ...head(stock.locate), values: [BigInt(this.int(100000)), BigInt(this.int(10000)), 'B', sym, stock.mid + 500, stock.mid - 500, stock.mid, 'O', ' '] };
       case 'N':
-        return { type, ...head(stockIdx + 1), values: [stock.symbol, this.rand() < 0.5 ? 'B' : 'S'] };
+        return { type, ...head(stock.locate), values: [sym, this.rand() < 0.5 ? 'B' : 'S'] };
       case 'B':
-        return { type, ...head(stockIdx + 1), values: [Math.max(1, this.nextMatch - 1 - this.int(10))] };
+        return { type, ...head(stock.locate), values: [Math.max(1, this.nextMatch - 1 - this.int(10))] };
       case 'H':
-        return { type, ...head(stockIdx + 1), values: [stock.symbol, 'T', ' ', '    '] };
-      default: // 'Y'
-        return { type: 'Y', ...head(stockIdx + 1), values: [stock.symbol, '0'] };
+        return { type, ...head(stock.locate), values: [sym, 'T', ' ', '    '] };
+      case 'Y':
+        return { type, ...head(stock.locate), values: [sym, '0'] };
+      case 'L':
+        return { type, ...head(stock.locate), values: [MPIDS[this.int(MPIDS.length)], sym, this.rand() < 0.5 ? 'Y' : 'N', 'N', 'A'] };
+      case 'V':
+        return { type, ...head(0), values: [382_500_000_000n, 356_250_000_000n, 330_000_000_000n] };
+      case 'W':
+        return { type, ...head(0), values: [String(1 + this.int(3))] };
+      case 'K':
+        return { type, ...head(stock.locate), values: [sym, 34_200 + this.int(3600), 'A', stock.mid] };
+      case 'J':
+        return { type, ...head(stock.locate), values: [sym, stock.mid, stock.mid + 50 * TICK, Math.max(TICK, stock.mid - 50 * TICK), this.int(3)] };
+      case 'h':
+        return { type, ...head(stock.locate), values: [sym, 'Q', this.rand() < 0.5 ? 'H' : 'T'] };
+      case 'O':
+        return {
+          type, ...head(stock.locate),
+          values: [sym, 'Y', Math.max(TICK, stock.mid - 100 * TICK), stock.mid + 100 * TICK, stock.mid, BigInt(34_200 + this.int(23_400)) * 1_000_000_000n, Math.max(TICK, stock.mid - 20 * TICK), stock.mid + 20 * TICK],
+        };
+      default: // 'S': a market-wide event that does not end the session
+        return { type: 'S', ...head(0), values: [this.rand() < 0.5 ? 'Q' : 'M'] };
     }
   }
 
   /** Orders currently live (for tests of consistency). */
   get liveOrders(): number {
     return this.live.length;
+  }
+
+  /** The live orders, as the generator made them: the book a receiver must hold now. */
+  book(): GeneratedOrder[] {
+    return this.live.map((o) => ({ ...o }));
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * ITCH 5.0 on the host side: the message table (names, sizes, fields: shared/specs/itch50-moldudp64.md),
+ * ITCH 5.0 on the host side: the message table (names, sizes, fields: docs/feed.md),
  * the encoder the simulator uses, the reader of the decoded records the `itch` and `soupbintcp-itch`
- * plugins emit (layout in plugins/itch/itch50.ts), the plugins' counter ids, and the stream digest
+ * plugins emit (layout in feed/itch/itch50.ts), the plugins' counter ids, and the stream digest
  * that tests compare between the simulator and the feed client.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -104,7 +104,7 @@ export function encodeMessage(buf: Uint8Array, off: number, m: ItchMessage, view
   return spec.size;
 }
 
-// --- decoded records (plugins/itch/itch50.ts) --------------------------------------------------
+// --- decoded records (feed/itch/itch50.ts) --------------------------------------------------
 
 export const RECORD_KIND = { MESSAGES: 1, GAP: 2, SESSION: 3, END: 4 } as const;
 export const RECORD_HEADER_BYTES = 32;
@@ -256,12 +256,16 @@ export const ITCH_COUNTERS = {
   debug: 13,
   latency_negative: 14,
   session_overflow: 15,
+  extended: 16,
 } as const;
+/** Per A/B line (1..4): COUNTER_LINES + 4 × (line − 1) + the index of LINE_COUNTERS. */
+export const COUNTER_LINES = 32;
+export const LINE_COUNTERS = ['received', 'first_arrivals', 'late', 'lost'] as const;
 export const COUNTER_BY_TYPE = 256;
 export const COUNTER_LATENCY = 1024;
 export const LATENCY_BUCKETS = 1024;
 
-/** Lower bound in ns of latency histogram bucket b (plugins/itch/itch50.ts latencyBucket). */
+/** Lower bound in ns of latency histogram bucket b (feed/itch/itch50.ts latencyBucket). */
 export function latencyBucketLow(b: number): number {
   if (b < 32) return b;
   const e = 5 + Math.floor((b - 32) / 16);

@@ -43,6 +43,14 @@ export interface FeedSimOptions {
   /** Seconds: rate × duration messages are sent (at least 1). */
   duration: number;
   messagesPerPacket?: number;
+  /**
+   * 2: A/B, the same session also goes to line B (`portB`, default port + 1, same host or group),
+   * each line dropping packets on its own (`lineDrop`).
+   */
+  lines?: 1 | 2;
+  portB?: number;
+  /** Probability that a line drops a packet (seeded, independent per line); 0: none. */
+  lineDrop?: number;
   /** Skip every Nth packet (1-based), still numbering its messages; 0: none. */
   dropEvery?: number;
   seed?: number;
@@ -75,6 +83,8 @@ export interface FeedSimResult {
   /** Sequence ranges skipped by --drop-every: [first, count] (the first 1000; gaps_total counts all). */
   gaps: [number, number][];
   gaps_total: number;
+  /** With lines 2: what each line dropped (the gaps above are what both dropped). */
+  lines?: Record<'a' | 'b', { packets_dropped: number; messages_dropped: number }>;
   /** Digest of the decoded stream a receiver must see (host/feed/itch.ts StreamDigest). */
   digest: string;
   next_sequence: number;
@@ -83,6 +93,9 @@ export interface FeedSimResult {
 }
 
 export class FeedSimError extends Error {}
+
+/** Messages of the largest type (50 bytes + 2 of block length) that fit one 65,507-byte datagram after the 20-byte header. */
+export const MAX_MESSAGES_PER_DATAGRAM = Math.floor((65_507 - MOLD_HEADER_BYTES) / (2 + Math.max(...[...ITCH_BY_TYPE.values()].map((m) => m.size))));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,8 +108,12 @@ export function checkSimOptions(o: FeedSimOptions): void {
   if (!(o.rate >= 0) || !Number.isFinite(o.rate)) bad(`--rate ${o.rate}: give messages per second (0 = as fast as possible)`);
   if (!(o.duration > 0)) bad(`--duration ${o.duration}: give a positive number of seconds`);
   const k = o.messagesPerPacket ?? 8;
-  if (!Number.isInteger(k) || k < 1 || k > (o.transport === 'tcp' ? 4096 : 64)) bad(`--messages-per-packet ${k}: give 1 to ${o.transport === 'tcp' ? 4096 : 64} (a MoldUDP64 packet must fit one datagram)`);
+  const most = o.transport === 'tcp' ? 4096 : MAX_MESSAGES_PER_DATAGRAM;
+  if (!Number.isInteger(k) || k < 1 || k > most) bad(`--messages-per-packet ${k}: give 1 to ${most} (a MoldUDP64 packet must fit one 64 KiB datagram)`);
   if (o.dropEvery !== undefined && (!Number.isInteger(o.dropEvery) || o.dropEvery < 0)) bad(`--drop-every ${o.dropEvery}: give a whole number (0 = drop none)`);
+  if (o.lines !== undefined && o.lines !== 1 && o.lines !== 2) bad(`--lines ${o.lines}: give 1 or 2 (A/B: the same session on two lines)`);
+  if (o.lines === 2 && o.transport === 'tcp') bad('--lines 2 sends MoldUDP64 on two UDP lines: use --transport udp or udp-multicast');
+  if (o.lineDrop !== undefined && !(o.lineDrop >= 0 && o.lineDrop < 1)) bad(`--line-drop ${o.lineDrop}: give a probability from 0 to below 1`);
   if (o.backend && !['socket', 'io_uring', 'afpacket', 'afxdp'].includes(o.backend)) bad(`--backend ${o.backend}: use socket, io_uring, afpacket or afxdp`);
   if (o.transport === 'tcp' && o.backend && o.backend !== 'socket') bad(`--backend ${o.backend} sends UDP; the SoupBinTCP server (--transport tcp) uses a kernel socket: drop --backend or use socket`);
   if ((o.backend === 'afpacket' || o.backend === 'afxdp') && !o.iface) bad(`--backend ${o.backend} needs --iface: the interface to send on`);
@@ -246,6 +263,12 @@ function frameSender(o: FeedSimOptions, dst: Endpoint): UdpSender {
   };
 }
 
+/** A small seeded PRNG (LCG) for the lines' drops, apart from the market's. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
 /** Runs the simulator to the end; resolves with what was sent. */
 export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
   checkSimOptions(o);
@@ -323,19 +346,32 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
 
   async function sendUdp(): Promise<void> {
     const dst: Endpoint = { ip: o.transport === 'udp-multicast' ? o.group! : o.host, port: o.port };
-    const out = o.backend === 'io_uring' ? ioUringSender(o, dst) : o.backend === 'afpacket' || o.backend === 'afxdp' ? frameSender(o, dst) : await dgramSender(o, dst);
+    const sender = async (d: Endpoint) => (o.backend === 'io_uring' ? ioUringSender(o, d) : o.backend === 'afpacket' || o.backend === 'afxdp' ? frameSender(o, d) : await dgramSender(o, d));
+    const out = await sender(dst);
+    // A/B: line B, its packets and its own drops (a PRNG per line, seeded from the market's seed).
+    const outB = o.lines === 2 ? await sender({ ip: dst.ip, port: o.portB ?? o.port + 1 }) : null;
+    const pendingB: Uint8Array[] = [];
+    const lineDrop = o.lineDrop ?? 0;
+    const dropRand = [lcg((o.seed ?? 1) * 7919 + 1), lcg((o.seed ?? 1) * 7919 + 2)];
+    if (outB) r.lines = { a: { packets_dropped: 0, messages_dropped: 0 }, b: { packets_dropped: 0, messages_dropped: 0 } };
     o.onReady?.({ host: out.src.ip, port: out.src.port });
     const pending: Uint8Array[] = [];
     const flush = async () => {
-      if (!pending.length) return;
+      if (!pending.length && !pendingB.length) return;
       const t = nowNs();
       for (const p of pending) pcap?.udp(t, out.src, dst, p);
       await out.send(pending);
       pending.length = 0;
+      if (outB && pendingB.length) {
+        for (const p of pendingB) pcap?.udp(t, outB.src, { ip: dst.ip, port: o.portB ?? o.port + 1 }, p);
+        await outB.send(pendingB);
+        pendingB.length = 0;
+      }
       lastSend = performance.now();
     };
     const heartbeat = async () => {
       pending.push(moldControl(sess, seq, MOLD_HEARTBEAT));
+      if (outB) pendingB.push(moldControl(sess, seq, MOLD_HEARTBEAT));
       await flush();
     };
     const server = o.rerequestPort ? await rerequestServer() : null;
@@ -349,17 +385,30 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
           const msgs = nextBatch();
           if (!msgs) break;
           packetNo++;
-          const drop = dropEvery > 0 && packetNo % dropEvery === 0;
-          if (!drop) pending.push(moldPacket(sess, seq, msgs));
+          const dropA = (dropEvery > 0 && packetNo % dropEvery === 0) || (lineDrop > 0 && dropRand[0]() < lineDrop);
+          const bytes = moldPacket(sess, seq, msgs);
+          let drop = dropA;
+          if (outB) {
+            const dropB = lineDrop > 0 && dropRand[1]() < lineDrop;
+            for (const [k, d] of [['a', dropA], ['b', dropB]] as const)
+              if (d) {
+                r.lines![k].packets_dropped++;
+                r.lines![k].messages_dropped += msgs.length;
+              }
+            if (!dropB) pendingB.push(bytes);
+            drop = dropA && dropB; // lost only when both lines drop it
+          }
+          if (!dropA) pending.push(bytes);
           account(msgs, !drop);
           if (o.rate > 0 && t0 + ((r.messages_sent + r.messages_dropped) / o.rate) * 1000 > now) break;
         }
-        if (!pending.length && r.messages_sent + r.messages_dropped >= total) break;
+        if (!pending.length && !pendingB.length && r.messages_sent + r.messages_dropped >= total) break;
         await flush();
       }
       // End of session, three times a few ms apart: a datagram can be lost.
       for (let i = 0; i < 3; i++) {
         pending.push(moldControl(sess, seq, MOLD_END_OF_SESSION));
+        if (outB) pendingB.push(moldControl(sess, seq, MOLD_END_OF_SESSION));
         await flush();
         await sleep(5);
       }
@@ -367,6 +416,7 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
     } finally {
       server?.close();
       await out.close();
+      await outB?.close();
     }
   }
 

@@ -14,6 +14,16 @@ describe('package entry points', () => {
     for (const name of ['Engine', 'Packet', 'openBackend', 'loadPlugin', 'readCaptureFile', 'writePcapng', 'computeLayout', 'createTestbed'])
       expect(typeof api[name], name).toBe('function');
   });
+  it('"main" exports the market-data feed: openFeed, Feed, the order book and the message view', async () => {
+    const api = await import(pathToFileURL(path.join(packageRoot, pkg.main)).href);
+    for (const name of ['openFeed', 'Feed', 'FeedError', 'OrderBook', 'MessageView', 'price4'])
+      expect(typeof api[name], name).toBe('function');
+  });
+  it('"types" declares the feed message and book types', () => {
+    const dts = readFileSync(path.join(packageRoot, pkg.types), 'utf8');
+    expect(dts).toMatch(/export type \* from '\.\/feed\/messages\.js'/);
+    for (const name of ['FeedClientOptions', 'BookRecord', 'BboChange', 'Trade']) expect(dts, name).toContain(name);
+  });
   it('"types" and every "bin" exist after the build', () => {
     expect(existsSync(path.join(packageRoot, pkg.types))).toBe(true);
     for (const file of Object.values(pkg.bin)) expect(existsSync(path.join(packageRoot, file))).toBe(true);

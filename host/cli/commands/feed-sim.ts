@@ -27,6 +27,9 @@ export function register(program: Command): void {
     .requiredOption('--duration <s>', 'seconds: rate × duration messages are sent', num('--duration'))
     .option('--messages-per-packet <k>', 'ITCH messages per MoldUDP64 packet (or per TCP write)', num('--messages-per-packet'), 8)
     .option('--drop-every <n>', 'skip sending every Nth packet, still numbering its messages (udp)', num('--drop-every'), 0)
+    .option('--lines <n>', 'A/B: 2 sends the session on two lines (line B to --port-b), each dropping packets on its own (--line-drop)', num('--lines'), 1)
+    .option('--port-b <n>', 'line B UDP destination port (default --port + 1)', num('--port-b'))
+    .option('--line-drop <p>', 'probability that a line drops a packet (seeded, independent per line; still numbered)', num('--line-drop'), 0)
     .option('--seed <s>', 'seed of the market (same seed, same messages)', num('--seed'), 1)
     .option('--session <name>', 'MoldUDP64 / SoupBinTCP session name (10 characters at most)', 'WIREWASM01')
     .option('--wait-client <s>', 'tcp: seconds to wait for a client to log in', num('--wait-client'), 30)
@@ -49,6 +52,9 @@ export function register(program: Command): void {
           duration: opts.duration,
           messagesPerPacket: opts.messagesPerPacket,
           dropEvery: opts.dropEvery,
+          lines: opts.lines,
+          portB: opts.portB,
+          lineDrop: opts.lineDrop,
           seed: opts.seed,
           session: opts.session,
           write: opts.write,

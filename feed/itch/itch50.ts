@@ -1,6 +1,6 @@
 // NASDAQ TotalView-ITCH 5.0 message decoding shared by the `itch` (MoldUDP64) and
 // `soupbintcp-itch` plugins: every message type, per-session sequence bookkeeping, statistics and
-// the decoded records handed to the host with wirewasm.emit. Wire facts: shared/specs/itch50-moldudp64.md.
+// the decoded records handed to the host with wirewasm.emit. Wire facts: docs/feed.md.
 //
 // An ITCH message (big-endian):
 //
@@ -23,7 +23,7 @@
 //
 //   control record (40 bytes): | slot (u8) | 7 × 0 | a (u64) | b (u64) | session (10 bytes) | 6 × 0 |
 //   KIND_GAP       a = first missing sequence, b = messages missing
-//   KIND_SESSION   a = first sequence expected (1, or the login's), b = 0
+//   KIND_SESSION   a = first sequence expected (the first seen, or the login's), b = 0
 //   KIND_END       a = next sequence (end of session), b = 0
 //
 // Statistics go to the host with wirewasm.counter_add, once per burst for each counter that moved.
@@ -38,6 +38,7 @@ export const ABI_LEN: usize = 36;
 export const ABI_PTR: usize = 40;
 export const ABI_NEXT: usize = 44;
 export const ABI_VERDICT: usize = 48;
+export const ABI_QUEUE: usize = 24;
 
 export const KIND_MESSAGES = 1;
 export const KIND_GAP = 2;
@@ -63,6 +64,12 @@ export const C_LOGIN_REJECTED = 12;
 export const C_DEBUG = 13;
 export const C_LATENCY_NEGATIVE = 14;
 export const C_SESSION_OVERFLOW = 15;
+export const C_EXTENDED = 16;
+export const C_LINES = 32; // + 4 × (line − 1) + LINE_RECEIVED | LINE_FIRST | LINE_LATE | LINE_LOST
+export const LINE_RECEIVED = 0;
+export const LINE_FIRST = 1;
+export const LINE_LATE = 2;
+export const LINE_LOST = 3;
 export const C_BY_TYPE = 256; // + type byte
 export const C_LATENCY = 1024; // + histogram bucket (latencyBucket)
 const COUNTERS = 2048;
@@ -76,7 +83,7 @@ const CONTROL_BYTES = 40;
 const DAY_NS: i64 = 86_400_000_000_000;
 
 // Message table: type, total size, field count, then one code per field: size (1, 2, 4, 8),
-// | ALPHA for ASCII fields (kept in byte order). Sizes and offsets: specs/itch50-moldudp64.md.
+// | ALPHA for ASCII fields (kept in byte order). Sizes and offsets: docs/feed.md.
 const A: u8 = 0x80;
 const TABLE = memory.data<u8>([
   0x53, 12, 1, A | 1, //                                                         S system event
@@ -108,15 +115,21 @@ const TABLE = memory.data<u8>([
 // Sessions: SESSIONS entries of SESSION_BYTES, found by their 10-byte name.
 //
 //   0 name[0..8] (u64) | 8 name[8..10] (u16) | 10 used | 11 ended | 16 expected (u64) | 24 ranges (u32)
-//   64 … RANGES × {first u64, end u64}: sequences announced missing and not yet seen (for telling
-//   a late message, which fills a gap, from a duplicate). When all RANGES are in use the oldest is
-//   forgotten: its messages, should they still come, count as duplicates.
+//   32 LINES × u64: per A/B line, the sequence it expects next (0: line not seen)
+//   64 … RANGES × {first u64, end u64}: sequences not delivered yet (for telling a late message,
+//   which fills a gap, from a duplicate). Bit 63 of `end` marks a range still pending: missed by
+//   one line while another may yet bring it (not a gap until every line has passed it). When all
+//   RANGES are in use the oldest is forgotten: its messages, should they still come, count as
+//   duplicates.
 const SESSIONS: i32 = 16;
 const SESSION_BYTES: usize = 16384;
 const RANGES: u32 = 1020; // gaps outstanding at once per session (a re-requesting client has many)
 const S_EXPECTED: usize = 16;
 const S_RANGES: usize = 24;
 const S_RANGE0: usize = 64;
+export const S_LINES: usize = 32;
+export const LINES: u32 = 4;
+const PENDING: u64 = 1 << 63;
 
 // Addresses of this instance's tables, set once by itchInit (the plugin has its own memory).
 let types: usize = 0; //    256 × {size u8, n u8, fields offset u16}
@@ -193,13 +206,16 @@ function flushRecords(): void {
 
 /**
  * Decodes one ITCH message of `len` bytes at `src` into the output buffer. Returns false (and
- * writes nothing) when its type is unknown or `len` is not that type's size: a malformed message.
+ * writes nothing) when its type is unknown or `len` is below that type's size: a malformed message.
+ * A longer message is decoded by its known part and counted `extended` (a later spec revision may
+ * append fields).
  */
 export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, slot: u32, flags: u32): bool {
   const t = <u32>load<u8>(src);
   const e = types + (<usize>t << 2);
   const size = <u32>load<u8>(e);
-  if (size == 0 || size != len) return false;
+  if (size == 0 || len < size) return false;
+  if (len > size) bump(C_EXTENDED, 1);
   const n = <u32>load<u8>(e, 1);
   let f = TABLE + <usize>load<u16>(e, 2);
   const d = outPos;
@@ -270,6 +286,9 @@ export function session(name: usize, firstSeq: u64): usize {
   store<u16>(s, hi, 8);
   store<u8>(s, 1, 10);
   store<u64>(s, firstSeq, S_EXPECTED);
+  // Joined after the start: what came before was never delivered, so a copy of it (asked for
+  // with --start-seq 1, or a late packet) fills in rather than counting as a duplicate.
+  if (firstSeq > 1) addRange(s, 1, firstSeq, false);
   lastSession = s;
   bump(C_SESSIONS, 1);
   control(KIND_SESSION, s, firstSeq, 0);
@@ -303,6 +322,12 @@ export function control(kind: i32, s: usize, a: u64, b: u64): void {
 export function gap(s: usize, first: u64, count: u64): void {
   bump(C_GAP_MESSAGES, count);
   bump(C_GAP_EVENTS, 1);
+  addRange(s, first, first + count, false);
+  control(KIND_GAP, s, first, count);
+}
+
+/** Remembers [first, end) as not delivered yet; `pending`: not a gap until every line passed it. */
+export function addRange(s: usize, first: u64, end: u64, pending: bool): void {
   let n = load<u32>(s, S_RANGES);
   if (n == RANGES) {
     // Forget the oldest: its messages, if they ever come, count as duplicates.
@@ -311,37 +336,58 @@ export function gap(s: usize, first: u64, count: u64): void {
   }
   const r = s + S_RANGE0 + (<usize>n << 4);
   store<u64>(r, first);
-  store<u64>(r, first + count, 8);
+  store<u64>(r, end | (pending ? PENDING : 0), 8);
   store<u32>(s, n + 1, S_RANGES);
-  control(KIND_GAP, s, first, count);
 }
 
-/** True when `seq` was announced missing (it fills a gap, now forgotten); false: a duplicate. */
-export function fillGap(s: usize, seq: u64): bool {
+/** Turns the pending ranges every line has passed (ending at or below `passed`) into gaps. */
+export function declarePassed(s: usize, passed: u64): void {
+  const n = load<u32>(s, S_RANGES);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = s + S_RANGE0 + (<usize>i << 4);
+    const e = load<u64>(r, 8);
+    if ((e & PENDING) == 0 || (e & ~PENDING) > passed) continue;
+    store<u64>(r, e & ~PENDING, 8);
+    const first = load<u64>(r);
+    bump(C_GAP_MESSAGES, (e & ~PENDING) - first);
+    bump(C_GAP_EVENTS, 1);
+    control(KIND_GAP, s, first, (e & ~PENDING) - first);
+  }
+}
+
+export const FILL_NONE = 0; //    not missing: a duplicate
+export const FILL_GAP = 1; //     filled a gap: late
+export const FILL_PENDING = 2; // filled a range one line missed: a first arrival from another line
+
+/** Whether `seq` was missing (it is delivered now, so forgotten) and how: FILL_*. */
+export function fillGap(s: usize, seq: u64): i32 {
   const n = load<u32>(s, S_RANGES);
   for (let i: u32 = 0; i < n; i++) {
     const r = s + S_RANGE0 + (<usize>i << 4);
     const first = load<u64>(r);
-    const end = load<u64>(r, 8);
+    const raw = load<u64>(r, 8);
+    const flag = raw & PENDING;
+    const end = raw & ~PENDING;
     if (seq < first || seq >= end) continue;
+    const how = flag ? FILL_PENDING : FILL_GAP;
     if (seq == first) store<u64>(r, first + 1);
-    else if (seq == end - 1) store<u64>(r, end - 1, 8);
+    else if (seq == end - 1) store<u64>(r, (end - 1) | flag, 8);
     else if (n < RANGES) {
       // Split [first, end) into [first, seq) and [seq + 1, end).
-      store<u64>(r, seq, 8);
+      store<u64>(r, seq | flag, 8);
       const t = s + S_RANGE0 + (<usize>n << 4);
       store<u64>(t, seq + 1);
-      store<u64>(t, end, 8);
+      store<u64>(t, end | flag, 8);
       store<u32>(s, n + 1, S_RANGES);
-      return true;
-    } else store<u64>(r, seq, 8); // no room to split: forget the upper part
-    if (load<u64>(r) >= load<u64>(r, 8)) {
+      return how;
+    } else store<u64>(r, seq | flag, 8); // no room to split: forget the upper part
+    if (load<u64>(r) >= (load<u64>(r, 8) & ~PENDING)) {
       memory.copy(r, r + 16, <usize>(n - 1 - i) << 4);
       store<u32>(s, n - 1, S_RANGES);
     }
-    return true;
+    return how;
   }
-  return false;
+  return FILL_NONE;
 }
 
 /** Marks the session ended (once) and tells the host. */

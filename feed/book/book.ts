@@ -1,0 +1,402 @@
+// The order book: a per-instrument L3 book (every displayed order by reference number) kept from
+// the ITCH 5.0 records the `itch` / `soupbintcp-itch` plugins decode, with aggregated price levels
+// and the best bid and offer. It lives in a region of the shared memory the host sizes
+// (host/feed/book.ts bookLayout): no allocation, no module globals, every table at an address
+// computed from the region's base. Order-book semantics: docs/feed.md.
+//
+//   region (little-endian)
+//   0    header (256 bytes): configuration, counters (H_*)
+//   256  locate table      65,536 × u16: symbol slot + 1 of each stock locate (0: none)
+//   …    symbols           symbols × SYMBOL_BYTES(levels): name (8) | bid count (u32) | ask count (u32) |
+//                          then bid levels, then ask levels: levels × {price u32, orders u32, shares u64}
+//                          bids ascending, asks descending: the best level of a side is its last
+//   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8}
+//                          open addressing, linear probing, deletion by backward shift (no tombstones)
+//   …    out               outCap × 40: the records of the last apply (BBO changes and trades)
+//
+//   out record (40 bytes): kind u8 | side u8 | symbol u16 | printable u8 | 3 × 0 | seq u64 |
+//     BBO:   bid price u32 | ask price u32 | bid shares u64 | ask shares u64   (0 shares: empty side)
+//     TRADE: price u32 | shares u32 | match u64 | order ref u64
+//
+// A full table is counted, never overrun: an order that finds no room (orders, levels or symbols
+// full) is refused, and later messages naming it count as unknown references.
+
+const H_SLOTS: usize = 0; //        order slots (power of two)
+const H_MAX_ORDERS: usize = 4; //   live orders at most (3/4 of the slots)
+const H_SYMBOLS: usize = 8;
+const H_LEVELS: usize = 12; //      levels per side of a symbol
+const H_OUT_CAP: usize = 16;
+const H_SYMBOL_COUNT: usize = 20;
+const H_ORDER_COUNT: usize = 24;
+const H_OUT_COUNT: usize = 28;
+const H_SYMBOLS_AT: usize = 32;
+const H_ORDERS_AT: usize = 36;
+const H_OUT_AT: usize = 40;
+const H_COUNTERS: usize = 64; //    u64 counters, C_* below
+
+// Counters (host/feed/book.ts BOOK_COUNTERS names them).
+const C_APPLIED: usize = 0; //        records that changed the book
+const C_UNKNOWN_REF: usize = 1; //    E/C/X/D/U naming an order the book does not hold
+const C_DUPLICATE_REF: usize = 2; //  A/F/U adding a reference already live
+const C_ORDERS_FULL: usize = 3;
+const C_LEVELS_FULL: usize = 4;
+const C_SYMBOLS_FULL: usize = 5;
+const C_OUT_FULL: usize = 6; //       records that did not fit the out area
+const C_BBO: usize = 7;
+const C_TRADES: usize = 8;
+const C_OVER_EXECUTED: usize = 9; //  executed/cancelled shares above the order's remaining (clamped)
+
+const HEADER_BYTES: usize = 256;
+const LOCATES: usize = 65536;
+const SYMBOL_HEADER: usize = 16;
+const LEVEL_BYTES: usize = 16;
+const ORDER_BYTES: usize = 32;
+const OUT_BYTES: usize = 40;
+const KIND_BBO: u8 = 1;
+const KIND_TRADE: u8 = 2;
+const BID: u8 = 0x42; // 'B'
+
+// Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
+const R_FIELDS: usize = 32;
+
+@inline function symbolBytes(levels: u32): usize {
+  return SYMBOL_HEADER + 2 * <usize>levels * LEVEL_BYTES;
+}
+/**
+ * Clears the region at `base` (`bytes` long) and writes its configuration; the host computed the
+ * offsets (host/feed/book.ts bookLayout: `slots` a power of two, at most 3/4 of them used).
+ */
+export function bookInit(base: usize, bytes: u32, slots: u32, orders: u32, symbols: u32, levels: u32, outCap: u32, symbolsAt: u32, ordersAt: u32, outAt: u32): void {
+  memory.fill(base, 0, bytes);
+  store<u32>(base, slots, H_SLOTS);
+  store<u32>(base, orders, H_MAX_ORDERS);
+  store<u32>(base, symbols, H_SYMBOLS);
+  store<u32>(base, levels, H_LEVELS);
+  store<u32>(base, outCap, H_OUT_CAP);
+  store<u32>(base, symbolsAt, H_SYMBOLS_AT);
+  store<u32>(base, ordersAt, H_ORDERS_AT);
+  store<u32>(base, outAt, H_OUT_AT);
+}
+
+@inline function count(base: usize, c: usize): void {
+  const a = base + H_COUNTERS + (c << 3);
+  store<u64>(a, load<u64>(a) + 1);
+}
+
+// --- symbols ------------------------------------------------------------------------------------
+
+@inline function symbolAt(base: usize, slot: u32): usize {
+  return base + <usize>load<u32>(base, H_SYMBOLS_AT) + <usize>slot * symbolBytes(load<u32>(base, H_LEVELS));
+}
+
+/** The symbol slot of a stock locate, made (named `name`) on first sight; -1 when the table is full. */
+function symbolOf(base: usize, locate: u32, name: u64): i32 {
+  const l = base + HEADER_BYTES + (<usize>locate << 1);
+  const s = <i32>load<u16>(l) - 1;
+  if (s >= 0) return s;
+  const n = load<u32>(base, H_SYMBOL_COUNT);
+  if (n == load<u32>(base, H_SYMBOLS)) {
+    count(base, C_SYMBOLS_FULL);
+    return -1;
+  }
+  store<u32>(base, n + 1, H_SYMBOL_COUNT);
+  store<u16>(l, <u16>(n + 1));
+  store<u64>(symbolAt(base, n), name);
+  return <i32>n;
+}
+
+/** Levels of one side: the address of its first level; its count is at `sym + 8` (bid) or `sym + 12` (ask). */
+@inline function sideLevels(base: usize, sym: usize, bid: bool): usize {
+  return sym + SYMBOL_HEADER + (bid ? 0 : <usize>load<u32>(base, H_LEVELS) * LEVEL_BYTES);
+}
+
+/** True when level price `p` is better than `q` on this side. */
+@inline function better(bid: bool, p: u32, q: u32): bool {
+  return bid ? p > q : p < q;
+}
+
+/**
+ * Moves one 16-byte level from `src` to `dst`. Plain loads and stores, not memory.copy: on a shared
+ * memory the engine's memory.copy is a call out of the module, which costs more than the few levels
+ * a book near its top shifts.
+ */
+@inline function moveLevel(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src));
+  store<u64>(dst, load<u64>(src, 8), 8);
+}
+
+/**
+ * Adds `shares` (and `orders`, 1 or 0) at `price` on a side; `orders` -1 with negative shares
+ * removes. Returns false when the side has no room for a new level.
+ */
+function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): bool {
+  const cAt = sym + (bid ? 8 : 12);
+  const n = load<u32>(cAt);
+  const lv = sideLevels(base, sym, bid);
+  // From the best level down: where the price is or goes (most activity is near the top).
+  let i = <i32>n - 1;
+  while (i >= 0 && better(bid, load<u32>(lv + <usize>i * LEVEL_BYTES), price)) i--;
+  const at = lv + <usize>i * LEVEL_BYTES;
+  if (i >= 0 && load<u32>(at) == price) {
+    const o = <i32>load<u32>(at, 4) + orders;
+    if (o <= 0) {
+      // Level empty: close the hole above it.
+      for (let k = at, top = lv + <usize>(n - 1) * LEVEL_BYTES; k < top; k += LEVEL_BYTES) moveLevel(k, k + LEVEL_BYTES);
+      store<u32>(cAt, n - 1);
+    } else {
+      store<u32>(at, <u32>o, 4);
+      store<u64>(at, <u64>(<i64>load<u64>(at, 8) + shares), 8);
+    }
+    return true;
+  }
+  if (orders <= 0) return true; // nothing there to take from (cannot happen for a held order)
+  if (n == load<u32>(base, H_LEVELS)) return false;
+  const ins = lv + <usize>(i + 1) * LEVEL_BYTES;
+  for (let k = lv + <usize>n * LEVEL_BYTES; k > ins; k -= LEVEL_BYTES) moveLevel(k, k - LEVEL_BYTES);
+  store<u32>(ins, price);
+  store<u32>(ins, <u32>orders, 4);
+  store<u64>(ins, <u64>shares, 8);
+  store<u32>(cAt, n + 1);
+  return true;
+}
+
+// --- orders -------------------------------------------------------------------------------------
+
+/**
+ * The home slot of a reference: its low bits (folded with the high word). Exchanges number orders
+ * in sequence through the day, so the live orders, mostly recent ones, sit in neighbouring slots
+ * and share cache lines; a scrambling hash would spread them over the whole table, a cache miss
+ * per message (a table sized for millions of orders is megabytes).
+ */
+@inline function hashSlot(ref: u64, mask: u32): u32 {
+  return (<u32>ref ^ <u32>(ref >> 32)) & mask;
+}
+
+/** The address of the order `ref`, or 0. */
+export function orderFind(base: usize, ref: u64): usize {
+  const e = orderProbe(base, ref);
+  return ref != 0 && load<u64>(e) == ref ? e : 0;
+}
+
+/** The slot holding `ref`, or the empty slot that ends its probe run (where an add puts it). */
+@inline function orderProbe(base: usize, ref: u64): usize {
+  const mask = load<u32>(base, H_SLOTS) - 1;
+  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
+  let e = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  const last = t + <usize>mask * ORDER_BYTES;
+  for (let r = load<u64>(e); r != ref && r != 0; r = load<u64>(e)) e = e == last ? t : e + ORDER_BYTES;
+  return e;
+}
+
+/** Frees the slot at `e`, shifting later members of its probe run back (no tombstones). */
+function orderFree(base: usize, e: usize): void {
+  const mask = load<u32>(base, H_SLOTS) - 1;
+  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
+  let hole = <u32>((e - t) / ORDER_BYTES);
+  for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
+    const x = t + <usize>i * ORDER_BYTES;
+    const r = load<u64>(x);
+    if (r == 0) break;
+    const home = hashSlot(r, mask);
+    // Move x into the hole when its home is not in (hole, i] (cyclically).
+    if (((i - home) & mask) >= ((i - hole) & mask)) {
+      const h = t + <usize>hole * ORDER_BYTES;
+      store<u64>(h, r);
+      store<u64>(h, load<u64>(x, 8), 8);
+      store<u64>(h, load<u64>(x, 16), 16);
+      hole = i;
+    }
+  }
+  // Only the reference marks a slot used; the rest is written whole by the next add.
+  store<u64>(t + <usize>hole * ORDER_BYTES, 0);
+  store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
+}
+
+/** Adds an order; false (counted) when it cannot be held. */
+function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): bool {
+  // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
+  const e = orderProbe(base, ref);
+  if (ref == 0 || load<u64>(e) == ref) {
+    count(base, C_DUPLICATE_REF);
+    return false;
+  }
+  const live = load<u32>(base, H_ORDER_COUNT);
+  if (live >= load<u32>(base, H_MAX_ORDERS)) {
+    count(base, C_ORDERS_FULL);
+    return false;
+  }
+  if (!levelAdd(base, symbolAt(base, <u32>sym), side == BID, price, <i64>shares, 1)) {
+    count(base, C_LEVELS_FULL);
+    return false;
+  }
+  store<u32>(base, live + 1, H_ORDER_COUNT);
+  store<u64>(e, ref);
+  store<u32>(e, price, 8);
+  store<u32>(e, shares, 12);
+  store<u32>(e, <u32>sym, 16);
+  store<u8>(e, side, 20);
+  return true;
+}
+
+/** Takes up to `n` shares off the order at `e` (all when n is u32 max); it leaves the book at 0. */
+function reduce(base: usize, e: usize, n: u32): u32 {
+  const left = load<u32>(e, 12);
+  if (n > left) {
+    if (n != u32.MAX_VALUE) count(base, C_OVER_EXECUTED);
+    n = left;
+  }
+  const sym = symbolAt(base, load<u32>(e, 16));
+  const gone = n == left;
+  levelAdd(base, sym, load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>n), gone ? -1 : 0);
+  if (gone) orderFree(base, e);
+  else store<u32>(e, left - n, 12);
+  return n;
+}
+
+// --- records ------------------------------------------------------------------------------------
+
+@inline function field(r: usize, i: usize): u64 {
+  return load<u64>(r + R_FIELDS + (i << 3));
+}
+
+/** The out record slot next, or 0 when the out area is full (counted). */
+function out(base: usize): usize {
+  const n = load<u32>(base, H_OUT_COUNT);
+  if (n == load<u32>(base, H_OUT_CAP)) {
+    count(base, C_OUT_FULL);
+    return 0;
+  }
+  store<u32>(base, n + 1, H_OUT_COUNT);
+  return base + <usize>load<u32>(base, H_OUT_AT) + <usize>n * OUT_BYTES;
+}
+
+function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u32, matchNo: u64, ref: u64, printable: u8): void {
+  count(base, C_TRADES);
+  const o = out(base);
+  if (o == 0) return;
+  store<u8>(o, KIND_TRADE);
+  store<u8>(o, side, 1);
+  store<u16>(o, <u16>sym, 2);
+  store<u32>(o, <u32>printable, 4);
+  store<u64>(o, seq, 8);
+  store<u32>(o, price, 16);
+  store<u32>(o, shares, 20);
+  store<u64>(o, matchNo, 24);
+  store<u64>(o, ref, 32);
+}
+
+@inline function bestPrice(base: usize, sym: usize, bid: bool): u32 {
+  const n = load<u32>(sym + (bid ? 8 : 12));
+  return n == 0 ? 0 : load<u32>(sideLevels(base, sym, bid) + <usize>(n - 1) * LEVEL_BYTES);
+}
+
+@inline function bestShares(base: usize, sym: usize, bid: bool): u64 {
+  const n = load<u32>(sym + (bid ? 8 : 12));
+  return n == 0 ? 0 : load<u64>(sideLevels(base, sym, bid) + <usize>(n - 1) * LEVEL_BYTES, 8);
+}
+
+/**
+ * Applies `len` bytes of decoded records at `p` (a KIND_MESSAGES batch) to the book. The out area
+ * starts empty each call; returns how many out records it holds (BBO changes and trades, in
+ * message order).
+ */
+export function bookApply(base: usize, p: usize, len: u32): u32 {
+  store<u32>(base, 0, H_OUT_COUNT);
+  const end = p + <usize>len;
+  while (p + R_FIELDS <= end) {
+    const n = <usize>load<u8>(p, 1);
+    apply(base, p);
+    p += R_FIELDS + (n << 3);
+  }
+  return load<u32>(base, H_OUT_COUNT);
+}
+
+function apply(base: usize, r: usize): void {
+  const t = load<u8>(r);
+  const seq = load<u64>(r, 8);
+  let sym: i32 = -1;
+  let e: usize = 0;
+  // Book-changing types first find their symbol, so its best bid and offer can be compared after.
+  switch (t) {
+    case 0x52: // R stock directory: names the locate
+      symbolOf(base, <u32>load<u16>(r, 4), field(r, 0));
+      return;
+    case 0x41: // A
+    case 0x46: // F
+      sym = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
+      if (sym < 0) return;
+      break;
+    case 0x50: { // P: a trade against a hidden order; the displayed book does not change
+      const s = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
+      if (s >= 0) trade(base, s, seq, <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
+      return;
+    }
+    case 0x45: // E
+    case 0x43: // C
+    case 0x58: // X
+    case 0x44: // D
+    case 0x55: // U
+      e = orderFind(base, field(r, 0));
+      if (e == 0) {
+        count(base, C_UNKNOWN_REF);
+        return;
+      }
+      sym = <i32>load<u32>(e, 16);
+      break;
+    default:
+      return;
+  }
+  const s = symbolAt(base, <u32>sym);
+  const bp = bestPrice(base, s, true);
+  const bs = bestShares(base, s, true);
+  const ap = bestPrice(base, s, false);
+  const as = bestShares(base, s, false);
+  switch (t) {
+    case 0x41:
+    case 0x46:
+      if (!addOrder(base, field(r, 0), sym, <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4))) return;
+      break;
+    case 0x45: {
+      const side = load<u8>(e, 20);
+      const price = load<u32>(e, 8);
+      const ref = field(r, 0);
+      const k = reduce(base, e, <u32>field(r, 1));
+      trade(base, sym, seq, side, price, k, field(r, 2), ref, 0x59);
+      break;
+    }
+    case 0x43: {
+      const side = load<u8>(e, 20);
+      const ref = field(r, 0);
+      const k = reduce(base, e, <u32>field(r, 1));
+      trade(base, sym, seq, side, <u32>field(r, 4), k, field(r, 2), ref, <u8>field(r, 3));
+      break;
+    }
+    case 0x58:
+      reduce(base, e, <u32>field(r, 1));
+      break;
+    case 0x44:
+      reduce(base, e, u32.MAX_VALUE);
+      break;
+    default: {
+      // U: the original leaves, the new reference enters with the same side and stock.
+      const side = load<u8>(e, 20);
+      reduce(base, e, u32.MAX_VALUE);
+      addOrder(base, field(r, 1), sym, side, <u32>field(r, 2), <u32>field(r, 3));
+    }
+  }
+  count(base, C_APPLIED);
+  const nbp = bestPrice(base, s, true);
+  const nbs = bestShares(base, s, true);
+  const nap = bestPrice(base, s, false);
+  const nas = bestShares(base, s, false);
+  if (nbp == bp && nbs == bs && nap == ap && nas == as) return;
+  count(base, C_BBO);
+  const o = out(base);
+  if (o == 0) return;
+  store<u64>(o, <u64>KIND_BBO | (<u64>sym << 16));
+  store<u64>(o, seq, 8);
+  store<u32>(o, nbp, 16);
+  store<u32>(o, nap, 20);
+  store<u64>(o, nbs, 24);
+  store<u64>(o, nas, 32);
+}
