@@ -1193,6 +1193,7 @@ export class Engine extends EventEmitter {
       pps: rate(total.rx, this.last?.rx),
       bps: rate(total.rxBytes * 8, this.last?.bytes),
       latency_ns: latencyOf(hist, latCount, latSum, latMax),
+      latency_hist: hist,
       queues,
       workers,
       pool: { frames: c.frameCount, free, in_use: c.frameCount - free },

@@ -12,11 +12,12 @@ import { UDP_HEADERS } from '../host/backends/udpframe.js';
 import { readCaptureFile } from '../host/pcap/index.js';
 import { createTestbed, type Testbed } from '../host/testbed.js';
 import { captureAtPeer, genFrame, sendFromPeer } from './peer-traffic.js';
+import { lacks } from './support/tools.js';
 
 const root = process.getuid?.() === 0;
 const forward = new URL('./fixtures/engine-forward.mjs', import.meta.url).pathname;
 
-describe.skipIf(!root)('engine backend afxdp: forward() transmits on the socket, zero-copy (needs root)', () => {
+describe.skipIf(!root || lacks('dumpcap'))('engine backend afxdp: forward() transmits on the socket, zero-copy (needs root)', () => {
   let bed: Testbed;
   let dir: string;
   beforeAll(() => {

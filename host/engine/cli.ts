@@ -3,7 +3,8 @@
 // --metrics-port. Another command adds its own options and calls these.
 import { Option, type Command } from 'commander';
 import { Engine, type EngineConfig, type EngineStats } from '../engine.js';
-import { liveStats, serveMetrics, statsJson } from './live.js';
+import { liveStats, statsJson } from './live.js';
+import { engineRegistry, serveMetrics } from '../metrics.js';
 
 export interface EngineCliOptions {
   workers?: string;
@@ -15,6 +16,7 @@ export interface EngineCliOptions {
   rule?: string[];
   json?: boolean;
   metricsPort?: string;
+  metricsHost?: string;
   burst?: string;
   frames?: string;
   poll?: 'busy' | 'adaptive' | 'wait';
@@ -51,7 +53,8 @@ export function addEngineOptions(cmd: Command, defaults: { workers?: number } = 
     .option('--tx-rate <pps>', 'shape each transmit queue (what handlers forward(i)) to this many packets per second')
     .option('--tx-bit-rate <bps>', 'shape each transmit queue to this many bits per second')
     .option('--json', 'print the final stats as one JSON object on stdout')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics while running')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on <host>:<port>/metrics while running (0: any free port)')
+    .option('--metrics-host <address>', 'the address --metrics-port listens on', '127.0.0.1')
     .option('-q, --quiet', 'no live stats');
 }
 
@@ -88,8 +91,8 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
   engine.on('worker-exit', (e: { worker: number; code: number; recovered: number; restarted: boolean }) =>
     process.stderr.write(`wirewasm: worker ${e.worker} died (code ${e.code}); ${e.recovered} frames recovered${e.restarted ? '; restarted' : ''}\n`),
   );
-  const metrics = o.metricsPort !== undefined ? await serveMetrics(num('--metrics-port', o.metricsPort, 0)!, () => engine.stats()) : undefined;
-  if (metrics) process.stderr.write(`wirewasm: metrics on http://127.0.0.1:${metrics.port}/metrics\n`);
+  const metrics = o.metricsPort !== undefined ? await serveMetrics(engineRegistry(() => engine.stats()), { port: num('--metrics-port', o.metricsPort, 0)!, host: o.metricsHost }) : undefined;
+  if (metrics) process.stderr.write(`wirewasm: metrics on ${metrics.url}\n`);
   const live = liveStats(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });
   const onSignal = () => void engine.stop().catch(() => undefined);
   process.once('SIGINT', onSignal);

@@ -1,10 +1,7 @@
 // Live statistics for the CLI: on a TTY an in-place block (log-update) with a progress bar when the
 // total is known, per-queue and per-worker rows, drops and latency percentiles; elsewhere one plain
 // line per interval, so logs and pipes stay readable. And the final JSON shape of `--json`.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogUpdate } from 'log-update';
-import client from 'prom-client';
 import { DROP_REASONS, type EngineStats } from './stats.js';
 
 const si = (x: number, unit = '') => {
@@ -95,38 +92,4 @@ export function liveStats(read: () => EngineStats, opts: { total?: number; title
       } else if (final) stream.write(renderLine(final, opts.total) + '\n');
     },
   };
-}
-
-/** Serves Prometheus metrics of the engine on `port` while running (prom-client). */
-export async function serveMetrics(port: number, read: () => EngineStats): Promise<{ port: number; close: () => Promise<void> }> {
-  const registry = new client.Registry();
-  const counter = (name: string, help: string, labels: string[], collect: (g: client.Gauge) => void) =>
-    new client.Gauge({ name, help, labelNames: labels, registers: [registry], collect() { collect(this); } });
-  let snap: EngineStats | undefined;
-  const stats = () => (snap ??= read());
-  counter('wirewasm_rx_packets_total', 'Frames received by the engine', ['queue'], (g) => stats().queues.forEach((q) => g.set({ queue: String(q.queue) }, q.rx_packets)));
-  counter('wirewasm_rx_bytes_total', 'Bytes received (wire length)', ['queue'], (g) => stats().queues.forEach((q) => g.set({ queue: String(q.queue) }, q.rx_bytes)));
-  counter('wirewasm_delivered_total', 'Frames the handler took', ['worker'], (g) => stats().workers.forEach((w) => g.set({ worker: String(w.worker) }, w.delivered)));
-  counter('wirewasm_dropped_total', 'Frames dropped, by reason', ['reason'], (g) => DROP_REASONS.forEach((r) => g.set({ reason: r }, stats().dropped[r])));
-  counter('wirewasm_latency_ns', 'Processing latency (receive -> end of handler), nanoseconds', ['quantile'], (g) => {
-    const l = stats().latency_ns;
-    g.set({ quantile: '0.5' }, l.p50);
-    g.set({ quantile: '0.99' }, l.p99);
-    g.set({ quantile: '0.999' }, l.p999);
-    g.set({ quantile: 'max' }, l.max);
-  });
-  counter('wirewasm_pool_frames_in_use', 'Frames out of the pool', [], (g) => g.set(stats().pool.in_use));
-  const server = http.createServer(async (req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end('try /metrics\n');
-      return;
-    }
-    snap = undefined;
-    res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`--metrics-port ${port}: ${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use; pick another' : (e as Error).message}`)));
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -103,6 +103,8 @@ export interface EngineStats extends TrafficCounters {
   pps: number;
   bps: number;
   latency_ns: Latency;
+  /** The summed latency histogram (log-linear ns buckets, histBucketLow/High), for exporters. */
+  latency_hist: Float64Array;
   queues: QueueStats[];
   workers: WorkerStats[];
   pool: { frames: number; free: number; in_use: number };
