@@ -9,3 +9,27 @@ export { readCapture, readCaptureFile, writePcap, writePcapng } from './pcap/ind
 export { computeLayout, createMemory, writeControlBlock, LayoutError } from './layout.js';
 export type { Layout, LayoutConfig } from './layout.js';
 export { createTestbed } from './testbed.js';
+// The types the signatures above use, so a caller can name them (and the API reference shows them).
+export { CaptureFormatError } from './pcap/index.js';
+export type { CaptureRecord } from './pcap/record.js';
+export type { PcapWriteOptions } from './pcap/pcap.js';
+export type { PcapngInterface } from './pcap/pcapng.js';
+export type { ResolvedConfig, SourceKind, ParseOptions, PollMode, ReplayOptions, TxOptions } from './engine/config.js';
+export { DROP_REASONS } from './engine/stats.js';
+export type { Drops, DropReason, Latency, QueueStats, WorkerStats } from './engine/stats.js';
+export type { FlowAction } from './engine/flow.js';
+export type { EthFields, IcmpFields, InnerFields, IpFields, TcpFields, UdpFields } from './packet.js';
+export type { BackendName, BackendStats, QueueInfo } from './backends/types.js';
+export type { AfXdpConfig, AfXdpOptions } from './backends/afxdp.js';
+export type { AfPacketConfig, AfPacketOptions, FanoutMode } from './backends/afpacket.js';
+export type { PluginRecord } from './plugins/host.js';
+export type { PluginSpec, PluginRoute, LoadedPlugin, LoadOptions } from './plugins/load.js';
+export type { CopyMode, Policy } from './plugins/abi.js';
+export { TRAP_KINDS } from './plugins/state.js';
+export type { PluginError, TrapKind } from './plugins/state.js';
+export type { FuncSignature, MemoryType, ModuleShape } from './wasm-binary.js';
+export type { PluginStats } from './plugins/supervisor.js';
+export type { PluginShape, ValidateOptions } from './plugins/validate.js';
+export { RegionKind } from './layout.js';
+export type { EngineMap, Region, RingPlacement, EngineSpec, RingSpec } from './layout.js';
+export type { Testbed, TestbedOptions, TestHost } from './testbed.js';

@@ -26,13 +26,19 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
+type NodeGypBuild = { (dir: string): unknown; resolve(dir: string): string };
+const nodeGypBuild = (): NodeGypBuild => createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild;
+
+/** The file of the addon whose gyp project is `dir` (for a worker that loads it by path). */
+export function addonPath(dir = '.'): string {
+  return nodeGypBuild().resolve(path.resolve(packageRoot, dir));
+}
+
 /** Loads the addon whose gyp project is `dir` (relative to the package root: '.' is wirewasm.node). */
 export function loadAddon<T>(dir: string): T {
-  const require = createRequire(import.meta.url);
-  const load = require('node-gyp-build') as (dir: string) => T;
   const where = path.resolve(packageRoot, dir);
   try {
-    return load(where);
+    return nodeGypBuild()(where) as T;
   } catch (e) {
     throw new Error(
       `wirewasm: no native addon loads from ${where} (build/Release or prebuilds/${process.platform}-${process.arch}): run \`npm install\` in a checkout (or \`npm run prebuild\`), or reinstall the package so it compiles one; cause: ${(e as Error).message}`,

@@ -100,6 +100,7 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
   try {
     const stats = await engine.done;
     live.stop(stats);
+    for (const p of stats.plugins) if (p.lastError) process.stderr.write(`wirewasm: plugin ${p.name}: last error (${p.lastError.kind}): ${p.lastError.message}\n`);
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, extra)) + '\n');
     return stats;
   } catch (e) {

@@ -2,12 +2,13 @@
 // project. The install must compile nothing on linux-x64 (the addon comes from prebuilds/, the WASM
 // and JS ship built), pull no dev dependency, and leave a working API and `wirewasm` bin.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
+import { FrameParser } from '../../host/parser.js';
 import { readCaptureFile } from '../../host/pcap/index.js';
 
 const run = promisify(execFile);
@@ -27,7 +28,6 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64' || !exist
     const { stdout } = await npm(['pack', '--json', '--pack-destination', tmp], packageRoot);
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     files = packed.files.map((f) => f.path);
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(app);
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     // --foreground-scripts: the package's install script prints into this log, where a compile would show.
@@ -71,6 +71,21 @@ console.log(JSON.stringify({ delivered: stats.delivered, emitted }));
     const frames = readCaptureFile(capture).records.length;
     const { stdout } = await run(process.execPath, ['main.mjs', capture], { cwd: app });
     expect(JSON.parse(stdout)).toEqual({ delivered: frames, emitted: frames });
+  }, 60_000);
+
+  it("the README's quick start runs as written, against the installed package", async () => {
+    const readme = readFileSync(path.join(packageRoot, 'README.md'), 'utf8');
+    const block = /## Quick start[^]*?```js\n([^]*?)```/.exec(readme)?.[1];
+    expect(block, 'a js block in the Quick start section').toBeDefined();
+    const [main, handler] = block!.split(/^\/\/ handler\.mjs.*$/m);
+    writeFileSync(path.join(app, 'main.mjs'), main.replace("'trace.pcap'", JSON.stringify(capture)));
+    writeFileSync(path.join(app, 'handler.mjs'), handler);
+    const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: app });
+    const { records } = readCaptureFile(capture);
+    let udp = 0;
+    new FrameParser().parse(records, (pkt) => void (pkt.udp && udp++));
+    const frames = records.length;
+    expect(stdout.trim()).toBe(`${frames} frames, ${udp} UDP`);
   }, 60_000);
 
   it('exports only the public entry point: deep imports are refused', async () => {

@@ -25,7 +25,7 @@ export function hasTool(tool: Tool): boolean {
   let ok = found.get(tool);
   if (ok === undefined) {
     // `command -v` finds the program without running it: some tools have no --version (ip, promtool's is slow).
-    ok = spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+    ok = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
     found.set(tool, ok);
   }
   return ok;
