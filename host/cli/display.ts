@@ -70,6 +70,18 @@ export function statsJson(s: EngineStats, extra: Record<string, unknown> = {}): 
   };
 }
 
+/** The final stats with every rate an average over the whole run instead of the last interval's. */
+export function overRun(s: EngineStats): EngineStats {
+  const per = (x: number) => (s.elapsed_s > 0 ? x / s.elapsed_s : 0);
+  return {
+    ...s,
+    pps: per(s.rx_packets),
+    bps: per(s.rx_bytes * 8),
+    queues: s.queues.map((q) => ({ ...q, pps: per(q.rx_packets), bps: per(q.rx_bytes * 8) })),
+    workers: s.workers.map((w) => ({ ...w, pps: per(w.delivered) })),
+  };
+}
+
 /** Shows stats every `intervalMs` until stopped: in place on a TTY, as lines otherwise, nothing with quiet. */
 export function statsDisplay(read: () => EngineStats, opts: { total?: number; title?: string; intervalMs?: number; quiet?: boolean; stream?: NodeJS.WriteStream }) {
   const stream = opts.stream ?? process.stderr;
@@ -86,10 +98,11 @@ export function statsDisplay(read: () => EngineStats, opts: { total?: number; ti
     stop(final?: EngineStats) {
       clearInterval(timer);
       if (opts.quiet) return;
+      const avg = final && overRun(final);
       if (update) {
-        if (final) update(renderTty(final, opts.total, opts.title));
+        if (avg) update(renderTty(avg, opts.total, opts.title));
         update.done();
-      } else if (final) stream.write(renderLine(final, opts.total) + '\n');
+      } else if (avg) stream.write(renderLine(avg, opts.total) + '\n');
     },
   };
 }

@@ -8,6 +8,8 @@ import { engineRegistry, serveMetrics } from '../metrics.js';
 
 export interface EngineCliOptions {
   workers?: string;
+  /** The refused -w (see addEngineOptions). */
+  w?: string;
   queues?: string;
   rate?: string;
   speed?: string;
@@ -35,7 +37,10 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Adds the engine options to a command. */
 export function addEngineOptions(cmd: Command, defaults: { workers?: number } = {}): Command {
   return cmd
-    .option('-w, --workers <n>', 'worker threads', String(defaults.workers ?? 1))
+    .option('--workers <n>', 'worker threads', String(defaults.workers ?? 1))
+    // -w writes a file in tcpdump, dumpcap and every wirewasm command that writes one; here it is
+    // refused by name rather than read as a worker count.
+    .addOption(new Option('-w <file>').hideHelp())
     .option('--queues <n>', 'receive queues')
     .addOption(new Option('--rate <pps>', 'replay at this many packets per second (token bucket)').conflicts('speed'))
     .addOption(new Option('--speed <x>', "follow the capture's timing, x times faster (1 = real time)").conflicts('rate'))
@@ -67,6 +72,7 @@ function num(name: string, v: string | undefined, min = 0): number | undefined {
 
 /** The EngineConfig the options describe (the source is the caller's). */
 export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
+  if (o.w !== undefined) throw new Error(`-w ${o.w}: -w writes a file (as in tcpdump) and this command writes none; worker threads are --workers ${o.w}`);
   return {
     workers: num('--workers', o.workers, 1),
     queues: num('--queues', o.queues, 1),

@@ -1,0 +1,55 @@
+// The CLI behaves like the tools people know (tcpdump, dumpcap): Ctrl-C and SIGTERM end a run with
+// its report and exit 0, leaving no temporary file; -w means a file everywhere (workers are
+// --workers), -c counts everywhere.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { artefact } from '../../host/paths.js';
+
+const cli = artefact('dist/host/cli/main.js');
+const run = promisify(execFile);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'wwcc-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('CLI conventions', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} ends npm start's run with the --json report, exit 0, and its generated capture removed`, async () => {
+      const own = mkdtempSync(path.join(tmp, 'start-'));
+      const p = spawn(process.execPath, [cli, 'start', '--duration', '60', '--json', '-q'], { env: { ...process.env, TMPDIR: own }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (err += d));
+      // The generated capture exists while the engine runs; give the engine a moment with it.
+      const t0 = Date.now();
+      while (readdirSync(own).length === 0 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+      expect(readdirSync(own)).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 1500));
+      p.kill(signal);
+      const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      const report = JSON.parse(out) as { rx_packets: number; delivered: number; elapsed_s: number };
+      expect(report.rx_packets).toBeGreaterThan(0);
+      expect(report.elapsed_s).toBeLessThan(60);
+      expect(readdirSync(own)).toEqual([]);
+    }, 60_000);
+  }
+
+  it('-w on a command that runs the engine is refused with a pointer to --workers', async () => {
+    const e = await run(process.execPath, [cli, 'replay', '-w', '2', artefact('package.json')]).catch((x) => x as { code: number; stderr: string });
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toMatch(/-w writes a file .* worker threads are --workers 2/);
+  });
+
+  it('gen counts with -c and sizes with --size (-s stays tcpdump\'s snaplen, -n is gone)', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'gen', '--help']);
+    expect(stdout).toMatch(/-c, --count <n>/);
+    expect(stdout).toMatch(/\s--size <bytes>/);
+    expect(stdout).not.toMatch(/-n, |-s, /);
+    const e = await run(process.execPath, [cli, 'gen', '-i', 'lo', '-r', '1', '--size', '64', '-s', '64']).catch((x) => x as { code: number; stderr: string });
+    expect(e.stderr).toMatch(/unknown option '-s'/);
+  });
+});
