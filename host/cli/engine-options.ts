@@ -2,12 +2,16 @@
 // command, turning them into an EngineConfig, and running an engine with the stats display, --json and
 // --metrics-port. Another command adds its own options and calls these.
 import { Option, type Command } from 'commander';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { Engine, type EngineConfig, type EngineStats } from '../engine/engine.js';
 import { statsDisplay, statsJson } from './display.js';
 import { engineRegistry, serveMetrics } from '../metrics.js';
 
 export interface EngineCliOptions {
   workers?: string;
+  records?: string;
   /** The refused -w (see addEngineOptions). */
   w?: string;
   queues?: string;
@@ -57,6 +61,7 @@ export function addEngineOptions(cmd: Command, defaults: { workers?: number } = 
     .option('--cpus <list>', 'pin worker i to the i-th CPU of this comma-separated list, e.g. 2,3')
     .option('--tx-rate <pps>', 'shape each transmit queue (what handlers forward(i)) to this many packets per second')
     .option('--tx-bit-rate <bps>', 'shape each transmit queue to this many bits per second')
+    .option('--records <file>', "write what handlers emit() and plugins record as JSON lines to <file> (- for standard output)")
     .option('--json', 'print the final stats as one JSON object on stdout')
     .option('--metrics-port <port>', 'serve Prometheus metrics on <host>:<port>/metrics while running (0: any free port)')
     .option('--metrics-host <address>', 'the address --metrics-port listens on', '127.0.0.1')
@@ -72,6 +77,7 @@ function num(name: string, v: string | undefined, min = 0): number | undefined {
 
 /** The EngineConfig the options describe (the source is the caller's). */
 export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
+  if (o.records === '-' && o.json) throw new Error('--records - puts the records on standard output, where --json would go too; write the records to a file or drop --json');
   if (o.w !== undefined) throw new Error(`-w ${o.w}: -w writes a file (as in tcpdump) and this command writes none; worker threads are --workers ${o.w}`);
   return {
     workers: num('--workers', o.workers, 1),
@@ -89,6 +95,20 @@ export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
   };
 }
 
+/** One JSON line per emitted value (`{"value":n}`) and per plugin record (bytes in hex), in batch order. */
+async function writeRecords(engine: Engine, file: string): Promise<void> {
+  const out: NodeJS.WritableStream = file === '-' ? process.stdout : createWriteStream(file);
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  for await (const batch of engine.records()) {
+    let text = '';
+    for (const value of batch.values) text += `{"value":${value}}\n`;
+    for (const r of batch.plugins)
+      text += JSON.stringify({ plugin: r.plugin, kind: r.kind, bytes: hex(r.bytes), packet: r.metadata && { ...r.metadata, timestampNs: String(r.metadata.timestampNs) } }) + '\n';
+    if (text && !out.write(text)) await once(out, 'drain');
+  }
+  if (out !== process.stdout) await finished(out.end());
+}
+
 /** Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json. */
 export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}): Promise<EngineStats> {
   await engine.start();
@@ -99,12 +119,14 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
   );
   const metrics = o.metricsPort !== undefined ? await serveMetrics(engineRegistry(() => engine.stats()), { port: num('--metrics-port', o.metricsPort, 0)!, host: o.metricsHost }) : undefined;
   if (metrics) process.stderr.write(`wirewasm: metrics on ${metrics.url}\n`);
+  const records = o.records !== undefined ? writeRecords(engine, o.records) : undefined;
   const display = statsDisplay(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });
   const onSignal = () => void engine.stop().catch(() => undefined);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const stats = await engine.done;
+    await records;
     display.stop(stats);
     for (const p of stats.plugins) if (p.lastError) process.stderr.write(`wirewasm: plugin ${p.name}: last error (${p.lastError.kind}): ${p.lastError.message}\n`);
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, extra)) + '\n');

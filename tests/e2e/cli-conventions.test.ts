@@ -2,12 +2,12 @@
 // its report and exit 0, leaving no temporary file; -w means a file everywhere (workers are
 // --workers), -c counts everywhere.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { artefact } from '../../host/paths.js';
+import { artefact, packageRoot } from '../../host/paths.js';
 
 const cli = artefact('dist/host/cli/main.js');
 const run = promisify(execFile);
@@ -37,6 +37,19 @@ describe('CLI conventions', () => {
       expect(readdirSync(own)).toEqual([]);
     }, 60_000);
   }
+
+  it('--records writes every value handlers emit, to a file or to standard output with -', async () => {
+    const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', '802.1D_spanning_tree.pcap');
+    const handler = artefact('tests/support/fixtures/engine-count.mjs'); // emits each burst's length
+    const file = path.join(tmp, 'records.jsonl');
+    const { stdout } = await run(process.execPath, [cli, 'replay', capture, '--handler', handler, '--workers', '2', '--records', file, '--json', '-q']);
+    const report = JSON.parse(stdout) as { delivered: number };
+    const sum = (text: string) => text.trim().split('\n').reduce((a, l) => a + (JSON.parse(l) as { value: number }).value, 0);
+    expect(report.delivered).toBeGreaterThan(0);
+    expect(sum(readFileSync(file, 'utf8'))).toBe(report.delivered);
+    const piped = await run(process.execPath, [cli, 'replay', capture, '--handler', handler, '--records', '-', '-q']);
+    expect(sum(piped.stdout)).toBe(report.delivered);
+  });
 
   it('-w on a command that runs the engine is refused with a pointer to --workers', async () => {
     const e = await run(process.execPath, [cli, 'replay', '-w', '2', artefact('package.json')]).catch((x) => x as { code: number; stderr: string });
