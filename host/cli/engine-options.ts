@@ -113,7 +113,11 @@ async function writeRecords(engine: Engine, file: string): Promise<void> {
 export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}): Promise<EngineStats> {
   await engine.start();
   for (const w of engine.warnings) process.stderr.write(`wirewasm: warning: ${w}\n`);
-  engine.on('handler-error', (e: { worker: number; message: string; count: number }) => process.stderr.write(`wirewasm: worker ${e.worker}: handler threw: ${e.message} (${e.count} so far)\n`));
+  let firstError: string | undefined;
+  engine.on('handler-error', (e: { worker: number; message: string; count: number }) => {
+    firstError ??= e.message;
+    process.stderr.write(`wirewasm: worker ${e.worker}: handler threw: ${e.message} (${e.count} so far)\n`);
+  });
   engine.on('worker-exit', (e: { worker: number; code: number; recovered: number; restarted: boolean }) =>
     process.stderr.write(`wirewasm: worker ${e.worker} died (code ${e.code}); ${e.recovered} frames recovered${e.restarted ? '; restarted' : ''}\n`),
   );
@@ -130,6 +134,9 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
     display.stop(stats);
     for (const p of stats.plugins) if (p.lastError) process.stderr.write(`wirewasm: plugin ${p.name}: last error (${p.lastError.kind}): ${p.lastError.message}\n`);
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, extra)) + '\n');
+    // A handler that failed on every burst is a broken run, not a run with some drops.
+    if (stats.dropped.handler_error > 0 && stats.delivered === 0)
+      throw new Error(`the handler threw on every burst (${stats.dropped.handler_error} frames dropped as handler_error); the first error: ${firstError ?? 'unknown'}`);
     return stats;
   } catch (e) {
     display.stop();

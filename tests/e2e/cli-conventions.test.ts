@@ -51,6 +51,13 @@ describe('CLI conventions', () => {
     expect(sum(piped.stdout)).toBe(report.delivered);
   });
 
+  it('a handler that throws on every burst fails the run (exit 1) with its first error shown', async () => {
+    const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', '802.1D_spanning_tree.pcap');
+    const e = await run(process.execPath, [cli, 'replay', capture, '--handler', artefact('tests/support/fixtures/throw-always.mjs'), '-q']).catch((x) => x as { code: number; stderr: string });
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/the handler threw on every burst .* the first error: no such field: burst.price/);
+  });
+
   it('-w on a command that runs the engine is refused with a pointer to --workers', async () => {
     const e = await run(process.execPath, [cli, 'replay', '-w', '2', artefact('package.json')]).catch((x) => x as { code: number; stderr: string });
     expect(e.code).not.toBe(0);
