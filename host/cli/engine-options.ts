@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { loadConfigFile } from '../config.js';
 import { Engine, type EngineConfig, type EngineStats } from '../engine/engine.js';
 import { statsDisplay, statsJson } from './display.js';
 import { engineRegistry, serveMetrics } from '../metrics.js';
@@ -12,6 +13,7 @@ import { engineRegistry, serveMetrics } from '../metrics.js';
 export interface EngineCliOptions {
   workers?: string;
   records?: string;
+  config?: string;
   /** The refused -w (see addEngineOptions). */
   w?: string;
   queues?: string;
@@ -41,6 +43,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Adds the engine options to a command. */
 export function addEngineOptions(cmd: Command, defaults: { workers?: number } = {}): Command {
   return cmd
+    .option('--config <file>', 'engine config (JSON, the file `wirewasm info --config` reads); flags given with it win')
     .option('--workers <n>', 'worker threads', String(defaults.workers ?? 1))
     // -w writes a file in tcpdump, dumpcap and every wirewasm command that writes one; here it is
     // refused by name rather than read as a worker count.
@@ -75,8 +78,29 @@ function num(name: string, v: string | undefined, min = 0): number | undefined {
   return n;
 }
 
-/** The EngineConfig the options describe (the source is the caller's). */
-export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
+/** The keys of a config file (host/config.ts) the engine takes; the rest it computes itself. */
+const FILE_KEYS = ['queues', 'workers', 'frameCount', 'frameSize', 'ringSize'] as const;
+
+/**
+ * The EngineConfig the options describe (the source is the caller's): --config's file first, then
+ * every flag given on the command line (`cmd` tells which were; a default yields to the file).
+ */
+export function engineConfigFrom(o: EngineCliOptions, cmd?: Command): EngineConfig {
+  const flags = flagConfig(o);
+  if (o.config === undefined) return flags;
+  const file = loadConfigFile(o.config);
+  const other = Object.keys(file).filter((k) => !(FILE_KEYS as readonly string[]).includes(k));
+  if (other.length) throw new Error(`--config ${o.config}: ${other.join(', ')} ${other.length > 1 ? 'are' : 'is'} for \`wirewasm info\` only; an engine run takes ${FILE_KEYS.join(', ')}`);
+  const given = (name: string) => cmd?.getOptionValueSource(name) === 'cli';
+  const out: EngineConfig = { ...file };
+  for (const [k, v] of Object.entries(flags) as [keyof EngineConfig, unknown][]) {
+    if (v === undefined || (k === 'workers' && !given('workers') && file.workers !== undefined)) continue;
+    (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+function flagConfig(o: EngineCliOptions): EngineConfig {
   if (o.records === '-' && o.json) throw new Error('--records - puts the records on standard output, where --json would go too; write the records to a file or drop --json');
   if (o.w !== undefined) throw new Error(`-w ${o.w}: -w writes a file (as in tcpdump) and this command writes none; worker threads are --workers ${o.w}`);
   return {

@@ -2,7 +2,7 @@
 // its report and exit 0, leaving no temporary file; -w means a file everywhere (workers are
 // --workers), -c counts everywhere.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,33 @@ describe('CLI conventions', () => {
     const e = await run(process.execPath, [cli, 'replay', capture, '--handler', artefact('tests/support/fixtures/throw-always.mjs'), '-q']).catch((x) => x as { code: number; stderr: string });
     expect(e.code).toBe(1);
     expect(e.stderr).toMatch(/the handler threw on every burst .* the first error: no such field: burst.price/);
+  });
+
+  it("a handler module's finish() runs once in each worker, after its last burst", async () => {
+    const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', '802.1D_spanning_tree.pcap');
+    const dir = mkdtempSync(path.join(tmp, 'finish-'));
+    const env = { ...process.env, WIREWASM_TEST_FINISH_DIR: dir };
+    const { stdout, stderr } = await run(process.execPath, [cli, 'replay', capture, '--handler', artefact('tests/support/fixtures/finish-count.mjs'), '--workers', '2', '--json', '-q'], { env });
+    expect(stderr).toBe(''); // a second finish() in a worker would fail its exclusive write and say so
+    expect(readdirSync(dir).sort()).toEqual(['worker-0', 'worker-1']);
+    const handled = readdirSync(dir).reduce((a, f) => a + Number(readFileSync(path.join(dir, f), 'utf8')), 0);
+    expect(handled).toBe((JSON.parse(stdout) as { delivered: number }).delivered);
+  });
+
+  it('--config FILE (the JSON info reads) configures a run; a flag given on the command line wins', async () => {
+    const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', '802.1D_spanning_tree.pcap');
+    const conf = path.join(tmp, 'engine.json');
+    writeFileSync(conf, JSON.stringify({ workers: 3, frameCount: 1024 }));
+    type Report = { workers: unknown[]; pool: { frames: number } };
+    const a = JSON.parse((await run(process.execPath, [cli, 'replay', capture, '--config', conf, '--json', '-q'])).stdout) as Report;
+    expect({ workers: a.workers.length, frames: a.pool.frames }).toEqual({ workers: 3, frames: 1024 });
+    const b = JSON.parse((await run(process.execPath, [cli, 'replay', capture, '--config', conf, '--workers', '2', '--json', '-q'])).stdout) as Report;
+    expect({ workers: b.workers.length, frames: b.pool.frames }).toEqual({ workers: 2, frames: 1024 });
+    const info = JSON.parse((await run(process.execPath, [cli, 'info', '--config', conf, '--json'])).stdout) as { layout: { config: { frameCount: number } } };
+    expect(info.layout.config.frameCount).toBe(1024);
+    writeFileSync(conf, JSON.stringify({ scratchBytes: 65536 }));
+    const e = await run(process.execPath, [cli, 'replay', capture, '--config', conf]).catch((x) => x as { code: number; stderr: string });
+    expect(e.stderr).toMatch(/scratchBytes is for `wirewasm info` only; an engine run takes queues, workers/);
   });
 
   it('-w on a command that runs the engine is refused with a pointer to --workers', async () => {
