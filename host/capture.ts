@@ -21,7 +21,7 @@ export interface CaptureOptions {
   /** Stop after this many seconds. */
   durationS?: number;
   rules?: readonly FlowRuleInput[];
-  /** Write the capture here (pcapng). */
+  /** Write the capture here (pcapng); `-` is standard output. */
   out?: string;
   /** Called about every 100 ms with the counters so far. */
   onProgress?: (r: CaptureResult) => void;
@@ -153,6 +153,11 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     }
   }
   result.elapsedS = (performance.now() - t0) / 1000;
-  if (o.out) writeFileSync(o.out, writePcapng([{ linktype: result.records[0]?.linktype ?? 1, resolution: 'ns' }], result.records));
+  if (o.out) {
+    const bytes = writePcapng([{ linktype: result.records[0]?.linktype ?? 1, resolution: 'ns' }], result.records);
+    // `-` is standard output, as for tcpdump -w -, so `capture -w - | tshark -r -` works.
+    if (o.out === '-') writeFileSync(1, bytes);
+    else writeFileSync(o.out, bytes);
+  }
   return result;
 }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { kernelAddon } from '../host/backends/kernel.js';
+import { addonPath } from '../host/native.js';
 import { artefact } from '../host/paths.js';
 
 describe('threads and memory placement', () => {
@@ -11,7 +12,7 @@ describe('threads and memory placement', () => {
     const before = native.threadAffinity();
     const cpu = before[before.length - 1];
     const w = new Worker(
-      `const { parentPort } = require('node:worker_threads'); const n = require(${JSON.stringify(artefact('build/Release/wirewasm.node'))});
+      `const { parentPort } = require('node:worker_threads'); const n = require(${JSON.stringify(addonPath())});
        n.pinThread([${cpu}]); parentPort.postMessage(n.threadAffinity());`,
       { eval: true },
     );

@@ -33,6 +33,7 @@ import { execFile } from 'node:child_process';
 import { nowNs } from '../../host/clock.js';
 import { RefBook } from '../ref-book.js';
 import { artefact } from '../../host/paths.js';
+import { addonPath } from '../../host/native.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
 
@@ -341,7 +342,7 @@ const suite: Suite = async ({ argv, log }) => {
   const maxPackets = argValue(argv, '--packets', 250_000);
   log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the rate search`);
   const pk = generatePackets(maxPackets);
-  const worker = new Worker(SENDER, { eval: true, workerData: { addon: artefact('build/Release/wirewasm.node'), data: pk.data, offsets: pk.offsets, lengths: pk.lengths } });
+  const worker = new Worker(SENDER, { eval: true, workerData: { addon: addonPath(), data: pk.data, offsets: pk.offsets, lengths: pk.lengths } });
   let port = 28000 + (process.pid % 1000) * 2;
   const trial = async (backend: FeedBackendName, msgsPerS: number, veth: boolean): Promise<Trial> => {
     // A fresh pair of namespaces per trial: an XDP link of the last trial may still be going away.

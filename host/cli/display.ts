@@ -1,10 +1,7 @@
 // The stats display of the CLI: on a TTY an in-place block (log-update) with a progress bar when the
 // total is known, per-queue and per-worker rows, drops and latency percentiles; elsewhere one plain
 // line per interval, so logs and pipes stay readable. And the final JSON shape of `--json`.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogUpdate } from 'log-update';
-import client from 'prom-client';
 import { DROP_REASONS, type EngineStats } from '../engine/stats.js';
 
 const si = (x: number, unit = '') => {
@@ -73,6 +70,18 @@ export function statsJson(s: EngineStats, extra: Record<string, unknown> = {}): 
   };
 }
 
+/** The final stats with every rate an average over the whole run instead of the last interval's. */
+export function overRun(s: EngineStats): EngineStats {
+  const per = (x: number) => (s.elapsed_s > 0 ? x / s.elapsed_s : 0);
+  return {
+    ...s,
+    pps: per(s.rx_packets),
+    bps: per(s.rx_bytes * 8),
+    queues: s.queues.map((q) => ({ ...q, pps: per(q.rx_packets), bps: per(q.rx_bytes * 8) })),
+    workers: s.workers.map((w) => ({ ...w, pps: per(w.delivered) })),
+  };
+}
+
 /** Shows stats every `intervalMs` until stopped: in place on a TTY, as lines otherwise, nothing with quiet. */
 export function statsDisplay(read: () => EngineStats, opts: { total?: number; title?: string; intervalMs?: number; quiet?: boolean; stream?: NodeJS.WriteStream }) {
   const stream = opts.stream ?? process.stderr;
@@ -89,44 +98,11 @@ export function statsDisplay(read: () => EngineStats, opts: { total?: number; ti
     stop(final?: EngineStats) {
       clearInterval(timer);
       if (opts.quiet) return;
+      const avg = final && overRun(final);
       if (update) {
-        if (final) update(renderTty(final, opts.total, opts.title));
+        if (avg) update(renderTty(avg, opts.total, opts.title));
         update.done();
-      } else if (final) stream.write(renderLine(final, opts.total) + '\n');
+      } else if (avg) stream.write(renderLine(avg, opts.total) + '\n');
     },
   };
-}
-
-/** Serves Prometheus metrics of the engine on `port` while running (prom-client). */
-export async function serveMetrics(port: number, read: () => EngineStats): Promise<{ port: number; close: () => Promise<void> }> {
-  const registry = new client.Registry();
-  const counter = (name: string, help: string, labels: string[], collect: (g: client.Gauge) => void) =>
-    new client.Gauge({ name, help, labelNames: labels, registers: [registry], collect() { collect(this); } });
-  let snap: EngineStats | undefined;
-  const stats = () => (snap ??= read());
-  counter('wirewasm_rx_packets_total', 'Frames received by the engine', ['queue'], (g) => stats().queues.forEach((q) => g.set({ queue: String(q.queue) }, q.rx_packets)));
-  counter('wirewasm_rx_bytes_total', 'Bytes received (wire length)', ['queue'], (g) => stats().queues.forEach((q) => g.set({ queue: String(q.queue) }, q.rx_bytes)));
-  counter('wirewasm_delivered_total', 'Frames the handler took', ['worker'], (g) => stats().workers.forEach((w) => g.set({ worker: String(w.worker) }, w.delivered)));
-  counter('wirewasm_dropped_total', 'Frames dropped, by reason', ['reason'], (g) => DROP_REASONS.forEach((r) => g.set({ reason: r }, stats().dropped[r])));
-  counter('wirewasm_latency_ns', 'Processing latency (receive -> end of handler), nanoseconds', ['quantile'], (g) => {
-    const l = stats().latency_ns;
-    g.set({ quantile: '0.5' }, l.p50);
-    g.set({ quantile: '0.99' }, l.p99);
-    g.set({ quantile: '0.999' }, l.p999);
-    g.set({ quantile: 'max' }, l.max);
-  });
-  counter('wirewasm_pool_frames_in_use', 'Frames out of the pool', [], (g) => g.set(stats().pool.in_use));
-  const server = http.createServer(async (req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end('try /metrics\n');
-      return;
-    }
-    snap = undefined;
-    res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`--metrics-port ${port}: ${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use; pick another' : (e as Error).message}`)));
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }

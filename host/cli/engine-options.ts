@@ -2,11 +2,20 @@
 // command, turning them into an EngineConfig, and running an engine with the stats display, --json and
 // --metrics-port. Another command adds its own options and calls these.
 import { Option, type Command } from 'commander';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { loadConfigFile } from '../config.js';
 import { Engine, type EngineConfig, type EngineStats } from '../engine/engine.js';
-import { statsDisplay, serveMetrics, statsJson } from './display.js';
+import { statsDisplay, statsJson } from './display.js';
+import { engineRegistry, serveMetrics } from '../metrics.js';
 
 export interface EngineCliOptions {
   workers?: string;
+  records?: string;
+  config?: string;
+  /** The refused -w (see addEngineOptions). */
+  w?: string;
   queues?: string;
   rate?: string;
   speed?: string;
@@ -15,6 +24,7 @@ export interface EngineCliOptions {
   rule?: string[];
   json?: boolean;
   metricsPort?: string;
+  metricsHost?: string;
   burst?: string;
   frames?: string;
   poll?: 'busy' | 'adaptive' | 'wait';
@@ -33,7 +43,11 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Adds the engine options to a command. */
 export function addEngineOptions(cmd: Command, defaults: { workers?: number } = {}): Command {
   return cmd
-    .option('-w, --workers <n>', 'worker threads', String(defaults.workers ?? 1))
+    .option('--config <file>', 'engine config (JSON, the file `wirewasm info --config` reads); flags given with it win')
+    .option('--workers <n>', 'worker threads', String(defaults.workers ?? 1))
+    // -w writes a file in tcpdump, dumpcap and every wirewasm command that writes one; here it is
+    // refused by name rather than read as a worker count.
+    .addOption(new Option('-w <file>').hideHelp())
     .option('--queues <n>', 'receive queues')
     .addOption(new Option('--rate <pps>', 'replay at this many packets per second (token bucket)').conflicts('speed'))
     .addOption(new Option('--speed <x>', "follow the capture's timing, x times faster (1 = real time)").conflicts('rate'))
@@ -50,8 +64,10 @@ export function addEngineOptions(cmd: Command, defaults: { workers?: number } = 
     .option('--cpus <list>', 'pin worker i to the i-th CPU of this comma-separated list, e.g. 2,3')
     .option('--tx-rate <pps>', 'shape each transmit queue (what handlers forward(i)) to this many packets per second')
     .option('--tx-bit-rate <bps>', 'shape each transmit queue to this many bits per second')
+    .option('--records <file>', "write what handlers emit() and plugins record as JSON lines to <file> (- for standard output)")
     .option('--json', 'print the final stats as one JSON object on stdout')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics while running')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on <host>:<port>/metrics while running (0: any free port)')
+    .option('--metrics-host <address>', 'the address --metrics-port listens on', '127.0.0.1')
     .option('-q, --quiet', 'no stats display');
 }
 
@@ -62,8 +78,31 @@ function num(name: string, v: string | undefined, min = 0): number | undefined {
   return n;
 }
 
-/** The EngineConfig the options describe (the source is the caller's). */
-export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
+/** The keys of a config file (host/config.ts) the engine takes; the rest it computes itself. */
+const FILE_KEYS = ['queues', 'workers', 'frameCount', 'frameSize', 'ringSize'] as const;
+
+/**
+ * The EngineConfig the options describe (the source is the caller's): --config's file first, then
+ * every flag given on the command line (`cmd` tells which were; a default yields to the file).
+ */
+export function engineConfigFrom(o: EngineCliOptions, cmd?: Command): EngineConfig {
+  const flags = flagConfig(o);
+  if (o.config === undefined) return flags;
+  const file = loadConfigFile(o.config);
+  const other = Object.keys(file).filter((k) => !(FILE_KEYS as readonly string[]).includes(k));
+  if (other.length) throw new Error(`--config ${o.config}: ${other.join(', ')} ${other.length > 1 ? 'are' : 'is'} for \`wirewasm info\` only; an engine run takes ${FILE_KEYS.join(', ')}`);
+  const given = (name: string) => cmd?.getOptionValueSource(name) === 'cli';
+  const out: EngineConfig = { ...file };
+  for (const [k, v] of Object.entries(flags) as [keyof EngineConfig, unknown][]) {
+    if (v === undefined || (k === 'workers' && !given('workers') && file.workers !== undefined)) continue;
+    (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+function flagConfig(o: EngineCliOptions): EngineConfig {
+  if (o.records === '-' && o.json) throw new Error('--records - puts the records on standard output, where --json would go too; write the records to a file or drop --json');
+  if (o.w !== undefined) throw new Error(`-w ${o.w}: -w writes a file (as in tcpdump) and this command writes none; worker threads are --workers ${o.w}`);
   return {
     workers: num('--workers', o.workers, 1),
     queues: num('--queues', o.queues, 1),
@@ -80,24 +119,48 @@ export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
   };
 }
 
+/** One JSON line per emitted value (`{"value":n}`) and per plugin record (bytes in hex), in batch order. */
+async function writeRecords(engine: Engine, file: string): Promise<void> {
+  const out: NodeJS.WritableStream = file === '-' ? process.stdout : createWriteStream(file);
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  for await (const batch of engine.records()) {
+    let text = '';
+    for (const value of batch.values) text += `{"value":${value}}\n`;
+    for (const r of batch.plugins)
+      text += JSON.stringify({ plugin: r.plugin, kind: r.kind, bytes: hex(r.bytes), packet: r.metadata && { ...r.metadata, timestampNs: String(r.metadata.timestampNs) } }) + '\n';
+    if (text && !out.write(text)) await once(out, 'drain');
+  }
+  if (out !== process.stdout) await finished(out.end());
+}
+
 /** Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json. */
 export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}): Promise<EngineStats> {
   await engine.start();
   for (const w of engine.warnings) process.stderr.write(`wirewasm: warning: ${w}\n`);
-  engine.on('handler-error', (e: { worker: number; message: string; count: number }) => process.stderr.write(`wirewasm: worker ${e.worker}: handler threw: ${e.message} (${e.count} so far)\n`));
+  let firstError: string | undefined;
+  engine.on('handler-error', (e: { worker: number; message: string; count: number }) => {
+    firstError ??= e.message;
+    process.stderr.write(`wirewasm: worker ${e.worker}: handler threw: ${e.message} (${e.count} so far)\n`);
+  });
   engine.on('worker-exit', (e: { worker: number; code: number; recovered: number; restarted: boolean }) =>
     process.stderr.write(`wirewasm: worker ${e.worker} died (code ${e.code}); ${e.recovered} frames recovered${e.restarted ? '; restarted' : ''}\n`),
   );
-  const metrics = o.metricsPort !== undefined ? await serveMetrics(num('--metrics-port', o.metricsPort, 0)!, () => engine.stats()) : undefined;
-  if (metrics) process.stderr.write(`wirewasm: metrics on http://127.0.0.1:${metrics.port}/metrics\n`);
+  const metrics = o.metricsPort !== undefined ? await serveMetrics(engineRegistry(() => engine.stats()), { port: num('--metrics-port', o.metricsPort, 0)!, host: o.metricsHost }) : undefined;
+  if (metrics) process.stderr.write(`wirewasm: metrics on ${metrics.url}\n`);
+  const records = o.records !== undefined ? writeRecords(engine, o.records) : undefined;
   const display = statsDisplay(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });
   const onSignal = () => void engine.stop().catch(() => undefined);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const stats = await engine.done;
+    await records;
     display.stop(stats);
+    for (const p of stats.plugins) if (p.lastError) process.stderr.write(`wirewasm: plugin ${p.name}: last error (${p.lastError.kind}): ${p.lastError.message}\n`);
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, extra)) + '\n');
+    // A handler that failed on every burst is a broken run, not a run with some drops.
+    if (stats.dropped.handler_error > 0 && stats.delivered === 0)
+      throw new Error(`the handler threw on every burst (${stats.dropped.handler_error} frames dropped as handler_error); the first error: ${firstError ?? 'unknown'}`);
     return stats;
   } catch (e) {
     display.stop();

@@ -1,26 +1,32 @@
 #!/usr/bin/env node
-// `wirewasm`: each file in commands/ registers one subcommand, so adding a command is adding a file.
-import { Command, CommanderError } from 'commander';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { packageRoot } from '../paths.js';
+// `wirewasm`: loads only the module of the command being run, so `wirewasm --help` and a command's
+// start do not wait for every other command's imports. The build records the top-level help and
+// which file registers each command (dist/host/cli/manifest.json, scripts/cli-manifest.mjs); without
+// that record, or for a name it does not know, every command is loaded and commander answers.
+import { CommanderError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { addCommands, manifestFile, newProgram, type CliManifest } from './program.js';
 
-const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string; description: string };
-const program = new Command('wirewasm')
-  .description(pkg.description)
-  .version(pkg.version, '-V, --version')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+const args = process.argv.slice(2);
+const manifest: CliManifest | undefined = existsSync(manifestFile()) ? JSON.parse(readFileSync(manifestFile(), 'utf8')) : undefined;
+// The first word that is not an option names the command (the top level has only -h and -V).
+const word = args.find((a) => !a.startsWith('-'));
+const named = word === 'help' ? args[args.indexOf('help') + 1] : word;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dir = path.join(here, 'commands');
-const ext = path.extname(fileURLToPath(import.meta.url));
-for (const f of readdirSync(dir).filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts')).sort()) {
-  const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { register?: (p: Command) => void };
-  mod.register?.(program);
+if (manifest && named === undefined && (args.length === 0 || word === 'help' || args.some((a) => a === '-h' || a === '--help'))) {
+  // commander's own answer: help on stdout for --help; on stderr with exit 1 when no command is given.
+  if (args.length === 0) {
+    process.stderr.write(manifest.help);
+    process.exit(1);
+  }
+  process.stdout.write(manifest.help);
+  process.exit(0);
 }
 
+const file = named !== undefined ? manifest?.commands[named] : undefined;
+// -V needs no command at all; a name the manifest does not know needs them all (commander's error or suggestion).
+const version = named === undefined && args.some((a) => a === '-V' || a === '--version');
+const program = await addCommands(newProgram(), file ? [file] : version ? [] : undefined);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -104,6 +104,8 @@ export interface EngineStats extends TrafficCounters {
   pps: number;
   bps: number;
   latency_ns: Latency;
+  /** The summed latency histogram (log-linear ns buckets, histBucketLow/High), for exporters. */
+  latency_hist: Float64Array;
   queues: QueueStats[];
   workers: WorkerStats[];
   pool: { frames: number; free: number; in_use: number };
@@ -190,17 +192,9 @@ export class StatsReader {
     const rate = (x: number, prev: number | undefined) => (dt > 0 && prev !== undefined ? (x - prev) / dt : 0);
     const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, txDropped: 0, records: 0 };
     const dropped = emptyDrops();
-    const queues = [];
-    for (let q = 0; q < c.queues; q++) {
-      const b = readBlock(buf, layout.statsAddress(q));
-      total.rx += b.rx_packets;
-      total.rxBytes += b.rx_bytes;
-      total.tx += b.tx_packets;
-      total.txBytes += b.tx_bytes;
-      total.txDropped += b.tx_dropped;
-      addDrops(dropped, b.dropped);
-      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, tx_packets: b.tx_packets, tx_bytes: b.tx_bytes, pps: rate(b.rx_packets, last?.q[q]), bps: rate(b.rx_bytes * 8, last?.qb[q]), dropped: b.dropped });
-    }
+    // The workers' blocks are read before the queues': a frame is counted received before it is
+    // delivered or dropped, so receive counts read last are never behind the outcomes read first and
+    // in_flight (received - delivered - dropped) never goes below zero while workers keep counting.
     const hist = new Float64Array(HIST_BUCKETS);
     let latCount = 0;
     let latSum = 0;
@@ -231,6 +225,17 @@ export class StatsReader {
         restarts: host.restarts[w] ?? 0,
       });
     }
+    const queues = [];
+    for (let q = 0; q < c.queues; q++) {
+      const b = readBlock(buf, layout.statsAddress(q));
+      total.rx += b.rx_packets;
+      total.rxBytes += b.rx_bytes;
+      total.tx += b.tx_packets;
+      total.txBytes += b.tx_bytes;
+      total.txDropped += b.tx_dropped;
+      addDrops(dropped, b.dropped);
+      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, tx_packets: b.tx_packets, tx_bytes: b.tx_bytes, pps: rate(b.rx_packets, last?.q[q]), bps: rate(b.rx_bytes * 8, last?.qb[q]), dropped: b.dropped });
+    }
     const droppedTotal = sumDrops(dropped);
     const free = wasm.poolAvailable(ctx);
     const s: EngineStats = {
@@ -243,10 +248,11 @@ export class StatsReader {
       tx_dropped: total.txDropped,
       dropped,
       dropped_total: droppedTotal,
-      in_flight: total.rx - total.delivered - droppedTotal,
+      in_flight: Math.max(0, total.rx - total.delivered - droppedTotal),
       pps: rate(total.rx, last?.rx),
       bps: rate(total.rxBytes * 8, last?.bytes),
       latency_ns: latencyOf(hist, latCount, latSum, latMax),
+      latency_hist: hist,
       queues,
       workers,
       pool: { frames: c.frameCount, free, in_use: c.frameCount - free },

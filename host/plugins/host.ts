@@ -265,6 +265,7 @@ export class PluginHost {
     const f = this.f64;
     const kind = trapKind(e);
     s.lastError = `${kind}: ${e instanceof Error ? e.message : String(e)}`;
+    this.st.writeError(s.p, this.opts.worker, { kind, message: e instanceof Error ? e.message : String(e) });
     f[s.counters + COUNTER.traps]++;
     f[s.counters + TRAP_SLOT[kind]]++;
     s.inst = null;

@@ -5,7 +5,7 @@
 // quarantines the plugin, and asks the engine to recover the burst's frames and start a new one.
 import type { Worker } from 'node:worker_threads';
 import type { LoadedPlugin } from './load.js';
-import { COUNTER, now, PluginState, TRAP_KINDS, TRAP_SLOT, USER_COUNTERS, type TrapKind } from './state.js';
+import { COUNTER, now, PluginState, TRAP_KINDS, TRAP_SLOT, USER_COUNTERS, type PluginError, type TrapKind } from './state.js';
 
 export interface PluginStats {
   name: string;
@@ -25,6 +25,8 @@ export interface PluginStats {
   bypassed: number;
   recordsLost: number;
   trapKinds: Record<TrapKind, number>;
+  /** Its latest failure in any worker (a trap, wirewasm_init or wirewasm_input refusing), or null. */
+  lastError: PluginError | null;
   /** Totals of wirewasm.counter_add by id (ids 0..15; the ones it used). */
   counters: Record<string, number>;
 }
@@ -157,6 +159,9 @@ export class PluginSupervisor {
       let restarting = false;
       for (let w = 0; w < this.opts.workers; w++) if (f[this.state.counters(p, w) + COUNTER.state] === 1) restarting = true;
       const trapKinds = Object.fromEntries(TRAP_KINDS.map((k) => [k, sum(TRAP_SLOT[k])])) as Record<TrapKind, number>;
+      const errorAt = (w: number) => f[this.state.counters(p, w) + COUNTER.lastErrorAt];
+      let latest = -1;
+      for (let w = 0; w < this.opts.workers; w++) if (errorAt(w) > 0 && (latest < 0 || errorAt(w) > errorAt(latest))) latest = w;
       return {
         name: spec.name,
         state: this.state.quarantined(p) ? 'quarantined' : restarting ? 'restarting' : 'running',
@@ -172,6 +177,7 @@ export class PluginSupervisor {
         bypassed: sum(COUNTER.bypassed),
         recordsLost: sum(COUNTER.recordsLost),
         trapKinds,
+        lastError: latest < 0 ? null : (this.state.readError(p, latest) ?? null),
         counters: Object.fromEntries(
           Array.from({ length: USER_COUNTERS }, (_, id) => [String(id), sum(COUNTER.user + id)]).filter(([, v]) => v !== 0),
         ),

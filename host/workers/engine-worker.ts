@@ -35,11 +35,13 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   const nowNs = engineClock(a.clockBase);
   const e = c.exports;
   let handler: Handler = () => undefined;
+  let finish: ((info: { worker: number; workers: number }) => unknown) | undefined;
   if (a.handler) {
-    const mod = (await import(a.handler)) as { default?: unknown; init?: (args: unknown, info: { worker: number; workers: number }) => unknown };
+    const mod = (await import(a.handler)) as { default?: unknown; init?: (args: unknown, info: { worker: number; workers: number }) => unknown; finish?: unknown };
     if (typeof mod.default !== 'function') throw new Error(`handler ${a.handler} has no default export function; write: export default (burst) => { ... }`);
     if (typeof mod.init === 'function') await mod.init(a.handlerArgs, { worker: c.index, workers: c.count });
     handler = mod.default as Handler;
+    if (typeof mod.finish === 'function') finish = mod.finish as typeof finish;
   }
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
   const sleeper = new Int32Array(c.memory.buffer);
@@ -128,5 +130,14 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   }
   e.poolFlush(a.ctx, a.cache);
   e.engineWorkerStop(a.ctx, c.index);
+  // Once, after this worker's last burst: where a handler flushes what it gathered.
+  if (finish) {
+    try {
+      await finish({ worker: c.index, workers: c.count });
+    } catch (err) {
+      const x = err as Error | undefined;
+      c.port.postMessage({ type: 'handler-error', name: x?.name ?? 'Error', message: `finish(): ${x?.message ?? String(err)}`, stack: x?.stack, count: handlerErrors });
+    }
+  }
   return { bursts, handlerErrors };
 }

@@ -11,6 +11,7 @@ import { computeLayout, createMemory } from '../../host/layout.js';
 import { META } from '../../host/meta.js';
 import { packageRoot } from '../../host/paths.js';
 import { readCaptureFile } from '../../host/pcap/index.js';
+import { lacks } from '../support/tools.js';
 
 const file = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', 'edns-opts.pcap');
 
@@ -49,7 +50,7 @@ describe('pcap backend', () => {
     b.close();
   });
 
-  it('writes what was sent as a pcap that tshark reads frame for frame', () => {
+  it.skipIf(lacks('tshark'))('writes what was sent as a pcap that tshark reads frame for frame', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wwen-'));
     try {
       const out = path.join(dir, 'sent.pcap');

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../host/engine/engine.js';
 import { packageRoot } from '../../host/paths.js';
+import { lacks } from '../support/tools.js';
 
 const corpus = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');
-const have = existsSync(corpus) && (() => { try { execFileSync('capinfos', ['-v'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const have = existsSync(corpus) && !lacks('tshark', 'capinfos');
 
 describe.skipIf(!have)('replay of the tcpdump corpus (needs ../shared and tshark)', () => {
   const files = have ? readdirSync(corpus).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort() : [];

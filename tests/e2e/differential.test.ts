@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { dissectRecords } from '../../host/cli/commands/dissect.js';
 import { packageRoot } from '../../host/paths.js';
 import { readCaptureFile } from '../../host/pcap/index.js';
+import { lacks } from '../support/tools.js';
 
 const run = promisify(execFile);
 const corpus = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');
@@ -177,7 +178,7 @@ interface Exception { file: string; frames?: number[]; fields?: string[]; reason
 const exceptions: Exception[] = JSON.parse(readFileSync(path.join(packageRoot, 'tests', 'support', 'tshark-exceptions.json'), 'utf8')).exceptions;
 const covers = (e: Exception, d: Disagreement) => e.file === d.file && (!e.fields || e.fields.includes(d.field)) && (!e.frames || e.frames.includes(d.frame));
 
-describe.skipIf(files.length === 0)('differential against tshark over the tcpdump corpus', () => {
+describe.skipIf(files.length === 0 || lacks('tshark'))('differential against tshark over the tcpdump corpus', () => {
   let result: Awaited<ReturnType<typeof differential>>;
   it('runs tshark and wirewasm over every file', async () => {
     result = await differential();

@@ -2,7 +2,7 @@
 // simulator's capture (feed-sim -w) into messages; the itch plugin decodes the same capture. Each
 // decoded record, encoded back to the wire, must be the very bytes tshark found at that sequence
 // number, and tshark must see the same packets, counts and end-of-session markers.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,11 +11,11 @@ import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { encodeMessage, forEachRecord, ITCH_BY_TYPE, readRecord, RECORD_KIND, type DecodedMessage } from '../../host/feed/itch.js';
 import { packageRoot } from '../../host/paths.js';
 import { readCaptureFile } from '../../host/pcap/index.js';
+import { lacks } from '../support/tools.js';
 
-const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const cli = path.join(packageRoot, 'dist', 'host', 'cli', 'main.js');
 
-describe.skipIf(!hasTshark)('itch plugin vs tshark (apt-get install tshark)', () => {
+describe.skipIf(lacks('tshark'))('itch plugin vs tshark (apt-get install tshark)', () => {
   it("decodes the simulator's capture to the bytes tshark frames at every sequence number", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wwitch-'));
     const file = path.join(dir, 'sim.pcapng');

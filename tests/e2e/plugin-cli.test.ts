@@ -27,6 +27,20 @@ describe('wirewasm plugin check', () => {
     ]);
     expect(out[1].memoryPages).toEqual({ min: 6, max: 16 });
   });
+  it('warns when an instance cannot hold the input region the host asks for, and only then', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wwplug-'));
+    const small = path.join(dir, 'small.wasm');
+    const roomy = path.join(dir, 'roomy.wasm');
+    // wirewasm_input returns 4096; the host asks for 256 KiB: 2 pages cannot hold it, 8 can.
+    writeFileSync(small, await wat(pluginWat({ memory: '(memory (export "memory") 2 16)', onPacket: '(i32.const 0)' })));
+    writeFileSync(roomy, await wat(pluginWat({ memory: '(memory (export "memory") 8 16)', onPacket: '(i32.const 0)' })));
+    const r = run('plugin', 'check', '--json', small, roomy);
+    expect(r.status).toBe(0);
+    const [s, ok] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(s.warnings).toEqual([expect.stringContaining('small: wirewasm_input(262144) returned 4096, not an 8-byte aligned region of 262144 bytes inside its 131072 bytes (2 pages) memory')]);
+    expect(ok.warnings).toEqual([]);
+    expect(r.stderr).toMatch(/^wirewasm: warning: small: .*larger initial memory/m);
+  });
   it('a refused plugin exits 1 with the reason on stderr', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wwplug-'));
     const bad = path.join(dir, 'wasi.wasm');
@@ -94,6 +108,19 @@ describe('wirewasm replay --plugin', () => {
       expect.objectContaining({ name: 'moldudp64-c', state: 'running', packets: 300, records: 600, traps: 0, timeouts: 0, restarts: 0, counters: { 0: 600 } }),
       expect.objectContaining({ name: 'drop7777', state: 'running', packets: 30, records: 0, drops: 30 }),
     ]);
+  });
+
+  it("a plugin that fails every instance: its last error's kind and cause in --json and on stderr", async () => {
+    const small = path.join(dir, 'small.wasm');
+    writeFileSync(small, await wat(pluginWat({ memory: '(memory (export "memory") 2 16)', onPacket: '(i32.const 0)' })));
+    const r = run('replay', pcap, '-q', '--json', '--plugin', `${small},port=7777`);
+    expect(r.status).toBe(0);
+    const [p] = JSON.parse(r.stdout).plugins;
+    expect(p.traps).toBeGreaterThan(0);
+    expect(p.lastError).toEqual({ kind: 'other', message: 'wirewasm_input(262144) returned 4096: not an 8-byte aligned region of 262144 bytes inside its 131072-byte memory' });
+    expect(r.stderr).toContain('wirewasm: plugin small: last error (other): wirewasm_input(262144) returned 4096');
+    const ok = JSON.parse(run('replay', pcap, '-q', '--json', '--plugin', `${artefact('dist/plugins/moldudp64-c.wasm')},port=26400`).stdout);
+    expect(ok.plugins[0].lastError).toBeNull();
   });
 
   it('a refused plugin: exit 1, the reason on stderr, nothing replayed', async () => {

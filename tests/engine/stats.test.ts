@@ -52,3 +52,28 @@ describe('latency histogram', () => {
     }
   });
 });
+
+describe('stats snapshots while workers run', () => {
+  it('never count more outcomes than frames received (in_flight >= 0 in every snapshot)', async () => {
+    const { Engine } = await import('../../host/engine/engine.js');
+    const { syntheticFrames } = await import('../../host/gen/frames.js');
+    const engine = new Engine({ frames: syntheticFrames(4096, 64), workers: 2, replay: { loops: 0 } });
+    await engine.start();
+    let snapshots = 0;
+    let worst = 0;
+    const until = Date.now() + 1500;
+    try {
+      while (Date.now() < until) {
+        const s = engine.stats();
+        // Computed from the snapshot's own counters, not its (clamped) in_flight field.
+        worst = Math.min(worst, s.rx_packets - s.delivered - s.dropped_total);
+        snapshots++;
+        if (snapshots % 64 === 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      await engine.stop();
+    }
+    expect(snapshots).toBeGreaterThan(100);
+    expect(worst).toBe(0);
+  });
+});

@@ -10,10 +10,11 @@ import { capture } from '../../host/capture.js';
 import { Engine } from '../../host/engine/engine.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { artefact } from '../../host/paths.js';
+import { lacks } from '../support/tools.js';
 
 const root = process.getuid?.() === 0;
 
-describe.skipIf(!root)('capture to pcapng (needs root)', () => {
+describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () => {
   let bed: Testbed;
   let dir: string;
   beforeAll(() => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureFormatError, readCapture, readCaptureFile, readPcapHeader, writePcap, writePcapng, type CaptureRecord } from '../../host/pcap/index.js';
 import { packageRoot } from '../../host/paths.js';
+import { lacks } from '../support/tools.js';
 
 const corpus = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wwparse-pcap-'));
@@ -67,7 +68,7 @@ describe('pcapng', () => {
   });
 });
 
-describe('files written here, read by tshark', () => {
+describe.skipIf(lacks('tshark'))('files written here, read by tshark', () => {
   const tshark = (file: string) =>
     execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=,', '-e', 'frame.time_epoch', '-e', 'frame.cap_len', '-e', 'frame.len', '-e', 'frame.interface_id'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .trim()

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .description('capture frames from an interface (AF_XDP or AF_PACKET) into a pcapng file')
     .requiredOption('-i, --iface <name>', 'interface to capture on')
     .option('-b, --backend <name>', 'afxdp or afpacket', 'afpacket')
-    .option('-w, --write <file>', 'pcapng file to write')
+    .option('-w, --write <file>', 'pcapng file to write (- for standard output)')
     .option('-c, --count <n>', 'stop after n frames', num('--count'))
     .option('-d, --duration <s>', 'stop after s seconds', num('--duration'))
     .option('--rule <rule>', 'flow-director rule; "... -> drop" filters frames out (repeatable)', collect)
@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .action(async (o: { iface: string; backend: string; write?: string; count?: number; duration?: number; rule?: string[]; netns?: string; queues?: number; json?: boolean; quiet?: boolean } & PluginCliOptions) => {
       const backend = o.backend;
       if (backend !== 'afxdp' && backend !== 'afpacket') throw new Error(`capture: --backend ${backend}: use afxdp or afpacket`);
+      if (o.write === '-' && o.json) throw new Error('capture: -w - puts the capture on standard output, where --json would go too; drop --json or write to a file');
       if (o.count === undefined && o.duration === undefined && !process.stdin.isTTY && !o.write)
         process.stderr.write('wirewasm: capturing until interrupted (Ctrl-C); give --count or --duration to stop on your own\n');
       const r = await untilInterrupted((signal) =>

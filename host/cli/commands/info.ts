@@ -45,7 +45,7 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('print the memory map for a config and what this kernel offers (probed, not assumed)')
-    .option('-c, --config <file>', 'engine config (JSON) whose memory map to print')
+    .option('--config <file>', 'engine config (JSON) whose memory map to print')
     .option('--json', 'print one JSON object')
     .option('-i, --iface <name>', 'also report what this interface can do (queues, XDP, offloads, timestamping, NUMA)')
     .option('--netns <name>', 'network namespace of --iface')

@@ -11,8 +11,8 @@ export function register(program: Command): void {
       .command('replay')
       .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; stats display')
       .argument('<file>', 'capture file (pcap or pcapng)'),
-  )).action(async (file: string, opts: EngineCliOptions & PluginCliOptions) => {
-    const engine = new Engine({ ...engineConfigFrom(opts), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });
+  )).action(async (file: string, opts: EngineCliOptions & PluginCliOptions, cmd: Command) => {
+    const engine = new Engine({ ...engineConfigFrom(opts, cmd), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });
     const stats = await runEngine(engine, opts, `replay ${file}`, { file });
     if (stats.in_flight !== 0 || stats.pool.in_use !== 0) {
       process.stderr.write(`wirewasm: ${stats.in_flight} frames unaccounted, ${stats.pool.in_use} not back in the pool: this is a bug, please report it\n`);

@@ -30,13 +30,13 @@ export function demoCapture(file: string): void {
   writeFileSync(file, writePcap(records, { linktype: 1, nanosecond: true }));
 }
 
-async function testbedDemo(seconds: number, rate: number, o: EngineCliOptions): Promise<void> {
+async function testbedDemo(seconds: number, rate: number, o: EngineCliOptions, cmd: Command): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('start --testbed needs root (it creates network namespaces and a veth pair); run it with sudo');
   const { createTestbed } = await import('../../testbed.js');
   const bed = createTestbed({ prefix: 'wwst' });
   try {
     if (!o.quiet && !o.json) process.stderr.write(`test bed: ${bed.a.ns}/${bed.a.iface} ${bed.a.ip}  <->  ${bed.b.ns}/${bed.b.iface} ${bed.b.ip}\n`);
-    const cfg = engineConfigFrom(o);
+    const cfg = engineConfigFrom(o, cmd);
     // The full engine on AF_XDP, zero-copy: the kernel receives straight into the engine's pool frames.
     const engine = new Engine({ ...cfg, backend: 'afxdp', iface: bed.b.iface, netns: bed.b.ns, handler: o.handler ?? artefact('examples/count-ports.mjs') });
     const timer = setTimeout(() => void engine.stop().catch(() => undefined), (seconds + 1) * 1000);
@@ -68,15 +68,15 @@ export function register(program: Command): void {
       .option('--duration <s>', 'seconds to run', '5')
       .option('--gen-rate <pps>', 'generator rate for --testbed', '100000'),
     { workers: 2 },
-  ).action(async (o: EngineCliOptions & { testbed?: boolean; duration: string; genRate: string }) => {
+  ).action(async (o: EngineCliOptions & { testbed?: boolean; duration: string; genRate: string }, cmd: Command) => {
     const seconds = Number(o.duration);
     if (!(seconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${o.duration}"`);
-    if (o.testbed) return void (await testbedDemo(seconds, Number(o.genRate), o));
+    if (o.testbed) return void (await testbedDemo(seconds, Number(o.genRate), o, cmd));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-start-'));
     try {
       const file = path.join(dir, 'demo.pcap');
       demoCapture(file);
-      const cfg = engineConfigFrom({ ...o, loops: '0' });
+      const cfg = engineConfigFrom({ ...o, loops: '0' }, cmd);
       const engine = new Engine({
         ...cfg,
         backend: 'pcap',

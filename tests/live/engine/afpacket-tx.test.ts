@@ -9,11 +9,12 @@ import { Engine } from '../../../host/engine/engine.js';
 import { expectForwardedOnce } from '../../support/delivery.js';
 import { txPeer } from '../../support/peer-traffic.js';
 import { expectShapedTransmit } from '../../support/tx-shaper.js';
+import { lacks } from '../../support/tools.js';
 
 const root = process.getuid?.() === 0;
 const forward = new URL('../../support/fixtures/engine-forward.mjs', import.meta.url).pathname;
 
-describe.skipIf(!root)('engine backend afpacket: forward() transmits on the TX ring (needs root)', () => {
+describe.skipIf(!root || lacks('dumpcap'))('engine backend afpacket: forward() transmits on the TX ring (needs root)', () => {
   const peer = txPeer('wwpt');
   const { send, capture, captured } = peer;
 
