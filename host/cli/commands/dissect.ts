@@ -88,7 +88,7 @@ export interface DissectStreamOptions extends DissectOptions {
  * parser's batch is full or when the next record is not yet read, so what has arrived is printed
  * before the reader blocks. Returns the frames printed and, if the read ended early, why.
  */
-export function dissectStream(reader: CaptureReader, out: SyncOutput, opts: DissectStreamOptions): { frames: number; problem?: Error } {
+export function dissectStream(reader: CaptureReader, out: { write(text: string): void }, opts: DissectStreamOptions): { frames: number; problem?: Error } {
   const parser = parserOf(opts);
   const batch: CaptureRecord[] = [];
   const jsonl = opts.format === 'jsonl';
