@@ -1,0 +1,134 @@
+// `capture`: a capture file read, decoded and printed, against the tools people use for that, on
+// the same generated 1M-frame pcap (.bench-cache/capture-1m.pcap, the parse bench's traffic mix):
+//   wirewasm-dissect-text   `wirewasm dissect FILE` > /dev/null          vs tcpdump -nn -e -v -r FILE > /dev/null
+//   wirewasm-dissect-jsonl  `wirewasm dissect FILE --format jsonl`       vs tshark -T json -r FILE (on --peer-frames)
+//   wirewasm-read           the streaming read + parse, no output (bench/capture/read.ts): pkts/s and MB/s
+//   wirewasm-first-line     ms from start to the first line of `dissect` on stdout
+// Every row is its own process; `rss_mb` beside each is its peak RSS (GNU time's %M).
+//
+// Options: --frames N (default 1000000), --runs R (default 3), --peer-frames N for tshark (default 100000).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { artefact } from '../../host/paths.js';
+import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
+import { corpusBytes, generateCorpus } from '../parse/corpus.js';
+import { cacheDir } from '../parse/peers.js';
+
+const cli = artefact('dist/host/cli/main.js');
+const reader = artefact('dist/bench/capture/read.js');
+
+/** Writes `count` frames of the parse bench's mix as a classic pcap (microseconds, Ethernet). */
+function generate(file: string, count: number): void {
+  const mem = new Uint8Array(corpusBytes(count));
+  const c = generateCorpus(mem, 0, count);
+  const fd = openSync(file, 'w');
+  const out = Buffer.alloc(8 << 20);
+  let o = 0;
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(65535, 16);
+  head.writeUInt32LE(1, 20);
+  writeSync(fd, head);
+  for (let i = 0; i < count; i++) {
+    const len = c.lengths[i];
+    if (o + 16 + len > out.length) (writeSync(fd, out, 0, o), (o = 0));
+    out.writeUInt32LE(1_700_000_000 + Math.floor(i / 1_000_000), o);
+    out.writeUInt32LE(i % 1_000_000, o + 4);
+    out.writeUInt32LE(len, o + 8);
+    out.writeUInt32LE(len, o + 12);
+    out.set(mem.subarray(c.offsets[i], c.offsets[i] + len), o + 16);
+    o += 16 + len;
+  }
+  writeSync(fd, out, 0, o);
+  closeSync(fd);
+}
+
+/** Runs `cmd` with stdout to /dev/null under GNU time: wall seconds, peak RSS MB, exit status, its stdout. */
+function timed(cmd: string[], stdout: 'null' | 'pipe' = 'null'): { seconds: number; rssMb: number; status: number | null; out: string; err: string } {
+  const rssFile = path.join(cacheDir, 'capture-time.txt');
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...cmd], { stdio: ['ignore', stdout === 'null' ? 'ignore' : 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  return { seconds, rssMb: rssKb / 1024, status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+/** ms from spawn to the first byte on stdout. */
+function firstLine(cmd: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    p.stdout.once('data', () => {
+      resolve(performance.now() - t0);
+      p.kill();
+    });
+    p.on('error', reject);
+    p.on('exit', () => resolve(NaN));
+  });
+}
+
+const have = (tool: string) => {
+  try {
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const suite: Suite = async ({ argv, log }) => {
+  const frames = argValue(argv, '--frames', 1_000_000);
+  const runs = argValue(argv, '--runs', 3);
+  const peerFrames = Math.min(frames, argValue(argv, '--peer-frames', 100_000));
+  mkdirSync(cacheDir, { recursive: true });
+  const file = path.join(cacheDir, `capture-${frames}.pcap`);
+  const peerFile = path.join(cacheDir, `capture-${peerFrames}.pcap`);
+  if (!existsSync(file)) (log(`capture: generating ${frames} frames into ${file}`), generate(file, frames));
+  if (!existsSync(peerFile)) generate(peerFile, peerFrames);
+  if (!existsSync('/usr/bin/time')) return [unavailable('wirewasm-dissect-text', 'pkts/s', 'GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time')];
+  const node = process.execPath;
+  const rows: BenchResult[] = [];
+  const row = (name: string, cmd: string[], count: number, extra: Record<string, unknown> = {}) => {
+    const rates: number[] = [];
+    let rss = 0;
+    for (let i = 0; i < runs; i++) {
+      const r = timed(cmd);
+      if (r.status !== 0) return rows.push(unavailable(name, 'pkts/s', `${cmd.join(' ')} exited ${r.status}: ${r.err.trim().split('\n').pop()}`));
+      rates.push(count / r.seconds);
+      rss = Math.max(rss, r.rssMb);
+    }
+    log(`capture: ${name} ${Math.round(Math.max(...rates))} pkts/s, ${rss.toFixed(1)} MB`);
+    rows.push(summarize(name, 'pkts/s', rates, { frames: count, rss_mb: Number(rss.toFixed(1)), ...extra }));
+  };
+  row('wirewasm-dissect-text', [node, cli, 'dissect', file], frames);
+  if (have('tcpdump')) row('tcpdump', ['tcpdump', '-nn', '-e', '-v', '-r', file], frames, { args: '-nn -e -v -r' });
+  else rows.push(unavailable('tcpdump', 'pkts/s', 'tcpdump is not installed: apt-get install tcpdump'));
+  row('wirewasm-dissect-jsonl', [node, cli, 'dissect', file, '--format', 'jsonl'], frames);
+  if (have('tshark')) row('tshark-json', ['tshark', '-T', 'json', '-r', peerFile], peerFrames);
+  else rows.push(unavailable('tshark-json', 'pkts/s', 'tshark is not installed: apt-get install tshark'));
+
+  const pkts: number[] = [];
+  const mbs: number[] = [];
+  let rss = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = timed([node, reader, file], 'pipe');
+    const [n, bytes, seconds] = r.out.trim().split(' ').map(Number);
+    if (r.status !== 0 || n !== frames) return [...rows, unavailable('wirewasm-read', 'pkts/s', `read ${n} of ${frames} frames: ${r.err.trim()}`)];
+    pkts.push(n / seconds);
+    mbs.push(bytes / 1e6 / seconds);
+    rss = Math.max(rss, r.rssMb);
+  }
+  rows.push(summarize('wirewasm-read', 'pkts/s', pkts, { frames, rss_mb: Number(rss.toFixed(1)) }));
+  rows.push(summarize('wirewasm-read-bytes', 'MB/s', mbs, { frames, rss_mb: Number(rss.toFixed(1)) }));
+
+  const first: number[] = [];
+  for (let i = 0; i < runs; i++) first.push(await firstLine([node, cli, 'dissect', file]));
+  rows.push(summarize('wirewasm-first-line', 'ms', first, { target_ms: 200 }));
+  rmSync(path.join(cacheDir, 'capture-time.txt'), { force: true });
+  return rows;
+};
+
+export default suite;
