@@ -139,10 +139,12 @@ export const WC = {
 /** Worker states in WC_STATE (assembly/engine/worker.ts WS_*). */
 export const WS = { RUNNING: 1, INGEST_DONE: 2, STOPPED: 3 } as const;
 
-/** A replay source's block (assembly/engine/replay.ts SRC_*), byte offsets: WORKER is the worker that replays it, SENT the records it took; BYTES is the stride. */
-export const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, WORKER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, SENT: 56, BYTES: 128 } as const;
+/** A replay source's block (assembly/engine/replay.ts SRC_*), byte offsets: WORKER is the worker that replays it, SENT the records it took, INPUT_END set once a refilled stream has no more to come; BYTES is the stride. */
+export const SRC = { BASE: 0, END: 4, CURSOR: 8, LOOPS: 12, INPUT_END: 16, WORKER: 20, FLAGS: 24, DONE: 28, SPEED: 32, START_NS: 40, FIRST_TS: 48, SENT: 56, BYTES: 128 } as const;
 /** SRC_FLAGS bits (assembly/engine/replay.ts SRC_F_*). */
-export const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8 } as const;
+export const SRC_F = { ACTIVE: 1, SPEED: 2, LOSSY: 4, RATE: 8, REFILL: 16 } as const;
+/** A refilled stream's caplen that sends the replay source back to the ring's start (assembly/engine/replay.ts). */
+export const STREAM_WRAP = 0xffffffff;
 /** SRC_WORKER of a queue no worker replays (a live queue). */
 export const NO_SOURCE_WORKER = 0xffffffff;
 

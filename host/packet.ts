@@ -12,7 +12,8 @@ export interface IpFields { v: 4 | 6; src: string; dst: string; proto: number; t
 export interface TcpFields { sport: number; dport: number; flags: number; seq: number; ack: number; win: number }
 export interface UdpFields { sport: number; dport: number; len: number }
 export interface IcmpFields { type: number; code: number }
-export interface InnerFields { eth?: EthFields; ip?: IpFields; tcp?: TcpFields; udp?: UdpFields; icmp?: IcmpFields; icmpv6?: IcmpFields }
+export interface ArpFields { op: number; spa?: string; tpa?: string }
+export interface InnerFields { eth?: EthFields; vlan?: number[]; arp?: ArpFields; ip?: IpFields; tcp?: TcpFields; udp?: UdpFields; icmp?: IcmpFields; icmpv6?: IcmpFields }
 
 const hex2 = (b: number) => (b < 16 ? '0' : '') + b.toString(16);
 
@@ -129,16 +130,24 @@ export class Packet {
 
   /** All VLAN ids, outermost first (the metadata keeps the first two; the rest are read here). */
   get vlans(): number[] {
+    if (!this.isEthernet || this.vlan0 === undefined) return [];
+    return this.vlansAt(0);
+  }
+
+  /** VLAN ids of the Ethernet header at `o`, outermost first. */
+  private vlansAt(o: number): number[] {
     const ids: number[] = [];
-    if (!this.isEthernet || this.vlan0 === undefined) return ids;
-    for (let off = 14; ids.length < 8 && off + 4 <= this.caplen && VLAN_TPIDS.has(this.be16(off - 2)); off += 4) ids.push(this.be16(off) & 0x0fff);
+    for (let off = o + 14; ids.length < 8 && off + 4 <= this.caplen && VLAN_TPIDS.has(this.be16(off - 2)); off += 4) ids.push(this.be16(off) & 0x0fff);
     return ids;
   }
 
   /** ARP operation, and the protocol addresses when the whole message was captured. */
-  get arp(): { op: number; spa?: string; tpa?: string } | undefined {
+  get arp(): ArpFields | undefined {
     if ((this.ptype & P.PTYPE_L3_MASK) !== 0 || this.l3 === undefined) return undefined;
-    const o = this.l3;
+    return this.arpAt(this.l3);
+  }
+
+  private arpAt(o: number): ArpFields {
     const hlen = this.b(o + 4);
     const plen = this.b(o + 5);
     const op = this.be16(o + 6);
@@ -233,7 +242,14 @@ export class Packet {
     const l3type = innerL3 === P.PTYPE_INNER_L3_IPV4 || innerL3 === P.PTYPE_INNER_L3_IPV4_EXT ? P.PTYPE_L3_IPV4 : innerL3 ? P.PTYPE_L3_IPV6 : 0;
     const l4 = (this.ptype & P.PTYPE_INNER_L4_MASK) >>> P.PTYPE_INNER_L4_SHIFT;
     const out: InnerFields = {};
-    if (tun.innerEth !== undefined) out.eth = this.ethAt(tun.innerEth);
+    if (tun.innerEth !== undefined) {
+      const eth = (out.eth = this.ethAt(tun.innerEth));
+      const vlans = this.vlansAt(tun.innerEth);
+      if (vlans.length) out.vlan = vlans;
+      // ARP has no inner L3 type of its own: the parser leaves it at none, the EtherType says ARP.
+      const arpAt = tun.innerEth + 14 + 4 * vlans.length;
+      if (l3type === 0 && eth.type === 0x0806 && arpAt + 8 <= this.caplen) out.arp = this.arpAt(arpAt);
+    }
     const ip = this.ipAt(this.innerL3, l3type);
     if (ip) out.ip = ip;
     const o = this.innerL4;

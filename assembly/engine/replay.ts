@@ -3,11 +3,17 @@
 //
 // Source state (128 B per receive queue; the host writes it before start, then only the replaying
 // worker writes it):
-// | 0 base | 4 end | 8 cursor | 12 loops left | 16 (free) | 20 worker | 24 flags | 28 done |
+// | 0 base | 4 end | 8 cursor | 12 loops left | 16 input ended | 20 worker | 24 flags | 28 done |
 // | 32 speed f64 | 40 start ns f64 | 48 first ts u64 | 56 sent u64 |
 //
 // Stream record (8-byte aligned), as host/engine/stream.ts writes it:
 // | 0 caplen u32 | 4 wirelen u32 | 8 timestamp ns u64 | 16 linktype u32 | 20 0 | 24 caplen bytes, padded to 8 |
+//
+// A refilled stream (SRC_F_REFILL: a capture file read as it plays, in bounded memory) is a ring the host
+// refills between bursts: END is the host's write position, published after the records it covers;
+// cursor == END is "nothing to read yet"; a record whose caplen is STREAM_WRAP sends the cursor back
+// to BASE; the host sets "input ended" once the last record is published. The host writes only
+// where the cursor has passed, so the cursor (stored atomically) is the backpressure.
 
 import { ehAddr, EH_RX_TIME, EH_SOURCES, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, workerBlock } from '../engine-map';
 import { META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from '../meta';
@@ -21,6 +27,7 @@ export const SRC_BASE: usize = 0;
 export const SRC_END: usize = 4;
 export const SRC_CURSOR: usize = 8;
 export const SRC_LOOPS: usize = 12;
+export const SRC_INPUT_END: usize = 16;
 export const STREAM_RECORD_HEADER: usize = 24;
 export const SRC_WORKER: usize = 20;
 export const SRC_FLAGS: usize = 24;
@@ -38,6 +45,10 @@ export const SRC_F_SPEED: u32 = 2;
 export const SRC_F_LOSSY: u32 = 4;
 /** Pace by the queue's rx shaper (--rate). */
 export const SRC_F_RATE: u32 = 8;
+/** The stream is a ring the host refills (see above). */
+export const SRC_F_REFILL: u32 = 16;
+/** A refilled stream's caplen that means: continue at BASE. */
+export const STREAM_WRAP: u32 = 0xffffffff;
 
 @inline export function sourceState(ctx: usize, q: u32): usize {
   return ehAddr(ctx, EH_SOURCES) + <usize>q * SOURCE_BYTES;
@@ -67,13 +78,24 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   const shaper = rxShaper(ctx, q);
   if (flags & SRC_F_RATE) shaperRefill(shaper, nowNs);
   let cursor = load<u32>(src, SRC_CURSOR);
-  const end = load<u32>(src, SRC_END);
+  const refill = (flags & SRC_F_REFILL) != 0;
+  const end = atomic.load<u32>(src, SRC_END);
   let n: u32 = 0;
   let pkts: u64 = 0;
   let bytes: u64 = 0;
   let poolEmpty: u64 = 0;
   while (pkts < <u64>max) {
-    if (cursor >= end) {
+    if (refill) {
+      if (cursor == end) {
+        // Done only if END, read again after "input ended", still has nothing beyond the cursor.
+        if (atomic.load<u32>(src, SRC_INPUT_END) != 0 && atomic.load<u32>(src, SRC_END) == cursor) atomic.store<u32>(src, 1, SRC_DONE);
+        break;
+      }
+      if (load<u32>(<usize>cursor) == STREAM_WRAP) {
+        cursor = load<u32>(src, SRC_BASE);
+        continue;
+      }
+    } else if (cursor >= end) {
       const loops = load<u32>(src, SRC_LOOPS);
       if (loops <= 1) {
         atomic.store<u32>(src, 1, SRC_DONE);
@@ -112,7 +134,7 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
     cursor += (<u32>STREAM_RECORD_HEADER + caplen + 7) & ~7;
   }
   // One stretch: the records are consumed and counted, and the journal says so (phase 1).
-  store<u32>(src, cursor, SRC_CURSOR);
+  atomic.store<u32>(src, cursor, SRC_CURSOR);
   store<u64>(src, load<u64>(src, SRC_SENT) + pkts, SRC_SENT);
   statAdd(qs, STAT_RX_PACKETS, pkts);
   statAdd(qs, STAT_RX_BYTES, bytes);

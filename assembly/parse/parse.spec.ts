@@ -60,6 +60,18 @@ describe('Ethernet / IPv4 / TCP', () => {
 });
 
 describe('truncation is a flag', () => {
+  it('IPv4 whose options were cut: L3 and the fixed header known, IPV4_EXT, TRUNC_L3, no L4', () => {
+    // IHL 6 (4 bytes of options); the frame ends 2 bytes into them.
+    const hex = ETH + '0800' + '4600 0030 0001 0000 4006 0000 0a000001 0a000002 0101';
+    const m = metaForPrefix(hex, hexLen(hex), 1);
+    parseFrame(m, P.PARSE_VERIFY_CSUM, 0);
+    expect(err(m) & P.ERR_TRUNC_L3).toBe(P.ERR_TRUNC_L3);
+    expect(err(m) & P.ERR_BAD_IP_CSUM).toBe(0);
+    expect(off(m, META_L3)).toBe(14);
+    expect(off(m, META_L4)).toBe(0xffff);
+    expect(load<u32>(m, META_PTYPE) & P.PTYPE_L3_MASK).toBe(P.PTYPE_L3_IPV4_EXT);
+  });
+
   it('at every cut of an Ethernet/IPv4/TCP frame, flags the layer it stopped in', () => {
     const hex = ETH + '0800' + IPV4_TCP + TCP_SYN;
     const n = hexLen(hex);

@@ -245,8 +245,9 @@ function parseIpv4(meta: usize, data: usize, off: u32, end: u32, inner: usize): 
   const vihl = u8at(p);
   const hlen = (vihl & 0x0f) << 2;
   if ((vihl >> 4) != 4 || hlen < IPV4_MIN_LEN) return outcome(0, ERR_BAD_L3);
-  if (off + hlen > end) return outcome(0, ERR_TRUNC_L3);
   store<u16>(meta + inner, <u16>off, META_L3);
+  // The fixed header was captured: its fields stand even when the options were cut.
+  if (off + hlen > end) return outcome(PTYPE_L3_IPV4_EXT, ERR_TRUNC_L3);
   const ptype = hlen == IPV4_MIN_LEN ? PTYPE_L3_IPV4 : PTYPE_L3_IPV4_EXT;
   let errors: u32 = 0;
   // The payload ends at the total length, not at caplen: Ethernet pads short frames.
@@ -478,7 +479,8 @@ function verifyChecksums(meta: usize, data: usize, ptype: u32, errors: u32, simd
   const l3t = ptype & PTYPE_L3_MASK;
   const l3off = <u32>load<u16>(meta, META_L3);
   const l4off = <u32>load<u16>(meta, META_L4);
-  if (l3off == 0xffff) return out;
+  // A header cut short has no checksum to verify.
+  if (l3off == 0xffff || (errors & ERR_TRUNC_L3) != 0) return out;
   const l3 = data + <usize>l3off;
   const v6 = l3t == PTYPE_L3_IPV6 || l3t == PTYPE_L3_IPV6_EXT;
   let addrs: u64 = 0; // pseudo-header addresses (and IPv4 protocol); the length is added last

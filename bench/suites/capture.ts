@@ -1,139 +1,137 @@
-// `capture`: what tcpdump-style work costs, against the C tools that do it, in the same run.
-//   wirewasm-filter     filter expressions translated to WASM (host/filter), filterBurst over bursts
-//                       of 256 engine metadata records in one shared memory
-//   libpcap-bpf_filter  libpcap's interpreter (bench/native/bpf-filter.c, cc -O2 -lpcap) on the same
-//                       frames, for the same expressions compiled by the same pcap_compile
-//   ...-hot             the same on the first 8192 frames over and over (cache-resident: the code's
-//                       own cost, where the plain rows also pay for streaming the frames from memory)
-// Both count frames x expressions judged per second of the process's CPU time (wall_pps beside it:
-// on a shared machine wall time mostly measures the other jobs); "agrees" says both accepted the same number of
-// frames for every expression. The frames are the parse bench's generated mix (bench/parse/corpus.ts).
-// Rows for streaming a capture (read, dissect-text vs tcpdump, dissect-jsonl vs tshark) join here.
+// `capture`: a capture file read, decoded and printed, against the tools people use for that, on
+// the same generated 1M-frame pcap (.bench-cache/capture-1m.pcap, the parse bench's traffic mix):
+//   wirewasm-dissect-text   `wirewasm dissect FILE` > /dev/null          vs tcpdump -nn -e -v -r FILE > /dev/null
+//   wirewasm-dissect-jsonl  `wirewasm dissect FILE --format jsonl`       vs tshark -T json -r FILE (on --peer-frames)
+//   wirewasm-read           the streaming read + parse, no output (bench/capture/read.ts): pkts/s and MB/s
+//   wirewasm-first-line     ms from start to the first line of `dissect` on stdout
+//   wirewasm-filter(-hot)   filter expressions as WASM vs libpcap-bpf_filter(-hot), libpcap's interpreter (bench/capture/filter.ts)
+// Every row is its own process; `rss_mb` beside each is its peak RSS (GNU time's %M).
 //
-// Options: --frames N (default 200000), --runs R (default 5).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+// Options: --frames N (default 1000000), --runs R (default 3), --peer-frames N for tshark (default 100000),
+// --filter-frames N for the filter rows (default 200000).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { Filter } from '../../host/filter/index.js';
-import { writePcap } from '../../host/pcap/index.js';
-import { packageRoot } from '../../host/paths.js';
+import { artefact } from '../../host/paths.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
 import { corpusBytes, generateCorpus } from '../parse/corpus.js';
+import { cacheDir } from '../parse/peers.js';
+import { filterRows } from '../capture/filter.js';
 
-const BURST = 256;
-const HOT = 8192;
-const META = 64;
-const SNAPLEN = 262144;
+const cli = artefact('dist/host/cli/main.js');
+const reader = artefact('dist/bench/capture/read.js');
 
-/** A mix of what people type: ports, hosts and nets, VLAN, IPv6, flags, fragments, lengths. */
-export const BENCH_EXPRESSIONS = [
-  'udp port 53',
-  'tcp[tcpflags] & tcp-syn != 0',
-  'host 10.0.0.1 or net 192.168.0.0/16',
-  'vlan and udp',
-  'ip6 and tcp port 80',
-  'not arp and greater 100',
-  'ip[6:2] & 0x1fff = 0 and udp portrange 1000-2000',
-];
-
-const cacheDir = path.join(packageRoot, '.bench-cache');
-
-function buildPeer(): string {
-  const src = path.join(packageRoot, 'bench', 'native', 'bpf-filter.c');
-  const exe = path.join(cacheDir, 'bpf-filter');
-  if (existsSync(exe) && statSync(exe).mtimeMs >= statSync(src).mtimeMs) return exe;
-  mkdirSync(cacheDir, { recursive: true });
-  execFileSync('cc', ['-O2', '-o', exe, src, '-lpcap'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return exe;
-}
-
-function filterRows(count: number, runs: number, log: (l: string) => void): BenchResult[] {
-  const listAt = 64;
-  const metaBase = listAt + count * 4;
-  const verdicts = metaBase + count * META;
-  const corpusBase = verdicts + BURST * 4;
-  const pages = Math.ceil((corpusBase + corpusBytes(count)) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const u8 = new Uint8Array(memory.buffer);
-  const dv = new DataView(memory.buffer);
-  log(`capture: generating ${count} frames`);
-  const corpus = generateCorpus(u8, corpusBase, count);
+/** Writes `count` frames of the parse bench's mix as a classic pcap (microseconds, Ethernet). */
+function generate(file: string, count: number): void {
+  const mem = new Uint8Array(corpusBytes(count));
+  const c = generateCorpus(mem, 0, count);
+  const fd = openSync(file, 'w');
+  const out = Buffer.alloc(8 << 20);
+  let o = 0;
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(65535, 16);
+  head.writeUInt32LE(1, 20);
+  writeSync(fd, head);
   for (let i = 0; i < count; i++) {
-    dv.setUint32(listAt + i * 4, i, true);
-    const m = metaBase + i * META;
-    dv.setUint32(m, corpusBase + corpus.offsets[i], true);
-    dv.setUint32(m + 4, corpus.lengths[i], true);
-    dv.setUint32(m + 8, corpus.lengths[i], true);
+    const len = c.lengths[i];
+    if (o + 16 + len > out.length) (writeSync(fd, out, 0, o), (o = 0));
+    out.writeUInt32LE(1_700_000_000 + Math.floor(i / 1_000_000), o);
+    out.writeUInt32LE(i % 1_000_000, o + 4);
+    out.writeUInt32LE(len, o + 8);
+    out.writeUInt32LE(len, o + 12);
+    out.set(mem.subarray(c.offsets[i], c.offsets[i] + len), o + 16);
+    o += 16 + len;
   }
-
-  const filters = BENCH_EXPRESSIONS.map((e) => Filter.compile(e, { linktype: 1, snaplen: SNAPLEN }).instantiate(memory));
-  const measure = (hot: number) => {
-    const accepted: number[] = [];
-    const pps: number[] = [];
-    const wall: number[] = [];
-    const pass = () => {
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      filters.forEach((f, e) => {
-        let a = 0;
-        for (let i = 0; i < count; i += BURST) a += f.filterBurst(listAt + (i % hot) * 4, Math.min(BURST, count - i, hot - (i % hot)), metaBase, verdicts);
-        accepted[e] = a;
-      });
-      const cpu = process.cpuUsage(c0);
-      wall.push((count * filters.length) / ((performance.now() - t0) / 1000));
-      return (count * filters.length) / ((cpu.user + cpu.system) / 1e6);
-    };
-    // V8 first runs a module's baseline (Liftoff) code and swaps in optimised code compiled in the
-    // background; an engine calls its filter for every burst, so it is timed once that is done.
-    const warm = performance.now();
-    while (performance.now() - warm < 1000) pass();
-    wall.length = 0;
-    for (let r = 0; r < runs; r++) pps.push(pass());
-    return { accepted, pps, wall };
-  };
-  const plain = measure(count);
-  const hot = measure(Math.min(HOT, count));
-
-  const dir = path.join(cacheDir, 'capture');
-  mkdirSync(dir, { recursive: true });
-  const pcap = path.join(dir, 'frames.pcap');
-  const exprs = path.join(dir, 'expressions');
-  const records = Array.from({ length: count }, (_, i) => {
-    const data = u8.subarray(corpusBase + corpus.offsets[i], corpusBase + corpus.offsets[i] + corpus.lengths[i]);
-    return { linktype: 1, timestampNs: BigInt(i) * 1000n, data, wireLength: data.length };
-  });
-  writeFileSync(pcap, writePcap(records, { linktype: 1, snaplen: SNAPLEN }));
-  writeFileSync(exprs, BENCH_EXPRESSIONS.join('\n') + '\n');
-  const peer = (hotFrames?: number) => {
-    try {
-      const out = execFileSync(buildPeer(), [pcap, exprs, String(runs + 1), ...(hotFrames ? [String(hotFrames)] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return JSON.parse(out) as { pps: number[]; wall: number[]; accepted: number[] };
-    } catch (e) {
-      return `${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}; needs cc and libpcap-dev (apt-get install libpcap-dev)`;
-    }
-  };
-  const rows: BenchResult[] = [];
-  for (const [suffix, ours, theirs] of [['', plain, peer()], ['-hot', hot, peer(Math.min(HOT, count))]] as const) {
-    const row = summarize(`wirewasm-filter${suffix}`, 'pkts/s', ours.pps, { expressions: BENCH_EXPRESSIONS.length, burst: BURST, wall_pps: summarize('', '', ours.wall).median });
-    rows.push(row);
-    if (typeof theirs === 'string') {
-      rows.push(unavailable(`libpcap-bpf_filter${suffix}`, 'pkts/s', theirs));
-      continue;
-    }
-    // The peer's first run is its warm-up, as ours was.
-    const c = summarize(`libpcap-bpf_filter${suffix}`, 'pkts/s', theirs.pps.slice(1), { expressions: BENCH_EXPRESSIONS.length, wall_pps: summarize('', '', theirs.wall.slice(1)).median });
-    row.agrees = theirs.accepted.every((a, e) => a === ours.accepted[e]);
-    row.ratio = row.median / Math.max(1, c.median);
-    if (!row.agrees) log(`capture${suffix}: accepted counts differ: wirewasm ${ours.accepted.join(',')} libpcap ${theirs.accepted.join(',')}`);
-    rows.push(c);
-  }
-  return rows;
+  writeSync(fd, out, 0, o);
+  closeSync(fd);
 }
+
+/** Runs `cmd` with stdout to /dev/null under GNU time: wall seconds, peak RSS MB, exit status, its stdout. */
+function timed(cmd: string[], stdout: 'null' | 'pipe' = 'null'): { seconds: number; rssMb: number; status: number | null; out: string; err: string } {
+  const rssFile = path.join(cacheDir, 'capture-time.txt');
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...cmd], { stdio: ['ignore', stdout === 'null' ? 'ignore' : 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  return { seconds, rssMb: rssKb / 1024, status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+/** ms from spawn to the first byte on stdout. */
+function firstLine(cmd: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    p.stdout.once('data', () => {
+      resolve(performance.now() - t0);
+      p.kill();
+    });
+    p.on('error', reject);
+    p.on('exit', () => resolve(NaN));
+  });
+}
+
+const have = (tool: string) => {
+  try {
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const suite: Suite = async ({ argv, log }) => {
-  const count = argValue(argv, '--frames', 200_000);
-  const runs = argValue(argv, '--runs', 5);
-  return filterRows(count, runs, log);
+  const frames = argValue(argv, '--frames', 1_000_000);
+  const runs = argValue(argv, '--runs', 3);
+  const peerFrames = Math.min(frames, argValue(argv, '--peer-frames', 100_000));
+  mkdirSync(cacheDir, { recursive: true });
+  const file = path.join(cacheDir, `capture-${frames}.pcap`);
+  const peerFile = path.join(cacheDir, `capture-${peerFrames}.pcap`);
+  if (!existsSync(file)) (log(`capture: generating ${frames} frames into ${file}`), generate(file, frames));
+  if (!existsSync(peerFile)) generate(peerFile, peerFrames);
+  if (!existsSync('/usr/bin/time')) return [unavailable('wirewasm-dissect-text', 'pkts/s', 'GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time')];
+  const node = process.execPath;
+  const rows: BenchResult[] = filterRows(argValue(argv, '--filter-frames', 200_000), runs, log);
+  const row = (name: string, cmd: string[], count: number, extra: Record<string, unknown> = {}) => {
+    const rates: number[] = [];
+    let rss = 0;
+    for (let i = 0; i < runs; i++) {
+      const r = timed(cmd);
+      if (r.status !== 0) return rows.push(unavailable(name, 'pkts/s', `${cmd.join(' ')} exited ${r.status}: ${r.err.trim().split('\n').pop()}`));
+      rates.push(count / r.seconds);
+      rss = Math.max(rss, r.rssMb);
+    }
+    log(`capture: ${name} ${Math.round(Math.max(...rates))} pkts/s, ${rss.toFixed(1)} MB`);
+    rows.push(summarize(name, 'pkts/s', rates, { frames: count, rss_mb: Number(rss.toFixed(1)), ...extra }));
+  };
+  row('wirewasm-dissect-text', [node, cli, 'dissect', file], frames);
+  if (have('tcpdump')) row('tcpdump', ['tcpdump', '-nn', '-e', '-v', '-r', file], frames, { args: '-nn -e -v -r' });
+  else rows.push(unavailable('tcpdump', 'pkts/s', 'tcpdump is not installed: apt-get install tcpdump'));
+  row('wirewasm-dissect-jsonl', [node, cli, 'dissect', file, '--format', 'jsonl'], frames);
+  if (have('tshark')) row('tshark-json', ['tshark', '-T', 'json', '-r', peerFile], peerFrames);
+  else rows.push(unavailable('tshark-json', 'pkts/s', 'tshark is not installed: apt-get install tshark'));
+
+  const pkts: number[] = [];
+  const mbs: number[] = [];
+  let rss = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = timed([node, reader, file], 'pipe');
+    const [n, bytes, seconds] = r.out.trim().split(' ').map(Number);
+    if (r.status !== 0 || n !== frames) return [...rows, unavailable('wirewasm-read', 'pkts/s', `read ${n} of ${frames} frames: ${r.err.trim()}`)];
+    pkts.push(n / seconds);
+    mbs.push(bytes / 1e6 / seconds);
+    rss = Math.max(rss, r.rssMb);
+  }
+  rows.push(summarize('wirewasm-read', 'pkts/s', pkts, { frames, rss_mb: Number(rss.toFixed(1)) }));
+  rows.push(summarize('wirewasm-read-bytes', 'MB/s', mbs, { frames, rss_mb: Number(rss.toFixed(1)) }));
+
+  const first: number[] = [];
+  for (let i = 0; i < runs; i++) first.push(await firstLine([node, cli, 'dissect', file]));
+  rows.push(summarize('wirewasm-first-line', 'ms', first, { target_ms: 200 }));
+  rmSync(path.join(cacheDir, 'capture-time.txt'), { force: true });
+  return rows;
 };
 
 export default suite;

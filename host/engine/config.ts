@@ -191,8 +191,8 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
     throw new EngineConfigError('backend', `got "${String(backend)}"; use "pcap" (a capture file), "memory" (frames you pass), "afxdp" or "afpacket" (a live interface)`);
   if ((backend === 'afpacket' || backend === 'afxdp') && (typeof c.iface !== 'string' || c.iface === '')) throw new EngineConfigError('iface', `the ${backend} backend needs iface: the interface to receive on (see \`ip link\`)`);
   if (backend === 'pcap') {
-    if (typeof c.file !== 'string' || c.file === '') throw new EngineConfigError('file', 'the pcap backend needs file: the path of a pcap or pcapng capture');
-    if (!existsSync(c.file)) throw new EngineConfigError('file', `${c.file} does not exist; check the path`);
+    if (typeof c.file !== 'string' || c.file === '') throw new EngineConfigError('file', "the pcap backend needs file: the path of a pcap or pcapng capture ('-' for stdin)");
+    if (c.file !== '-' && !existsSync(c.file)) throw new EngineConfigError('file', `${c.file} does not exist; check the path`);
   }
   if (backend === 'memory') {
     if (!Array.isArray(c.frames) || c.frames.length === 0 || !c.frames.every((f) => f instanceof Uint8Array))

@@ -69,6 +69,8 @@ export class Engine extends EventEmitter {
   private flow?: FlowTables;
   private startedAt = 0;
   private monitor?: NodeJS.Timeout;
+  /** Tops refilled replay streams (a capture file read as it plays, host/engine/stream.ts) up. */
+  private refiller?: NodeJS.Timeout;
   private failure?: Error;
   private finalStats?: EngineStats;
   private stopping?: Promise<EngineStats>;
@@ -149,9 +151,20 @@ export class Engine extends EventEmitter {
       }
       this.monitor = setInterval(() => this.watch(), 10);
       this.monitor.unref?.();
+      const refills = rt.streams.flatMap((st, q) => (st.refill ? [{ refill: st.refill, src: m.source(q) }] : []));
+      if (refills.length)
+        this.refiller = setInterval(() => {
+          try {
+            for (const x of refills) x.refill.pump(rt.memory, x.src);
+          } catch (e) {
+            clearInterval(this.refiller);
+            this.fail(e as Error);
+          }
+        }, 1);
     } catch (e) {
       this.state = 'failed';
       this.source?.backend.close();
+      for (const st of this.rt?.streams ?? []) st.refill?.close();
       await this.teardownWorkers();
       throw e;
     }
@@ -287,6 +300,8 @@ export class Engine extends EventEmitter {
     this.stopping = (async () => {
       this.state = 'stopping';
       clearInterval(this.monitor);
+      clearInterval(this.refiller);
+      for (const st of this.rt?.streams ?? []) st.refill?.close();
       const rt = this.rt!;
       // A live source stops first, so nothing enters after the workers drain.
       if (this.poller) {

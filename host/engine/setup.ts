@@ -54,9 +54,13 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   const live = isLiveBackend(c);
   let streams: Stream[] = [];
   if (c.backend === 'pcap') {
-    const { stream, problem } = captureStream(c.file!);
-    if (problem) warn(`${c.file}: ${problem.message}; replaying the ${stream.frames.length} records before it`);
-    streams = [stream];
+    try {
+      streams = [captureStream(c.file!, c.replay.loops, warn)];
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const name = c.file === '-' ? 'stdin' : c.file;
+      throw new EngineConfigError('file', code === 'ENOENT' ? `${name}: no such file; check the path` : `${name}: ${code ? `cannot read it (${code})` : (e as Error).message}`);
+    }
   } else if (c.backend === 'memory') streams = memoryStreams(c.frames!, c.queues, c.linktype, nicQueue);
   const inSlots = Math.min(c.frameCount, 1 << 16);
   const rings: RingSpec[] = [
@@ -74,7 +78,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
     }
   const streamBytes = streams.reduce((s, x) => s + x.bytes, 0);
   if (streamBytes > 2 ** 31)
-    throw new EngineConfigError(c.file ? 'file' : 'frames', `${c.file ?? 'the frames'} hold ${streamBytes} bytes; a replay keeps them in the engine's memory, at most 2 GiB: split the capture (editcap -c N in.pcap out.pcap) and replay the parts`);
+    throw new EngineConfigError('frames', `the frames given in memory hold ${streamBytes} bytes; the engine's memory holds at most 2 GiB of them: give a capture file instead (it is read as it plays)`);
   const scratch = planScratch({
     streamBytes,
     sourceListBytes: live ? 4 * (Math.max(c.burst, Math.ceil(c.frameCount / c.queues)) + 1) : 0,
@@ -203,25 +207,33 @@ function writeSources(rt: EngineRuntime, streamsAt: number, nowNs: () => number)
   for (let q = 0; q < c.queues; q++) {
     const s = m.source(q);
     const st = streams[q];
-    if (!st || st.frames.length === 0) {
+    if (!st || (st.frames.length === 0 && !st.refill)) {
       dv.setUint32(s + SRC.WORKER, NO_SOURCE_WORKER, true);
       // A live queue is never done: it ends when stop() is called.
       dv.setUint32(s + SRC.DONE, isLiveBackend(c) ? 0 : 1, true);
       continue;
     }
-    writeStream(memory, at, st);
     const r = c.replay;
     dv.setUint32(s + SRC.BASE, at, true);
     dv.setUint32(s + SRC.CURSOR, at, true);
-    dv.setUint32(s + SRC.END, at + st.bytes, true);
-    dv.setUint32(s + SRC.LOOPS, r.loops === 0 ? 0xffffffff : r.loops, true);
+    if (st.refill) {
+      // The host loops a refilled stream (it reads the file again); the first records go in now.
+      st.refill.place(at);
+      dv.setUint32(s + SRC.END, at, true);
+      dv.setUint32(s + SRC.LOOPS, 1, true);
+      st.refill.pump(memory, s);
+    } else {
+      writeStream(memory, at, st);
+      dv.setUint32(s + SRC.END, at + st.bytes, true);
+      dv.setUint32(s + SRC.LOOPS, r.loops === 0 ? 0xffffffff : r.loops, true);
+    }
     dv.setUint32(s + SRC.WORKER, q % c.workers, true);
-    dv.setUint32(s + SRC.FLAGS, SRC_F.ACTIVE | (r.speed ? SRC_F.SPEED : 0) | (r.lossy ? SRC_F.LOSSY : 0) | (r.rate || r.bitRate ? SRC_F.RATE : 0), true);
+    dv.setUint32(s + SRC.FLAGS, SRC_F.ACTIVE | (st.refill ? SRC_F.REFILL : 0) | (r.speed ? SRC_F.SPEED : 0) | (r.lossy ? SRC_F.LOSSY : 0) | (r.rate || r.bitRate ? SRC_F.RATE : 0), true);
     dv.setFloat64(s + SRC.SPEED, r.speed ?? 1, true);
     dv.setBigUint64(s + SRC.FIRST_TS, st.firstTs, true);
     if (r.rate || r.bitRate) {
       // The rate is the engine's: split over the queues that replay.
-      const share = streams.filter((x) => x.frames.length).length;
+      const share = streams.filter((x) => x.frames.length || x.refill).length;
       const pps = (r.rate ?? 0) / share;
       const bytesPerSec = (r.bitRate ?? 0) / 8 / share;
       // Buckets deep enough for 20 ms: a worker that slept through a scheduler tick must not lose tokens.

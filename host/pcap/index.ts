@@ -1,25 +1,36 @@
-// Capture files in: classic pcap or pcapng, told apart by their first bytes.
-import { readFileSync } from 'node:fs';
-import { isPcap, readPcap } from './pcap.js';
-import { isPcapng, readPcapng } from './pcapng.js';
+// Capture files in: classic pcap or pcapng, told apart by their first bytes, read as a stream
+// (reader.ts) from a file, a pipe or stdin, or from bytes already in memory.
+import { CaptureReader, recordsOf } from './reader.js';
 import { CaptureFormatError, type CaptureRecord } from './record.js';
 
 export { CaptureFormatError, MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
-export { isPcap, readPcap, readPcapHeader, writePcap, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader, type PcapWriteOptions } from './pcap.js';
-export { isPcapng, readPcapng, writePcapng, type PcapngInterface } from './pcapng.js';
+export { isPcap, readPcapHeader, writePcap, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader, type PcapWriteOptions } from './pcap.js';
+export { isPcapng, writePcapng, type PcapngInterface } from './pcapng.js';
+export { CaptureReader, CaptureReadError, CHUNK_BYTES } from './reader.js';
+export { linktypeName, LINKTYPES_PARSED } from './linktypes.js';
 
-/** Records of a pcap or pcapng capture held in memory. */
+/**
+ * Records of a pcap or pcapng capture held in memory, as views into `bytes`. A capture cut short
+ * ends the iteration and calls `onProblem`; a corrupt record throws.
+ */
 export function readCapture(bytes: Uint8Array, onProblem?: (e: CaptureFormatError) => void): Generator<CaptureRecord> {
-  if (isPcapng(bytes)) return readPcapng(bytes, onProblem);
-  if (isPcap(bytes)) return readPcap(bytes, onProblem);
-  const head = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  throw new CaptureFormatError(0, `not a pcap or pcapng file (starts with ${head || 'nothing'}); give a capture written by tcpdump, tshark or dumpcap`);
+  return recordsOf(CaptureReader.of(bytes), onProblem);
 }
 
-/** Reads a whole capture file: its records and, if it was cut short, what was wrong. */
+/**
+ * Every record of a capture file ('-' is stdin), copied out, and the damage that ended the read if
+ * any: the records before it are all there.
+ */
 export function readCaptureFile(file: string): { records: CaptureRecord[]; problem?: CaptureFormatError } {
-  const bytes = readFileSync(file);
-  let problem: CaptureFormatError | undefined;
-  const records = [...readCapture(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), (e) => (problem = e))];
-  return { records, problem };
+  const reader = CaptureReader.open(file);
+  const records: CaptureRecord[] = [];
+  try {
+    for (let r = reader.next(); r; r = reader.next()) records.push({ ...r, data: r.data.slice() });
+  } catch (e) {
+    if (!(e instanceof CaptureFormatError)) throw e;
+    return { records, problem: e };
+  } finally {
+    reader.close();
+  }
+  return { records };
 }

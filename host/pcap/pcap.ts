@@ -50,38 +50,6 @@ export function readPcapHeader(bytes: Uint8Array): PcapHeader {
   };
 }
 
-/**
- * Records of a classic pcap file, as views into `bytes`. A file cut short ends the iteration and
- * calls `onProblem` (if given) with what was wrong; a record header with an impossible length
- * throws, since nothing after it can be trusted.
- */
-export function* readPcap(bytes: Uint8Array, onProblem?: (e: CaptureFormatError) => void): Generator<CaptureRecord> {
-  const h = readPcapHeader(bytes);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = !h.bigEndian;
-  const unit = h.nanosecond ? 1n : 1000n;
-  let off = FILE_HEADER;
-  while (off < bytes.length) {
-    if (off + RECORD_HEADER > bytes.length) {
-      onProblem?.(new CaptureFormatError(off, `file ends inside a record header (${bytes.length - off} of ${RECORD_HEADER} bytes): the capture was cut short`));
-      return;
-    }
-    const sec = v.getUint32(off, le);
-    const frac = v.getUint32(off + 4, le);
-    const caplen = v.getUint32(off + 8, le);
-    const wire = v.getUint32(off + 12, le);
-    if (caplen > MAX_RECORD_BYTES)
-      throw new CaptureFormatError(off, `record claims ${caplen} captured bytes, more than the ${MAX_RECORD_BYTES} any pcap writer produces: the file is corrupt`);
-    const start = off + RECORD_HEADER;
-    if (start + caplen > bytes.length) {
-      onProblem?.(new CaptureFormatError(off, `file ends inside a packet (${bytes.length - start} of ${caplen} bytes): the capture was cut short`));
-      return;
-    }
-    yield { linktype: h.linktype, timestampNs: BigInt(sec) * 1_000_000_000n + BigInt(frac) * unit, data: bytes.subarray(start, start + caplen), wireLength: Math.max(wire, caplen), interfaceId: 0 };
-    off = start + caplen;
-  }
-}
-
 export interface PcapWriteOptions {
   linktype: number;
   nanosecond?: boolean;

@@ -10,13 +10,11 @@
 // Simple Packet Block (3):          | 8 origlen | 12 data (caplen = min(origlen, snaplen, block room)) |
 // Packet Block (2, obsolete):       | 8 interface u16 | 10 drops u16 | 12 ts high | 16 ts low | 20 caplen | 24 len | 28 data |
 
-import { CaptureFormatError, MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
+import { MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const IDB = 1;
-const PB = 2;
-const SPB = 3;
 const EPB = 6;
 const OPT_END = 0;
 const OPT_IF_TSRESOL = 9;
@@ -26,10 +24,11 @@ export function isPcapng(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAPNG_SHB;
 }
 
-interface Interface {
+/** What a packet block needs of its interface. */
+export interface Interface {
   linktype: number;
   snaplen: number;
-  /** Timestamp units per second, and that as a divisor/multiplier to nanoseconds. */
+  /** Timestamp units to nanoseconds (if_tsresol). */
   toNs: (units: bigint) => bigint;
   offsetNs: bigint;
 }
@@ -39,77 +38,27 @@ function resolution(code: number): (units: bigint) => bigint {
     const per = 1n << BigInt(code & 0x7f);
     return (u) => (u * 1_000_000_000n) / per;
   }
-  const exp = code;
-  if (exp <= 9) {
-    const mul = 10n ** BigInt(9 - exp);
+  if (code <= 9) {
+    const mul = 10n ** BigInt(9 - code);
     return (u) => u * mul;
   }
-  const div = 10n ** BigInt(exp - 9);
+  const div = 10n ** BigInt(code - 9);
   return (u) => u / div;
 }
 
-/** Records of a pcapng file, as views into `bytes`; see readPcap for how problems are reported. */
-export function* readPcapng(bytes: Uint8Array, onProblem?: (e: CaptureFormatError) => void): Generator<CaptureRecord> {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let le = true;
-  let interfaces: Interface[] = [];
-  let off = 0;
-  while (off < bytes.length) {
-    if (off + 12 > bytes.length) {
-      onProblem?.(new CaptureFormatError(off, `file ends inside a block header: the capture was cut short`));
-      return;
-    }
-    let type = v.getUint32(off, le);
-    if (type === PCAPNG_SHB || v.getUint32(off, true) === PCAPNG_SHB) {
-      type = PCAPNG_SHB;
-      const magic = v.getUint32(off + 8, true);
-      if (magic === BYTE_ORDER_MAGIC) le = true;
-      else if (magic === 0x4d3c2b1a) le = false;
-      else throw new CaptureFormatError(off + 8, `section header has byte-order magic 0x${magic.toString(16)}, not 0x1a2b3c4d: not a pcapng file`);
-      interfaces = [];
-    } else if (off === 0) throw new CaptureFormatError(0, 'a pcapng file starts with a section header block (0x0a0d0d0a)');
-    const len = v.getUint32(off + 4, le);
-    if (len < 12 || len % 4 !== 0) throw new CaptureFormatError(off, `block of type ${type} has length ${len}: not a multiple of 4 of at least 12; the file is corrupt`);
-    if (off + len > bytes.length) {
-      onProblem?.(new CaptureFormatError(off, `file ends inside a block of ${len} bytes (${bytes.length - off} present): the capture was cut short`));
-      return;
-    }
-    const body = off + 8;
-    const bodyEnd = off + len - 4;
-    if (type === IDB) {
-      if (bodyEnd - body < 8) throw new CaptureFormatError(off, 'interface description block shorter than its fixed part');
-      let tsresol = 6;
-      let offsetNs = 0n;
-      for (let o = body + 8; o + 4 <= bodyEnd; ) {
-        const code = v.getUint16(o, le);
-        const olen = v.getUint16(o + 2, le);
-        if (code === OPT_END || o + 4 + olen > bodyEnd) break;
-        if (code === OPT_IF_TSRESOL && olen >= 1) tsresol = bytes[o + 4];
-        if (code === OPT_IF_TSOFFSET && olen >= 8) offsetNs = v.getBigInt64(o + 4, le) * 1_000_000_000n;
-        o += 4 + ((olen + 3) & ~3);
-      }
-      interfaces.push({ linktype: v.getUint16(body, le), snaplen: v.getUint32(body + 4, le), toNs: resolution(tsresol), offsetNs });
-    } else if (type === EPB || type === PB) {
-      if (bodyEnd - body < 20) throw new CaptureFormatError(off, 'packet block shorter than its fixed part');
-      const ifid = type === EPB ? v.getUint32(body, le) : v.getUint16(body, le);
-      const itf = interfaces[ifid];
-      if (!itf) throw new CaptureFormatError(off, `packet names interface ${ifid}, but the section has ${interfaces.length} interface(s)`);
-      const ts = (BigInt(v.getUint32(body + 4, le)) << 32n) | BigInt(v.getUint32(body + 8, le));
-      const caplen = v.getUint32(body + 12, le);
-      const wire = v.getUint32(body + 16, le);
-      if (caplen > MAX_RECORD_BYTES || body + 20 + caplen > bodyEnd)
-        throw new CaptureFormatError(off, `packet claims ${caplen} captured bytes but its block holds ${bodyEnd - body - 20}: the file is corrupt`);
-      yield { linktype: itf.linktype, timestampNs: itf.toNs(ts) + itf.offsetNs, data: bytes.subarray(body + 20, body + 20 + caplen), wireLength: Math.max(wire, caplen), interfaceId: ifid };
-    } else if (type === SPB) {
-      const itf = interfaces[0];
-      if (!itf) throw new CaptureFormatError(off, 'simple packet block before any interface description block');
-      const wire = v.getUint32(body, le);
-      const room = bodyEnd - body - 4;
-      const caplen = Math.min(wire, itf.snaplen || wire, room);
-      yield { linktype: itf.linktype, timestampNs: 0n, data: bytes.subarray(body + 4, body + 4 + caplen), wireLength: Math.max(wire, caplen), interfaceId: 0 };
-    }
-    off += len;
+/** The interface an Interface Description Block (body [body, bodyEnd) of `bytes`) describes. */
+export function readInterface(bytes: Uint8Array, v: DataView, body: number, bodyEnd: number, le: boolean): Interface {
+  let tsresol = 6;
+  let offsetNs = 0n;
+  for (let o = body + 8; o + 4 <= bodyEnd; ) {
+    const code = v.getUint16(o, le);
+    const olen = v.getUint16(o + 2, le);
+    if (code === OPT_END || o + 4 + olen > bodyEnd) break;
+    if (code === OPT_IF_TSRESOL && olen >= 1) tsresol = bytes[o + 4];
+    if (code === OPT_IF_TSOFFSET && olen >= 8) offsetNs = v.getBigInt64(o + 4, le) * 1_000_000_000n;
+    o += 4 + ((olen + 3) & ~3);
   }
+  return { linktype: v.getUint16(body, le), snaplen: v.getUint32(body + 4, le), toNs: resolution(tsresol), offsetNs };
 }
 
 export interface PcapngInterface {

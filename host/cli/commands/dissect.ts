@@ -1,11 +1,15 @@
-// `wirewasm dissect FILE [--format text|jsonl]`: decodes every frame of a pcap/pcapng capture with
-// the WASM parser (one call per batch) and prints it. The jsonl form is a contract (issue #4):
-// one object per frame, a key omitted when its header is absent.
+// `wirewasm dissect FILE [--format text|jsonl]`: decodes every frame of a pcap/pcapng capture ('-'
+// is stdin) with the WASM parser (one call per batch) and prints it as it goes: the capture is read
+// in chunks, each batch printed before the reader waits for more, so output starts at once and
+// memory stays bounded whatever the capture's size. The jsonl form is a contract: one object per
+// frame, a key omitted when its header is absent.
 import type { Command } from 'commander';
 import { FrameParser } from '../../parser.js';
 import type { Packet } from '../../packet.js';
-import { readCaptureFile, type CaptureRecord } from '../../pcap/index.js';
+import { CaptureFormatError, CaptureReader, LINKTYPES_PARSED, linktypeName, type CaptureRecord } from '../../pcap/index.js';
 import * as P from '../../ptype.js';
+import { frameText } from '../dissect-text.js';
+import { OutputClosed, SyncOutput } from '../output.js';
 
 export interface DissectOptions {
   verifyChecksums?: boolean;
@@ -49,40 +53,88 @@ export function frameJson(pkt: Packet, n: number, record: CaptureRecord, rss: bo
   return o;
 }
 
-function frameText(j: Record<string, unknown>): string {
-  const ip = j.ip as { src: string; dst: string; proto: number } | undefined;
-  const l4 = (j.tcp ?? j.udp) as { sport: number; dport: number } | undefined;
-  const icmp = (j.icmp ?? j.icmpv6) as { type: number; code: number } | undefined;
-  const arp = j.arp as { op: number; spa: string; tpa: string } | undefined;
-  let what = '';
-  if (ip) what = l4 ? `${ip.src}:${l4.sport} > ${ip.dst}:${l4.dport}` : `${ip.src} > ${ip.dst} proto ${ip.proto}`;
-  else if (arp) what = `arp op ${arp.op} ${arp.spa} > ${arp.tpa}`;
-  if (icmp) what += ` type ${icmp.type} code ${icmp.code}`;
-  const errs = j.errors ? ` [${(j.errors as string[]).join(',')}]` : '';
-  return `${String(j.n).padStart(6)}  ${String(j.caplen).padStart(5)}  ${String(j.ptype).padEnd(22)} ${what}${errs}`;
+function parserOf(opts: DissectOptions): FrameParser {
+  let flags = P.PARSE_RSS;
+  if (opts.verifyChecksums) flags |= P.PARSE_VERIFY_CSUM;
+  if (opts.symmetric) flags |= P.PARSE_RSS_SYMMETRIC;
+  return new FrameParser({ flags, rssKey: opts.rssKey });
 }
 
 /** Parses every record and returns the jsonl objects in frame order. */
 export function dissectRecords(records: CaptureRecord[], opts: DissectOptions = {}): Record<string, unknown>[] {
-  let flags = P.PARSE_RSS;
-  if (opts.verifyChecksums) flags |= P.PARSE_VERIFY_CSUM;
-  if (opts.symmetric) flags |= P.PARSE_RSS_SYMMETRIC;
-  const parser = new FrameParser({ flags, rssKey: opts.rssKey });
   const out: Record<string, unknown>[] = [];
-  parser.parse(records, (pkt, i, r) => out.push(frameJson(pkt, i + 1, r, true)));
+  parserOf(opts).parse(records, (pkt, i, r) => out.push(frameJson(pkt, i + 1, r, true)));
   return out;
+}
+
+/** A link type the parser does not decode, refused as tcpdump refuses one it cannot print. */
+export class LinktypeError extends Error {}
+
+function checkLinktype(linktype: number): void {
+  if (!LINKTYPES_PARSED.has(linktype))
+    throw new LinktypeError(
+      `link type ${linktype} (${linktypeName(linktype)}) is not one the parser decodes (EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP); give --linktype N to decode the frames as link type N`,
+    );
+}
+
+export interface DissectStreamOptions extends DissectOptions {
+  format: 'text' | 'jsonl';
+  /** Decode every frame as this link type, whatever the file says. */
+  linktype?: number;
+}
+
+/**
+ * Reads `reader` to its end, printing each frame through `out` batch by batch: a batch ends when the
+ * parser's batch is full or when the next record is not yet read, so what has arrived is printed
+ * before the reader blocks. Returns the frames printed and, if the read ended early, why.
+ */
+export function dissectStream(reader: CaptureReader, out: { write(text: string): void }, opts: DissectStreamOptions): { frames: number; problem?: Error } {
+  const parser = parserOf(opts);
+  const batch: CaptureRecord[] = [];
+  const jsonl = opts.format === 'jsonl';
+  let frames = 0;
+  let lines = '';
+  const flush = () => {
+    parser.parse(batch, (pkt, i, r) => {
+      const j = frameJson(pkt, frames + 1, r, true);
+      frames++;
+      lines += (jsonl ? JSON.stringify(j) : frameText(j, r.timestampNs)) + '\n';
+    });
+    batch.length = 0;
+    out.write(lines);
+    lines = '';
+  };
+  try {
+    if (opts.linktype === undefined && reader.format === 'pcap') checkLinktype(reader.linktype);
+    for (;;) {
+      // The batch's records are views into the reader's buffer: print them before it reads on.
+      if (batch.length && (batch.length === parser.batch || !reader.ready())) flush();
+      const r = reader.next();
+      if (!r) break;
+      if (opts.linktype !== undefined) r.linktype = opts.linktype;
+      else checkLinktype(r.linktype);
+      batch.push(r);
+    }
+  } catch (e) {
+    if (!(e instanceof CaptureFormatError || e instanceof LinktypeError)) throw e;
+    if (batch.length) flush();
+    return { frames, problem: e };
+  }
+  if (batch.length) flush();
+  return { frames };
 }
 
 export function register(program: Command): void {
   program
     .command('dissect')
-    .description('decode every frame of a pcap/pcapng capture with the WASM parsers')
-    .argument('<file>', 'capture file (pcap, micro- or nanosecond, either byte order; or pcapng)')
+    .description('decode every frame of a pcap/pcapng capture with the WASM parsers, printed as it is read')
+    .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin")
     .option('-f, --format <format>', 'text or jsonl (one JSON object per frame)', 'text')
+    .option('--linktype <n>', 'decode every frame as this LINKTYPE_ number (1 Ethernet, 101 raw IP, 113 Linux cooked...), whatever the file says')
     .option('--verify-checksums', 'verify IPv4 header and TCP/UDP/ICMP checksums')
     .option('--rss-key <hex>', 'Toeplitz key for the "rss" field (at least 40 bytes of hex); default: the Microsoft verification key')
     .option('--symmetric', 'symmetric RSS: both directions of a flow hash alike')
-    .action((file: string, opts: { format: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean }) => {
+    .action((file: string, opts: { format: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean }) => {
       if (opts.format !== 'text' && opts.format !== 'jsonl') throw new Error(`--format ${opts.format}: use text or jsonl`);
       let rssKey: Uint8Array | undefined;
       if (opts.rssKey !== undefined) {
@@ -90,13 +142,33 @@ export function register(program: Command): void {
         if (!/^([0-9a-fA-F]{2})+$/.test(hex) || hex.length < 80) throw new Error(`--rss-key: give at least 40 bytes as hex digits (80 characters), got "${opts.rssKey}"`);
         rssKey = Uint8Array.from(Buffer.from(hex, 'hex'));
       }
-      const { records, problem } = readCaptureFile(file);
-      const frames = dissectRecords(records, { verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric });
-      const lines = frames.map((j) => (opts.format === 'jsonl' ? JSON.stringify(j) : frameText(j)));
-      process.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
-      if (problem) {
-        process.stderr.write(`wirewasm: ${file}: ${problem.message}; ${frames.length} frame(s) before it were decoded\n`);
-        process.exitCode = 1;
+      let linktype: number | undefined;
+      if (opts.linktype !== undefined) {
+        linktype = Number(opts.linktype);
+        if (!/^\d+$/.test(opts.linktype) || linktype > 0xffff) throw new Error(`--linktype ${opts.linktype}: give a LINKTYPE_ number from 0 to 65535 (1 is Ethernet)`);
+      }
+      const name = file === '-' ? 'stdin' : file;
+      let reader: CaptureReader;
+      try {
+        reader = CaptureReader.open(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new Error(`${name}: no such file; check the path`);
+        if (code) throw new Error(`${name}: cannot read it (${code})`);
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+      const out = new SyncOutput(1);
+      try {
+        const { frames, problem } = dissectStream(reader, out, { format: opts.format, linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric });
+        if (problem) {
+          process.stderr.write(`wirewasm: ${name}: ${problem.message}; ${frames} frame(s) before it were printed\n`);
+          process.exitCode = 1;
+        }
+      } catch (e) {
+        // A reader gone (dissect ... | head): stop quietly, as tcpdump does.
+        if (!(e instanceof OutputClosed)) throw e;
+      } finally {
+        reader.close();
       }
     });
 }

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     program
       .command('replay')
       .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; stats display')
-      .argument('<file>', 'capture file (pcap or pcapng)'),
+      .argument('<file>', "capture file (pcap or pcapng), read as it plays; '-' reads stdin"),
   )).action(async (file: string, opts: EngineCliOptions & PluginCliOptions, cmd: Command) => {
     const engine = new Engine({ ...engineConfigFrom(opts, cmd), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });
     const stats = await runEngine(engine, opts, `replay ${file}`, { file });

@@ -1,0 +1,63 @@
+// The text form of a dissected frame, one line each, for people (tcpdump's -e -v habits):
+//   number, UTC time to the microsecond, captured bytes, ptype, addresses ([v6]:port), TCP flag
+//   names, sequence/ack/window, TTL, VLAN ids, tunnel, errors.
+// Built from the jsonl object, so the two forms never disagree.
+import type { IpFields, TcpFields } from '../packet.js';
+
+const TCP_FLAGS: [number, string][] = [
+  [0x002, 'SYN'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH'], [0x010, 'ACK'], [0x020, 'URG'], [0x040, 'ECE'], [0x080, 'CWR'], [0x100, 'AE'],
+];
+
+export function tcpFlagNames(flags: number): string {
+  let s = '';
+  for (const [bit, name] of TCP_FLAGS) if (flags & bit) s += (s ? ',' : '') + name;
+  return s || 'none';
+}
+
+// Formatting a date is slow; frames come many to a second: the text of the last second is kept.
+let lastSecond = -1n;
+let lastPrefix = '';
+
+/** `YYYY-MM-DD HH:MM:SS.uuuuuu` in UTC. */
+export function timestampText(ns: bigint): string {
+  const sec = ns / 1_000_000_000n;
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    const d = new Date(Number(sec) * 1000);
+    lastPrefix = Number.isNaN(d.getTime()) ? `${sec}` : d.toISOString().slice(0, 19).replace('T', ' ');
+  }
+  return `${lastPrefix}.${String((ns % 1_000_000_000n) / 1000n).padStart(6, '0')}`;
+}
+
+const endpoint = (ip: IpFields, port: number) => (ip.v === 6 ? `[${ip.src}]` : ip.src) + ':' + port;
+const endpointDst = (ip: IpFields, port: number) => (ip.v === 6 ? `[${ip.dst}]` : ip.dst) + ':' + port;
+
+/** One line for the frame whose jsonl object is `j`. */
+export function frameText(j: Record<string, unknown>, timestampNs: bigint): string {
+  const ip = j.ip as IpFields | undefined;
+  const tcp = j.tcp as TcpFields | undefined;
+  const udp = j.udp as { sport: number; dport: number; len: number } | undefined;
+  const l4 = tcp ?? udp;
+  const icmp = (j.icmp ?? j.icmpv6) as { type: number; code: number } | undefined;
+  const arp = j.arp as { op: number; spa?: string; tpa?: string } | undefined;
+  let what = '';
+  if (ip) {
+    what = l4 ? `${endpoint(ip, l4.sport)} > ${endpointDst(ip, l4.dport)}` : `${ip.src} > ${ip.dst} proto ${ip.proto}`;
+    if (tcp) what += ` [${tcpFlagNames(tcp.flags)}] seq ${tcp.seq} ack ${tcp.ack} win ${tcp.win}`;
+    else if (udp) what += ` len ${udp.len}`;
+    if (icmp) what += ` type ${icmp.type} code ${icmp.code}`;
+    what += ` ttl ${ip.ttl}`;
+    if (ip.frag) what += ` frag id ${ip.frag.id} offset ${ip.frag.offset}${ip.frag.more ? '+' : ''}`;
+  } else if (arp) what = `arp ${arp.op === 1 ? 'request' : arp.op === 2 ? 'reply' : `op ${arp.op}`}${arp.spa ? ` ${arp.spa} > ${arp.tpa}` : ''}`;
+  const vlan = j.vlan as number[] | undefined;
+  if (vlan) what += ` vlan ${vlan.join(',')}`;
+  const tun = j.tunnel as { type: string; vni?: number } | undefined;
+  if (tun) {
+    what += ` ${tun.type}${tun.vni === undefined ? '' : ` vni ${tun.vni}`}`;
+    const inner = j.inner as { ip?: IpFields; tcp?: TcpFields; udp?: { sport: number; dport: number } } | undefined;
+    const il4 = inner?.tcp ?? inner?.udp;
+    if (inner?.ip) what += il4 ? ` { ${endpoint(inner.ip, il4.sport)} > ${endpointDst(inner.ip, il4.dport)} }` : ` { ${inner.ip.src} > ${inner.ip.dst} }`;
+  }
+  const errs = j.errors ? ` [${(j.errors as string[]).join(',')}]` : '';
+  return `${String(j.n).padStart(6)} ${timestampText(timestampNs)} ${String(j.caplen).padStart(5)} ${String(j.ptype).padEnd(18)} ${what.trimStart()}${errs}`;
+}
