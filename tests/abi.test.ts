@@ -58,7 +58,7 @@ const RING_FIELD: Record<keyof typeof abi.RingHeader, string> = {
 each(abi.RingHeader, 'host/abi.ts RingHeader', (k) => RING_FIELD[k as keyof typeof abi.RingHeader]);
 each(abi.XSK_STATE, 'host/abi.ts XSK_STATE', (k) => (/^(RX|FILL|TX|COMP)$/.test(k) ? `XSK_${k}` : `XS_${k}`));
 each(abi.TPACKET_STATE, 'host/abi.ts TPACKET_STATE', (k) => ({ RX_PKTS: 'TPS_RX', RX_BYTES: 'TPS_RX_BYTES', TX_PKTS: 'TPS_TX', TX_BYTES: 'TPS_TX_BYTES' })[k]!);
-for (const k of ['HIST_SUB_BITS', 'HIST_MAX_EXP', 'HIST_BUCKETS', 'CLAIM_BYTES'] as const) pair(k, abi[k], `host/abi.ts ${k}`);
+for (const k of ['HIST_SUB_BITS', 'HIST_MAX_EXP', 'HIST_BUCKETS', 'CLAIM_BYTES', 'STREAM_WRAP'] as const) pair(k, abi[k], `host/abi.ts ${k}`);
 // host/layout.ts
 pair('CB_MAGIC', layout.LAYOUT_MAGIC, 'host/layout.ts LAYOUT_MAGIC');
 pair('CB_VERSION', layout.LAYOUT_VERSION, 'host/layout.ts LAYOUT_VERSION');
