@@ -113,6 +113,11 @@ export class PublishSink {
   private waiters: (() => void)[] = [];
   private statsTimer?: NodeJS.Timeout;
   private closed = false;
+  private online = true;
+  /** JetStream: messages whose publish failed, oldest first, and the one being tried again. */
+  private failed: Pending[] = [];
+  private probe?: Pending;
+  private retryTimer?: NodeJS.Timeout;
   private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   private readonly s = {
@@ -167,8 +172,13 @@ export class PublishSink {
 
   private async watchStatus(): Promise<void> {
     for await (const st of this.nc.status()) {
-      if (st.type === 'disconnect') this.s.disconnects++;
-      else if (st.type === 'reconnect') this.s.reconnects++;
+      if (st.type === 'disconnect') {
+        this.s.disconnects++;
+        this.online = false;
+      } else if (st.type === 'reconnect') {
+        this.s.reconnects++;
+        this.online = true;
+      }
     }
   }
 
@@ -294,15 +304,45 @@ export class PublishSink {
       (ack: { duplicate: boolean }) => {
         if (ack.duplicate) this.s.duplicates++;
         this.settle(p, true);
+        // The stream takes messages again: everything that failed meanwhile goes out now.
+        if (p === this.probe) {
+          this.probe = undefined;
+          for (const r of this.failed.splice(0)) this.resend(r);
+        }
       },
       () => {
-        // No ack (timeout, the stream's leader moving, the connection gone): the same message
-        // again, with the same id, until the stream has it. The client buffers while reconnecting.
-        if (p.settled) return;
-        this.s.retries++;
-        setTimeout(() => (p.settled ? undefined : this.publishJs(p)), this.closed ? 0 : 100);
+        if (p.settled || this.closed) return;
+        // No ack (timeout, the stream's leader moving, the connection gone): the same message again,
+        // with the same id, until the stream has it. One message probes at a time, so a broker that
+        // is away is not flooded with the whole window every few ms.
+        if (p === this.probe) {
+          this.probe = undefined;
+          this.failed.unshift(p);
+        } else this.failed.push(p);
+        this.retryLater();
       },
     );
+  }
+
+  private resend(p: Pending): void {
+    if (p.settled || this.closed) return;
+    this.s.retries++;
+    this.publishJs(p);
+  }
+
+  private retryLater(): void {
+    if (this.probe || this.retryTimer || this.failed.length === 0) return;
+    const go = () => {
+      this.retryTimer = undefined;
+      if (this.probe || this.closed) return;
+      if (!this.online) return this.retryLater();
+      while (this.failed.length && this.failed[0].settled) this.failed.shift();
+      const p = this.failed.shift();
+      if (!p) return;
+      this.probe = p;
+      this.resend(p);
+    };
+    this.retryTimer = setTimeout(go, this.online ? 100 : 250);
   }
 
   private publishCore(p: Pending): void {
@@ -355,6 +395,7 @@ export class PublishSink {
     const deadline = performance.now() + (this.config.drainTimeoutMs ?? 30_000);
     while (this.s.pending_records > 0 && performance.now() < deadline) await sleep(5);
     this.closed = true;
+    clearTimeout(this.retryTimer);
     for (const p of [...this.pending]) this.settle(p, false);
   }
 
@@ -375,7 +416,7 @@ export class PublishSink {
       ...this.s,
       blocked_ms: Math.round(this.s.blocked_ms),
       lag_ms: oldest ? Math.round(performance.now() - oldest.since) : 0,
-      connected: !this.nc.isClosed() && this.s.disconnects === this.s.reconnects,
+      connected: !this.nc.isClosed() && this.online,
     };
   }
 
