@@ -23,10 +23,7 @@ afterAll(closeAll);
 it('counts and skips a foreign and a malformed message, and delivers every record of the engine', async () => {
   const sub = await subscribeRecords({ url: nats.url, subject: 'wirewasm.*.records.>' });
   const sink = await PublishSink.open({ url: nats.url, engineId: 'core1', statsIntervalMs: 0 });
-  const engine = new Engine({ frames: syntheticFrames(3000, 30), workers: 2, handler: flows });
-  await engine.start();
-  const run = sink.run(engine);
-  // Interlopers on the subscribed subject: JSON from someone else, and a records message cut short.
+  // Interlopers on the subscribed subject, ahead of the engine's records: JSON from someone else, and a records message cut short.
   const nc = await connect({ servers: nats.url });
   nc.publish('wirewasm.other.records.value', new TextEncoder().encode('{"not":"ours","padding":"...................."}'));
   const cut = new Uint8Array(48);
@@ -35,6 +32,9 @@ it('counts and skips a foreign and a malformed message, and delivers every recor
   nc.publish('wirewasm.other.records.value', cut);
   await nc.flush();
   await nc.close();
+  const engine = new Engine({ frames: syntheticFrames(3000, 30), workers: 2, handler: flows });
+  await engine.start();
+  const run = sink.run(engine);
   const stats = await engine.done;
   const pub = await run;
   expect(pub.records_published).toBe(stats.delivered);
