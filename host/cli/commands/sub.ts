@@ -19,6 +19,7 @@ export function register(program: Command): void {
       const count = o.count === undefined ? Infinity : Number(o.count);
       if (!(count > 0)) throw new Error(`--count: expected a number > 0, got "${o.count}"`);
       const sub = await subscribeRecords({ url: o.nats, subject, durable: o.durable, stream: o.stream });
+      process.stderr.write(`wirewasm sub: listening on ${subject}${sub.jetstream ? ' (JetStream)' : ''}\n`);
       const stop = () => void sub.close();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
