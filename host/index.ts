@@ -9,3 +9,11 @@ export { readCapture, readCaptureFile, writePcap, writePcapng } from './pcap/ind
 export { computeLayout, createMemory, writeControlBlock, LayoutError } from './layout.js';
 export type { Layout, LayoutConfig } from './layout.js';
 export { createTestbed } from './testbed.js';
+export { PublishSink } from './publish/sink.js';
+export type { PublishConfig, PublishStats } from './publish/sink.js';
+export { subscribeRecords } from './publish/consumer.js';
+export type { SubscribeOptions, ConsumerStats, RecordSubscription } from './publish/consumer.js';
+export { decodeBatch, recordValue, msgId, FramingError } from './publish/framing.js';
+export type { DecodedBatch, DecodedRecord, RecordKind } from './publish/framing.js';
+export { marketData, recordsSubject, statsSubject, ALL_RECORDS, FLEET_STATS } from './publish/subjects.js';
+export { registerPublishMetrics } from './publish/metrics.js';

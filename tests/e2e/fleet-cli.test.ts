@@ -2,14 +2,14 @@
 // `sub --jsonl` printing one line per record ((engine, queue, seq) unique, bytes = the frame),
 // `top --json` seeing the engine's stats snapshots, and a clear error for a server that is not there.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { syntheticFrames } from '../../host/engine/frames.js';
-import { writePcap } from '../../host/pcap/index.js';
 import { freePort } from '../../host/publish/cluster.js';
 import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { writeFramesPcap } from '../support/capture.js';
 
 const cli = new URL('../../dist/host/cli/main.js', import.meta.url).pathname;
 const keepUdp = new URL('../fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
@@ -41,7 +41,7 @@ afterAll(async () => {
 it('replay --publish, sub --jsonl and top --json agree on every record', async () => {
   const frames = syntheticFrames(3000, 16, 80);
   const file = path.join(dir, 'c.pcap');
-  writeFileSync(file, writePcap(frames.map((data, j) => ({ linktype: 1, timestampNs: BigInt(j) * 1000n, data, wireLength: data.length })), { linktype: 1, nanosecond: true }));
+  writeFramesPcap(file, frames);
   let listening!: () => void;
   const ready = new Promise<void>((r) => (listening = r));
   const sub = run(['sub', '--nats', nats.url, 'wirewasm.*.records.>', '--jsonl', '--count', '3000'], (e) => e.includes('listening') && listening());

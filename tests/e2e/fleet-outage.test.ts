@@ -1,7 +1,7 @@
 // The whole 3-node cluster stopped mid-run (every nats-server by PID) and started again: with
 // onFull 'block' the sink holds the engine and loses nothing; with 'drop' it counts exactly what it
 // dropped: what the consumer reads back = what the engine handed over - publish_dropped.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,10 +9,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine.js';
 import { syntheticFrames } from '../../host/engine/frames.js';
-import { writePcap } from '../../host/pcap/index.js';
 import { PublishSink } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { writeFramesPcap } from '../support/capture.js';
 
 const keepUdp = new URL('../fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +31,7 @@ afterAll(async () => {
 it('whole cluster stopped mid-run: block stalls and resumes without loss, drop counts exactly what it dropped', async () => {
   const frames = syntheticFrames(20_000, 64, 96);
   const file = path.join(dir, 'cap.pcap');
-  writeFileSync(file, writePcap(frames.map((data, j) => ({ linktype: 1, timestampNs: BigInt(j) * 1000n, data, wireLength: data.length })), { linktype: 1, nanosecond: true }));
+  writeFramesPcap(file, frames);
   const nc = await connect({ servers: cluster.url.split(',') });
   await (await jetstreamManager(nc)).streams.add({ name: 'OUT', subjects: ['out.*.records.>'], num_replicas: 3, duplicate_window: 120e9 });
   await nc.close();

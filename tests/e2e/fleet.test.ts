@@ -3,7 +3,7 @@
 // Checked: every record arrives exactly once, in each host's order, byte for byte the frame its
 // engine kept, through the kill of a node (by PID) and a stop of the whole cluster (block holds the
 // engine and loses nothing; drop counts exactly what it dropped).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +11,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine.js';
 import { syntheticFrames } from '../../host/engine/frames.js';
-import { writePcap } from '../../host/pcap/index.js';
 import { PublishSink, type PublishConfig, type PublishStats } from '../../host/publish/sink.js';
 import { subscribeRecords, type RecordSubscription } from '../../host/publish/consumer.js';
 import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { writeFramesPcap } from '../support/capture.js';
 
 const keepUdp = new URL('../fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,11 +28,7 @@ function halves(n: number): { files: string[]; frames: Uint8Array[][] } {
   const frames: Uint8Array[][] = [[], []];
   // Flow k (source port 1024 + k) goes to host k % 2.
   for (const f of all) frames[((f[34] << 8) | f[35]) % 2].push(f);
-  const files = frames.map((fs, i) => {
-    const file = path.join(dir, `half${i}-${n}.pcap`);
-    writeFileSync(file, writePcap(fs.map((data, j) => ({ linktype: 1, timestampNs: BigInt(j) * 1000n, data, wireLength: data.length })), { linktype: 1, nanosecond: true }));
-    return file;
-  });
+  const files = frames.map((fs, i) => writeFramesPcap(path.join(dir, `half${i}-${n}.pcap`), fs));
   return { files, frames };
 }
 
@@ -86,6 +82,36 @@ async function collect(sub: RecordSubscription, want: () => number, ms: number) 
   return { byHost, n, dup, outOfOrder };
 }
 
+/**
+ * Waits for both hosts, then checks: every frame delivered and handed to its sink, every record
+ * published, none dropped; and the consumer got each record once, in its host's order, byte for
+ * byte its half of the capture.
+ */
+async function finish(hosts: Host[], sub: RecordSubscription, frames: Uint8Array[][]): Promise<PublishStats[]> {
+  const stats = await Promise.all(hosts.map((h) => h.engine.done));
+  const pub = await Promise.all(hosts.map((h) => h.run));
+  const delivered = stats.reduce((s, x) => s + x.delivered, 0);
+  expect(delivered).toBe(frames[0].length + frames[1].length);
+  for (const [i, p] of pub.entries()) {
+    expect(p.records_in).toBe(stats[i].delivered);
+    expect(p.records_published).toBe(p.records_in);
+    expect(p.publish_dropped).toBe(0);
+  }
+  const got = await collect(sub, () => delivered, 20_000);
+  await sub.close();
+  expect(got.dup).toBe(0);
+  expect(sub.stats.duplicates).toBe(0);
+  expect(got.outOfOrder).toBe(0);
+  expect(got.n).toBe(delivered);
+  for (const [i, h] of hosts.entries()) {
+    const recs = got.byHost.get(h.sink.engineId)!;
+    expect(recs.length).toBe(frames[i].length);
+    expect(recs.every((r, j) => Buffer.compare(r, frames[i][j]) === 0)).toBe(true);
+  }
+  await Promise.all(hosts.map((h) => h.sink.close()));
+  return pub;
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-fleet-'));
   cluster = await natsCluster(3);
@@ -102,32 +128,11 @@ describe('fleet: two engines into a 3-node JetStream cluster', () => {
     const sub = await subscribeRecords({ url: cluster.url, subject: `t${streams}.*.records.>`, durable: 'all' });
     // A records ring that holds the whole half: an unpaced replay outruns any publisher for a moment.
     const hosts = await Promise.all(['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records` }, undefined, 1 << 15)));
-    const stats = await Promise.all(hosts.map((h) => h.engine.done));
-    const pub = await Promise.all(hosts.map((h) => h.run));
-    const delivered = stats.reduce((s, x) => s + x.delivered, 0);
-    expect(delivered).toBe(20_000);
-    for (const [i, p] of pub.entries()) {
-      expect(p.records_in).toBe(stats[i].delivered);
-      expect(p.records_published).toBe(p.records_in);
-      expect(p.publish_dropped).toBe(0);
-    }
-    const got = await collect(sub, () => delivered, 20_000);
-    await sub.close();
-    expect(got.dup).toBe(0);
-    expect(sub.stats.duplicates).toBe(0);
-    expect(got.outOfOrder).toBe(0);
-    expect(got.n).toBe(delivered);
-    // Byte for byte, in order: each host's records are its half of the capture.
-    for (const [i, id] of ['hostA', 'hostB'].entries()) {
-      const recs = got.byHost.get(id)!;
-      expect(recs.length).toBe(frames[i].length);
-      expect(recs.every((r, j) => Buffer.compare(r, frames[i][j]) === 0)).toBe(true);
-    }
-    await Promise.all(hosts.map((h) => h.sink.close()));
+    await finish(hosts, sub, frames);
   }, 120_000);
 
   it('a node killed mid-run (SIGKILL by PID): nothing lost or duplicated, the fail-over shows in the reconnect counters', async () => {
-    const { files } = halves(40_000);
+    const { files, frames } = halves(40_000);
     const stream = await r3Stream();
     const sub = await subscribeRecords({ url: cluster.url, subject: `t${streams}.*.records.>`, durable: 'kill' });
     const hosts = await Promise.all(['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records` }, 8000)));
@@ -137,23 +142,8 @@ describe('fleet: two engines into a 3-node JetStream cluster', () => {
     const victim = cluster.nodes.findIndex((n) => server.endsWith(`:${n.port}`));
     expect(victim).toBeGreaterThanOrEqual(0);
     await cluster.kill(victim);
-    const stats = await Promise.all(hosts.map((h) => h.engine.done));
-    const pub = await Promise.all(hosts.map((h) => h.run));
-    const delivered = stats.reduce((s, x) => s + x.delivered, 0);
-    expect(delivered).toBe(40_000);
+    const pub = await finish(hosts, sub, frames);
     expect(pub[0].reconnects).toBeGreaterThanOrEqual(1);
-    for (const [i, p] of pub.entries()) {
-      expect(p.records_in).toBe(stats[i].delivered);
-      expect(p.records_published).toBe(p.records_in);
-      expect(p.publish_dropped).toBe(0);
-    }
-    const got = await collect(sub, () => delivered, 20_000);
-    await sub.close();
-    expect(got.dup).toBe(0);
-    expect(sub.stats.duplicates).toBe(0);
-    expect(got.outOfOrder).toBe(0);
-    expect(got.n).toBe(delivered);
-    await Promise.all(hosts.map((h) => h.sink.close()));
     await cluster.restart(victim);
   }, 120_000);
 });
