@@ -258,6 +258,17 @@ export class PublishSink {
     for (let q = 0; q < this.lanes.length; q++) if (this.lanes[q]?.open) this.flushLane(q);
   }
 
+  /**
+   * Publishes frames that are already in JS memory (e.g. what `capture` took), as frame records of
+   * `queue`: the same messages a running engine's kept frames make.
+   */
+  takeFrames(frames: readonly { data: Uint8Array; linktype: number }[], queue = 0): void {
+    const t = wallNs();
+    for (const f of frames) this.lane(queue, 'frame', '', t, f.data.length).addFrom(f.data, 0, f.data.length, f.linktype);
+    this.s.records_in += frames.length;
+    if (this.lanes[queue]?.open) this.flushLane(queue);
+  }
+
   /** The open message of `queue` with room for a record of `len` bytes, of this kind. */
   private lane(queue: number, kind: RecordKind, tag: string, t: number, len: number): BatchWriter {
     let l = this.lanes[queue];

@@ -64,3 +64,19 @@ it('counts and skips a foreign and a malformed message, and delivers every recor
   else expect(promtool.status, promtool.stderr.toString()).toBe(0);
   await sink.close();
 });
+
+it('frames handed over from JS memory (what capture publishes) arrive as frame records, through JetStream', async () => {
+  const sink = await PublishSink.open({ url: nats.url, engineId: 'cap1', stream: 'CAP', statsIntervalMs: 0 });
+  const frames = [new Uint8Array([1, 2, 3]), new Uint8Array(1500).fill(7), new Uint8Array(60).fill(9)];
+  sink.takeFrames(frames.map((data, i) => ({ data, linktype: i === 2 ? 113 : 1 })), 2);
+  const pub = await sink.close();
+  expect(pub).toMatchObject({ mode: 'jetstream', records_in: 3, records_published: 3, publish_dropped: 0 });
+  const sub = await subscribeRecords({ url: nats.url, subject: 'wirewasm.cap1.records.>', durable: 'cap' });
+  for await (const b of sub) {
+    expect(b).toMatchObject({ engine: 'cap1', queue: 2, kind: 'frame', seq: 0 });
+    expect(b.records.map((r) => r.type)).toEqual([1, 1, 113]);
+    expect(b.records.map((r) => Buffer.from(r.bytes))).toEqual(frames.map((f) => Buffer.from(f)));
+    break;
+  }
+  await sub.close();
+});
