@@ -113,7 +113,9 @@ async function jsSubscription(nc: NatsConnection, o: SubscribeOptions, stats: Co
     await jsm.consumers.add(stream, { durable_name: o.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: o.subject, max_ack_pending: 10_000 });
     consumer = await js.consumers.get(stream, o.durable);
   } else consumer = await js.consumers.get(stream, { filter_subjects: [o.subject] });
-  const messages = await consumer.consume({ max_messages: 1000 });
+  // Pull requests that last 5 s (not the client's 30 s): a request the server lost with a node that
+  // died is renewed within seconds instead of stalling the consumer for half a minute.
+  const messages = await consumer.consume({ max_messages: 1000, expires: 5000 });
   return {
     stats,
     jetstream: true,

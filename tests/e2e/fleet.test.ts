@@ -97,7 +97,7 @@ async function finish(hosts: Host[], sub: RecordSubscription, frames: Uint8Array
     expect(p.records_published).toBe(p.records_in);
     expect(p.publish_dropped).toBe(0);
   }
-  const got = await collect(sub, () => delivered, 20_000);
+  const got = await collect(sub, () => delivered, 40_000);
   await sub.close();
   expect(got.dup).toBe(0);
   expect(sub.stats.duplicates).toBe(0);
@@ -129,7 +129,7 @@ describe('fleet: two engines into a 3-node JetStream cluster', () => {
     // A records ring that holds the whole half: an unpaced replay outruns any publisher for a moment.
     const hosts = await Promise.all(['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records` }, undefined, 1 << 15)));
     await finish(hosts, sub, frames);
-  }, 120_000);
+  }, 180_000);
 
   it('a node killed mid-run (SIGKILL by PID): nothing lost or duplicated, the fail-over shows in the reconnect counters', async () => {
     const { files, frames } = halves(40_000);
@@ -145,5 +145,5 @@ describe('fleet: two engines into a 3-node JetStream cluster', () => {
     const pub = await finish(hosts, sub, frames);
     expect(pub[0].reconnects).toBeGreaterThanOrEqual(1);
     await cluster.restart(victim);
-  }, 120_000);
+  }, 180_000);
 });
