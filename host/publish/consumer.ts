@@ -49,6 +49,8 @@ export interface ConsumerStats {
 export interface RecordSubscription extends AsyncIterable<DecodedBatch> {
   readonly stats: ConsumerStats;
   readonly jetstream: boolean;
+  /** The server (host:port) the consumer is connected to now. */
+  server(): string;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ async function coreSubscription(nc: NatsConnection, o: SubscribeOptions, stats: 
   return {
     stats,
     jetstream: false,
+    server: () => nc.getServer(),
     [Symbol.asyncIterator]: () => order.run(sub as AsyncIterable<Msg>, (m) => decode(m.data)),
     async close() {
       sub.unsubscribe();
@@ -119,6 +122,7 @@ async function jsSubscription(nc: NatsConnection, o: SubscribeOptions, stats: Co
   return {
     stats,
     jetstream: true,
+    server: () => nc.getServer(),
     // A message is acknowledged once its batch was handed out (or skipped): a consumer that dies
     // holding a batch gets it again from its durable.
     [Symbol.asyncIterator]: () => order.run(messages as AsyncIterable<JsMsg>, (m) => decode(m.data), (m) => m.ack()),

@@ -48,7 +48,7 @@ interface Host {
   run: Promise<PublishStats>;
 }
 
-async function startHost(id: string, file: string, publish: Omit<PublishConfig, 'url'>, rate?: number, recordsRing?: number): Promise<Host> {
+async function startHost(id: string, file: string, publish: Omit<PublishConfig, 'url'> & { url?: string }, rate?: number, recordsRing?: number): Promise<Host> {
   const sink = await PublishSink.open({ url: cluster.url, engineId: id, statsIntervalMs: 0, ...publish });
   const engine = new Engine({ backend: 'pcap', file, workers: 1, handler: keepUdp, replay: { rate }, recordsRing });
   await engine.start();
@@ -135,15 +135,20 @@ describe('fleet: two engines into a 3-node JetStream cluster', () => {
     const { files, frames } = halves(40_000);
     const stream = await r3Stream();
     const sub = await subscribeRecords({ url: cluster.url, subject: `t${streams}.*.records.>`, durable: 'kill' });
-    const hosts = await Promise.all(['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records` }, 8000)));
-    await sleep(800);
-    // The node hostA publishes through: its connection must fail over.
-    const server = hosts[0].sink.nc.getServer();
+    // The victim: the node the consumer reads through. hostA is given only that node's URL (it
+    // learns the others from the cluster), so the publisher and the consumer must both fail over.
+    const server = sub.server();
     const victim = cluster.nodes.findIndex((n) => server.endsWith(`:${n.port}`));
     expect(victim).toBeGreaterThanOrEqual(0);
+    const hosts = await Promise.all(
+      ['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records`, url: i === 0 ? `nats://${server}` : cluster.url }, 8000)),
+    );
+    await sleep(800);
+    expect(hosts[0].sink.nc.getServer()).toBe(server);
     await cluster.kill(victim);
     const pub = await finish(hosts, sub, frames);
     expect(pub[0].reconnects).toBeGreaterThanOrEqual(1);
+    expect(sub.stats.reconnects).toBeGreaterThanOrEqual(1);
     await cluster.restart(victim);
   }, 180_000);
 });
