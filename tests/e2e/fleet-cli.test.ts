@@ -79,3 +79,17 @@ it('a NATS server that is not there: exit 1 and a message naming it', async () =
   expect(bad.code).toBe(1);
   expect(bad.err).toMatch(/engine id "a.b": must be one NATS subject token/);
 }, 60_000);
+
+it('start --fleet: its own 3-node cluster, two engines, one consumer that gets every published record, then everything stopped', async () => {
+  const r = await run(['start', '--fleet', '--duration', '2', '--json']).done;
+  expect(r.code, r.err).toBe(0);
+  const out = JSON.parse(r.out);
+  expect(out.hosts.map((h: { engine: string }) => h.engine)).toEqual(['fleet-a', 'fleet-b']);
+  for (const h of out.hosts) {
+    expect(h.published).toBeGreaterThan(0);
+    expect(h.received).toBe(h.published);
+    expect(h.publish_dropped).toBe(0);
+  }
+  expect(out.fleet.engines.map((e: { engine: string }) => e.engine)).toEqual(['fleet-a', 'fleet-b']);
+  expect(out.consumer).toMatchObject({ foreign: 0, malformed: 0, duplicates: 0 });
+}, 120_000);
