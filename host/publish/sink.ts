@@ -120,6 +120,7 @@ export class PublishSink {
   private retryTimer?: NodeJS.Timeout;
   private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
   private readonly s = {
     records_in: 0, records_published: 0, publish_dropped: 0, pending_records: 0, pending_bytes: 0, messages_published: 0, bytes_published: 0,
     retries: 0, duplicates: 0, reconnects: 0, disconnects: 0, blocked_ms: 0,
@@ -244,13 +245,13 @@ export class PublishSink {
       if (this.u8.buffer !== buffer) {
         this.u8 = new Uint8Array(buffer!);
         this.u32 = new Uint32Array(buffer!);
+        this.u16 = new Uint16Array(buffer!);
       }
-      const u32 = this.u32;
+      const { u32, u16 } = this;
       for (const p of b.packets) {
-        const m = p.meta >> 2;
-        const queue = u32[m + META.QUEUE / 4] & 0xffff;
-        const len = u32[m + META.CAPLEN / 4];
-        this.lane(queue, 'frame', '', t, len).addFrom(this.u8, u32[m + META.DATA / 4], len, u32[m + META.LINKTYPE / 4] & 0xffff);
+        const m = p.meta;
+        const len = u32[(m + META.CAPLEN) >> 2];
+        this.lane(u16[(m + META.QUEUE) >> 1], 'frame', '', t, len).addFrom(this.u8, u32[(m + META.DATA) >> 2], len, u16[(m + META.LINKTYPE) >> 1]);
       }
     }
     for (const r of b.plugins) this.lane(r.metadata?.queue ?? 0, 'plugin', r.plugin, t, r.bytes.length).addFrom(r.bytes, 0, r.bytes.length, r.kind);

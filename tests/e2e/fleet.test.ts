@@ -61,6 +61,7 @@ async function collect(sub: RecordSubscription, want: () => number, ms: number) 
   const seen = new Set<string>();
   let dup = 0;
   let outOfOrder = 0;
+  let notEthernet = 0;
   let n = 0;
   const it = sub[Symbol.asyncIterator]();
   const end = Date.now() + ms;
@@ -75,11 +76,12 @@ async function collect(sub: RecordSubscription, want: () => number, ms: number) 
       if (seen.has(key)) dup++;
       seen.add(key);
       if (rec.seq !== list.length) outOfOrder++;
+      if (b.kind !== 'frame' || rec.type !== 1) notEthernet++;
       list.push(rec.bytes.slice());
       n++;
     }
   }
-  return { byHost, n, dup, outOfOrder };
+  return { byHost, n, dup, outOfOrder, notEthernet };
 }
 
 /**
@@ -102,6 +104,7 @@ async function finish(hosts: Host[], sub: RecordSubscription, frames: Uint8Array
   expect(got.dup).toBe(0);
   expect(sub.stats.duplicates).toBe(0);
   expect(got.outOfOrder).toBe(0);
+  expect(got.notEthernet).toBe(0);
   expect(got.n).toBe(delivered);
   for (const [i, h] of hosts.entries()) {
     const recs = got.byHost.get(h.sink.engineId)!;
