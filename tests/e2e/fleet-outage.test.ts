@@ -78,9 +78,13 @@ it('whole cluster stopped mid-run: block stalls and resumes without loss, drop c
   const want = pub[0].records_published + pub[1].records_published;
   const it = sub[Symbol.asyncIterator]();
   const end = Date.now() + 30_000;
+  // One next() at a time: a next() left behind by a timeout would take a batch nobody reads.
+  let pending = it.next();
   while (n < want && Date.now() < end) {
-    const r = await Promise.race([it.next(), sleep(500).then(() => undefined)]);
-    if (!r || r.done) continue;
+    const r = await Promise.race([pending, sleep(500).then(() => undefined)]);
+    if (!r) continue;
+    if (r.done) break;
+    pending = it.next();
     for (const rec of r.value.records) {
       const seen = got.get(r.value.engine)!;
       if (seen.has(rec.seq)) dup++;

@@ -65,10 +65,13 @@ async function collect(sub: RecordSubscription, want: () => number, ms: number) 
   let n = 0;
   const it = sub[Symbol.asyncIterator]();
   const end = Date.now() + ms;
+  // One next() at a time: a next() left behind by a timeout would take a batch nobody reads.
+  let pending = it.next();
   while (n < want() && Date.now() < end) {
-    const r = await Promise.race([it.next(), sleep(500).then(() => undefined)]);
+    const r = await Promise.race([pending, sleep(500).then(() => undefined)]);
     if (!r) continue;
     if (r.done) break;
+    pending = it.next();
     const b = r.value;
     const list = byHost.get(b.engine) ?? byHost.set(b.engine, []).get(b.engine)!;
     for (const rec of b.records) {
