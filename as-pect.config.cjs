@@ -1,12 +1,12 @@
 module.exports = {
   /**
-   * A set of globs passed to the glob package that qualify typescript files for testing.
+   * Specs live beside the module they test (assembly/ring.spec.ts tests assembly/ring.ts).
    */
-  entries: ["assembly/__tests__/**/*.spec.ts"],
+  entries: ["assembly/**/*.spec.ts"],
   /**
    * A set of globs passed to the glob package that quality files to be added to each test.
    */
-  include: ["assembly/__tests__/**/*.include.ts"],
+  include: ["assembly/testing/**/*.include.ts"],
   /**
    * A set of regexp that will disclude source files from testing.
    */

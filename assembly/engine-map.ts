@@ -17,10 +17,11 @@
 // |     |              |     |               |     |                | 144 | tx hold lists    |
 //
 // | 232 | ext base   | 236 | ext bytes   | 240 | ext stride     | 244 | ext block shift  | 248 ext holders |
-// ext: kernel ring regions whose packets pool frames may describe in place (assembly/tpacket.ts,
-// "Zero-copy engine source"); ext bytes 0 when none.
+// ext: kernel ring regions whose packets pool frames may describe in place (assembly/extbuf.ts);
+// ext bytes 0 when none.
 //
 // Run line at +256, written by the host only: 0 stop request (u32).
+// RSS key at +384 (40 bytes), written by the host before start, read only by rssPrepare.
 //
 // Worker control line (first line of each worker block), written by that worker only:
 // | 0 burst count | 4 seen flow generation | 8 state | 12 polls | 16 staged records | 20 stage count | 24 staged tx |
@@ -31,7 +32,7 @@
 // WASM: a function entry or a loop header. Code between two checks runs whole, so every hand-off
 // below ends with a store here in the same straight-line stretch as the store that moved the frame
 // (ring publish, pool cache count), and the host, alone with a dead worker's block, knows exactly
-// which frames it held and whether their fate was counted (host/engine.ts recover()):
+// which frames it held and whether their fate was counted (assembly/engine/recover.ts):
 //   feed   frames list [first, n): sourcePoll's frames. phase 0: not yet counted as received (the
 //          source cursor was not committed: the records are fed again), released silently;
 //          1: counted received, not yet on the rx ring: released as handler_error;
@@ -51,10 +52,13 @@
 //          means its count went in: first = count.
 //   tx     staged tx list [0, TX_COUNT) (word 24): entries forward() staged; those not yet moved
 //          (not 0xffffffff) hold no reference and are counted tx_dropped.
-//   claim  the pool cache line's claim record: finished by the host before anything else is
-//          released (a free-ring claim left open would stall the host's own frees).
+//   claim  the pool cache line's claim record: finished (recoverClaim, claimSettle) before anything
+//          else is released (a free-ring claim left open would stall the host's own frees).
 // Transmit hold lists (per queue, drained by worker q mod workers) carry their own journal, see
 // TX_HOLD_BYTES.
+
+import { SHAPER_BYTES } from './shaper';
+import { STATS_BLOCK_BYTES } from './stats';
 
 export const ENGINE_MAGIC: u32 = 0x4e455757;
 
@@ -106,6 +110,7 @@ export const EH_TX_HOLD: usize = 144;
 export const TX_HOLD_BYTES: usize = 64 + 256 * 4;
 export const TXH_COUNTED: usize = 4;
 export const TXH_RELEASED: usize = 8;
+export const TXH_LIST: usize = 64;
 
 export const EH_EXT_BASE: usize = 232;
 export const EH_EXT_BYTES: usize = 236;
@@ -114,6 +119,9 @@ export const EH_EXT_SHIFT: usize = 244;
 export const EH_EXT_HOLDERS: usize = 248;
 
 export const EH_RUN_STOP: usize = 256;
+/** The RSS key (40 bytes) the host writes before rssPrepare expands it into the rss table. */
+export const EH_RSS_KEY: usize = 384;
+export const RSS_KEY_BYTES: u32 = 40;
 
 /** options: frames with parse errors are dropped (counted as parse_error) instead of delivered. */
 export const OPT_DROP_PARSE_ERRORS: u32 = 1;
@@ -171,5 +179,28 @@ export const FC_COUNT1: usize = 12;
   return ehAddr(ctx, EH_WORKER_BLOCKS) + <usize>w * <usize>eh(ctx, EH_WORKER_BYTES);
 }
 @inline export function statsBlock(ctx: usize, block: u32): usize {
-  return ehAddr(ctx, EH_STATS) + (<usize>block << 9);
+  return ehAddr(ctx, EH_STATS) + <usize>block * STATS_BLOCK_BYTES;
+}
+
+/** Shaper slots (SHAPER_BYTES each): transmit queue q's at q, receive queue q's at SHAPER_RX + q. */
+export const SHAPER_RX: u32 = 64;
+
+@inline export function txShaper(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_SHAPERS) + <usize>q * SHAPER_BYTES;
+}
+@inline export function rxShaper(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_SHAPERS) + <usize>(SHAPER_RX + q) * SHAPER_BYTES;
+}
+@inline export function rxRing(ctx: usize, q: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_RX + (<usize>q << 2));
+}
+@inline export function txRing(ctx: usize, q: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_TX + (<usize>q << 2));
+}
+@inline export function inRing(ctx: usize, target: u32, source: u32, c: u32): usize {
+  return <usize>load<u32>(ehAddr(ctx, EH_RING_TABLE) + RT_IN + (<usize>((target << 8) | (source << 2) | c) << 2));
+}
+/** Hold list of transmit queue q; its frame indexes (u32) start at TXH_LIST. */
+@inline export function txHold(ctx: usize, q: u32): usize {
+  return ehAddr(ctx, EH_TX_HOLD) + <usize>q * TX_HOLD_BYTES;
 }

@@ -24,6 +24,8 @@
 // refcnt    u32, changed only atomically; the frame returns to the pool when it drops to 0.
 // next      frame index of the next segment of a scatter-gather chain, NEXT_NONE when last.
 
+import { LINKTYPE_ETHERNET } from './parse/ptype';
+
 export const META_BYTES: usize = 64;
 
 export const META_DATA: usize = 0;
@@ -50,3 +52,26 @@ export const META_NEXT: usize = 60;
 export const OFFSET_NONE: u16 = 0xffff;
 export const VLAN_NONE: u16 = 0xffff;
 export const NEXT_NONE: u32 = 0xffffffff;
+
+// A kernel ring hands over a frame: fill the receive part of its record and reset the parser and
+// engine fields. Records are reused frame after frame, and a stale layer offset from an earlier
+// packet must never survive. Every kernel ring here carries whole Ethernet frames.
+
+// @ts-ignore: decorator
+@inline
+export function fillRxMeta(m: usize, data: usize, caplen: u32, wirelen: u32, ts: u64, queue: u32, vlan: u32): void {
+  store<u32>(m, <u32>data, META_DATA);
+  store<u32>(m, caplen, META_CAPLEN);
+  store<u32>(m, wirelen, META_WIRELEN);
+  store<u32>(m, 0, META_PTYPE);
+  store<u64>(m, ts, META_TIMESTAMP);
+  // l2, l3, l4, payload (four u16 from META_L2): OFFSET_NONE until a parser runs.
+  store<u64>(m, 0xffff_ffff_ffff_ffff, META_L2);
+  // inner l3, inner l4 (u16 each) none; vlan0 = a tag the kernel took off (or none); vlan1 none.
+  store<u64>(m, 0xffff_0000_ffff_ffff | (<u64>(vlan & 0xffff) << 32), META_INNER_L3);
+  store<u64>(m, 0, META_HASH); // hash and errors
+  store<u32>(m, (queue & 0xffff) | (LINKTYPE_ETHERNET << 16), META_QUEUE);
+  store<u32>(m, 0, META_MARK);
+  store<u32>(m, 1, META_REFCNT); // held by the burst that received it
+  store<u32>(m, NEXT_NONE, META_NEXT);
+}

@@ -20,7 +20,7 @@
 // Scatter-gather: a packet longer than one frame is a chain of frames linked by meta `next`; the
 // head's refcnt governs the whole chain, and releasing the head frees every segment.
 //
-// Worker death (host/engine.ts recover()). The claim record at +16 is the thread's ring claim in
+// Worker death (assembly/engine/recover.ts). The claim record at +16 is the thread's ring claim in
 // flight (assembly/ring.ts, "Claims and worker death"): every free-ring operation here files one, so
 // a thread ended mid-operation never stalls the free ring, and the host tells the cache's count
 // from it: a producer claim whose list lies in the slots means the slots from there on are the
@@ -31,7 +31,7 @@
 
 import { ringCount, ringDequeueBurstJ32, ringDequeueJ32, ringEnqueue32, ringEnqueueBurstJ32, ringEnqueueJ32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
-import { extDetach } from './tpacket';
+import { extDetach } from './extbuf';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
 
 export const PC_COUNT: usize = 0;

@@ -57,7 +57,7 @@
 //
 //   claim record   | 0 ring (bit 0: consumer side) | 4 list | 8 head | 12 count |
 //
-// While it is set, the host (host/engine.ts recover()) knows that [head, head + count) is claimed by
+// While it is set, recovery (assembly/engine/recover.ts) knows that [head, head + count) is claimed by
 // a thread that will never publish: a producer's items are `list` (0: already in the slots, a single
 // value), a consumer's are still in the slots. It finishes the claim for the dead thread: copies the
 // items in, waits for the tail to reach head (earlier claimers publish first, as ever) and publishes

@@ -9,7 +9,7 @@
 //
 //   block (512 B)  line  +0       +8        +16       +24         +32       +40       +48      +56
 //                  ┌────┬─────────┬─────────┬─────────┬───────────┬─────────┬─────────┬────────┬────────┐
-//                  │ 0  │ rx pkts │ rx bytes│ deliver │ deliv. B  │ tx pkts │ tx bytes│ bursts │ (free) │
+//                  │ 0  │ rx pkts │ rx bytes│ deliver │ deliv. B  │ tx pkts │ tx bytes│ bursts │rec drop│
 //                  │ 1  │ drop[0] ring full … drop[7]  (one u64 per STAT_DROP_* reason)                │
 //                  │ 2  │ lat cnt │ lat sum │ lat max │ tx drop │ (free)                               │
 //                  │ 3-7│ reserved                                                                   │
@@ -36,6 +36,8 @@ export const STAT_DELIVERED_BYTES: usize = 24;
 export const STAT_TX_PACKETS: usize = 32;
 export const STAT_TX_BYTES: usize = 40;
 export const STAT_BURSTS: usize = 48;
+/** Records a handler kept that found no room on the records ring (the frames went back to the pool). */
+export const STAT_RECORDS_DROPPED: usize = 56;
 export const STAT_DROPS: usize = 64;
 export const STAT_LAT_COUNT: usize = 128;
 export const STAT_LAT_SUM: usize = 136;

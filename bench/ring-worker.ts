@@ -4,7 +4,7 @@
 // first and last of each burst against the sequence (a wrong ring shows up as errors, not speed).
 import { RingBuffer } from 'ringbuf.js';
 import { openRing, type RingPort } from '../host/ring.js';
-import type { WorkerContext } from '../host/workers/pool.js';
+import type { WorkerContext } from '../host/workers/threads.js';
 
 export type Peer = 'wirewasm' | 'ringbuf.js' | 'js-atomics';
 

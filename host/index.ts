@@ -1,6 +1,6 @@
 // The package's public API: what a Node service embeds. The CLI (host/cli/) is built on the same.
-export { Engine, EngineConfigError, FlowRuleError, parseFlowRule, Burst } from './engine.js';
-export type { EngineConfig, EngineStats, FlowRule, FlowRuleInput, RecordBatch } from './engine.js';
+export { Engine, EngineConfigError, FlowRuleError, parseFlowRule, Burst } from './engine/engine.js';
+export type { EngineConfig, EngineStats, FlowRule, FlowRuleInput, RecordBatch } from './engine/engine.js';
 export { Packet } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';
 export type { Backend, BackendConfig } from './backends/index.js';

@@ -19,7 +19,7 @@
  *         ├──────────────────────────────┤ 4 KiB aligned, one per queue
  *         │ kernel ring regions          │ AF_XDP fill/completion/rx/tx or TPACKET ring, mapped by native/
  *         ├──────────────────────────────┤ 4 KiB aligned
- *         │ scratch                      │ gather buffers (plugin copies, record payloads)
+ *         │ scratch                      │ the engine's: replay streams, dequeue area, source list, plugin slices (planScratch)
  *         └──────────────────────────────┘ total = initial byteLength; maximum fixed at start
  * ```
  *
@@ -107,7 +107,7 @@ export interface LayoutConfig {
   scratchBytes?: number;
   /** Maximum size of the memory in bytes; fixed for the engine's life. Default: the map's size. */
   maxMemoryBytes?: number;
-  /** The engine region (host/engine.ts): absent for a bare map. */
+  /** The engine region (host/engine/): absent for a bare map. */
   engine?: EngineSpec;
 }
 
@@ -399,6 +399,13 @@ export interface EngineMap extends Readonly<EngineSpec> {
   worker(index: number): number;
   /** Cache `index` (0..workers-1 the workers', `workers` the host's). */
   cache(index: number): number;
+  /** The shaper of transmit queue q (the first 64), and of replay source q (the next 64). */
+  txShaper(q: number): number;
+  sourceShaper(q: number): number;
+  /** Replay source q's block (assembly/dispatch.ts SRC_*). */
+  source(q: number): number;
+  /** Transmit queue q's hold list. */
+  txHoldList(q: number): number;
 }
 
 export const ENGINE_HEADER_BYTES = 512;
@@ -408,6 +415,8 @@ export const ENGINE_MAX_CLASSES = 4;
 export const ENGINE_HIST_BUCKETS = (40 - 3 + 1) * 16; // assembly/stats.ts HIST_BUCKETS
 export const ENGINE_RECORD_SLOTS = 256;
 export const ENGINE_TX_HOLD_BYTES = 64 + 256 * 4; // assembly/engine-map.ts TX_HOLD_BYTES
+export const ENGINE_SHAPER_BYTES = 64; // assembly/shaper.ts
+export const ENGINE_SOURCE_BYTES = 128; // assembly/dispatch.ts SRC_* stride
 
 function checkEngineSpec(e: EngineSpec, frameCount: number, workers: number): EngineSpec {
   checkInt('engine.classes', e.classes, 1, ENGINE_MAX_CLASSES);
@@ -430,8 +439,8 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
   const flowControl = take(CACHE_LINE);
   const ringTable = take((64 + 64 + 64 * 64 * ENGINE_MAX_CLASSES) * 4);
   const reta = take(ENGINE_RETA_ENTRIES * 4);
-  const shapers = take(128 * 64);
-  const sources = take(64 * 128);
+  const shapers = take(128 * ENGINE_SHAPER_BYTES);
+  const sources = take(64 * ENGINE_SOURCE_BYTES);
   const rssTable = take(ENGINE_RSS_TABLE_BYTES);
   const txHold = take(64 * ENGINE_TX_HOLD_BYTES);
   const flowTables = take(2 * e.flowRules * 64);
@@ -480,5 +489,46 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
     w,
     worker: (i: number) => workersAt + i * workerBytes,
     cache: (i: number) => caches + i * cacheBytes,
+    txShaper: (q: number) => shapers + q * ENGINE_SHAPER_BYTES,
+    sourceShaper: (q: number) => shapers + (64 + q) * ENGINE_SHAPER_BYTES,
+    source: (q: number) => sources + q * ENGINE_SOURCE_BYTES,
+    txHoldList: (q: number) => txHold + q * ENGINE_TX_HOLD_BYTES,
+  };
+}
+
+/** Bytes of the engine's dequeue area in scratch: 256 records of 8 B. */
+export const SCRATCH_DEQUEUE_BYTES = 8 * 256;
+
+/** What the engine keeps in the scratch region, in this order. */
+export interface ScratchNeeds {
+  /** The replay streams (host/engine/stream.ts), back to back. */
+  streamBytes: number;
+  /** The live source's frame list: a burst, or (AF_XDP) the frames of one fill-ring top-up. */
+  sourceListBytes: number;
+  /** The plugin gather slices (host/plugins/stage.ts), with 64 B to align them. */
+  pluginBytes: number;
+}
+
+/** Where each part of the engine's scratch lies, as absolute addresses once the layout placed the region. */
+export interface ScratchPlan {
+  readonly bytes: number;
+  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; plugins: number };
+}
+
+/**
+ * The engine's sub-allocation of scratch: the replay streams, then the dequeue area where the host
+ * takes records and leftovers off rings (SCRATCH_DEQUEUE_BYTES), then the live source's frame list,
+ * then the plugin slices on a cache line.
+ */
+export function planScratch(n: ScratchNeeds): ScratchPlan {
+  return {
+    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + n.pluginBytes,
+    place(scratchOffset: number) {
+      const streams = scratchOffset;
+      const dequeue = streams + n.streamBytes;
+      const sourceList = dequeue + SCRATCH_DEQUEUE_BYTES;
+      const plugins = alignUp(sourceList + n.sourceListBytes, CACHE_LINE);
+      return { streams, dequeue, sourceList, plugins };
+    },
   };
 }

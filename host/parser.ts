@@ -8,26 +8,14 @@ import * as P from './ptype.js';
 import type { CaptureRecord } from './pcap/index.js';
 import { MAX_RECORD_BYTES } from './pcap/index.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
+import type { EngineExports } from './abi.js';
 
-/** The parser's exports of the engine module (assembly/parse.ts, rss.ts, checksum.ts). */
-export interface ParseExports {
-  parseFrame(meta: number, flags: number, rssTable: number): number;
-  parseBurst(metaBase: number, count: number, flags: number, rssTable: number): number;
-  parseList(list: number, count: number, flags: number, rssTable: number): number;
-  ipv6UpperProtocol(meta: number): number;
-  rssPrepare(key: number, keyLen: number, table: number): number;
-  rssHashMeta(meta: number, table: number, flags: number): number;
-  toeplitz(table: number, input: number, len: number): number;
-  toeplitzBitwise(key: number, keyLen: number, input: number, len: number): number;
-  flowKey(meta: number, out: number): number;
-  internetChecksum(p: number, len: number, simd: number): number;
-}
 
 /** The engine's parser over a fresh memory of its own (control block written), with views of that memory. */
 export interface ParseEngine {
   layout: Layout;
   memory: WebAssembly.Memory;
-  exports: ParseExports;
+  exports: EngineExports;
   u8: Uint8Array;
   dv: DataView;
 }
@@ -37,7 +25,7 @@ export function createParseEngine(config: LayoutConfig): ParseEngine {
   const layout = computeLayout(config);
   const memory = createMemory(layout);
   writeControlBlock(memory, layout);
-  const exports = instantiateEngine(compileEngine(), memory) as unknown as ParseExports;
+  const exports = instantiateEngine(compileEngine(), memory);
   return { layout, memory, exports, u8: new Uint8Array(memory.buffer), dv: new DataView(memory.buffer) };
 }
 
@@ -57,7 +45,7 @@ export interface FrameParserOptions {
 export class FrameParser {
   readonly layout: Layout;
   readonly memory: WebAssembly.Memory;
-  readonly exports: ParseExports;
+  readonly exports: EngineExports;
   readonly flags: number;
   private readonly rssTable: number;
   private readonly frameArea: number;

@@ -5,59 +5,9 @@
 // dequeue() and reads `port.items`. One call into WASM per burst, never one per item.
 import type { RingPlacement } from './layout.js';
 
-/** Multi-producer enqueue (default: single producer). */
-export const RING_F_MP = 1;
-/** Multi-consumer dequeue (default: single consumer). */
-export const RING_F_MC = 2;
-/** Waits spin, then sleep in memory.atomic.wait32 until notified (default: busy-poll). */
-export const RING_F_ADAPTIVE = 4;
-export const RING_F_MPMC = RING_F_MP | RING_F_MC;
+export { RING_F_MP, RING_F_MC, RING_F_ADAPTIVE, RING_F_MPMC, RING_MAGIC, RingHeader } from './abi.js';
+import { RING_MAGIC, RingHeader, type EngineExports } from './abi.js';
 
-export const RING_MAGIC = 0x31474e52;
-/** Mirrors assembly/ring.ts: byte offsets in the ring header (see the diagram there). */
-export const RingHeader = {
-  magic: 0,
-  slots: 4,
-  mask: 8,
-  capacity: 12,
-  slotBytes: 16,
-  flags: 20,
-  prodHead: 64,
-  prodTail: 68,
-  prodCachedConsTail: 72,
-  enqueued: 80,
-  full: 88,
-  consHead: 128,
-  consTail: 132,
-  consCachedProdTail: 136,
-  dequeued: 144,
-  empty: 152,
-  consumersWaiting: 192,
-  producersWaiting: 196,
-  wakeups: 200,
-  bytes: 256,
-} as const;
-
-/** The ring functions the engine module exports (assembly/engine.ts). */
-export interface RingExports {
-  ringInit(ring: number, slots: number, slotBytes: number, flags: number): number;
-  ringCount(ring: number): number;
-  ringFree(ring: number): number;
-  ringEnqueue32(ring: number, value: number): number;
-  ringDequeue32(ring: number): bigint;
-  ringEnqueueBurst32(ring: number, src: number, n: number): number;
-  ringEnqueueBulk32(ring: number, src: number, n: number): number;
-  ringDequeueBurst32(ring: number, dst: number, n: number): number;
-  ringDequeueBulk32(ring: number, dst: number, n: number): number;
-  ringEnqueueWait32(ring: number, src: number, n: number, timeoutUs: number): number;
-  ringDequeueWait32(ring: number, dst: number, n: number, timeoutUs: number): number;
-  ringEnqueueBurst64(ring: number, src: number, n: number): number;
-  ringEnqueueBulk64(ring: number, src: number, n: number): number;
-  ringDequeueBurst64(ring: number, dst: number, n: number): number;
-  ringDequeueBulk64(ring: number, dst: number, n: number): number;
-  ringEnqueueWait64(ring: number, src: number, n: number, timeoutUs: number): number;
-  ringDequeueWait64(ring: number, dst: number, n: number, timeoutUs: number): number;
-}
 
 const INIT_ERRORS: Record<number, string> = {
   [-1]: 'the ring address is 0 or not 64-byte aligned; place rings with host/layout.ts',
@@ -89,16 +39,16 @@ const addressOf = (w: Where) => (typeof w === 'number' ? w : w.offset);
  * Formats the ring at `where` (a placement from layout.ring(name)). Call once, before any worker
  * opens it; flags default to the placement's flags.
  */
-export function createRing(memory: WebAssembly.Memory, exports: unknown, where: RingPlacement, flags = where.flags): Ring {
-  const ex = exports as RingExports;
+export function createRing(memory: WebAssembly.Memory, exports: EngineExports, where: RingPlacement, flags = where.flags): Ring {
+  const ex = exports;
   const rc = ex.ringInit(where.offset, where.slots, where.slotBytes, flags);
   if (rc !== 0) throw new RangeError(`ring "${where.name}" at ${where.offset}: ${INIT_ERRORS[rc] ?? `ringInit failed (${rc})`}`);
   return new Ring(memory, ex, where.offset);
 }
 
 /** Opens a ring another thread created, by placement or address. */
-export function openRing(memory: WebAssembly.Memory, exports: unknown, where: Where): Ring {
-  return new Ring(memory, exports as RingExports, addressOf(where));
+export function openRing(memory: WebAssembly.Memory, exports: EngineExports, where: Where): Ring {
+  return new Ring(memory, exports, addressOf(where));
 }
 
 export class Ring {
@@ -110,7 +60,7 @@ export class Ring {
 
   constructor(
     readonly memory: WebAssembly.Memory,
-    readonly exports: RingExports,
+    readonly exports: EngineExports,
     readonly address: number,
   ) {
     const buf = memory.buffer;

@@ -2,15 +2,10 @@
 // memory (raw instantiation: `--bindings esm` would instantiate itself and cannot take our memory).
 import { readFileSync } from 'node:fs';
 import { artefact } from './paths.js';
+import type { EngineExports } from './abi.js';
 
-/** The engine's exports (assembly/engine.ts). Issues add theirs as they land. */
-export interface EngineExports {
-  init(controlBlock: number): number;
-  counterAddLoop(addr: number, delta: number, times: number): number;
-  regionOffset(controlBlock: number, kind: number, index: number): number;
-  ringOffset(controlBlock: number, ring: number): number;
-  [name: string]: unknown;
-}
+export type { EngineExports } from './abi.js';
+
 
 const compiled = new Map<string, WebAssembly.Module>();
 

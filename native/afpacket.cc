@@ -1,7 +1,7 @@
 // AF_PACKET with PACKET_MMAP rings mapped into the shared memory: a TPACKET_V3 (block) or V2
 // (frame) receive ring on one socket, a TPACKET_V2 transmit ring on another, PACKET_FANOUT so
 // several sockets (queues, workers) split one interface. The rings are walked by WASM
-// (assembly/tpacket.ts); this file only creates, maps and tears down.
+// (assembly/kernel/tpacket.ts, assembly/engine/tpacket.ts); this file only creates, maps and tears down.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>

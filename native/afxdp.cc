@@ -1,6 +1,6 @@
 // AF_XDP sockets whose UMEM is the engine's frame pool and whose four rings (fill, completion,
 // RX, TX) are mapped into page-aligned regions of the shared memory. The rings are walked by
-// WASM (assembly/xsk.ts); this file registers, maps, binds and tears down.
+// WASM (assembly/kernel/xsk.ts, assembly/engine/xsk.ts); this file registers, maps, binds and tears down.
 //
 // One socket per queue. The first socket of an interface registers the UMEM; the others bind
 // with XDP_SHARED_UMEM to it, each with its own fill and completion rings (kernel >= 5.10).

@@ -42,15 +42,11 @@
 #include <vector>
 
 #include "addon.h"
+#include "generated/meta.h"  // frame metadata offsets, generated from assembly/meta.ts
 
 namespace wirewasm {
 namespace {
 
-// Frame metadata record fields (assembly/meta.ts; tests/meta-layout.test.ts keeps TS and AS in step,
-// the io_uring feed tests check what this writes).
-constexpr size_t M_DATA = 0, M_CAPLEN = 4, M_WIRELEN = 8, M_PTYPE = 12, M_TIMESTAMP = 16, M_L2 = 24, M_L3 = 26,
-                 M_L4 = 28, M_PAYLOAD = 30, M_INNER_L3 = 32, M_INNER_L4 = 34, M_VLAN0 = 36, M_VLAN1 = 38, M_HASH = 40,
-                 M_ERRORS = 44, M_QUEUE = 48, M_LINKTYPE = 50, M_MARK = 52, M_REFCNT = 56, M_NEXT = 60;
 constexpr uint16_t LINKTYPE_PAYLOAD = 147;  // host/backends/socket.ts
 constexpr uint64_t RECV_TAG = 1;
 constexpr uint16_t BGID = 0;
@@ -347,29 +343,29 @@ Napi::Value Receive(const Napi::CallbackInfo& info) {
     if (c->res > 0 && (c->flags & IORING_CQE_F_BUFFER)) {
       uint16_t bid = static_cast<uint16_t>(c->flags >> IORING_CQE_BUFFER_SHIFT);
       uint32_t data = r->framesOff + static_cast<uint32_t>(bid) * r->frameSize;
-      uint32_t metaAddr = r->metaOff + static_cast<uint32_t>(bid) * 64;
+      uint32_t metaAddr = r->metaOff + static_cast<uint32_t>(bid) * WW_META_BYTES;
       uint8_t* m = r->base + metaAddr;
       uint32_t len = static_cast<uint32_t>(c->res);
-      put<uint32_t>(m + M_DATA, data);
-      put<uint32_t>(m + M_CAPLEN, len);
-      put<uint32_t>(m + M_WIRELEN, len);
-      put<uint32_t>(m + M_PTYPE, 0);
-      put<uint64_t>(m + M_TIMESTAMP, now);
-      put<uint16_t>(m + M_L2, 0xffff);
-      put<uint16_t>(m + M_L3, 0xffff);
-      put<uint16_t>(m + M_L4, 0xffff);
-      put<uint16_t>(m + M_PAYLOAD, 0);
-      put<uint16_t>(m + M_INNER_L3, 0xffff);
-      put<uint16_t>(m + M_INNER_L4, 0xffff);
-      put<uint16_t>(m + M_VLAN0, 0xffff);
-      put<uint16_t>(m + M_VLAN1, 0xffff);
-      put<uint32_t>(m + M_HASH, r->hash);
-      put<uint32_t>(m + M_ERRORS, 0);
-      put<uint16_t>(m + M_QUEUE, r->queue);
-      put<uint16_t>(m + M_LINKTYPE, LINKTYPE_PAYLOAD);
-      put<uint32_t>(m + M_MARK, 0);
-      put<uint32_t>(m + M_REFCNT, 0);
-      put<uint32_t>(m + M_NEXT, 0xffffffffu);
+      put<uint32_t>(m + WW_META_DATA, data);
+      put<uint32_t>(m + WW_META_CAPLEN, len);
+      put<uint32_t>(m + WW_META_WIRELEN, len);
+      put<uint32_t>(m + WW_META_PTYPE, 0);
+      put<uint64_t>(m + WW_META_TIMESTAMP, now);
+      put<uint16_t>(m + WW_META_L2, WW_OFFSET_NONE);
+      put<uint16_t>(m + WW_META_L3, WW_OFFSET_NONE);
+      put<uint16_t>(m + WW_META_L4, WW_OFFSET_NONE);
+      put<uint16_t>(m + WW_META_PAYLOAD, 0);
+      put<uint16_t>(m + WW_META_INNER_L3, WW_OFFSET_NONE);
+      put<uint16_t>(m + WW_META_INNER_L4, WW_OFFSET_NONE);
+      put<uint16_t>(m + WW_META_VLAN0, WW_VLAN_NONE);
+      put<uint16_t>(m + WW_META_VLAN1, WW_VLAN_NONE);
+      put<uint32_t>(m + WW_META_HASH, r->hash);
+      put<uint32_t>(m + WW_META_ERRORS, 0);
+      put<uint16_t>(m + WW_META_QUEUE, r->queue);
+      put<uint16_t>(m + WW_META_LINKTYPE, LINKTYPE_PAYLOAD);
+      put<uint32_t>(m + WW_META_MARK, 0);
+      put<uint32_t>(m + WW_META_REFCNT, 0);
+      put<uint32_t>(m + WW_META_NEXT, WW_NEXT_NONE);
       put<uint32_t>(r->base + rxOff + 4 * n, metaAddr);
       r->held.push_back(bid);
       r->rx++;

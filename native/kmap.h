@@ -1,6 +1,6 @@
 // Kernel objects owned by the addon: sockets, BPF programs and links, and the pages of kernel
-// rings mapped into the shared WebAssembly.Memory. One place enforces DESIGN.md's rules for the
-// native host:
+// rings mapped into the shared WebAssembly.Memory. The one place that enforces the native host's
+// rules (docs/native-host.md):
 //  - map only inside the memory's current byteLength (V8 relies on guard pages past the end);
 //  - on teardown map anonymous pages back with MAP_FIXED before closing the fd (a hole would crash
 //    the next typed-array or atomic access);

@@ -1,12 +1,8 @@
 // Builds the market-data plugins shipped with the package (plugins/) into dist/plugins/*.wasm:
 // isolated ABI v1 modules (docs/plugins.md) with their own memory of at most 4 MiB.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { asc } from './asc.mjs';
 
-const require = createRequire(import.meta.url);
-const asc = path.join(path.dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
 mkdirSync('dist/plugins', { recursive: true });
 
 const plugins = [
@@ -14,6 +10,6 @@ const plugins = [
   { entry: 'plugins/soupbintcp-itch/soupbintcp-itch.ts', out: 'soupbintcp-itch' },
 ];
 for (const { entry, out } of plugins) {
-  execFileSync(process.execPath, [asc, entry, '--config', 'plugins/asconfig.json', '--target', 'release', '-o', `dist/plugins/${out}.wasm`, '-t', `dist/plugins/${out}.wat`], { stdio: 'inherit' });
+  asc([entry, '--config', 'plugins/asconfig.json', '--target', 'release', '-o', `dist/plugins/${out}.wasm`, '-t', `dist/plugins/${out}.wat`]);
 }
 console.log('plugins: built', plugins.map((p) => p.out).join(', '));

@@ -3,11 +3,8 @@
 // installed (apt-get install clang lld); without them it says so and builds the rest.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { asc } from './asc.mjs';
 
-const require = createRequire(import.meta.url);
-const asc = path.join(path.dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
 const src = 'examples/plugins';
 mkdirSync('dist/plugins', { recursive: true });
 
@@ -18,7 +15,7 @@ for (const [file, target, out] of [
   ['moldcount', 'isolated', 'moldcount'],
   ['moldcount', 'trusted', 'moldcount-trusted'],
 ]) {
-  execFileSync(process.execPath, [asc, `${src}/${file}.ts`, '--config', `${src}/asconfig.json`, '--target', target, '-o', `dist/plugins/${out}.wasm`], { stdio: 'inherit' });
+  asc([`${src}/${file}.ts`, '--config', `${src}/asconfig.json`, '--target', target, '-o', `dist/plugins/${out}.wasm`]);
   built.push(out);
 }
 

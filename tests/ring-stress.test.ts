@@ -1,16 +1,16 @@
 // Rings under real concurrency: producers and consumers in separate worker_threads on one shared
 // memory, items moved a burst at a time through the engine's exports. The judge
-// (fixtures/ring-check.mjs) fails on any lost, duplicated or reordered item; the last tests prove it
+// (support/fixtures/ring-check.mjs) fails on any lost, duplicated or reordered item; the last tests prove it
 // does by running the same harness over a ring that is broken on purpose.
 import { describe, expect, it } from 'vitest';
 import { computeLayout, createMemory, writeControlBlock, type RingSpec } from '../host/layout.js';
 import { compileEngine, instantiateEngine } from '../host/wasm.js';
-import { runWorkers } from '../host/workers/pool.js';
+import { runWorkers } from '../host/workers/threads.js';
 import { RING_F_ADAPTIVE, RING_F_MPMC, RingHeader, createRing, type Ring } from '../host/ring.js';
 // @ts-expect-error plain ESM fixture without types
-import { StreamChecker, item, missing } from './fixtures/ring-check.mjs';
+import { StreamChecker, item, missing } from './support/fixtures/ring-check.mjs';
 
-const task = new URL('./fixtures/ring-stress.mjs', import.meta.url);
+const task = new URL('./support/fixtures/ring-stress.mjs', import.meta.url);
 const STAGING = 4096;
 
 interface Run {

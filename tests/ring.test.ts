@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLayout, createMemory, writeControlBlock, type RingSpec } from '../host/layout.js';
 import { compileEngine, instantiateEngine } from '../host/wasm.js';
-import { WorkerPool } from '../host/workers/pool.js';
+import { WorkerSet } from '../host/workers/threads.js';
 import { RING_F_ADAPTIVE, RING_F_MPMC, createRing, openRing } from '../host/ring.js';
 
 function setup(rings: RingSpec[]) {
@@ -74,9 +74,9 @@ describe('adaptive waiting', () => {
     const { layout, memory, module, exports, staging } = setup([{ name: 'q', slots: 16, slotBytes: 4, flags: RING_F_ADAPTIVE }]);
     const ring = createRing(memory, exports, layout.ring('q'));
     const timeoutUs = 30_000_000;
-    const pool = new WorkerPool<{ got: number; value: number; waitedMs: number }>({
+    const pool = new WorkerSet<{ got: number; value: number; waitedMs: number }>({
       count: 1, memory, module, controlBlock: layout.controlBlock,
-      task: new URL('./fixtures/ring-wake.mjs', import.meta.url),
+      task: new URL('./support/fixtures/ring-wake.mjs', import.meta.url),
       args: { ring: ring.address, staging: staging + 64, timeoutUs },
     });
     // Wait until the consumer has flagged itself as asleep: only then is this a wake-up test.

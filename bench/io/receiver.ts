@@ -4,20 +4,20 @@
  * receiver (a wirewasm backend, a plain dgram socket, or libpcap through npm `cap`), prints
  * "ready", receives for --seconds, then prints one JSON line: {received, cpuS, latenciesNs?}.
  *
- * Counted: UDP frames to --port that carry the generator's payload (host/gen.ts). In --latency
+ * Counted: UDP frames to --port that carry the generator's payload (host/gen/generator.ts). In --latency
  * mode each frame's one-way latency is now(CLOCK_MONOTONIC) - its send time; the wirewasm
  * receivers then busy-poll (no sleep), the others run as their users would (event loop).
  *
- * `--backend engine-afxdp|engine-afpacket|engine-afpacket-copy`: the whole engine (host/engine.ts) on the interface,
+ * `--backend engine-afxdp|engine-afpacket|engine-afpacket-copy`: the whole engine (host/engine/) on the interface,
  * zero-copy, one worker with a trivial handler; received = frames delivered to the handler, and
  * the engine's rx_packets and drops come along (bench/suites/engine.ts).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { kernelBytesFor, openBackend } from '../../host/backends/index.js';
-import { GEN_MAGIC } from '../../host/gen.js';
+import { GEN_MAGIC } from '../../host/gen/generator.js';
 import { computeLayout, createMemory } from '../../host/layout.js';
-import { Engine } from '../../host/engine.js';
+import { Engine } from '../../host/engine/engine.js';
 import { artefact } from '../../host/paths.js';
 import { META } from '../../host/meta.js';
 import { packageRoot } from '../../host/paths.js';

@@ -1,4 +1,4 @@
-// The c-O2 peer of the parse bench: the extraction of assembly/parse.ts in C (same layers, same
+// The c-O2 peer of the parse bench: the extraction of assembly/parse/parse.ts in C (same layers, same
 // bounds checks, same 64-byte metadata records, same bit values), built by the bench with
 // `cc -O2` as the native ceiling. Reads the corpus the bench wrote, parses it in bursts of 256
 // records, and prints {"full":[pps..],"hot":[pps..],"digest":N}; the digest over every record's

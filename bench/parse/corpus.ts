@@ -1,4 +1,4 @@
-// The parse bench corpus: N frames with the mix of issue #4, generated from a seeded PRNG so
+// The parse bench corpus: N frames in the mix below, generated from a seeded PRNG so
 // every peer (WASM, JS, C, npm pcap/cap) parses the very same bytes.
 //
 // | kind                           | share | shape                                               |

@@ -1,4 +1,4 @@
-// The js-dataview peer: the same extraction as assembly/parse.ts for the corpus's protocols
+// The js-dataview peer: the same extraction as assembly/parse/parse.ts for the corpus's protocols
 // (Ethernet, VLAN tags, ARP, IPv4 with options and fragments, IPv6 extension headers, TCP, UDP,
 // ICMP, ICMPv6), written the way a careful JS programmer would: one DataView, numbers only, the
 // results stored into the same 64-byte metadata records.

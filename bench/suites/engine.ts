@@ -13,8 +13,8 @@
 // veth as the peer; each receiver its own process, run by the io suite's runOnce (bench/suites/io.ts).
 import { Bench } from 'tinybench';
 import { Worker } from 'node:worker_threads';
-import { Engine } from '../../host/engine.js';
-import { syntheticFrames } from '../../host/engine/frames.js';
+import { Engine } from '../../host/engine/engine.js';
+import { syntheticFrames } from '../../host/gen/frames.js';
 import { Burst } from '../../host/engine/burst.js';
 import { artefact } from '../../host/paths.js';
 import { argValue, median, summarize, unavailable, type BenchResult, type Suite } from '../common.js';

@@ -1,4 +1,4 @@
-// `feed`: the market-data feed handler (issue 8).
+// `feed`: the market-data feed handler (host/feed/ and the itch plugins).
 //
 // wirewasm-itch-decode      the itch plugin decoding MoldUDP64 + ITCH 5.0 from memory on one core:
 //                           bursts of 64 datagrams × 8 messages laid out in its input region, one

@@ -8,7 +8,7 @@
  * suite into .bench-cache/). Each receiver is its own process (bench/io/receiver.ts), so its CPU
  * time is its own: cpu_s_per_mpkt = CPU seconds of the receiving process per million frames.
  *
- * Generator: `wirewasm gen` itself (AF_XDP TX ring, frames written in place; host/gen.ts), in its
+ * Generator: `wirewasm gen` itself (AF_XDP TX ring, frames written in place; host/gen/generator.ts), in its
  * own process. Chosen over a C sender so the bench needs no compiler and the same code users run
  * is what offers the load; its ceiling on this machine is printed as "offered".
  *

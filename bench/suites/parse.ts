@@ -1,5 +1,5 @@
-// `parse`: frames per second through the header parsers on a generated 1M-frame corpus with the
-// mix of issue #4 (bench/parse/corpus.ts), against peers in the same run:
+// `parse`: frames per second through the header parsers on a generated 1M-frame corpus with a
+// mixed traffic profile (bench/parse/corpus.ts), against peers in the same run:
 //   wirewasm-parse      parseBurst over bursts of 256 metadata records (one WASM call per burst)
 //   wirewasm-parse-hot  the same on the first 8192 frames repeated (cache-hot)
 //   c-O2 / c-O2-hot     the same extraction in C (bench/native/parse.c), cc -O2: the ceiling

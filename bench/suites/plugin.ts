@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { artefact } from '../../host/paths.js';
 import { loadPlugin, PluginHost, PluginSupervisor } from '../../host/plugins/index.js';
-import { makeTraffic, moldudp64, type Frame } from '../../tests/plugins-fixtures.js';
+import { makeTraffic, moldudp64, type Frame } from '../../tests/support/plugins-fixtures.js';
 import { argValue, summarize, type BenchResult, type Suite } from '../common.js';
 
 /** A MoldUDP64 datagram of exactly `size` bytes: 42-byte messages, the remainder in a last one. */

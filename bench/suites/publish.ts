@@ -8,8 +8,8 @@
 // Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Engine } from '../../host/engine.js';
-import { syntheticFrames } from '../../host/engine/frames.js';
+import { Engine } from '../../host/engine/engine.js';
+import { syntheticFrames } from '../../host/gen/frames.js';
 import { artefact } from '../../host/paths.js';
 import { startNatsCluster } from '../../host/publish/cluster.js';
 import { PublishSink, wallNs } from '../../host/publish/sink.js';

@@ -16,7 +16,7 @@ import { computeLayout, createMemory, writeControlBlock, type RingSpec } from '.
 import { compileEngine, instantiateEngine } from '../../host/wasm.js';
 import { packageRoot } from '../../host/paths.js';
 import { RING_F_MPMC, createRing, openRing } from '../../host/ring.js';
-import { runWorkers } from '../../host/workers/pool.js';
+import { runWorkers } from '../../host/workers/threads.js';
 import { argValue, summarize, unavailable, median, type BenchResult, type Suite } from '../common.js';
 import { AtomicsRing, type LatencyResult, type Peer, type RingBenchArgs, type ThroughputResult } from '../ring-worker.js';
 

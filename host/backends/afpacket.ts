@@ -12,8 +12,8 @@
  * Engine mode (`enginePool`, set by the engine) with TPACKET_V3 is zero-copy by default: each
  * packet becomes a pool frame whose data points into the kernel's block, and a block goes back to
  * the kernel when the last frame describing one of its packets is released (assembly/tpacket.ts,
- * "Zero-copy engine source"). Frames handlers forward are copied into the TX ring by the feeder
- * (transmit(), assembly/tpacket.ts "Engine transmit"), so a forwarded zero-copy frame gives its
+ * "Zero-copy engine source"). Frames handlers forward are copied into the TX ring by the engine's
+ * source loop (transmit(), assembly/tpacket.ts "Engine transmit"), so a forwarded zero-copy frame gives its
  * block back as soon as it is copied. The per-block holder lines follow the queue's I/O area:
  *
  * ```
@@ -21,6 +21,7 @@
  * ```
  */
 import { compileEngine, instantiateEngine } from '../wasm.js';
+import { TPACKET_STATE, type EngineExports } from '../abi.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes,
   flushTx, kernelAddon, MAX_BURST, sendFrames, u64, type IoArea,
@@ -131,22 +132,6 @@ interface Queue extends QueueInfo {
   kernelPackets: number;
 }
 
-interface TpacketExports {
-  tpacketInit(st: number, version: number, ring: number, unit: number, count: number, queue: number, records: number, txRing: number, txFrameSize: number, txFrameCount: number): void;
-  tpacketRx(st: number, out: number, max: number): number;
-  tpacketRelease(st: number): void;
-  tpacketRxReady(st: number): number;
-  tpacketTxReserve(st: number, out: number, n: number): number;
-  tpacketTxSubmit(st: number, lens: number, k: number): number;
-  tpacketTxPending(st: number): number;
-  tpacketEngineInit(st: number, holders: number): void;
-  tpacketEngineRx(st: number, ctx: number, q: number, cache: number, list: number, max: number, nowNs: number): number;
-  tpacketEngineStop(st: number, ctx: number, q: number): number;
-  tpacketEngineHeld(st: number): number;
-  tpacketEnginePollable(st: number): number;
-  tpacketEngineTx(st: number, ctx: number, q: number, cache: number, nowNs: number): number;
-  tpacketEngineTxInflight(st: number): number;
-}
 
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
@@ -154,7 +139,7 @@ export class AfPacketBackend implements Backend {
   readonly name = 'afpacket' as const;
   readonly mode: string;
   readonly queues: Queue[] = [];
-  private readonly wasm: TpacketExports;
+  private readonly wasm: EngineExports;
   private readonly memory: WebAssembly.Memory;
   private readonly g: Geometry;
   private closed = false;
@@ -178,7 +163,7 @@ export class AfPacketBackend implements Backend {
       throw new BackendError('bad-config', 'afpacket: zeroCopy needs TPACKET_V3 (version 3, the default); TPACKET_V2 copies each packet into the pool');
     this.zeroCopy = Boolean(config.enginePool) && this.g.version === 3 && config.rx !== false && config.zeroCopy !== false;
     checkRegion('afpacket', config.layout, n, afpacketKernelBytes({ ...config }));
-    this.wasm = (config.engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as TpacketExports;
+    this.wasm = config.engine ?? instantiateEngine(compileEngine(), config.memory);
     const fanout = n > 1 ? (config.fanout ?? 'hash') : config.fanout;
     const group = config.fanoutGroup ?? ((process.pid ^ (Date.now() & 0xffff)) & 0xffff);
     let hw = false;
@@ -353,7 +338,7 @@ export class AfPacketBackend implements Backend {
       }
       const s = Q.state;
       return {
-        rx: u64(this.memory, s + 48), rxBytes: u64(this.memory, s + 56), tx: u64(this.memory, s + 88), txBytes: u64(this.memory, s + 96),
+        rx: u64(this.memory, s + TPACKET_STATE.RX_PKTS), rxBytes: u64(this.memory, s + TPACKET_STATE.RX_BYTES), tx: u64(this.memory, s + TPACKET_STATE.TX_PKTS), txBytes: u64(this.memory, s + TPACKET_STATE.TX_BYTES),
         drops: { ...Q.drops },
       };
     });

@@ -14,6 +14,7 @@
  * ring on release; TX frames come back through the completion ring.
  */
 import { compileEngine, instantiateEngine } from '../wasm.js';
+import { XSK_STATE, type EngineExports } from '../abi.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes, kernelAddon,
   flushTx, MAX_BURST, nextPow2, sendFrames, u64, type IoArea, type RingOffsets,
@@ -102,29 +103,13 @@ interface Queue extends QueueInfo {
   txNoBuffer: number;
 }
 
-interface XskExports {
-  xskRing(st: number, ring: number, prod: number, cons: number, desc: number, flags: number, size: number): void;
-  xskInit(st: number, queue: number, umem: number, shift: number, first: number, rxFrames: number, txFrames: number, meta: number, free: number): number;
-  xskRx(st: number, out: number, max: number, ts: bigint): number;
-  xskRelease(st: number): number;
-  xskRxReady(st: number): number;
-  xskEngineRx(st: number, ctx: number, q: number, cache: number, list: number, max: number, ts: bigint, nowNs: number, target: number): number;
-  xskEngineFill(st: number, ctx: number, cache: number, target: number, scratch: number): number;
-  xskEngineReclaim(st: number, ctx: number, cache: number): number;
-  xskEngineKernelFrames(st: number): number;
-  xskEngineTx(st: number, ctx: number, q: number, cache: number, nowNs: number): number;
-  xskEngineTxInflight(st: number): number;
-  xskTxReserve(st: number, out: number, n: number): number;
-  xskTxSubmit(st: number, lens: number, k: number): number;
-  xskTxPending(st: number): number;
-}
-const RING_LINE = { rx: 64, fill: 96, tx: 128, comp: 160 } as const;
+const RING_LINE = { rx: XSK_STATE.RX, fill: XSK_STATE.FILL, tx: XSK_STATE.TX, comp: XSK_STATE.COMP } as const;
 
 export class AfXdpBackend implements Backend {
   readonly name = 'afxdp' as const;
   readonly mode: string;
   readonly queues: Queue[] = [];
-  private readonly wasm: XskExports;
+  private readonly wasm: EngineExports;
   private readonly memory: WebAssembly.Memory;
   private readonly g: Geometry;
   private link?: { id: number; mapFd: number };
@@ -148,7 +133,7 @@ export class AfXdpBackend implements Backend {
     this.memory = config.memory;
     this.u32 = new Uint32Array(config.memory.buffer);
     this.coalesceUs = config.coalesceUs;
-    this.wasm = (config.engine ?? instantiateEngine(compileEngine(), config.memory)) as unknown as XskExports;
+    this.wasm = config.engine ?? instantiateEngine(compileEngine(), config.memory);
     // Frames are stamped when the poll loop picks them up, in CLOCK_REALTIME ns like TPACKET's.
     this.clockOffset = native.clockNs(0) - process.hrtime.bigint();
     const want = config.xdpMode ?? 'auto';
@@ -327,7 +312,7 @@ export class AfXdpBackend implements Backend {
       const k = this.closed ? undefined : native.xskStats(Q.fd);
       const s = Q.state;
       return {
-        rx: u64(this.memory, s + 208), rxBytes: u64(this.memory, s + 216), tx: u64(this.memory, s + 224), txBytes: u64(this.memory, s + 232),
+        rx: u64(this.memory, s + XSK_STATE.RX_PKTS), rxBytes: u64(this.memory, s + XSK_STATE.RX_BYTES), tx: u64(this.memory, s + XSK_STATE.TX_PKTS), txBytes: u64(this.memory, s + XSK_STATE.TX_BYTES),
         drops: {
           // rx_dropped counts every drop, fill-ring starvation included: show the reasons apart.
           ringFull: k?.rxRingFull ?? 0,

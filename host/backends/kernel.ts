@@ -198,7 +198,7 @@ export interface WaitOptions {
 }
 
 /**
- * Adaptive wait (DESIGN.md: poll() per wake-up is expensive): spin on `ready` for `spinNs`, then
+ * Adaptive wait (docs/native-host.md: poll() per wake-up is expensive): spin on `ready` for `spinNs`, then
  * one short sleep, then poll() until `timeoutMs`; and when only a few frames wait, one short
  * sleep so the burst fills. `ready` returns how many frames wait. True when frames are waiting.
  */

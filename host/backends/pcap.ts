@@ -6,7 +6,7 @@
  * pcapKernelBytes) and fills their meta records, as a NIC's DMA would. Transmitted frames are kept
  * and written to `out` (pcap, nanosecond timestamps) on close.
  *
- * The engine (host/engine.ts) replays captures faster with its WASM feeder, which copies straight
+ * The engine (host/engine/) replays captures faster with its WASM replay source, which copies straight
  * from the file's bytes into pool frames; both give each record the same meta fields.
  *
  * Per-queue region (layout.kernel[q]):

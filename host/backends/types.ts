@@ -36,6 +36,7 @@
  * Nothing is lost silently: every frame the kernel or the backend did not deliver is counted in
  * `stats().drops` under its reason.
  */
+import type { EngineExports } from '../abi.js';
 import type { Layout } from '../layout.js';
 
 export type BackendName = 'afxdp' | 'afpacket' | 'io_uring' | 'socket' | 'pcap';
@@ -57,7 +58,7 @@ export interface BackendConfig {
    * The calling thread's engine instance (its exports), whose ring walkers the backend calls and
    * whose parsers can then run on the same records; default: a new instance over `memory`.
    */
-  engine?: object;
+  engine?: EngineExports;
   /** How many queues to open (default: layout.config.queues). */
   queues?: number;
   /** The largest burst `receive`/`txReserve` handle at once (default 64, at most 256). */
@@ -137,6 +138,30 @@ export interface Backend {
   stats(): BackendStats;
   /** Restores every mapping, closes every fd, detaches programs. Idempotent. */
   close(): void;
+}
+
+/**
+ * A live backend as the engine's source: the engine's one source loop (host/engine/sources.ts
+ * pollSources) drives every live backend through these four calls, on the main thread, so a new
+ * kernel path (a DPDK port, an ef_vi VI) is one more implementation, not one more loop. Each call
+ * crosses into WASM once per queue and burst, never per packet.
+ */
+export interface LiveSource {
+  /** The backend underneath: its stats().drops are what the kernel dropped, reported to the engine. */
+  readonly backend: Backend;
+  /**
+   * Takes up to a burst of queue q into engine frames on the engine's rx ring q (zero-copy or
+   * copied, as the backend can); returns the frames received.
+   */
+  ingest(q: number): number;
+  /** Sends what handlers forwarded on queue q (the engine's tx ring q); returns the frames still waiting or in flight. */
+  transmit(q: number): number;
+  /** Forwarded frames of queue q the kernel has not completed yet. */
+  inflight(q: number): number;
+  /** After a round that received nothing: waits for traffic (not when `sent` frames are still going out). */
+  idle(sent: number): Promise<void>;
+  /** At stop, after the last round: takes in what the kernel still holds and gives back what it lent (warnings name what stays out). */
+  finish(warn: (message: string) => void): void;
 }
 
 /** Thrown for a bad configuration: `cause` says what, the message says how to fix it. */

@@ -236,7 +236,7 @@ export interface InstalledRule {
 /**
  * The two rule tables in the memory and their update protocol. Workers publish the generation they
  * saw at the start of each burst, before reading which table is active; after a flip, the host
- * waits until every live worker shows the new generation before it may write the old table.
+ * waits until every running worker shows the new generation before it may write the old table.
  */
 export class FlowTables {
   private rules: InstalledRule[] = [];
@@ -248,7 +248,7 @@ export class FlowTables {
   constructor(
     memory: WebAssembly.Memory,
     private readonly at: { control: number; tables: number; maxRules: number; limits: { workers: number; classes: number } },
-    /** Generations seen by the live workers (undefined entries: not running, do not wait). */
+    /** Generations seen by the running workers (undefined entries: not running, do not wait). */
     private readonly seen: () => (number | undefined)[],
   ) {
     this.u32 = new Uint32Array(memory.buffer);

@@ -2,14 +2,16 @@
 // totals, drops by reason, per-queue and per-worker rows, latency percentiles from the summed
 // log-linear histograms, and rates against the previous snapshot.
 
+import { STATS_BLOCK_BYTES } from '../layout.js';
 import type { PluginStats } from '../plugins/supervisor.js';
+import type { EngineRuntime } from './setup.js';
 
 /** Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*; 'plugin' is written by host/plugins/stage.ts). */
 export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel', 'plugin'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type Drops = Record<DropReason, number>;
 
-export const STATS_BLOCK = 512;
+export const STATS_BLOCK = STATS_BLOCK_BYTES;
 /** Byte offset in a stats block of the u64 counting drops for `reason`. */
 export const dropSlot = (reason: DropReason): number => 8 * (8 + DROP_REASONS.indexOf(reason));
 const F = { RX: 0, RX_BYTES: 1, DELIVERED: 2, DELIVERED_BYTES: 3, TX: 4, TX_BYTES: 5, BURSTS: 6, RECORDS_DROPPED: 7, DROPS: 8, LAT_COUNT: 16, LAT_SUM: 17, LAT_MAX: 18, TX_DROPPED: 19 };
@@ -161,4 +163,99 @@ export const sumDrops = (d: Drops) => DROP_REASONS.reduce((s, r) => s + d[r], 0)
 
 export function addDrops(into: Drops, d: Drops): void {
   for (const r of DROP_REASONS) into[r] += d[r];
+}
+
+/** What the stats snapshot needs beyond the memory: counts the main thread keeps. */
+export interface HostCounts {
+  /** Restarts per worker. */
+  restarts: readonly number[];
+  /** Plugin records not kept for records(). */
+  pluginRecordsDropped: number;
+  /** performance.now() when the engine started running (0: not yet). */
+  startedAt: number;
+  plugins: PluginStats[];
+}
+
+/** Snapshots of every counter; rates are against the previous snapshot. */
+export class StatsReader {
+  private last?: { t: number; rx: number; bytes: number; q: number[]; qb: number[]; w: number[] };
+
+  constructor(private readonly rt: EngineRuntime) {}
+
+  snapshot(host: HostCounts): EngineStats {
+    const { config: c, layout, map: m, wasm, ctx } = this.rt;
+    const buf = this.rt.memory.buffer;
+    const last = this.last;
+    const now = performance.now();
+    const dt = last ? (now - last.t) / 1000 : 0;
+    const rate = (x: number, prev: number | undefined) => (dt > 0 && prev !== undefined ? (x - prev) / dt : 0);
+    const total = { rx: 0, rxBytes: 0, delivered: 0, deliveredBytes: 0, tx: 0, txBytes: 0, txDropped: 0, records: 0 };
+    const dropped = emptyDrops();
+    const queues = [];
+    for (let q = 0; q < c.queues; q++) {
+      const b = readBlock(buf, layout.statsAddress(q));
+      total.rx += b.rx_packets;
+      total.rxBytes += b.rx_bytes;
+      total.tx += b.tx_packets;
+      total.txBytes += b.tx_bytes;
+      total.txDropped += b.tx_dropped;
+      addDrops(dropped, b.dropped);
+      queues.push({ queue: q, rx_packets: b.rx_packets, rx_bytes: b.rx_bytes, tx_packets: b.tx_packets, tx_bytes: b.tx_bytes, pps: rate(b.rx_packets, last?.q[q]), bps: rate(b.rx_bytes * 8, last?.qb[q]), dropped: b.dropped });
+    }
+    const hist = new Float64Array(HIST_BUCKETS);
+    let latCount = 0;
+    let latSum = 0;
+    let latMax = 0;
+    const workers = [];
+    for (let w = 0; w <= c.workers; w++) {
+      const b = readBlock(buf, layout.statsAddress(c.queues + w));
+      total.delivered += b.delivered;
+      total.deliveredBytes += b.delivered_bytes;
+      total.txDropped += b.tx_dropped;
+      total.records += b.records_dropped;
+      addDrops(dropped, b.dropped);
+      if (w === c.workers) break; // the host's block: recovered frames only
+      const own = new Float64Array(HIST_BUCKETS);
+      readHistogram(buf, m.worker(w) + m.w.hist, own);
+      for (let i = 0; i < HIST_BUCKETS; i++) hist[i] += own[i];
+      latCount += b.latency.count;
+      latSum += b.latency.sum;
+      latMax = Math.max(latMax, b.latency.max);
+      workers.push({
+        worker: w,
+        delivered: b.delivered,
+        delivered_bytes: b.delivered_bytes,
+        bursts: b.bursts,
+        pps: rate(b.delivered, last?.w[w]),
+        dropped: b.dropped,
+        latency_ns: latencyOf(own, b.latency.count, b.latency.sum, b.latency.max),
+        restarts: host.restarts[w] ?? 0,
+      });
+    }
+    const droppedTotal = sumDrops(dropped);
+    const free = wasm.poolAvailable(ctx);
+    const s: EngineStats = {
+      rx_packets: total.rx,
+      rx_bytes: total.rxBytes,
+      delivered: total.delivered,
+      delivered_bytes: total.deliveredBytes,
+      tx_packets: total.tx,
+      tx_bytes: total.txBytes,
+      tx_dropped: total.txDropped,
+      dropped,
+      dropped_total: droppedTotal,
+      in_flight: total.rx - total.delivered - droppedTotal,
+      pps: rate(total.rx, last?.rx),
+      bps: rate(total.rxBytes * 8, last?.bytes),
+      latency_ns: latencyOf(hist, latCount, latSum, latMax),
+      queues,
+      workers,
+      pool: { frames: c.frameCount, free, in_use: c.frameCount - free },
+      records_dropped: total.records + host.pluginRecordsDropped,
+      elapsed_s: host.startedAt ? (now - host.startedAt) / 1000 : 0,
+      plugins: host.plugins,
+    };
+    this.last = { t: now, rx: total.rx, bytes: total.rxBytes * 8, q: queues.map((q) => q.rx_packets), qb: queues.map((q) => q.rx_bytes * 8), w: workers.map((w) => w.delivered) };
+    return s;
+  }
 }

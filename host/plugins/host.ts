@@ -3,6 +3,7 @@
 // memory with one copy, calls the plugin once (wirewasm_on_burst) or per packet, and writes the
 // verdicts back. A trap costs the plugin its instance, never the worker: it is caught, counted,
 // and the plugin restarts from a fresh instance after a back-off, or is quarantined.
+import type { EngineExports } from '../abi.js';
 import { ABI, ABI_META_BYTES, COPY_MODES, VERDICT_DROP, VERDICT_PASS } from './abi.js';
 import type { LoadedPlugin } from './load.js';
 import { COUNTER, now, PluginState, TRAP_SLOT, USER_COUNTERS, type TrapKind } from './state.js';
@@ -14,13 +15,6 @@ export interface PluginRecord {
   bytes: Uint8Array;
   /** The packet it came from; null when a burst-mode plugin emitted bytes outside any packet. */
   metadata: { worker: number; packet: number; ptype: number; flowHash: number; timestampNs: bigint; queue: number; mark: number } | null;
-}
-
-interface GatherExports {
-  pluginGather(
-    metaList: number, count: number, start: number, mode: number, trusted: number, port: number, mark: number,
-    dst: number, dstCap: number, base: number, sel: number, pos: number, out: number, metaBase: number,
-  ): number;
 }
 
 interface PluginExports {
@@ -36,7 +30,7 @@ export interface PluginHostOptions {
   /** The engine's shared memory. */
   memory: WebAssembly.Memory;
   /** This worker's engine instance (needs the pluginGather export). */
-  engine: unknown;
+  engine: EngineExports;
   plugins: LoadedPlugin[];
   /** From PluginSupervisor.state (shared with the main thread's watchdog and stats). */
   state: SharedArrayBuffer;
@@ -93,7 +87,7 @@ class Slot {
 }
 
 export class PluginHost {
-  private readonly gather: GatherExports['pluginGather'];
+  private readonly gather: EngineExports['pluginGather'];
   private readonly st: PluginState;
   private readonly f64: Float64Array;
   private readonly slots: Slot[];
@@ -120,7 +114,7 @@ export class PluginHost {
   private curCount = 0;
 
   constructor(private readonly opts: PluginHostOptions) {
-    const g = (opts.engine as Partial<GatherExports>).pluginGather;
+    const g = (opts.engine as Partial<EngineExports>).pluginGather;
     if (typeof g !== 'function') throw new Error('PluginHost: the engine instance has no pluginGather export; rebuild the engine (npm run build:wasm)');
     this.gather = g;
     this.st = new PluginState(opts.state, opts.plugins.length, opts.workers);

@@ -1,12 +1,12 @@
 /**
  * Parser plugins: user WASM modules under ABI v1 (docs/plugins.md), isolated by default.
  *
- * ## Integration surface with the engine (issue 6) — agreed here, read by the engine helper
+ * ## How the engine uses them
  *
- * Wired on branch `plugins`: host/engine.ts (config.plugins, supervisor, scratch slices, records,
- * stats), host/workers/engine-worker.ts (PluginStage per burst, on_tick every 100 ms),
- * host/engine/stats.ts (drop reason 'plugin'), host/engine/capture.ts (RemotePluginHost),
- * host/cli/commands/{replay,capture}.ts (--plugin options), host/engine/live.ts (--json plugins).
+ * host/engine/setup.ts (config.plugins, supervisor, scratch slices), host/engine/records.ts
+ * (plugin records), host/engine/stats.ts (drop reason 'plugin'), host/workers/engine-worker.ts
+ * (PluginStage per burst, on_tick every 100 ms), host/capture.ts (RemotePluginHost),
+ * host/cli/commands/{replay,capture}.ts (--plugin options), host/cli/display.ts (--json plugins).
  *
  * Main thread (Engine):
  * 1. `const plugins = specs.map((s) => loadPlugin(s, { engineMaxPages: layout.maximumPages }))`
@@ -22,9 +22,9 @@
  * 5. `--json` stats: `"plugins": sup.stats()` (name, state, packets, records, traps, timeouts,
  *    restarts, errors, drops, bypassed, recordsLost, trapKinds).
  *
- * Layout: the engine adds `workers × PLUGIN_SCRATCH_PER_WORKER` (512 KiB) to the layout's
- * scratchBytes when plugins are configured, and gives worker i the slice
- * `{ offset: scratch.offset + i × PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER }`.
+ * Layout: the engine's scratch plan (host/layout.ts planScratch) adds `workers ×
+ * PLUGIN_SCRATCH_PER_WORKER` (512 KiB) when plugins are configured, and gives worker i the slice
+ * `{ offset: plugins + i × PLUGIN_SCRATCH_PER_WORKER, size: PLUGIN_SCRATCH_PER_WORKER }`.
  * Drop reason: `'plugin'` appended to DROP_REASONS (its u64 slot in the worker's stats block is
  * the `dropCounter` below; only that worker thread writes it).
  *
@@ -45,8 +45,7 @@
  * Lower level, PluginHost.processBurst(list, count, verdicts, metaBase) does the same without
  * touching the list: it writes one verdict byte per packet (0 pass, 1 drop).
  *
- * The engine module must export `pluginGather` (assembly/plugins.ts; on this branch, exported
- * from assembly/engine.ts).
+ * The engine module exports `pluginGather` (assembly/plugins.ts, re-exported by assembly/engine.ts).
  */
 export * from './abi.js';
 export { loadPlugin, type LoadedPlugin, type LoadOptions, type PluginRoute, type PluginSpec } from './load.js';

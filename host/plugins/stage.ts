@@ -6,6 +6,7 @@
 //                               n = stage.run(burstList, n)      // the handler sees n frames
 //                               burst.pluginRecords = stage.records
 //                               handler(burst)
+import type { EngineExports } from '../abi.js';
 import type { MessagePort } from 'node:worker_threads';
 import { PluginHost, type PluginRecord } from './host.js';
 import type { PluginWorkerArgs } from './supervisor.js';
@@ -19,7 +20,7 @@ export interface PluginStageArgs extends PluginWorkerArgs {
 
 export interface PluginStageOptions {
   memory: WebAssembly.Memory;
-  engine: unknown;
+  engine: EngineExports;
   worker: number;
   args: PluginStageArgs;
   /** Returns a frame the plugins dropped to the pool (the engine's frameRelease with this worker's cache). */

@@ -2,9 +2,9 @@
 // and running an engine with its sink: the final --json then carries the sink's counts under
 // "publish", after the last ack came in.
 import { Option, type Command } from 'commander';
-import type { Engine, EngineStats } from '../engine.js';
-import { runEngine, type EngineCliOptions } from '../engine/cli.js';
-import { statsJson } from '../engine/live.js';
+import type { Engine, EngineStats } from '../engine/engine.js';
+import { runEngine, type EngineCliOptions } from '../cli/engine-options.js';
+import { statsJson } from '../cli/display.js';
 import { PublishSink, type PublishConfig, type PublishStats } from './sink.js';
 
 export interface PublishCliOptions {

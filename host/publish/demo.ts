@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogUpdate } from 'log-update';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Engine } from '../engine.js';
+import { Engine } from '../engine/engine.js';
 import { readCaptureFile, writePcap } from '../pcap/index.js';
 import { artefact } from '../paths.js';
 import { startNatsCluster } from './cluster.js';

@@ -16,7 +16,7 @@
 // which, and reconnects/disconnects say what the connection went through.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import type { Engine, RecordBatch } from '../engine.js';
+import type { Engine, RecordBatch } from '../engine/engine.js';
 import { META } from '../meta.js';
 import { BatchWriter, encodeEngineId, msgId, type RecordKind } from './framing.js';
 import { checkToken, defaultEngineId, recordsPrefix, recordsSubject, serverList, statsSubject } from './subjects.js';

@@ -1,4 +1,4 @@
-// An engine worker: loops on enginePoll (one WASM call per burst: complete the last burst, feed,
+// An engine worker: loops on enginePoll (one WASM call per burst: complete the last burst, replay,
 // receive, parse, classify, dispatch, fill the next burst) and calls the user's handler once per
 // burst. A handler that throws costs its burst (counted as handler_error) and nothing else.
 // Stops when enginePoll reports that the engine drained (after the host set the stop word).
@@ -6,7 +6,7 @@ import { Burst, type BurstLayout } from '../engine/burst.js';
 import { engineClock } from '../engine/clock.js';
 import { dropSlot } from '../engine/stats.js';
 import { PluginStage, type PluginStageArgs } from '../plugins/index.js';
-import type { WorkerContext } from './pool.js';
+import type { WorkerContext } from './threads.js';
 
 export interface EngineWorkerArgs {
   ctx: number;
@@ -25,13 +25,6 @@ export interface EngineWorkerArgs {
   plugins?: PluginStageArgs;
 }
 
-interface EngineWorkerExports {
-  enginePoll(ctx: number, w: number, nowNs: number, handledOk: number): number;
-  engineWorkerStart(ctx: number, w: number): void;
-  engineWorkerStop(ctx: number, w: number): void;
-  poolFlush(ctx: number, cache: number): number;
-  frameRelease(ctx: number, cache: number, frame: number): number;
-}
 
 type Handler = (burst: Burst) => unknown;
 
@@ -40,7 +33,7 @@ type Handler = (burst: Burst) => unknown;
 export default async function engineWorker(c: WorkerContext): Promise<{ bursts: number; handlerErrors: number }> {
   const a = c.args as EngineWorkerArgs;
   const nowNs = engineClock(a.clockBase);
-  const e = c.exports as unknown as EngineWorkerExports;
+  const e = c.exports;
   let handler: Handler = () => undefined;
   if (a.handler) {
     const mod = (await import(a.handler)) as { default?: unknown; init?: (args: unknown, info: { worker: number; workers: number }) => unknown };

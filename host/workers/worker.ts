@@ -3,7 +3,7 @@
 // JavaScript (tsx cannot start TypeScript workers on Node 20).
 import { parentPort, workerData } from 'node:worker_threads';
 import { instantiateEngine } from '../wasm.js';
-import type { WorkerContext, WorkerInit } from './pool.js';
+import type { WorkerContext, WorkerInit } from './threads.js';
 
 const init = workerData as WorkerInit;
 const exports = instantiateEngine(init.module, init.memory);

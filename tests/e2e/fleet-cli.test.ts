@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { syntheticFrames } from '../../host/engine/frames.js';
+import { syntheticFrames } from '../../host/gen/frames.js';
 import { freePort } from '../../host/publish/cluster.js';
 import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
 import { writeFramesPcap } from '../support/capture.js';
 
 const cli = new URL('../../dist/host/cli/main.js', import.meta.url).pathname;
-const keepUdp = new URL('../fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
+const keepUdp = new URL('../support/fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
 let nats: NatsCluster;
 let dir: string;
 

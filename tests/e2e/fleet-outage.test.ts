@@ -7,14 +7,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Engine } from '../../host/engine.js';
-import { syntheticFrames } from '../../host/engine/frames.js';
+import { Engine } from '../../host/engine/engine.js';
+import { syntheticFrames } from '../../host/gen/frames.js';
 import { PublishSink } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
 import { writeFramesPcap } from '../support/capture.js';
 
-const keepUdp = new URL('../fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
+const keepUdp = new URL('../support/fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let dir: string;
 let cluster: NatsCluster;

@@ -5,15 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import client from 'prom-client';
 import { connect } from '@nats-io/transport-node';
-import { Engine } from '../../host/engine.js';
-import { syntheticFrames } from '../../host/engine/frames.js';
+import { Engine } from '../../host/engine/engine.js';
+import { syntheticFrames } from '../../host/gen/frames.js';
 import { PublishSink } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { recordValue } from '../../host/publish/framing.js';
 import { registerPublishMetrics } from '../../host/publish/metrics.js';
 import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
 
-const flows = new URL('../fixtures/engine-flows.mjs', import.meta.url).pathname;
+const flows = new URL('../support/fixtures/engine-flows.mjs', import.meta.url).pathname;
 let nats: NatsCluster;
 beforeAll(async () => {
   nats = await natsCluster(1);

@@ -1,7 +1,7 @@
 // `wirewasm capture --iface IF`: frames from AF_XDP or AF_PACKET, filtered by flow-director rules,
 // written as pcapng (nanosecond timestamps) that tshark and Wireshark read.
 import type { Command } from 'commander';
-import { capture, type CaptureResult } from '../../engine/capture.js';
+import { capture, type CaptureResult } from '../../capture.js';
 import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
 import { untilInterrupted } from '../interrupt.js';
 import { addPublishOptions, publishConfigFrom, type PublishCliOptions } from '../../publish/cli.js';

@@ -1,7 +1,7 @@
 // `wirewasm gen`: sends UDP frames carrying a sequence number and a CLOCK_MONOTONIC send time,
-// written in place in TX buffers of the shared memory (host/gen.ts has the frame format).
+// written in place in TX buffers of the shared memory (host/gen/generator.ts has the frame format).
 import type { Command } from 'commander';
-import { GEN_MIN_SIZE, openGenerator, runGenerator, validateGen, type GenOptions } from '../../gen.js';
+import { GEN_MIN_SIZE, openGenerator, runGenerator, validateGen, type GenOptions } from '../../gen/generator.js';
 
 const num = (flag: string) => (v: string) => {
   const n = Number(v);

@@ -1,8 +1,8 @@
 // `wirewasm replay FILE`: a capture through the whole engine (workers, parse, RSS, flow rules,
 // handler), as fast as possible unless --rate or --speed says otherwise.
 import type { Command } from 'commander';
-import { Engine } from '../../engine.js';
-import { addEngineOptions, engineConfigFrom, type EngineCliOptions } from '../../engine/cli.js';
+import { Engine } from '../../engine/engine.js';
+import { addEngineOptions, engineConfigFrom, type EngineCliOptions } from '../../cli/engine-options.js';
 import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
 import { addPublishOptions, runPublishing, type PublishCliOptions } from '../../publish/cli.js';
 

@@ -1,16 +1,16 @@
 // `wirewasm start` (what `npm start` runs): the engine on an embedded default. Without an
 // interface it generates a capture (UDP and TCP flows, some VLAN-tagged) and replays it through
-// the full engine with 2 workers, flow rules and a handler, showing live stats. As root with
+// the full engine with 2 workers, flow rules and a handler, showing the stats display. As root with
 // --testbed it builds a veth pair in two fresh namespaces, sends with the generator from one side,
-// runs the engine on AF_XDP (zero-copy) on the other with live stats, and removes the test bed.
+// runs the engine on AF_XDP (zero-copy) on the other with the stats display, and removes the test bed.
 import type { Command } from 'commander';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Engine } from '../../engine.js';
-import { addEngineOptions, engineConfigFrom, runEngine, type EngineCliOptions } from '../../engine/cli.js';
-import { buildFrame } from '../../engine/frames.js';
+import { Engine } from '../../engine/engine.js';
+import { addEngineOptions, engineConfigFrom, runEngine, type EngineCliOptions } from '../../cli/engine-options.js';
+import { buildFrame } from '../../gen/frames.js';
 import { writePcap } from '../../pcap/index.js';
 import { artefact } from '../../paths.js';
 

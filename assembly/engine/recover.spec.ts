@@ -1,0 +1,117 @@
+// Recovery of a dead worker from its journal and claim record, on a fake engine: the journal and
+// the claim are written here as a worker ended at that instruction would have left them.
+import { claimSettle, CLAIM_BYTES, CLAIM_SKIP, recoverClaim, recoverWorker } from './recover';
+import { eh, EH_QUEUES, EH_WORKERS, EH_W_BURST, EH_W_FRAMES, EH_W_RECORDS, ehAddr, frameMeta, inRing, statsBlock, WC_BURST_COUNT, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TMP_N, WC_TMP_RING, workerBlock } from '../engine-map';
+import { META_REFCNT, NEXT_NONE } from '../meta';
+import { poolAlloc, poolAvailable, poolCache, poolFlush, PC_CLAIM } from '../pool';
+import { P_HEAD, P_TAIL, ringCount, ringDequeueBurst32, ringEnqueueBurst32 } from '../ring';
+import { STAT_DROPS, STAT_DROP_HANDLER_ERROR } from '../stats';
+import { REC_FRAME, REC_KEEP } from './journal';
+import { fakeEngine, zeroed } from '../testing/fake-engine';
+
+const FRAMES: u32 = 64;
+
+function handlerErrors(ctx: usize): u64 {
+  const host = statsBlock(ctx, eh(ctx, EH_QUEUES) + eh(ctx, EH_WORKERS));
+  return load<u64>(host, STAT_DROPS + (<usize>STAT_DROP_HANDLER_ERROR << 3));
+}
+
+describe('recoverWorker', () => {
+  it('gives back the burst, the stage list and the staged records, and counts the unfinished as handler_error', () => {
+    const ctx = fakeEngine(FRAMES, 2, 1);
+    const wb = workerBlock(ctx, 1);
+    const cache = poolCache(ctx, 1);
+    const burst = wb + ehAddr(ctx, EH_W_BURST);
+    const stage = wb + ehAddr(ctx, EH_W_FRAMES);
+    expect(poolAlloc(ctx, cache, burst, 3)).toBe(3);
+    store<u32>(wb, 3, WC_BURST_COUNT);
+    expect(poolAlloc(ctx, cache, stage, 1)).toBe(1);
+    store<u32>(stage + 4, NEXT_NONE); // the second left the stage list already (released or moved on)
+    store<u32>(wb, 2, WC_STAGE_COUNT);
+    // Two records: one holding its own reference (REC_FRAME), one as keep() staged it (none).
+    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
+    const f0 = load<u32>(burst);
+    const f1 = load<u32>(burst + 4);
+    atomic.add<u32>(frameMeta(ctx, f0) + META_REFCNT, 1);
+    store<u64>(recs, REC_FRAME | <u64>f0);
+    store<u64>(recs + 8, REC_KEEP | <u64>f1);
+    store<u32>(wb, 2, WC_RECORD_COUNT);
+    const before = poolAvailable(ctx);
+    const claim = zeroed(CLAIM_BYTES);
+    expect(recoverClaim(ctx, 1, claim)).toBe(0);
+    expect(load<u32>(claim, CLAIM_SKIP)).toBe(NEXT_NONE);
+    recoverWorker(ctx, 1, claim);
+    // 3 burst + 1 stage frames, f0 once more for its record: all back, nothing twice.
+    expect(poolAvailable(ctx)).toBe(before + 4);
+    expect(poolAvailable(ctx)).toBe(FRAMES);
+    expect(handlerErrors(ctx)).toBe(4);
+    // Each frame is in the pool exactly once: allocating them all gives every index.
+    for (let c: u32 = 0; c <= eh(ctx, EH_WORKERS); c++) poolFlush(ctx, poolCache(ctx, c));
+    const all = zeroed(4 * FRAMES);
+    expect(poolAlloc(ctx, poolCache(ctx, 0), all, FRAMES)).toBe(FRAMES);
+    const seen = zeroed(FRAMES);
+    for (let i: u32 = 0; i < FRAMES; i++) store<u8>(seen + load<u32>(all + (<usize>i << 2)), 1);
+    let distinct: u32 = 0;
+    for (let i: u32 = 0; i < FRAMES; i++) distinct += load<u8>(seen + i);
+    expect(distinct).toBe(FRAMES);
+    expect(load<u32>(wb, WC_BURST_COUNT)).toBe(0);
+    expect(load<u32>(wb, WC_RECORD_COUNT)).toBe(0);
+  });
+});
+
+describe('recoverClaim / claimSettle', () => {
+  it('finishes an enqueue the worker claimed but never published, after the earlier claimer publishes', () => {
+    const ctx = fakeEngine(FRAMES, 2, 1);
+    const wb = workerBlock(ctx, 1);
+    const cache = poolCache(ctx, 1);
+    const ring = inRing(ctx, 0, 0, 0);
+    const tmp = wb + ehAddr(ctx, EH_W_BURST);
+    expect(poolAlloc(ctx, cache, tmp, 3)).toBe(3);
+    // An earlier claimer holds slot 0 unpublished; the dead worker claimed [1, 3) for two of its frames.
+    store<u32>(ring + P_HEAD, 3);
+    store<u64>(cache + PC_CLAIM, (<u64>tmp << 32) | <u64>ring);
+    store<u64>(cache + PC_CLAIM + 8, (<u64>2 << 32) | 1);
+    store<u32>(wb, <u32>ring, WC_TMP_RING);
+    store<u32>(wb, 3, WC_TMP_N);
+    const claim = zeroed(CLAIM_BYTES);
+    expect(recoverClaim(ctx, 1, claim)).toBe(1);
+    expect(load<u64>(cache + PC_CLAIM)).toBe(0);
+    const scratch = zeroed(256);
+    expect(claimSettle(claim, scratch)).toBe(0); // slot 0's claimer has not published
+    store<u32>(ring + 256, 63); // ... which it now does
+    atomic.store<u32>(ring + P_TAIL, 1);
+    expect(claimSettle(claim, scratch)).toBe(1);
+    expect(load<u32>(ring + P_TAIL)).toBe(3);
+    expect(ringCount(ring)).toBe(3);
+    const out = zeroed(16);
+    expect(ringDequeueBurst32(ring, out, 4)).toBe(3);
+    expect(load<u32>(out + 4)).toBe(load<u32>(tmp));
+    expect(load<u32>(out + 8)).toBe(load<u32>(tmp + 4));
+    // The journal's third frame never went in: released and counted as failed.
+    const before = poolAvailable(ctx);
+    recoverWorker(ctx, 1, claim);
+    expect(poolAvailable(ctx)).toBe(before + 1);
+    expect(handlerErrors(ctx)).toBe(1);
+  });
+
+  it('puts a consumer claim back on the ring for the next consumer', () => {
+    const ctx = fakeEngine(FRAMES, 1, 1);
+    const items = zeroed(32);
+    store<u32>(items, 7);
+    store<u32>(items + 4, 8);
+        const r = inRing(ctx, 0, 0, 0);
+    expect(ringEnqueueBurst32(r, items, 2)).toBe(2);
+    // The dead consumer claimed both (consumer head moved), never published its tail.
+    store<u32>(r + 128, 2);
+    const cache = poolCache(ctx, 0);
+    store<u64>(cache + PC_CLAIM, <u64>(r | 1));
+    store<u64>(cache + PC_CLAIM + 8, (<u64>2 << 32) | 0);
+    const claim = zeroed(CLAIM_BYTES);
+    expect(recoverClaim(ctx, 0, claim)).toBe(1);
+    expect(claimSettle(claim, zeroed(64))).toBe(1);
+    const out = zeroed(16);
+    expect(ringDequeueBurst32(r, out, 4)).toBe(2);
+    expect(load<u32>(out)).toBe(7);
+    expect(load<u32>(out + 4)).toBe(8);
+  });
+});

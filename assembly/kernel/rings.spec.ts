@@ -1,0 +1,186 @@
+// The kernel-ring walkers on rings built here in memory, with this test playing the kernel: index
+// wrap-around of the free-running u32 counters, what is given back and when, and the V3 rule that
+// not every block may be held. (The real kernel is exercised by tests/io-*.test.ts.)
+import { xskRing, xskInit, xskRx, xskRelease, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady, XSK_RX, XSK_FILL, XSK_TX, XSK_COMP } from './xsk';
+import { tpacketInit, tpacketRx, tpacketRelease, tpacketRxReady } from './tpacket';
+import { META_CAPLEN, META_DATA, META_QUEUE, META_LINKTYPE, META_TIMESTAMP } from '../meta';
+
+// A fake AF_XDP ring: producer at +0, consumer at +64, flags at +128, descriptors at +192.
+function ring(entries: u32, descBytes: u32, start: u32): usize {
+  const r = heap.alloc(192 + entries * descBytes);
+  memory.fill(r, 0, 192 + entries * descBytes);
+  store<u32>(r, start);
+  store<u32>(r, start, 64);
+  return r;
+}
+
+const SHIFT: u32 = 11; // 2048-byte frames
+const NEAR_WRAP: u32 = 0xfffffff8;
+
+function xsk(rxFrames: u32, txFrames: u32): usize {
+  const st = heap.alloc(256);
+  memory.fill(st, 0, 256);
+  const rx = ring(16, 16, NEAR_WRAP);
+  const fill = ring(16, 8, NEAR_WRAP);
+  const tx = ring(8, 16, NEAR_WRAP);
+  const comp = ring(8, 8, NEAR_WRAP);
+  xskRing(st, XSK_RX, rx, rx + 64, rx + 192, rx + 128, 16);
+  xskRing(st, XSK_FILL, fill, fill + 64, fill + 192, fill + 128, 16);
+  xskRing(st, XSK_TX, tx, tx + 64, tx + 192, tx + 128, 8);
+  xskRing(st, XSK_COMP, comp, comp + 64, comp + 192, comp + 128, 8);
+  const umem: usize = 0x100000; // only addresses are computed, never dereferenced
+  const records = heap.alloc(64 * 64);
+  const free = heap.alloc(4 * 64);
+  xskInit(st, 3, umem, SHIFT, 0, rxFrames, txFrames, records, free);
+  return st;
+}
+const ringOf = (st: usize, line: usize): usize => <usize>load<u32>(st + line);
+
+/** The kernel's side of RX: takes `n` addresses off the fill ring, delivers them as packets of `len`. */
+function kernelDeliver(st: usize, n: u32, len: u32): void {
+  const fill = ringOf(st, XSK_FILL);
+  const rx = ringOf(st, XSK_RX);
+  let fc = load<u32>(fill, 64);
+  let rp = load<u32>(rx);
+  for (let i: u32 = 0; i < n; i++) {
+    const addr = load<u64>(fill + 192 + (<usize>(fc & 15) << 3));
+    const d = rx + 192 + (<usize>(rp & 15) << 4);
+    store<u64>(d, addr + 256); // the packet sits after XDP headroom inside the frame
+    store<u32>(d, len, 8);
+    fc++;
+    rp++;
+  }
+  store<u32>(fill, fc, 64);
+  store<u32>(rx, rp);
+}
+
+describe('xsk walker', () => {
+  it('fills the fill ring with the queue RX frames, across the u32 wrap', () => {
+    const st = xsk(12, 4);
+    const fill = ringOf(st, XSK_FILL);
+    expect(load<u32>(fill)).toBe(NEAR_WRAP + 12);
+    expect(load<u64>(fill + 192 + (<usize>((NEAR_WRAP + 11) & 15) << 3))).toBe(<u64>11 << SHIFT);
+  });
+
+  it('receives a burst as records pointing into the frames, and releases it back to the fill ring', () => {
+    const st = xsk(12, 4);
+    kernelDeliver(st, 10, 60);
+    expect(xskRxReady(st)).toBe(10);
+    const out = heap.alloc(64 * 4);
+    const n = xskRx(st, out, 8, 1234567890123);
+    expect(n).toBe(8);
+    const m = <usize>load<u32>(out + 4);
+    expect(load<u32>(m, META_DATA)).toBe(0x100000 + (1 << SHIFT) + 256);
+    expect(load<u32>(m, META_CAPLEN)).toBe(60);
+    expect(load<u64>(m, META_TIMESTAMP)).toBe(1234567890123);
+    expect(load<u16>(m, META_QUEUE)).toBe(3);
+    expect(load<u16>(m, META_LINKTYPE)).toBe(1);
+    // Nothing goes back before release: the frames are still ours.
+    const rx = ringOf(st, XSK_RX);
+    const fill = ringOf(st, XSK_FILL);
+    expect(load<u32>(rx, 64)).toBe(NEAR_WRAP);
+    expect(xskRxReady(st)).toBe(2);
+    xskRelease(st);
+    expect(load<u32>(rx, 64)).toBe(NEAR_WRAP + 8); // consumer wrapped past 2^32
+    expect(load<u32>(fill)).toBe(NEAR_WRAP + 12 + 8);
+    // The frame base goes back, not the packet address inside it.
+    expect(load<u64>(fill + 192 + (<usize>((NEAR_WRAP + 12) & 15) << 3))).toBe(0);
+    // The next receive releases nothing twice and takes the remaining 2.
+    expect(xskRx(st, out, 8, 0)).toBe(2);
+    xskRelease(st);
+    expect(load<u32>(rx, 64)).toBe(NEAR_WRAP + 10);
+  });
+
+  it('transmits reserved frames, returns unsubmitted ones, and reaps completions', () => {
+    const st = xsk(12, 4);
+    const out = heap.alloc(64 * 4);
+    const lens = heap.alloc(64 * 4);
+    expect(xskTxReserve(st, out, 8)).toBe(4); // only 4 TX frames
+    store<u32>(lens, 100);
+    store<u32>(lens, 200, 4);
+    xskTxSubmit(st, lens, 2);
+    const tx = ringOf(st, XSK_TX);
+    expect(load<u32>(tx)).toBe(NEAR_WRAP + 2);
+    expect(load<u32>(tx + 192 + (<usize>((NEAR_WRAP + 1) & 7) << 4), 8)).toBe(200);
+    expect(xskTxPending(st)).toBe(2); // two in flight, two back on the free stack
+    // The kernel sends them and completes both.
+    const comp = ringOf(st, XSK_COMP);
+    for (let i: u32 = 0; i < 2; i++) {
+      store<u64>(comp + 192 + (<usize>((NEAR_WRAP + i) & 7) << 3), load<u64>(tx + 192 + (<usize>((NEAR_WRAP + i) & 7) << 4)));
+    }
+    store<u32>(tx, NEAR_WRAP + 2, 64);
+    store<u32>(comp, NEAR_WRAP + 2);
+    expect(xskTxPending(st)).toBe(0);
+    expect(load<u32>(comp, 64)).toBe(NEAR_WRAP + 2);
+    expect(xskTxReserve(st, out, 8)).toBe(4);
+  });
+});
+
+// A fake TPACKET_V3 ring: `blocks` blocks of 4096 bytes, packets of 64 bytes after a 48-byte header.
+function v3(blocks: u32): usize {
+  const r = heap.alloc(4096 * blocks);
+  memory.fill(r, 0, 4096 * blocks);
+  return r;
+}
+function kernelFillBlock(r: usize, b: u32, pkts: u32, firstSeq: u32): void {
+  const blk = r + <usize>b * 4096;
+  store<u32>(blk, pkts, 12);
+  store<u32>(blk, 48, 16);
+  for (let i: u32 = 0; i < pkts; i++) {
+    const h = blk + 48 + <usize>i * 128;
+    store<u32>(h, i + 1 < pkts ? 128 : 0); // next offset
+    store<u32>(h, 1, 4); // sec
+    store<u32>(h, 5, 8); // nsec
+    store<u32>(h, 64, 12); // snaplen
+    store<u32>(h, 64, 16); // len
+    store<u16>(h, 48, 24); // mac offset
+    store<u32>(h + 48, firstSeq + i);
+  }
+  store<u32>(blk, 1, 8); // TP_STATUS_USER: published last
+}
+
+describe('tpacket v3 walker', () => {
+  it('walks packets across blocks, keeps them until release, then gives the blocks back', () => {
+    const r = v3(4);
+    const st = heap.alloc(128);
+    const recs = heap.alloc(64 * 64);
+    const out = heap.alloc(64 * 4);
+    tpacketInit(st, 3, r, 4096, 4, 0, recs, 0, 0, 0);
+    kernelFillBlock(r, 0, 3, 0);
+    kernelFillBlock(r, 1, 3, 3);
+    expect(tpacketRxReady(st)).toBe(3);
+    expect(tpacketRx(st, out, 5)).toBe(5);
+    const m4 = <usize>load<u32>(out + 16);
+    expect(load<u32>(<usize>load<u32>(m4, META_DATA))).toBe(4);
+    expect(load<u64>(m4, META_TIMESTAMP)).toBe(1_000_000_005);
+    // Block 0 is read to its end but its packets are in the burst: still ours.
+    expect(load<u32>(r, 8)).toBe(1);
+    tpacketRelease(st);
+    expect(load<u32>(r, 8)).toBe(0); // block 0 back
+    expect(load<u32>(r + 4096, 8)).toBe(1); // block 1 is still being read
+    expect(tpacketRx(st, out, 5)).toBe(1);
+    tpacketRelease(st);
+    expect(load<u32>(r + 4096, 8)).toBe(0);
+  });
+
+  it('never holds every block: a burst stops one short of the block it started from', () => {
+    const r = v3(2);
+    const st = heap.alloc(128);
+    const recs = heap.alloc(64 * 64);
+    const out = heap.alloc(64 * 4);
+    tpacketInit(st, 3, r, 4096, 2, 0, recs, 0, 0, 0);
+    kernelFillBlock(r, 0, 1, 0);
+    kernelFillBlock(r, 1, 1, 1);
+    expect(tpacketRx(st, out, 8)).toBe(2);
+    tpacketRelease(st);
+    expect(load<u32>(r, 8)).toBe(0);
+    expect(load<u32>(r + 4096, 8)).toBe(0);
+    kernelFillBlock(r, 0, 2, 2);
+    kernelFillBlock(r, 1, 2, 4);
+    const n = tpacketRx(st, out, 8);
+    expect(n).toBe(4);
+    expect(load<u32>(<usize>load<u32>(<usize>load<u32>(out + 12), META_DATA))).toBe(5);
+    tpacketRelease(st);
+    expect(load<u32>(r, 8) | load<u32>(r + 4096, 8)).toBe(0);
+  });
+});

@@ -1,0 +1,66 @@
+// The engine's CLI as a user runs it: replay --json prints the stats object the issue specifies,
+// errors name the problem, --metrics-port serves Prometheus text while running, npm start's
+// command runs the generated capture through 2 workers.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { artefact, packageRoot } from '../../host/paths.js';
+
+const run = promisify(execFile);
+const cli = artefact('dist/host/cli/main.js');
+const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', '802.1D_spanning_tree.pcap');
+
+describe('wirewasm replay / start', () => {
+  it('replay --json prints rx_packets, delivered, dropped by reason, latency_ns and queues', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'replay', capture, '--workers', '2', '--loops', '10', '--json']);
+    const s = JSON.parse(stdout);
+    expect(s.rx_packets).toBe(140);
+    expect(s.delivered).toBe(140);
+    expect(Object.keys(s.dropped).sort()).toEqual(['filtered', 'handler_error', 'kernel', 'parse_error', 'plugin', 'pool_empty', 'ring_full']);
+    expect(Object.keys(s.latency_ns).sort()).toEqual(['avg', 'max', 'p50', 'p99', 'p999']);
+    expect(s.queues).toHaveLength(1);
+    expect(s.in_flight).toBe(0);
+  });
+
+  it('replay with a drop rule filters exactly the frames tshark selects with the same condition', async () => {
+    const file = path.join(path.dirname(capture), 'edns-opts.pcap');
+    const expected = (await run('tshark', ['-r', file, '-Y', 'udp.dstport == 53 && !icmp'])).stdout.trim().split('\n').length;
+    const { stdout } = await run(process.execPath, [cli, 'replay', file, '--json', '--rule', 'proto udp dport 53 -> drop']);
+    const s = JSON.parse(stdout);
+    expect(s.dropped.filtered).toBe(expected);
+    expect(s.delivered + s.dropped.filtered).toBe(s.rx_packets);
+  });
+
+  it('names the problem: a missing file, a bad rule, --rate with --speed', async () => {
+    await expect(run(process.execPath, [cli, 'replay', '/nonexistent.pcap'])).rejects.toMatchObject({ stderr: expect.stringMatching(/nonexistent.pcap does not exist; check the path/) });
+    await expect(run(process.execPath, [cli, 'replay', capture, '--rule', 'dport 5'])).rejects.toMatchObject({ stderr: expect.stringMatching(/missing "->"/) });
+    await expect(run(process.execPath, [cli, 'replay', capture, '--rate', '10', '--speed', '2'])).rejects.toMatchObject({ stderr: expect.stringMatching(/cannot be used with option/) });
+  });
+
+  it('start serves Prometheus metrics while it runs, then prints the final JSON', async () => {
+    const p = spawn(process.execPath, [cli, 'start', '--duration', '2', '--metrics-port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      p.stderr.on('data', (d) => {
+        stderr += d;
+        const m = /metrics on (http:\/\/\S+)/.exec(stderr);
+        if (m) resolve(m[1]);
+      });
+      p.on('exit', () => reject(new Error(`exited before serving metrics: ${stderr}`)));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const text = await (await fetch(url)).text();
+    expect(text).toMatch(/^wirewasm_rx_packets_total\{queue="0"\} [1-9]\d*$/m);
+    expect(text).toMatch(/wirewasm_dropped_total\{reason="ring_full"\} 0/);
+    expect(text).toMatch(/wirewasm_latency_ns\{quantile="0.99"\} \d+/);
+    await new Promise((r) => p.on('exit', r));
+    const s = JSON.parse(stdout);
+    expect(s.rx_packets).toBeGreaterThan(0);
+    expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+    expect(s.workers).toHaveLength(2);
+    expect(s.pool.in_use).toBe(0);
+  });
+});
