@@ -2,7 +2,34 @@
 // (JSON, shape FleetSnapshot), and what `wirewasm top` makes of the snapshots it hears.
 import os from 'node:os';
 import type { EngineStats } from '../engine/engine.js';
-import type { PublishStats } from './sink.js';
+
+/** The publish sink's counters (PublishSink.stats()), in every stats snapshot the engine publishes. */
+export interface PublishStats {
+  engine: string;
+  mode: 'core' | 'jetstream';
+  /** Records the engine handed to the sink. */
+  records_in: number;
+  /** Records acknowledged (JetStream) or flushed to the server (core). */
+  records_published: number;
+  /** Records counted and not sent: the window was full with onFull 'drop', or unacknowledged at the end. */
+  publish_dropped: number;
+  /** Records published and not acknowledged yet. */
+  pending_records: number;
+  pending_bytes: number;
+  messages_published: number;
+  bytes_published: number;
+  /** Publishes sent again after a failure or a missing ack. */
+  retries: number;
+  /** Acks the stream answered as duplicates (a retry of a message it already had). */
+  duplicates: number;
+  reconnects: number;
+  disconnects: number;
+  /** Time the sink held the engine because the window was full (block). */
+  blocked_ms: number;
+  /** Age of the oldest unacknowledged message (ms), 0 when none: how far the broker is behind. */
+  lag_ms: number;
+  connected: boolean;
+}
 
 export interface FleetSnapshot {
   engine: string;

@@ -20,7 +20,9 @@ import type { Engine, RecordBatch } from '../engine/engine.js';
 import { META } from '../meta.js';
 import { BatchWriter, encodeEngineId, msgId, type RecordKind } from './framing.js';
 import { checkToken, defaultEngineId, recordsPrefix, recordsSubject, serverList, statsSubject } from './subjects.js';
-import { fleetSnapshot } from './fleet.js';
+import { fleetSnapshot, type PublishStats } from './fleet.js';
+
+export type { PublishStats } from './fleet.js';
 
 export interface PublishConfig {
   /** NATS server URL, or several comma separated: nats://127.0.0.1:4222,nats://127.0.0.1:4223 */
@@ -45,33 +47,6 @@ export interface PublishConfig {
   ackTimeoutMs?: number;
   /** At the end, how long to wait for the last acks before counting the rest publish_dropped (default 30 s). */
   drainTimeoutMs?: number;
-}
-
-export interface PublishStats {
-  engine: string;
-  mode: 'core' | 'jetstream';
-  /** Records the engine handed to the sink. */
-  records_in: number;
-  /** Records acknowledged (JetStream) or flushed to the server (core). */
-  records_published: number;
-  /** Records counted and not sent: the window was full with onFull 'drop', or unacknowledged at the end. */
-  publish_dropped: number;
-  /** Records published and not acknowledged yet. */
-  pending_records: number;
-  pending_bytes: number;
-  messages_published: number;
-  bytes_published: number;
-  /** Publishes sent again after a failure or a missing ack. */
-  retries: number;
-  /** Acks the stream answered as duplicates (a retry of a message it already had). */
-  duplicates: number;
-  reconnects: number;
-  disconnects: number;
-  /** Time the sink held the engine because the window was full (block). */
-  blocked_ms: number;
-  /** Age of the oldest unacknowledged message (ms), 0 when none: how far the broker is behind. */
-  lag_ms: number;
-  connected: boolean;
 }
 
 interface Pending {
