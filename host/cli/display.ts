@@ -98,8 +98,10 @@ export function statsDisplay(read: () => EngineStats, opts: { total?: number; ti
 }
 
 /** Serves Prometheus metrics of the engine on `port` while running (prom-client). */
-export async function serveMetrics(port: number, read: () => EngineStats): Promise<{ port: number; close: () => Promise<void> }> {
+/** `register` adds metrics of a component running beside the engine (the publish sink's) to the same registry. */
+export async function serveMetrics(port: number, read: () => EngineStats, register?: (registry: client.Registry) => void): Promise<{ port: number; close: () => Promise<void> }> {
   const registry = new client.Registry();
+  register?.(registry);
   const counter = (name: string, help: string, labels: string[], collect: (g: client.Gauge) => void) =>
     new client.Gauge({ name, help, labelNames: labels, registers: [registry], collect() { collect(this); } });
   let snap: EngineStats | undefined;

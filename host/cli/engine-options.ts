@@ -3,6 +3,7 @@
 // --metrics-port. Another command adds its own options and calls these.
 import { Option, type Command } from 'commander';
 import { Engine, type EngineConfig, type EngineStats } from '../engine/engine.js';
+import type { Registry } from 'prom-client';
 import { statsDisplay, serveMetrics, statsJson } from './display.js';
 
 export interface EngineCliOptions {
@@ -80,15 +81,18 @@ export function engineConfigFrom(o: EngineCliOptions): EngineConfig {
   };
 }
 
-/** Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json. */
-export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}): Promise<EngineStats> {
+/**
+ * Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json.
+ * `registerMetrics` adds a side component's metrics (the publish sink's) to --metrics-port.
+ */
+export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}, registerMetrics?: (registry: Registry) => void): Promise<EngineStats> {
   await engine.start();
   for (const w of engine.warnings) process.stderr.write(`wirewasm: warning: ${w}\n`);
   engine.on('handler-error', (e: { worker: number; message: string; count: number }) => process.stderr.write(`wirewasm: worker ${e.worker}: handler threw: ${e.message} (${e.count} so far)\n`));
   engine.on('worker-exit', (e: { worker: number; code: number; recovered: number; restarted: boolean }) =>
     process.stderr.write(`wirewasm: worker ${e.worker} died (code ${e.code}); ${e.recovered} frames recovered${e.restarted ? '; restarted' : ''}\n`),
   );
-  const metrics = o.metricsPort !== undefined ? await serveMetrics(num('--metrics-port', o.metricsPort, 0)!, () => engine.stats()) : undefined;
+  const metrics = o.metricsPort !== undefined ? await serveMetrics(num('--metrics-port', o.metricsPort, 0)!, () => engine.stats(), registerMetrics) : undefined;
   if (metrics) process.stderr.write(`wirewasm: metrics on http://127.0.0.1:${metrics.port}/metrics\n`);
   const display = statsDisplay(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });
   const onSignal = () => void engine.stop().catch(() => undefined);

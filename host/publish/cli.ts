@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import type { Engine, EngineStats } from '../engine/engine.js';
 import { runEngine, type EngineCliOptions } from '../cli/engine-options.js';
 import { statsJson } from '../cli/display.js';
+import { registerPublishMetrics } from './metrics.js';
 import { PublishSink, type PublishConfig, type PublishStats } from './sink.js';
 
 export interface PublishCliOptions {
@@ -61,7 +62,7 @@ export async function runPublishing(engine: Engine, o: EngineCliOptions & Publis
   const published = sink.run(engine);
   published.catch(() => undefined);
   try {
-    const stats = await runEngine(engine, { ...o, json: false, quiet: o.quiet || (o.json && !process.stderr.isTTY) }, title, extra);
+    const stats = await runEngine(engine, { ...o, json: false, quiet: o.quiet || (o.json && !process.stderr.isTTY) }, title, extra, (registry) => registerPublishMetrics(registry, () => sink.stats()));
     const publish = await published;
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, { ...extra, publish })) + '\n');
     else if (!o.quiet)

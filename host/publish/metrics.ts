@@ -1,7 +1,7 @@
 // The sink's counters as Prometheus metrics (prom-client), for the registry `--metrics-port` serves.
 // Names and types pass `promtool check metrics`: counters end in _total, units are base units.
 import client from 'prom-client';
-import type { PublishStats } from './sink.js';
+import type { PublishStats } from './fleet.js';
 
 /** Registers wirewasm_publish_* metrics on `registry`, read from `read()` at each scrape. */
 export function registerPublishMetrics(registry: client.Registry, read: () => PublishStats): void {
