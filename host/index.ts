@@ -17,3 +17,5 @@ export { decodeBatch, recordValue, msgId, FramingError } from './publish/framing
 export type { DecodedBatch, DecodedRecord, RecordKind } from './publish/framing.js';
 export { marketData, recordsSubject, statsSubject, ALL_RECORDS, FLEET_STATS } from './publish/subjects.js';
 export { registerPublishMetrics } from './publish/metrics.js';
+export { publishMarketData } from './publish/market.js';
+export type { MarketDataEvent, BboEvent, TradeEvent, MarketDataCounts } from './publish/market.js';
