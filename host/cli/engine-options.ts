@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { loadConfigFile } from '../config.js';
 import { Engine, type EngineConfig, type EngineStats } from '../engine/engine.js';
+import type { Registry } from 'prom-client';
 import { statsDisplay, statsJson } from './display.js';
 import { engineRegistry, serveMetrics } from '../metrics.js';
 
@@ -133,8 +134,11 @@ async function writeRecords(engine: Engine, file: string): Promise<void> {
   if (out !== process.stdout) await finished(out.end());
 }
 
-/** Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json. */
-export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}): Promise<EngineStats> {
+/**
+ * Runs an engine to the end (or Ctrl-C), with the stats display, --metrics-port and --json.
+ * `registerMetrics` adds a side component's metrics (the publish sink's) to --metrics-port.
+ */
+export async function runEngine(engine: Engine, o: EngineCliOptions, title: string, extra: Record<string, unknown> = {}, registerMetrics?: (registry: Registry) => void): Promise<EngineStats> {
   await engine.start();
   for (const w of engine.warnings) process.stderr.write(`wirewasm: warning: ${w}\n`);
   let firstError: string | undefined;
@@ -145,7 +149,9 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
   engine.on('worker-exit', (e: { worker: number; code: number; recovered: number; restarted: boolean }) =>
     process.stderr.write(`wirewasm: worker ${e.worker} died (code ${e.code}); ${e.recovered} frames recovered${e.restarted ? '; restarted' : ''}\n`),
   );
-  const metrics = o.metricsPort !== undefined ? await serveMetrics(engineRegistry(() => engine.stats()), { port: num('--metrics-port', o.metricsPort, 0)!, host: o.metricsHost }) : undefined;
+  const registry = o.metricsPort !== undefined ? engineRegistry(() => engine.stats()) : undefined;
+  if (registry) registerMetrics?.(registry);
+  const metrics = registry ? await serveMetrics(registry, { port: num('--metrics-port', o.metricsPort, 0)!, host: o.metricsHost }) : undefined;
   if (metrics) process.stderr.write(`wirewasm: metrics on ${metrics.url}\n`);
   const records = o.records !== undefined ? writeRecords(engine, o.records) : undefined;
   const display = statsDisplay(() => engine.stats(), { total: engine.expectedPackets, title, quiet: o.quiet || (o.json && !process.stderr.isTTY) });

@@ -421,7 +421,7 @@ export class Engine extends EventEmitter {
     if (!this.statsReader) throw new Error('engine: stats() before start()');
     return this.statsReader.snapshot({
       restarts: this.restarts,
-      pluginRecordsDropped: this.recordsReader!.pluginDropped,
+      hostRecordsDropped: this.recordsReader!.dropped,
       startedAt: this.startedAt,
       plugins: this.rt!.plugins?.stats() ?? [],
     });

@@ -19,6 +19,9 @@ export interface RecordBatch {
 /** Plugin records held for records() at most; beyond, they are counted in records_dropped. */
 const PLUGIN_RECORDS_MAX = 1 << 16;
 
+/** Empty looks at the records ring on consecutive event-loop turns before the reader sleeps 1 ms. */
+const IDLE_SPINS = 64;
+
 /** Where the engine's run stands, as the records iterator needs it. */
 export interface RecordsRun {
   readonly state: string;
@@ -28,22 +31,33 @@ export interface RecordsRun {
 
 export class Records {
   private plugin: PluginRecord[] = [];
-  /** Plugin records beyond PLUGIN_RECORDS_MAX, not kept. */
-  pluginDropped = 0;
+  /**
+   * Records lost on the host side, part of records_dropped: plugin records beyond
+   * PLUGIN_RECORDS_MAX, and records a reader had not taken yet when stop() released the ring.
+   */
+  dropped = 0;
+  /** A records() reader is attached: what stop() finds on the ring was lost to it. */
+  private reading = false;
 
   constructor(private readonly rt: EngineRuntime) {}
 
   /** Plugin records a worker posted. */
   takePlugin(records: PluginRecord[]): void {
     const room = PLUGIN_RECORDS_MAX - this.plugin.length;
-    if (records.length > room) this.pluginDropped += records.length - Math.max(0, room);
+    if (records.length > room) this.dropped += records.length - Math.max(0, room);
     for (let i = 0; i < Math.min(room, records.length); i++) this.plugin.push(records[i]);
   }
 
-  /** Releases what is on the records ring (at stop, nobody reads it any more). */
+  /**
+   * Releases what is on the records ring at stop (nobody reads it any more). Workers drain their
+   * queues after a reader's last look, so with a reader attached these records are counted as
+   * dropped: received = delivered + counted drops holds for the reader too.
+   */
   drain(): void {
     const batch = this.take();
-    if (batch) this.release(batch.frames);
+    if (!batch) return;
+    if (this.reading) this.dropped += batch.values.length + batch.frames.length;
+    this.release(batch.frames);
   }
 
   private take(): { values: number[]; frames: number[] } | undefined {
@@ -74,6 +88,8 @@ export class Records {
    */
   async *batches(run: RecordsRun): AsyncGenerator<RecordBatch> {
     let held: number[] = [];
+    let idle = 0;
+    this.reading = true;
     try {
       for (;;) {
         this.release(held);
@@ -85,6 +101,7 @@ export class Records {
           held = b?.frames ?? [];
           const buf = this.rt.memory.buffer;
           const meta = this.rt.layout.meta.offset;
+          idle = 0;
           yield { values: b?.values ?? [], packets: held.map((f) => new Packet(buf, meta + f * META.BYTES)), plugins };
           continue;
         }
@@ -95,7 +112,10 @@ export class Records {
           if (rest.length) yield { values: [], packets: [], plugins: rest };
           return;
         }
-        await new Promise((r) => setTimeout(r, 1));
+        // Right after records came, look again on the next turn of the event loop (more are likely,
+        // and a 1 ms timer is what a record would wait); after IDLE_SPINS empty looks, sleep 1 ms.
+        if (++idle < IDLE_SPINS) await new Promise((r) => setImmediate(r));
+        else await new Promise((r) => setTimeout(r, 1));
       }
     } finally {
       this.release(held);

@@ -170,8 +170,8 @@ export function addDrops(into: Drops, d: Drops): void {
 export interface HostCounts {
   /** Restarts per worker. */
   restarts: readonly number[];
-  /** Plugin records not kept for records(). */
-  pluginRecordsDropped: number;
+  /** Records lost on the host side (Records.dropped): plugin overflow, unread at stop. */
+  hostRecordsDropped: number;
   /** performance.now() when the engine started running (0: not yet). */
   startedAt: number;
   plugins: PluginStats[];
@@ -256,7 +256,7 @@ export class StatsReader {
       queues,
       workers,
       pool: { frames: c.frameCount, free, in_use: c.frameCount - free },
-      records_dropped: total.records + host.pluginRecordsDropped,
+      records_dropped: total.records + host.hostRecordsDropped,
       elapsed_s: host.startedAt ? (now - host.startedAt) / 1000 : 0,
       plugins: host.plugins,
     };

@@ -2,18 +2,19 @@
 // handler), as fast as possible unless --rate or --speed says otherwise.
 import type { Command } from 'commander';
 import { Engine } from '../../engine/engine.js';
-import { addEngineOptions, engineConfigFrom, runEngine, type EngineCliOptions } from '../../cli/engine-options.js';
+import { addEngineOptions, engineConfigFrom, type EngineCliOptions } from '../../cli/engine-options.js';
 import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
+import { addPublishOptions, runPublishing, type PublishCliOptions } from '../../publish/cli.js';
 
 export function register(program: Command): void {
-  addPluginOptions(addEngineOptions(
+  addPublishOptions(addPluginOptions(addEngineOptions(
     program
       .command('replay')
       .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; stats display')
       .argument('<file>', "capture file (pcap or pcapng), read as it plays; '-' reads stdin"),
-  )).action(async (file: string, opts: EngineCliOptions & PluginCliOptions, cmd: Command) => {
+  ))).action(async (file: string, opts: EngineCliOptions & PluginCliOptions & PublishCliOptions, cmd: Command) => {
     const engine = new Engine({ ...engineConfigFrom(opts, cmd), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });
-    const stats = await runEngine(engine, opts, `replay ${file}`, { file });
+    const { stats } = await runPublishing(engine, opts, `replay ${file}`, { file });
     if (stats.in_flight !== 0 || stats.pool.in_use !== 0) {
       process.stderr.write(`wirewasm: ${stats.in_flight} frames unaccounted, ${stats.pool.in_use} not back in the pool: this is a bug, please report it\n`);
       process.exitCode = 3;

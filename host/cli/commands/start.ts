@@ -65,13 +65,15 @@ export function register(program: Command): void {
       .command('start')
       .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with the stats display; --testbed: veth + generator + the engine on AF_XDP, zero-copy (root)')
       .option('--testbed', 'as root: veth pair in fresh namespaces, generator on one side, the engine on AF_XDP (zero-copy) on the other')
+      .option('--fleet', 'a local 3-node NATS cluster, two replay engines publishing into it, one consumer and the fleet view (needs nats-server)')
       .option('--duration <s>', 'seconds to run', '5')
       .option('--gen-rate <pps>', 'generator rate for --testbed', '100000'),
     { workers: 2 },
-  ).action(async (o: EngineCliOptions & { testbed?: boolean; duration: string; genRate: string }, cmd: Command) => {
+  ).action(async (o: EngineCliOptions & { testbed?: boolean; fleet?: boolean; duration: string; genRate: string }, cmd: Command) => {
     const seconds = Number(o.duration);
     if (!(seconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${o.duration}"`);
     if (o.testbed) return void (await testbedDemo(seconds, Number(o.genRate), o, cmd));
+    if (o.fleet) return void (await (await import('../../publish/demo.js')).fleetDemo(seconds, demoCapture, o));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-start-'));
     try {
       const file = path.join(dir, 'demo.pcap');

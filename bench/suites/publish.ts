@@ -1,0 +1,131 @@
+// `publish`: records from one engine to a local single-node nats-server (started by the bench on a
+// free loopback port, stopped by PID).
+//   wirewasm-publish-core       64-byte frames a handler keeps, batched by the sink, core NATS
+//   wirewasm-publish-jetstream  the same into a JetStream stream (R1, file storage), every message acknowledged
+//   nats-js-publish             peer: the same 64-byte records, one nc.publish each from a JS loop (core)
+//   nats-js-publish-jetstream   peer: one js.publish each from a JS loop, acks awaited 1024 at a time
+//   wirewasm-publish-latency    p50/p99 from the handler's emit to the consumer's decode, at 100 k records/s, core NATS
+// Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3).
+import { jetstreamManager, jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Engine } from '../../host/engine/engine.js';
+import { syntheticFrames } from '../../host/gen/frames.js';
+import { artefact } from '../../host/paths.js';
+import { startNatsCluster } from '../../host/publish/cluster.js';
+import { PublishSink, wallNs } from '../../host/publish/sink.js';
+import { subscribeRecords } from '../../host/publish/consumer.js';
+import { recordValue } from '../../host/publish/framing.js';
+import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
+
+const FRAMES = 65536;
+
+async function engineRun(url: string, records: number, stream?: string): Promise<{ rate: number; published: number; dropped: number }> {
+  const frames = syntheticFrames(FRAMES, 1024, 64);
+  const sink = await PublishSink.open({ url, stream, engineId: 'bench', subject: stream ? 'bench.js' : 'bench.core', statsIntervalMs: 0, maxPending: 32 << 20, batchBytes: 256 << 10 });
+  const engine = new Engine({ frames, workers: 1, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, recordsRing: 1 << 18, frameCount: 1 << 17 });
+  await engine.start();
+  const t0 = performance.now();
+  const run = sink.run(engine);
+  const stats = await engine.done;
+  const p = await run;
+  const s = (performance.now() - t0) / 1000;
+  await sink.close();
+  return { rate: p.records_published / s, published: p.records_published, dropped: stats.records_dropped + p.publish_dropped };
+}
+
+async function peerRun(url: string, records: number, js: boolean): Promise<number> {
+  const frames = syntheticFrames(FRAMES, 1024, 64);
+  const nc = await connect({ servers: url });
+  const client = js ? jetstream(nc) : undefined;
+  const t0 = performance.now();
+  if (client) {
+    let window: Promise<unknown>[] = [];
+    for (let i = 0; i < records; i++) {
+      window.push(client.publish('peer.js', frames[i % FRAMES]));
+      if (window.length === 1024) {
+        await Promise.all(window);
+        window = [];
+      }
+    }
+    await Promise.all(window);
+  } else {
+    for (let i = 0; i < records; i++) {
+      nc.publish('peer.core', frames[i % FRAMES]);
+      // Let the client write out its buffer now and then, as a JS loop in a service would.
+      if ((i & 0xffff) === 0xffff) await new Promise((r) => setImmediate(r));
+    }
+    await nc.flush();
+  }
+  const rate = records / ((performance.now() - t0) / 1000);
+  await nc.close();
+  return rate;
+}
+
+async function latencyRun(url: string, seconds: number, rate: number): Promise<{ p50: number; p99: number; n: number }> {
+  const sub = await subscribeRecords({ url, subject: 'lat.>' });
+  const sink = await PublishSink.open({ url, engineId: 'lat', subject: 'lat', statsIntervalMs: 0 });
+  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
+  const lat: number[] = [];
+  const want = Math.ceil(seconds * rate);
+  const reading = (async () => {
+    for await (const b of sub) {
+      const now = wallNs() / 1000;
+      for (const r of b.records) lat.push(now - recordValue(r));
+      if (lat.length >= want) break;
+    }
+  })();
+  await engine.start();
+  const run = sink.run(engine);
+  await engine.done;
+  await run;
+  await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
+  await sub.close();
+  await sink.close();
+  lat.sort((a, b) => a - b);
+  // The first 10% is warm-up (JIT, connections).
+  const steady = lat.slice(Math.floor(lat.length / 10));
+  return { p50: steady[Math.floor(steady.length * 0.5)] ?? 0, p99: steady[Math.floor(steady.length * 0.99)] ?? 0, n: lat.length };
+}
+
+const suite: Suite = async ({ argv, log }) => {
+  const runs = argValue(argv, '--runs', 3);
+  const records = argValue(argv, '--records', 2_000_000);
+  const seconds = argValue(argv, '--seconds', 3);
+  const nats = await startNatsCluster({ nodes: 1 });
+  const results: BenchResult[] = [];
+  try {
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BENCH', subjects: ['bench.js.>'], num_replicas: 1, max_msgs: 100_000 });
+    await jsm.streams.add({ name: 'PEER', subjects: ['peer.js'], num_replicas: 1, max_msgs: 1_000_000 });
+    await nc.close();
+    const core: number[] = [];
+    const js: number[] = [];
+    const peer: number[] = [];
+    const peerJs: number[] = [];
+    let dropped = 0;
+    for (let r = 0; r < runs; r++) {
+      const c = await engineRun(nats.url, records, undefined);
+      core.push(c.rate);
+      dropped += c.dropped;
+      const j = await engineRun(nats.url, records, 'BENCH');
+      js.push(j.rate);
+      dropped += j.dropped;
+      peer.push(await peerRun(nats.url, records, false));
+      peerJs.push(await peerRun(nats.url, Math.min(records, 200_000), true));
+      log(`publish: run ${r + 1}: core ${(c.rate / 1e6).toFixed(2)} M/s, jetstream ${(j.rate / 1e6).toFixed(2)} M/s, peer ${(peer[r] / 1e6).toFixed(2)} M/s, peer jetstream ${(peerJs[r] / 1e6).toFixed(3)} M/s`);
+    }
+    results.push(summarize('wirewasm-publish-core', 'records/s', core, { record_bytes: 64, vs_peer: median(core) / median(peer), dropped, target: 2e6 }));
+    results.push(summarize('wirewasm-publish-jetstream', 'records/s', js, { record_bytes: 64, vs_peer: median(js) / median(peerJs), replicas: 1, target: 1e6 }));
+    results.push(summarize('nats-js-publish', 'records/s', peer, { record_bytes: 64, note: 'nc.publish per record from a JS loop' }));
+    results.push(summarize('nats-js-publish-jetstream', 'records/s', peerJs, { record_bytes: 64, note: 'js.publish per record, acks awaited 1024 at a time' }));
+    const lat = await latencyRun(nats.url, seconds, 100_000);
+    results.push({ ...summarize('wirewasm-publish-latency', 'us', [lat.p99]), p50_us: lat.p50, p99_us: lat.p99, records: lat.n, rate: 100_000, target_p99_us: 2000 });
+    log(`publish: latency at 100k records/s: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records`);
+  } finally {
+    await nats.close();
+  }
+  return results;
+};
+
+export default suite;

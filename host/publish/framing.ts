@@ -1,0 +1,197 @@
+// The binary framing of a records message: what an engine publishes to NATS, one message per batch
+// of records of one kind from one queue. Little-endian throughout.
+//
+// ```
+//  message header (32 bytes, then the engine id and the tag, unpadded)
+//   0  u8[4]  magic "WWR1" (0x57 0x57 0x52 0x31): wirewasm records, framing version 1
+//   4  u8     kind: 1 value (handler emit), 2 frame (handler keep), 3 plugin (parser plugin record)
+//   5  u8     E: length of the engine id, 1..255 (UTF-8)
+//   6  u16    queue: the receive queue the records came from (0 when the engine does not say)
+//   8  u32    N: records in this message, >= 1
+//  12  u16    T: length of the tag (the plugin's name for kind 3; 0 otherwise)
+//  14  u16    reserved, 0
+//  16  u64    seq: sequence number of record 0; record i is seq + i. One counter per (engine, queue),
+//             shared by every kind, starting at 0, so (engine, queue, seq) names one record forever
+//  24  u64    time: wall-clock ns (Unix epoch) when the engine handed the first record to the sink
+//  32  u8[E]  engine id, then u8[T] tag
+//  records, N times, back to back:
+//   0  u32    L: length of the record's bytes
+//   4  u16    type: kind 2 the frame's link type (1 Ethernet), kind 3 the plugin's record kind, else 0
+//   6  u16    reserved, 0
+//   8  u8[L]  the bytes: kind 1 a u64 (the emitted number), kind 2 the captured frame, kind 3 the plugin's bytes
+// ```
+//
+// The message's JetStream `Nats-Msg-Id` is `<engine>.<queue>.<seq>` (msgId): a publisher that sends a
+// message again after a broker fail-over sends the same id, and the stream stores it once.
+
+export const MAGIC = [0x57, 0x57, 0x52, 0x31] as const;
+export const HEADER_BYTES = 32;
+export const RECORD_HEADER_BYTES = 8;
+
+export const KINDS = ['value', 'frame', 'plugin'] as const;
+export type RecordKind = (typeof KINDS)[number];
+const KIND_CODE: Record<RecordKind, number> = { value: 1, frame: 2, plugin: 3 };
+
+export interface DecodedRecord {
+  seq: number;
+  /** Link type (frames), plugin record kind (plugin records), 0 (values). */
+  type: number;
+  /** A view into the message: copy it to keep it past the message. */
+  bytes: Uint8Array;
+}
+
+export interface DecodedBatch {
+  engine: string;
+  queue: number;
+  kind: RecordKind;
+  /** The plugin's name for plugin records, '' otherwise. */
+  tag: string;
+  /** Sequence of the first record. */
+  seq: number;
+  /** Wall-clock ns when the engine handed the first record to the publisher. */
+  timeNs: number;
+  records: DecodedRecord[];
+}
+
+/** Why a message is not a records message: the decoder's error, with what was wrong. */
+export class FramingError extends Error {
+  constructor(message: string) {
+    super(`records message: ${message}`);
+    this.name = 'FramingError';
+  }
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The JetStream message id of a batch: unique per (engine, queue, first record). */
+export const msgId = (engine: string, queue: number, seq: number): string => `${engine}.${queue}.${seq}`;
+
+/**
+ * Builds one message in a buffer of a fixed capacity: begin(), then add() records while they fit,
+ * then finish() returns the message bytes (a view of the buffer: the builder must not be reused
+ * until the message is sent, so the publisher takes a fresh buffer per message).
+ */
+export class BatchWriter {
+  readonly buf: Uint8Array;
+  private readonly dv: DataView;
+  private pos = 0;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity);
+    this.dv = new DataView(this.buf.buffer);
+  }
+
+  begin(kind: RecordKind, engineId: Uint8Array, tag: Uint8Array, queue: number, seq: number, timeNs: number): void {
+    const b = this.buf;
+    b.set(MAGIC, 0);
+    b[4] = KIND_CODE[kind];
+    b[5] = engineId.length;
+    this.dv.setUint16(6, queue, true);
+    this.dv.setUint32(8, 0, true);
+    this.dv.setUint16(12, tag.length, true);
+    this.dv.setUint16(14, 0, true);
+    this.dv.setBigUint64(16, BigInt(seq), true);
+    this.dv.setBigUint64(24, BigInt(Math.round(timeNs)), true);
+    b.set(engineId, HEADER_BYTES);
+    b.set(tag, HEADER_BYTES + engineId.length);
+    this.pos = HEADER_BYTES + engineId.length + tag.length;
+    this.count = 0;
+  }
+
+  /** Room left for one record's bytes. */
+  get room(): number {
+    return this.buf.length - this.pos - RECORD_HEADER_BYTES;
+  }
+
+  get bytes(): number {
+    return this.pos;
+  }
+
+  /** Appends a record whose bytes lie in `src` [from, from + len): the one copy out of the shared memory. */
+  addFrom(src: Uint8Array, from: number, len: number, type: number): void {
+    this.header(len, type);
+    this.buf.set(src.subarray(from, from + len), this.pos);
+    this.pos += len;
+  }
+
+  /** Appends a u64 value record. */
+  addValue(v: number): void {
+    this.header(8, 0);
+    this.dv.setUint32(this.pos, v >>> 0, true);
+    this.dv.setUint32(this.pos + 4, Math.floor(v / 0x100000000), true);
+    this.pos += 8;
+  }
+
+  private header(len: number, type: number): void {
+    this.dv.setUint32(this.pos, len, true);
+    this.dv.setUint16(this.pos + 4, type, true);
+    this.dv.setUint16(this.pos + 6, 0, true);
+    this.pos += RECORD_HEADER_BYTES;
+    this.count++;
+  }
+
+  finish(): Uint8Array {
+    this.dv.setUint32(8, this.count, true);
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export const encodeEngineId = (id: string): Uint8Array => {
+  const b = utf8.encode(id);
+  if (b.length < 1 || b.length > 255) throw new RangeError(`engine id "${id}": 1 to 255 bytes of UTF-8, got ${b.length}`);
+  return b;
+};
+
+/** True when `data` starts with the records magic (a cheap test before decode). */
+export const isRecordsMessage = (data: Uint8Array): boolean =>
+  data.length >= HEADER_BYTES && data[0] === MAGIC[0] && data[1] === MAGIC[1] && data[2] === MAGIC[2] && data[3] === MAGIC[3];
+
+/**
+ * Decodes one records message. Throws FramingError naming the first problem: not our magic
+ * (a foreign message), an unknown kind, or lengths that run past the end (a malformed one).
+ * The records' bytes are views into `data`.
+ */
+export function decodeBatch(data: Uint8Array): DecodedBatch {
+  if (!isRecordsMessage(data)) throw new FramingError(`not a wirewasm records message (no "WWR1" magic in the first 4 of ${data.length} bytes)`);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const kind = KINDS[data[4] - 1];
+  if (!kind) throw new FramingError(`unknown kind ${data[4]} (1 value, 2 frame, 3 plugin)`);
+  const e = data[5];
+  const queue = dv.getUint16(6, true);
+  const n = dv.getUint32(8, true);
+  const t = dv.getUint16(12, true);
+  const seq = Number(dv.getBigUint64(16, true));
+  const timeNs = Number(dv.getBigUint64(24, true));
+  if (e === 0) throw new FramingError('empty engine id');
+  if (n === 0) throw new FramingError('no records');
+  let pos = HEADER_BYTES + e + t;
+  if (pos > data.length) throw new FramingError(`engine id and tag (${e} + ${t} bytes) run past the end (${data.length} bytes)`);
+  let engine: string;
+  let tag: string;
+  try {
+    engine = fromUtf8.decode(data.subarray(HEADER_BYTES, HEADER_BYTES + e));
+    tag = fromUtf8.decode(data.subarray(HEADER_BYTES + e, pos));
+  } catch {
+    throw new FramingError('engine id or tag is not UTF-8');
+  }
+  const records: DecodedRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (pos + RECORD_HEADER_BYTES > data.length) throw new FramingError(`record ${i} of ${n}: header past the end (${data.length} bytes)`);
+    const len = dv.getUint32(pos, true);
+    const type = dv.getUint16(pos + 4, true);
+    pos += RECORD_HEADER_BYTES;
+    if (pos + len > data.length) throw new FramingError(`record ${i} of ${n}: ${len} bytes run past the end (${data.length} bytes)`);
+    records[i] = { seq: seq + i, type, bytes: data.subarray(pos, pos + len) };
+    pos += len;
+  }
+  if (pos !== data.length) throw new FramingError(`${data.length - pos} bytes after the last of ${n} records`);
+  return { engine, queue, kind, tag, seq, timeNs, records };
+}
+
+/** The number a value record carries. */
+export function recordValue(r: DecodedRecord): number {
+  const dv = new DataView(r.bytes.buffer, r.bytes.byteOffset, 8);
+  return dv.getUint32(4, true) * 0x100000000 + dv.getUint32(0, true);
+}

@@ -1,0 +1,428 @@
+// The publish sink: what an engine produces (handler emit()/keep() records, parser plugin records)
+// batched into records messages (framing.ts) and published to NATS, core or JetStream.
+//
+// ```
+//   engine.records() batch ─► encode: one copy out of the shared memory into the message buffer
+//        │                     (per queue one open message; full or end of batch → publish)
+//        └─ window full? block: stop pulling (the engine's records ring fills; its overflow is
+//           counted as records_dropped)  |  drop: count the batch as publish_dropped
+//   publish ─► core: nc.publish, a flush round trip confirms   |   JetStream: js.publish with
+//              Nats-Msg-Id <engine>.<queue>.<seq>, acks awaited asynchronously, the window bounded
+//              by maxPending bytes; a failed or timed-out publish is sent again with the same id
+//              until acknowledged, so a fail-over neither loses nor duplicates a record
+// ```
+//
+// Every record the sink takes is published, pending, or counted in publish_dropped; stats() says
+// which, and reconnects/disconnects say what the connection went through.
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { Engine, RecordBatch } from '../engine/engine.js';
+import { META } from '../meta.js';
+import { BatchWriter, encodeEngineId, msgId, type RecordKind } from './framing.js';
+import { checkToken, defaultEngineId, recordsPrefix, recordsSubject, serverList, statsSubject } from './subjects.js';
+import { fleetSnapshot, type PublishStats } from './fleet.js';
+
+export type { PublishStats } from './fleet.js';
+
+export interface PublishConfig {
+  /** NATS server URL, or several comma separated: nats://127.0.0.1:4222,nats://127.0.0.1:4223 */
+  url: string;
+  /** Subject prefix; messages go to `<subject>.<kind>` (default wirewasm.<engine>.records). */
+  subject?: string;
+  /** JetStream stream to publish into (acknowledged, deduplicated); without it, core NATS. */
+  stream?: string;
+  /** Replicas when the sink has to create the stream (default 1). */
+  replicas?: number;
+  /** Largest message, bytes (default 64 KiB). */
+  batchBytes?: number;
+  /** Bytes published and not yet acknowledged before the sink is full (default 8 MiB). */
+  maxPending?: number;
+  /** When full: hold the engine (default) or drop and count publish_dropped. */
+  onFull?: 'block' | 'drop';
+  /** This engine's id in subjects and message ids (default host name and pid). */
+  engineId?: string;
+  /** Stats snapshots to wirewasm.<engine>.stats every so many ms (default 1000; 0: none). */
+  statsIntervalMs?: number;
+  /** How long a JetStream publish waits for its ack before it is sent again (default 2000 ms). */
+  ackTimeoutMs?: number;
+  /** At the end, how long to wait for the last acks before counting the rest publish_dropped (default 30 s). */
+  drainTimeoutMs?: number;
+}
+
+interface Pending {
+  subject: string;
+  data: Uint8Array;
+  id: string;
+  records: number;
+  since: number;
+  settled: boolean;
+}
+
+interface Lane {
+  w: BatchWriter;
+  kind: RecordKind;
+  tag: string;
+  open: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wall clock in ns, comparable across processes on one host. */
+export const wallNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
+
+export class PublishSink {
+  readonly engineId: string;
+  readonly mode: 'core' | 'jetstream';
+  private readonly idBytes: Uint8Array;
+  private readonly prefix: string;
+  private readonly batchBytes: number;
+  private readonly maxPending: number;
+  private readonly onFull: 'block' | 'drop';
+  private readonly ackTimeout: number;
+  private readonly js?: JetStreamClient;
+  private readonly lanes: Lane[] = [];
+  private readonly seqs: number[] = [];
+  private readonly pending: Pending[] = [];
+  /** Core mode: messages published since the last flush started. */
+  private unflushed: Pending[] = [];
+  private flushing = false;
+  private waiters: (() => void)[] = [];
+  private statsTimer?: NodeJS.Timeout;
+  private closed = false;
+  private online = true;
+  /** JetStream: messages whose publish failed, oldest first, and the one being tried again. */
+  private failed: Pending[] = [];
+  private probe?: Pending;
+  private retryTimer?: NodeJS.Timeout;
+  private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  private readonly s = {
+    records_in: 0, records_published: 0, publish_dropped: 0, pending_records: 0, pending_bytes: 0, messages_published: 0, bytes_published: 0,
+    retries: 0, duplicates: 0, reconnects: 0, disconnects: 0, blocked_ms: 0,
+  };
+
+  private constructor(readonly nc: NatsConnection, readonly config: PublishConfig, engineId: string, js?: JetStreamClient) {
+    this.engineId = engineId;
+    this.idBytes = encodeEngineId(engineId);
+    this.prefix = config.subject ?? recordsPrefix(engineId);
+    this.batchBytes = config.batchBytes ?? 64 * 1024;
+    this.maxPending = config.maxPending ?? 8 << 20;
+    this.onFull = config.onFull ?? 'block';
+    this.ackTimeout = config.ackTimeoutMs ?? 2000;
+    this.js = js;
+    this.mode = js ? 'jetstream' : 'core';
+    void this.watchStatus();
+  }
+
+  /** Connects (and with `stream`, makes sure the stream exists). Rejects naming the server it could not reach. */
+  static async open(config: PublishConfig): Promise<PublishSink> {
+    const engineId = checkToken('engine id', config.engineId ?? defaultEngineId());
+    const batchBytes = config.batchBytes ?? 64 * 1024;
+    if (!(batchBytes >= 1024 && batchBytes <= 64 << 20)) throw new Error(`publish.batchBytes: ${batchBytes} is out of range; use 1 KiB .. 64 MiB (the server's max_payload, 1 MiB by default, must hold it)`);
+    if (config.onFull !== undefined && config.onFull !== 'block' && config.onFull !== 'drop') throw new Error(`publish.onFull: "${config.onFull}" is not 'block' or 'drop'`);
+    if (config.subject) for (const t of config.subject.split('.')) checkToken('publish subject token', t);
+    const nc = await connectTo(config.url, `wirewasm ${engineId}`);
+    if (batchBytes > nc.info!.max_payload) {
+      await nc.close();
+      throw new Error(`publish.batchBytes ${batchBytes} is larger than the server's max_payload ${nc.info!.max_payload}; lower it or raise max_payload`);
+    }
+    let js: JetStreamClient | undefined;
+    if (config.stream) {
+      const jsm = await jetstreamManager(nc);
+      const prefix = config.subject ?? recordsPrefix(engineId);
+      try {
+        const info = await jsm.streams.info(config.stream);
+        const covered = await jsm.streams.find(`${prefix}.value`).catch(() => undefined);
+        if (covered !== config.stream) throw new Error(`stream ${config.stream} (subjects ${info.config.subjects?.join(', ')}) does not take ${prefix}.>; add that subject to it or use another stream`);
+      } catch (e) {
+        if (!/not found/i.test((e as Error).message)) {
+          await nc.close();
+          throw e;
+        }
+        await jsm.streams.add({ name: config.stream, subjects: [`${prefix}.>`], num_replicas: config.replicas ?? 1, duplicate_window: 120e9 });
+      }
+      js = jetstream(nc);
+    }
+    return new PublishSink(nc, config, engineId, js);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const st of this.nc.status()) {
+      if (st.type === 'disconnect') {
+        this.s.disconnects++;
+        this.online = false;
+      } else if (st.type === 'reconnect') {
+        this.s.reconnects++;
+        this.online = true;
+      }
+    }
+  }
+
+  /**
+   * Publishes everything `engine` produces until its records() iterator ends, then waits for the
+   * last acks (drainTimeoutMs at most). Call right after engine.start() (or before: it waits for it).
+   */
+  async run(engine: Engine): Promise<PublishStats> {
+    const interval = this.config.statsIntervalMs ?? 1000;
+    if (interval > 0) {
+      this.statsTimer = setInterval(() => {
+        if (engine.running) this.publishStats(engine);
+      }, interval);
+      this.statsTimer.unref?.();
+    }
+    let settled = false;
+    engine.done.then(() => (settled = true), () => (settled = true));
+    while (!engine.running && !settled) await sleep(1);
+    try {
+      if (!settled || engine.running)
+        for await (const b of engine.records()) {
+          if (this.full()) {
+            if (this.onFull === 'drop') {
+              this.s.publish_dropped += b.values.length + b.packets.length + b.plugins.length;
+              this.s.records_in += b.values.length + b.packets.length + b.plugins.length;
+              continue;
+            }
+            const t = performance.now();
+            await this.room();
+            this.s.blocked_ms += performance.now() - t;
+          }
+          this.take(b);
+        }
+    } finally {
+      clearInterval(this.statsTimer);
+    }
+    this.publishStats(engine);
+    await this.drain();
+    return this.stats();
+  }
+
+  /** The window is full: at least maxPending bytes unacknowledged. */
+  full(): boolean {
+    return this.s.pending_bytes >= this.maxPending;
+  }
+
+  /** Resolves when the window has room again. */
+  room(): Promise<void> {
+    if (!this.full()) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  /**
+   * Encodes one records() batch into messages and publishes them. Kept frames are copied from the
+   * engine's shared memory straight into the message (their metadata records say where), and
+   * nowhere else.
+   */
+  take(b: RecordBatch): void {
+    const t = wallNs();
+    for (const v of b.values) this.lane(0, 'value', '', t, 8).addValue(v);
+    if (b.packets.length) {
+      const buffer = b.packets[0].bytes.buffer;
+      if (this.u8.buffer !== buffer) {
+        this.u8 = new Uint8Array(buffer!);
+        this.u32 = new Uint32Array(buffer!);
+        this.u16 = new Uint16Array(buffer!);
+      }
+      const { u32, u16 } = this;
+      for (const p of b.packets) {
+        const m = p.meta;
+        const len = u32[(m + META.CAPLEN) >> 2];
+        this.lane(u16[(m + META.QUEUE) >> 1], 'frame', '', t, len).addFrom(this.u8, u32[(m + META.DATA) >> 2], len, u16[(m + META.LINKTYPE) >> 1]);
+      }
+    }
+    for (const r of b.plugins) this.lane(r.metadata?.queue ?? 0, 'plugin', r.plugin, t, r.bytes.length).addFrom(r.bytes, 0, r.bytes.length, r.kind);
+    this.s.records_in += b.values.length + b.packets.length + b.plugins.length;
+    for (let q = 0; q < this.lanes.length; q++) if (this.lanes[q]?.open) this.flushLane(q);
+  }
+
+  /**
+   * Publishes frames that are already in JS memory (e.g. what `capture` took), as frame records of
+   * `queue`: the same messages a running engine's kept frames make.
+   */
+  takeFrames(frames: readonly { data: Uint8Array; linktype: number }[], queue = 0): void {
+    const t = wallNs();
+    for (const f of frames) this.lane(queue, 'frame', '', t, f.data.length).addFrom(f.data, 0, f.data.length, f.linktype);
+    this.s.records_in += frames.length;
+    if (this.lanes[queue]?.open) this.flushLane(queue);
+  }
+
+  /** The open message of `queue` with room for a record of `len` bytes, of this kind. */
+  private lane(queue: number, kind: RecordKind, tag: string, t: number, len: number): BatchWriter {
+    let l = this.lanes[queue];
+    const need = len + 8;
+    if (!l) {
+      l = this.lanes[queue] = { w: new BatchWriter(this.batchBytes), kind, tag, open: false };
+      this.seqs[queue] ??= 0;
+    }
+    if (l.open && (l.kind !== kind || l.tag !== tag || l.w.room < len)) this.flushLane(queue);
+    if (!l.open) {
+      const tagBytes = new TextEncoder().encode(tag);
+      const cap = Math.max(this.batchBytes, 32 + this.idBytes.length + tagBytes.length + need);
+      if (l.w.buf.length !== cap) l.w = new BatchWriter(cap);
+      l.kind = kind;
+      l.tag = tag;
+      l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], t);
+      l.open = true;
+    }
+    this.seqs[queue]++;
+    return l.w;
+  }
+
+  private flushLane(queue: number): void {
+    const l = this.lanes[queue];
+    l.open = false;
+    const records = l.w.count;
+    const data = l.w.finish();
+    const first = this.seqs[queue] - records;
+    // The message keeps this buffer until acknowledged: the lane writes the next one in a fresh buffer.
+    l.w = new BatchWriter(this.batchBytes);
+    this.send({ subject: recordsSubject(this.prefix, l.kind, l.tag), data, id: msgId(this.engineId, queue, first), records, since: performance.now(), settled: false });
+  }
+
+  private send(p: Pending): void {
+    this.pending.push(p);
+    this.s.pending_records += p.records;
+    this.s.pending_bytes += p.data.length;
+    if (this.js) this.publishJs(p);
+    else this.publishCore(p);
+  }
+
+  private publishJs(p: Pending): void {
+    this.js!.publish(p.subject, p.data, { msgID: p.id, timeout: this.ackTimeout }).then(
+      (ack: { duplicate: boolean }) => {
+        if (ack.duplicate) this.s.duplicates++;
+        this.settle(p, true);
+        // The stream takes messages again: everything that failed meanwhile goes out now.
+        if (p === this.probe) {
+          this.probe = undefined;
+          for (const r of this.failed.splice(0)) this.resend(r);
+        }
+      },
+      () => {
+        if (p.settled || this.closed) return;
+        // No ack (timeout, the stream's leader moving, the connection gone): the same message again,
+        // with the same id, until the stream has it. One message probes at a time, so a broker that
+        // is away is not flooded with the whole window every few ms.
+        if (p === this.probe) {
+          this.probe = undefined;
+          this.failed.unshift(p);
+        } else this.failed.push(p);
+        this.retryLater();
+      },
+    );
+  }
+
+  private resend(p: Pending): void {
+    if (p.settled || this.closed) return;
+    this.s.retries++;
+    this.publishJs(p);
+  }
+
+  private retryLater(): void {
+    if (this.probe || this.retryTimer || this.failed.length === 0) return;
+    const go = () => {
+      this.retryTimer = undefined;
+      if (this.probe || this.closed) return;
+      if (!this.online) return this.retryLater();
+      while (this.failed.length && this.failed[0].settled) this.failed.shift();
+      const p = this.failed.shift();
+      if (!p) return;
+      this.probe = p;
+      this.resend(p);
+    };
+    this.retryTimer = setTimeout(go, this.online ? 100 : 250);
+  }
+
+  private publishCore(p: Pending): void {
+    try {
+      this.nc.publish(p.subject, p.data);
+    } catch {
+      this.settle(p, false);
+      return;
+    }
+    this.unflushed.push(p);
+    this.flushCore();
+  }
+
+  /** Core NATS has no acks: a flush round trip says the server has read everything before it. */
+  private flushCore(): void {
+    if (this.flushing || this.unflushed.length === 0) return;
+    this.flushing = true;
+    const batch = this.unflushed;
+    this.unflushed = [];
+    this.nc.flush().then(
+      () => {
+        for (const p of batch) this.settle(p, true);
+        this.flushing = false;
+        this.flushCore();
+      },
+      () => {
+        // The connection closed with these unconfirmed: counted as dropped (core NATS cannot tell).
+        for (const p of batch) this.settle(p, false);
+        this.flushing = false;
+      },
+    );
+  }
+
+  private settle(p: Pending, ok: boolean): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.s.pending_records -= p.records;
+    this.s.pending_bytes -= p.data.length;
+    if (ok) {
+      this.s.records_published += p.records;
+      this.s.messages_published++;
+      this.s.bytes_published += p.data.length;
+    } else this.s.publish_dropped += p.records;
+    while (this.pending.length && this.pending[0].settled) this.pending.shift();
+    if (!this.full() && this.waiters.length) for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Waits until every message is acknowledged, drainTimeoutMs at most; the rest count as publish_dropped. */
+  async drain(): Promise<void> {
+    const deadline = performance.now() + (this.config.drainTimeoutMs ?? 30_000);
+    while (this.s.pending_records > 0 && performance.now() < deadline) await sleep(5);
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    for (const p of [...this.pending]) this.settle(p, false);
+  }
+
+  /** Publishes the engine's stats snapshot (and this sink's) to wirewasm.<engine>.stats. */
+  publishStats(engine: Engine): void {
+    try {
+      this.nc.publish(statsSubject(this.engineId), JSON.stringify(fleetSnapshot(this.engineId, engine.stats(), this.stats())));
+    } catch {
+      // Closed: the next snapshot goes out after the reconnect.
+    }
+  }
+
+  stats(): PublishStats {
+    const oldest = this.pending.find((p) => !p.settled);
+    return {
+      engine: this.engineId,
+      mode: this.mode,
+      ...this.s,
+      blocked_ms: Math.round(this.s.blocked_ms),
+      lag_ms: oldest ? Math.round(performance.now() - oldest.since) : 0,
+      connected: !this.nc.isClosed() && this.online,
+    };
+  }
+
+  /** Drains (drainTimeoutMs at most) and closes the connection. */
+  async close(): Promise<PublishStats> {
+    clearInterval(this.statsTimer);
+    await this.drain();
+    await this.nc.close().catch(() => undefined);
+    return this.stats();
+  }
+}
+
+/** A NATS connection that reconnects forever (2 s between tries of one server); fails naming the servers it could not reach. */
+export async function connectTo(url: string, name: string): Promise<NatsConnection> {
+  const servers = serverList(url);
+  if (servers.length === 0) throw new Error('NATS URL: empty; give nats://host:port (several comma separated)');
+  try {
+    return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2000, maxPingOut: 2, timeout: 5000 });
+  } catch (e) {
+    throw new Error(`cannot reach NATS at ${servers.join(', ')}: ${(e as Error).message}; start nats-server there or fix the URL`);
+  }
+}

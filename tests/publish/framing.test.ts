@@ -1,0 +1,72 @@
+// The records framing: what BatchWriter writes, decodeBatch reads back field for field, and every
+// kind of damage is refused with a FramingError that names it (never a wrong record).
+import { describe, expect, it } from 'vitest';
+import { BatchWriter, decodeBatch, encodeEngineId, FramingError, HEADER_BYTES, msgId, recordValue } from '../../host/publish/framing.js';
+import { checkToken, defaultEngineId, recordsSubject } from '../../host/publish/subjects.js';
+
+function message(): Uint8Array {
+  const w = new BatchWriter(4096);
+  w.begin('frame', encodeEngineId('host-1'), new Uint8Array(0), 3, 2 ** 40 + 5, 1.7e18);
+  const src = new Uint8Array(100).map((_, i) => i);
+  w.addFrom(src, 10, 64, 1);
+  w.addFrom(src, 0, 0, 1);
+  w.addFrom(src, 90, 10, 113);
+  return w.finish().slice();
+}
+
+describe('framing', () => {
+  it('decodes what it encodes: header, sequence numbers, record bytes and types', () => {
+    const b = decodeBatch(message());
+    expect(b).toMatchObject({ engine: 'host-1', queue: 3, kind: 'frame', tag: '', seq: 2 ** 40 + 5 });
+    expect(b.timeNs).toBeCloseTo(1.7e18, -4);
+    expect(b.records.map((r) => r.seq)).toEqual([2 ** 40 + 5, 2 ** 40 + 6, 2 ** 40 + 7]);
+    expect(b.records.map((r) => r.type)).toEqual([1, 1, 113]);
+    expect([...b.records[0].bytes]).toEqual(Array.from({ length: 64 }, (_, i) => i + 10));
+    expect(b.records[1].bytes.length).toBe(0);
+    expect([...b.records[2].bytes]).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+  });
+
+  it('values (u64 up to 2^53) and plugin records with their plugin name', () => {
+    const w = new BatchWriter(1024);
+    w.begin('plugin', encodeEngineId('e'), new TextEncoder().encode('itch'), 0, 0, 0);
+    w.addFrom(new Uint8Array([1, 2, 3]), 0, 3, 0x41);
+    const p = decodeBatch(w.finish());
+    expect(p).toMatchObject({ kind: 'plugin', tag: 'itch' });
+    expect(p.records[0].type).toBe(0x41);
+    const v = new BatchWriter(1024);
+    v.begin('value', encodeEngineId('e'), new Uint8Array(0), 0, 7, 0);
+    for (const x of [0, 1, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]) v.addValue(x);
+    expect(decodeBatch(v.finish()).records.map(recordValue)).toEqual([0, 1, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]);
+  });
+
+  it('refuses foreign and damaged messages, naming the problem', () => {
+    const good = message();
+    const bad = (m: Uint8Array, re: RegExp) => expect(() => decodeBatch(m)).toThrow(re);
+    bad(new TextEncoder().encode('{"hello":"world", "padding": "........"}'), /no "WWR1" magic/);
+    bad(good.subarray(0, 20), /no "WWR1" magic/);
+    bad(good.subarray(0, good.length - 1), /record 2 of 3: 10 bytes run past the end/);
+    bad(Uint8Array.from([...good, 0]), /1 bytes after the last of 3 records/);
+    const kind = good.slice();
+    kind[4] = 9;
+    bad(kind, /unknown kind 9/);
+    const none = good.slice();
+    none.set([0, 0, 0, 0], 8);
+    bad(none, /no records/);
+    const idLen = good.slice();
+    idLen[5] = 255;
+    bad(idLen, /record 0 of 3|run past the end/);
+    for (const m of [kind, none]) expect(() => decodeBatch(m)).toThrow(FramingError);
+    expect(HEADER_BYTES).toBe(32);
+  });
+
+  it('subjects and ids: one NATS token per engine id, hierarchical subjects, unique message ids', () => {
+    expect(recordsSubject('wirewasm.h1.records', 'frame')).toBe('wirewasm.h1.records.frame');
+    expect(recordsSubject('wirewasm.h1.records', 'plugin', 'soupbintcp-itch')).toBe('wirewasm.h1.records.plugin.soupbintcp-itch');
+    expect(() => checkToken('engine id', 'a.b')).toThrow(/one NATS subject token.*"a_b"/);
+    expect(() => checkToken('engine id', 'a*')).toThrow(/one NATS subject token/);
+    expect(defaultEngineId()).toMatch(new RegExp(`-${process.pid}$`));
+    expect(defaultEngineId()).not.toMatch(/[.*>\s]/);
+    expect(msgId('h1', 0, 10)).not.toBe(msgId('h1', 1, 10));
+    expect(msgId('h1', 0, 10)).not.toBe(msgId('h10', 0, 10));
+  });
+});
