@@ -12,10 +12,12 @@ const PACKAGES = {
   iproute2: '`ip`: the network namespaces and veth pairs of the live tests',
   clang: 'builds the C example plugin and the C peers of the benchmarks',
   lld: '`wasm-ld`: links the C example plugin to WASM',
-  'nats-server': 'the NATS cluster of the plugin remote-stage tests',
+  'nats-server': 'the NATS JetStream clusters of the publish and fleet tests',
   'libdpdk-dev': 'headers and libraries of the DPDK backend',
   dpdk: 'DPDK runtime (drivers, dpdk-devbind)',
   prometheus: '`promtool check metrics` on the metrics endpoint',
+  'pkg-config': 'finds libdpdk, so the DPDK addon is built',
+  time: 'GNU time: peak RSS of each row of the capture benchmark',
 };
 
 const installed = (pkg) => {
