@@ -14,7 +14,7 @@ import { writePayloadMeta, type PayloadBackend } from '../backends/socket.js';
 import { nowNs } from '../clock.js';
 import { computeLayout, createMemory, writeControlBlock } from '../layout.js';
 import { META } from '../meta.js';
-import { loadPlugin, PluginHost, PluginSupervisor, type PluginStats } from '../plugins/index.js';
+import { loadPlugin, PluginHost, PluginSupervisor } from '../plugins/index.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
 import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
@@ -22,136 +22,14 @@ import {
   COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
   type ControlRecord,
 } from './itch.js';
-import type { FeedTransport } from './sim.js';
-import { bookLayout, OrderBook, type BookConfig, type BookCounters, type BookRecord } from './book.js';
+import { bookLayout, OrderBook, type BookRecord } from './book.js';
 import { batchMessages, MessageView, type FeedMessage } from './messages.js';
+import { FEED_BACKENDS, FeedError, FRAME_BACKENDS, feedFrameSize, type FeedClientOptions, type FeedReport } from './options.js';
+import { fanout } from './fanout.js';
 
-export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap' | 'dpdk';
-export const FEED_BACKENDS: readonly FeedBackendName[] = ['socket', 'io_uring', 'afpacket', 'afxdp', 'pcap', 'dpdk'];
-/** Backends that deliver whole frames: the engine's parser finds the UDP/TCP payload before the plugin. */
-const FRAME_BACKENDS = new Set<FeedBackendName>(['afpacket', 'afxdp', 'pcap', 'dpdk']);
-export type FeedPluginName = 'itch' | 'soupbintcp-itch';
-
-/** The largest UDP payload (65,535 − 20 IPv4 − 8 UDP): how long a MoldUDP64 datagram can be. */
-export const MAX_DATAGRAM = 65_507;
-
-/**
- * Bytes per frame: a whole datagram must fit one, so UDP on the payload backends (socket,
- * io_uring: datagrams arrive reassembled) and pcap replay get 64 KiB frames; a TCP stream is
- * handed over in frame-sized pieces (the plugin reassembles), so 2 KiB is enough; afpacket/afxdp
- * receive frames of the interface MTU.
- */
-export function feedFrameSize(backend: FeedBackendName, transport: FeedTransport): number {
-  return transport !== 'tcp' && (!FRAME_BACKENDS.has(backend) || backend === 'pcap') ? 65_536 : 2048;
-}
-
-export interface FeedClientOptions {
-  backend: FeedBackendName;
-  transport: FeedTransport;
-  /** udp: local address to bind (default 0.0.0.0); udp-multicast: interface address to join on; tcp: the server. */
-  host: string;
-  port: number;
-  group?: string;
-  iface?: string;
-  netns?: string;
-  /** pcap: the capture to replay (e.g. feed-sim -w). */
-  file?: string;
-  /** dpdk: the DPDK port ("net_af_packet0,iface=eth0", "net_af_xdp0,iface=eth0" or a PCI address; docs/dpdk.md). */
-  dpdkPort?: string;
-  /** Default: itch for udp transports, soupbintcp-itch for tcp. */
-  plugin?: FeedPluginName;
-  /** Seconds to run at most (default: until the session ends). */
-  duration?: number;
-  /** Stop when every session seen has ended (default true). */
-  untilEnd?: boolean;
-  /** Compute the stream digest (host/feed/itch.ts StreamDigest). */
-  digest?: boolean;
-  /** Frames in the pool (default 4096) and bytes per frame (default feedFrameSize). */
-  frames?: number;
-  frameSize?: number;
-  burst?: number;
-  signal?: AbortSignal;
-  /**
-   * MoldUDP64 re-request server (e.g. feed-sim --rerequest-port): each gap is asked for again and
-   * the answers go through the same plugin (they count as late). socket and io_uring backends.
-   */
-  rerequest?: { host: string; port: number };
-  /** tcp: SoupBinTCP login (default "wwfeed", no password). */
-  user?: string;
-  password?: string;
-  /** tcp: keep retrying a refused connection this long (ms, default 0: fail at once). */
-  connectRetryMs?: number;
-  /**
-   * Where a MoldUDP64 session starts for this client: 'first' (default) takes the first sequence
-   * seen as the baseline (reported); 1 expects the start of day, so a client joining later has a
-   * gap from 1 up to the first seen (re-requested with `rerequest`).
-   */
-  startSeq?: 'first' | 1;
-  /**
-   * Each batch of decoded messages (feed/itch/itch50.ts record layout; read it with
-   * MessageView), with the session names by slot. Called once per burst.
-   */
-  onMessages?: (batch: Uint8Array, sessions: readonly string[]) => void;
-  /**
-   * A/B arbitration: the same session also arrives here (line B; this client's host/port/group is
-   * line A). Same backend (socket or io_uring). First arrival wins; a gap only when both miss.
-   */
-  lineB?: { host: string; port: number; group?: string; iface?: string };
-  /**
-   * A/B: a line silent this long (ms) is dead: what only it could still bring becomes a gap (and is
-   * re-requested) instead of waiting for the end of the session. Default 500.
-   */
-  lineTimeoutMs?: number;
-  /** Keep an order book (in the shared memory) with these limits. */
-  book?: BookConfig;
-  /** The book's BBO changes and trades of each batch (when `book` is given and there are any). */
-  onBook?: (records: BookRecord[], book: OrderBook) => void;
-  /** Called about once a second with the statistics so far. */
-  onProgress?: (s: FeedReport) => void;
-  /** Called once the backend is receiving (the simulator can start). */
-  onReady?: () => void;
-}
-
-export interface FeedReport {
-  backend: string;
-  transport: FeedTransport;
-  plugin: string;
-  seconds: number;
-  messages: number;
-  messages_per_s: number;
-  gaps: number;
-  gap_events: number;
-  duplicates: number;
-  late: number;
-  malformed: number;
-  /** Messages of a known type longer than its spec size, decoded by their known part. */
-  extended: number;
-  packets: number;
-  bad_packets: number;
-  heartbeats: number;
-  end_of_session: number;
-  sessions: string[];
-  /** The first sequence number seen of each session (its baseline), by session name. */
-  baseline: Record<string, number>;
-  latency_ns: { p50: number; p99: number; p999: number; max: number; negative: number };
-  by_type: Record<string, number>;
-  /** Gap ranges [first, count], in the order found (the first 1000). */
-  gap_list: [number, number][];
-  /** Re-request packets sent, and gap messages still missing (asked for, not yet received). */
-  rerequests: number;
-  outstanding: number;
-  digest?: string;
-  /** With lineB: per line, messages received, first arrivals, late copies (the other line was first), lost. */
-  lines?: Record<'a' | 'b', Record<(typeof LINE_COUNTERS)[number], number>>;
-  /** With lineB: how many times a line was found silent past lineTimeoutMs (its pending ranges became gaps). */
-  dead_lines?: number;
-  /** The order book's counters (with `book`). */
-  book?: BookCounters & { orders: number; symbols: number };
-  backend_stats: unknown;
-  plugins: PluginStats[];
-}
-
-export class FeedError extends Error {}
+// host/index.ts, the CLI and tests import the client's names from here; they are declared in options.ts.
+export { FEED_BACKENDS, FeedError, MAX_DATAGRAM, feedFrameSize } from './options.js';
+export type { FeedBackendName, FeedClientOptions, FeedPluginName, FeedReport } from './options.js';
 
 /** A/B: how long one line's kernel wait lasts before the other line's is looked at. */
 const LINE_SLICE_MS = 0.02;
@@ -584,47 +462,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     rr?.close();
     sup.stop();
   }
-}
-
-/**
- * What the client hands out, to any number of readers: each `subscribe()` gets its own queue of
- * what arrives from then on (nothing before: a reader that never subscribed holds no memory), read
- * by an async iterator that ends once `done` settles and the queue is empty.
- */
-function fanout<T>(done: Promise<unknown>): { push(x: T): void; subscribe(): AsyncIterable<T> } {
-  let ended = false;
-  const readers = new Set<{ items: T[]; wake: (() => void) | null }>();
-  const end = () => {
-    ended = true;
-    for (const r of readers) r.wake?.();
-  };
-  done.then(end, end);
-  return {
-    push(x) {
-      for (const r of readers) {
-        r.items.push(x);
-        r.wake?.();
-      }
-    },
-    subscribe() {
-      const r = { items: [] as T[], wake: null as (() => void) | null };
-      readers.add(r);
-      return {
-        async *[Symbol.asyncIterator]() {
-          try {
-            for (;;) {
-              if (r.items.length) yield r.items.shift()!;
-              else if (ended) return;
-              else await new Promise<void>((w) => (r.wake = w));
-              r.wake = null;
-            }
-          } finally {
-            readers.delete(r);
-          }
-        },
-      };
-    },
-  };
 }
 
 /**

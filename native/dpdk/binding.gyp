@@ -5,7 +5,7 @@
 {
   "targets": [{
     "target_name": "wirewasm_dpdk",
-    "sources": ["dpdk.cc"],
+    "sources": ["dpdk.cc", "eal.cc", "port.cc", "poll.cc", "tx.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "ALLOW_EXPERIMENTAL_API"],
     "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-volatile", "<!@(pkg-config --cflags libdpdk)"],
