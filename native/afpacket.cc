@@ -180,13 +180,12 @@ static Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   tpacket_stats_v3 st;
-  std::memset(&st, 0, sizeof st);
-  socklen_t len = sizeof st;
-  if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0) return ThrowErrno(env, "PACKET_STATISTICS", errno);
+  std::optional<socklen_t> len = ReadSocketCounters(env, fd, SOL_PACKET, PACKET_STATISTICS, "PACKET_STATISTICS", st);
+  if (!len) return env.Undefined();
   Napi::Object o = Napi::Object::New(env);
   o.Set("packets", Napi::Number::New(env, st.tp_packets));
   o.Set("drops", Napi::Number::New(env, st.tp_drops));
-  o.Set("freezes", Napi::Number::New(env, len >= sizeof st ? st.tp_freeze_q_cnt : 0));
+  o.Set("freezes", Napi::Number::New(env, *len >= sizeof st ? st.tp_freeze_q_cnt : 0));
   return o;
 }
 

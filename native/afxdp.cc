@@ -154,9 +154,7 @@ static Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   xdp_statistics st;
-  std::memset(&st, 0, sizeof st);
-  socklen_t len = sizeof st;
-  if (getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &len) != 0) return ThrowErrno(env, "XDP_STATISTICS", errno);
+  if (!ReadSocketCounters(env, fd, SOL_XDP, XDP_STATISTICS, "XDP_STATISTICS", st)) return env.Undefined();
   Napi::Object o = Napi::Object::New(env);
   o.Set("rxDropped", Napi::Number::New(env, static_cast<double>(st.rx_dropped)));
   o.Set("rxInvalid", Napi::Number::New(env, static_cast<double>(st.rx_invalid_descs)));

@@ -1,8 +1,12 @@
 // The start every open of a kernel object on a named interface shares: enter the caller's network
 // namespace and find the interface there (xskOpen, afpacketOpen, xdpAttach, ifInfo); for the socket
 // backends that map rings into the memory (AF_XDP, AF_PACKET), also the memory's span and a
-// KernelHandle to own what the open creates.
+// KernelHandle to own what the open creates. Also the read of such a socket's kernel counters.
 #pragma once
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -44,5 +48,19 @@ class SocketOpen {
  private:
   std::optional<InterfaceInNetns> interface_;  // entered after the memory is checked: a bad memory argument never enters the namespace
 };
+
+// Reads a socket's counters (getsockopt `name` at `level`, e.g. PACKET_STATISTICS) into st, zeroed
+// first so that fields an older kernel leaves out read 0. Returns the bytes the kernel wrote, or
+// nothing with a JS error naming `what` pending.
+template <typename Counters>
+std::optional<socklen_t> ReadSocketCounters(Napi::Env env, int fd, int level, int name, const char* what, Counters& st) {
+  std::memset(&st, 0, sizeof st);
+  socklen_t len = sizeof st;
+  if (getsockopt(fd, level, name, &st, &len) != 0) {
+    ThrowErrno(env, what, errno);
+    return std::nullopt;
+  }
+  return len;
+}
 
 }  // namespace wirewasm

@@ -23,6 +23,8 @@
 // only frames of the rule's family (4 or 6). Ports match TCP, UDP and SCTP only.
 
 import { META_DATA, META_CAPLEN, META_L3, META_L4, META_LINKTYPE, META_PTYPE, META_VLAN0, OFFSET_NONE } from '../meta';
+import { LINKTYPE_ETHERNET } from '../parse/ptype';
+import { be16, be32 } from '../parse/proto/wire';
 
 export const FLOW_RULE_BYTES: usize = 64;
 
@@ -57,17 +59,11 @@ export const FR_MARK: usize = 28;
 export const FR_SRC: usize = 32;
 export const FR_DST: usize = 48;
 
-const LINKTYPE_ETHERNET: u32 = 1;
-
-@inline function be16(p: usize): u32 {
-  return <u32>bswap<u16>(load<u16>(p));
-}
-
 /** Does the address at `pkt` lie in the `bits`-long prefix at `net`? (`words` 1 for IPv4, 4 for IPv6) */
 @inline function inPrefix(pkt: usize, net: usize, bits: u32, words: u32): bool {
   for (let i: u32 = 0; i < words && bits > 0; i++) {
-    const a = bswap<u32>(load<u32>(pkt + (<usize>i << 2)));
-    const b = bswap<u32>(load<u32>(net + (<usize>i << 2)));
+    const a = be32(pkt + (<usize>i << 2));
+    const b = be32(net + (<usize>i << 2));
     const mask: u32 = bits >= 32 ? 0xffffffff : ~(0xffffffff >>> bits);
     if (((a ^ b) & mask) != 0) return false;
     bits = bits >= 32 ? bits - 32 : 0;

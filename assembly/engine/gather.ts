@@ -20,12 +20,7 @@ import {
   META_CAPLEN, META_DATA, META_ERRORS, META_HASH, META_L2, META_L3, META_L4, META_MARK, META_PAYLOAD, META_PTYPE,
   META_QUEUE, META_TIMESTAMP, META_VLAN0, META_WIRELEN, OFFSET_NONE,
 } from '../meta';
-
-// DPDK RTE_PTYPE_L4_* (the parsers' ptype values): the layers whose first 4 bytes are two ports.
-const PTYPE_L4_MASK: u32 = 0x00000f00;
-const PTYPE_L4_TCP: u32 = 0x00000100;
-const PTYPE_L4_UDP: u32 = 0x00000200;
-const PTYPE_L4_SCTP: u32 = 0x00000400;
+import { PTYPE_L4_MASK, PTYPE_L4_SCTP, PTYPE_L4_TCP, PTYPE_L4_UDP } from '../parse/ptype';
 
 const ABI_META_BYTES: u32 = 64;
 const COPY_FRAME: u32 = 0;
@@ -35,6 +30,7 @@ const COPY_L4: u32 = 2;
 @inline function routed(m: usize, port: u32, mark: u32): bool {
   if (mark != 0) return load<u32>(m + META_MARK) == mark;
   if (port == 0) return true;
+  // The layers whose first 4 bytes are two ports.
   const l4kind = load<u32>(m + META_PTYPE) & PTYPE_L4_MASK;
   if (l4kind != PTYPE_L4_TCP && l4kind != PTYPE_L4_UDP && l4kind != PTYPE_L4_SCTP) return false;
   const l4 = <u32>load<u16>(m + META_L4);

@@ -10,6 +10,7 @@ import { ringCount, ringDequeueBurst32, ringEnqueueBurst32 } from '../ring';
 import { shaperInit } from '../shaper';
 import { STAT_DROPS, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_PACKETS } from '../stats';
 import { fakeEngine, RX_SLOTS, zeroed } from '../testing/fake-engine';
+import { kernelDeliver, ringOf } from '../testing/fake-xsk-kernel';
 
 const SHIFT: u32 = 11; // FRAME_SIZE
 const RING: u32 = 16;
@@ -22,7 +23,6 @@ function kring(descBytes: u32): usize {
   store<u32>(r, NEAR_WRAP, 64);
   return r;
 }
-const ringOf = (st: usize, line: usize): usize => <usize>load<u32>(st + line);
 
 function socket(ctx: usize): usize {
   const st = zeroed(256);
@@ -37,24 +37,6 @@ function socket(ctx: usize): usize {
   // Engine mode: no frames of its own, the pool stocks the fill ring.
   xskInit(st, 2, ehAddr(ctx, EH_FRAMES), SHIFT, 0, 0, 0, zeroed(64 * 64), zeroed(256));
   return st;
-}
-
-/** The kernel's RX: takes `n` fill addresses and posts them as packets of `len` at offset 256. */
-function kernelReceive(st: usize, n: u32, len: u32): void {
-  const fill = ringOf(st, XSK_FILL);
-  const rx = ringOf(st, XSK_RX);
-  let fc = load<u32>(fill, 64);
-  let rp = load<u32>(rx);
-  for (let i: u32 = 0; i < n; i++) {
-    const addr = load<u64>(fill + 192 + (<usize>(fc & (RING - 1)) << 3));
-    const d = rx + 192 + (<usize>(rp & (RING - 1)) << 4);
-    store<u64>(d, addr + 256);
-    store<u32>(d, len, 8);
-    fc++;
-    rp++;
-  }
-  store<u32>(fill, fc, 64);
-  store<u32>(rx, rp);
 }
 
 /** The kernel's TX: consumes every TX descriptor, returns their addresses on the completion ring. */
@@ -95,7 +77,7 @@ describe('xsk engine source', () => {
     const cache = poolCache(ctx, 0);
     const list = zeroed(4 * RING);
     xskEngineFill(st, ctx, cache, 8, list);
-    kernelReceive(st, 5, 60);
+    kernelDeliver(st, 5, 60, RING);
     expect(xskEngineRx(st, ctx, 2, cache, list, 32, 777, 1000, 8) & 0x7fffffff).toBe(5);
     expect(xskEngineKernelFrames(st)).toBe(8);
     // The 5 received left the kernel: 5 more fill addresses replace them.
@@ -126,7 +108,7 @@ describe('xsk engine source', () => {
     const got = poolAlloc(ctx, cache, junk, RX_SLOTS - 1);
     expect(ringEnqueueBurst32(rxRing(ctx, 0), junk, got)).toBe(RX_SLOTS - 1);
     xskEngineFill(st, ctx, cache, 4, list);
-    kernelReceive(st, 3, 100);
+    kernelDeliver(st, 3, 100, RING);
     const free = poolAvailable(ctx);
     expect(xskEngineRx(st, ctx, 0, cache, list, 32, 1, 1, 0) & 0x7fffffff).toBe(3);
     expect(ringCount(rxRing(ctx, 0))).toBe(RX_SLOTS);
@@ -141,7 +123,7 @@ describe('xsk engine source', () => {
     const cache = poolCache(ctx, 0);
     const all = poolAvailable(ctx);
     xskEngineFill(st, ctx, cache, 10, zeroed(4 * RING));
-    kernelReceive(st, 4, 60); // the kernel took 4: they are RX descriptors now, not fill entries
+    kernelDeliver(st, 4, 60, RING); // the kernel took 4: they are RX descriptors now, not fill entries
     expect(xskEngineReclaim(st, ctx, cache)).toBe(6);
     expect(xskEngineKernelFrames(st)).toBe(4);
     expect(poolAvailable(ctx)).toBe(all - 4);

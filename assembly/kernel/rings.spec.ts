@@ -4,6 +4,7 @@
 import { xskRing, xskInit, xskRx, xskRelease, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady, XSK_RX, XSK_FILL, XSK_TX, XSK_COMP } from './xsk';
 import { tpacketInit, tpacketRx, tpacketRelease, tpacketRxReady } from './tpacket';
 import { META_CAPLEN, META_DATA, META_QUEUE, META_LINKTYPE, META_TIMESTAMP } from '../meta';
+import { kernelDeliver, ringOf } from '../testing/fake-xsk-kernel';
 
 // A fake AF_XDP ring: producer at +0, consumer at +64, flags at +128, descriptors at +192.
 function ring(entries: u32, descBytes: u32, start: u32): usize {
@@ -34,25 +35,6 @@ function xsk(rxFrames: u32, txFrames: u32): usize {
   xskInit(st, 3, umem, SHIFT, 0, rxFrames, txFrames, records, free);
   return st;
 }
-const ringOf = (st: usize, line: usize): usize => <usize>load<u32>(st + line);
-
-/** The kernel's side of RX: takes `n` addresses off the fill ring, delivers them as packets of `len`. */
-function kernelDeliver(st: usize, n: u32, len: u32): void {
-  const fill = ringOf(st, XSK_FILL);
-  const rx = ringOf(st, XSK_RX);
-  let fc = load<u32>(fill, 64);
-  let rp = load<u32>(rx);
-  for (let i: u32 = 0; i < n; i++) {
-    const addr = load<u64>(fill + 192 + (<usize>(fc & 15) << 3));
-    const d = rx + 192 + (<usize>(rp & 15) << 4);
-    store<u64>(d, addr + 256); // the packet sits after XDP headroom inside the frame
-    store<u32>(d, len, 8);
-    fc++;
-    rp++;
-  }
-  store<u32>(fill, fc, 64);
-  store<u32>(rx, rp);
-}
 
 describe('xsk walker', () => {
   it('fills the fill ring with the queue RX frames, across the u32 wrap', () => {
@@ -64,7 +46,7 @@ describe('xsk walker', () => {
 
   it('receives a burst as records pointing into the frames, and releases it back to the fill ring', () => {
     const st = xsk(12, 4);
-    kernelDeliver(st, 10, 60);
+    kernelDeliver(st, 10, 60, 16);
     expect(xskRxReady(st)).toBe(10);
     const out = heap.alloc(64 * 4);
     const n = xskRx(st, out, 8, 1234567890123);
@@ -122,6 +104,12 @@ function v3(blocks: u32): usize {
   memory.fill(r, 0, 4096 * blocks);
   return r;
 }
+/** A TPACKET_V3 walker (queue 0, no TX ring) over the `blocks` blocks of the fake ring `r`. */
+function v3Walker(r: usize, blocks: u32): usize {
+  const st = heap.alloc(128);
+  tpacketInit(st, 3, r, 4096, blocks, 0, heap.alloc(64 * 64), 0, 0, 0);
+  return st;
+}
 function kernelFillBlock(r: usize, b: u32, pkts: u32, firstSeq: u32): void {
   const blk = r + <usize>b * 4096;
   store<u32>(blk, pkts, 12);
@@ -142,10 +130,8 @@ function kernelFillBlock(r: usize, b: u32, pkts: u32, firstSeq: u32): void {
 describe('tpacket v3 walker', () => {
   it('walks packets across blocks, keeps them until release, then gives the blocks back', () => {
     const r = v3(4);
-    const st = heap.alloc(128);
-    const recs = heap.alloc(64 * 64);
+    const st = v3Walker(r, 4);
     const out = heap.alloc(64 * 4);
-    tpacketInit(st, 3, r, 4096, 4, 0, recs, 0, 0, 0);
     kernelFillBlock(r, 0, 3, 0);
     kernelFillBlock(r, 1, 3, 3);
     expect(tpacketRxReady(st)).toBe(3);
@@ -165,10 +151,8 @@ describe('tpacket v3 walker', () => {
 
   it('never holds every block: a burst stops one short of the block it started from', () => {
     const r = v3(2);
-    const st = heap.alloc(128);
-    const recs = heap.alloc(64 * 64);
+    const st = v3Walker(r, 2);
     const out = heap.alloc(64 * 4);
-    tpacketInit(st, 3, r, 4096, 2, 0, recs, 0, 0, 0);
     kernelFillBlock(r, 0, 1, 0);
     kernelFillBlock(r, 1, 1, 1);
     expect(tpacketRx(st, out, 8)).toBe(2);

@@ -63,18 +63,16 @@ function sabFor(peer: Peer): SharedArrayBuffer {
   return new SharedArrayBuffer(AtomicsRing.bytes(SLOTS));
 }
 
+/** Runs the ring task on two workers over the engine's memory; worker i gets args(i). */
+function onTwoWorkers<R>(e: ReturnType<typeof engineFor>, args: (i: number) => RingBenchArgs): Promise<(R | null)[]> {
+  return runWorkers<R | null>({ count: 2, memory: e.memory, module: e.module, controlBlock: e.layout.controlBlock, task, args });
+}
+
 async function throughputRun(c: Config, items: number): Promise<ThroughputResult> {
   const e = engineFor(c.flags ?? 0);
   const sabs = [sabFor(c.peer)];
   const barrier = new SharedArrayBuffer(8);
-  const results = await runWorkers<ThroughputResult | null>({
-    count: 2,
-    memory: e.memory,
-    module: e.module,
-    controlBlock: e.layout.controlBlock,
-    task,
-    args: (i: number): RingBenchArgs => ({ peer: c.peer, role: i === 0 ? 'producer' : 'consumer', items, burst: c.burst, rings: e.addrs, staging: [e.staging(i)], sabs, barrier }),
-  });
+  const results = await onTwoWorkers<ThroughputResult>(e, (i) => ({ peer: c.peer, role: i === 0 ? 'producer' : 'consumer', items, burst: c.burst, rings: e.addrs, staging: [e.staging(i)], sabs, barrier }));
   return results[1]!;
 }
 
@@ -82,14 +80,7 @@ async function latencyRun(peer: Peer, rounds: number): Promise<LatencyResult> {
   const e = engineFor(0);
   const sabs = [sabFor(peer), sabFor(peer)];
   const barrier = new SharedArrayBuffer(8);
-  const results = await runWorkers<LatencyResult | null>({
-    count: 2,
-    memory: e.memory,
-    module: e.module,
-    controlBlock: e.layout.controlBlock,
-    task,
-    args: (i: number): RingBenchArgs => ({ peer, role: i === 0 ? 'ping' : 'pong', items: rounds, burst: 1, rings: e.addrs, staging: [e.staging(2 * i), e.staging(2 * i + 1)], sabs, barrier }),
-  });
+  const results = await onTwoWorkers<LatencyResult>(e, (i) => ({ peer, role: i === 0 ? 'ping' : 'pong', items: rounds, burst: 1, rings: e.addrs, staging: [e.staging(2 * i), e.staging(2 * i + 1)], sabs, barrier }));
   return results[0]!;
 }
 

@@ -24,7 +24,7 @@ import { compileEngine, instantiateEngine } from '../wasm.js';
 import { TPACKET_STATE, type EngineExports } from '../abi.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes,
-  flushTx, kernelAddon, MAX_BURST, sendFrames, u64, type IoArea,
+  flushTx, kernelAddon, MAX_BURST, sendFrames, sumQueues, u64, type IoArea,
 } from './kernel.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -348,12 +348,7 @@ export class AfPacketBackend implements Backend {
         drops: { ...Q.drops },
       };
     });
-    const sum = (f: (s: (typeof per)[number]) => number) => per.reduce((a, s) => a + f(s), 0);
-    return {
-      rx: sum((s) => s.rx), tx: sum((s) => s.tx), rxBytes: sum((s) => s.rxBytes), txBytes: sum((s) => s.txBytes),
-      drops: { ringFull: sum((s) => s.drops.ringFull), queueFreezes: sum((s) => s.drops.queueFreezes), txNoBuffer: sum((s) => s.drops.txNoBuffer) },
-      queues: per,
-    };
+    return sumQueues(per);
   }
 
   close(): void {

@@ -17,7 +17,7 @@ import { compileEngine, instantiateEngine } from '../wasm.js';
 import { XSK_STATE, type EngineExports } from '../abi.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes, kernelAddon,
-  flushTx, MAX_BURST, nextPow2, sendFrames, u64, type IoArea, type RingOffsets,
+  flushTx, MAX_BURST, nextPow2, sendFrames, sumQueues, u64, type IoArea, type RingOffsets,
 } from './kernel.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -322,15 +322,7 @@ export class AfXdpBackend implements Backend {
         },
       };
     });
-    const sum = (f: (s: (typeof per)[number]) => number) => per.reduce((a, s) => a + f(s), 0);
-    return {
-      rx: sum((s) => s.rx), tx: sum((s) => s.tx), rxBytes: sum((s) => s.rxBytes), txBytes: sum((s) => s.txBytes),
-      drops: {
-        ringFull: sum((s) => s.drops.ringFull), fillRingEmpty: sum((s) => s.drops.fillRingEmpty),
-        invalid: sum((s) => s.drops.invalid), txNoBuffer: sum((s) => s.drops.txNoBuffer),
-      },
-      queues: per,
-    };
+    return sumQueues(per);
   }
 
   close(): void {

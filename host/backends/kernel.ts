@@ -21,7 +21,7 @@
 import { loadNative, type NativeAddon } from '../native.js';
 import { effectiveCapabilities, type CapName } from '../privileges.js';
 import type { Layout } from '../layout.js';
-import { BackendError, type BackendErrorReason } from './types.js';
+import { BackendError, type BackendErrorReason, type BackendStats } from './types.js';
 
 export const PAGE = 4096;
 export const STATE_BYTES = 256;
@@ -175,6 +175,20 @@ export function checkRegion(backend: string, layout: Layout, queues: number, nee
   const have = layout.config.kernelBytesPerQueue;
   if (have < need)
     throw new BackendError('memory-too-small', `${backend}: the memory map reserves ${have} bytes per queue for kernel rings but these ring sizes need ${need}; create the layout with kernelBytesPerQueue: ${need} (kernelBytesFor('${backend}', config) computes it)`);
+}
+
+/** A backend's totals: each counter and each drop reason summed over its queues, which are kept as they are. */
+export function sumQueues(queues: NonNullable<BackendStats['queues']>): BackendStats {
+  const total: BackendStats = { rx: 0, tx: 0, rxBytes: 0, txBytes: 0, drops: {}, queues };
+  const drops = total.drops as Record<string, number>;
+  for (const q of queues) {
+    total.rx += q.rx;
+    total.tx += q.tx;
+    total.rxBytes += q.rxBytes;
+    total.txBytes += q.txBytes;
+    for (const [reason, n] of Object.entries(q.drops)) drops[reason] = (drops[reason] ?? 0) + (n ?? 0);
+  }
+  return total;
 }
 
 /** Reads an unsigned 64-bit counter from the memory as a Number. */

@@ -2,11 +2,12 @@
 // Every test checks the frame invariant (received = delivered + counted drops, pool whole).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine, type EngineStats } from '../../host/engine/engine.js';
+import { Engine } from '../../host/engine/engine.js';
 import { buildFrame } from '../../host/gen/frames.js';
 import { packageRoot } from '../../host/paths.js';
 import type { PluginRecord } from '../../host/plugins/index.js';
 import { itch, moldudp64, pluginWat, wat } from '../support/plugins-fixtures.js';
+import { expectAccounted } from '../support/delivery.js';
 
 const mold = path.join(packageRoot, 'dist', 'plugins', 'moldudp64.wasm');
 const handler = new URL('../support/fixtures/engine-flows.mjs', import.meta.url).pathname;
@@ -15,12 +16,6 @@ function udp(sport: number, dport: number, payload: Uint8Array): Uint8Array {
   const f = buildFrame({ src: '10.0.0.1', dst: '10.1.0.1', sport, dport, length: 42 + payload.length });
   f.set(payload, 42);
   return f;
-}
-
-function expectAccounted(s: EngineStats) {
-  expect(s.in_flight).toBe(0);
-  expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
-  expect(s.pool.in_use).toBe(0);
 }
 
 async function run(engine: Engine) {

@@ -4,15 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineConfig, type EngineStats } from '../../host/engine/engine.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
+import { expectAccounted } from '../support/delivery.js';
 
 const fixture = (name: string) => new URL(`../support/fixtures/${name}`, import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectAccounted(s: EngineStats) {
-  expect(s.in_flight).toBe(0);
-  expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
-  expect(s.pool.in_use).toBe(0);
-}
 
 /**
  * A forward-everything handler: every delivered frame was forwarded, and so was some of a burst

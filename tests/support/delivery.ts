@@ -3,14 +3,21 @@
 import { expect } from 'vitest';
 import type { Engine, EngineStats } from '../../host/engine/engine.js';
 
-/** Lets the socket settle, sends, lets the last frames land, stops the engine and waits for the reader. */
-export async function sendThenStop(e: Engine, send: () => Promise<unknown>, reading: Promise<void>): Promise<EngineStats> {
+/** Lets the socket settle, sends, lets the last frames land, stops the engine and waits for the reader (if any). */
+export async function sendThenStop(e: Engine, send: () => Promise<unknown>, reading: Promise<void> = Promise.resolve()): Promise<EngineStats> {
   await new Promise((r) => setTimeout(r, 200));
   await send();
   await new Promise((r) => setTimeout(r, 300));
   const s = await e.stop();
   await reading;
   return s;
+}
+
+/** The engine's books closed at stop: every packet received was delivered or counted dropped, none in flight, every frame back in the pool. */
+export function expectAccounted(s: EngineStats): void {
+  expect(s.in_flight).toBe(0);
+  expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+  expect(s.pool.in_use).toBe(0);
 }
 
 /** Datagrams 0..n-1 each seen once; nothing dropped, nothing in flight, every frame back in the pool, every worker used. */

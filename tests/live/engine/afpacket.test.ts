@@ -152,11 +152,7 @@ describe.skipIf(!root)('engine backend afpacket: zero-copy TPACKET_V3 live sourc
           if (typeof r === 'number') seqs.push(r);
         }
     })();
-    await new Promise((r) => setTimeout(r, 200));
-    await send(N, 16);
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await e.stop();
-    await reading;
+    const s = await sendThenStop(e, () => send(N, 16), reading);
     expect(misplaced).toBe(0);
     expect(seqs.length).toBe(N);
     expect(new Set(seqs).size).toBe(N);
@@ -184,11 +180,7 @@ describe.skipIf(!root)('engine backend afpacket: zero-copy TPACKET_V3 live sourc
           if (typeof r === 'number') seqs.push(r);
         }
     })();
-    await new Promise((r) => setTimeout(r, 200));
-    await send(N, 1);
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await e.stop();
-    await reading;
+    const s = await sendThenStop(e, () => send(N, 1), reading);
     expect(seqs.length).toBe(N);
     expect(inPool).toBe(N);
     expect(s.pool.in_use).toBe(0);

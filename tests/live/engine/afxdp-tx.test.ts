@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../../host/engine/engine.js';
-import { expectForwardedOnce } from '../../support/delivery.js';
+import { expectForwardedOnce, sendThenStop } from '../../support/delivery.js';
 import { txPeer } from '../../support/peer-traffic.js';
 import { expectShapedTransmit } from '../../support/tx-shaper.js';
 import { lacks } from '../../support/tools.js';
@@ -26,10 +26,7 @@ describe.skipIf(!root || lacks('dumpcap'))('engine backend afxdp: forward() tran
     const rx0 = rxAt();
     const e = new Engine({ backend: 'afxdp', iface: peer.bed.b.iface, netns: peer.bed.b.ns, workers: 2, handler: forward });
     await e.start();
-    await new Promise((r) => setTimeout(r, 200));
-    await send(N, 20000);
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await e.stop();
+    const s = await sendThenStop(e, () => send(N, 20000));
     await cap.stop();
     expectForwardedOnce(captured(file), N, s, e.warnings);
     expect(rxAt() - rx0).toBe(N); // the peer's kernel counted them in too
