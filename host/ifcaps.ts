@@ -1,5 +1,5 @@
 /**
- * What an interface can do, read from the kernel (the origin's HardwareCapabilities), probed
+ * What an interface can do, read from the kernel (its hardware capabilities), probed
  * truthfully: ethtool ioctls for queues, offloads, timestamping and driver (native/ifcaps.cc),
  * rtnetlink (via `ip -d -j link`) for queue counts and an attached XDP program, sysfs for the NUMA
  * node. XDP driver mode and AF_XDP zero-copy can only be known by trying; since attaching briefly

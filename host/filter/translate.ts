@@ -333,7 +333,7 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
         const op = bpfOp(ins.code);
         const retValue = (t: number) => (insns[t].code === (BPF.RET | BPF.A) ? f.get(r.a) : f.i32(insns[t].k));
         if (bpfClass(insns[jt].code) === BPF.RET && bpfClass(insns[jf].code) === BPF.RET) {
-          // Both ways return: a select instead of a branch the CPU would have to predict.
+          // Both ways return: a select, so the CPU has no jump to predict.
           retValue(jt);
           retValue(jf);
           f.get(r.a);
@@ -346,7 +346,7 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
         f.get(r.a);
         operand();
         if (jt === n + 1) {
-          // Falls through when true: branch on the negated test.
+          // Falls through when true: jump on the negated test.
           if (op === BPF.JSET) {
             f.op('i32.and');
             f.op('i32.eqz');

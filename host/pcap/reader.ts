@@ -2,7 +2,7 @@
 // through one bounded buffer, whatever the file's size. Records come out one at a time as views
 // into that buffer; a view is valid until the next call that may read (next()), which is what lets
 // the buffer stay small. `ready()` says whether the next record is already buffered, so a consumer
-// can hand on what it has before the reader blocks on more input (output streams, chunk by chunk).
+// can hand on what it holds ahead of the reader blocking on more input (output streams, chunk by chunk).
 //
 // Damage ends the read, like tcpdump: everything before it was delivered, and the error names the
 // record (1-based, counting packets) and its byte offset in the file.
