@@ -58,6 +58,8 @@ export interface CaptureResult {
   files: string[];
   /** Frames a plugin dropped (not written). */
   pluginDropped: number;
+  /** Frames that came in the last burst after -c was reached or -G/-W made its last file: not written. */
+  afterLimit: number;
   /** -G with -W made its last file and the capture stopped (tcpdump: "Maximum file limit reached"). */
   fileLimit?: boolean;
   plugins: PluginStats[];
@@ -97,7 +99,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     await plugins?.close();
     throw e;
   }
-  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], files: [], pluginDropped: 0, plugins: [] };
+  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], files: [], pluginDropped: 0, afterLimit: 0, plugins: [] };
   const snaplen = o.snaplen || MAX_RECORD_BYTES;
   let writer: RotatingWriter | undefined;
   const burst: CaptureRecord[] = [];
@@ -138,7 +140,10 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
         for (let i = 0; i < kept; i++) {
           const m = u32[(list >> 2) + i];
           if (plugins && u8[verdicts + i]) continue;
-          if (result.written >= limit || fileLimit) continue;
+          if (result.written >= limit || fileLimit) {
+            result.afterLimit++;
+            continue;
+          }
           const data = dv.getUint32(m + META.DATA, true);
           const caplen = dv.getUint32(m + META.CAPLEN, true);
           const r: CaptureRecord = {
@@ -151,6 +156,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
           // -G with -W: the last file's period is over; tcpdump stops before writing this frame.
           if (writer && !writer.write(r)) {
             fileLimit = true;
+            result.afterLimit++;
             continue;
           }
           burst.push(r);

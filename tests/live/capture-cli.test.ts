@@ -34,10 +34,12 @@ describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s
     let err = '';
     cap.stdout.on('data', (d) => (out += d));
     cap.stderr.on('data', (d) => (err += d));
+    // Listened for now: with -G and -W the capture may end before the generator does.
+    const exited = new Promise<number | null>((r) => cap.on('exit', r));
     await new Promise((r) => setTimeout(r, 1500));
     const gen = spawn(process.execPath, [cli, 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', String(rate), '--size', '128', '-c', String(count), '--port', '9000'], { stdio: 'ignore' });
     expect(await new Promise((r) => gen.on('exit', r))).toBe(0);
-    const code = await new Promise<number | null>((r) => cap.on('exit', r));
+    const code = await exited;
     return { code, out, err };
   }
 
@@ -51,7 +53,7 @@ describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s
     expect(lines).toHaveLength(50);
     lines.forEach((l, i) => {
       // number, UTC time to the microsecond, captured bytes (the snap length), ptype, addresses.
-      const m = /^\s*(\d+) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\s+(\d+) \S+\s+(\S+):\d+ > (\S+):(\d+) len \d+ ttl \d+/.exec(l);
+      const m = /^\s*(\d+) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\s+(\d+) ether ipv4 udp\s+(\S+):\d+ > (\S+):(\d+) len \d+ ttl \d+/.exec(l);
       expect(m, l).not.toBeNull();
       expect([Number(m![1]), Number(m![2]), m![3], m![4], m![5]]).toEqual([i + 1, 64, bed.a.ip, bed.b.ip, '9000']);
     });
@@ -103,6 +105,9 @@ describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s
     const frames = r.files.map((f: string) => tshark(f, 'udp.dstport'));
     for (const f of frames) expect(f.length).toBeGreaterThan(0);
     expect(frames[0].length + frames[1].length).toBe(r.written);
+    // Every frame received is written or counted: those after the last file are after_limit.
+    expect(r.rx_packets).toBe(r.delivered + r.dropped.filtered + r.dropped.kernel + r.dropped.plugin + r.dropped.after_limit);
+    expect(r.dropped.after_limit).toBeGreaterThan(0);
     // Each file holds at most its period: about 100 frames a second, under four seconds.
     for (const f of frames) expect(f.length).toBeLessThanOrEqual(400);
   }, 60_000);

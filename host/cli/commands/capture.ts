@@ -82,7 +82,7 @@ export function register(program: Command): void {
       const { records: _records, ...summary } = r;
       void _records;
       if (o.json)
-        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped }, file: o.write, ...(publish ? { publish } : {}) }) + '\n');
+        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped, after_limit: r.afterLimit }, file: o.write, ...(publish ? { publish } : {}) }) + '\n');
     });
 }
 
