@@ -1,12 +1,12 @@
 // Live capture to pcapng: frames from an AF_XDP or AF_PACKET backend, parsed and matched against
 // flow-director rules in WASM (a `drop` rule filters, a `mark` is kept in the packet comment-free
-// record order), then written as pcapng with one interface block (link type, nanosecond
-// timestamp resolution) that tshark and Wireshark read.
-import { writeFileSync } from 'node:fs';
+// record order), then written as they arrive as pcapng with one interface block (link type,
+// nanosecond timestamp resolution) that tshark and Wireshark read, into one file or a rotating set
+// (tcpdump's -C/-W/-G, host/pcap/rotate.ts).
 import { openBackend, kernelBytesFor, type Backend, type BackendName } from './backends/index.js';
 import { computeLayout, createMemory, writeControlBlock } from './layout.js';
 import { META } from './meta.js';
-import { writePcapng, type CaptureRecord } from './pcap/index.js';
+import { MAX_RECORD_BYTES, pcapngEncoder, RotatingWriter, type CaptureRecord, type RotationOptions } from './pcap/index.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './engine/flow.js';
 import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from './plugins/index.js';
@@ -21,8 +21,18 @@ export interface CaptureOptions {
   /** Stop after this many seconds. */
   durationS?: number;
   rules?: readonly FlowRuleInput[];
-  /** Write the capture here (pcapng); `-` is standard output. */
+  /** Write the capture here (pcapng) as it arrives; `-` is standard output (give `stdout` then). */
   out?: string;
+  /** The writer of `out` = `-`: one that waits out a full pipe. */
+  stdout?: { write(bytes: Uint8Array): void };
+  /** Rotate `out` by size and/or time, as tcpdump's -C, -W and -G do. */
+  rotation?: RotationOptions;
+  /** Bytes kept of each frame (tcpdump -s); 0 or absent: 262144. */
+  snaplen?: number;
+  /** Called once per burst with the frames written in it (e.g. to print them). */
+  onRecords?: (records: readonly CaptureRecord[]) => void;
+  /** Keep every written frame in the result's `records` (memory grows with the capture). */
+  keepRecords?: boolean;
   /** Called about every 100 ms with the counters so far. */
   onProgress?: (r: CaptureResult) => void;
   /** Resolves or aborts the capture early (e.g. SIGINT). */
@@ -42,9 +52,16 @@ export interface CaptureResult {
   kernel: Record<string, number>;
   bytes: number;
   elapsedS: number;
+  /** The written frames, when `keepRecords` asked for them. */
   records: CaptureRecord[];
+  /** The files written, in the order they were opened. */
+  files: string[];
   /** Frames a plugin dropped (not written). */
   pluginDropped: number;
+  /** Frames that came in the last burst after -c was reached or -G/-W made its last file: not written. */
+  afterLimit: number;
+  /** -G with -W made its last file and the capture stopped (tcpdump: "Maximum file limit reached"). */
+  fileLimit?: boolean;
   plugins: PluginStats[];
 }
 
@@ -82,7 +99,11 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     await plugins?.close();
     throw e;
   }
-  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], pluginDropped: 0, plugins: [] };
+  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], files: [], pluginDropped: 0, afterLimit: 0, plugins: [] };
+  const snaplen = o.snaplen || MAX_RECORD_BYTES;
+  let writer: RotatingWriter | undefined;
+  const burst: CaptureRecord[] = [];
+  let fileLimit = false;
   const u32 = new Uint32Array(memory.buffer);
   const t0 = performance.now();
   const stopAt = o.durationS !== undefined ? t0 + o.durationS * 1000 : Infinity;
@@ -91,6 +112,9 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   const dv = new DataView(memory.buffer);
   let lastProgress = t0;
   try {
+    // Opened once the backend is up, so a refused interface leaves no empty file behind. AF_XDP and
+    // AF_PACKET (SOCK_RAW) hand over Ethernet frames: one interface block of link type 1.
+    if (o.out) writer = new RotatingWriter(o.out, pcapngEncoder({ linktype: 1, snaplen, resolution: 'ns' }), o.rotation, o.stdout);
     outer: for (;;) {
       let got = 0;
       for (let q = 0; q < queues; q++) {
@@ -112,26 +136,39 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
           u32[(list >> 2) + kept++] = m;
         }
         if (plugins && kept) result.pluginDropped += await plugins.processBurst(list, kept, verdicts);
+        burst.length = 0;
         for (let i = 0; i < kept; i++) {
           const m = u32[(list >> 2) + i];
           if (plugins && u8[verdicts + i]) continue;
-          if (result.written >= limit) continue;
+          if (result.written >= limit || fileLimit) {
+            result.afterLimit++;
+            continue;
+          }
           const data = dv.getUint32(m + META.DATA, true);
           const caplen = dv.getUint32(m + META.CAPLEN, true);
-          result.records.push({
+          const r: CaptureRecord = {
             linktype: dv.getUint16(m + META.LINKTYPE, true) || 1,
             timestampNs: dv.getBigUint64(m + META.TIMESTAMP, true),
-            data: u8.slice(data, data + caplen),
+            data: u8.slice(data, data + Math.min(caplen, snaplen)),
             wireLength: Math.max(dv.getUint32(m + META.WIRELEN, true), caplen),
             interfaceId: 0,
-          });
+          };
+          // -G with -W: the last file's period is over; tcpdump stops before writing this frame.
+          if (writer && !writer.write(r)) {
+            fileLimit = true;
+            result.afterLimit++;
+            continue;
+          }
+          burst.push(r);
+          if (o.keepRecords) result.records.push(r);
           result.written++;
-          result.bytes += caplen;
+          result.bytes += r.data.length;
         }
+        if (burst.length) o.onRecords?.(burst);
         if (n) backend.release(q);
       }
       const now = performance.now();
-      if (result.written >= limit || now >= stopAt || o.signal?.aborted) break outer;
+      if (result.written >= limit || fileLimit || now >= stopAt || o.signal?.aborted) break outer;
       if (now - lastProgress >= 100) {
         lastProgress = now;
         result.elapsedS = (now - t0) / 1000;
@@ -146,6 +183,8 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     const st = backend.stats();
     for (const [k, v] of Object.entries(st.drops)) if (v) result.kernel[k] = v;
   } finally {
+    writer?.close();
+    if (writer) result.files = writer.opened;
     backend.close();
     if (plugins) {
       result.plugins = plugins.stats();
@@ -153,11 +192,6 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     }
   }
   result.elapsedS = (performance.now() - t0) / 1000;
-  if (o.out) {
-    const bytes = writePcapng([{ linktype: result.records[0]?.linktype ?? 1, resolution: 'ns' }], result.records);
-    // `-` is standard output, as for tcpdump -w -, so `capture -w - | tshark -r -` works.
-    if (o.out === '-') writeFileSync(1, bytes);
-    else writeFileSync(o.out, bytes);
-  }
+  result.fileLimit = fileLimit;
   return result;
 }

@@ -1,7 +1,8 @@
 // The package's public API: what a Node service embeds. The CLI (host/cli/) is built on the same.
 export { Engine, EngineConfigError, FlowRuleError, parseFlowRule, Burst } from './engine/engine.js';
-export type { EngineConfig, EngineStats, FlowRule, FlowRuleInput, RecordBatch } from './engine/engine.js';
-export { Packet } from './packet.js';
+export type { EngineConfig, EngineEvents, EngineStats, FlowRule, FlowRuleInput, HandlerError, RecordBatch, WorkerExit } from './engine/engine.js';
+export { Packet, TCP_FLAGS } from './packet.js';
+export type { TcpFlag } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';
 export type { Backend, BackendConfig } from './backends/index.js';
 export { loadPlugin, validatePlugin, PluginRefused } from './plugins/index.js';
@@ -31,6 +32,9 @@ export type { ArpFields, EthFields, IcmpFields, InnerFields, IpFields, TcpFields
 export type { BackendName, BackendStats, QueueInfo } from './backends/types.js';
 export type { AfXdpConfig, AfXdpOptions } from './backends/afxdp.js';
 export type { AfPacketConfig, AfPacketOptions, FanoutMode } from './backends/afpacket.js';
+export type { PcapConfig, PcapOptions } from './backends/pcap.js';
+export type { PayloadBackendConfig, PayloadTransport } from './backends/socket.js';
+export type { DpdkConfig } from './backends/dpdk.js';
 export type { PluginRecord } from './plugins/host.js';
 export type { PluginSpec, PluginRoute, LoadedPlugin, LoadOptions } from './plugins/load.js';
 export type { CopyMode, Policy } from './plugins/abi.js';

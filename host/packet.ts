@@ -9,7 +9,11 @@ const IPV6_EXT = new Set([0, 43, 60, 135, 44, 51]);
 
 export interface EthFields { src: string; dst: string; type?: number }
 export interface IpFields { v: 4 | 6; src: string; dst: string; proto: number; ttl: number; frag?: { offset: number; more: boolean; id: number } }
-export interface TcpFields { sport: number; dport: number; flags: number; seq: number; ack: number; win: number }
+/** `TcpFields.flags`: the 9 flag bits of the TCP header (RFC 9293; AE is RFC 3540's NS), e.g. `tcp.flags & TCP_FLAGS.SYN`. */
+export const TCP_FLAGS = { FIN: 0x001, SYN: 0x002, RST: 0x004, PSH: 0x008, ACK: 0x010, URG: 0x020, ECE: 0x040, CWR: 0x080, AE: 0x100 } as const;
+export type TcpFlag = keyof typeof TCP_FLAGS;
+
+export interface TcpFields { sport: number; dport: number; /** Bits of TCP_FLAGS. */ flags: number; seq: number; ack: number; win: number }
 export interface UdpFields { sport: number; dport: number; len: number }
 export interface IcmpFields { type: number; code: number }
 export interface ArpFields { op: number; spa?: string; tpa?: string }

@@ -3,8 +3,9 @@
  * net_af_packet, net_null) whose mbufs live in the engine's shared WebAssembly.Memory.
  *
  * The native side is a second addon, wirewasm_dpdk.node (native/dpdk/dpdk.cc, its own gyp project
- * native/dpdk/binding.gyp), built only where libdpdk-dev >= 22.11 is installed and loaded here by
- * path on first use (dpdkAddonPath), so the rest of wirewasm never needs DPDK.
+ * native/dpdk/binding.gyp), built only where libdpdk-dev >= 22.11 is installed (a prebuild the
+ * package ships, scripts/build-dpdk.mjs) and loaded on first use (dpdkAddonPath, node-gyp-build), so
+ * the rest of wirewasm never needs DPDK.
  *
  * Memory: host/layout.ts places a DPDK frame region (`dpdk: {frames, stride}`) whose frame i is
  * mempool object i and engine frame `layout.dpdk.frameBase + i`, with its metadata record after
@@ -22,22 +23,23 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import type { Layout } from '../layout.js';
+import { addonPath } from '../native.js';
 import { artefact } from '../paths.js';
 import type { EngineExports } from '../abi.js';
 import { RING_MAGIC } from '../ring.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
-/**
- * Where the DPDK addon is looked for, in order: a local build (scripts/build-dpdk.mjs), then a
- * prebuilt one for this platform (prebuildify's layout). Its own directory, never the main addon's:
- * node-gyp-build loads the first .node it finds in a directory.
- */
-export const DPDK_ADDON_PATHS = ['native/dpdk/build/Release/wirewasm_dpdk.node', `native/dpdk/prebuilds/${process.platform}-${process.arch}/wirewasm_dpdk.node`];
+/** The DPDK addon's gyp project: node-gyp-build looks in its build/Release, then its prebuilds/<platform>-<arch>. */
+export const DPDK_ADDON_DIR = 'native/dpdk';
 
 /** The DPDK addon file that would be loaded, or undefined when none was built. */
 export function dpdkAddonPath(): string | undefined {
-  return DPDK_ADDON_PATHS.map((p) => artefact(p)).find((f) => existsSync(f));
+  try {
+    return addonPath(DPDK_ADDON_DIR);
+  } catch {
+    return undefined;
+  }
 }
 export const DPDK_UNAVAILABLE = 'DPDK not available: apt-get install libdpdk-dev dpdk, then npm rebuild';
 
@@ -120,7 +122,7 @@ let addon: DpdkAddon | undefined;
 export function loadDpdk(): DpdkAddon {
   if (addon) return addon;
   const file = dpdkAddonPath();
-  if (!file) throw new DpdkError(`${DPDK_UNAVAILABLE} (${artefact(DPDK_ADDON_PATHS[0])} was not built: pkg-config found no libdpdk >= 22.11 at build time)`);
+  if (!file) throw new DpdkError(`${DPDK_UNAVAILABLE} (no addon in ${artefact(DPDK_ADDON_DIR)}/build/Release or prebuilds/${process.platform}-${process.arch}: pkg-config found no libdpdk >= 22.11 at build time)`);
   try {
     addon = createRequire(import.meta.url)(file) as DpdkAddon;
   } catch (e) {

@@ -2,15 +2,14 @@
 //   number, UTC time to the microsecond, captured bytes, ptype, addresses ([v6]:port), TCP flag
 //   names, sequence/ack/window, TTL, VLAN ids, tunnel, errors.
 // Built from the jsonl object, so the two forms never disagree.
-import type { IpFields, TcpFields } from '../packet.js';
+import { TCP_FLAGS, type IpFields, type TcpFields, type TcpFlag } from '../packet.js';
 
-const TCP_FLAGS: [number, string][] = [
-  [0x002, 'SYN'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH'], [0x010, 'ACK'], [0x020, 'URG'], [0x040, 'ECE'], [0x080, 'CWR'], [0x100, 'AE'],
-];
+// SYN first, as people read a handshake.
+const FLAG_ORDER: TcpFlag[] = ['SYN', 'FIN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'AE'];
 
 export function tcpFlagNames(flags: number): string {
   let s = '';
-  for (const [bit, name] of TCP_FLAGS) if (flags & bit) s += (s ? ',' : '') + name;
+  for (const name of FLAG_ORDER) if (flags & TCP_FLAGS[name]) s += (s ? ',' : '') + name;
   return s || 'none';
 }
 

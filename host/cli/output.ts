@@ -11,9 +11,9 @@ const sleep = new Int32Array(new SharedArrayBuffer(4));
 export class SyncOutput {
   constructor(private readonly fd: number) {}
 
-  write(text: string): void {
+  write(text: string | Uint8Array): void {
     if (text.length === 0) return;
-    const bytes = Buffer.from(text, 'utf8');
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     for (let off = 0; off < bytes.length; ) {
       try {
         off += writeSync(this.fd, bytes, off, bytes.length - off);

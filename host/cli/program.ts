@@ -2,7 +2,7 @@
 // is adding a file. main.ts loads only the file of the command being run (a command's module pulls
 // in the engine, the backends, the feed...: all of them take a second or more to import);
 // scripts/cli-manifest.mjs loads them all once at build time to record the top-level help.
-import { Command } from 'commander';
+import { Command, Help, type Option } from 'commander';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +26,13 @@ export function newProgram(): Command {
     .description(pkg.description)
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Inherited by every subcommand: a required option says so, as one with a default shows it.
+    .configureHelp({
+      optionDescription(this: Help, option: Option): string {
+        const text = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${text} (required)` : text;
+      },
+    })
     .exitOverride();
 }
 

@@ -30,6 +30,8 @@ export interface ParseOptions {
 export interface ReplayOptions {
   /** Times to play the capture (default 1; 0 = forever). */
   loops?: number;
+  /** Play at most this many frames of the capture file, all loops together (default: all). */
+  count?: number;
   /** Packets per second (token bucket), instead of as fast as possible. */
   rate?: number;
   /** Bits per second, with `rate` or alone. */
@@ -120,7 +122,7 @@ export interface ResolvedConfig {
   file?: string;
   frames?: readonly Uint8Array[];
   linktype: number;
-  replay: Required<Omit<ReplayOptions, 'rate' | 'bitRate' | 'speed'>> & Pick<ReplayOptions, 'rate' | 'bitRate' | 'speed'>;
+  replay: Required<Omit<ReplayOptions, 'rate' | 'bitRate' | 'speed' | 'count'>> & Pick<ReplayOptions, 'rate' | 'bitRate' | 'speed' | 'count'>;
   queues: number;
   workers: number;
   cpus?: number[];
@@ -182,6 +184,14 @@ function positive(field: string, v: unknown): number {
   return v;
 }
 
+/** The sizes a config file may set (host/config.ts), with the engine's defaults filled in: the one
+ * source of those defaults, for the engine and for the map `wirewasm info` prints. Not validated. */
+export function engineSizes(c: { workers?: number; queues?: number; frameCount?: number; frameSize?: number; ringSize?: number }, backend: SourceKind = 'pcap') {
+  const workers = c.workers ?? 1;
+  const frameCount = c.frameCount ?? 8192;
+  return { workers, queues: c.queues ?? (backend === 'memory' ? workers : 1), frameCount, frameSize: c.frameSize ?? 2048, ringSize: c.ringSize ?? Math.min(4096, frameCount) };
+}
+
 export function resolveConfig(c: EngineConfig): ResolvedConfig {
   if (typeof c !== 'object' || c === null) throw new EngineConfigError('config', 'expected an object such as {backend: "pcap", file: "x.pcap"}');
   const unknown = Object.keys(c).filter((k) => !KNOWN.has(k));
@@ -198,11 +208,12 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
     if (!Array.isArray(c.frames) || c.frames.length === 0 || !c.frames.every((f) => f instanceof Uint8Array))
       throw new EngineConfigError('frames', 'the memory backend needs frames: a non-empty array of Uint8Array, one whole frame each');
   }
-  const workers = int('workers', c.workers ?? 1, 1, 64);
-  const queues = int('queues', c.queues ?? (backend === 'memory' ? workers : 1), 1, 64);
-  const frameCount = pow2('frameCount', c.frameCount ?? 8192, 16, 1 << 20);
-  const frameSize = pow2('frameSize', c.frameSize ?? 2048, 2048, 65536);
-  const ringSize = pow2('ringSize', c.ringSize ?? Math.min(4096, frameCount), 2, 1 << 24);
+  const sizes = engineSizes(c, backend);
+  const workers = int('workers', sizes.workers, 1, 64);
+  const queues = int('queues', sizes.queues, 1, 64);
+  const frameCount = pow2('frameCount', sizes.frameCount, 16, 1 << 20);
+  const frameSize = pow2('frameSize', sizes.frameSize, 2048, 65536);
+  const ringSize = pow2('ringSize', sizes.ringSize, 2, 1 << 24);
   const burst = int('burst', c.burst ?? 64, 1, 256);
   const poolCache = int('poolCache', c.poolCache ?? Math.min(64, Math.floor(frameCount / (4 * (workers + 1)))), 0, 512);
   const classes = int('classes', c.classes ?? 1, 1, 4);
@@ -218,6 +229,7 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   if (r.rate !== undefined && r.speed !== undefined) throw new EngineConfigError('replay', 'give rate (packets/s) or speed (× capture timing), not both');
   const replay = {
     loops: int('replay.loops', r.loops ?? 1, 0, 0xfffffffe),
+    count: r.count === undefined ? undefined : int('replay.count', r.count, 0, Number.MAX_SAFE_INTEGER),
     lossy: Boolean(r.lossy),
     rate: r.rate === undefined ? undefined : positive('replay.rate', r.rate),
     bitRate: r.bitRate === undefined ? undefined : positive('replay.bitRate', r.bitRate),

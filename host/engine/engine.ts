@@ -51,14 +51,37 @@ export interface WorkerExit {
   worker: number;
   code: number;
   error?: Error;
-  /** Frames the dead worker held, recovered to the pool (counted as handler_error). */
+  /** Frames the dead worker held: recovered to the pool (counted as handler_error), or, when the
+   * plugin watchdog ended it, its burst handed to the replacement. */
   recovered: number;
   restarted: boolean;
 }
 
+/** A handler threw: reported for the first burst that failed, then at most once a second per worker. */
+export interface HandlerError {
+  worker: number;
+  /** The thrown error's name (e.g. "TypeError"). */
+  name: string;
+  message: string;
+  /** Bursts this worker's handler has failed so far. */
+  count: number;
+}
+
+/** The events an Engine emits, for `engine.on(name, listener)` with typed listeners. */
+export interface EngineEvents {
+  /** A handler threw (the burst's frames count as handler_error). */
+  'handler-error': [HandlerError];
+  /** A worker died; restarted unless `restart: false`. */
+  'worker-exit': [WorkerExit];
+  /** A failure after start() (a worker that could not be restarted); done and stop() reject with it too. */
+  error: [Error];
+  /** The engine stopped: the final stats. */
+  stopped: [EngineStats];
+}
+
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-export class Engine extends EventEmitter {
+export class Engine extends EventEmitter<EngineEvents> {
   readonly config: ResolvedConfig;
   private state: State = 'new';
   private rt?: EngineRuntime;
@@ -231,7 +254,7 @@ export class Engine extends EventEmitter {
           this.affinity[index] = msg.affinity;
           resolve();
         } else if (msg?.type === 'result') finished = true;
-        else if (msg?.type === 'handler-error') this.emit('handler-error', { worker: index, name: msg.name, message: msg.message, count: msg.count });
+        else if (msg?.type === 'handler-error') this.emit('handler-error', { worker: index, name: msg.name ?? 'Error', message: msg.message ?? '', count: msg.count ?? 1 });
         else if (msg?.type === 'plugin-records') this.recordsReader!.takePlugin(msg.records ?? []);
       });
       w.on('error', (e) => {
@@ -257,10 +280,12 @@ export class Engine extends EventEmitter {
 
   /** A worker died without finishing: recover what it held and start another in its place. */
   private onDeath(index: number, code: number, error?: Error): void {
-    const recovered = this.recovery!.recover(index);
     // While starting (the others still load), running or stopping (the new one drains what the dead one left).
     const active = this.state === 'starting' || this.state === 'running' || this.state === 'stopping';
     const restart = this.config.restart && active;
+    // Ended by the plugin watchdog: its replacement takes over the burst that was in the plugins.
+    const hung = this.rt!.plugins?.takeTimeout(index) !== undefined;
+    const recovered = this.recovery!.recover(index, hung && restart);
     const info: WorkerExit = { worker: index, code, error, recovered, restarted: restart };
     this.emit('worker-exit', info);
     if (restart) {
@@ -429,9 +454,11 @@ export class Engine extends EventEmitter {
 
   /** Total frames the capture or frame list holds (× loops): the progress bar's 100%. */
   get expectedPackets(): number | undefined {
-    const loops = this.config.replay.loops;
-    if (loops === 0) return undefined;
-    return (this.rt?.streams ?? []).reduce((s, x) => s + x.frames.length, 0) * loops;
+    const { loops, count } = this.config.replay;
+    if (loops === 0) return count;
+    const all = (this.rt?.streams ?? []).reduce((s, x) => s + x.frames.length, 0) * loops;
+    // A file played through a refilled ring has no frame list: its count is not known ahead.
+    return count === undefined ? all : all > 0 ? Math.min(all, count) : count;
   }
 
   /** The drop reasons the stats use. */

@@ -3,7 +3,7 @@
 // counted. The work itself is the engine module's (assembly/engine/recover.ts, beside the code that
 // writes the worker's journal); this file decides when, waits for ring turns and keeps the list of
 // claims still to publish.
-import { CLAIM_BYTES } from '../abi.js';
+import { CLAIM_BYTES, WC } from '../abi.js';
 import { hostBlockAdd } from './stats.js';
 import type { EngineRuntime } from './setup.js';
 
@@ -26,8 +26,24 @@ export class Recovery {
    * (published as soon as the ring's tail reaches it: earlier claimers are running workers a few
    * instructions from their publish, or other dead ones), then everything else; frames whose fate
    * was not counted yet count as handler_error. Returns the frames recovered.
+   *
+   * `resumeBurst`: the worker was ended by the plugin watchdog while its burst was in the plugin
+   * stage. That burst is no handler's failure: it stays in the worker's burst list for the worker
+   * that replaces it, which runs it through the stage again (the hung plugin is quarantined now, so
+   * its policy decides: fail-open delivers the frames, fail-closed drops them as "plugin") and then
+   * through the handler.
    */
-  recover(index: number): number {
+  recover(index: number, resumeBurst = false): number {
+    const block = this.rt.map.worker(index);
+    const resumed = resumeBurst ? this.rt.u32[(block + WC.BURST_COUNT) >> 2] : 0;
+    // Out of the journal while the rest is recovered, back in for the replacement.
+    if (resumed) this.rt.u32[(block + WC.BURST_COUNT) >> 2] = 0;
+    const held = this.recoverJournal(index);
+    if (resumed) this.rt.u32[(block + WC.BURST_COUNT) >> 2] = resumed;
+    return held + resumed;
+  }
+
+  private recoverJournal(index: number): number {
     const { wasm, ctx } = this.rt;
     const claim = this.rt.claims + index * CLAIM_BYTES;
     if (wasm.recoverClaim(ctx, index, claim)) {

@@ -60,12 +60,15 @@ export class CaptureRefill {
   private write = 0;
   private ended = false;
   private perLoop = 0;
+  private taken = 0;
 
   /** Opens `file` ('-' is stdin) and reads its first record; `empty` when it has none. */
   constructor(
     private readonly file: string,
     loops: number,
     private readonly warn: (m: string) => void,
+    /** Records to play in all (replay -c); the file is read no further. */
+    private readonly count = Infinity,
   ) {
     if (file === '-' && loops !== 1) throw new Error(`--loops ${loops} with stdin: a pipe cannot be read twice; replay a file to loop`);
     this.loopsLeft = loops === 0 ? Infinity : loops;
@@ -91,10 +94,15 @@ export class CaptureRefill {
   private next(): CaptureRecord | undefined {
     for (;;) {
       if (!this.reader) return undefined;
+      if (this.taken >= this.count) {
+        this.close();
+        return undefined;
+      }
       try {
         const r = this.reader.next();
         if (r) {
           this.perLoop++;
+          this.taken++;
           return r;
         }
       } catch (e) {
@@ -162,8 +170,8 @@ export class CaptureRefill {
 }
 
 /** A capture file as one refilled stream; an empty capture gives a stream with nothing to play. */
-export function captureStream(file: string, loops: number, warn: (m: string) => void): Stream {
-  const refill = new CaptureRefill(file, loops, warn);
+export function captureStream(file: string, loops: number, warn: (m: string) => void, count?: number): Stream {
+  const refill = new CaptureRefill(file, loops, warn, count);
   if (refill.empty) {
     refill.close();
     return stream([]);

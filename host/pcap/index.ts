@@ -4,9 +4,10 @@ import { CaptureReader, recordsOf } from './reader.js';
 import { CaptureFormatError, type CaptureRecord } from './record.js';
 
 export { CaptureFormatError, MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
-export { isPcap, readPcapHeader, writePcap, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader, type PcapWriteOptions } from './pcap.js';
-export { isPcapng, writePcapng, type PcapngInterface } from './pcapng.js';
+export { isPcap, readPcapHeader, writePcap, pcapEncoder, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader, type PcapWriteOptions } from './pcap.js';
+export { isPcapng, writePcapng, pcapngEncoder, type PcapngInterface } from './pcapng.js';
 export { CaptureReader, CaptureReadError, CHUNK_BYTES } from './reader.js';
+export { RotatingWriter, rotationFileName, type CaptureEncoder, type RotationOptions } from './rotate.js';
 export { linktypeName, LINKTYPES_PARSED } from './linktypes.js';
 
 /**

@@ -83,3 +83,8 @@ export function writePcap(records: Iterable<Omit<CaptureRecord, 'interfaceId'> &
   }
   return out;
 }
+
+/** The encoder of a pcap file written as records arrive (host/pcap/rotate.ts). */
+export function pcapEncoder(opts: PcapWriteOptions): { header(): Uint8Array; record(r: CaptureRecord): Uint8Array } {
+  return { header: () => writePcap([], opts), record: (r) => writePcap([r], opts).subarray(FILE_HEADER) };
+}

@@ -120,3 +120,9 @@ export function writePcapng(interfaces: PcapngInterface[], records: Iterable<Cap
   for (const c of chunks) out.set(c, o), (o += c.length);
   return out;
 }
+
+/** The encoder of a one-interface pcapng file written as records arrive (host/pcap/rotate.ts). */
+export function pcapngEncoder(itf: PcapngInterface): { header(): Uint8Array; record(r: CaptureRecord): Uint8Array } {
+  const header = writePcapng([itf], []);
+  return { header: () => header, record: (r) => writePcapng([itf], [r]).subarray(header.length) };
+}

@@ -70,6 +70,8 @@ export class PluginSupervisor {
   /** Per worker: the busy burst sequence number last seen and since when (ms). */
   private readonly seen = new Map<number, { seq: number; since: number }>();
   private timer: NodeJS.Timeout | null = null;
+  /** Per worker: the watchdog's last event, until the engine takes it on the worker's exit. */
+  private readonly unclaimed = new Map<number, WatchdogEvent>();
 
   constructor(
     readonly plugins: LoadedPlugin[],
@@ -145,6 +147,14 @@ export class PluginSupervisor {
     f[this.state.plugin(p) + 2]++;
     f.fill(0, hb, hb + 8);
     this.events.push(event);
+    this.unclaimed.set(index, event);
+    return event;
+  }
+
+  /** The watchdog event that ended worker `index`, once (undefined when it died of something else). */
+  takeTimeout(index: number): WatchdogEvent | undefined {
+    const event = this.unclaimed.get(index);
+    this.unclaimed.delete(index);
     return event;
   }
 

@@ -73,13 +73,17 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   let lastTick = nowNs();
 
   let ok = 1;
+  // A burst left by the worker this one replaces (its plugin hung; host/engine/recover.ts): run it
+  // first, through the plugins and the handler, before the next poll completes it.
+  let resumed = words[a.layout.control >> 2];
   let idle = 0;
   let bursts = 0;
   let handlerErrors = 0;
   let lastReport = 0;
   for (;;) {
     const t = nowNs();
-    let n = e.enginePoll(a.ctx, c.index, t, ok) >>> 0;
+    let n = resumed || e.enginePoll(a.ctx, c.index, t, ok) >>> 0;
+    resumed = 0;
     if (n === 0xffffffff) break;
     if (stage && t - lastTick >= TICK_NS) {
       lastTick = t;

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { artefact, packageRoot } from '../../host/paths.js';
+import { writePcap } from '../../host/pcap/index.js';
+import { buildFrame } from '../../host/gen/frames.js';
 
 const cli = artefact('dist/host/cli/main.js');
 const run = promisify(execFile);
@@ -89,6 +91,41 @@ describe('CLI conventions', () => {
     const e = await run(process.execPath, [cli, 'replay', '-w', '2', artefact('package.json')]).catch((x) => x as { code: number; stderr: string });
     expect(e.code).not.toBe(0);
     expect(e.stderr).toMatch(/-w writes a file .* worker threads are --workers 2/);
+  });
+
+  // 50 UDP frames, destination ports 1000..1049, so a frame's port says which it was.
+  const fifty = () => {
+    const file = path.join(tmp, 'fifty.pcap');
+    const records = Array.from({ length: 50 }, (_, i) => {
+      const data = buildFrame({ src: '10.0.0.1', dst: '10.0.0.2', sport: 999, dport: 1000 + i, length: 64 });
+      return { linktype: 1, timestampNs: BigInt(i) * 1000n, data, wireLength: data.length };
+    });
+    writeFileSync(file, writePcap(records, { linktype: 1 }));
+    return file;
+  };
+
+  it('dissect -c N prints the first N frames only', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'dissect', fifty(), '-c', '7', '--format', 'jsonl']);
+    const frames = stdout.trim().split('\n').map((l) => JSON.parse(l) as { n: number; udp: { dport: number } });
+    expect(frames.map((f) => [f.n, f.udp.dport])).toEqual(Array.from({ length: 7 }, (_, i) => [i + 1, 1000 + i]));
+  });
+
+  it('replay -c N plays the first N frames of the file (of all loops)', async () => {
+    const once = JSON.parse((await run(process.execPath, [cli, 'replay', fifty(), '-c', '20', '--json', '-q'])).stdout);
+    expect({ rx: once.rx_packets, delivered: once.delivered }).toEqual({ rx: 20, delivered: 20 });
+    const looped = JSON.parse((await run(process.execPath, [cli, 'replay', fifty(), '-c', '120', '--loops', '3', '--json', '-q'])).stdout);
+    expect(looped.rx_packets).toBe(120);
+    const e = await run(process.execPath, [cli, 'replay', fifty(), '-c', 'x']).catch((x) => x as { code: number; stderr: string });
+    expect(e.stderr).toMatch(/--count x: give a whole number of frames/);
+  }, 60_000);
+
+  it('--help marks required options "(required)" and shows defaults', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'capture', '--help']);
+    expect(stdout).toMatch(/-i, --iface <name>\s+interface to capture on \(required\)/);
+    expect(stdout).toMatch(/-b, --backend <name>\s+afxdp or afpacket \(default: "afpacket"\)/);
+    expect(stdout).not.toMatch(/-w, --write <file>.*\(required\)/);
+    const gen = (await run(process.execPath, [cli, 'gen', '--help'])).stdout;
+    expect(gen).toMatch(/-r, --rate <pps>.*\(required\)/);
   });
 
   it('gen counts with -c and sizes with --size (-s stays tcpdump\'s snaplen, -n is gone)', async () => {

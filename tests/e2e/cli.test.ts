@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Engine } from '../../host/engine/engine.js';
+import { engineSizes } from '../../host/engine/config.js';
 import { computeLayout } from '../../host/layout.js';
+import { writePcap } from '../../host/pcap/index.js';
 import { loadNative } from '../../host/native.js';
 import { artefact } from '../../host/paths.js';
 
@@ -22,7 +25,7 @@ describe('wirewasm CLI', () => {
     const PATH = (process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules')).join(':');
     const r = spawnSync('npx', ['wirewasm', 'info', '--json'], { cwd: artefact('.'), encoding: 'utf8', env: { ...process.env, PATH } });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).layout.totalBytes).toBe(computeLayout().totalBytes);
+    expect(JSON.parse(r.stdout).layout.totalBytes).toBe(computeLayout(engineSizes({})).totalBytes);
   });
 
   it('--help lists info', () => {
@@ -38,17 +41,36 @@ describe('wirewasm CLI', () => {
     const info = JSON.parse(execFileSync(process.execPath, [cli, 'info', '--config', file, '--json'], { encoding: 'utf8' }));
     const probe = loadNative().probeKernel();
     for (const k of ['afXdp', 'afPacket', 'ioUring', 'bpf'] as const) expect(info.features[k].ok).toBe(probe[k].ok);
-    const layout = computeLayout({ queues: 2, frameCount: 256, frameSize: 4096 });
+    const layout = computeLayout(engineSizes({ queues: 2, frameCount: 256, frameSize: 4096 }));
     expect(info.layout.totalBytes).toBe(layout.totalBytes);
     const frames = info.layout.regions.find((r: { region: string }) => r.region === 'frames');
     expect(frames).toEqual({ region: 'frames', offset: layout.frames.offset, size: 256 * 4096 });
+  });
+
+  it("info's memory map uses the sizes an engine run would: the engine's defaults where the config is silent", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ww-'));
+    const pcap = path.join(dir, 'one.pcap');
+    writeFileSync(pcap, writePcap([{ linktype: 1, timestampNs: 0n, data: new Uint8Array(60), wireLength: 60 }], { linktype: 1 }));
+    const sizes = (c: { queues: number; workers: number; frameCount: number; frameSize: number; ringSize: number }) => ({ queues: c.queues, workers: c.workers, frameCount: c.frameCount, frameSize: c.frameSize, ringSize: c.ringSize });
+    for (const file of [undefined, { workers: 2, frameCount: 1024 }, { ringSize: 512 }]) {
+      const args = ['info', '--json'];
+      if (file) {
+        const f = path.join(dir, 'c.json');
+        writeFileSync(f, JSON.stringify(file));
+        args.push('--config', f);
+      }
+      const info = JSON.parse(execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8' }));
+      expect(sizes(info.layout.config)).toEqual(sizes(new Engine({ file: pcap, ...file }).config));
+    }
   });
 
   it('info prints a readable table', () => {
     const r = run('info');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/AF_XDP sockets\s+(available|unavailable)/);
-    expect(r.stdout).toMatch(/frames\s+0x[0-9a-f]{8}\s+8 MiB/);
+    // The engine's default pool: frameCount × frameSize bytes.
+    const { frameCount, frameSize } = engineSizes({});
+    expect(r.stdout).toMatch(new RegExp(`frames\\s+0x[0-9a-f]{8}\\s+${(frameCount * frameSize) >> 20} MiB`));
   });
 
   it.each([

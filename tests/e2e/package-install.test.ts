@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
 import { FrameParser } from '../../host/parser.js';
 import { readCaptureFile } from '../../host/pcap/index.js';
+import { dpdkBuilt } from '../support/dpdk.js';
 
 const run = promisify(execFile);
 const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', 'isis_iid_tlv.pcap');
@@ -44,6 +45,10 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64' || !exist
     expect(files.some((f) => /^dist\/plugins\/[^/]+\.wasm$/.test(f)), 'built plugins').toBe(true);
     const unwanted = files.filter((f) => /^(tests|bench|dist\/bench|assembly|build|\.bench-cache|\.ci|node_modules)\/|\.(map|wat|tsbuildinfo)$|\.build-stamp$/.test(f));
     expect(unwanted).toEqual([]);
+    // Native sources and prebuilds, never a build directory's objects and makefiles.
+    expect(files.filter((f) => /^native\/(.*\/)?build\//.test(f))).toEqual([]);
+    // Where libdpdk was there to build it, the DPDK addon ships prebuilt too.
+    if (dpdkBuilt) expect(files).toContain('native/dpdk/prebuilds/linux-x64/wirewasm_dpdk.node');
   });
 
   it('installs without compiling anything and without dev dependencies', () => {
@@ -101,5 +106,7 @@ console.log(JSON.stringify({ delivered: stats.delivered, emitted }));
     for (const cmd of ['replay', 'capture', 'dissect', 'info']) expect(help.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     const { stdout } = await run(bin, ['replay', capture, '--json', '-q'], { cwd: app });
     expect(JSON.parse(stdout).delivered).toBe(readCaptureFile(capture).records.length);
+    // The installed DPDK addon loads from its prebuild (nothing was compiled for it either).
+    if (dpdkBuilt) expect(JSON.parse((await run(bin, ['info', '--json'], { cwd: app })).stdout).dpdk).toMatchObject({ available: true });
   }, 60_000);
 });

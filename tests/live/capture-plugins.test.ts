@@ -35,6 +35,7 @@ describe.skipIf(!root)('capture with plugins (needs root)', () => {
       netns: bed.b.ns,
       durationS: 20,
       signal: stop.signal,
+      keepRecords: true,
       plugins: [
         { name: 'seq', bytes: seq, route: { port: 9000 } },
         { name: 'drop', bytes: drop, route: { port: 7777 } },

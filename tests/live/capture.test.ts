@@ -37,7 +37,7 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
   for (const backend of ['afpacket', 'afxdp'] as const) {
     it(`${backend}: tshark reads back exactly the frames captured, bytes and nanosecond timestamps`, async () => {
       const out = path.join(dir, `${backend}.pcapng`);
-      const run = capture({ iface: bed.b.iface, netns: bed.b.ns, backend, count: 1000, durationS: 20, out });
+      const run = capture({ iface: bed.b.iface, netns: bed.b.ns, backend, count: 1000, durationS: 20, out, keepRecords: true });
       await new Promise((r) => setTimeout(r, 300));
       await send(1000, 4);
       const r = await run;

@@ -81,6 +81,8 @@ export interface DissectStreamOptions extends DissectOptions {
   format: 'text' | 'jsonl';
   /** Decode every frame as this link type, whatever the file says. */
   linktype?: number;
+  /** Print at most this many frames; the file is read no further. */
+  count?: number;
 }
 
 /**
@@ -106,9 +108,11 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
   };
   try {
     if (opts.linktype === undefined && reader.format === 'pcap') checkLinktype(reader.linktype);
+    const count = opts.count ?? Infinity;
     for (;;) {
       // The batch's records are views into the reader's buffer: print them before it reads on.
       if (batch.length && (batch.length === parser.batch || !reader.ready())) flush();
+      if (frames + batch.length >= count) break;
       const r = reader.next();
       if (!r) break;
       if (opts.linktype !== undefined) r.linktype = opts.linktype;
@@ -130,11 +134,12 @@ export function register(program: Command): void {
     .description('decode every frame of a pcap/pcapng capture with the WASM parsers, printed as it is read')
     .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin")
     .option('-f, --format <format>', 'text or jsonl (one JSON object per frame)', 'text')
+    .option('-c, --count <n>', 'print only the first n frames')
     .option('--linktype <n>', 'decode every frame as this LINKTYPE_ number (1 Ethernet, 101 raw IP, 113 Linux cooked...), whatever the file says')
     .option('--verify-checksums', 'verify IPv4 header and TCP/UDP/ICMP checksums')
     .option('--rss-key <hex>', 'Toeplitz key for the "rss" field (at least 40 bytes of hex); default: the Microsoft verification key')
     .option('--symmetric', 'symmetric RSS: both directions of a flow hash alike')
-    .action((file: string, opts: { format: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean }) => {
+    .action((file: string, opts: { format: string; count?: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean }) => {
       if (opts.format !== 'text' && opts.format !== 'jsonl') throw new Error(`--format ${opts.format}: use text or jsonl`);
       let rssKey: Uint8Array | undefined;
       if (opts.rssKey !== undefined) {
@@ -147,6 +152,7 @@ export function register(program: Command): void {
         linktype = Number(opts.linktype);
         if (!/^\d+$/.test(opts.linktype) || linktype > 0xffff) throw new Error(`--linktype ${opts.linktype}: give a LINKTYPE_ number from 0 to 65535 (1 is Ethernet)`);
       }
+      if (opts.count !== undefined && !/^\d+$/.test(opts.count)) throw new Error(`--count ${opts.count}: give a whole number of frames`);
       const name = file === '-' ? 'stdin' : file;
       let reader: CaptureReader;
       try {
@@ -159,7 +165,7 @@ export function register(program: Command): void {
       }
       const out = new SyncOutput(1);
       try {
-        const { frames, problem } = dissectStream(reader, out, { format: opts.format, linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric });
+        const { frames, problem } = dissectStream(reader, out, { format: opts.format, count: opts.count === undefined ? undefined : Number(opts.count), linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric });
         if (problem) {
           process.stderr.write(`wirewasm: ${name}: ${problem.message}; ${frames} frame(s) before it were printed\n`);
           process.exitCode = 1;

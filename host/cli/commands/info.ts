@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import os from 'node:os';
 import { loadConfigFile } from '../../config.js';
+import { engineSizes } from '../../engine/config.js';
 import { computeLayout, describeLayout } from '../../layout.js';
 import { loadNative } from '../../native.js';
 import { effectiveCapabilities, memlockLimit, missingFor } from '../../privileges.js';
@@ -18,7 +19,8 @@ const FEATURES: [key: 'afXdp' | 'afPacket' | 'ioUring' | 'bpf', label: string][]
 
 export function gatherInfo(configFile?: string, probeDpdk = false) {
   const config = configFile ? loadConfigFile(configFile) : {};
-  const layout = computeLayout(config);
+  // The sizes an engine run with this file would use: its defaults where the file is silent.
+  const layout = computeLayout({ ...config, ...engineSizes(config) });
   const native = loadNative();
   const probe = native.probeKernel();
   const caps = effectiveCapabilities();
