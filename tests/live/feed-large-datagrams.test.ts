@@ -9,28 +9,16 @@
 //   gap messages account for every message sent.
 import { describe, expect, it } from 'vitest';
 import { FeedError, runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
-import { MAX_MESSAGES_PER_DATAGRAM, type FeedSimResult } from '../../host/feed/sim.js';
+import { MAX_MESSAGES_PER_DATAGRAM } from '../../host/feed/sim.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
-import { cli } from '../support/feed-sim.js';
+import { feedFromPeer } from '../support/feed-sim.js';
 
 let nextPort = 27300;
 const root = process.getuid?.() === 0;
 
 /** feed-sim in namespace a sends `perPacket` messages a datagram to the feed client on `backend` in b. */
-async function session(bed: Testbed, backend: FeedBackendName, perPacket: number) {
-  const port = nextPort++;
-  let out = '';
-  let child: ReturnType<Testbed['spawn']> | null = null;
-  const feed = await runFeedClient({
-    backend, iface: bed.b.iface, netns: bed.b.ns, transport: 'udp', host: bed.b.ip, port, digest: true, duration: 30,
-    onReady: () => {
-      child = bed.spawn(bed.a.ns, process.execPath, [cli, 'feed-sim', '--json', '--transport', 'udp', '--host', bed.b.ip, '--port', String(port), '--rate', '40000', '--duration', '0.5', '--messages-per-packet', String(perPacket)]);
-      child.stdout!.on('data', (d) => (out += d));
-    },
-  });
-  await new Promise((res) => (child!.exitCode !== null ? res(0) : child!.once('exit', res)));
-  return { feed, sim: JSON.parse(out) as FeedSimResult };
-}
+const session = (bed: Testbed, backend: FeedBackendName, perPacket: number) =>
+  feedFromPeer(bed, backend, nextPort++, ['--rate', '40000', '--duration', '0.5', '--messages-per-packet', String(perPacket)]);
 
 describe.skipIf(!root)('feed: large datagrams on afpacket and afxdp (needs root)', () => {
   it('afpacket, MTU 65535: datagrams of up to 64 KiB arrive whole (needs root)', async () => {
