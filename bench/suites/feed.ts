@@ -336,50 +336,49 @@ const suite: Suite = async ({ argv, log }) => {
   const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
   results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
 
+  if (argv.includes('--decode-only')) return results;
   const maxPackets = argValue(argv, '--packets', 250_000);
   const abSeconds = argValue(argv, '--ab-seconds', 1);
   log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the senders`);
   const pk = generatePackets(maxPackets);
   const sender = () => new Worker(SENDER, { eval: true, workerData: { addon: addonPath(), data: pk.data, offsets: pk.offsets, lengths: pk.lengths } });
-  if (!argv.includes('--decode-only')) {
-    log('feed: A/B over two loopback lines on io_uring with the book');
-    let abPort = 29000 + (process.pid % 500) * 2;
-    const senders: [Worker, Worker] = [sender(), sender()];
-    // Bursts of 16 datagrams a line: a BBO change waits for the rest of its burst to be decoded and
-    // applied before its record reaches JavaScript, so smaller bursts bound that wait.
-    const abBurst = argValue(argv, '--ab-burst', 16);
-    try {
-      let good = 0;
-      let goodLat: number[] = [];
-      let limited = false;
-      const trace: string[] = [];
-      const rates = argv.includes('--ab-rates') ? String(argv[argv.indexOf('--ab-rates') + 1]).split(',').map(Number) : [250_000, 500_000, 1_000_000, 2_000_000];
-      for (const rate of rates) {
-        if (rate * abSeconds > maxPackets * PER_PACKET) break;
-        const t = await abTrial(senders, pk, rate, abSeconds, (abPort += 2), abBurst);
-        const p99 = quantile(t.lat, 0.99);
-        trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'} p99 ${p99.toFixed(0)}us${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
-        log(`  A/B offered ${rate} msgs/s (senders reached ${Math.round(t.achieved)}): ${t.ok ? 'zero gaps' : `${t.received} of the messages`}, BBO to record p99 ${p99.toFixed(1)} us`);
-        if (!t.ok) break;
-        good = Math.min(rate, t.achieved);
-        goodLat = t.lat;
-        if (t.achieved < 0.9 * rate) {
-          limited = true;
-          break;
-        }
+  log('feed: A/B over two loopback lines on io_uring with the book');
+  let abPort = 29000 + (process.pid % 500) * 2;
+  const senders: [Worker, Worker] = [sender(), sender()];
+  // Bursts of 16 datagrams a line: a BBO change waits for the rest of its burst to be decoded and
+  // applied before its record reaches JavaScript, so smaller bursts bound that wait.
+  const abBurst = argValue(argv, '--ab-burst', 16);
+  try {
+    let good = 0;
+    let goodLat: number[] = [];
+    let limited = false;
+    const trace: string[] = [];
+    const rates = argv.includes('--ab-rates') ? String(argv[argv.indexOf('--ab-rates') + 1]).split(',').map(Number) : [250_000, 500_000, 1_000_000, 2_000_000];
+    for (const rate of rates) {
+      if (rate * abSeconds > maxPackets * PER_PACKET) break;
+      const t = await abTrial(senders, pk, rate, abSeconds, (abPort += 2), abBurst);
+      const p99 = quantile(t.lat, 0.99);
+      trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'} p99 ${p99.toFixed(0)}us${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
+      log(`  A/B offered ${rate} msgs/s (senders reached ${Math.round(t.achieved)}): ${t.ok ? 'zero gaps' : `${t.received} of the messages`}, BBO to record p99 ${p99.toFixed(1)} us`);
+      if (!t.ok) break;
+      good = Math.min(rate, t.achieved);
+      goodLat = t.lat;
+      if (t.achieved < 0.9 * rate) {
+        limited = true;
+        break;
       }
-      results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
-        lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, sender_limited: limited, search: trace.join(' '),
-        bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
-      }));
-    } catch (e) {
-      results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));
-    } finally {
-      await Promise.all(senders.map((w) => w.terminate()));
     }
+    results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
+      lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, sender_limited: limited, search: trace.join(' '),
+      bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
+    }));
+  } catch (e) {
+    results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));
+  } finally {
+    await Promise.all(senders.map((w) => w.terminate()));
   }
 
-  if (argv.includes('--decode-only') || argv.includes('--book-only')) return results;
+  if (argv.includes('--book-only')) return results;
   const worker = sender();
   let port = 28000 + (process.pid % 1000) * 2;
   const trial = async (backend: FeedBackendName, msgsPerS: number, veth: boolean): Promise<Trial> => {
