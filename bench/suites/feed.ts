@@ -9,10 +9,11 @@
 //                           WASM book (feed/book/book.ts) in the shared memory, one call per batch.
 // js-book                   peer: the same datagrams decoded with DataView into message objects and
 //                           applied to the reference book (bench/ref-book.ts, plain Maps).
-// wirewasm-feed-ab          the highest gap-free rate of an A/B session (feed-sim --lines 2 in its own
-//                           process, both lines on loopback, io_uring), with the order book kept; its row carries
-//                           bbo_to_record_p99_us: receive time of a batch to the JS record of each
-//                           BBO change it made.
+// wirewasm-feed-ab          the highest gap-free rate of an A/B session (the same pre-generated packets
+//                           sent on both loopback lines by two paced native io_uring senders, one worker
+//                           thread a line; the client on io_uring keeps the order book); its row
+//                           carries bbo_to_record_p50_us / _p99_us: from the receive time of the
+//                           message that changed a BBO to the JS record of that change.
 // wirewasm-feed-<backend>   the highest message rate (8 messages per packet; UDP over loopback for
 //                           socket and io_uring, over a veth pair between two test namespaces for
 //                           afpacket and afxdp, sender in one, receiver in the other) the feed
@@ -27,12 +28,8 @@ import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
-import { OrderBook } from '../../host/feed/book.js';
-import type { FeedSimResult } from '../../host/feed/sim.js';
-import { execFile } from 'node:child_process';
-import { nowNs } from '../../host/clock.js';
+import { OrderBook, type BookRecord } from '../../host/feed/book.js';
 import { RefBook } from '../ref-book.js';
-import { artefact } from '../../host/paths.js';
 import { addonPath } from '../../host/native.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
@@ -217,30 +214,6 @@ const quantile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
 };
 
-/** One A/B trial on io_uring at `rate` msgs/s for `seconds`: zero gaps?, and BBO-to-record latencies (µs). */
-async function abTrial(rate: number, seconds: number, port: number): Promise<{ ok: boolean; achieved: number; received: number; lat: number[] }> {
-  let sim: Promise<FeedSimResult> | null = null;
-  // The simulator runs as its own process: in this one it would take the client's thread.
-  const startSim = () =>
-    new Promise<FeedSimResult>((res, rej) => {
-      const args = ['feed-sim', '--json', '--transport', 'udp', '--host', '127.0.0.1', '--port', String(port), '--port-b', String(port + 1), '--lines', '2', '--backend', 'io_uring', '--rate', String(rate), '--duration', String(seconds), '--messages-per-packet', String(PER_PACKET), '--seed', '5', '--no-digest'];
-      execFile(process.execPath, [artefact('dist/host/cli/main.js'), ...args], { maxBuffer: 1 << 24 }, (e, out) => (e ? rej(e) : res(JSON.parse(out) as FeedSimResult)));
-    });
-  let batchRecv = 0n;
-  const lat: number[] = [];
-  const feed = await runFeedClient({
-    backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port, lineB: { host: '127.0.0.1', port: port + 1 }, duration: seconds + 10, book: { orders: 1 << 16, symbols: 64, levels: 256 },
-    onMessages: (b) => (batchRecv = new DataView(b.buffer, b.byteOffset).getBigUint64(24, true)),
-    onBook: (records) => {
-      const now = nowNs();
-      for (const r of records) if (r.kind === 'bbo' && lat.length < 1_000_000) lat.push(Number(now - batchRecv) / 1000);
-    },
-    onReady: () => (sim = startSim()),
-  });
-  const s = await sim!;
-  return { ok: feed.gaps === 0 && feed.messages === s.messages_sent, achieved: s.messages_sent / s.seconds, received: feed.messages, lat };
-}
-
 /** Pre-generated MoldUDP64 packets, back to back in one shared buffer. */
 function generatePackets(count: number) {
   const g = new ItchGenerator(7);
@@ -284,6 +257,59 @@ parentPort.on('message', ({ host, netns, port, first, count, pps, eos }) => {
   finally { native.iouringSenderClose(id); }
 });`;
 
+/**
+ * Latencies (µs) of the BBO changes among `records`, JS records made at `nowUs`, against the
+ * receive time of the message that made each: one walk over the batch, whose records are in the
+ * same order. Plain numbers (ns since the epoch lose their last bits in a double, well below a µs):
+ * the measuring must not allocate per record, or its own garbage collections would be measured.
+ */
+function bboLatencies(batch: Uint8Array, records: readonly BookRecord[], nowUs: number, out: number[]): void {
+  const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  let off = 0;
+  for (const r of records) {
+    if (r.kind !== 'bbo') continue;
+    const lo = Number(r.seq & 0xffffffffn);
+    while (off + 32 <= batch.length && dv.getUint32(off + 8, true) !== lo) off += 32 + 8 * batch[off + 1];
+    if (off + 32 > batch.length) return;
+    const recvUs = (dv.getUint32(off + 28, true) * 2 ** 32 + dv.getUint32(off + 24, true)) / 1000;
+    if (out.length < 1_000_000) out.push(nowUs - recvUs);
+  }
+}
+
+type Packets = ReturnType<typeof generatePackets>;
+type SendResult = { sent: number; errors: number; ns: number; error?: string };
+
+/**
+ * One A/B trial on io_uring at `rate` msgs/s: the same pre-generated packets sent on both lines by
+ * two native senders (one worker thread each, paced), so the sender keeps up with the rate. Zero
+ * gaps?, and for each BBO change the time from its message's receive to its JS record (µs).
+ */
+async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, seconds: number, port: number, burst: number): Promise<{ ok: boolean; achieved: number; received: number; lat: number[] }> {
+  const pps = rate / PER_PACKET;
+  const count = Math.min(pk.count, Math.max(500, Math.round(pps * seconds)));
+  const eos = moldControl(sessionName(SESSION), BigInt(count * PER_PACKET + 1), 0xffff);
+  let sent: Promise<SendResult[]> | null = null;
+  let batch: Uint8Array | null = null;
+  const lat: number[] = [];
+  const feed = await runFeedClient({
+    backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port, lineB: { host: '127.0.0.1', port: port + 1 }, duration: seconds + 10, burst,
+    book: { orders: 1 << 16, symbols: 64, levels: 256 },
+    onMessages: (b) => (batch = b),
+    onBook: (records) => bboLatencies(batch!, records, (performance.timeOrigin + performance.now()) * 1000, lat),
+    onReady: () => {
+      sent = Promise.all(senders.map((w, line) => {
+        const done = new Promise<SendResult>((res) => w.once('message', res));
+        w.postMessage({ host: '127.0.0.1', port: port + line, first: 0, count, pps, eos: eos.buffer });
+        return done;
+      }));
+    },
+  });
+  const r = await sent!;
+  for (const x of r) if (x.error) throw new Error(x.error);
+  const achieved = Math.min(...r.map((x) => (x.sent * PER_PACKET * 1e9) / x.ns));
+  return { ok: feed.gaps === 0 && feed.messages === count * PER_PACKET, achieved, received: feed.messages, lat };
+}
+
 interface Trial {
   ok: boolean;
   offered: number;
@@ -310,39 +336,50 @@ const suite: Suite = async ({ argv, log }) => {
   const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
   results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
 
-  if (!argv.includes('--decode-only')) {
-    log('feed: A/B over two loopback lines on io_uring with the book');
-    let abPort = 29000 + (process.pid % 500) * 2;
-    try {
-      let good = 0;
-      let goodLat: number[] = [];
-      let limited = false;
-      const trace: string[] = [];
-      for (const rate of [100_000, 250_000, 500_000, 1_000_000, 2_000_000]) {
-        const t = await abTrial(rate, argValue(argv, '--ab-seconds', 1), (abPort += 2));
-        trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'}${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
-        if (!t.ok) break;
-        good = Math.min(rate, t.achieved);
-        goodLat = t.lat;
-        if (t.achieved < 0.9 * rate) {
-          limited = true;
-          break;
-        }
+  if (argv.includes('--decode-only')) return results;
+  const maxPackets = argValue(argv, '--packets', 250_000);
+  const abSeconds = argValue(argv, '--ab-seconds', 1);
+  log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the senders`);
+  const pk = generatePackets(maxPackets);
+  const sender = () => new Worker(SENDER, { eval: true, workerData: { addon: addonPath(), data: pk.data, offsets: pk.offsets, lengths: pk.lengths } });
+  log('feed: A/B over two loopback lines on io_uring with the book');
+  let abPort = 29000 + (process.pid % 500) * 2;
+  const senders: [Worker, Worker] = [sender(), sender()];
+  // Bursts of 16 datagrams a line: a BBO change waits for the rest of its burst to be decoded and
+  // applied before its record reaches JavaScript, so smaller bursts bound that wait.
+  const abBurst = argValue(argv, '--ab-burst', 16);
+  try {
+    let good = 0;
+    let goodLat: number[] = [];
+    let limited = false;
+    const trace: string[] = [];
+    const rates = argv.includes('--ab-rates') ? String(argv[argv.indexOf('--ab-rates') + 1]).split(',').map(Number) : [250_000, 500_000, 1_000_000, 2_000_000];
+    for (const rate of rates) {
+      if (rate * abSeconds > maxPackets * PER_PACKET) break;
+      const t = await abTrial(senders, pk, rate, abSeconds, (abPort += 2), abBurst);
+      const p99 = quantile(t.lat, 0.99);
+      trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'} p99 ${p99.toFixed(0)}us${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
+      log(`  A/B offered ${rate} msgs/s (senders reached ${Math.round(t.achieved)}): ${t.ok ? 'zero gaps' : `${t.received} of the messages`}, BBO to record p99 ${p99.toFixed(1)} us`);
+      if (!t.ok) break;
+      good = Math.min(rate, t.achieved);
+      goodLat = t.lat;
+      if (t.achieved < 0.9 * rate) {
+        limited = true;
+        break;
       }
-      results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
-        lines: 2, backend: 'io_uring', transport: 'udp loopback', sender_limited: limited, search: trace.join(' '),
-        bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
-      }));
-    } catch (e) {
-      results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));
     }
+    results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
+      lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, sender_limited: limited, search: trace.join(' '),
+      bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
+    }));
+  } catch (e) {
+    results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));
+  } finally {
+    await Promise.all(senders.map((w) => w.terminate()));
   }
 
-  if (argv.includes('--decode-only') || argv.includes('--book-only')) return results;
-  const maxPackets = argValue(argv, '--packets', 250_000);
-  log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the rate search`);
-  const pk = generatePackets(maxPackets);
-  const worker = new Worker(SENDER, { eval: true, workerData: { addon: addonPath(), data: pk.data, offsets: pk.offsets, lengths: pk.lengths } });
+  if (argv.includes('--book-only')) return results;
+  const worker = sender();
   let port = 28000 + (process.pid % 1000) * 2;
   const trial = async (backend: FeedBackendName, msgsPerS: number, veth: boolean): Promise<Trial> => {
     // A fresh pair of namespaces per trial: an XDP link of the last trial may still be going away.

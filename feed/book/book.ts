@@ -55,6 +55,7 @@ const OUT_BYTES: usize = 40;
 const KIND_BBO: u8 = 1;
 const KIND_TRADE: u8 = 2;
 const BID: u8 = 0x42; // 'B'
+const LEVEL_FULL: i32 = -1;
 
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
@@ -127,37 +128,42 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 
 /**
  * Adds `shares` (and `orders`, 1 or 0) at `price` on a side; `orders` -1 with negative shares
- * removes. Returns false when the side has no room for a new level.
+ * removes. Returns LEVEL_FULL when the side has no room for a new level, else whether the side's
+ * best level (price or shares) changed: a change below the top leaves the BBO alone, so the
+ * caller need not compare the whole top of book before and after every message.
  */
-function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): bool {
+function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
   const cAt = sym + (bid ? 8 : 12);
   const n = load<u32>(cAt);
   const lv = sideLevels(base, sym, bid);
-  // From the best level down: where the price is or goes (most activity is near the top).
+  // From the best level down: where the price is or goes (most activity is near the top). One
+  // loop per side, so the comparison is not chosen again at every level.
   let i = <i32>n - 1;
-  while (i >= 0 && better(bid, load<u32>(lv + <usize>i * LEVEL_BYTES), price)) i--;
+  if (bid) while (i >= 0 && load<u32>(lv + <usize>i * LEVEL_BYTES) > price) i--;
+  else while (i >= 0 && load<u32>(lv + <usize>i * LEVEL_BYTES) < price) i--;
+  const top = i == <i32>n - 1;
   const at = lv + <usize>i * LEVEL_BYTES;
   if (i >= 0 && load<u32>(at) == price) {
     const o = <i32>load<u32>(at, 4) + orders;
     if (o <= 0) {
       // Level empty: close the hole above it.
-      for (let k = at, top = lv + <usize>(n - 1) * LEVEL_BYTES; k < top; k += LEVEL_BYTES) moveLevel(k, k + LEVEL_BYTES);
+      for (let k = at, last = lv + <usize>(n - 1) * LEVEL_BYTES; k < last; k += LEVEL_BYTES) moveLevel(k, k + LEVEL_BYTES);
       store<u32>(cAt, n - 1);
-    } else {
-      store<u32>(at, <u32>o, 4);
-      store<u64>(at, <u64>(<i64>load<u64>(at, 8) + shares), 8);
+      return <i32>top; // the best level left: the next one (or none) is the best now
     }
-    return true;
+    store<u32>(at, <u32>o, 4);
+    store<u64>(at, <u64>(<i64>load<u64>(at, 8) + shares), 8);
+    return <i32>(top && shares != 0);
   }
-  if (orders <= 0) return true; // nothing there to take from (cannot happen for a held order)
-  if (n == load<u32>(base, H_LEVELS)) return false;
+  if (orders <= 0) return 0; // nothing there to take from (cannot happen for a held order)
+  if (n == load<u32>(base, H_LEVELS)) return LEVEL_FULL;
   const ins = lv + <usize>(i + 1) * LEVEL_BYTES;
   for (let k = lv + <usize>n * LEVEL_BYTES; k > ins; k -= LEVEL_BYTES) moveLevel(k, k - LEVEL_BYTES);
   store<u32>(ins, price);
   store<u32>(ins, <u32>orders, 4);
   store<u64>(ins, <u64>shares, 8);
   store<u32>(cAt, n + 1);
-  return true;
+  return <i32>top; // a level above the old best is the new best
 }
 
 // --- orders -------------------------------------------------------------------------------------
@@ -212,22 +218,25 @@ function orderFree(base: usize, e: usize): void {
   store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
 }
 
-/** Adds an order; false (counted) when it cannot be held. */
-function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): bool {
+/**
+ * Adds an order: -1 (counted) when it cannot be held, else whether the side's best level changed.
+ */
+function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
   // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
   const e = orderProbe(base, ref);
   if (ref == 0 || load<u64>(e) == ref) {
     count(base, C_DUPLICATE_REF);
-    return false;
+    return -1;
   }
   const live = load<u32>(base, H_ORDER_COUNT);
   if (live >= load<u32>(base, H_MAX_ORDERS)) {
     count(base, C_ORDERS_FULL);
-    return false;
+    return -1;
   }
-  if (!levelAdd(base, symbolAt(base, <u32>sym), side == BID, price, <i64>shares, 1)) {
+  const changed = levelAdd(base, symbolAt(base, <u32>sym), side == BID, price, <i64>shares, 1);
+  if (changed == LEVEL_FULL) {
     count(base, C_LEVELS_FULL);
-    return false;
+    return -1;
   }
   store<u32>(base, live + 1, H_ORDER_COUNT);
   store<u64>(e, ref);
@@ -235,22 +244,25 @@ function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price:
   store<u32>(e, shares, 12);
   store<u32>(e, <u32>sym, 16);
   store<u8>(e, side, 20);
-  return true;
+  return changed;
 }
 
-/** Takes up to `n` shares off the order at `e` (all when n is u32 max); it leaves the book at 0. */
-function reduce(base: usize, e: usize, n: u32): u32 {
+/** How many of `n` shares the order at `e` gives (n clamped to what it has; u32 max: all of it). */
+@inline function taken(base: usize, e: usize, n: u32): u32 {
   const left = load<u32>(e, 12);
-  if (n > left) {
-    if (n != u32.MAX_VALUE) count(base, C_OVER_EXECUTED);
-    n = left;
-  }
-  const sym = symbolAt(base, load<u32>(e, 16));
-  const gone = n == left;
-  levelAdd(base, sym, load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>n), gone ? -1 : 0);
+  if (n <= left) return n;
+  if (n != u32.MAX_VALUE) count(base, C_OVER_EXECUTED);
+  return left;
+}
+
+/** Takes `k` (from taken()) shares off the order at `e`; at 0 it leaves the book. Whether the side's best level changed. */
+function take(base: usize, e: usize, k: u32): i32 {
+  const left = load<u32>(e, 12);
+  const gone = k == left;
+  const changed = levelAdd(base, symbolAt(base, load<u32>(e, 16)), load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
   if (gone) orderFree(base, e);
-  else store<u32>(e, left - n, 12);
-  return n;
+  else store<u32>(e, left - k, 12);
+  return changed;
 }
 
 // --- records ------------------------------------------------------------------------------------
@@ -285,14 +297,18 @@ function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u3
   store<u64>(o, ref, 32);
 }
 
-@inline function bestPrice(base: usize, sym: usize, bid: bool): u32 {
+/** The best level of a side (bid: true) of the symbol at `sym`, or 0 when the side is empty. */
+@inline function best(base: usize, sym: usize, bid: bool): usize {
   const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u32>(sideLevels(base, sym, bid) + <usize>(n - 1) * LEVEL_BYTES);
+  return n == 0 ? 0 : sideLevels(base, sym, bid) + <usize>(n - 1) * LEVEL_BYTES;
 }
 
-@inline function bestShares(base: usize, sym: usize, bid: bool): u64 {
-  const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u64>(sideLevels(base, sym, bid) + <usize>(n - 1) * LEVEL_BYTES, 8);
+@inline function levelPrice(l: usize): u32 {
+  return l == 0 ? 0 : load<u32>(l);
+}
+
+@inline function levelShares(l: usize): u64 {
+  return l == 0 ? 0 : load<u64>(l, 8);
 }
 
 /**
@@ -316,7 +332,8 @@ function apply(base: usize, r: usize): void {
   const seq = load<u64>(r, 8);
   let sym: i32 = -1;
   let e: usize = 0;
-  // Book-changing types first find their symbol, so its best bid and offer can be compared after.
+  // Book-changing types first find their symbol; each operation then says whether it moved the
+  // best level of its side, so the BBO is compared only where it can have changed.
   switch (t) {
     case 0x52: // R stock directory: names the locate
       symbolOf(base, <u32>load<u16>(r, 4), field(r, 0));
@@ -346,57 +363,60 @@ function apply(base: usize, r: usize): void {
     default:
       return;
   }
-  const s = symbolAt(base, <u32>sym);
-  const bp = bestPrice(base, s, true);
-  const bs = bestShares(base, s, true);
-  const ap = bestPrice(base, s, false);
-  const as = bestShares(base, s, false);
+  let changed: i32;
   switch (t) {
     case 0x41:
     case 0x46:
-      if (!addOrder(base, field(r, 0), sym, <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4))) return;
+      changed = addOrder(base, field(r, 0), sym, <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4));
+      if (changed < 0) return;
       break;
     case 0x45: {
       const side = load<u8>(e, 20);
       const price = load<u32>(e, 8);
-      const ref = field(r, 0);
-      const k = reduce(base, e, <u32>field(r, 1));
-      trade(base, sym, seq, side, price, k, field(r, 2), ref, 0x59);
+      const k = taken(base, e, <u32>field(r, 1));
+      trade(base, sym, seq, side, price, k, field(r, 2), field(r, 0), 0x59);
+      changed = take(base, e, k);
       break;
     }
     case 0x43: {
       const side = load<u8>(e, 20);
-      const ref = field(r, 0);
-      const k = reduce(base, e, <u32>field(r, 1));
-      trade(base, sym, seq, side, <u32>field(r, 4), k, field(r, 2), ref, <u8>field(r, 3));
+      const k = taken(base, e, <u32>field(r, 1));
+      trade(base, sym, seq, side, <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
+      changed = take(base, e, k);
       break;
     }
     case 0x58:
-      reduce(base, e, <u32>field(r, 1));
+      changed = take(base, e, taken(base, e, <u32>field(r, 1)));
       break;
     case 0x44:
-      reduce(base, e, u32.MAX_VALUE);
+      changed = take(base, e, load<u32>(e, 12));
       break;
     default: {
-      // U: the original leaves, the new reference enters with the same side and stock.
+      // U: the original leaves, the new reference enters with the same side and stock. Two level
+      // changes that may cancel out (same price and shares): compare the side's best before and after.
       const side = load<u8>(e, 20);
-      reduce(base, e, u32.MAX_VALUE);
+      const s = symbolAt(base, <u32>sym);
+      const b0 = best(base, s, side == BID);
+      const p0 = levelPrice(b0);
+      const q0 = levelShares(b0);
+      take(base, e, load<u32>(e, 12));
       addOrder(base, field(r, 1), sym, side, <u32>field(r, 2), <u32>field(r, 3));
+      const b1 = best(base, s, side == BID);
+      changed = <i32>(levelPrice(b1) != p0 || levelShares(b1) != q0);
     }
   }
   count(base, C_APPLIED);
-  const nbp = bestPrice(base, s, true);
-  const nbs = bestShares(base, s, true);
-  const nap = bestPrice(base, s, false);
-  const nas = bestShares(base, s, false);
-  if (nbp == bp && nbs == bs && nap == ap && nas == as) return;
+  if (!changed) return;
   count(base, C_BBO);
   const o = out(base);
   if (o == 0) return;
+  const s = symbolAt(base, <u32>sym);
+  const b = best(base, s, true);
+  const a = best(base, s, false);
   store<u64>(o, <u64>KIND_BBO | (<u64>sym << 16));
   store<u64>(o, seq, 8);
-  store<u32>(o, nbp, 16);
-  store<u32>(o, nap, 20);
-  store<u64>(o, nbs, 24);
-  store<u64>(o, nas, 32);
+  store<u32>(o, levelPrice(b), 16);
+  store<u32>(o, levelPrice(a), 20);
+  store<u64>(o, levelShares(b), 24);
+  store<u64>(o, levelShares(a), 32);
 }

@@ -24,11 +24,13 @@ import {
 } from './itch.js';
 import { bookLayout, OrderBook, type BookRecord } from './book.js';
 import { batchMessages, MessageView, type FeedMessage } from './messages.js';
-import { FEED_BACKENDS, FeedError, FRAME_BACKENDS, feedFrameSize, type FeedClientOptions, type FeedReport } from './options.js';
+import { FEED_BACKENDS, FeedError, FRAME_BACKENDS, feedFrameCheck, feedFrameSize, type FeedClientOptions, type FeedReport } from './options.js';
+import { kernelAddon } from '../backends/kernel.js';
+import { ERR_FRAGMENT } from '../ptype.js';
 import { fanout } from './fanout.js';
 
 // host/index.ts, the CLI and tests import the client's names from here; they are declared in options.ts.
-export { FEED_BACKENDS, FeedError, MAX_DATAGRAM, feedFrameSize } from './options.js';
+export { FEED_BACKENDS, FeedError, MAX_DATAGRAM, feedFrameCheck, feedFrameSize } from './options.js';
 export type { FeedBackendName, FeedClientOptions, FeedPluginName, FeedReport } from './options.js';
 
 /** A/B: how long one line's kernel wait lasts before the other line's is looked at. */
@@ -62,7 +64,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
   const burst = o.burst ?? 64;
-  const frameSize = o.frameSize ?? feedFrameSize(o.backend, o.transport);
+  // afpacket / afxdp: the interface's MTU says how large a packet can come.
+  const mtu = (o.backend === 'afpacket' || o.backend === 'afxdp') ? kernelAddon().ifInfo({ iface: o.iface!, netns: o.netns }).mtu ?? 1500 : 1500;
+  const frameSize = o.frameSize ?? feedFrameSize(o.backend, o.transport, mtu);
+  if (o.iface) feedFrameCheck(o.backend, o.iface, mtu, frameSize);
   // 4096 frames whatever their size: a burst of small datagrams needs many buffers (the kernel
   // drops what finds none), and a 64 KiB frame costs memory only as far as a datagram fills it.
   const frameCount = o.frames ?? 4096;
@@ -155,6 +160,14 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   let joinGap = 0;
   let joinGaps = 0;
   const gapList: [number, number][] = [];
+  let ipFragments = 0;
+  /** IP fragments among the `n` parsed frames of `list` (looked at only when the parse flagged some frame). */
+  const fragmentsIn = (list: number, n: number) => {
+    const dv = new DataView(memory.buffer);
+    let k = 0;
+    for (let i = 0; i < n; i++) if (dv.getUint32(dv.getUint32(list + 4 * i, true) + META.ERRORS, true) & ERR_FRAGMENT) k++;
+    return k;
+  };
   const t0 = performance.now();
   let messagesAtLast = 0;
   let lastProgress = t0;
@@ -179,7 +192,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return {
       backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
       gaps: n(ITCH_COUNTERS.gap_messages) + joinGap, gap_events: n(ITCH_COUNTERS.gap_events) + joinGaps, duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
-      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
+      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), ip_fragments: ipFragments, heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
       baseline: Object.fromEntries([...sessions.values()].map((s) => [s.name, s.baseline])),
       latency_ns: {
@@ -406,7 +419,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         continue;
       }
       if (n > 0) {
-        if (frames) engine.parseList(backend.queues[0].rxAddrs, n, 0, 0);
+        if (frames && engine.parseList(backend.queues[0].rxAddrs, n, 0, 0) > 0) ipFragments += fragmentsIn(backend.queues[0].rxAddrs, n);
         if (lineB) markLine(backend.queues[0].rxAddrs, n, 1);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);

@@ -17,14 +17,33 @@ export type FeedPluginName = 'itch' | 'soupbintcp-itch';
 /** The largest UDP payload (65,535 − 20 IPv4 − 8 UDP): how long a MoldUDP64 datagram can be. */
 export const MAX_DATAGRAM = 65_507;
 
+/** The kernel's XDP headroom ahead of a packet in an AF_XDP frame (copy mode). */
+const XDP_HEADROOM = 256;
+/** Ethernet header and one VLAN tag: what a frame holds beyond the MTU. */
+const L2_BYTES = 18;
+
 /**
  * Bytes per frame: a whole datagram must fit one, so UDP on the payload backends (socket,
  * io_uring: datagrams arrive reassembled) and pcap replay get 64 KiB frames; a TCP stream is
- * handed over in frame-sized pieces (the plugin reassembles), so 2 KiB is enough; afpacket/afxdp
- * receive frames of the interface MTU.
+ * handed over in frame-sized pieces (the plugin reassembles), so 2 KiB is enough. afpacket
+ * (TPACKET_V3) hands over each packet where the kernel wrote it in its block, whatever the frame
+ * size, so an interface MTU up to 64 KiB brings datagrams up to 64 KiB whole. afxdp puts a packet
+ * in one UMEM frame: 2 KiB, or 4 KiB when the interface `mtu` needs it; a larger MTU is refused
+ * (feedFrameCheck), since the kernel would drop the packets that do not fit, uncounted by us.
  */
-export function feedFrameSize(backend: FeedBackendName, transport: FeedTransport): number {
+export function feedFrameSize(backend: FeedBackendName, transport: FeedTransport, mtu = 1500): number {
+  if (backend === 'afxdp') return mtu + L2_BYTES + XDP_HEADROOM <= 2048 ? 2048 : 4096;
   return transport !== 'tcp' && (!FRAME_BACKENDS.has(backend) || backend === 'pcap') ? 65_536 : 2048;
+}
+
+/** Throws a FeedError when an interface of MTU `mtu` brings packets a `frameSize` frame cannot hold. */
+export function feedFrameCheck(backend: FeedBackendName, iface: string, mtu: number, frameSize: number): void {
+  if (backend !== 'afxdp' || mtu + L2_BYTES + XDP_HEADROOM <= frameSize) return;
+  const most = frameSize - L2_BYTES - XDP_HEADROOM;
+  throw new FeedError(
+    `--backend afxdp on ${iface}: its MTU ${mtu} lets through packets larger than an AF_XDP frame holds (${frameSize} bytes, ${most} of them for the IP packet); ` +
+      `lower the MTU to ${most} or less (ip link set dev ${iface} mtu ${most}), or use --backend afpacket, which takes packets up to 64 KiB`,
+  );
 }
 
 export interface FeedClientOptions {
@@ -110,6 +129,12 @@ export interface FeedReport {
   extended: number;
   packets: number;
   bad_packets: number;
+  /**
+   * Frame backends: IP fragments received. The feed does not reassemble IP: the first fragment of
+   * a datagram reaches the plugin cut short (a bad packet whose missing messages open a gap a
+   * re-request fills), the other fragments are dropped here, counted.
+   */
+  ip_fragments: number;
   heartbeats: number;
   end_of_session: number;
   sessions: string[];

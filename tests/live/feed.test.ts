@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { runFeedClient } from '../../host/feed/client.js';
 import type { FeedSimResult } from '../../host/feed/sim.js';
-import { createTestbed, type Testbed } from '../../host/testbed.js';
-import { cli, startSim } from '../support/feed-sim.js';
+import { createTestbed } from '../../host/testbed.js';
+import { feedFromPeer, startSim } from '../support/feed-sim.js';
 
 let nextPort = 27100;
 const root = process.getuid?.() === 0;
@@ -17,18 +17,7 @@ describe.skipIf(!root)('feed across a veth pair (needs root)', () => {
     it(`${backend} on a veth pair in test namespaces: every message once, gaps exactly where dropped (needs root)`, async () => {
       const bed = createTestbed({ prefix: 'wwfd' });
       try {
-        const port = nextPort++;
-        let out = '';
-        let child: ReturnType<Testbed['spawn']> | null = null;
-        const feed = await runFeedClient({
-          backend, iface: bed.b.iface, netns: bed.b.ns, transport: 'udp', host: bed.b.ip, port, digest: true, duration: 30,
-          onReady: () => {
-            child = bed.spawn(bed.a.ns, process.execPath, [cli, 'feed-sim', '--json', '--transport', 'udp', '--host', bed.b.ip, '--port', String(port), '--rate', '40000', '--duration', '0.5', '--drop-every', '13']);
-            child.stdout!.on('data', (d) => (out += d));
-          },
-        });
-        await new Promise((res) => (child!.exitCode !== null ? res(0) : child!.once('exit', res)));
-        const s = JSON.parse(out) as FeedSimResult;
+        const { feed, sim: s } = await feedFromPeer(bed, backend, nextPort++, ['--rate', '40000', '--duration', '0.5', '--drop-every', '13']);
         expect(feed.messages).toBe(s.messages_sent);
         expect(feed.digest).toBe(s.digest);
         expect(feed.gap_list).toEqual(s.gaps);
