@@ -62,6 +62,8 @@ export class FramingError extends Error {
 }
 
 const utf8 = new TextEncoder();
+/** Records up to this many bytes are copied in a loop rather than through a subarray view. */
+const COPY_LOOP_MAX = 256;
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The JetStream message id of a batch: unique per (engine, queue, first record). */
@@ -109,11 +111,17 @@ export class BatchWriter {
     return this.pos;
   }
 
-  /** Appends a record whose bytes lie in `src` [from, from + len): the one copy out of the shared memory. */
+  /**
+   * Appends a record whose bytes lie in `src` [from, from + len): the one copy out of the shared
+   * memory. Short records are copied byte by byte, which needs no view of `src` (set() does).
+   */
   addFrom(src: Uint8Array, from: number, len: number, type: number): void {
     this.header(len, type);
-    this.buf.set(src.subarray(from, from + len), this.pos);
-    this.pos += len;
+    const b = this.buf;
+    const at = this.pos;
+    if (len <= COPY_LOOP_MAX) for (let i = 0; i < len; i++) b[at + i] = src[from + i];
+    else b.set(src.subarray(from, from + len), at);
+    this.pos = at + len;
   }
 
   /** Appends a u64 value record. */
