@@ -60,8 +60,6 @@ interface Lane {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const EMPTY = new Uint8Array(0);
-/** Message buffers kept for reuse once their message is settled. */
-const SPARES_MAX = 16;
 
 /** Wall clock in ns, comparable across processes on one host. */
 export const wallNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
@@ -90,7 +88,10 @@ export class PublishSink implements RecordsVisitor {
   private failed: Pending[] = [];
   private probe?: Pending;
   private retryTimer?: NodeJS.Timeout;
+  /** Buffers of settled messages for the next ones: a window's worth at most. */
   private readonly spares: BatchWriter[] = [];
+  /** The shared memory as words, for the frame copies (BatchWriter.addFrom). */
+  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
   /** Wall clock of the turn the records being taken belong to (the messages' time). */
   private now = 0;
   /** Takes a burst when the window is full in drop mode: nothing is kept. */
@@ -226,7 +227,8 @@ export class PublishSink implements RecordsVisitor {
 
   /** RecordsVisitor: a frame a handler kept, copied from the shared memory into its queue's message. */
   frame(mem: Uint8Array, data: number, len: number, queue: number, linktype: number): void {
-    this.lane(queue, 'frame', '', len).addFrom(mem, data, len, linktype);
+    if (this.words.buffer !== mem.buffer) this.words = new Int32Array(mem.buffer, mem.byteOffset, mem.byteLength >> 2);
+    this.lane(queue, 'frame', '', len).addFrom(mem, data, len, linktype, this.words);
   }
 
   /** The window is full: at least maxPending bytes unacknowledged. */
@@ -383,7 +385,7 @@ export class PublishSink implements RecordsVisitor {
   private settle(p: Pending, ok: boolean): void {
     if (p.settled) return;
     p.settled = true;
-    if (ok && !p.resent && p.w.buf.length === this.batchBytes && this.spares.length < SPARES_MAX) this.spares.push(p.w);
+    if (ok && !p.resent && p.w.buf.length === this.batchBytes && this.spares.length * this.batchBytes < this.maxPending) this.spares.push(p.w);
     this.s.pending_records -= p.records;
     this.s.pending_bytes -= p.data.length;
     if (ok) {
