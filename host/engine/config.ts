@@ -191,7 +191,7 @@ function publishConfig(p: PublishConfig): PublishConfig {
     return checkPublishConfig(p);
   } catch (e) {
     // The check names the field ("publish.url: ..."): keep it as the field.
-    const [, field, message] = /^(publish[.\w]*)(?: token)?: (.*)$/s.exec((e as Error).message) ?? [, 'publish', (e as Error).message];
+    const [, field, message] = /^(publish\.\w+): (.*)$/s.exec((e as Error).message) ?? [, 'publish', (e as Error).message];
     throw new EngineConfigError(field!, message!);
   }
 }
