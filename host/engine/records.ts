@@ -71,7 +71,8 @@ export class Records {
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
   private readonly u16: Uint16Array;
-  /** Int32 indexes of the records ring's producer tail, consumer head and waiting-consumers count. */
+  /** The records ring, and the Int32 indexes of its producer tail, consumer head and waiting-consumers count. */
+  private readonly ring: number;
   private readonly tail: number;
   private readonly head: number;
   private readonly sleepers: number;
@@ -82,7 +83,7 @@ export class Records {
     this.i32 = new Int32Array(buf);
     this.u8 = new Uint8Array(buf);
     this.u16 = new Uint16Array(buf);
-    const ring = rt.layout.ring('records').offset;
+    const ring = (this.ring = rt.layout.ring('records').offset);
     this.tail = (ring + RingHeader.prodTail) >> 2;
     this.head = (ring + RingHeader.consHead) >> 2;
     this.sleepers = (ring + RingHeader.consumersWaiting) >> 2;
@@ -128,11 +129,12 @@ export class Records {
   /**
    * The raw drain: one dequeue of up to 256 records, each handed to `v` in ring order, then every
    * frame among them released with one frameReleaseList. Returns the records taken (0: the ring
-   * was empty). Allocates nothing.
+   * was empty). Allocates nothing. The visitor must not throw: the burst's frames would stay out
+   * of the pool.
    */
   takeBurst(v: RecordsVisitor): number {
     const { wasm, u32, dequeue: dst } = this.rt;
-    const n = wasm.ringDequeueBurst64(this.rt.layout.ring('records').offset, dst, BURST);
+    const n = wasm.ringDequeueBurst64(this.ring, dst, BURST);
     const { u8, u16, meta } = this;
     let frames = 0;
     for (let i = 0; i < n; i++) {
@@ -154,7 +156,7 @@ export class Records {
 
   private take(): { values: number[]; frames: number[] } | undefined {
     const { wasm, u32, dequeue: dst } = this.rt;
-    const ring = this.rt.layout.ring('records').offset;
+    const ring = this.ring;
     const values: number[] = [];
     const frames: number[] = [];
     for (;;) {
