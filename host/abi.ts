@@ -39,6 +39,7 @@ export interface EngineExports {
   poolFlush(ctx: number, cache: number): number;
   poolAvailable(ctx: number): number;
   frameRelease(ctx: number, cache: number, frame: number): number;
+  frameReleaseList(ctx: number, cache: number, list: number, n: number): void;
   frameRecover(ctx: number, cache: number, frame: number, skip: number): number;
 
   // Parser, RSS, flow director, checksum (assembly/parse/parse.ts, parse/rss.ts, engine/flow.ts, parse/checksum.ts).

@@ -1,6 +1,6 @@
 // The package's public API: what a Node service embeds. The CLI (host/cli/) is built on the same.
 export { Engine, EngineConfigError, FlowRuleError, parseFlowRule, Burst } from './engine/engine.js';
-export type { EngineConfig, EngineEvents, EngineStats, FlowRule, FlowRuleInput, HandlerError, RecordBatch, WorkerExit } from './engine/engine.js';
+export type { EngineConfig, EngineEvents, EngineStats, FlowRule, FlowRuleInput, HandlerError, RecordBatch, RecordsDrain, RecordsVisitor, WorkerExit } from './engine/engine.js';
 export { Packet, TCP_FLAGS } from './packet.js';
 export type { TcpFlag } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';
@@ -49,7 +49,7 @@ export type { FeedTransport } from './feed/sim.js';
 export type { BookLayout } from './feed/book.js';
 export type { Testbed, TestbedOptions, TestHost } from './testbed.js';
 export { PublishSink } from './publish/sink.js';
-export type { PublishConfig, PublishStats } from './publish/sink.js';
+export type { PublishConfig, PublishStats, PublishedEngine } from './publish/sink.js';
 export { subscribeRecords } from './publish/consumer.js';
 export type { SubscribeOptions, ConsumerStats, RecordSubscription } from './publish/consumer.js';
 export { decodeBatch, recordValue, msgId, FramingError } from './publish/framing.js';

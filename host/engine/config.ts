@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FlowRuleInput } from './flow.js';
 import type { PluginSpec } from '../plugins/load.js';
+import { checkPublishConfig, type PublishConfig } from '../publish/config.js';
 
 export type PollMode = 'busy' | 'adaptive' | 'wait';
 export type SourceKind = 'pcap' | 'memory' | 'afpacket' | 'afxdp';
@@ -111,6 +112,8 @@ export interface EngineConfig {
   plugins?: readonly PluginSpec[];
   /** Watchdog: the longest a plugin may hold a worker on one burst (ms, default 250). */
   pluginBudgetMs?: number;
+  /** Publish every record to NATS (docs/publish.md): the engine runs the sink; `engine.published` has its counts. */
+  publish?: PublishConfig;
 }
 
 export interface ResolvedConfig {
@@ -142,6 +145,7 @@ export interface ResolvedConfig {
   restart: boolean;
   plugins: readonly PluginSpec[];
   pluginBudgetMs: number;
+  publish?: PublishConfig;
 }
 
 export class EngineConfigError extends Error {
@@ -164,7 +168,7 @@ const KNOWN = new Set([
   'tx', 'iface', 'netns', 'backendOptions',
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
-  'plugins', 'pluginBudgetMs',
+  'plugins', 'pluginBudgetMs', 'publish',
 ]);
 
 const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -190,6 +194,16 @@ export function engineSizes(c: { workers?: number; queues?: number; frameCount?:
   const workers = c.workers ?? 1;
   const frameCount = c.frameCount ?? 8192;
   return { workers, queues: c.queues ?? (backend === 'memory' ? workers : 1), frameCount, frameSize: c.frameSize ?? 2048, ringSize: c.ringSize ?? Math.min(4096, frameCount) };
+}
+
+function publishConfig(p: PublishConfig): PublishConfig {
+  try {
+    return checkPublishConfig(p);
+  } catch (e) {
+    // The check names the field ("publish.url: ..."): keep it as the field.
+    const [, field, message] = /^(publish\.\w+): (.*)$/s.exec((e as Error).message) ?? [, 'publish', (e as Error).message];
+    throw new EngineConfigError(field!, message!);
+  }
 }
 
 export function resolveConfig(c: EngineConfig): ResolvedConfig {
@@ -286,5 +300,6 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
       throw new EngineConfigError('plugins', 'give an array of plugin specs, e.g. [{path: "moldudp64.wasm"}]');
     })(),
     pluginBudgetMs: positive('pluginBudgetMs', c.pluginBudgetMs ?? 250),
+    publish: c.publish === undefined ? undefined : publishConfig(c.publish),
   };
 }

@@ -40,11 +40,12 @@ import type { BurstLayout } from './burst.js';
 import { isLiveBackend, liveTransmits, nicQueues, setupEngine, type EngineRuntime } from './setup.js';
 import { closeLiveSource, flushTransmit, openLiveSource, SourcePoller, transmitAll } from './sources.js';
 import { Recovery } from './recover.js';
-import { Records, type RecordBatch } from './records.js';
+import type { PublishSink, PublishStats } from '../publish/sink.js';
+import { Records, type RecordBatch, type RecordsDrain, type RecordsRun } from './records.js';
 export { EngineConfigError, type EngineConfig } from './config.js';
 export { FlowRuleError, parseFlowRule, type FlowRule, type FlowRuleInput } from './flow.js';
 export type { EngineStats } from './stats.js';
-export type { RecordBatch } from './records.js';
+export type { RecordBatch, RecordsDrain, RecordsVisitor } from './records.js';
 export { Burst } from './burst.js';
 
 export interface WorkerExit {
@@ -109,6 +110,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private recovery?: Recovery;
   private recordsReader?: Records;
   private statsReader?: StatsReader;
+  private sink?: PublishSink;
+  private publishing?: Promise<PublishStats>;
   /** Resolves with the final stats when the replay has ended and drained (or stop() was called). */
   readonly done: Promise<EngineStats>;
   /** Problems reading the capture that did not stop the replay (a file cut short), and what a live source left behind at stop. */
@@ -122,6 +125,19 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.rejectDone = rej;
     });
     this.done.catch(() => undefined); // observed through 'error' or stop(); never an unhandled rejection
+  }
+
+  /**
+   * With config.publish: resolves with the sink's final counts once every record was published or
+   * counted as dropped and the connection closed (after `done`). Undefined without publish.
+   */
+  get published(): Promise<PublishStats> | undefined {
+    return this.publishing;
+  }
+
+  /** With config.publish: the sink (its live counters: `publisher.stats()`), once start() connected it. */
+  get publisher(): PublishSink | undefined {
+    return this.sink;
   }
 
   /** Where the frame pool lies in the shared memory (with afxdp, the UMEM) and its metadata records: set by start(). */
@@ -153,6 +169,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.rt = rt;
       this.recovery = new Recovery(rt);
       this.recordsReader = new Records(rt);
+      // Connected before any worker runs: a server that cannot be reached fails start(), naming it.
+      if (this.config.publish) this.sink = await (await import('../publish/sink.js')).PublishSink.open(this.config.publish);
       this.statsReader = new StatsReader(rt);
       const m = rt.map;
       this.flow = new FlowTables(rt.memory, { control: m.flowControl, tables: m.flowTables, maxRules: m.flowRules, limits: { workers: this.config.workers, classes: this.config.classes } }, () =>
@@ -168,6 +186,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.startedAt = performance.now();
       if (this.failure) throw this.failure;
       this.state = 'running';
+      if (this.sink) {
+        const sink = this.sink;
+        this.publishing = sink.run(this).finally(() => sink.close());
+        this.publishing.catch(() => undefined);
+      }
       if (this.source) {
         this.poller = new SourcePoller(rt, (m) => this.warnings.push(m));
         this.polling = this.poller.pollSources(this.source);
@@ -186,6 +209,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         }, 1);
     } catch (e) {
       this.state = 'failed';
+      await this.sink?.close().catch(() => undefined);
       this.source?.backend.close();
       for (const st of this.rt?.streams ?? []) st.refill?.close();
       await this.teardownWorkers();
@@ -324,6 +348,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state === 'new') return Promise.reject(new Error('engine: stop() before start()'));
     this.stopping = (async () => {
       this.state = 'stopping';
+      this.recordsReader?.wake();
       clearInterval(this.monitor);
       clearInterval(this.refiller);
       for (const st of this.rt?.streams ?? []) st.refill?.close();
@@ -399,15 +424,31 @@ export class Engine extends EventEmitter<EngineEvents> {
   async *records(): AsyncGenerator<RecordBatch> {
     if (this.state === 'new') throw new Error('engine: records() before start()');
     if (!this.recordsReader) return;
+    yield* this.recordsReader.batches(this.run);
+  }
+
+  /**
+   * The raw records drain (what the publish sink reads): `turns()` yields whenever records may be
+   * there until the engine stopped, `takeBurst(visitor)` then takes up to 256 of them with no object
+   * per record. One reader per engine: this or records().
+   */
+  recordsDrain(): RecordsDrain {
+    const reader = this.recordsReader;
+    if (!reader) throw new Error(`engine: recordsDrain() when ${this.state}; call it after start()`);
+    return { turns: () => reader.turns(this.run), takeBurst: (v) => reader.takeBurst(v), takePlugins: () => reader.takePlugins() };
+  }
+
+  /** Where the run stands, as the records readers look at it. */
+  private get run(): RecordsRun {
     const engine = this;
-    yield* this.recordsReader.batches({
+    return {
       get state() {
         return engine.state;
       },
       get stopping() {
         return engine.stopping;
       },
-    });
+    };
   }
 
   /** Adds a flow-director rule while running (or before start); resolves with its id once in force. */

@@ -1,11 +1,31 @@
 // What handlers emit() and keep(), and what parser plugins emit, read on the main thread: the
 // records ring (assembly/engine/worker.ts flushRecords) taken in bursts of 256, plugin records as the
-// workers post them, handed to the caller as batches by Engine.records().
+// workers post them. Two readers sit on the same drain:
+//   Engine.records()  batches of values, Packet views and plugin records (convenient, one object per record)
+//   takeBurst()       the raw drain (the publish sink): one ring dequeue and one frameReleaseList per
+//                     burst, each record handed to a visitor as offsets into the shared memory
+//
+// Waiting. The records ring is adaptive (assembly/ring.ts "Waiting"): a reader with nothing to take
+// flags itself in the ring's waiters line and sleeps in Atomics.waitAsync on the producer tail; the
+// worker that publishes records next sees the flag and notifies, so a record waits for one event-loop
+// turn, not a timer. Plugin records and the engine's stop notify the same word.
+import { RingHeader } from '../abi.js';
 import { META } from '../meta.js';
 import { Packet } from '../packet.js';
 import type { PluginRecord } from '../plugins/index.js';
 import { RECORD_FRAME } from './burst.js';
 import type { EngineRuntime } from './setup.js';
+
+/**
+ * What the raw drain hands over, record by record, in ring order. The frame's bytes are
+ * `mem[data, data + len)`, valid only during the call: the frame goes back to the pool after the burst.
+ */
+export interface RecordsVisitor {
+  /** A number a handler emitted. */
+  value(v: number): void;
+  /** A frame a handler kept: its bytes in the shared memory, its receive queue and link type. */
+  frame(mem: Uint8Array, data: number, len: number, queue: number, linktype: number): void;
+}
 
 export interface RecordBatch {
   /** Numbers handlers emitted, in ring order. */
@@ -19,8 +39,18 @@ export interface RecordBatch {
 /** Plugin records held for records() at most; beyond, they are counted in records_dropped. */
 const PLUGIN_RECORDS_MAX = 1 << 16;
 
-/** Empty looks at the records ring on consecutive event-loop turns before the reader sleeps 1 ms. */
-const IDLE_SPINS = 64;
+/** Records per ring dequeue: the host's dequeue area (host/layout.ts SCRATCH_DEQUEUE_BYTES). */
+const BURST = 256;
+
+/** A sleeping reader looks at the engine's state at least this often (stop notifies; this is the safety net). */
+const WAIT_MS = 100;
+
+/** The raw drain as Engine.recordsDrain() hands it out. */
+export interface RecordsDrain {
+  turns(): AsyncGenerator<void>;
+  takeBurst(v: RecordsVisitor): number;
+  takePlugins(): PluginRecord[];
+}
 
 /** Where the engine's run stands, as the records iterator needs it. */
 export interface RecordsRun {
@@ -36,16 +66,46 @@ export class Records {
    * PLUGIN_RECORDS_MAX, and records a reader had not taken yet when stop() released the ring.
    */
   dropped = 0;
-  /** A records() reader is attached: what stop() finds on the ring was lost to it. */
+  /** A reader is attached: what stop() finds on the ring was lost to it. */
   private reading = false;
+  private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly u16: Uint16Array;
+  /** The records ring, and the Int32 indexes of its producer tail, consumer head and waiting-consumers count. */
+  private readonly ring: number;
+  private readonly tail: number;
+  private readonly head: number;
+  private readonly sleepers: number;
+  private readonly meta: number;
 
-  constructor(private readonly rt: EngineRuntime) {}
+  constructor(private readonly rt: EngineRuntime) {
+    const buf = rt.memory.buffer;
+    this.i32 = new Int32Array(buf);
+    this.u8 = new Uint8Array(buf);
+    this.u16 = new Uint16Array(buf);
+    const ring = (this.ring = rt.layout.ring('records').offset);
+    this.tail = (ring + RingHeader.prodTail) >> 2;
+    this.head = (ring + RingHeader.consHead) >> 2;
+    this.sleepers = (ring + RingHeader.consumersWaiting) >> 2;
+    this.meta = rt.layout.meta.offset;
+  }
 
   /** Plugin records a worker posted. */
   takePlugin(records: PluginRecord[]): void {
     const room = PLUGIN_RECORDS_MAX - this.plugin.length;
     if (records.length > room) this.dropped += records.length - Math.max(0, room);
     for (let i = 0; i < Math.min(room, records.length); i++) this.plugin.push(records[i]);
+    this.wake();
+  }
+
+  /** The plugin records posted so far, handed over (the reader owns the array). */
+  takePlugins(): PluginRecord[] {
+    return this.plugin.length ? this.plugin.splice(0) : [];
+  }
+
+  /** Wakes a sleeping reader: records arrived another way, or the engine's state changed. Returns the readers woken. */
+  wake(): number {
+    return Atomics.notify(this.i32, this.tail);
   }
 
   /**
@@ -58,22 +118,56 @@ export class Records {
     if (!batch) return;
     if (this.reading) this.dropped += batch.values.length + batch.frames.length;
     this.release(batch.frames);
+    this.wake();
+  }
+
+  /** Records on the ring now. */
+  private get waiting(): boolean {
+    return Atomics.load(this.i32, this.tail) !== this.i32[this.head];
+  }
+
+  /**
+   * The raw drain: one dequeue of up to 256 records, each handed to `v` in ring order, then every
+   * frame among them released with one frameReleaseList. Returns the records taken (0: the ring
+   * was empty). Allocates nothing. The visitor must not throw: the burst's frames would stay out
+   * of the pool.
+   */
+  takeBurst(v: RecordsVisitor): number {
+    const { wasm, u32, dequeue: dst } = this.rt;
+    const n = wasm.ringDequeueBurst64(this.ring, dst, BURST);
+    const { u8, u16, meta } = this;
+    let frames = 0;
+    for (let i = 0; i < n; i++) {
+      const lo = u32[(dst >> 2) + 2 * i];
+      const hi = u32[(dst >> 2) + 2 * i + 1];
+      if (hi !== RECORD_FRAME) {
+        v.value(hi * 0x100000000 + lo);
+        continue;
+      }
+      const m = meta + lo * META.BYTES;
+      v.frame(u8, u32[(m + META.DATA) >> 2], u32[(m + META.CAPLEN) >> 2], u16[(m + META.QUEUE) >> 1], u16[(m + META.LINKTYPE) >> 1]);
+      // The release list is built in place over the records already read (slot i is 8 bytes, entry
+      // `frames` <= i is 4): one call releases the burst's frames.
+      u32[(dst >> 2) + frames++] = lo;
+    }
+    if (frames) wasm.frameReleaseList(this.rt.ctx, this.rt.hostCache, dst, frames);
+    return n;
   }
 
   private take(): { values: number[]; frames: number[] } | undefined {
     const { wasm, u32, dequeue: dst } = this.rt;
-    const ring = this.rt.layout.ring('records').offset;
+    const ring = this.ring;
     const values: number[] = [];
     const frames: number[] = [];
     for (;;) {
-      const n = wasm.ringDequeueBurst64(ring, dst, 256);
+      const n = wasm.ringDequeueBurst64(ring, dst, BURST);
       for (let i = 0; i < n; i++) {
         const lo = u32[(dst >> 2) + 2 * i];
         const hi = u32[(dst >> 2) + 2 * i + 1];
         if (hi === RECORD_FRAME) frames.push(lo);
         else values.push(hi * 0x100000000 + lo);
       }
-      if (n < 256) break;
+      if (n < BURST) break;
     }
     return values.length || frames.length ? { values, frames } : undefined;
   }
@@ -83,39 +177,66 @@ export class Records {
   }
 
   /**
+   * Resolves when records may be there: on the ring, posted by a plugin, or the engine's state
+   * changed (WAIT_MS at most). Flag first, then look, then sleep only while the tail still reads
+   * what was looked at: a worker publishing in between either sees the flag or is seen.
+   */
+  private async sleep(): Promise<void> {
+    const { i32 } = this;
+    Atomics.add(i32, this.sleepers, 1);
+    try {
+      const seen = Atomics.load(i32, this.tail);
+      if (seen !== i32[this.head] || this.plugin.length) return;
+      const r = Atomics.waitAsync(i32, this.tail, seen, WAIT_MS);
+      if (r.async) await r.value;
+    } finally {
+      Atomics.sub(i32, this.sleepers, 1);
+    }
+  }
+
+  /**
+   * Drives a reader until the engine stopped: yields whenever records may be there (the reader
+   * then calls takeBurst() and takePlugins() as it likes), sleeps while there are none. After the
+   * stop, yields once more when plugin records came with the workers' last messages.
+   */
+  async *turns(run: RecordsRun): AsyncGenerator<void> {
+    this.reading = true;
+    for (;;) {
+      const state = run.state;
+      if (this.plugin.length || (state !== 'stopped' && this.waiting)) {
+        yield;
+        // A reader that took records goes through the event loop before its next turn, so its own
+        // I/O (a socket write, an ack) is never starved by a ring that keeps filling.
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      if (state === 'stopped' || state === 'failed' || state === 'stopping') {
+        if (state === 'stopping') await run.stopping?.catch(() => undefined);
+        // Plugin records the workers posted while draining arrive with their last messages.
+        if (this.plugin.length) yield;
+        return;
+      }
+      await this.sleep();
+    }
+  }
+
+  /**
    * Batches until the engine stopped. Kept frames are Packet views valid until the loop asks for
    * the next batch; then they go back to the pool.
    */
   async *batches(run: RecordsRun): AsyncGenerator<RecordBatch> {
     let held: number[] = [];
-    let idle = 0;
-    this.reading = true;
     try {
-      for (;;) {
+      for await (const _ of this.turns(run)) {
+        const b = run.state === 'stopped' ? undefined : this.take();
+        const plugins = this.takePlugins();
+        if (!b && !plugins.length) continue;
+        held = b?.frames ?? [];
+        const buf = this.rt.memory.buffer;
+        yield { values: b?.values ?? [], packets: held.map((f) => new Packet(buf, this.meta + f * META.BYTES)), plugins };
+        // Released before the next turn is awaited: a stop in between finds them back in the pool.
         this.release(held);
         held = [];
-        const ended = run.state === 'stopped' || run.state === 'failed';
-        const b = run.state === 'stopped' ? undefined : this.take();
-        const plugins = this.plugin.splice(0);
-        if (b || plugins.length) {
-          held = b?.frames ?? [];
-          const buf = this.rt.memory.buffer;
-          const meta = this.rt.layout.meta.offset;
-          idle = 0;
-          yield { values: b?.values ?? [], packets: held.map((f) => new Packet(buf, meta + f * META.BYTES)), plugins };
-          continue;
-        }
-        if (ended || run.state === 'stopping') {
-          if (run.state === 'stopping') await run.stopping?.catch(() => undefined);
-          // Plugin records the workers posted while draining arrive with their last messages.
-          const rest = this.plugin.splice(0);
-          if (rest.length) yield { values: [], packets: [], plugins: rest };
-          return;
-        }
-        // Right after records came, look again on the next turn of the event loop (more are likely,
-        // and a 1 ms timer is what a record would wait); after IDLE_SPINS empty looks, sleep 1 ms.
-        if (++idle < IDLE_SPINS) await new Promise((r) => setImmediate(r));
-        else await new Promise((r) => setTimeout(r, 1));
       }
     } finally {
       this.release(held);

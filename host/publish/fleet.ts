@@ -1,7 +1,7 @@
 // The fleet view: the stats snapshot each engine publishes every second on wirewasm.<engine>.stats
 // (JSON, shape FleetSnapshot), and what `wirewasm top` makes of the snapshots it hears.
 import os from 'node:os';
-import type { EngineStats } from '../engine/engine.js';
+import type { EngineStats } from '../engine/stats.js';
 
 /** The publish sink's counters (PublishSink.stats()), in every stats snapshot the engine publishes. */
 export interface PublishStats {

@@ -2,60 +2,53 @@
 // batched into records messages (framing.ts) and published to NATS, core or JetStream.
 //
 // ```
-//   engine.records() batch ─► encode: one copy out of the shared memory into the message buffer
-//        │                     (per queue one open message; full or end of batch → publish)
-//        └─ window full? block: stop pulling (the engine's records ring fills; its overflow is
-//           counted as records_dropped)  |  drop: count the batch as publish_dropped
+//   engine's raw records drain (Engine.recordsDrain): a burst of up to 256 records off the ring,
+//        │   each frame's bytes copied once, from the shared memory straight into the open message
+//        │   of its queue (full or end of turn → publish); the burst's frames released in one call
+//        └─ window full? block: stop taking (the engine's records ring fills; its overflow is
+//           counted as records_dropped)  |  drop: take the burst, count it as publish_dropped
 //   publish ─► core: nc.publish, a flush round trip confirms   |   JetStream: js.publish with
 //              Nats-Msg-Id <engine>.<queue>.<seq>, acks awaited asynchronously, the window bounded
 //              by maxPending bytes; a failed or timed-out publish is sent again with the same id
 //              until acknowledged, so a fail-over neither loses nor duplicates a record
 // ```
 //
+// The sink sleeps while the ring is empty and the workers wake it when they put records there
+// (host/engine/records.ts), so a record waits for an event-loop turn, not a timer.
+//
 // Every record the sink takes is published, pending, or counted in publish_dropped; stats() says
 // which, and reconnects/disconnects say what the connection went through.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import type { Engine, RecordBatch } from '../engine/engine.js';
-import { META } from '../meta.js';
-import { BatchWriter, encodeEngineId, msgId, type RecordKind } from './framing.js';
+import type { RecordsDrain, RecordsVisitor } from '../engine/records.js';
+import type { EngineStats } from '../engine/stats.js';
+import { BatchWriter, encodeEngineId, HEADER_BYTES, msgId, RECORD_HEADER_BYTES, type RecordKind } from './framing.js';
 import { checkToken, defaultEngineId, recordsPrefix, recordsSubject, serverList, statsSubject } from './subjects.js';
 import { fleetSnapshot, type PublishStats } from './fleet.js';
+import { checkPublishConfig, type PublishConfig } from './config.js';
 
 export type { PublishStats } from './fleet.js';
+export type { PublishConfig } from './config.js';
 
-export interface PublishConfig {
-  /** NATS server URL, or several comma separated: nats://127.0.0.1:4222,nats://127.0.0.1:4223 */
-  url: string;
-  /** Subject prefix; messages go to `<subject>.<kind>` (default wirewasm.<engine>.records). */
-  subject?: string;
-  /** JetStream stream to publish into (acknowledged, deduplicated); without it, core NATS. */
-  stream?: string;
-  /** Replicas when the sink has to create the stream (default 1). */
-  replicas?: number;
-  /** Largest message, bytes (default 64 KiB). */
-  batchBytes?: number;
-  /** Bytes published and not yet acknowledged before the sink is full (default 8 MiB). */
-  maxPending?: number;
-  /** When full: hold the engine (default) or drop and count publish_dropped. */
-  onFull?: 'block' | 'drop';
-  /** This engine's id in subjects and message ids (default host name and pid). */
-  engineId?: string;
-  /** Stats snapshots to wirewasm.<engine>.stats every so many ms (default 1000; 0: none). */
-  statsIntervalMs?: number;
-  /** How long a JetStream publish waits for its ack before it is sent again (default 2000 ms). */
-  ackTimeoutMs?: number;
-  /** At the end, how long to wait for the last acks before counting the rest publish_dropped (default 30 s). */
-  drainTimeoutMs?: number;
+/** What the sink needs of an engine (Engine has it). */
+export interface PublishedEngine {
+  readonly running: boolean;
+  readonly done: Promise<unknown>;
+  stats(): EngineStats;
+  recordsDrain(): RecordsDrain;
 }
 
 interface Pending {
   subject: string;
   data: Uint8Array;
+  /** The writer whose buffer `data` is: back to the spares once settled. */
+  w: BatchWriter;
   id: string;
   records: number;
   since: number;
   settled: boolean;
+  /** Sent more than once: the client may still hold a reference to `data`, so it is not reused. */
+  resent?: boolean;
 }
 
 interface Lane {
@@ -66,10 +59,12 @@ interface Lane {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const EMPTY = new Uint8Array(0);
+
 /** Wall clock in ns, comparable across processes on one host. */
 export const wallNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
 
-export class PublishSink {
+export class PublishSink implements RecordsVisitor {
   readonly engineId: string;
   readonly mode: 'core' | 'jetstream';
   private readonly idBytes: Uint8Array;
@@ -93,9 +88,14 @@ export class PublishSink {
   private failed: Pending[] = [];
   private probe?: Pending;
   private retryTimer?: NodeJS.Timeout;
-  private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
-  private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  /** Buffers of settled messages for the next ones: a window's worth at most. */
+  private readonly spares: BatchWriter[] = [];
+  /** The shared memory as words, for the frame copies (BatchWriter.addFrom). */
+  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  /** Wall clock of the turn the records being taken belong to (the messages' time). */
+  private now = 0;
+  /** Takes a burst when the window is full in drop mode: nothing is kept. */
+  private readonly discard: RecordsVisitor = { value: () => undefined, frame: () => undefined };
   private readonly s = {
     records_in: 0, records_published: 0, publish_dropped: 0, pending_records: 0, pending_bytes: 0, messages_published: 0, bytes_published: 0,
     retries: 0, duplicates: 0, reconnects: 0, disconnects: 0, blocked_ms: 0,
@@ -116,11 +116,9 @@ export class PublishSink {
 
   /** Connects (and with `stream`, makes sure the stream exists). Rejects naming the server it could not reach. */
   static async open(config: PublishConfig): Promise<PublishSink> {
+    checkPublishConfig(config);
     const engineId = checkToken('engine id', config.engineId ?? defaultEngineId());
     const batchBytes = config.batchBytes ?? 64 * 1024;
-    if (!(batchBytes >= 1024 && batchBytes <= 64 << 20)) throw new Error(`publish.batchBytes: ${batchBytes} is out of range; use 1 KiB .. 64 MiB (the server's max_payload, 1 MiB by default, must hold it)`);
-    if (config.onFull !== undefined && config.onFull !== 'block' && config.onFull !== 'drop') throw new Error(`publish.onFull: "${config.onFull}" is not 'block' or 'drop'`);
-    if (config.subject) for (const t of config.subject.split('.')) checkToken('publish subject token', t);
     const nc = await connectTo(config.url, `wirewasm ${engineId}`);
     if (batchBytes > nc.info!.max_payload) {
       await nc.close();
@@ -159,10 +157,10 @@ export class PublishSink {
   }
 
   /**
-   * Publishes everything `engine` produces until its records() iterator ends, then waits for the
-   * last acks (drainTimeoutMs at most). Call right after engine.start() (or before: it waits for it).
+   * Publishes everything `engine` produces until it stopped, then waits for the last acks
+   * (drainTimeoutMs at most). Call right after engine.start() (or before: it waits for it).
    */
-  async run(engine: Engine): Promise<PublishStats> {
+  async run(engine: PublishedEngine): Promise<PublishStats> {
     const interval = this.config.statsIntervalMs ?? 1000;
     if (interval > 0) {
       this.statsTimer = setInterval(() => {
@@ -174,26 +172,63 @@ export class PublishSink {
     engine.done.then(() => (settled = true), () => (settled = true));
     while (!engine.running && !settled) await sleep(1);
     try {
-      if (!settled || engine.running)
-        for await (const b of engine.records()) {
-          if (this.full()) {
-            if (this.onFull === 'drop') {
-              this.s.publish_dropped += b.values.length + b.packets.length + b.plugins.length;
-              this.s.records_in += b.values.length + b.packets.length + b.plugins.length;
-              continue;
-            }
-            const t = performance.now();
-            await this.room();
-            this.s.blocked_ms += performance.now() - t;
-          }
-          this.take(b);
-        }
+      if (!settled || engine.running) {
+        const drain = engine.recordsDrain();
+        for await (const _ of drain.turns()) await this.turn(drain);
+      }
     } finally {
       clearInterval(this.statsTimer);
     }
     this.publishStats(engine);
     await this.drain();
     return this.stats();
+  }
+
+  /** Takes what the drain has, burst by burst, while the window has room; publishes it. */
+  private async turn(drain: RecordsDrain): Promise<void> {
+    this.now = wallNs();
+    for (;;) {
+      if (this.full()) {
+        if (this.onFull === 'drop') {
+          const n = drain.takeBurst(this.discard);
+          this.s.records_in += n;
+          this.s.publish_dropped += n;
+          if (n === 0) break;
+          continue;
+        }
+        // What is already encoded goes out before the sink waits.
+        this.flushLanes();
+        const t = performance.now();
+        await this.room();
+        this.s.blocked_ms += performance.now() - t;
+        this.now = wallNs();
+      }
+      const n = drain.takeBurst(this);
+      this.s.records_in += n;
+      if (n === 0) break;
+    }
+    const plugins = drain.takePlugins();
+    if (plugins.length) {
+      if (this.full() && this.onFull === 'drop') {
+        this.s.records_in += plugins.length;
+        this.s.publish_dropped += plugins.length;
+      } else {
+        for (const r of plugins) this.lane(r.metadata?.queue ?? 0, 'plugin', r.plugin, r.bytes.length).addFrom(r.bytes, 0, r.bytes.length, r.kind);
+        this.s.records_in += plugins.length;
+      }
+    }
+    this.flushLanes();
+  }
+
+  /** RecordsVisitor: a number a handler emitted. */
+  value(v: number): void {
+    this.lane(0, 'value', '', 8).addValue(v);
+  }
+
+  /** RecordsVisitor: a frame a handler kept, copied from the shared memory into its queue's message. */
+  frame(mem: Uint8Array, data: number, len: number, queue: number, linktype: number): void {
+    if (this.words.buffer !== mem.buffer) this.words = new Int32Array(mem.buffer, mem.byteOffset, mem.byteLength >> 2);
+    this.lane(queue, 'frame', '', len).addFrom(mem, data, len, linktype, this.words);
   }
 
   /** The window is full: at least maxPending bytes unacknowledged. */
@@ -208,63 +243,45 @@ export class PublishSink {
   }
 
   /**
-   * Encodes one records() batch into messages and publishes them. Kept frames are copied from the
-   * engine's shared memory straight into the message (their metadata records say where), and
-   * nowhere else.
-   */
-  take(b: RecordBatch): void {
-    const t = wallNs();
-    for (const v of b.values) this.lane(0, 'value', '', t, 8).addValue(v);
-    if (b.packets.length) {
-      const buffer = b.packets[0].bytes.buffer;
-      if (this.u8.buffer !== buffer) {
-        this.u8 = new Uint8Array(buffer!);
-        this.u32 = new Uint32Array(buffer!);
-        this.u16 = new Uint16Array(buffer!);
-      }
-      const { u32, u16 } = this;
-      for (const p of b.packets) {
-        const m = p.meta;
-        const len = u32[(m + META.CAPLEN) >> 2];
-        this.lane(u16[(m + META.QUEUE) >> 1], 'frame', '', t, len).addFrom(this.u8, u32[(m + META.DATA) >> 2], len, u16[(m + META.LINKTYPE) >> 1]);
-      }
-    }
-    for (const r of b.plugins) this.lane(r.metadata?.queue ?? 0, 'plugin', r.plugin, t, r.bytes.length).addFrom(r.bytes, 0, r.bytes.length, r.kind);
-    this.s.records_in += b.values.length + b.packets.length + b.plugins.length;
-    for (let q = 0; q < this.lanes.length; q++) if (this.lanes[q]?.open) this.flushLane(q);
-  }
-
-  /**
    * Publishes frames that are already in JS memory (e.g. what `capture` took), as frame records of
    * `queue`: the same messages a running engine's kept frames make.
    */
   takeFrames(frames: readonly { data: Uint8Array; linktype: number }[], queue = 0): void {
-    const t = wallNs();
-    for (const f of frames) this.lane(queue, 'frame', '', t, f.data.length).addFrom(f.data, 0, f.data.length, f.linktype);
+    this.now = wallNs();
+    for (const f of frames) this.lane(queue, 'frame', '', f.data.length).addFrom(f.data, 0, f.data.length, f.linktype);
     this.s.records_in += frames.length;
-    if (this.lanes[queue]?.open) this.flushLane(queue);
+    this.flushLanes();
   }
 
   /** The open message of `queue` with room for a record of `len` bytes, of this kind. */
-  private lane(queue: number, kind: RecordKind, tag: string, t: number, len: number): BatchWriter {
+  private lane(queue: number, kind: RecordKind, tag: string, len: number): BatchWriter {
     let l = this.lanes[queue];
-    const need = len + 8;
     if (!l) {
-      l = this.lanes[queue] = { w: new BatchWriter(this.batchBytes), kind, tag, open: false };
+      l = this.lanes[queue] = { w: this.writer(0), kind, tag, open: false };
       this.seqs[queue] ??= 0;
     }
     if (l.open && (l.kind !== kind || l.tag !== tag || l.w.room < len)) this.flushLane(queue);
     if (!l.open) {
-      const tagBytes = new TextEncoder().encode(tag);
-      const cap = Math.max(this.batchBytes, 32 + this.idBytes.length + tagBytes.length + need);
-      if (l.w.buf.length !== cap) l.w = new BatchWriter(cap);
+      const tagBytes = tag ? new TextEncoder().encode(tag) : EMPTY;
+      const need = HEADER_BYTES + this.idBytes.length + tagBytes.length + RECORD_HEADER_BYTES + len;
+      if (l.w.buf.length < need) l.w = this.writer(need);
       l.kind = kind;
       l.tag = tag;
-      l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], t);
+      l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], this.now);
       l.open = true;
     }
     this.seqs[queue]++;
     return l.w;
+  }
+
+  /** A writer of batchBytes (a spare one if any), or larger when one record needs more. */
+  private writer(need: number): BatchWriter {
+    if (need > this.batchBytes) return new BatchWriter(need);
+    return this.spares.pop() ?? new BatchWriter(this.batchBytes);
+  }
+
+  private flushLanes(): void {
+    for (let q = 0; q < this.lanes.length; q++) if (this.lanes[q]?.open) this.flushLane(q);
   }
 
   private flushLane(queue: number): void {
@@ -273,9 +290,10 @@ export class PublishSink {
     const records = l.w.count;
     const data = l.w.finish();
     const first = this.seqs[queue] - records;
-    // The message keeps this buffer until acknowledged: the lane writes the next one in a fresh buffer.
-    l.w = new BatchWriter(this.batchBytes);
-    this.send({ subject: recordsSubject(this.prefix, l.kind, l.tag), data, id: msgId(this.engineId, queue, first), records, since: performance.now(), settled: false });
+    // The message keeps this buffer until settled: the lane writes the next one in another.
+    const w = l.w;
+    l.w = this.writer(0);
+    this.send({ subject: recordsSubject(this.prefix, l.kind, l.tag), data, w, id: msgId(this.engineId, queue, first), records, since: performance.now(), settled: false });
   }
 
   private send(p: Pending): void {
@@ -314,6 +332,7 @@ export class PublishSink {
   private resend(p: Pending): void {
     if (p.settled || this.closed) return;
     this.s.retries++;
+    p.resent = true;
     this.publishJs(p);
   }
 
@@ -366,6 +385,7 @@ export class PublishSink {
   private settle(p: Pending, ok: boolean): void {
     if (p.settled) return;
     p.settled = true;
+    if (ok && !p.resent && p.w.buf.length === this.batchBytes && this.spares.length * this.batchBytes < this.maxPending) this.spares.push(p.w);
     this.s.pending_records -= p.records;
     this.s.pending_bytes -= p.data.length;
     if (ok) {
@@ -387,7 +407,7 @@ export class PublishSink {
   }
 
   /** Publishes the engine's stats snapshot (and this sink's) to wirewasm.<engine>.stats. */
-  publishStats(engine: Engine): void {
+  publishStats(engine: PublishedEngine): void {
     try {
       this.nc.publish(statsSubject(this.engineId), JSON.stringify(fleetSnapshot(this.engineId, engine.stats(), this.stats())));
     } catch {

@@ -26,6 +26,18 @@ describe('framing', () => {
     expect([...b.records[2].bytes]).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
   });
 
+  it('word-by-word copies out of shared memory give the same bytes, at any source alignment and length', () => {
+    const mem = new Uint8Array(new SharedArrayBuffer(4096)).map((_, i) => (i * 7 + 3) & 255);
+    const words = new Int32Array(mem.buffer);
+    const cases: [number, number][] = [[64, 64], [128, 61], [256, 3], [512, 0], [1027, 60], [2050, 33]];
+    const w = new BatchWriter(8192);
+    // An engine id of 5 bytes puts the first record's bytes off a 4-byte boundary in the message.
+    w.begin('frame', encodeEngineId('odd-1'), new Uint8Array(0), 0, 0, 0);
+    for (const [from, len] of cases) w.addFrom(mem, from, len, 1, words);
+    const got = decodeBatch(w.finish()).records.map((r) => [...r.bytes]);
+    expect(got).toEqual(cases.map(([from, len]) => [...mem.subarray(from, from + len)]));
+  });
+
   it('values (u64 up to 2^53) and plugin records with their plugin name', () => {
     const w = new BatchWriter(1024);
     w.begin('plugin', encodeEngineId('e'), new TextEncoder().encode('itch'), 0, 0, 0);
