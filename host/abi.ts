@@ -39,6 +39,7 @@ export interface EngineExports {
   poolFlush(ctx: number, cache: number): number;
   poolAvailable(ctx: number): number;
   frameRelease(ctx: number, cache: number, frame: number): number;
+  frameReleaseList(ctx: number, cache: number, list: number, n: number): void;
   frameRecover(ctx: number, cache: number, frame: number, skip: number): number;
 
   // Parser, RSS, flow director, checksum (assembly/parse/parse.ts, parse/rss.ts, engine/flow.ts, parse/checksum.ts).
@@ -62,6 +63,7 @@ export interface EngineExports {
   shaperInit(sh: number, pps: number, burstPkts: number, bytesPerSec: number, burstBytes: number, nowNs: number): void;
   backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, nowNs: number): number;
   kernelDrops(ctx: number, q: number, n: number): void;
+  sourceCount(ctx: number, q: number, rx: number, rxBytes: number, ringFull: number, tx: number, txBytes: number, txDropped: number): void;
 
   // Crash recovery and the transmit hold lists' release at stop (assembly/engine/recover.ts, txhold.ts).
   recoverClaim(ctx: number, w: number, claim: number): number;
