@@ -122,7 +122,9 @@ async function cycles() {
   for (let c = 0; c < n; c++) {
     const e = new Engine(engineConfig({ handler: fixture('engine-count.mjs'), workers: 1 }));
     await e.start();
-    await sleep(opt.runMs ?? 20);
+    // Until the first frames were delivered (the poll thread may take a while to be scheduled here).
+    const until = Date.now() + 5000;
+    while (e.stats().delivered === 0 && Date.now() < until) await sleep(5);
     const s = await e.stop();
     const r = e.backend.closeReport;
     received += s.rx_packets;
@@ -131,6 +133,9 @@ async function cycles() {
     if (!r || r.inUse !== 0) bad.push(`cycle ${c}: ${r?.inUse} mbufs out of the mempool at close`);
     if (e.warnings.length) bad.push(`cycle ${c}: ${e.warnings.join('; ')}`);
     if (c === 9 || c === n - 1) {
+      // Worker threads let go of the memory as they wind down: collect, give them a moment, collect.
+      globalThis.gc?.();
+      await sleep(200);
       globalThis.gc?.();
       rss.push(process.memoryUsage().rss);
     }
