@@ -70,7 +70,7 @@ export interface DpdkAddon {
   init(args: string[]): { already: boolean; args: string };
   ports(): { port: number; name: string; driver: string; mac: string; maxRxQueues: number; maxTxQueues: number }[];
   open(o: object): { id: number; port: number; driver: string; mbufOffset: number; dataOffset: number; dataRoom: number; kernelSockets: number };
-  close(id: number): { inUse: number; returned: number; txDone: Uint32Array } | undefined;
+  close(id: number): { inUse: number; returned: number; notReturned: number; txDone: Uint32Array } | undefined;
   stopReceive(id: number): void;
   closeAll(): void;
   openPorts(): number;
@@ -268,9 +268,17 @@ export interface DpdkOpenOptions {
   rxTime?: { offset: number; clockBaseNs: number };
 }
 
-/** What close() found: mbufs still out of the mempool once the port closed (0 = every frame came back). */
+/** What close() found. */
 export interface DpdkCloseReport {
+  /** Received frames never given back through a return ring: 0 when the engine released every one. */
+  notReturned: number;
+  /**
+   * Mempool objects still out once the port closed: the frames not returned, and those the PMD
+   * kept (the AF_XDP PMD leaves its fill ring's 2048 mbufs per queue, and the frames it copied
+   * transmitted frames into, out of the pool; they go with the pool's memory).
+   */
   inUse: number;
+  /** Frames the return rings gave back over the port's life. */
   returned: number;
 }
 
@@ -402,7 +410,7 @@ export class DpdkSource {
     const r = this.a.close(this.id);
     if (!r) return undefined;
     if (r.txDone.length) txDone?.(r.txDone);
-    return { inUse: r.inUse, returned: r.returned };
+    return { inUse: r.inUse, returned: r.returned, notReturned: r.notReturned };
   }
 }
 
@@ -513,7 +521,7 @@ export interface DpdkEngineOptions {
 /** The DPDK port as the engine's live backend: its counters, and close() with what it found. */
 export interface DpdkEngineBackend extends Backend {
   readonly port: DpdkSource;
-  /** Set by close(): mbufs still out of the mempool once the port closed (0 when every frame came back). */
+  /** Set by close(): received frames never given back, mbufs out of the mempool (DpdkCloseReport). */
   readonly closeReport?: DpdkCloseReport;
 }
 
@@ -639,7 +647,7 @@ export function dpdkLiveSource(o: DpdkEngineOptions): LiveSource & { readonly ba
       closeReport = port.finish((late) => {
         inflight -= late.length;
         release(late, late.length);
-      }) ?? { inUse: 0, returned: 0 };
+      }) ?? { inUse: 0, returned: 0, notReturned: 0 };
     },
   };
   return {

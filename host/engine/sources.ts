@@ -251,6 +251,6 @@ export function closeLiveSource(source: LiveSource, queues: number, warn: (messa
   b.close();
   if (b.name === 'dpdk') {
     const r = (b as DpdkEngineBackend).closeReport;
-    if (r?.inUse) warn(`dpdk: ${r.inUse} mbuf(s) were still out of the mempool when the port closed (frames received but never released)`);
+    if (r?.notReturned) warn(`dpdk: ${r.notReturned} received frame(s) never came back to the port's return rings (held past stop)`);
   }
 }

@@ -75,7 +75,7 @@ struct Queue {
   std::thread th;
   std::atomic<bool> run{false};
   std::atomic<uint64_t> packets{0}, bytes{0}, ringFull{0}, returned{0}, badReturns{0}, polls{0}, emptyPolls{0},
-      sleeps{0}, wakeups{0}, segments{0};
+      sleeps{0}, wakeups{0}, segments{0}, freed{0};  // freed: segments given straight back (ring full)
 };
 
 struct TxSlot {
@@ -165,7 +165,7 @@ Napi::Value OpenPorts(const Napi::CallbackInfo& info);
 Napi::Value CloseAllJs(const Napi::CallbackInfo& info);
 
 // poll.cc
-void FreeChain(Port* p, uint32_t f);
+uint32_t FreeChain(Port* p, uint32_t f);
 uint64_t DrainReturns(Queue* Q);
 void Poll(Queue* Q);
 void StopQueues(Port* p);

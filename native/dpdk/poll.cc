@@ -4,15 +4,18 @@
 
 namespace wirewasm::dpdk {
 
-// Frees frame f (engine index) and the segments linked after it in meta `next`.
-void FreeChain(Port* p, uint32_t f) {
+// Frees frame f (engine index) and the segments linked after it in meta `next`; returns how many.
+uint32_t FreeChain(Port* p, uint32_t f) {
+  uint32_t n = 0;
   while (f != NEXT_NONE && f - p->frameBase < p->frames) {
     uint8_t* m = p->meta + size_t(f) * 64;
     uint32_t next;
     std::memcpy(&next, m + M_NEXT, 4);
     rte_pktmbuf_free_seg(MbufOf(p, f - p->frameBase));
     f = next;
+    n++;
   }
+  return n;
 }
 
 // Frames the engine released on queue Q's return ring, back into the mempool; returns how many.
@@ -107,8 +110,12 @@ void Poll(Queue* Q) {
     // (4) Publish.
     bool wake = false;
     const uint32_t putN = wirewasm::ring::enqueue(Q->rx, list, n, &wake);
-    for (uint32_t i = putN; i < n; i++) FreeChain(p, list[i]);
-    if (putN < n) Q->ringFull.fetch_add(n - putN, std::memory_order_relaxed);
+    uint32_t freed = 0;
+    for (uint32_t i = putN; i < n; i++) freed += FreeChain(p, list[i]);
+    if (putN < n) {
+      Q->ringFull.fetch_add(n - putN, std::memory_order_relaxed);
+      Q->freed.fetch_add(freed, std::memory_order_relaxed);
+    }
     Q->packets.fetch_add(n, std::memory_order_relaxed);
     Q->bytes.fetch_add(bytes, std::memory_order_relaxed);
     Q->segments.fetch_add(segs, std::memory_order_relaxed);

@@ -267,19 +267,27 @@ Port* Find(const Napi::CallbackInfo& info) {
   return it == gPorts.end() ? nullptr : it->second.get();
 }
 
-// close(id) -> {inUse, returned, txDone}: mbufs still out of the mempool once the port closed (0 when
-// every frame came back), and frames the return rings gave back over the port's life.
+// close(id) -> {inUse, returned, notReturned, txDone}: mbufs still out of the mempool once the port
+// closed (the PMD's own, such as the AF_XDP fill ring's, and any the engine kept), frames the return
+// rings gave back over the port's life, and received frames never given back (0 when the engine
+// released every frame it received).
 Napi::Value Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::lock_guard<std::mutex> g(gMu);
   Port* p = Find(info);
   if (!p) return env.Undefined();
   Destroy(p, true);
-  uint64_t returned = 0;
-  for (auto& q : p->queues) returned += q->returned.load();
+  uint64_t returned = 0, received = 0, freed = 0;
+  for (auto& q : p->queues) {
+    returned += q->returned.load();
+    received += q->segments.load();
+    freed += q->freed.load();
+  }
   Napi::Object out = Napi::Object::New(env);
   out.Set("inUse", Napi::Number::New(env, double(p->lastInUse)));
   out.Set("returned", Napi::Number::New(env, double(returned)));
+  // Received frames (segments) the engine never gave back through a return ring.
+  out.Set("notReturned", Napi::Number::New(env, double(received - freed - returned)));
   // Transmitted frames the PMD let go of while it stopped: the caller may reuse them now.
   Napi::Uint32Array done = Napi::Uint32Array::New(env, p->txDone.size());
   if (!p->txDone.empty()) std::memcpy(done.Data(), p->txDone.data(), p->txDone.size() * 4);

@@ -37,7 +37,7 @@ describe.runIf(dpdkBuilt)('engine backend dpdk on net_null (no root)', () => {
     expect(s.latency_ns.count).toBe(s.delivered);
     expect(s.latency_ns.p50).toBeGreaterThan(0);
     expect(s.latency_ns.p99).toBeLessThan(1.5e9);
-    expect(r.closeReport).toMatchObject({ inUse: 0 });
+    expect(r.closeReport).toMatchObject({ notReturned: 0, inUse: 0 });
     expect(r.closeReport.returned).toBeGreaterThanOrEqual(s.delivered);
     expect(r.openPorts).toBe(0);
     expect(r.warnings).toEqual([]);
@@ -54,7 +54,7 @@ describe.runIf(dpdkBuilt)('engine backend dpdk on net_null (no root)', () => {
     expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     expect(s.in_flight).toBe(0);
     expect(s.pool.in_use).toBe(0);
-    expect(r.closeReport).toMatchObject({ inUse: 0 });
+    expect(r.closeReport).toMatchObject({ notReturned: 0, inUse: 0 });
     expect(r.warnings).toEqual([]);
   }, 90_000);
 

@@ -130,7 +130,7 @@ async function cycles() {
     received += s.rx_packets;
     if (s.rx_packets === 0) bad.push(`cycle ${c}: nothing received`);
     if (s.rx_packets !== s.delivered + s.dropped_total || s.in_flight !== 0 || s.pool.in_use !== 0) bad.push(`cycle ${c}: books not closed: ${JSON.stringify({ rx: s.rx_packets, delivered: s.delivered, dropped: s.dropped, pool: s.pool })}`);
-    if (!r || r.inUse !== 0) bad.push(`cycle ${c}: ${r?.inUse} mbufs out of the mempool at close`);
+    if (!r || r.inUse !== 0 || r.notReturned !== 0) bad.push(`cycle ${c}: at close ${r?.notReturned} frames not returned, ${r?.inUse} mbufs out of the mempool`);
     if (e.warnings.length) bad.push(`cycle ${c}: ${e.warnings.join('; ')}`);
     if (c === 9 || c === n - 1) {
       // Worker threads let go of the memory as they wind down: collect, give them a moment, collect.

@@ -21,6 +21,17 @@ interface Seen {
   bytes: string;
 }
 
+/**
+ * What close() found: every received frame came back; the mempool whole again, except on af_xdp,
+ * whose PMD keeps its fill ring's 2048 mbufs (and the frames it copied sent ones into, at most its
+ * 1024 tx descriptors) out of the pool at close.
+ */
+function expectMbufsBack(drv: string, r: { notReturned: number; inUse: number }): void {
+  expect(r.notReturned).toBe(0);
+  if (drv === 'af_packet') expect(r.inUse).toBe(0);
+  else expect([r.inUse >= 2048, r.inUse <= 2048 + 1024]).toEqual([true, true]);
+}
+
 const xdpOn = (exec: () => string) => /prog\/xdp|xdpgeneric|xdp id/.test(exec());
 
 describe.runIf(root && dpdkBuilt && !lacks('dumpcap')).each(['af_packet', 'af_xdp'])('engine backend dpdk: net_%s on veth (needs root)', (drv) => {
@@ -57,7 +68,7 @@ describe.runIf(root && dpdkBuilt && !lacks('dumpcap')).each(['af_packet', 'af_xd
     expect(s.dropped_total).toBe(s.dropped.kernel);
     expect(s.in_flight).toBe(0);
     expect(s.pool.in_use).toBe(0);
-    expect(r.closeReport).toMatchObject({ inUse: 0 });
+    expectMbufsBack(drv, r.closeReport);
     expect(r.warnings).toEqual([]);
     expect(xdpOn(() => peer.bed.exec(peer.bed.b.ns, 'ip', ['-d', 'link', 'show', 'dev', peer.bed.b.iface]))).toBe(false);
   }, 120_000);
@@ -84,7 +95,7 @@ describe.runIf(root && dpdkBuilt && !lacks('dumpcap')).each(['af_packet', 'af_xd
     expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     expect(s.in_flight).toBe(0);
     expect(s.pool.in_use).toBe(0);
-    expect(r.closeReport).toMatchObject({ inUse: 0 });
+    expectMbufsBack(drv, r.closeReport);
     expect(r.warnings).toEqual([]);
   }, 120_000);
 
@@ -105,7 +116,7 @@ describe.runIf(root && dpdkBuilt && !lacks('dumpcap')).each(['af_packet', 'af_xd
     if (drv === 'af_xdp') expect(r.warnings.join('\n')).toMatch(/detached a stale XDP program/);
     expect((r.frames as Seen[]).length + r.stats.dropped.kernel).toBeGreaterThanOrEqual(N);
     expect(r.stats.rx_packets).toBe(r.stats.delivered + r.stats.dropped_total);
-    expect(r.closeReport).toMatchObject({ inUse: 0 });
+    expectMbufsBack(drv, r.closeReport);
     expect(xdpOn(show)).toBe(false);
   }, 120_000);
 });
