@@ -1,6 +1,7 @@
 // The package's public API: what a Node service embeds. The CLI (host/cli/) is built on the same.
 export { Engine, EngineConfigError, FlowRuleError, parseFlowRule, Burst } from './engine/engine.js';
 export type { EngineConfig, EngineStats, FlowRule, FlowRuleInput, RecordBatch } from './engine/engine.js';
+export type { DpdkConfig } from './backends/dpdk.js';
 export { Packet } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';
 export type { Backend, BackendConfig } from './backends/index.js';
@@ -23,7 +24,7 @@ export { CaptureFormatError } from './pcap/index.js';
 export type { CaptureRecord } from './pcap/record.js';
 export type { PcapWriteOptions } from './pcap/pcap.js';
 export type { PcapngInterface } from './pcap/pcapng.js';
-export type { ResolvedConfig, SourceKind, ParseOptions, PollMode, ReplayOptions, TxOptions } from './engine/config.js';
+export type { ResolvedConfig, SourceKind, ParseOptions, PollMode, ReplayOptions, TxOptions, EngineDpdkConfig } from './engine/config.js';
 export { DROP_REASONS } from './engine/stats.js';
 export type { Drops, DropReason, Latency, QueueStats, WorkerStats } from './engine/stats.js';
 export type { FlowAction } from './engine/flow.js';
