@@ -102,8 +102,14 @@ export async function runOnce(bed: Testbed, recv: string, seconds: number, rate:
   let gerr = '';
   g.stdout!.on('data', (d) => (gout += d));
   g.stderr!.on('data', (d) => (gerr += d));
+  let receiverDone = false;
+  void done.then(() => (receiverDone = true));
   const gcode = await new Promise((res) => g.on('close', res));
   if (gcode !== 0) throw new Error(`generator failed: ${gerr.trim()}`);
+  // The receiver's window starts at "ready" and lasts 2 s longer than the generator's; a generator
+  // that starts late (a loaded machine) sends past it, to no receiver: every frame uncounted, every
+  // counter 0. Such a run measures nothing.
+  if (receiverDone) throw new Error(`${recv}: the receiver's ${seconds + 2} s window closed before the generator finished (it started late: the machine is loaded); this run would count frames sent after the window as lost, rerun it`);
   await done;
   if (!result) throw new Error(`${recv} receiver gave no result (${how}): ${err.trim()}`);
   const gr = JSON.parse(gout) as { sent: number; seconds: number };
