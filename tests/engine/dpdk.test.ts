@@ -2,10 +2,13 @@
 // root, no interface): the poll threads put mbufs from the engine's memory on its rx rings, the
 // workers deliver them, and every frame comes back to the mempool. Each scenario runs in a process
 // of its own (tests/support/dpdk-engine-child.mjs): EAL starts once per process.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { artefact } from '../../host/paths.js';
 import { Engine, EngineConfigError } from '../../host/engine/engine.js';
 import { dpdkBuilt, runDpdkChild } from '../support/dpdk.js';
 
+const cli = (...args: string[]) => spawnSync(process.execPath, [artefact('dist/host/cli/main.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
 const child = (scenario: string, options: object) => runDpdkChild(scenario, options, undefined, 'dpdk-engine-child.mjs');
 
 describe('engine backend dpdk: configuration', () => {
@@ -69,4 +72,22 @@ describe.runIf(dpdkBuilt)('engine backend dpdk on net_null (no root)', () => {
     // them kept alive (by a port, a signal listener, a callback) would be far more.
     expect(r.rss[1] - r.rss[0]).toBeLessThan(64 * 1024 * 1024);
   }, 320_000);
+});
+
+describe.runIf(dpdkBuilt)('wirewasm start --backend dpdk (net_null, no root)', () => {
+  it('runs the engine on the port for --duration and prints its stats: frames received, the books closed', () => {
+    const r = cli('start', '--backend', 'dpdk', '--dpdk-port', 'net_null0', '--dpdk-frames', '2048', '--workers', '1', '--duration', '1', '--json', '-q');
+    expect(r.stderr).not.toMatch(/warning/);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(s.rx_packets).toBeGreaterThan(0);
+    expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+    expect(s.pool.in_use).toBe(0);
+  }, 90_000);
+
+  it('names the missing option or the bad value', () => {
+    expect(cli('start', '--backend', 'dpdk', '-q').stderr).toMatch(/--backend dpdk needs --dpdk-port/);
+    expect(cli('start', '--backend', 'dpdk', '--dpdk-port', 'net_null0', '--dpdk-mode', 'fast', '-q').stderr).toMatch(/--dpdk-mode: got "fast"; use busy or adaptive/);
+    expect(cli('start', '--backend', 'afxdp', '-q').stderr).toMatch(/--backend: got "afxdp"/);
+  });
 });
