@@ -70,6 +70,7 @@ async function run() {
   const echoed = [];
   let last = Date.now();
   let killed = false;
+  let midRx = 0;
   const reading = (async () => {
     for await (const batch of e.records()) {
       for (const p of batch.packets) {
@@ -92,6 +93,7 @@ async function run() {
   if (opt.runMs) {
     // A fixed run (net_null: frames without end); the worker dies halfway when asked.
     await sleep(opt.runMs / 2);
+    midRx = e.stats().rx_packets;
     if (opt.killWorker) await kill();
     await sleep(opt.runMs / 2);
   }
@@ -103,6 +105,7 @@ async function run() {
   const backend = e.backend;
   out({
     event: 'done',
+    midRx,
     frames,
     echoed,
     exits,
