@@ -244,10 +244,12 @@ function hookSignals(a: DpdkAddon): void {
   signalsHooked = true;
   // process exit and normal teardown are native (environment cleanup hook + atexit); a signal
   // that nothing else handles would end the process without them, so close first, then re-raise.
+  // A signal someone else handles (the CLI stops its engine, which closes the port) is theirs.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
+      if (process.listenerCount(sig) > 0) return;
       a.closeAll();
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      process.kill(process.pid, sig);
     };
     process.once(sig, onSignal);
   }

@@ -224,6 +224,7 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   }
   const workers = int('workers', c.workers ?? 1, 1, 64);
   const queues = int('queues', c.queues ?? (backend === 'memory' ? workers : 1), 1, 64);
+  if (c.dpdk !== undefined && backend !== 'dpdk') throw new EngineConfigError('dpdk', `dpdk configures the dpdk backend; this engine's backend is ${backend}: set backend: 'dpdk' or drop dpdk`);
   const dpdk = backend === 'dpdk' ? resolveDpdk(c, queues) : undefined;
   const frameCount = pow2('frameCount', c.frameCount ?? 8192, 16, 1 << 20);
   const frameSize = pow2('frameSize', c.frameSize ?? 2048, 2048, 65536);

@@ -2,7 +2,7 @@
 // root, no interface): the poll threads put mbufs from the engine's memory on its rx rings, the
 // workers deliver them, and every frame comes back to the mempool. Each scenario runs in a process
 // of its own (tests/support/dpdk-engine-child.mjs): EAL starts once per process.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { artefact } from '../../host/paths.js';
 import { Engine, EngineConfigError } from '../../host/engine/engine.js';
@@ -19,6 +19,7 @@ describe('engine backend dpdk: configuration', () => {
     expect(() => new Engine({ backend: 'dpdk', netns: 'x', dpdk: { port: 'net_null0' } })).toThrow(/ip netns exec/);
     expect(() => new Engine({ backend: 'dpdk', tx: { rate: 1000 }, dpdk: { port: 'net_null0' } })).toThrow(EngineConfigError);
     expect(() => new Engine({ backend: 'dpdk', dpdk: { port: 'net_null0', stride: 3000 } })).toThrow(/dpdk\.stride: got 3000; use a power of two/);
+    expect(() => new Engine({ backend: 'afxdp', iface: 'eth0', dpdk: { port: 'net_null0' } })).toThrow(/set backend: 'dpdk' or drop dpdk/);
     expect(new Engine({ backend: 'dpdk', queues: 2, dpdk: { port: 'net_null0' } }).config.dpdk).toMatchObject({ frames: 16384, stride: 4096 });
   });
 });
@@ -88,6 +89,21 @@ describe.runIf(dpdkBuilt)('wirewasm start --backend dpdk (net_null, no root)', (
     expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     expect(s.pool.in_use).toBe(0);
   }, 90_000);
+
+  it('Ctrl-C (SIGINT) stops the engine, which closes the port: stats printed, exit 0', async () => {
+    const p = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'start', '--backend', 'dpdk', '--dpdk-port', 'net_null0', '--dpdk-frames', '2048', '--workers', '1', '--json', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    await new Promise((r) => setTimeout(r, 2500));
+    p.kill('SIGINT');
+    const code = await new Promise((r) => p.on('exit', (c) => r(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const s = JSON.parse(out.trim().split('\n').at(-1)!);
+    expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
+  }, 60_000);
 
   it('names the missing option or the bad value', () => {
     expect(cli('start', '--backend', 'dpdk', '-q').stderr).toMatch(/--backend dpdk needs --dpdk-port/);
