@@ -26,7 +26,7 @@ export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './p
 export { internetChecksum } from './parse/checksum';
 export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop } from './engine/worker';
 export { sourcePoll } from './engine/replay';
-export { backendIngest, kernelDrops } from './engine/rx';
+export { backendIngest, kernelDrops, sourceCount } from './engine/rx';
 export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameRecover, frameReleaseList } from './pool';
 export { flowMatch } from './engine/flow';
 export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';

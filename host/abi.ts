@@ -63,6 +63,7 @@ export interface EngineExports {
   shaperInit(sh: number, pps: number, burstPkts: number, bytesPerSec: number, burstBytes: number, nowNs: number): void;
   backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, nowNs: number): number;
   kernelDrops(ctx: number, q: number, n: number): void;
+  sourceCount(ctx: number, q: number, rx: number, rxBytes: number, ringFull: number, tx: number, txBytes: number, txDropped: number): void;
 
   // Crash recovery and the transmit hold lists' release at stop (assembly/engine/recover.ts, txhold.ts).
   recoverClaim(ctx: number, w: number, claim: number): number;

@@ -24,7 +24,7 @@ export { CaptureFormatError } from './pcap/index.js';
 export type { CaptureRecord } from './pcap/record.js';
 export type { PcapWriteOptions } from './pcap/pcap.js';
 export type { PcapngInterface } from './pcap/pcapng.js';
-export type { ResolvedConfig, SourceKind, ParseOptions, PollMode, ReplayOptions, TxOptions } from './engine/config.js';
+export type { ResolvedConfig, SourceKind, ParseOptions, PollMode, ReplayOptions, TxOptions, EngineDpdkConfig } from './engine/config.js';
 export { DROP_REASONS } from './engine/stats.js';
 export type { Drops, DropReason, Latency, QueueStats, WorkerStats } from './engine/stats.js';
 export type { FlowAction } from './engine/flow.js';

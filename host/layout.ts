@@ -281,7 +281,7 @@ export function computeLayout(input: LayoutConfig = {}): Layout {
   if (input.engine) {
     const spec = checkEngineSpec(input.engine, frameCount, workers);
     const region = place(RegionKind.Engine, 0, 0, PAGE_BYTES);
-    engine = engineMap(region.offset, spec, { frameCount, workers, queues });
+    engine = engineMap(region.offset, spec, { frameCount: frameCount + (dpdkSpec?.frames ?? 0), workers, queues });
     region.size = engine.bytes;
     cursor = region.offset + engine.bytes;
   }
@@ -428,7 +428,7 @@ export interface EngineSpec {
  *  rss table   36 KiB   Toeplitz lookup table (assembly/parse/rss.ts)
  *  tx hold     68 KiB   64 transmit queues: frames taken off the tx ring, waiting for the shaper
  *  flow tables 2 × flowRules × 64 B (assembly/engine/flow.ts)
- *  rx time     frameCount × 8 B: when each frame entered the engine (latency start)
+ *  rx time     (frameCount + dpdk.frames) × 8 B: when each frame entered the engine (latency start)
  *  workers     workers × workerBytes: control line | burst list | stage lists | records | histogram | tx list
  *  caches      (workers + 1) × cacheBytes: pool caches (assembly/pool.ts), the last one the host's
  * ```
@@ -485,6 +485,7 @@ function checkEngineSpec(e: EngineSpec, frameCount: number, workers: number): En
   return e;
 }
 
+/** `g.frameCount`: every engine frame index, the pool's and the DPDK region's. */
 function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; workers: number; queues: number }): EngineMap {
   let at = offset + ENGINE_HEADER_BYTES;
   const take = (bytes: number, align = CACHE_LINE) => {

@@ -5,7 +5,7 @@ import { ehAddr, EH_RX_TIME, frameMeta, rxRing, statsBlock } from '../engine-map
 import { META_CAPLEN, META_DATA, META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from '../meta';
 import { frameRelease, poolCopyIn } from '../pool';
 import { ringEnqueueBurst32 } from '../ring';
-import { statAdd, statDrop, STAT_DROP_KERNEL, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from '../stats';
+import { statAdd, statDrop, STAT_DROP_KERNEL, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED, STAT_TX_PACKETS } from '../stats';
 
 /**
  * A live source's burst of `n` received frames (`bytes` on the wire) onto queue q's rx ring,
@@ -71,4 +71,20 @@ export function kernelDrops(ctx: usize, q: u32, n: u32): void {
   const qs = statsBlock(ctx, q);
   statAdd(qs, STAT_RX_PACKETS, n);
   statDrop(qs, STAT_DROP_KERNEL, n);
+}
+
+/**
+ * A source whose own threads put frames on rx ring q (DPDK's poll threads), counted by the thread
+ * that owns queue q's stats block: `rx` received (`rxBytes` on the wire), `ringFull` of them found
+ * no room on the ring (the source freed them); `tx` sent (`txBytes`), `txDropped` forwarded but
+ * never sent. Deltas since the last call; f64 because the host passes plain numbers.
+ */
+export function sourceCount(ctx: usize, q: u32, rx: f64, rxBytes: f64, ringFull: f64, tx: f64, txBytes: f64, txDropped: f64): void {
+  const qs = statsBlock(ctx, q);
+  statAdd(qs, STAT_RX_PACKETS, <u64>rx);
+  statAdd(qs, STAT_RX_BYTES, <u64>rxBytes);
+  statDrop(qs, STAT_DROP_RING_FULL, <u64>ringFull);
+  statAdd(qs, STAT_TX_PACKETS, <u64>tx);
+  statAdd(qs, STAT_TX_BYTES, <u64>txBytes);
+  statAdd(qs, STAT_TX_DROPPED, <u64>txDropped);
 }

@@ -10,7 +10,8 @@
  *
  * `--backend engine-afxdp|engine-afpacket|engine-afpacket-copy`: the whole engine (host/engine/) on the interface,
  * zero-copy, one worker with a trivial handler; received = frames delivered to the handler, and
- * the engine's rx_packets and drops come along (bench/suites/engine.ts).
+ * the engine's rx_packets and drops come along (bench/suites/engine.ts). `engine-dpdk-afxdp|
+ * engine-dpdk-afpacket`: the same engine with the DPDK port of the dpdk-* rows as its source.
  *
  * `--backend dpdk-afxdp|dpdk-afpacket`: the DPDK backend (host/backends/dpdk.ts): its native poll
  * thread fills the rx ring and metadata in the shared memory; this thread takes a burst off the
@@ -149,8 +150,14 @@ function pcap() {
 
 async function engine() {
   // engine-afpacket-copy: the same with each packet copied into the pool (backendOptions.zeroCopy false).
-  const [, backend, copy] = kind.split('-') as [string, 'afxdp' | 'afpacket', string | undefined];
-  const e = new Engine({ backend, iface, workers: Number(arg('workers', '1')), handler: artefact('bench/handlers/trivial.mjs'), frameCount: 16384, backendOptions: copy === 'copy' ? { zeroCopy: false } : {} });
+  // engine-dpdk-afxdp|afpacket: the engine on the DPDK port the dpdk-* and c-dpdk-rx* rows use, with
+  // as many DPDK frames and as large an rx ring as the dpdk-* row.
+  const [, backend, variant] = kind.split('-') as [string, 'afxdp' | 'afpacket' | 'dpdk', string | undefined];
+  const common = { workers: Number(arg('workers', '1')), handler: artefact('bench/handlers/trivial.mjs'), frameCount: 16384 };
+  const e =
+    backend === 'dpdk'
+      ? new Engine({ ...common, backend, ringSize: 8192, dpdk: { port: dpdkPort(variant!), mode: 'busy', frames: 16384 } })
+      : new Engine({ ...common, backend, iface, backendOptions: variant === 'copy' ? { zeroCopy: false } : {} });
   await e.start();
   process.stdout.write(`ready ${e.backend?.mode}\n`);
   const cpu0 = process.cpuUsage();

@@ -26,9 +26,10 @@ import type { Layout } from '../layout.js';
 import { addonPath } from '../native.js';
 import { artefact } from '../paths.js';
 import type { EngineExports } from '../abi.js';
+import { META, NEXT_NONE } from '../meta.js';
 import { RING_MAGIC } from '../ring.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
-import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
+import { BackendError, type Backend, type BackendConfig, type BackendStats, type LiveSource, type QueueInfo } from './types.js';
 
 /** The DPDK addon's gyp project: node-gyp-build looks in its build/Release, then its prebuilds/<platform>-<arch>. */
 export const DPDK_ADDON_DIR = 'native/dpdk';
@@ -71,12 +72,15 @@ export interface DpdkAddon {
   init(args: string[]): { already: boolean; args: string };
   ports(): { port: number; name: string; driver: string; mac: string; maxRxQueues: number; maxTxQueues: number }[];
   open(o: object): { id: number; port: number; driver: string; mbufOffset: number; dataOffset: number; dataRoom: number; kernelSockets: number };
-  close(id: number): void;
+  close(id: number): { inUse: number; returned: number; notReturned: number; txDone: Uint32Array } | undefined;
+  stopReceive(id: number): void;
   closeAll(): void;
   openPorts(): number;
   stats(id: number): DpdkStats;
-  transmit(id: number, queue: number, offsets: Uint32Array, lengths: Uint32Array): number;
+  transmit(id: number, queue: number, offsets: Uint32Array, lengths: Uint32Array, tags?: Uint32Array, n?: number): number;
   txDone(id: number): Uint32Array;
+  txDone(id: number, into: Uint32Array): number;
+  counters(id: number, out: Float64Array): number;
 }
 
 export interface DpdkStats {
@@ -242,10 +246,12 @@ function hookSignals(a: DpdkAddon): void {
   signalsHooked = true;
   // process exit and normal teardown are native (environment cleanup hook + atexit); a signal
   // that nothing else handles would end the process without them, so close first, then re-raise.
+  // A signal someone else handles (the CLI stops its engine, which closes the port) is theirs.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
+      if (process.listenerCount(sig) > 0) return;
       a.closeAll();
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      process.kill(process.pid, sig);
     };
     process.once(sig, onSignal);
   }
@@ -259,6 +265,25 @@ export interface DpdkOpenOptions {
   rxRings?: number[];
   /** Called from the JS thread when a poll thread published to an adaptive ring that has a sleeper. */
   notify?: (tailOffset: number) => void;
+  /**
+   * The engine's rx time array (u64 ns per engine frame index, its latency start) and the clock it
+   * counts in: CLOCK_MONOTONIC (Node's hrtime) minus `clockBaseNs`. The poll threads stamp each frame.
+   */
+  rxTime?: { offset: number; clockBaseNs: number };
+}
+
+/** What close() found. */
+export interface DpdkCloseReport {
+  /** Received frames never given back through a return ring: 0 when the engine released every one. */
+  notReturned: number;
+  /**
+   * Mempool objects still out once the port closed: the frames not returned, and those the PMD
+   * kept (the AF_XDP PMD leaves its fill ring's 2048 mbufs per queue, and the frames it copied
+   * transmitted frames into, out of the pool; they go with the pool's memory).
+   */
+  inUse: number;
+  /** Frames the return rings gave back over the port's life. */
+  returned: number;
 }
 
 /**
@@ -321,6 +346,8 @@ export class DpdkSource {
       maxSleepUs: config.maxSleepUs ?? 200,
       promiscuous: config.promiscuous ?? true,
       notify: options.notify,
+      rxTime: options.rxTime?.offset,
+      clockBaseNs: options.rxTime?.clockBaseNs,
     });
     this.id = r.id;
     this.port = r.port;
@@ -341,16 +368,30 @@ export class DpdkSource {
   }
 
   /**
-   * Sends the frames at `offsets` (memory offsets, `lengths` bytes each) on queue q, from where they
-   * lie. Returns how many DPDK accepted; the caller owns the rest. `done()` lists the frames DPDK has
-   * finished with (sent or dropped by the PMD), which may then be reused.
+   * Sends the frames at `offsets` (memory offsets, `lengths` bytes each; the first `n`, default all)
+   * on queue q, from where they lie. Returns how many DPDK accepted, the first ones; the caller
+   * keeps the rest. `done()` lists the frames DPDK has finished with (sent, or dropped by the PMD),
+   * which may then be reused: by their `tags` (default: their offsets).
    */
-  transmit(q: number, offsets: Uint32Array, lengths: Uint32Array): number {
-    return this.a.transmit(this.id, q, offsets, lengths);
+  transmit(q: number, offsets: Uint32Array, lengths: Uint32Array, tags?: Uint32Array, n?: number): number {
+    return this.a.transmit(this.id, q, offsets, lengths, tags, n);
   }
 
-  done(): Uint32Array {
-    return this.a.txDone(this.id);
+  done(): Uint32Array;
+  /** Writes up to into.length done tags into `into`; returns how many (no allocation). */
+  done(into: Uint32Array): number;
+  done(into?: Uint32Array): Uint32Array | number {
+    return into ? this.a.txDone(this.id, into) : this.a.txDone(this.id);
+  }
+
+  /** Per queue q: out[3q] packets received, out[3q+1] their bytes, out[3q+2] of them the rx ring had no room for. */
+  counters(out: Float64Array): void {
+    this.a.counters(this.id, out);
+  }
+
+  /** Joins the poll threads: nothing more reaches the rx rings; transmit still works until finish(). */
+  stopReceive(): void {
+    if (!this.closed) this.a.stopReceive(this.id);
   }
 
   /** True when nothing arrived since the last ingest: the engine loop may back off. */
@@ -362,11 +403,18 @@ export class DpdkSource {
     return this.a.stats(this.id);
   }
 
-  /** Stops the poll threads, closes the port and frees the mempool. Idempotent. */
-  finish(): void {
-    if (this.closed) return;
+  /**
+   * Stops the poll threads, gives the frames on the return rings back to the mempool, closes the
+   * port and frees the mempool. Returns what it found (once; undefined when already closed), and
+   * passes the tags of frames the PMD let go of while stopping to `txDone`.
+   */
+  finish(txDone?: (tags: Uint32Array) => void): DpdkCloseReport | undefined {
+    if (this.closed) return undefined;
     this.closed = true;
-    this.a.close(this.id);
+    const r = this.a.close(this.id);
+    if (!r) return undefined;
+    if (r.txDone.length) txDone?.(r.txDone);
+    return { inUse: r.inUse, returned: r.returned, notReturned: r.notReturned };
   }
 }
 
@@ -457,3 +505,196 @@ export function openDpdkBackend(c: BackendConfig & { dpdk: DpdkConfig }): Backen
 
 /** Kernel-region bytes per queue the frame-backend adapter needs (its burst lists). */
 export const dpdkKernelBytes = (): number => 4096;
+
+/** What the engine gives its DPDK source (host/engine/sources.ts). */
+export interface DpdkEngineOptions {
+  memory: WebAssembly.Memory;
+  /** The engine's map: rings rx<q> and tx<q>, a DPDK region, dpdkKernelBytes() of kernel region per queue. */
+  layout: Layout;
+  config: DpdkConfig;
+  /** The calling thread's engine instance, the engine header (`ctx`) and the thread's pool cache. */
+  engine: EngineExports;
+  ctx: number;
+  cache: number;
+  queues: number;
+  /** Frames per transmit burst (the engine's burst). */
+  burst: number;
+  rxTime: { offset: number; clockBaseNs: number };
+}
+
+/** The DPDK port as the engine's live backend: its counters, and close() with what it found. */
+export interface DpdkEngineBackend extends Backend {
+  readonly port: DpdkSource;
+  /** Set by close(): received frames never given back, mbufs out of the mempool (DpdkCloseReport). */
+  readonly closeReport?: DpdkCloseReport;
+}
+
+/**
+ * The DPDK port as an engine source (LiveSource). The poll threads put received frames on the rx
+ * rings themselves and stamp their rx time, so `ingest` only folds their counters into the queues'
+ * stats blocks (received, ring_full; the kernel's drops come through `backend.stats()`), and returns
+ * 0: there is nothing for the source loop to do per received burst. `transmit(q)` takes the frames
+ * handlers forwarded off tx ring q (one WASM call), sends them from where they lie in the memory
+ * (one N-API call per burst), keeps what the PMD refused for the next round, and releases the
+ * frames the PMD is done with through WASM (one call per 256). `finish` stops the poll threads so
+ * that the workers drain rings nothing feeds any more; `backend.close()` releases what was never
+ * sent (tx_dropped), gives the return rings back to the mempool, closes the port and reports the
+ * mbufs still out (`closeReport`).
+ *
+ * Frames are tagged with their engine index, so a frame forwarded from any queue comes back to the
+ * pool (or, a DPDK frame, to its return ring) by index. A forwarded chain (a frame over one
+ * segment) is not sent: counted tx_dropped.
+ */
+export function dpdkLiveSource(o: DpdkEngineOptions): LiveSource & { readonly backend: DpdkEngineBackend } {
+  const { memory, layout, engine: ex, ctx, cache, queues } = o;
+  const burst = Math.min(o.burst, 256);
+  if (layout.kernel.length < queues || layout.kernel[0].size < dpdkKernelBytes())
+    throw new DpdkError(`dpdk: the engine layout needs ${dpdkKernelBytes()} bytes of kernel region per queue (kernelBytesFor('dpdk'))`);
+  const port = new DpdkSource({ memory, layout, config: { ...o.config, queues, burst: o.config.burst ?? burst }, rxTime: o.rxTime });
+  const u32 = new Uint32Array(memory.buffer);
+  const metaWord = layout.meta.offset >> 2;
+  const txRing = Array.from({ length: queues }, (_, q) => layout.ring(`tx${q}`).offset);
+  // Per queue: frames taken off the tx ring and not yet accepted by the PMD, at kernel[q] (256 u32).
+  const stage = Array.from({ length: queues }, (_, q) => layout.kernel[q].offset);
+  const pending = new Uint32Array(queues);
+  // Frames to release, at kernel[0] + 1024 (256 u32), for frameReleaseList.
+  const releaseAt = layout.kernel[0].offset + 1024;
+  const offs = new Uint32Array(256), lens = new Uint32Array(256), tags = new Uint32Array(256), done = new Uint32Array(256);
+  const now = new Float64Array(3 * queues), seen = new Float64Array(3 * queues);
+  let inflight = 0;
+
+  const release = (list: Uint32Array, n: number) => {
+    for (let i = 0; i < n; i += 256) {
+      const k = Math.min(256, n - i);
+      for (let j = 0; j < k; j++) u32[(releaseAt >> 2) + j] = list[i + j];
+      ex.frameReleaseList(ctx, cache, releaseAt, k);
+    }
+  };
+  const reap = () => {
+    for (;;) {
+      const k = port.done(done);
+      if (k === 0) return;
+      inflight -= k;
+      release(done, k);
+    }
+  };
+  const fold = () => {
+    port.counters(now);
+    for (let q = 0; q < queues; q++) {
+      const i = 3 * q;
+      if (now[i] === seen[i]) continue;
+      ex.sourceCount(ctx, q, now[i] - seen[i], now[i + 1] - seen[i + 1], now[i + 2] - seen[i + 2], 0, 0, 0);
+      seen[i] = now[i];
+      seen[i + 1] = now[i + 1];
+      seen[i + 2] = now[i + 2];
+    }
+  };
+  /** Frames staged on queue q: the burst's offsets, lengths and tags; drops (and compacts away) chains. */
+  const prepare = (q: number, n: number): { n: number; chains: number } => {
+    const at = stage[q] >> 2;
+    let k = 0, chains = 0;
+    for (let i = 0; i < n; i++) {
+      const f = u32[at + i];
+      const m = metaWord + f * (META.BYTES >> 2);
+      if (u32[m + (META.NEXT >> 2)] !== NEXT_NONE) {
+        chains++;
+        done[chains - 1] = f;
+        continue;
+      }
+      u32[at + k] = f;
+      tags[k] = f;
+      offs[k] = u32[m + (META.DATA >> 2)];
+      lens[k] = u32[m + (META.CAPLEN >> 2)];
+      k++;
+    }
+    if (chains) release(done, chains);
+    return { n: k, chains };
+  };
+
+  const stats = (): BackendStats => {
+    const s = port.stats();
+    return { rx: s.packets, rxBytes: s.bytes, tx: s.txPackets, txBytes: 0, drops: { ringFull: s.kernelDrops, queueFreezes: s.kernelFreezes, invalid: s.kernelInvalid } };
+  };
+  const unsupported = (): never => {
+    throw new BackendError('unsupported', "dpdk: the engine's workers take this port's frames off the rx rings; forward() sends through it");
+  };
+  let closeReport: DpdkCloseReport | undefined;
+  const backend: DpdkEngineBackend = {
+    name: 'dpdk',
+    mode: port.mode,
+    port,
+    get closeReport() {
+      return closeReport;
+    },
+    queues: Array.from({ length: queues }, (_, q) => ({ index: q, fd: -1, state: stage[q], rxAddrs: stage[q], txAddrs: stage[q], txLens: stage[q], txCapacity: 0 })),
+    receive: unsupported,
+    rxMeta: unsupported,
+    release: unsupported,
+    wait: () => false,
+    txReserve: unsupported,
+    txSubmit: unsupported,
+    send: unsupported,
+    flush: () => inflight === 0,
+    stats,
+    close() {
+      if (closeReport) return;
+      // Never sent: back to the pool (a DPDK frame to its return ring, drained by the close).
+      for (let q = 0; q < queues; q++) {
+        const n = pending[q];
+        if (!n) continue;
+        for (let i = 0; i < n; i++) tags[i] = u32[(stage[q] >> 2) + i];
+        release(tags, n);
+        ex.sourceCount(ctx, q, 0, 0, 0, 0, 0, n);
+        pending[q] = 0;
+      }
+      reap();
+      closeReport = port.finish((late) => {
+        inflight -= late.length;
+        release(late, late.length);
+      }) ?? { inUse: 0, returned: 0, notReturned: 0 };
+    },
+  };
+  return {
+    backend,
+    ingest(q) {
+      if (q === 0) fold();
+      return 0;
+    },
+    transmit(q) {
+      reap();
+      let n = pending[q];
+      for (;;) {
+        if (n < burst) n += ex.ringDequeueBurst32(txRing[q], stage[q] + 4 * n, burst - n);
+        if (n === 0) break;
+        const p = prepare(q, n);
+        if (p.chains) ex.sourceCount(ctx, q, 0, 0, 0, 0, 0, p.chains);
+        n = p.n;
+        if (n === 0) continue;
+        const k = port.transmit(q, offs, lens, tags, n);
+        let bytes = 0;
+        for (let i = 0; i < k; i++) bytes += u32[metaWord + tags[i] * (META.BYTES >> 2) + (META.WIRELEN >> 2)];
+        if (k) ex.sourceCount(ctx, q, 0, 0, 0, k, bytes, 0);
+        inflight += k;
+        if (k < n) {
+          // The PMD's queue is full: the rest go first next round.
+          u32.copyWithin(stage[q] >> 2, (stage[q] >> 2) + k, (stage[q] >> 2) + n);
+          n -= k;
+          break;
+        }
+        n = 0;
+      }
+      pending[q] = n;
+      return n + (q === 0 ? inflight : 0);
+    },
+    inflight: (q) => (q === 0 ? inflight : 0),
+    async idle(sent) {
+      // The poll threads receive on their own: the loop only counts and sends, so it sleeps 1 ms
+      // unless frames are waiting to go out.
+      await new Promise((r) => (sent === 0 ? setTimeout(r, 1) : setImmediate(r)));
+    },
+    finish() {
+      port.stopReceive();
+      fold();
+    },
+  };
+}

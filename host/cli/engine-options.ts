@@ -93,7 +93,7 @@ export function engineConfigFrom(o: EngineCliOptions, cmd?: Command): EngineConf
   const other = Object.keys(file).filter((k) => !(FILE_KEYS as readonly string[]).includes(k));
   if (other.length) throw new Error(`--config ${o.config}: ${other.join(', ')} ${other.length > 1 ? 'are' : 'is'} for \`wirewasm info\` only; an engine run takes ${FILE_KEYS.join(', ')}`);
   const given = (name: string) => cmd?.getOptionValueSource(name) === 'cli';
-  const out: EngineConfig = { ...file };
+  const out: EngineConfig = Object.fromEntries(FILE_KEYS.filter((k) => file[k] !== undefined).map((k) => [k, file[k]]));
   for (const [k, v] of Object.entries(flags) as [keyof EngineConfig, unknown][]) {
     if (v === undefined || (k === 'workers' && !given('workers') && file.workers !== undefined)) continue;
     (out as Record<string, unknown>)[k] = v;

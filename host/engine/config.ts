@@ -5,9 +5,18 @@ import path from 'node:path';
 import type { FlowRuleInput } from './flow.js';
 import type { PluginSpec } from '../plugins/load.js';
 import { checkPublishConfig, type PublishConfig } from '../publish/config.js';
+import type { DpdkConfig } from '../backends/dpdk.js';
 
 export type PollMode = 'busy' | 'adaptive' | 'wait';
-export type SourceKind = 'pcap' | 'memory' | 'afpacket' | 'afxdp';
+export type SourceKind = 'pcap' | 'memory' | 'afpacket' | 'afxdp' | 'dpdk';
+
+/**
+ * The DPDK source (docs/dpdk.md): the port and its EAL and polling settings (host/backends/dpdk.ts
+ * DpdkConfig; its queues are the engine's), and the DPDK frame region: `frames` mbufs (default
+ * 8192 per queue) of `stride` bytes (default 4096: the AF_XDP PMD's 576 bytes of headroom plus an
+ * MTU-size frame need more than 2048).
+ */
+export type EngineDpdkConfig = Omit<DpdkConfig, 'queues'> & { frames?: number; stride?: number };
 
 export interface ParseOptions {
   /** Compute the Toeplitz hash of every frame into its meta (default true with > 1 worker). */
@@ -60,9 +69,12 @@ export interface EngineConfig {
   /**
    * Where frames come from: a capture file ('pcap'), frames given in memory ('memory'), or a live
    * interface: 'afxdp' (zero-copy: the frame pool is the AF_XDP UMEM, the kernel receives straight
-   * into pool frames) or 'afpacket' (the kernel's TPACKET ring, each frame copied once into the pool).
+   * into pool frames) or 'afpacket' (the kernel's TPACKET ring, each frame copied once into the pool),
+   * or 'dpdk' (a DPDK port, `dpdk`: its mbufs are a region of the engine's memory).
    */
   backend?: SourceKind;
+  /** The DPDK port of the dpdk backend, e.g. {port: 'net_af_xdp0,iface=eth0'}. */
+  dpdk?: EngineDpdkConfig;
   /** The interface of a live backend. */
   iface?: string;
   /** Network namespace (ip netns name) of `iface`. */
@@ -122,6 +134,7 @@ export interface ResolvedConfig {
   netns?: string;
   backendOptions: Record<string, unknown>;
   backend: SourceKind;
+  dpdk?: Required<Pick<EngineDpdkConfig, 'frames' | 'stride'>> & EngineDpdkConfig;
   file?: string;
   frames?: readonly Uint8Array[];
   linktype: number;
@@ -165,7 +178,7 @@ export const DEFAULT_RSS_KEY = Uint8Array.from([
 ]);
 
 const KNOWN = new Set([
-  'tx', 'iface', 'netns', 'backendOptions',
+  'tx', 'iface', 'netns', 'backendOptions', 'dpdk',
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
   'plugins', 'pluginBudgetMs', 'publish',
@@ -206,13 +219,24 @@ function publishConfig(p: PublishConfig): PublishConfig {
   }
 }
 
+function resolveDpdk(c: EngineConfig, queues: number): ResolvedConfig['dpdk'] {
+  const d = c.dpdk;
+  if (typeof d !== 'object' || d === null || typeof d.port !== 'string' || d.port === '')
+    throw new EngineConfigError('dpdk', "the dpdk backend needs dpdk.port: 'net_af_xdp0,iface=eth0', 'net_af_packet0,iface=eth0', 'net_null0' or a PCI address");
+  if ('queues' in d) throw new EngineConfigError('dpdk.queues', 'the port opens the engine\'s queues: set queues, not dpdk.queues');
+  if (c.iface !== undefined) throw new EngineConfigError('iface', `the dpdk backend takes the interface in dpdk.port (e.g. net_af_packet0,iface=${c.iface})`);
+  if (c.netns !== undefined) throw new EngineConfigError('netns', 'a DPDK port opens in the process\'s own network namespace: run the process there (ip netns exec NAME ...)');
+  if (c.tx?.rate !== undefined || c.tx?.bitRate !== undefined) throw new EngineConfigError('tx', 'the dpdk backend sends at the rate the port accepts; tx.rate and tx.bitRate are not applied to it');
+  return { ...d, frames: int('dpdk.frames', d.frames ?? 8192 * queues, 64, 1 << 20), stride: pow2('dpdk.stride', d.stride ?? 4096, 2048, 65536) };
+}
+
 export function resolveConfig(c: EngineConfig): ResolvedConfig {
   if (typeof c !== 'object' || c === null) throw new EngineConfigError('config', 'expected an object such as {backend: "pcap", file: "x.pcap"}');
   const unknown = Object.keys(c).filter((k) => !KNOWN.has(k));
   if (unknown.length) throw new EngineConfigError(unknown[0], `unknown key; known keys: ${[...KNOWN].join(', ')}`);
   const backend = c.backend ?? (c.file ? 'pcap' : 'memory');
-  if (backend !== 'pcap' && backend !== 'memory' && backend !== 'afpacket' && backend !== 'afxdp')
-    throw new EngineConfigError('backend', `got "${String(backend)}"; use "pcap" (a capture file), "memory" (frames you pass), "afxdp" or "afpacket" (a live interface)`);
+  if (backend !== 'pcap' && backend !== 'memory' && backend !== 'afpacket' && backend !== 'afxdp' && backend !== 'dpdk')
+    throw new EngineConfigError('backend', `got "${String(backend)}"; use "pcap" (a capture file), "memory" (frames you pass), "afxdp" or "afpacket" (a live interface), "dpdk" (a DPDK port)`);
   if ((backend === 'afpacket' || backend === 'afxdp') && (typeof c.iface !== 'string' || c.iface === '')) throw new EngineConfigError('iface', `the ${backend} backend needs iface: the interface to receive on (see \`ip link\`)`);
   if (backend === 'pcap') {
     if (typeof c.file !== 'string' || c.file === '') throw new EngineConfigError('file', "the pcap backend needs file: the path of a pcap or pcapng capture ('-' for stdin)");
@@ -225,6 +249,8 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   const sizes = engineSizes(c, backend);
   const workers = int('workers', sizes.workers, 1, 64);
   const queues = int('queues', sizes.queues, 1, 64);
+  if (c.dpdk !== undefined && backend !== 'dpdk') throw new EngineConfigError('dpdk', `dpdk configures the dpdk backend; this engine's backend is ${backend}: set backend: 'dpdk' or drop dpdk`);
+  const dpdk = backend === 'dpdk' ? resolveDpdk(c, queues) : undefined;
   const frameCount = pow2('frameCount', sizes.frameCount, 16, 1 << 20);
   const frameSize = pow2('frameSize', sizes.frameSize, 2048, 65536);
   const ringSize = pow2('ringSize', sizes.ringSize, 2, 1 << 24);
@@ -275,6 +301,7 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
     netns: c.netns,
     backendOptions: c.backendOptions ?? {},
     backend,
+    dpdk,
     file: c.file,
     frames: c.frames,
     linktype: int('linktype', c.linktype ?? 1, 0, 65535),

@@ -146,12 +146,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     return layout && { offset: layout.frames.offset, size: layout.frames.size, frameSize: this.config.frameSize, meta: layout.meta.offset };
   }
 
-  /** The live backend while running (afpacket, afxdp): its mode, rings and counters. */
+  /** The live backend while running (afpacket, afxdp, dpdk): its mode, rings and counters. */
   get backend(): Backend | undefined {
     return this.source?.backend;
   }
 
-  /** A live interface as the source (afpacket or afxdp), rather than a replay. */
+  /** A live interface as the source (afpacket, afxdp or a DPDK port), rather than a replay. */
   get isLive(): boolean {
     return isLiveBackend(this.config);
   }
@@ -182,7 +182,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.flow.installInitial(this.config.rules);
       if (rt.wasm.engineCheck(rt.ctx) !== 0) throw new Error('engine: header check failed');
       await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.spawn(i)));
-      if (this.isLive) this.source = openLiveSource(rt, this.nowNs);
+      if (this.isLive) this.source = openLiveSource(rt, this.nowNs, (m) => this.warnings.push(m));
       this.startedAt = performance.now();
       if (this.failure) throw this.failure;
       this.state = 'running';

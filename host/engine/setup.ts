@@ -6,7 +6,7 @@ import { compileEngine, instantiateEngine } from '../wasm.js';
 import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, RING_F_ADAPTIVE, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
 import { META } from '../meta.js';
 import { PARSE_RSS, PARSE_RSS_SYMMETRIC, PARSE_VERIFY_CSUM } from '../ptype.js';
-import { afpacketKernelBytes, afxdpKernelBytes } from '../backends/index.js';
+import { afpacketKernelBytes, afxdpKernelBytes, kernelBytesFor } from '../backends/index.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER } from '../plugins/index.js';
 import { EngineConfigError, type ResolvedConfig } from './config.js';
 import { captureStream, memoryStreams, writeStream, type Stream } from './stream.js';
@@ -41,12 +41,12 @@ export interface EngineRuntime {
   readonly plugins?: PluginSupervisor;
 }
 
-/** A live interface as the source (afpacket or afxdp), rather than a replay. */
-export const isLiveBackend = (c: ResolvedConfig): boolean => c.backend === 'afpacket' || c.backend === 'afxdp';
+/** A live interface as the source (afpacket, afxdp or a DPDK port), rather than a replay. */
+export const isLiveBackend = (c: ResolvedConfig): boolean => c.backend === 'afpacket' || c.backend === 'afxdp' || c.backend === 'dpdk';
 
-/** A live source that sends what handlers forward: afxdp, or afpacket with its TX ring (txFrames > 0). */
+/** A live source that sends what handlers forward: afxdp, dpdk, or afpacket with its TX ring (txFrames > 0). */
 export function liveTransmits(c: ResolvedConfig): boolean {
-  return c.backend === 'afxdp' || (c.backend === 'afpacket' && (c.backendOptions as { txFrames?: number } | undefined)?.txFrames !== 0);
+  return c.backend === 'afxdp' || c.backend === 'dpdk' || (c.backend === 'afpacket' && (c.backendOptions as { txFrames?: number } | undefined)?.txFrames !== 0);
 }
 
 /** Builds everything the workers need; `nicQueue` deals frames given in memory over the queues. */
@@ -96,7 +96,8 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
     rings,
     scratchBytes: scratch.bytes,
     engine: { classes: c.classes, burst: c.burst, poolCache: c.poolCache, flowRules: c.maxRules },
-    kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst, enginePool: true }) : c.backend === 'afxdp' ? afxdpKernelBytes(afxdp) : 0,
+    kernelBytesPerQueue: c.backend === 'afpacket' ? afpacketKernelBytes({ ...c.backendOptions, burst: c.burst, enginePool: true }) : c.backend === 'afxdp' ? afxdpKernelBytes(afxdp) : c.backend === 'dpdk' ? kernelBytesFor('dpdk') : 0,
+    dpdk: c.dpdk && { frames: c.dpdk.frames, stride: c.dpdk.stride },
   });
   const at = scratch.place(layout.scratch.offset);
   // Validated and compiled before anything runs: a refused plugin fails start() with its reason.
@@ -117,6 +118,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   };
   writeHeader(rt);
   initRings(rt, nowNs);
+  writeDpdkHeader(rt);
   const prc = wasm.poolInit(rt.ctx, c.poolCache);
   if (prc !== 0) throw new Error(`engine: the frame pool did not initialise (code ${prc})`);
   new Uint8Array(memory.buffer).set(c.parse.rssKey.subarray(0, 40), m.offset + RSS_KEY);
@@ -172,6 +174,23 @@ function writeHeader(rt: EngineRuntime): void {
   h(EH.MAGIC, ENGINE_MAGIC);
 }
 
+/**
+ * The DPDK frames (engine indexes DPDK_BASE .. + DPDK_COUNT) for the pool's release path: such a
+ * frame goes on the return ring of its queue (assembly/extbuf.ts dpdkReturn). The layout places
+ * the return rings one after another, all the same size. COUNT last, atomically: a worker that
+ * sees it sees the rest.
+ */
+function writeDpdkHeader(rt: EngineRuntime): void {
+  const d = rt.layout.dpdk;
+  if (!d) return;
+  const h = rt.map.offset >> 2;
+  const rings = d.returnRings;
+  rt.u32[h + EH.DPDK_BASE] = d.frameBase;
+  rt.u32[h + EH.DPDK_RETURN] = rings[0].offset;
+  rt.u32[h + EH.DPDK_RETURN_STRIDE] = rings.length > 1 ? rings[1].offset - rings[0].offset : 0;
+  Atomics.store(rt.u32, h + EH.DPDK_COUNT, d.frames);
+}
+
 function initRings(rt: EngineRuntime, nowNs: () => number): void {
   const { config: c, layout, map: m, u32, wasm } = rt;
   const ring = (name: string, flags: number) => {
@@ -190,6 +209,8 @@ function initRings(rt: EngineRuntime, nowNs: () => number): void {
     }
   // Adaptive: the host's reader sleeps on it and the workers wake it (host/engine/records.ts).
   ring('records', RING_F_MP | RING_F_ADAPTIVE);
+  // DPDK: any worker releases onto a return ring (MP), the queue's poll thread drains it.
+  for (const r of layout.dpdk?.returnRings ?? []) ring(r.name, r.flags);
   for (let q = 0; q < c.queues; q++) {
     u32[rtab + RT.TX / 4 + q] = ring(`tx${q}`, c.workers > 1 ? RING_F_MP : 0);
     if (c.tx.rate || c.tx.bitRate) {

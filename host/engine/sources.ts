@@ -6,13 +6,26 @@ import { EH } from '../abi.js';
 import { openBackend, type Backend, type LiveSource } from '../backends/index.js';
 import type { AfXdpBackend } from '../backends/afxdp.js';
 import type { AfPacketBackend } from '../backends/afpacket.js';
+import { dpdkLiveSource, type DpdkEngineBackend } from '../backends/dpdk.js';
 import type { EngineRuntime } from './setup.js';
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
-/** Opens the configured live backend on the engine's memory (its pool, its kernel regions) as a LiveSource. */
-export function openLiveSource(rt: EngineRuntime, nowNs: () => number): LiveSource {
+/**
+ * Opens the configured live backend on the engine's memory (its pool, its kernel regions) as a
+ * LiveSource. `clockBaseNs`: the engine clock's zero on CLOCK_MONOTONIC (Node's hrtime), for
+ * sources whose own threads stamp rx times (DPDK's poll threads).
+ */
+export function openLiveSource(rt: EngineRuntime, nowNs: () => number, warn: (message: string) => void = () => undefined): LiveSource {
   const c = rt.config;
+  if (c.backend === 'dpdk') {
+    const clockBaseNs = Number(process.hrtime.bigint()) - nowNs();
+    const { dpdk } = c;
+    const config = { ...dpdk!, frames: undefined, stride: undefined };
+    const source = dpdkLiveSource({ memory: rt.memory, layout: rt.layout, config, engine: rt.wasm, ctx: rt.ctx, cache: rt.hostCache, queues: c.queues, burst: c.burst, rxTime: { offset: rt.map.rxTime, clockBaseNs } });
+    if (source.backend.port.warning) warn(source.backend.port.warning);
+    return source;
+  }
   const b = openBackend(c.backend, {
     ...c.backendOptions, iface: c.iface, netns: c.netns, memory: rt.memory, layout: rt.layout, queues: c.queues, burst: c.burst,
     enginePool: true, engine: rt.wasm,
@@ -236,4 +249,8 @@ export function closeLiveSource(source: LiveSource, queues: number, warn: (messa
     if (held) warn(`afpacket: ${held} ring block(s) still held at stop (frames from records() not released yet); their packets read as zeros from now on`);
   }
   b.close();
+  if (b.name === 'dpdk') {
+    const r = (b as DpdkEngineBackend).closeReport;
+    if (r?.notReturned) warn(`dpdk: ${r.notReturned} received frame(s) never came back to the port's return rings (held past stop)`);
+  }
 }

@@ -23,15 +23,19 @@
 // `maxSleepUs`, and returns to spinning on the first packet.
 //
 // Transmit. Frames anywhere in the memory are attached to header-only mbufs as external buffers
-// (rte_pktmbuf_attach_extbuf) with a free callback: when the PMD is done with a frame, its address is
-// queued for txDone(), so the caller knows when the frame may be reused.
+// (rte_pktmbuf_attach_extbuf) with a free callback: when the PMD is done with a frame, its tag (the
+// engine's frame index, or its address) is queued for txDone(), so the caller knows when the frame
+// may be reused. Frames tx_burst refused stay the caller's, unreported.
 //
 // EAL runs once per process (it cannot run again, even after rte_eal_cleanup). rte_eal_init pins the
 // calling thread to one CPU; the thread's affinity is restored right after, so Node's threads (and
 // every Worker started later, which inherits it) keep all CPUs.
 //
 // Teardown. Every open port is closed (threads joined, port stopped and closed, vdev removed, mempool
-// freed, external memory unregistered) by close(), by an environment cleanup hook and by atexit: an
+// freed, external memory unregistered) by close(), by an environment cleanup hook and by atexit.
+// close() first gives the return rings' frames back to the mempool and reports the mbufs still out
+// (0 when the engine released every frame it received). stopReceive() joins the poll threads alone,
+// so the engine can drain its rings with nothing more arriving while the port still transmits.
 //
 // Files: eal.cc (EAL start, affinity), port.cc (open/close/stats, the mempool over the WASM region),
 // poll.cc (receive threads, return rings), tx.cc (transmit from the memory), dpdk.h (shared state).
@@ -79,11 +83,13 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("ports", Napi::Function::New(env, Ports, "ports"));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("stopReceive", Napi::Function::New(env, StopReceive, "stopReceive"));
   exports.Set("closeAll", Napi::Function::New(env, CloseAllJs, "closeAll"));
   exports.Set("openPorts", Napi::Function::New(env, OpenPorts, "openPorts"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("transmit", Napi::Function::New(env, Transmit, "transmit"));
   exports.Set("txDone", Napi::Function::New(env, TxDone, "txDone"));
+  exports.Set("counters", Napi::Function::New(env, Counters, "counters"));
   napi_add_env_cleanup_hook(env, [](void*) { CloseAll(); }, nullptr);
   return exports;
 }

@@ -75,13 +75,14 @@ struct Queue {
   std::thread th;
   std::atomic<bool> run{false};
   std::atomic<uint64_t> packets{0}, bytes{0}, ringFull{0}, returned{0}, badReturns{0}, polls{0}, emptyPolls{0},
-      sleeps{0}, wakeups{0}, segments{0};
+      sleeps{0}, wakeups{0}, segments{0}, freed{0};  // freed: segments given straight back (ring full)
 };
 
 struct TxSlot {
   rte_mbuf_ext_shared_info shinfo;
   Port* port;
-  uint32_t offset;
+  uint32_t tag;      // what txDone() reports: the caller's tag, or the frame's offset
+  bool refused;      // tx_burst did not take it: the caller keeps it, txDone() does not report it
 };
 
 struct Port {
@@ -96,6 +97,10 @@ struct Port {
   size_t regionLen = 0;
   uint32_t stride = 0, frames = 0, frameBase = 0, headerSize = 0, burst = 32;
   uint8_t* meta = nullptr;
+  // The engine's rx time per frame (its latency start), in the engine clock: CLOCK_MONOTONIC minus
+  // rxClockBase. Absent (nullptr) when the ring's consumer is not the engine.
+  uint8_t* rxTime = nullptr;
+  uint64_t rxClockBase = 0;
   bool adaptive = false;
   uint32_t spinPolls = 1024, maxSleepUs = 200;
   rte_mempool* mp = nullptr;
@@ -104,6 +109,7 @@ struct Port {
   std::vector<int> kernelFds;   // the PMD's AF_PACKET / AF_XDP sockets
   uint64_t packetDrops = 0;     // PACKET_STATISTICS resets on read: accumulated here
   uint64_t packetFreezes = 0;
+  uint64_t lastInUse = 0;       // mempool objects still out when the port closed
   std::mutex txMu;
   std::vector<uint32_t> txDone;
   std::vector<TxSlot*> txFree;
@@ -114,6 +120,12 @@ struct Port {
 
 extern std::map<int, std::unique_ptr<Port>> gPorts;
 extern int gNextId;
+
+inline uint64_t MonoNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
 
 inline uint64_t NowNs() {
   timespec ts;
@@ -142,17 +154,19 @@ Napi::Value Ports(const Napi::CallbackInfo& info);
 
 // port.cc
 void KernelDrops(Port* p, uint64_t* xdpDrops, uint64_t* xdpInvalid);
-void Destroy(Port* p);
+void Destroy(Port* p, bool drainReturns = false);
 void CloseAll();
 Port* Find(const Napi::CallbackInfo& info);
 Napi::Value Open(const Napi::CallbackInfo& info);
 Napi::Value Close(const Napi::CallbackInfo& info);
+Napi::Value StopReceive(const Napi::CallbackInfo& info);
 Napi::Value Stats(const Napi::CallbackInfo& info);
 Napi::Value OpenPorts(const Napi::CallbackInfo& info);
 Napi::Value CloseAllJs(const Napi::CallbackInfo& info);
 
 // poll.cc
-void FreeChain(Port* p, uint32_t f);
+uint32_t FreeChain(Port* p, uint32_t f);
+uint64_t DrainReturns(Queue* Q);
 void Poll(Queue* Q);
 void StopQueues(Port* p);
 
@@ -160,5 +174,6 @@ void StopQueues(Port* p);
 void FreeTxSlot(void* addr, void* opaque);
 Napi::Value Transmit(const Napi::CallbackInfo& info);
 Napi::Value TxDone(const Napi::CallbackInfo& info);
+Napi::Value Counters(const Napi::CallbackInfo& info);
 
 }  // namespace wirewasm::dpdk

@@ -4,15 +4,40 @@
 
 namespace wirewasm::dpdk {
 
-// Frees frame f (engine index) and the segments linked after it in meta `next`.
-void FreeChain(Port* p, uint32_t f) {
+// Frees frame f (engine index) and the segments linked after it in meta `next`; returns how many.
+uint32_t FreeChain(Port* p, uint32_t f) {
+  uint32_t n = 0;
   while (f != NEXT_NONE && f - p->frameBase < p->frames) {
     uint8_t* m = p->meta + size_t(f) * 64;
     uint32_t next;
     std::memcpy(&next, m + M_NEXT, 4);
     rte_pktmbuf_free_seg(MbufOf(p, f - p->frameBase));
     f = next;
+    n++;
   }
+  return n;
+}
+
+// Frames the engine released on queue Q's return ring, back into the mempool; returns how many.
+// The ring's one consumer: the queue's poll thread, or the closing thread once that one stopped.
+uint64_t DrainReturns(Queue* Q) {
+  Port* p = Q->port;
+  uint32_t back[MAX_BURST];
+  rte_mbuf* backM[MAX_BURST];
+  uint64_t total = 0;
+  uint32_t k;
+  while ((k = wirewasm::ring::dequeue(Q->ret, back, MAX_BURST)) != 0) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < k; i++) {
+      uint32_t r = back[i] - p->frameBase;
+      if (r < p->frames) backM[n++] = MbufOf(p, r);
+      else Q->badReturns.fetch_add(1, std::memory_order_relaxed);
+    }
+    rte_pktmbuf_free_bulk(backM, n);
+    Q->returned.fetch_add(n, std::memory_order_relaxed);
+    total += n;
+  }
+  return total;
 }
 
 void Poll(Queue* Q) {
@@ -20,23 +45,11 @@ void Poll(Queue* Q) {
   rte_thread_register();
   rte_mbuf* pkts[MAX_BURST];
   uint32_t list[MAX_BURST];
-  uint32_t back[MAX_BURST];
-  rte_mbuf* backM[MAX_BURST];
   uint32_t idle = 0, sleepUs = 1;
   const uint32_t burst = p->burst;
   while (Q->run.load(std::memory_order_relaxed)) {
     // (1) Frames the engine released: back to the mempool before the PMD asks for more.
-    uint32_t k;
-    while ((k = wirewasm::ring::dequeue(Q->ret, back, MAX_BURST)) != 0) {
-      uint32_t n = 0;
-      for (uint32_t i = 0; i < k; i++) {
-        uint32_t r = back[i] - p->frameBase;
-        if (r < p->frames) backM[n++] = MbufOf(p, r);
-        else Q->badReturns.fetch_add(1, std::memory_order_relaxed);
-      }
-      rte_pktmbuf_free_bulk(backM, n);
-      Q->returned.fetch_add(n, std::memory_order_relaxed);
-    }
+    DrainReturns(Q);
     // (2) Receive.
     const uint16_t n = rte_eth_rx_burst(p->portId, Q->q, pkts, uint16_t(burst));
     Q->polls.fetch_add(1, std::memory_order_relaxed);
@@ -55,6 +68,7 @@ void Poll(Queue* Q) {
     // (3) Metadata, one record per segment; a chain becomes meta `next` links of unchained mbufs,
     // each returned on its own (the engine frees a chain segment by segment).
     const uint64_t now = NowNs();
+    const uint64_t rxNow = p->rxTime ? MonoNs() - p->rxClockBase : 0;
     uint64_t bytes = 0, segs = 0;
     for (uint16_t i = 0; i < n; i++) {
       rte_mbuf* head = pkts[i];
@@ -90,13 +104,18 @@ void Poll(Queue* Q) {
         s = next;
       }
       list[i] = FrameOf(p, head) + p->frameBase;
+      if (p->rxTime) put<uint64_t>(p->rxTime + size_t(list[i]) * 8, rxNow);
       bytes += wirelen;
     }
     // (4) Publish.
     bool wake = false;
     const uint32_t putN = wirewasm::ring::enqueue(Q->rx, list, n, &wake);
-    for (uint32_t i = putN; i < n; i++) FreeChain(p, list[i]);
-    if (putN < n) Q->ringFull.fetch_add(n - putN, std::memory_order_relaxed);
+    uint32_t freed = 0;
+    for (uint32_t i = putN; i < n; i++) freed += FreeChain(p, list[i]);
+    if (putN < n) {
+      Q->ringFull.fetch_add(n - putN, std::memory_order_relaxed);
+      Q->freed.fetch_add(freed, std::memory_order_relaxed);
+    }
     Q->packets.fetch_add(n, std::memory_order_relaxed);
     Q->bytes.fetch_add(bytes, std::memory_order_relaxed);
     Q->segments.fetch_add(segs, std::memory_order_relaxed);

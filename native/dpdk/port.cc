@@ -44,9 +44,13 @@ void KernelDrops(Port* p, uint64_t* xdpDrops, uint64_t* xdpInvalid) {
   }
 }
 
-// Undoes whatever open() got to, in reverse order. Safe to call twice.
-void Destroy(Port* p) {
+// Undoes whatever open() got to, in reverse order. Safe to call twice. `drainReturns` (a close
+// from JS, so the memory is alive): frames released since the poll threads stopped go back into
+// the mempool first, so that `lastInUse` counts only mbufs nobody gave back.
+void Destroy(Port* p, bool drainReturns) {
   StopQueues(p);
+  if (drainReturns && p->mp)
+    for (auto& q : p->queues) DrainReturns(q.get());
   if (p->portId < RTE_MAX_ETHPORTS) {
     uint64_t a, b;
     KernelDrops(p, &a, &b);
@@ -59,6 +63,8 @@ void Destroy(Port* p) {
     p->portId = RTE_MAX_ETHPORTS;
   }
   p->kernelFds.clear();
+  // After the port closed, the PMD holds no mbuf any more: what is still out was never released.
+  if (p->mp) p->lastInUse = rte_mempool_in_use_count(p->mp);
   if (p->probed) {
     if (p->vdev) rte_vdev_uninit(p->devName.c_str());
     else if (p->dev) rte_dev_remove(p->dev);
@@ -101,6 +107,14 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   p->regionLen = size_t(p->frames) * p->stride;
   p->region = p->base + off;
   p->meta = p->base + U32(o, "meta", 0);
+  if (o.Get("rxTime").IsNumber()) {
+    const uint32_t rt = U32(o, "rxTime", 0);
+    if (rt % 8 || size_t(rt) + size_t(U32(r, "frameBase", 0) + p->frames) * 8 > p->memLen)
+      return Throw(env, "dpdk.open: rxTime must be 8-byte aligned with a slot for every frame inside the memory");
+    p->rxTime = p->base + rt;
+    // The engine clock is CLOCK_MONOTONIC (Node's hrtime) minus this base, in ns.
+    p->rxClockBase = uint64_t(o.Get("clockBaseNs").ToNumber().DoubleValue());
+  }
   p->burst = U32(o, "burst", 32);
   p->adaptive = o.Get("mode").IsString() && o.Get("mode").ToString().Utf8Value() == "adaptive";
   p->spinPolls = U32(o, "spinPolls", 1024);
@@ -253,12 +267,41 @@ Port* Find(const Napi::CallbackInfo& info) {
   return it == gPorts.end() ? nullptr : it->second.get();
 }
 
+// close(id) -> {inUse, returned, notReturned, txDone}: mbufs still out of the mempool once the port
+// closed (the PMD's own, such as the AF_XDP fill ring's, and any the engine kept), frames the return
+// rings gave back over the port's life, and received frames never given back (0 when the engine
+// released every frame it received).
 Napi::Value Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   std::lock_guard<std::mutex> g(gMu);
   Port* p = Find(info);
-  if (!p) return info.Env().Undefined();
-  Destroy(p);
+  if (!p) return env.Undefined();
+  Destroy(p, true);
+  uint64_t returned = 0, received = 0, freed = 0;
+  for (auto& q : p->queues) {
+    returned += q->returned.load();
+    received += q->segments.load();
+    freed += q->freed.load();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("inUse", Napi::Number::New(env, double(p->lastInUse)));
+  out.Set("returned", Napi::Number::New(env, double(returned)));
+  // Received frames (segments) the engine never gave back through a return ring.
+  out.Set("notReturned", Napi::Number::New(env, double(received - freed - returned)));
+  // Transmitted frames the PMD let go of while it stopped: the caller may reuse them now.
+  Napi::Uint32Array done = Napi::Uint32Array::New(env, p->txDone.size());
+  if (!p->txDone.empty()) std::memcpy(done.Data(), p->txDone.data(), p->txDone.size() * 4);
+  out.Set("txDone", done);
   gPorts.erase(p->id);
+  return out;
+}
+
+// stopReceive(id): joins the poll threads; nothing more reaches the rx rings. The port stays open
+// (transmit works) until close().
+Napi::Value StopReceive(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> g(gMu);
+  Port* p = Find(info);
+  if (p) StopQueues(p);
   return info.Env().Undefined();
 }
 

@@ -14,9 +14,9 @@ export interface DpdkChild {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; events: Record<string, any>[]; stderr: string }>;
 }
 
-export function runDpdkChild(scenario: string, options: object, netns?: string): DpdkChild {
-  const script = artefact('tests/support/dpdk-child.mjs');
-  const args = [script, scenario, JSON.stringify(options)];
+/** `script`: the scenario file under tests/support (default dpdk-child.mjs, the backend's; dpdk-engine-child.mjs the engine's). */
+export function runDpdkChild(scenario: string, options: object, netns?: string, script = 'dpdk-child.mjs'): DpdkChild {
+  const args = ['--expose-gc', artefact(`tests/support/${script}`), scenario, JSON.stringify(options)];
   const proc = netns ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Record<string, any>[] = [];
   const waiters: { name: string; resolve: (e: Record<string, any>) => void; reject: (e: Error) => void }[] = [];

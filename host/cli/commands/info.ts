@@ -75,6 +75,7 @@ export function register(program: Command): void {
       out.push(d.available ? `${d.version}: available; NICs bound to a DPDK driver: ${d.pciDevices?.length ? d.pciDevices.join(', ') : 'none'}` : d.reason!);
       if (d.available && d.ports) out.push(d.ports.length ? `  ethdev ports: ${d.ports.map((p) => `${p.name} (${p.driver}, ${p.mac})`).join(', ')}` : `  ethdev ports: ${opts.probeDpdk ? 'none' : 'run with --probe-dpdk to start EAL and list them'}`);
       if (d.available && d.reason) out.push(`  EAL: ${d.reason}`);
+      if (d.available) out.push("  engine source: backend 'dpdk' (wirewasm start --backend dpdk --dpdk-port net_af_xdp0,iface=IFACE | PCI address)");
       out.push('');
       out.push(`Capabilities: ${info.capabilities.length ? info.capabilities.join(', ') : 'none'}`);
       out.push(`Locked-memory limit: ${info.memlockLimit === Infinity ? 'unlimited' : bytes(info.memlockLimit)}`, '');

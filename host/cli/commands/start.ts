@@ -59,6 +59,35 @@ async function testbedDemo(seconds: number, rate: number, o: EngineCliOptions, c
   }
 }
 
+interface DpdkCliOptions {
+  backend?: string;
+  dpdkPort?: string;
+  dpdkMode?: string;
+  dpdkFrames?: string;
+  dpdkEal?: string;
+}
+
+/** The engine on a DPDK port (docs/dpdk.md) until interrupted, or for --duration seconds when given. */
+async function dpdkRun(o: EngineCliOptions & DpdkCliOptions & { duration: string }, cmd: Command): Promise<void> {
+  if (!o.dpdkPort) throw new Error('--backend dpdk needs --dpdk-port: net_af_xdp0,iface=eth0, net_af_packet0,iface=eth0, net_null0 or a PCI address (docs/dpdk.md)');
+  const frames = o.dpdkFrames === undefined ? undefined : Number(o.dpdkFrames);
+  if (frames !== undefined && !(Number.isInteger(frames) && frames > 0)) throw new Error(`--dpdk-frames: expected a whole number of frames, got "${o.dpdkFrames}"`);
+  if (o.dpdkMode !== undefined && o.dpdkMode !== 'busy' && o.dpdkMode !== 'adaptive') throw new Error(`--dpdk-mode: got "${o.dpdkMode}"; use busy or adaptive`);
+  const cfg = engineConfigFrom(o, cmd);
+  const engine = new Engine({
+    ...cfg,
+    backend: 'dpdk',
+    dpdk: { port: o.dpdkPort, mode: o.dpdkMode as 'busy' | 'adaptive' | undefined, frames, eal: o.dpdkEal?.split(/\s+/).filter(Boolean) },
+    handler: o.handler ?? artefact('examples/count-ports.mjs'),
+  });
+  const timer = cmd.getOptionValueSource('duration') === 'cli' ? setTimeout(() => void engine.stop().catch(() => undefined), Number(o.duration) * 1000) : undefined;
+  try {
+    await runEngine(engine, o, `wirewasm start --backend dpdk (${o.dpdkPort})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function register(program: Command): void {
   addEngineOptions(
     program
@@ -66,12 +95,19 @@ export function register(program: Command): void {
       .description('the main job on an embedded default: replay a generated capture through the engine (2 workers) with the stats display; --testbed: veth + generator + the engine on AF_XDP, zero-copy (root)')
       .option('--testbed', 'as root: veth pair in fresh namespaces, generator on one side, the engine on AF_XDP (zero-copy) on the other')
       .option('--fleet', 'a local 3-node NATS cluster, two replay engines publishing into it, one consumer and the fleet view (needs nats-server)')
-      .option('--duration <s>', 'seconds to run', '5')
-      .option('--gen-rate <pps>', 'generator rate for --testbed', '100000'),
+      .option('--duration <s>', 'seconds to run (--backend dpdk: until interrupted unless given)', '5')
+      .option('--gen-rate <pps>', 'generator rate for --testbed', '100000')
+      .option('--backend <name>', 'dpdk: the engine on a DPDK port (--dpdk-port) instead of the generated capture')
+      .option('--dpdk-port <port>', 'dpdk backend: net_af_xdp0,iface=eth0, net_af_packet0,iface=eth0, net_null0 or a PCI address (docs/dpdk.md)')
+      .option('--dpdk-mode <mode>', 'dpdk backend: the poll threads spin (busy) or sleep when idle (adaptive)', 'busy')
+      .option('--dpdk-frames <n>', 'dpdk backend: mbufs in the DPDK frame region (default 8192 per queue)')
+      .option('--dpdk-eal <args>', 'dpdk backend: EAL arguments, space separated (default: no hugepages, IOVA=VA, one lcore; docs/dpdk.md)'),
     { workers: 2 },
-  ).action(async (o: EngineCliOptions & { testbed?: boolean; fleet?: boolean; duration: string; genRate: string }, cmd: Command) => {
+  ).action(async (o: EngineCliOptions & DpdkCliOptions & { testbed?: boolean; fleet?: boolean; duration: string; genRate: string }, cmd: Command) => {
     const seconds = Number(o.duration);
     if (!(seconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${o.duration}"`);
+    if (o.backend !== undefined && o.backend !== 'dpdk') throw new Error(`--backend: got "${o.backend}"; start runs dpdk (--backend dpdk --dpdk-port ...), or without --backend the generated capture; \`wirewasm capture -i IFACE\` runs the kernel backends`);
+    if (o.backend === 'dpdk') return void (await dpdkRun(o, cmd));
     if (o.testbed) return void (await testbedDemo(seconds, Number(o.genRate), o, cmd));
     if (o.fleet) return void (await (await import('../../publish/demo.js')).fleetDemo(seconds, demoCapture, o));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-start-'));
