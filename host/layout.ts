@@ -189,7 +189,21 @@ export class LayoutError extends Error {
   }
 }
 
-const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+export const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/**
+ * What is wrong with `v` where a power of two from min to max belongs, with the nearest valid size;
+ * undefined when nothing is. One rule and one message for every size check (layout, engine config,
+ * kernel rings).
+ */
+export function pow2Problem(v: unknown, min: number, max: number): string | undefined {
+  if (typeof v === 'number' && isPow2(v) && v >= min && v <= max) return undefined;
+  if (typeof v !== 'number' || isPow2(v) || !(Number.isFinite(v) && v > 0)) return `got ${String(v)}; use a power of two from ${min} to ${max}`;
+  const lo = 2 ** Math.floor(Math.log2(v));
+  const nearest = v - lo <= 2 * lo - v ? lo : 2 * lo;
+  return `got ${v}; use a power of two from ${min} to ${max} (nearest: ${Math.min(max, Math.max(min, nearest))})`;
+}
+
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 function checkInt(field: string, v: number, min: number, max: number): void {
@@ -198,12 +212,8 @@ function checkInt(field: string, v: number, min: number, max: number): void {
 }
 
 function checkPow2(field: string, v: number, min: number, max: number): void {
-  if (!isPow2(v) || v < min || v > max) {
-    const lo = 2 ** Math.floor(Math.log2(v));
-    const nearest = v - lo <= 2 * lo - v ? lo : 2 * lo;
-    const near = isPow2(v) || !(Number.isFinite(v) && v > 0) ? '' : ` (nearest: ${Math.min(max, Math.max(min, nearest))})`;
-    throw new LayoutError(field, `got ${v}; use a power of two from ${min} to ${max}${near}`);
-  }
+  const problem = pow2Problem(v, min, max);
+  if (problem) throw new LayoutError(field, problem);
 }
 
 export function computeLayout(input: LayoutConfig = {}): Layout {
