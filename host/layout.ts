@@ -358,22 +358,11 @@ export function writeControlBlock(memory: WebAssembly.Memory, layout: Layout): v
   const v = new DataView(memory.buffer, layout.controlBlock, CONTROL_BLOCK_BYTES);
   new Uint8Array(memory.buffer, layout.controlBlock, CONTROL_BLOCK_BYTES).fill(0);
   const c = layout.config;
-  const header = [LAYOUT_MAGIC, LAYOUT_VERSION, layout.totalBytes, c.frameSize, c.frameCount, META_BYTES, c.queues, c.workers, layout.regions.length, layout.rings.length];
-  header.forEach((x, i) => v.setUint32(i * 4, x, true));
-  layout.regions.forEach((r, i) => {
-    const o = REGION_TABLE_OFFSET + i * 16;
-    v.setUint32(o, r.kind, true);
-    v.setUint32(o + 4, r.index, true);
-    v.setUint32(o + 8, r.offset, true);
-    v.setUint32(o + 12, r.size, true);
-  });
-  layout.rings.forEach((r, i) => {
-    const o = RING_TABLE_OFFSET + i * 16;
-    v.setUint32(o, r.offset, true);
-    v.setUint32(o + 4, r.slots, true);
-    v.setUint32(o + 8, r.slotBytes, true);
-    v.setUint32(o + 12, r.flags, true);
-  });
+  // Each row is consecutive u32 words: the header one row, each table entry one 16-byte row.
+  const row = (at: number, words: readonly number[]) => words.forEach((x, i) => v.setUint32(at + i * 4, x, true));
+  row(0, [LAYOUT_MAGIC, LAYOUT_VERSION, layout.totalBytes, c.frameSize, c.frameCount, META_BYTES, c.queues, c.workers, layout.regions.length, layout.rings.length]);
+  layout.regions.forEach((r, i) => row(REGION_TABLE_OFFSET + i * 16, [r.kind, r.index, r.offset, r.size]));
+  layout.rings.forEach((r, i) => row(RING_TABLE_OFFSET + i * 16, [r.offset, r.slots, r.slotBytes, r.flags]));
 }
 
 /** Reads the header back; used by workers to check they were handed the memory they expect. */
