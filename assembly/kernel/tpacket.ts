@@ -138,48 +138,55 @@ export function tpacketRx(st: usize, out: usize, max: u32): u32 {
   return load<u32>(st, TPS_VERSION) == 3 ? rxV3(st, out, max) : rxV2(st, out, max);
 }
 
-function rxV3(st: usize, out: usize, max: u32): u32 {
+/**
+ * The block a V3 walk reads from next (its address), with `left` and `off` in the state block saying
+ * where in it; 0 when no packet is ready. A block read to its end stays ours until release (its
+ * packets may be in this burst): the walk moves to the next one, which the kernel must have handed
+ * over. Never hold every block: the kernel needs one to write into, and rel == cur must keep
+ * meaning "nothing held".
+ */
+function v3Reading(st: usize): usize {
   const ring = <usize>load<u32>(st, TPS_RING);
   const unit = load<u32>(st, TPS_UNIT);
-  const count = load<u32>(st, TPS_COUNT);
-  const rel = load<u32>(st, TPS_REL);
+  let cur = load<u32>(st, TPS_CUR);
+  if (load<u32>(st, TPS_LEFT) != 0) return ring + <usize>cur * unit;
+  if (load<u32>(st, TPS_OPEN)) {
+    const nxt = next(cur, load<u32>(st, TPS_COUNT));
+    if (nxt == load<u32>(st, TPS_REL)) return 0;
+    cur = nxt;
+    v3Save(st, cur, 0, 0, 0);
+  }
+  const blk = ring + <usize>cur * unit;
+  // Acquire: the kernel fills the block, then publishes it with TP_STATUS_USER; nothing in
+  // the block may be read before this load sees that bit.
+  if ((atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER) == 0) return 0;
+  v3Save(st, cur, load<u32>(blk, BLK_NUM_PKTS), load<u32>(blk, BLK_FIRST), 1);
+  return blk;
+}
+
+/** Block by block: the walk through a block's packets keeps its place in locals, the state block holds it between blocks. */
+function rxV3(st: usize, out: usize, max: u32): u32 {
   const queue = load<u32>(st, TPS_QUEUE);
   const records = <usize>load<u32>(st, TPS_RECORDS);
-  let cur = load<u32>(st, TPS_CUR);
-  let left = load<u32>(st, TPS_LEFT);
-  let off = load<u32>(st, TPS_OFF);
-  let open = load<u32>(st, TPS_OPEN);
   let bytes: u64 = 0;
   let n: u32 = 0;
   while (n < max) {
-    if (left == 0) {
-      if (open) {
-        // Block cur is read to its end; it stays ours (its packets may be in this burst) until
-        // release. Never hold every block: the kernel needs one to write into, and rel == cur
-        // must keep meaning "nothing held".
-        const nxt = next(cur, count);
-        if (nxt == rel) break;
-        cur = nxt;
-        open = 0;
-      }
-      const blk = ring + <usize>cur * unit;
-      // Acquire: the kernel fills the block, then publishes it with TP_STATUS_USER; nothing in
-      // the block may be read before this load sees that bit.
-      if ((atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER) == 0) break;
-      left = load<u32>(blk, BLK_NUM_PKTS);
-      off = load<u32>(blk, BLK_FIRST);
-      open = 1;
-      continue;
+    const blk = v3Reading(st);
+    if (blk == 0) break;
+    const left = load<u32>(st, TPS_LEFT);
+    const take = left < max - n ? left : max - n;
+    let off = load<u32>(st, TPS_OFF);
+    for (let i: u32 = 0; i < take; i++) {
+      const hdr = blk + off;
+      const m = records + (<usize>n << 6);
+      bytes += v3Packet(m, hdr, queue);
+      store<u32>(out + (<usize>n << 2), <u32>m);
+      off += load<u32>(hdr, H3_NEXT);
+      n++;
     }
-    const hdr = ring + <usize>cur * unit + off;
-    const m = records + (<usize>n << 6);
-    bytes += v3Packet(m, hdr, queue);
-    store<u32>(out + (<usize>n << 2), <u32>m);
-    off += load<u32>(hdr, H3_NEXT);
-    left--;
-    n++;
+    store<u32>(st, left - take, TPS_LEFT);
+    store<u32>(st, off, TPS_OFF);
   }
-  v3Save(st, cur, left, off, open);
   store<u32>(st, n, TPS_HELD);
   countRx(st, n, bytes);
   return n;
