@@ -45,7 +45,8 @@ SocketOpen::SocketOpen(const Napi::CallbackInfo& info) : options(OptionsArgument
 int SocketOpen::Socket(int domain, int type, const char* what) {
   int fd = socket(domain, type | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    ThrowReason(options.Env(), what, errno, errno == EPERM ? "missing-privilege" : "unsupported");
+    int err = errno;
+    ThrowReason(options.Env(), what, err, err == EPERM ? "missing-privilege" : "unsupported");
     return -1;
   }
   parts.handle->fds.push_back(fd);

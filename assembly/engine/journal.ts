@@ -22,22 +22,6 @@ export const REC_KIND: u64 = 0xffffffff00000000;
 export const TX_NONE: u32 = 0xffffffff;
 
 /**
- * Releases the frames list[from, n) a publish left over, one by one, the journal's `first` field
- * (of the worker's control line `wb`) moving past each in the stretch of its release, then empties
- * the journal (`count` and `first` 0): a kill anywhere leaves the journal exact. Inlined, as its
- * callers' publish stretches are.
- */
-@inline export function releaseJournaled(ctx: usize, cache: usize, wb: usize, list: usize, from: u32, n: u32, first: usize, count: usize): void {
-  const at = wb + first;
-  for (let i = from; i < n; i++) {
-    frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
-    store<u32>(at, i + 1);
-  }
-  store<u32>(wb + count, 0);
-  store<u32>(at, 0);
-}
-
-/**
  * Publishes the tmp journal's frames [0, k) on `ring` under the worker's claim record. In the
  * publish stretch [0, put) become the ring's and the rest are counted under the stats field
  * `overflow`; those are then released one by one, the journal's first moving past each in the
@@ -49,5 +33,10 @@ export const TX_NONE: u32 = 0xffffffff;
   if (k > put) statAdd(block, overflow, <u64>(k - put));
   store<u32>(wb, put, WC_TMP_FIRST);
   store<u32>(wb, 0, WC_TMP_RING);
-  releaseJournaled(ctx, cache, wb, tmp, put, k, WC_TMP_FIRST, WC_TMP_N);
+  for (let j = put; j < k; j++) {
+    frameRelease(ctx, cache, load<u32>(tmp + (<usize>j << 2)));
+    store<u32>(wb, j + 1, WC_TMP_FIRST);
+  }
+  store<u32>(wb, 0, WC_TMP_N);
+  store<u32>(wb, 0, WC_TMP_FIRST);
 }

@@ -17,11 +17,10 @@
 
 import { ehAddr, EH_RX_TIME, EH_SOURCES, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, workerBlock } from '../engine-map';
 import { META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from '../meta';
-import { poolCache, poolCopyIn } from '../pool';
+import { frameRelease, poolCache, poolCopyIn } from '../pool';
 import { ringEnqueueBurst32, ringFree } from '../ring';
 import { shaperRefill, shaperTake } from '../shaper';
 import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from '../stats';
-import { releaseJournaled } from './journal';
 
 export const SOURCE_BYTES: usize = 128;
 export const SRC_BASE: usize = 0;
@@ -146,7 +145,12 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   if (n > put) statDrop(qs, STAT_DROP_RING_FULL, <u64>(n - put));
   store<u32>(wb, put, WC_SOURCE_FIRST);
   store<u32>(wb, 2, WC_SOURCE_PHASE);
-  releaseJournaled(ctx, cache, wb, list, put, n, WC_SOURCE_FIRST, WC_SOURCE_N);
+  for (let i = put; i < n; i++) {
+    frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+    store<u32>(wb, i + 1, WC_SOURCE_FIRST);
+  }
+  store<u32>(wb, 0, WC_SOURCE_N);
+  store<u32>(wb, 0, WC_SOURCE_FIRST);
   store<u32>(wb, 0, WC_SOURCE_PHASE);
   return put;
 }

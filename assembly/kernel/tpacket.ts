@@ -140,7 +140,7 @@ export function tpacketRx(st: usize, out: usize, max: u32): u32 {
 
 /**
  * The block a V3 walk reads from next (its address), with `left` and `off` in the state block saying
- * where in it; 0 when no packet is ready. A block read to its end stays ours until release (its
+ * where in it; 0 when the kernel has handed over no block to read. A block read to its end stays ours until release (its
  * packets may be in this burst): the walk moves to the next one, which the kernel must have handed
  * over. Never hold every block: the kernel needs one to write into, and rel == cur must keep
  * meaning "nothing held".
