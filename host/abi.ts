@@ -7,8 +7,19 @@
  * on nothing.
  */
 
+/**
+ * Offsets in the kernel walkers' state blocks that the backends read (the AF_XDP ring lines and
+ * both walkers' traffic counters: assembly/kernel/xsk.ts XSK_* and XS_*, kernel/tpacket.ts TPS_*).
+ * The backends take them from the module's own globals, so TypeScript holds no copy to keep in step.
+ */
+export const WALKER_OFFSETS = [
+  'XSK_RX', 'XSK_FILL', 'XSK_TX', 'XSK_COMP', 'XS_RX_PKTS', 'XS_RX_BYTES', 'XS_TX_PKTS', 'XS_TX_BYTES',
+  'TPS_RX', 'TPS_RX_BYTES', 'TPS_TX', 'TPS_TX_BYTES',
+] as const;
+export type WalkerOffset = (typeof WALKER_OFFSETS)[number];
+
 /** The engine module's exports (assembly/index.ts exports them all); one instance per thread over one memory. */
-export interface EngineExports {
+export interface EngineExports extends Readonly<Record<WalkerOffset, WebAssembly.Global>> {
   // Control block and memory map (assembly/control.ts).
   init(controlBlock: number): number;
   counterAddLoop(addr: number, delta: number, times: number): number;
@@ -189,8 +200,3 @@ export const HIST_BUCKETS = (HIST_MAX_EXP - 3 + 1) << HIST_SUB_BITS;
 
 /** Bytes of an open-claim record crash recovery keeps (assembly/engine/recover.ts CLAIM_BYTES). */
 export const CLAIM_BYTES = 16;
-
-/** The AF_XDP walker's state block (assembly/kernel/xsk.ts, engine/xsk.ts): ring lines (XSK_RX..XSK_COMP) and counters. */
-export const XSK_STATE = { RX: 64, FILL: 96, TX: 128, COMP: 160, RX_PKTS: 208, RX_BYTES: 216, TX_PKTS: 224, TX_BYTES: 232 } as const;
-/** The TPACKET walker's state block (assembly/kernel/tpacket.ts TPS_*): its counters. */
-export const TPACKET_STATE = { RX_PKTS: 48, RX_BYTES: 56, TX_PKTS: 88, TX_BYTES: 96 } as const;

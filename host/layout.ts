@@ -189,7 +189,21 @@ export class LayoutError extends Error {
   }
 }
 
-const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+export const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/**
+ * What is wrong with `v` where a power of two from min to max belongs, with the nearest valid size;
+ * undefined when nothing is. One rule and one message for every size check (layout, engine config,
+ * kernel rings).
+ */
+export function pow2Problem(v: unknown, min: number, max: number): string | undefined {
+  if (typeof v === 'number' && isPow2(v) && v >= min && v <= max) return undefined;
+  if (typeof v !== 'number' || isPow2(v) || !(Number.isFinite(v) && v > 0)) return `got ${String(v)}; use a power of two from ${min} to ${max}`;
+  const lo = 2 ** Math.floor(Math.log2(v));
+  const nearest = v - lo <= 2 * lo - v ? lo : 2 * lo;
+  return `got ${v}; use a power of two from ${min} to ${max} (nearest: ${Math.min(max, Math.max(min, nearest))})`;
+}
+
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 function checkInt(field: string, v: number, min: number, max: number): void {
@@ -198,12 +212,8 @@ function checkInt(field: string, v: number, min: number, max: number): void {
 }
 
 function checkPow2(field: string, v: number, min: number, max: number): void {
-  if (!isPow2(v) || v < min || v > max) {
-    const lo = 2 ** Math.floor(Math.log2(v));
-    const nearest = v - lo <= 2 * lo - v ? lo : 2 * lo;
-    const near = isPow2(v) || !(Number.isFinite(v) && v > 0) ? '' : ` (nearest: ${Math.min(max, Math.max(min, nearest))})`;
-    throw new LayoutError(field, `got ${v}; use a power of two from ${min} to ${max}${near}`);
-  }
+  const problem = pow2Problem(v, min, max);
+  if (problem) throw new LayoutError(field, problem);
 }
 
 export function computeLayout(input: LayoutConfig = {}): Layout {
@@ -348,22 +358,11 @@ export function writeControlBlock(memory: WebAssembly.Memory, layout: Layout): v
   const v = new DataView(memory.buffer, layout.controlBlock, CONTROL_BLOCK_BYTES);
   new Uint8Array(memory.buffer, layout.controlBlock, CONTROL_BLOCK_BYTES).fill(0);
   const c = layout.config;
-  const header = [LAYOUT_MAGIC, LAYOUT_VERSION, layout.totalBytes, c.frameSize, c.frameCount, META_BYTES, c.queues, c.workers, layout.regions.length, layout.rings.length];
-  header.forEach((x, i) => v.setUint32(i * 4, x, true));
-  layout.regions.forEach((r, i) => {
-    const o = REGION_TABLE_OFFSET + i * 16;
-    v.setUint32(o, r.kind, true);
-    v.setUint32(o + 4, r.index, true);
-    v.setUint32(o + 8, r.offset, true);
-    v.setUint32(o + 12, r.size, true);
-  });
-  layout.rings.forEach((r, i) => {
-    const o = RING_TABLE_OFFSET + i * 16;
-    v.setUint32(o, r.offset, true);
-    v.setUint32(o + 4, r.slots, true);
-    v.setUint32(o + 8, r.slotBytes, true);
-    v.setUint32(o + 12, r.flags, true);
-  });
+  // Each row is consecutive u32 words: the header one row, each table entry one 16-byte row.
+  const row = (at: number, words: readonly number[]) => words.forEach((x, i) => v.setUint32(at + i * 4, x, true));
+  row(0, [LAYOUT_MAGIC, LAYOUT_VERSION, layout.totalBytes, c.frameSize, c.frameCount, META_BYTES, c.queues, c.workers, layout.regions.length, layout.rings.length]);
+  layout.regions.forEach((r, i) => row(REGION_TABLE_OFFSET + i * 16, [r.kind, r.index, r.offset, r.size]));
+  layout.rings.forEach((r, i) => row(RING_TABLE_OFFSET + i * 16, [r.offset, r.slots, r.slotBytes, r.flags]));
 }
 
 /** Reads the header back; used by workers to check they were handed the memory they expect. */

@@ -18,6 +18,10 @@ Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
   return env.Undefined();
 }
 
+void Register(Napi::Env env, Napi::Object exports, std::initializer_list<Export> list) {
+  for (const Export& e : list) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   RegisterMemory(env, exports);

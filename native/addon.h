@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 namespace wirewasm {
@@ -19,6 +20,15 @@ bool GetMemorySpan(Napi::Env env, Napi::Value memory, MemorySpan* out);
 Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err);
 // Throws ErrnoError(env, what, err).
 Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err);
+
+// One function an addon file exports: its JS name and the C++ function behind it.
+struct Export {
+  const char* name;
+  Napi::Function::Callback fn;
+};
+// Sets each function of `list` on `exports` under its name: an addon file's whole export table in
+// one call, so adding a function is adding a row.
+void Register(Napi::Env env, Napi::Object exports, std::initializer_list<Export> list);
 
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterProbe(Napi::Env env, Napi::Object exports);

@@ -65,10 +65,9 @@ static Napi::Value Bind(const Napi::CallbackInfo& info) {
 }
 
 void RegisterAffinity(Napi::Env env, Napi::Object exports) {
-  exports.Set("pinThread", Napi::Function::New(env, Pin, "pinThread"));
-  exports.Set("threadAffinity", Napi::Function::New(env, GetAffinity, "threadAffinity"));
-  exports.Set("numaNodeOf", Napi::Function::New(env, NodeOf, "numaNodeOf"));
-  exports.Set("bindToNode", Napi::Function::New(env, Bind, "bindToNode"));
+  Register(env, exports, {
+      {"pinThread", Pin}, {"threadAffinity", GetAffinity}, {"numaNodeOf", NodeOf}, {"bindToNode", Bind},
+  });
 }
 
 }  // namespace wirewasm

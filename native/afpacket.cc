@@ -50,9 +50,9 @@ static bool EnableHardwareTimestamps(int fd, const char* ifname) {
 // -> {id, rxFd, txFd, ifindex, rxBytes, txBytes, hwTimestamps}
 static Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
-  SocketOpen opening(env, o);
+  SocketOpen opening(info);
   if (!opening.ok()) return env.Undefined();
+  Napi::Object o = opening.options;
   auto& [span, iface, ifindex, h] = opening.parts;
   auto fail = [&](Napi::Value thrown) { return opening.Fail(thrown); };
   Napi::Object out = Napi::Object::New(env);
@@ -66,9 +66,8 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
     Napi::Object rx = rxv.As<Napi::Object>();
     // Protocol 0 until the ring is set up: a socket made with ETH_P_ALL would start queueing
     // packets of every interface before it is bound to ours.
-    rxFd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (rxFd < 0) return fail(ThrowReason(env, "socket(AF_PACKET)", errno, errno == EPERM ? "missing-privilege" : "unsupported"));
-    h->fds.push_back(rxFd);
+    rxFd = opening.Socket(AF_PACKET, SOCK_RAW, "socket(AF_PACKET)");
+    if (rxFd < 0) return fail(env.Undefined());
     int v = version == 2 ? TPACKET_V2 : TPACKET_V3;
     if (setsockopt(rxFd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0)
       return fail(ThrowReason(env, "PACKET_VERSION", errno, "unsupported"));
@@ -135,9 +134,8 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Value txv = o.Get("tx");
   if (txv.IsObject()) {
     Napi::Object tx = txv.As<Napi::Object>();
-    txFd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (txFd < 0) return fail(ThrowReason(env, "socket(AF_PACKET)", errno, errno == EPERM ? "missing-privilege" : "unsupported"));
-    h->fds.push_back(txFd);
+    txFd = opening.Socket(AF_PACKET, SOCK_RAW, "socket(AF_PACKET)");
+    if (txFd < 0) return fail(env.Undefined());
     int v = TPACKET_V2;
     if (setsockopt(txFd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0) return fail(ThrowReason(env, "PACKET_VERSION", errno, "unsupported"));
     if (GetBool(tx, "qdiscBypass", false)) {
@@ -171,27 +169,20 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
   out.Set("rxFd", Napi::Number::New(env, rxFd));
   out.Set("txFd", Napi::Number::New(env, txFd));
   out.Set("hwTimestamps", Napi::Boolean::New(env, hw));
-  out.Set("id", Napi::Number::New(env, AddHandle(env, h)));
-  return out;
+  return opening.Done(out);
 }
 
 // PACKET_STATISTICS: {packets, drops, freezes}. The kernel resets them on each read; the host sums.
 static Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
   tpacket_stats_v3 st;
-  std::optional<socklen_t> len = ReadSocketCounters(env, fd, SOL_PACKET, PACKET_STATISTICS, "PACKET_STATISTICS", st);
+  std::optional<socklen_t> len = ReadSocketCounters(info, SOL_PACKET, PACKET_STATISTICS, "PACKET_STATISTICS", st);
   if (!len) return env.Undefined();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("packets", Napi::Number::New(env, st.tp_packets));
-  o.Set("drops", Napi::Number::New(env, st.tp_drops));
-  o.Set("freezes", Napi::Number::New(env, *len >= sizeof st ? st.tp_freeze_q_cnt : 0));
-  return o;
+  return CountersObject(env, {{"packets", st.tp_packets}, {"drops", st.tp_drops}, {"freezes", *len >= sizeof st ? st.tp_freeze_q_cnt : 0}});
 }
 
 void RegisterAfPacket(Napi::Env env, Napi::Object exports) {
-  exports.Set("afpacketOpen", Napi::Function::New(env, Open, "afpacketOpen"));
-  exports.Set("afpacketStats", Napi::Function::New(env, Stats, "afpacketStats"));
+  Register(env, exports, {{"afpacketOpen", Open}, {"afpacketStats", Stats}});
 }
 
 }  // namespace wirewasm

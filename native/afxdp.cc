@@ -39,14 +39,13 @@ static Napi::Object RingOffsets(Napi::Env env, const xdp_ring_offset& r, uint64_
 // -> {id, fd, zeroCopy, needWakeup, rx, tx, fill, comp: {producer, consumer, desc, flags}}
 static Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
-  SocketOpen opening(env, o);
+  SocketOpen opening(info);
   if (!opening.ok()) return env.Undefined();
+  Napi::Object o = opening.options;
   auto& [span, iface, ifindex, h] = opening.parts;
   auto fail = [&](Napi::Value thrown) { return opening.Fail(thrown); };
-  int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(ThrowReason(env, "socket(AF_XDP)", errno, errno == EPERM ? "missing-privilege" : "unsupported"));
-  h->fds.push_back(fd);
+  int fd = opening.Socket(AF_XDP, SOCK_RAW, "socket(AF_XDP)");
+  if (fd < 0) return fail(env.Undefined());
 
   int sharedFd = static_cast<int>(GetInt(o, "sharedUmemFd", -1));
   if (sharedFd < 0) {
@@ -145,29 +144,22 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
   out.Set("zeroCopy", Napi::Boolean::New(env, zeroCopy));
   out.Set("needWakeup", Napi::Boolean::New(env, wake));
   out.Set("ifindex", Napi::Number::New(env, ifindex));
-  out.Set("id", Napi::Number::New(env, AddHandle(env, h)));
-  return out;
+  return opening.Done(out);
 }
 
 // The kernel's per-socket counters (XDP_STATISTICS; cumulative, not reset on read).
 static Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
   xdp_statistics st;
-  if (!ReadSocketCounters(env, fd, SOL_XDP, XDP_STATISTICS, "XDP_STATISTICS", st)) return env.Undefined();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("rxDropped", Napi::Number::New(env, static_cast<double>(st.rx_dropped)));
-  o.Set("rxInvalid", Napi::Number::New(env, static_cast<double>(st.rx_invalid_descs)));
-  o.Set("txInvalid", Napi::Number::New(env, static_cast<double>(st.tx_invalid_descs)));
-  o.Set("rxRingFull", Napi::Number::New(env, static_cast<double>(st.rx_ring_full)));
-  o.Set("fillRingEmpty", Napi::Number::New(env, static_cast<double>(st.rx_fill_ring_empty_descs)));
-  o.Set("txRingEmpty", Napi::Number::New(env, static_cast<double>(st.tx_ring_empty_descs)));
-  return o;
+  if (!ReadSocketCounters(info, SOL_XDP, XDP_STATISTICS, "XDP_STATISTICS", st)) return env.Undefined();
+  return CountersObject(env, {
+      {"rxDropped", st.rx_dropped}, {"rxInvalid", st.rx_invalid_descs}, {"txInvalid", st.tx_invalid_descs},
+      {"rxRingFull", st.rx_ring_full}, {"fillRingEmpty", st.rx_fill_ring_empty_descs}, {"txRingEmpty", st.tx_ring_empty_descs},
+  });
 }
 
 void RegisterAfXdp(Napi::Env env, Napi::Object exports) {
-  exports.Set("xskOpen", Napi::Function::New(env, Open, "xskOpen"));
-  exports.Set("xskStats", Napi::Function::New(env, Stats, "xskStats"));
+  Register(env, exports, {{"xskOpen", Open}, {"xskStats", Stats}});
 }
 
 }  // namespace wirewasm

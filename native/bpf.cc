@@ -37,10 +37,9 @@ static bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_
 // xdpAttach({iface, netns, mode: "skb" | "drv", entries}) -> {id, mapFd, progFd, linkFd, ifindex}
 static Napi::Value Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
-  InterfaceInNetns interface(env, o);
+  InterfaceInNetns interface(info);
   if (!interface.ok()) return env.Undefined();
-  std::string mode = GetString(o, "mode", "skb");
+  std::string mode = GetString(interface.options, "mode", "skb");
   auto* h = new KernelHandle();
   auto fail = [&](Napi::Value thrown) { return DiscardHandle(h, thrown); };
 
@@ -49,7 +48,7 @@ static Napi::Value Attach(const Napi::CallbackInfo& info) {
   a.map_type = BPF_MAP_TYPE_XSKMAP;
   a.key_size = 4;
   a.value_size = 4;
-  a.max_entries = static_cast<uint32_t>(GetInt(o, "entries", 64));
+  a.max_entries = static_cast<uint32_t>(GetInt(interface.options, "entries", 64));
   std::strncpy(a.map_name, "wirewasm_xsks", sizeof a.map_name - 1);
   int mapFd = Bpf(BPF_MAP_CREATE, &a);
   if (mapFd < 0) return fail(ThrowReason(env, "creating the XSKMAP", errno, errno == EPERM ? "missing-privilege" : "unsupported"));
@@ -117,8 +116,7 @@ static Napi::Value MapSet(const Napi::CallbackInfo& info) {
 }
 
 void RegisterBpf(Napi::Env env, Napi::Object exports) {
-  exports.Set("xdpAttach", Napi::Function::New(env, Attach, "xdpAttach"));
-  exports.Set("xskMapSet", Napi::Function::New(env, MapSet, "xskMapSet"));
+  Register(env, exports, {{"xdpAttach", Attach}, {"xskMapSet", MapSet}});
 }
 
 }  // namespace wirewasm

@@ -37,8 +37,7 @@ static Napi::Array Flags(Napi::Env env, uint32_t bits, const std::vector<std::pa
 // ifInfo({iface, netns}) -> {ifindex, up, running, mtu, mac, driver, channels, features, timestamping}
 static Napi::Value IfInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
-  InterfaceInNetns interface(env, o);
+  InterfaceInNetns interface(info);
   if (!interface.ok()) return env.Undefined();
   const std::string& name = interface.name;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -131,7 +130,7 @@ static Napi::Value IfInfo(const Napi::CallbackInfo& info) {
 }
 
 void RegisterIfCaps(Napi::Env env, Napi::Object exports) {
-  exports.Set("ifInfo", Napi::Function::New(env, IfInfo, "ifInfo"));
+  Register(env, exports, {{"ifInfo", IfInfo}});
 }
 
 }  // namespace wirewasm

@@ -219,9 +219,10 @@ Napi::Value SenderClose(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterIoUringSender(Napi::Env env, Napi::Object exports) {
-  exports.Set("iouringSenderOpen", Napi::Function::New(env, SenderOpen, "iouringSenderOpen"));
-  exports.Set("iouringSenderSend", Napi::Function::New(env, SenderSend, "iouringSenderSend"));
-  exports.Set("iouringSenderClose", Napi::Function::New(env, SenderClose, "iouringSenderClose"));
+  Register(env, exports, {
+      {"iouringSenderOpen", SenderOpen}, {"iouringSenderSend", SenderSend},
+      {"iouringSenderClose", SenderClose},
+  });
 }
 
 }  // namespace wirewasm

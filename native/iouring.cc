@@ -469,13 +469,10 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterIoUring(Napi::Env env, Napi::Object exports) {
-  exports.Set("iouringOpen", Napi::Function::New(env, Open, "iouringOpen"));
-  exports.Set("iouringReceive", Napi::Function::New(env, Receive, "iouringReceive"));
-  exports.Set("iouringRelease", Napi::Function::New(env, Release, "iouringRelease"));
-  exports.Set("iouringWait", Napi::Function::New(env, Wait, "iouringWait"));
-  exports.Set("iouringSend", Napi::Function::New(env, Send, "iouringSend"));
-  exports.Set("iouringStats", Napi::Function::New(env, Stats, "iouringStats"));
-  exports.Set("iouringClose", Napi::Function::New(env, Close, "iouringClose"));
+  Register(env, exports, {
+      {"iouringOpen", Open}, {"iouringReceive", Receive}, {"iouringRelease", Release},
+      {"iouringWait", Wait}, {"iouringSend", Send}, {"iouringStats", Stats}, {"iouringClose", Close},
+  });
   RegisterIoUringSender(env, exports);
 }
 

@@ -204,12 +204,10 @@ static Napi::Value ClockNs(const Napi::CallbackInfo& info) {
 }
 
 void RegisterKmap(Napi::Env env, Napi::Object exports) {
-  exports.Set("clockNs", Napi::Function::New(env, ClockNs, "clockNs"));
-  exports.Set("kernelRelease", Napi::Function::New(env, Release, "kernelRelease"));
-  exports.Set("kernelMappings", Napi::Function::New(env, Mappings, "kernelMappings"));
-  exports.Set("fdPoll", Napi::Function::New(env, Poll, "fdPoll"));
-  exports.Set("fdKick", Napi::Function::New(env, Kick, "fdKick"));
-  exports.Set("fdWake", Napi::Function::New(env, Wake, "fdWake"));
+  Register(env, exports, {
+      {"clockNs", ClockNs}, {"kernelRelease", Release}, {"kernelMappings", Mappings}, {"fdPoll", Poll},
+      {"fdKick", Kick}, {"fdWake", Wake},
+  });
   RegisterAfPacket(env, exports);
   RegisterAfXdp(env, exports);
   RegisterBpf(env, exports);

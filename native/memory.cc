@@ -36,8 +36,7 @@ static Napi::Value MemoryLength(const Napi::CallbackInfo& info) {
 }
 
 void RegisterMemory(Napi::Env env, Napi::Object exports) {
-  exports.Set("memoryBase", Napi::Function::New(env, MemoryBase, "memoryBase"));
-  exports.Set("memoryLength", Napi::Function::New(env, MemoryLength, "memoryLength"));
+  Register(env, exports, {{"memoryBase", MemoryBase}, {"memoryLength", MemoryLength}});
 }
 
 }  // namespace wirewasm

@@ -144,10 +144,10 @@ Napi::Value LibVersion(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterPcapFilter(Napi::Env env, Napi::Object exports) {
-  exports.Set("pcapCompile", Napi::Function::New(env, Compile, "pcapCompile"));
-  exports.Set("pcapDatalinkNameToVal", Napi::Function::New(env, NameToVal, "pcapDatalinkNameToVal"));
-  exports.Set("pcapDatalinkValToName", Napi::Function::New(env, ValToName, "pcapDatalinkValToName"));
-  exports.Set("pcapLibVersion", Napi::Function::New(env, LibVersion, "pcapLibVersion"));
+  Register(env, exports, {
+      {"pcapCompile", Compile}, {"pcapDatalinkNameToVal", NameToVal},
+      {"pcapDatalinkValToName", ValToName}, {"pcapLibVersion", LibVersion},
+  });
 }
 
 }  // namespace wirewasm

@@ -105,7 +105,7 @@ static Napi::Value ProbeKernel(const Napi::CallbackInfo& info) {
 }
 
 void RegisterProbe(Napi::Env env, Napi::Object exports) {
-  exports.Set("probeKernel", Napi::Function::New(env, ProbeKernel, "probeKernel"));
+  Register(env, exports, {{"probeKernel", ProbeKernel}});
 }
 
 }  // namespace wirewasm

@@ -40,8 +40,7 @@ Napi::Value Detach(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterSocketFilter(Napi::Env env, Napi::Object exports) {
-  exports.Set("attachSocketFilter", Napi::Function::New(env, Attach, "attachSocketFilter"));
-  exports.Set("detachSocketFilter", Napi::Function::New(env, Detach, "detachSocketFilter"));
+  Register(env, exports, {{"attachSocketFilter", Attach}, {"detachSocketFilter", Detach}});
 }
 
 }  // namespace wirewasm

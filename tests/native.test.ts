@@ -36,4 +36,27 @@ describe('native addon', () => {
       if (!p[k].ok) expect(p[k].code).toMatch(/^E[A-Z]+$/);
     }
   });
+
+  // Each addon file registers its functions through one table (native/addon.h Register): every
+  // row lands as a function under its name, and the name is the function's own.
+  it('exports every function of the registration tables under its own name', () => {
+    const fns = native as unknown as Record<string, unknown>;
+    const names = ['memoryBase', 'probeKernel', 'clockNs', 'fdWake', 'afpacketOpen', 'afpacketStats', 'xskOpen', 'xskStats', 'xdpAttach', 'xskMapSet',
+      'pinThread', 'bindToNode', 'ifInfo', 'iouringOpen', 'iouringClose', 'iouringSenderOpen', 'iouringSenderClose', 'pcapCompile', 'pcapLibVersion',
+      'attachSocketFilter', 'detachSocketFilter'];
+    for (const n of names) {
+      expect(typeof fns[n], n).toBe('function');
+      expect((fns[n] as () => unknown).name).toBe(n);
+    }
+  });
+
+  it('rejects an interface open or stats call whose argument is not what it takes, naming what it takes', () => {
+    const fns = native as unknown as Record<string, (a?: unknown) => unknown>;
+    for (const n of ['xskOpen', 'afpacketOpen', 'xdpAttach', 'ifInfo']) {
+      expect(() => fns[n](42), n).toThrow(TypeError);
+      expect(() => fns[n](), n).toThrow(/expected one options object/);
+    }
+    expect(() => fns.afpacketStats('3')).toThrow(/PACKET_STATISTICS: expected the socket's fd/);
+    expect(() => fns.xskStats(undefined)).toThrow(/XDP_STATISTICS: expected the socket's fd/);
+  });
 });

@@ -1,14 +1,15 @@
 // The engine's TPACKET source (zero-copy V3 receive, block holders) and transmit (V2 TX ring)
 // against a fake kernel: blocks and slots built here in memory, this test filling blocks and
 // sending slots as the kernel would.
-import { tpacketInit } from '../kernel/tpacket';
+import { tpacketInit, TPS_RX_BYTES } from '../kernel/tpacket';
 import { tpacketEngineHeld, tpacketEngineInit, tpacketEnginePollable, tpacketEngineRx, tpacketEngineStop, tpacketEngineTx, tpacketEngineTxInflight } from './tpacket';
 import { frameData, frameMeta, rxRing, statsBlock, txHold, txRing } from '../engine-map';
 import { META_CAPLEN, META_DATA, META_WIRELEN } from '../meta';
 import { frameRelease, poolAlloc, poolAvailable, poolCache } from '../pool';
 import { ringDequeueBurst32, ringEnqueueBurst32 } from '../ring';
-import { STAT_DROPS, STAT_DROP_POOL_EMPTY, STAT_RX_PACKETS, STAT_TX_DROPPED, STAT_TX_PACKETS } from '../stats';
+import { STAT_DROPS, STAT_DROP_POOL_EMPTY, STAT_RX_BYTES, STAT_RX_PACKETS, STAT_TX_DROPPED, STAT_TX_PACKETS } from '../stats';
 import { fakeEngine, fakeExtRegion, zeroed } from '../testing/fake-engine';
+import { kernelFillV3 } from '../testing/fake-tpacket-kernel';
 
 const BLOCK: u32 = 4096;
 const BLOCKS: u32 = 4;
@@ -29,18 +30,7 @@ const holder = (st: usize, b: u32): u32 => load<u32>(ringOf(st) + HOLDERS + (<us
 
 /** The kernel fills block b with `pkts` packets of 64 bytes (payload word = seq) and hands it over. */
 function kernelFill(st: usize, b: u32, pkts: u32, seq: u32): void {
-  const blk = ringOf(st) + <usize>b * BLOCK;
-  store<u32>(blk, pkts, 12);
-  store<u32>(blk, 48, 16);
-  for (let i: u32 = 0; i < pkts; i++) {
-    const h = blk + 48 + <usize>i * 128;
-    store<u32>(h, i + 1 < pkts ? 128 : 0);
-    store<u32>(h, 64, 12);
-    store<u32>(h, 64, 16);
-    store<u16>(h, 48, 24);
-    store<u32>(h + 48, seq + i);
-  }
-  store<u32>(blk, 1, 8); // TP_STATUS_USER
+  kernelFillV3(ringOf(st), BLOCK, b, pkts, seq);
 }
 
 describe('tpacket engine source (zero-copy V3)', () => {
@@ -111,6 +101,17 @@ describe('tpacket engine source (zero-copy V3)', () => {
     for (let i: u32 = 0; i < 4; i++) frameRelease(ctx, cache, load<u32>(out + (<usize>i << 2)));
     expect(blockStatus(st, 0)).toBe(0);
     expect(poolAvailable(ctx)).toBe(4);
+  });
+
+  it('counts bytes by wire length, in its walker counters and the engine stats alike', () => {
+    const ctx = fakeEngine(64, 1, 1);
+    const st = rxQueue(ctx);
+    const list = zeroed(4 * 32);
+    kernelFillV3(ringOf(st), BLOCK, 0, 3, 0, 64, 1500);
+    expect(tpacketEngineRx(st, ctx, 0, poolCache(ctx, 0), list, 32, 1)).toBe(3);
+    expect(load<u64>(st, TPS_RX_BYTES)).toBe(3 * 1500);
+    expect(load<u64>(statsBlock(ctx, 0), STAT_RX_BYTES)).toBe(3 * 1500);
+    expect(load<u32>(frameMeta(ctx, load<u32>(list)), META_CAPLEN)).toBe(64);
   });
 });
 

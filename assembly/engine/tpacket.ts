@@ -2,13 +2,13 @@
 // The ring walking itself (state block, status words) is the standalone walker's
 // (assembly/kernel/tpacket.ts); the block holder counts are assembly/extbuf.ts's.
 
-import { ehAddr, EH_RX_TIME, frameMeta, statsBlock, txHold, TXH_LIST } from '../engine-map';
+import { EH_RX_TIME, ehAddr, frameMeta, statsBlock, TXH_LIST, txHold } from '../engine-map';
 import { blockPut, HELD } from '../extbuf';
-import { fillRxMeta, META_CAPLEN, META_DATA } from '../meta';
+import { META_CAPLEN, META_DATA } from '../meta';
 import { frameRelease, poolAlloc } from '../pool';
-import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED, STAT_TX_PACKETS } from '../stats';
-import { BLK_FIRST, BLK_NUM_PKTS, BLK_STATUS, H2_LEN, H2_SNAPLEN, H2_STATUS, H3_LEN, H3_MAC, H3_NEXT, H3_NSEC, H3_SEC, H3_SNAPLEN, H3_STATUS, H3_VLAN_TCI, TP_STATUS_AVAILABLE, TP_STATUS_KERNEL, TP_STATUS_SEND_REQUEST, TP_STATUS_USER, TP_STATUS_VLAN_VALID, TP_STATUS_WRONG_FORMAT } from '../kernel/uapi';
-import { next, TPS_COUNT, TPS_CUR, TPS_HOLDERS, TPS_LEFT, TPS_OFF, TPS_OPEN, TPS_RING, TPS_RX, TPS_RX_BYTES, TPS_TX, TPS_TX_BYTES, TPS_TX_COUNT, TPS_TX_FRAME, TPS_TX_HEAD, TPS_TX_INFLIGHT, TPS_TX_RING, TPS_UNIT, TP_TX_DATA_OFFSET } from '../kernel/tpacket';
+import { STAT_DROP_POOL_EMPTY, STAT_RX_PACKETS, STAT_TX_BYTES, STAT_TX_DROPPED, STAT_TX_PACKETS, statAdd, statDrop } from '../stats';
+import { BLK_FIRST, BLK_NUM_PKTS, BLK_STATUS, H2_LEN, H2_SNAPLEN, H2_STATUS, H3_NEXT, TP_STATUS_AVAILABLE, TP_STATUS_KERNEL, TP_STATUS_SEND_REQUEST, TP_STATUS_USER, TP_STATUS_WRONG_FORMAT } from '../kernel/uapi';
+import { countRx, next, TP_TX_DATA_OFFSET, TPS_COUNT, TPS_CUR, TPS_HOLDERS, TPS_LEFT, TPS_OFF, TPS_OPEN, TPS_RING, TPS_TX, TPS_TX_BYTES, TPS_TX_COUNT, TPS_TX_FRAME, TPS_TX_HEAD, TPS_TX_INFLIGHT, TPS_TX_RING, TPS_UNIT, v3Packet, v3Save } from '../kernel/tpacket';
 import { rxPublish } from './rx';
 import { txHoldDone, txHoldFill, txHoldShape } from './txhold';
 
@@ -75,14 +75,8 @@ export function tpacketEngineRx(st: usize, ctx: usize, q: u32, cache: usize, lis
     }
     const f = load<u32>(list + (<usize>n << 2));
     const hdr = ring + <usize>cur * unit + off;
-    const status = load<u32>(hdr, H3_STATUS);
-    const caplen = load<u32>(hdr, H3_SNAPLEN);
-    const ts = <u64>load<u32>(hdr, H3_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H3_NSEC);
-    const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H3_VLAN_TCI) & 0xfff : 0xffff;
-    const wirelen = load<u32>(hdr, H3_LEN);
-    fillRxMeta(frameMeta(ctx, f), hdr + <usize>load<u16>(hdr, H3_MAC), caplen, wirelen, ts, q, vlan);
+    bytes += v3Packet(frameMeta(ctx, f), hdr, q);
     store<u64>(rxTime + (<usize>f << 3), nowInt);
-    bytes += wirelen;
     off += load<u32>(hdr, H3_NEXT);
     left--;
     have--;
@@ -94,13 +88,9 @@ export function tpacketEngineRx(st: usize, ctx: usize, q: u32, cache: usize, lis
     cur = next(cur, count);
     open = 0;
   }
-  store<u32>(st, cur, TPS_CUR);
-  store<u32>(st, left, TPS_LEFT);
-  store<u32>(st, off, TPS_OFF);
-  store<u32>(st, open, TPS_OPEN);
+  v3Save(st, cur, left, off, open);
   if (n == 0) return 0;
-  store<u64>(st, load<u64>(st, TPS_RX) + n, TPS_RX);
-  store<u64>(st, load<u64>(st, TPS_RX_BYTES) + bytes, TPS_RX_BYTES);
+  countRx(st, n, bytes);
   rxPublish(ctx, q, cache, list, n, <u64>bytes);
   return n;
 }

@@ -2,9 +2,10 @@
 // wrap-around of the free-running u32 counters, what is given back and when, and the V3 rule that
 // not every block may be held. (The real kernel is exercised by tests/io-*.test.ts.)
 import { xskRing, xskInit, xskRx, xskRelease, xskTxReserve, xskTxSubmit, xskTxPending, xskRxReady, XSK_RX, XSK_FILL, XSK_TX, XSK_COMP } from './xsk';
-import { tpacketInit, tpacketRx, tpacketRelease, tpacketRxReady } from './tpacket';
-import { META_CAPLEN, META_DATA, META_QUEUE, META_LINKTYPE, META_TIMESTAMP } from '../meta';
+import { tpacketInit, tpacketRx, tpacketRelease, tpacketRxReady, TPS_RX, TPS_RX_BYTES } from './tpacket';
+import { META_CAPLEN, META_DATA, META_QUEUE, META_LINKTYPE, META_TIMESTAMP, META_WIRELEN } from '../meta';
 import { kernelDeliver, ringOf } from '../testing/fake-xsk-kernel';
+import { kernelFillV3 } from '../testing/fake-tpacket-kernel';
 
 // A fake AF_XDP ring: producer at +0, consumer at +64, flags at +128, descriptors at +192.
 function ring(entries: u32, descBytes: u32, start: u32): usize {
@@ -110,21 +111,9 @@ function v3Walker(r: usize, blocks: u32): usize {
   tpacketInit(st, 3, r, 4096, blocks, 0, heap.alloc(64 * 64), 0, 0, 0);
   return st;
 }
+/** The kernel fills block b of the fake ring `r` (see assembly/testing/fake-tpacket-kernel.ts). */
 function kernelFillBlock(r: usize, b: u32, pkts: u32, firstSeq: u32): void {
-  const blk = r + <usize>b * 4096;
-  store<u32>(blk, pkts, 12);
-  store<u32>(blk, 48, 16);
-  for (let i: u32 = 0; i < pkts; i++) {
-    const h = blk + 48 + <usize>i * 128;
-    store<u32>(h, i + 1 < pkts ? 128 : 0); // next offset
-    store<u32>(h, 1, 4); // sec
-    store<u32>(h, 5, 8); // nsec
-    store<u32>(h, 64, 12); // snaplen
-    store<u32>(h, 64, 16); // len
-    store<u16>(h, 48, 24); // mac offset
-    store<u32>(h + 48, firstSeq + i);
-  }
-  store<u32>(blk, 1, 8); // TP_STATUS_USER: published last
+  kernelFillV3(r, 4096, b, pkts, firstSeq);
 }
 
 describe('tpacket v3 walker', () => {
@@ -166,5 +155,18 @@ describe('tpacket v3 walker', () => {
     expect(load<u32>(<usize>load<u32>(<usize>load<u32>(out + 12), META_DATA))).toBe(5);
     tpacketRelease(st);
     expect(load<u32>(r, 8) | load<u32>(r + 4096, 8)).toBe(0);
+  });
+
+  it('counts bytes by wire length: a packet cut by the snap length crossed the link whole', () => {
+    const r = v3(2);
+    const st = v3Walker(r, 2);
+    const out = heap.alloc(64 * 4);
+    kernelFillV3(r, 4096, 0, 3, 0, 64, 1500);
+    expect(tpacketRx(st, out, 8)).toBe(3);
+    expect(load<u64>(st, TPS_RX)).toBe(3);
+    expect(load<u64>(st, TPS_RX_BYTES)).toBe(3 * 1500);
+    const m = <usize>load<u32>(out);
+    expect(load<u32>(m, META_CAPLEN)).toBe(64);
+    expect(load<u32>(m, META_WIRELEN)).toBe(1500);
   });
 });

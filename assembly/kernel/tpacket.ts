@@ -76,6 +76,44 @@ export function next(i: u32, count: u32): u32 {
   return i + 1 == count ? 0 : i + 1;
 }
 
+/**
+ * Fills the metadata record `m` for the TPACKET_V3 packet whose header is at `hdr`, received on
+ * `queue`, and returns its length on the wire. Every walker's byte counter adds that length, not
+ * the captured one: a packet cut short by the snap length still crossed the link whole, and so the
+ * engine's stats, the AF_XDP walker and the kernel's own interface counters count it.
+ */
+// @ts-ignore: decorator
+@inline
+export function v3Packet(m: usize, hdr: usize, queue: u32): u32 {
+  const status = load<u32>(hdr, H3_STATUS);
+  const ts = <u64>load<u32>(hdr, H3_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H3_NSEC);
+  const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H3_VLAN_TCI) & 0xfff : 0xffff;
+  const wirelen = load<u32>(hdr, H3_LEN);
+  fillRxMeta(m, hdr + <usize>load<u16>(hdr, H3_MAC), load<u32>(hdr, H3_SNAPLEN), wirelen, ts, queue, vlan);
+  return wirelen;
+}
+
+/**
+ * Where a V3 walker stopped in the ring, kept in the state block between bursts: block `cur`,
+ * `left` packets not yet read in it from offset `off`, `open` while the block is being read.
+ */
+// @ts-ignore: decorator
+@inline
+export function v3Save(st: usize, cur: u32, left: u32, off: u32, open: u32): void {
+  store<u32>(st, cur, TPS_CUR);
+  store<u32>(st, left, TPS_LEFT);
+  store<u32>(st, off, TPS_OFF);
+  store<u32>(st, open, TPS_OPEN);
+}
+
+/** Adds a burst to the walker's receive counters (`bytes` on the wire). */
+// @ts-ignore: decorator
+@inline
+export function countRx(st: usize, n: u32, bytes: u64): void {
+  store<u64>(st, load<u64>(st, TPS_RX) + n, TPS_RX);
+  store<u64>(st, load<u64>(st, TPS_RX_BYTES) + bytes, TPS_RX_BYTES);
+}
+
 /** Sets up a queue's state block; ring addresses and sizes come from the host's open(). */
 export function tpacketInit(st: usize, version: u32, ring: usize, unit: u32, count: u32, queue: u32, records: usize,
   txRing: usize, txFrameSize: u32, txFrameCount: u32): void {
@@ -100,59 +138,57 @@ export function tpacketRx(st: usize, out: usize, max: u32): u32 {
   return load<u32>(st, TPS_VERSION) == 3 ? rxV3(st, out, max) : rxV2(st, out, max);
 }
 
-function rxV3(st: usize, out: usize, max: u32): u32 {
+/**
+ * The block a V3 walk reads from next (its address), with `left` and `off` in the state block saying
+ * where in it; 0 when the kernel has handed over no block to read. A block read to its end stays ours until release (its
+ * packets may be in this burst): the walk moves to the next one, which the kernel must have handed
+ * over. Never hold every block: the kernel needs one to write into, and rel == cur must keep
+ * meaning "nothing held".
+ */
+function v3Reading(st: usize): usize {
   const ring = <usize>load<u32>(st, TPS_RING);
   const unit = load<u32>(st, TPS_UNIT);
-  const count = load<u32>(st, TPS_COUNT);
-  const rel = load<u32>(st, TPS_REL);
+  let cur = load<u32>(st, TPS_CUR);
+  if (load<u32>(st, TPS_LEFT) != 0) return ring + <usize>cur * unit;
+  if (load<u32>(st, TPS_OPEN)) {
+    const nxt = next(cur, load<u32>(st, TPS_COUNT));
+    if (nxt == load<u32>(st, TPS_REL)) return 0;
+    cur = nxt;
+    v3Save(st, cur, 0, 0, 0);
+  }
+  const blk = ring + <usize>cur * unit;
+  // Acquire: the kernel fills the block, then publishes it with TP_STATUS_USER; nothing in
+  // the block may be read before this load sees that bit.
+  if ((atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER) == 0) return 0;
+  v3Save(st, cur, load<u32>(blk, BLK_NUM_PKTS), load<u32>(blk, BLK_FIRST), 1);
+  return blk;
+}
+
+/** Block by block: the walk through a block's packets keeps its place in locals, the state block holds it between blocks. */
+function rxV3(st: usize, out: usize, max: u32): u32 {
   const queue = load<u32>(st, TPS_QUEUE);
   const records = <usize>load<u32>(st, TPS_RECORDS);
-  let cur = load<u32>(st, TPS_CUR);
-  let left = load<u32>(st, TPS_LEFT);
-  let off = load<u32>(st, TPS_OFF);
-  let open = load<u32>(st, TPS_OPEN);
   let bytes: u64 = 0;
   let n: u32 = 0;
   while (n < max) {
-    if (left == 0) {
-      if (open) {
-        // Block cur is read to its end; it stays ours (its packets may be in this burst) until
-        // release. Never hold every block: the kernel needs one to write into, and rel == cur
-        // must keep meaning "nothing held".
-        const nxt = next(cur, count);
-        if (nxt == rel) break;
-        cur = nxt;
-        open = 0;
-      }
-      const blk = ring + <usize>cur * unit;
-      // Acquire: the kernel fills the block, then publishes it with TP_STATUS_USER; nothing in
-      // the block may be read before this load sees that bit.
-      if ((atomic.load<u32>(blk, BLK_STATUS) & TP_STATUS_USER) == 0) break;
-      left = load<u32>(blk, BLK_NUM_PKTS);
-      off = load<u32>(blk, BLK_FIRST);
-      open = 1;
-      continue;
+    const blk = v3Reading(st);
+    if (blk == 0) break;
+    const left = load<u32>(st, TPS_LEFT);
+    const take = left < max - n ? left : max - n;
+    let off = load<u32>(st, TPS_OFF);
+    for (let i: u32 = 0; i < take; i++) {
+      const hdr = blk + off;
+      const m = records + (<usize>n << 6);
+      bytes += v3Packet(m, hdr, queue);
+      store<u32>(out + (<usize>n << 2), <u32>m);
+      off += load<u32>(hdr, H3_NEXT);
+      n++;
     }
-    const hdr = ring + <usize>cur * unit + off;
-    const status = load<u32>(hdr, H3_STATUS);
-    const caplen = load<u32>(hdr, H3_SNAPLEN);
-    const ts = <u64>load<u32>(hdr, H3_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H3_NSEC);
-    const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H3_VLAN_TCI) & 0xfff : 0xffff;
-    const m = records + (<usize>n << 6);
-    fillRxMeta(m, hdr + <usize>load<u16>(hdr, H3_MAC), caplen, load<u32>(hdr, H3_LEN), ts, queue, vlan);
-    store<u32>(out + (<usize>n << 2), <u32>m);
-    bytes += caplen;
-    off += load<u32>(hdr, H3_NEXT);
-    left--;
-    n++;
+    store<u32>(st, left - take, TPS_LEFT);
+    store<u32>(st, off, TPS_OFF);
   }
-  store<u32>(st, cur, TPS_CUR);
-  store<u32>(st, left, TPS_LEFT);
-  store<u32>(st, off, TPS_OFF);
-  store<u32>(st, open, TPS_OPEN);
   store<u32>(st, n, TPS_HELD);
-  store<u64>(st, load<u64>(st, TPS_RX) + n, TPS_RX);
-  store<u64>(st, load<u64>(st, TPS_RX_BYTES) + bytes, TPS_RX_BYTES);
+  countRx(st, n, bytes);
   return n;
 }
 
@@ -171,20 +207,19 @@ function rxV2(st: usize, out: usize, max: u32): u32 {
     // Acquire: the frame's header and bytes are the kernel's until this load sees TP_STATUS_USER.
     const status = atomic.load<u32>(hdr, H2_STATUS);
     if ((status & TP_STATUS_USER) == 0) break;
-    const caplen = load<u32>(hdr, H2_SNAPLEN);
     const ts = <u64>load<u32>(hdr, H2_SEC) * 1_000_000_000 + <u64>load<u32>(hdr, H2_NSEC);
     const vlan: u32 = status & TP_STATUS_VLAN_VALID ? <u32>load<u16>(hdr, H2_VLAN_TCI) & 0xfff : 0xffff;
+    const wirelen = load<u32>(hdr, H2_LEN);
     const m = records + (<usize>n << 6);
-    fillRxMeta(m, hdr + <usize>load<u16>(hdr, H2_MAC), caplen, load<u32>(hdr, H2_LEN), ts, queue, vlan);
+    fillRxMeta(m, hdr + <usize>load<u16>(hdr, H2_MAC), load<u32>(hdr, H2_SNAPLEN), wirelen, ts, queue, vlan);
     store<u32>(out + (<usize>n << 2), <u32>m);
-    bytes += caplen;
+    bytes += wirelen; // on the wire, as v3Packet says
     cur = next(cur, count);
     n++;
   }
   store<u32>(st, cur, TPS_CUR);
   store<u32>(st, n, TPS_HELD);
-  store<u64>(st, load<u64>(st, TPS_RX) + n, TPS_RX);
-  store<u64>(st, load<u64>(st, TPS_RX_BYTES) + bytes, TPS_RX_BYTES);
+  countRx(st, n, bytes);
   return n;
 }
 

@@ -139,21 +139,18 @@ function parseLlc(meta: usize, data: usize, off: u32, caplen: u32, l2: u32): u64
   return outcome(l2, ERR_UNKNOWN_L3);
 }
 
+/** Linux cooked capture, v1 or v2: the two differ only in header length and where the protocol sits. */
+function parseSll(meta: usize, data: usize, caplen: u32, headerLen: u32, protocolAt: usize, l2: u32): u64 {
+  if (caplen < headerLen) return outcome(0, ERR_TRUNC_L2);
+  store<u16>(meta, 0, META_L2);
+  const proto = be16(data + protocolAt);
+  if (proto == SLL_PROTO_LLC) return parseLlc(meta, data, headerLen, caplen, l2);
+  return parseL3(meta, data, headerLen, caplen, proto, l2);
+}
+
 function parseOtherLink(meta: usize, data: usize, caplen: u32, linktype: u32): u64 {
-  if (linktype == LINKTYPE_LINUX_SLL) {
-    if (caplen < SLL_HEADER_LEN) return outcome(0, ERR_TRUNC_L2);
-    store<u16>(meta, 0, META_L2);
-    const proto = be16(data + SLL_PROTOCOL);
-    if (proto == SLL_PROTO_LLC) return parseLlc(meta, data, SLL_HEADER_LEN, caplen, PTYPE_L2_SLL);
-    return parseL3(meta, data, SLL_HEADER_LEN, caplen, proto, PTYPE_L2_SLL);
-  }
-  if (linktype == LINKTYPE_LINUX_SLL2) {
-    if (caplen < SLL2_HEADER_LEN) return outcome(0, ERR_TRUNC_L2);
-    store<u16>(meta, 0, META_L2);
-    const proto = be16(data + SLL2_PROTOCOL);
-    if (proto == SLL_PROTO_LLC) return parseLlc(meta, data, SLL2_HEADER_LEN, caplen, PTYPE_L2_SLL2);
-    return parseL3(meta, data, SLL2_HEADER_LEN, caplen, proto, PTYPE_L2_SLL2);
-  }
+  if (linktype == LINKTYPE_LINUX_SLL) return parseSll(meta, data, caplen, SLL_HEADER_LEN, SLL_PROTOCOL, PTYPE_L2_SLL);
+  if (linktype == LINKTYPE_LINUX_SLL2) return parseSll(meta, data, caplen, SLL2_HEADER_LEN, SLL2_PROTOCOL, PTYPE_L2_SLL2);
   if (linktype == LINKTYPE_RAW || linktype == LINKTYPE_DLT_RAW || linktype == LINKTYPE_DLT_RAW_OPENBSD || linktype == LINKTYPE_IPV4 || linktype == LINKTYPE_IPV6) {
     if (caplen < 1) return outcome(0, ERR_TRUNC_L3);
     // The version nibble decides, also for LINKTYPE_IPV4/IPV6: writers mislabel, readers (tshark) cope.

@@ -21,10 +21,10 @@
  * ```
  */
 import { compileEngine, instantiateEngine } from '../wasm.js';
-import { TPACKET_STATE, type EngineExports } from '../abi.js';
+import type { EngineExports } from '../abi.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes,
-  flushTx, kernelAddon, MAX_BURST, sendFrames, sumQueues, u64, type IoArea,
+  flushTx, kernelAddon, MAX_BURST, sendFrames, sumQueues, walkerCounters, type IoArea,
 } from './kernel.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -342,9 +342,9 @@ export class AfPacketBackend implements Backend {
         Q.drops.queueFreezes += k.freezes;
         Q.kernelPackets += k.packets;
       }
-      const s = Q.state;
+      const w = this.wasm;
       return {
-        rx: u64(this.memory, s + TPACKET_STATE.RX_PKTS), rxBytes: u64(this.memory, s + TPACKET_STATE.RX_BYTES), tx: u64(this.memory, s + TPACKET_STATE.TX_PKTS), txBytes: u64(this.memory, s + TPACKET_STATE.TX_BYTES),
+        ...walkerCounters(this.memory, Q.state, { rx: w.TPS_RX, rxBytes: w.TPS_RX_BYTES, tx: w.TPS_TX, txBytes: w.TPS_TX_BYTES }),
         drops: { ...Q.drops },
       };
     });

@@ -14,10 +14,10 @@
  * ring on release; TX frames come back through the completion ring.
  */
 import { compileEngine, instantiateEngine } from '../wasm.js';
-import { XSK_STATE, type EngineExports } from '../abi.js';
+import type { EngineExports } from '../abi.js';
 import {
   adaptiveWait, alignPage, checkInterface, checkPow2, checkRegion, DEFAULT_BURST, explain, ioArea, ioAreaBytes, kernelAddon,
-  flushTx, MAX_BURST, nextPow2, sendFrames, sumQueues, u64, type IoArea, type RingOffsets,
+  flushTx, MAX_BURST, nextPow2, sendFrames, sumQueues, walkerCounters, type IoArea, type RingOffsets,
 } from './kernel.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -103,8 +103,6 @@ interface Queue extends QueueInfo {
   txNoBuffer: number;
 }
 
-const RING_LINE = { rx: XSK_STATE.RX, fill: XSK_STATE.FILL, tx: XSK_STATE.TX, comp: XSK_STATE.COMP } as const;
-
 export class AfXdpBackend implements Backend {
   readonly name = 'afxdp' as const;
   readonly mode: string;
@@ -174,10 +172,11 @@ export class AfXdpBackend implements Backend {
           zeroCopy: config.zeroCopy ?? 'auto', needWakeup: config.needWakeup ?? true,
         });
         if (sharedFd < 0) sharedFd = r.fd;
+        const ringLine = { rx: this.wasm.XSK_RX, fill: this.wasm.XSK_FILL, tx: this.wasm.XSK_TX, comp: this.wasm.XSK_COMP };
         for (const ring of ['rx', 'fill', 'tx', 'comp'] as const) {
           const o = r[ring] as RingOffsets;
           const size = { rx: this.g.rxSize, fill: this.g.fillSize, tx: this.g.txSize, comp: this.g.compSize }[ring];
-          this.wasm.xskRing(io.state, RING_LINE[ring], o.producer, o.consumer, o.desc, o.flags, size);
+          this.wasm.xskRing(io.state, ringLine[ring].value as number, o.producer, o.consumer, o.desc, o.flags, size);
         }
         const first = q * this.g.perQueue;
         // Engine mode: the fill ring is stocked from the engine's pool by ingest(), not from a fixed share.
@@ -310,9 +309,9 @@ export class AfXdpBackend implements Backend {
     const native = kernelAddon();
     const per = this.queues.map((Q) => {
       const k = this.closed ? undefined : native.xskStats(Q.fd);
-      const s = Q.state;
+      const w = this.wasm;
       return {
-        rx: u64(this.memory, s + XSK_STATE.RX_PKTS), rxBytes: u64(this.memory, s + XSK_STATE.RX_BYTES), tx: u64(this.memory, s + XSK_STATE.TX_PKTS), txBytes: u64(this.memory, s + XSK_STATE.TX_BYTES),
+        ...walkerCounters(this.memory, Q.state, { rx: w.XS_RX_PKTS, rxBytes: w.XS_RX_BYTES, tx: w.XS_TX_PKTS, txBytes: w.XS_TX_BYTES }),
         drops: {
           // rx_dropped counts every drop, fill-ring starvation included: show the reasons apart.
           ringFull: k?.rxRingFull ?? 0,

@@ -20,7 +20,7 @@
  */
 import { loadNative, type NativeAddon } from '../native.js';
 import { effectiveCapabilities, type CapName } from '../privileges.js';
-import type { Layout } from '../layout.js';
+import { pow2Problem, type Layout } from '../layout.js';
 import { BackendError, type BackendErrorReason, type BackendStats } from './types.js';
 
 export const PAGE = 4096;
@@ -28,7 +28,6 @@ export const STATE_BYTES = 256;
 export const DEFAULT_BURST = 64;
 export const MAX_BURST = 256;
 export const alignPage = (n: number) => Math.ceil(n / PAGE) * PAGE;
-export const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 export const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 export interface IfInfo {
@@ -162,11 +161,8 @@ export function checkInterface(backend: string, iface: string | undefined, netns
 }
 
 export function checkPow2(backend: string, field: string, v: number, min: number, max: number): void {
-  if (!isPow2(v) || v < min || v > max) {
-    const lo = 2 ** Math.floor(Math.log2(Math.max(1, v)));
-    const hint = isPow2(v) ? '' : ` (nearest: ${Math.min(max, Math.max(min, v - lo <= 2 * lo - v ? lo : 2 * lo))})`;
-    throw new BackendError('ring-size', `${backend}: ${field} is ${v}; ring sizes must be powers of two from ${min} to ${max}${hint}`);
-  }
+  const problem = pow2Problem(v, min, max);
+  if (problem) throw new BackendError('ring-size', `${backend}: ring size ${field}: ${problem}`);
 }
 
 export function checkRegion(backend: string, layout: Layout, queues: number, need: number): void {
@@ -194,6 +190,16 @@ export function sumQueues(queues: NonNullable<BackendStats['queues']>): BackendS
 /** Reads an unsigned 64-bit counter from the memory as a Number. */
 export function u64(memory: WebAssembly.Memory, addr: number): number {
   return Number(new DataView(memory.buffer).getBigUint64(addr, true));
+}
+
+/** The packets and bytes a kernel walker counted: u64 words of its state block `st` at the offsets the engine module exports. */
+export function walkerCounters(
+  memory: WebAssembly.Memory,
+  st: number,
+  at: { rx: WebAssembly.Global; rxBytes: WebAssembly.Global; tx: WebAssembly.Global; txBytes: WebAssembly.Global },
+): { rx: number; rxBytes: number; tx: number; txBytes: number } {
+  const word = (g: WebAssembly.Global) => u64(memory, st + (g.value as number));
+  return { rx: word(at.rx), rxBytes: word(at.rxBytes), tx: word(at.tx), txBytes: word(at.txBytes) };
 }
 
 const POLLIN = 1;

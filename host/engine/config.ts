@@ -2,6 +2,7 @@
 // that a bad value is an error that names the field and says how to fix it.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pow2Problem } from '../layout.js';
 import type { FlowRuleInput } from './flow.js';
 import type { PluginSpec } from '../plugins/load.js';
 import { checkPublishConfig, type PublishConfig } from '../publish/config.js';
@@ -184,16 +185,15 @@ const KNOWN = new Set([
   'plugins', 'pluginBudgetMs', 'publish',
 ]);
 
-const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-
 function int(field: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new EngineConfigError(field, `got ${String(v)}; use a whole number from ${min} to ${max}`);
   return v;
 }
 
 function pow2(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !isPow2(v) || v < min || v > max) throw new EngineConfigError(field, `got ${String(v)}; use a power of two from ${min} to ${max}`);
-  return v;
+  const problem = pow2Problem(v, min, max);
+  if (problem) throw new EngineConfigError(field, problem);
+  return v as number;
 }
 
 function positive(field: string, v: unknown): number {

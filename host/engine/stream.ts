@@ -30,6 +30,17 @@ export interface Stream {
 
 export const recordBytes = (caplen: number) => (STREAM_RECORD_HEADER + caplen + 7) & ~7;
 
+/** Writes `f` as a stream record at `at` (the layout above); returns the record's bytes, padding included. */
+function putRecord(dv: DataView, u8: Uint8Array, at: number, f: StreamFrame): number {
+  dv.setUint32(at, f.data.length, true);
+  dv.setUint32(at + 4, Math.max(f.wireLength, f.data.length), true);
+  dv.setBigUint64(at + 8, f.timestampNs, true);
+  dv.setUint32(at + 16, f.linktype, true);
+  dv.setUint32(at + 20, 0, true);
+  u8.set(f.data, at + STREAM_RECORD_HEADER);
+  return recordBytes(f.data.length);
+}
+
 function stream(frames: StreamFrame[]): Stream {
   let bytes = 0;
   for (const f of frames) bytes += recordBytes(f.data.length);
@@ -148,13 +159,7 @@ export class CaptureRefill {
           w = this.base;
         }
       } else if (w + need >= cursor) break;
-      dv.setUint32(w, r.data.length, true);
-      dv.setUint32(w + 4, Math.max(r.wireLength, r.data.length), true);
-      dv.setBigUint64(w + 8, r.timestampNs, true);
-      dv.setUint32(w + 16, r.linktype, true);
-      dv.setUint32(w + 20, 0, true);
-      u8.set(r.data, w + STREAM_RECORD_HEADER);
-      w += need;
+      w += putRecord(dv, u8, w, r);
       this.published++;
       // The record is in the ring: the reader may now reuse its buffer.
       this.pending = this.next();
@@ -191,13 +196,5 @@ export function writeStream(memory: WebAssembly.Memory, at: number, s: Stream): 
   const u8 = new Uint8Array(memory.buffer);
   const dv = new DataView(memory.buffer);
   let o = at;
-  for (const f of s.frames) {
-    dv.setUint32(o, f.data.length, true);
-    dv.setUint32(o + 4, Math.max(f.wireLength, f.data.length), true);
-    dv.setBigUint64(o + 8, f.timestampNs, true);
-    dv.setUint32(o + 16, f.linktype, true);
-    dv.setUint32(o + 20, 0, true);
-    u8.set(f.data, o + STREAM_RECORD_HEADER);
-    o += recordBytes(f.data.length);
-  }
+  for (const f of s.frames) o += putRecord(dv, u8, o, f);
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { histBucketLow } from '../../host/engine/stats.js';
 import { cumulativeBuckets, LATENCY_LE_NS } from '../../host/metrics.js';
 import { artefact, packageRoot } from '../../host/paths.js';
+import { metricsUrl } from '../support/metrics-url.js';
 import { lacks } from '../support/tools.js';
 
 const cli = artefact('dist/host/cli/main.js');
@@ -15,15 +16,7 @@ const capture = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', '802
 /** Runs a replay that loops until stopped, serving metrics; returns the URL and a stop function. */
 async function replayWithMetrics(extra: string[] = []) {
   const p = spawn(process.execPath, [cli, 'replay', capture, '--loops', '0', '--rate', '20000', '--metrics-port', '0', '-q', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    p.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /metrics on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    p.on('exit', () => reject(new Error(`exited before serving metrics: ${stderr}`)));
-  });
+  const url = await metricsUrl(p);
   return { url, stop: () => new Promise((r) => (p.once('exit', r), p.kill('SIGINT'))) };
 }
 

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { artefact, packageRoot } from '../../host/paths.js';
+import { metricsUrl } from '../support/metrics-url.js';
 import { lacks } from '../support/tools.js';
 
 const run = promisify(execFile);
@@ -41,17 +42,9 @@ describe('wirewasm replay / start', () => {
 
   it('start serves Prometheus metrics while it runs, then prints the final JSON', async () => {
     const p = spawn(process.execPath, [cli, 'start', '--duration', '2', '--metrics-port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
     let stdout = '';
     p.stdout.on('data', (d) => (stdout += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      p.stderr.on('data', (d) => {
-        stderr += d;
-        const m = /metrics on (http:\/\/\S+)/.exec(stderr);
-        if (m) resolve(m[1]);
-      });
-      p.on('exit', () => reject(new Error(`exited before serving metrics: ${stderr}`)));
-    });
+    const url = await metricsUrl(p);
     await new Promise((r) => setTimeout(r, 500));
     const text = await (await fetch(url)).text();
     expect(text).toMatch(/^wirewasm_rx_packets_total\{queue="0"\} [1-9]\d*$/m);

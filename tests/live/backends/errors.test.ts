@@ -77,10 +77,10 @@ describe.skipIf(!root)('backend configuration errors (needs root)', () => {
   it('ring sizes not powers of two: names the field, the rule and the nearest valid size', () => {
     const e = reasonOf(() => openBackend('afpacket', { iface: bed.b.iface, netns: bed.b.ns, blockCount: 10, ...mem('afpacket') }));
     expect(e.reason).toBe('ring-size');
-    expect(e.message).toBe('afpacket: blockCount is 10; ring sizes must be powers of two from 2 to 65536 (nearest: 8)');
+    expect(e.message).toBe('afpacket: ring size blockCount: got 10; use a power of two from 2 to 65536 (nearest: 8)');
     const x = reasonOf(() => openBackend('afxdp', { iface: bed.b.iface, netns: bed.b.ns, fillSize: 1000, ...mem('afxdp') }));
     expect(x.reason).toBe('ring-size');
-    expect(x.message).toMatch(/afxdp: fillSize is 1000; ring sizes must be powers of two .*\(nearest: 1024\)/);
+    expect(x.message).toMatch(/afxdp: ring size fillSize: got 1000; use a power of two .*\(nearest: 1024\)/);
   });
 
   it('memory map too small: says how many bytes per queue the rings need and how to reserve them', () => {
