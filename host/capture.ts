@@ -37,7 +37,7 @@ export interface CaptureResult {
   mode: string;
   received: number;
   written: number;
-  filtered: number;
+  ruleDropped: number;
   /** Drops the kernel reported (ring full, fill ring empty, ...), by the backend's names. */
   kernel: Record<string, number>;
   bytes: number;
@@ -82,7 +82,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     await plugins?.close();
     throw e;
   }
-  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], pluginDropped: 0, plugins: [] };
+  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, ruleDropped: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], pluginDropped: 0, plugins: [] };
   const u32 = new Uint32Array(memory.buffer);
   const t0 = performance.now();
   const stopAt = o.durationS !== undefined ? t0 + o.durationS * 1000 : Infinity;
@@ -105,7 +105,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
           if (rules.length) {
             const hit = wasm.flowMatch(table, rules.length, m);
             if (hit >= 0 && actions[hit] & FLOW_A.DROP) {
-              result.filtered++;
+              result.ruleDropped++;
               continue;
             }
           }

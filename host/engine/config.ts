@@ -109,6 +109,12 @@ export interface EngineConfig {
   plugins?: readonly PluginSpec[];
   /** Watchdog: the longest a plugin may hold a worker on one burst (ms, default 250). */
   pluginBudgetMs?: number;
+  /**
+   * A filter expression in the pcap-filter language (`udp port 7001`, as tcpdump takes it), compiled
+   * by libpcap for the source's link type: frames it rejects are released and counted as
+   * `filtered`. AF_PACKET sources also run it in the kernel, so those never reach the ring. docs/filter.md.
+   */
+  filter?: string;
 }
 
 export interface ResolvedConfig {
@@ -140,6 +146,7 @@ export interface ResolvedConfig {
   restart: boolean;
   plugins: readonly PluginSpec[];
   pluginBudgetMs: number;
+  filter?: string;
 }
 
 export class EngineConfigError extends Error {
@@ -162,7 +169,7 @@ const KNOWN = new Set([
   'tx', 'iface', 'netns', 'backendOptions',
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
-  'plugins', 'pluginBudgetMs',
+  'plugins', 'pluginBudgetMs', 'filter',
 ]);
 
 const isPow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -236,6 +243,8 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
       if (!existsSync(handler)) throw new EngineConfigError('handler', `${handler} does not exist; check the path`);
     }
   }
+  if (c.filter !== undefined && (typeof c.filter !== 'string' || c.filter.trim() === ''))
+    throw new EngineConfigError('filter', `got ${JSON.stringify(c.filter)}; give a filter expression as tcpdump takes it, e.g. "udp port 7001"`);
   const t = c.tx ?? {};
   const tx: TxOptions = {
     rate: t.rate === undefined ? undefined : positive('tx.rate', t.rate),
@@ -274,5 +283,6 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
       throw new EngineConfigError('plugins', 'give an array of plugin specs, e.g. [{path: "moldudp64.wasm"}]');
     })(),
     pluginBudgetMs: positive('pluginBudgetMs', c.pluginBudgetMs ?? 250),
+    filter: c.filter,
   };
 }

@@ -1,4 +1,4 @@
-// `wirewasm capture --iface IF`: frames from AF_XDP or AF_PACKET, filtered by flow-director rules,
+// `wirewasm capture --iface IF`: frames from AF_XDP or AF_PACKET, less those flow-director rules drop,
 // written as pcapng (nanosecond timestamps) that tshark and Wireshark read.
 import type { Command } from 'commander';
 import { capture, type CaptureResult } from '../../capture.js';
@@ -15,7 +15,7 @@ const num = (flag: string) => (v: string) => {
 };
 
 const line = (r: CaptureResult) =>
-  `t=${r.elapsedS.toFixed(1)}s received=${r.received} written=${r.written} filtered=${r.filtered} kernel_drops=${Object.values(r.kernel).reduce((a, b) => a + b, 0)}`;
+  `t=${r.elapsedS.toFixed(1)}s received=${r.received} written=${r.written} rule_drop=${r.ruleDropped} kernel_drops=${Object.values(r.kernel).reduce((a, b) => a + b, 0)}`;
 
 export function register(program: Command): void {
   const cmd = program
@@ -58,6 +58,6 @@ export function register(program: Command): void {
       const { records: _records, ...summary } = r;
       void _records;
       if (o.json)
-        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped }, file: o.write, ...(publish ? { publish } : {}) }) + '\n');
+        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { rule_drop: r.ruleDropped, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped }, file: o.write, ...(publish ? { publish } : {}) }) + '\n');
     });
 }
