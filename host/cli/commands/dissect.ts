@@ -10,6 +10,8 @@ import { CaptureFormatError, CaptureReader, LINKTYPES_PARSED, linktypeName, type
 import * as P from '../../ptype.js';
 import { frameText } from '../dissect-text.js';
 import { OutputClosed, SyncOutput } from '../output.js';
+import { RecordFilter } from '../../filter/index.js';
+import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filter-args.js';
 
 export interface DissectOptions {
   verifyChecksums?: boolean;
@@ -81,6 +83,8 @@ export interface DissectStreamOptions extends DissectOptions {
   format: 'text' | 'jsonl';
   /** Decode every frame as this link type, whatever the file says. */
   linktype?: number;
+  /** Print only the frames this accepts (`n` stays the frame's number in the file). */
+  filter?: RecordFilter;
 }
 
 /**
@@ -93,10 +97,13 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
   const batch: CaptureRecord[] = [];
   const jsonl = opts.format === 'jsonl';
   let frames = 0;
+  let read = 0;
   let lines = '';
   const flush = () => {
-    parser.parse(batch, (pkt, i, r) => {
-      const j = frameJson(pkt, frames + 1, r, true);
+    const first = read - batch.length;
+    const picked = opts.filter?.accepted(batch);
+    parser.parse(picked ? picked.map((i) => batch[i]) : batch, (pkt, i, r) => {
+      const j = frameJson(pkt, first + (picked ? picked[i] : i) + 1, r, true);
       frames++;
       lines += (jsonl ? JSON.stringify(j) : frameText(j, r.timestampNs)) + '\n';
     });
@@ -114,6 +121,7 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
       if (opts.linktype !== undefined) r.linktype = opts.linktype;
       else checkLinktype(r.linktype);
       batch.push(r);
+      read++;
     }
   } catch (e) {
     if (!(e instanceof CaptureFormatError || e instanceof LinktypeError)) throw e;
@@ -125,16 +133,17 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
 }
 
 export function register(program: Command): void {
-  program
+  addFilterArgs(program
     .command('dissect')
     .description('decode every frame of a pcap/pcapng capture with the WASM parsers, printed as it is read')
-    .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin")
+    .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin"))
     .option('-f, --format <format>', 'text or jsonl (one JSON object per frame)', 'text')
     .option('--linktype <n>', 'decode every frame as this LINKTYPE_ number (1 Ethernet, 101 raw IP, 113 Linux cooked...), whatever the file says')
     .option('--verify-checksums', 'verify IPv4 header and TCP/UDP/ICMP checksums')
     .option('--rss-key <hex>', 'Toeplitz key for the "rss" field (at least 40 bytes of hex); default: the Microsoft verification key')
     .option('--symmetric', 'symmetric RSS: both directions of a flow hash alike')
-    .action((file: string, opts: { format: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean }) => {
+    .action((file: string, words: string[], opts: { format: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean } & FilterCliOptions) => {
+      const expression = filterExpression(words, opts);
       if (opts.format !== 'text' && opts.format !== 'jsonl') throw new Error(`--format ${opts.format}: use text or jsonl`);
       let rssKey: Uint8Array | undefined;
       if (opts.rssKey !== undefined) {
@@ -159,7 +168,8 @@ export function register(program: Command): void {
       }
       const out = new SyncOutput(1);
       try {
-        const { frames, problem } = dissectStream(reader, out, { format: opts.format, linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric });
+        const filter = expression === undefined ? undefined : new RecordFilter(expression);
+        const { frames, problem } = dissectStream(reader, out, { format: opts.format, linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric, filter });
         if (problem) {
           process.stderr.write(`wirewasm: ${name}: ${problem.message}; ${frames} frame(s) before it were printed\n`);
           process.exitCode = 1;

@@ -5,15 +5,17 @@ import { Engine } from '../../engine/engine.js';
 import { addEngineOptions, engineConfigFrom, type EngineCliOptions } from '../../cli/engine-options.js';
 import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
 import { addPublishOptions, runPublishing, type PublishCliOptions } from '../../publish/cli.js';
+import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filter-args.js';
 
 export function register(program: Command): void {
-  addPublishOptions(addPluginOptions(addEngineOptions(
+  addPublishOptions(addPluginOptions(addEngineOptions(addFilterArgs(
     program
       .command('replay')
       .description('replay a pcap/pcapng capture through the engine: workers, parse, RSS, flow rules, your handler; stats display')
       .argument('<file>', "capture file (pcap or pcapng), read as it plays; '-' reads stdin"),
-  ))).action(async (file: string, opts: EngineCliOptions & PluginCliOptions & PublishCliOptions, cmd: Command) => {
-    const engine = new Engine({ ...engineConfigFrom(opts, cmd), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts) });
+  )))).action(async (file: string, words: string[], opts: EngineCliOptions & PluginCliOptions & PublishCliOptions & FilterCliOptions, cmd: Command) => {
+    const filter = filterExpression(words, opts);
+    const engine = new Engine({ ...engineConfigFrom(opts, cmd), backend: 'pcap', file, plugins: pluginSpecs(opts), pluginBudgetMs: pluginBudget(opts), ...(filter ? { filter } : {}) });
     const { stats } = await runPublishing(engine, opts, `replay ${file}`, { file });
     if (stats.in_flight !== 0 || stats.pool.in_use !== 0) {
       process.stderr.write(`wirewasm: ${stats.in_flight} frames unaccounted, ${stats.pool.in_use} not back in the pool: this is a bug, please report it\n`);
