@@ -38,7 +38,8 @@
 //          1: counted received, not yet on the rx ring: released as handler_error;
 //          2: counted received and ring_full: released silently.
 //   stage  frames list [0, STAGE_COUNT): ingest's burst off the rx ring; an entry leaves (NEXT_NONE)
-//          in the same stretch as its frame was released (drop counted) or moved to the tmp list.
+//          in the same stretch as its frame was released (drop counted), moved to the tmp list,
+//          or moved down the list past frames the filter rejected.
 //   tmp    list [first, n): frames on their way out (to an in or tx ring, or released after complete);
 //          list 0: the burst list, 1: the stage list (flushTx; each of its frames holds the
 //          reference flushTx took). ring != 0: an enqueue to that ring was under way: if the
@@ -143,6 +144,11 @@ export const OPT_RSS: u32 = 2;
  * ring; without it every source shares one MP ring per (target, class) (many workers, few ring slots).
  */
 export const OPT_PAIRS: u32 = 4;
+/**
+ * options: the engine has a filter expression: ingest runs the filter module's burst function
+ * (imported as filter.burst) over each burst off the rx ring, before parsing; without it no cost.
+ */
+export const OPT_FILTER: u32 = 8;
 
 // Ring table: rx[64], tx[64], in[(target << 8) | (source << 2) | class] (without OPT_PAIRS every
 // source's entry holds the same shared ring).

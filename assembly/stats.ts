@@ -10,7 +10,7 @@
 //   block (512 B)  line  +0       +8        +16       +24         +32       +40       +48      +56
 //                  ┌────┬─────────┬─────────┬─────────┬───────────┬─────────┬─────────┬────────┬────────┐
 //                  │ 0  │ rx pkts │ rx bytes│ deliver │ deliv. B  │ tx pkts │ tx bytes│ bursts │rec drop│
-//                  │ 1  │ drop[0] ring full … drop[7]  (one u64 per STAT_DROP_* reason)                │
+//                  │ 1  │ drop[0] ring full … drop[7]  (one u64 per reason; host/engine/stats.ts names them)│
 //                  │ 2  │ lat cnt │ lat sum │ lat max │ tx drop │ (free)                               │
 //                  │ 3-7│ reserved                                                                   │
 //                  └────┴────────────────────────────────────────────────────────────────────────────┘
@@ -48,11 +48,15 @@ export const STAT_TX_DROPPED: usize = 152;
 // Drop reasons: index into the drops line. host/engine/stats.ts names them.
 export const STAT_DROP_RING_FULL: u32 = 0;
 export const STAT_DROP_POOL_EMPTY: u32 = 1;
-export const STAT_DROP_FILTERED: u32 = 2;
+/** A flow-director rule with the drop action matched the frame. */
+export const STAT_DROP_RULE_DROP: u32 = 2;
 export const STAT_DROP_PARSE_ERROR: u32 = 3;
 export const STAT_DROP_HANDLER_ERROR: u32 = 4;
 export const STAT_DROP_KERNEL: u32 = 5;
-export const STAT_DROP_REASONS: u32 = 6;
+// Slot 6 is the plugins' (host/plugins), written by the worker's JS.
+/** The engine's filter expression (config `filter`) rejected the frame. */
+export const STAT_DROP_FILTERED: u32 = 7;
+export const STAT_DROP_REASONS: u32 = 8;
 
 export const HIST_SUB_BITS: u32 = 4;
 export const HIST_MAX_EXP: u32 = 40;

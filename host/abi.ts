@@ -138,7 +138,7 @@ export const RSS_KEY = 384;
 /** The ring table's sections (assembly/engine-map.ts RT_*), byte offsets: rx ring q, tx ring q, in ring (t << 8 | s << 2 | k). */
 export const RT = { RX: 0, TX: 256, IN: 512 } as const;
 /** Header EH_OPTIONS bits (assembly/engine-map.ts OPT_*). */
-export const OPT = { DROP_PARSE_ERRORS: 1, RSS: 2, PAIRS: 4 } as const;
+export const OPT = { DROP_PARSE_ERRORS: 1, RSS: 2, PAIRS: 4, FILTER: 8 } as const;
 
 /**
  * A worker's control line (assembly/engine-map.ts WC_*), byte offsets. 32.. is the recovery

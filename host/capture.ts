@@ -10,6 +10,7 @@ import { MAX_RECORD_BYTES, pcapngEncoder, RotatingWriter, type CaptureRecord, ty
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './engine/flow.js';
 import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from './plugins/index.js';
+import { Filter, compileExpression, encodeBpf } from './filter/index.js';
 
 export interface CaptureOptions {
   iface: string;
@@ -41,12 +42,19 @@ export interface CaptureOptions {
   plugins?: readonly PluginSpec[];
   /** Watchdog budget per burst for the plugins (ms, default 250). */
   pluginBudgetMs?: number;
+  /**
+   * A filter expression (pcap-filter(7)): on AF_PACKET attached to the socket, so the kernel keeps
+   * rejected packets off the ring; on AF_XDP run over each burst (counted as filtered).
+   */
+  filter?: string;
 }
 
 export interface CaptureResult {
   mode: string;
   received: number;
   written: number;
+  ruleDropped: number;
+  /** Frames the filter expression rejected here (AF_XDP; on AF_PACKET the kernel drops them uncounted). */
   filtered: number;
   /** Drops the kernel reported (ring full, fill ring empty, ...), by the backend's names. */
   kernel: Record<string, number>;
@@ -71,7 +79,8 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   const queues = o.queues ?? 1;
   const frameCount = 4096;
   const rules = (o.rules ?? []).map((r) => encodeFlowRule(r, { workers: 64, classes: 4 }));
-  // Scratch: the rule table, a burst list + verdicts (4 KiB), and with plugins their gather area.
+  // Scratch: the rule table, a burst list (the filter's u32 verdicts at +1 KiB) + the plugins'
+  // verdicts (4 KiB), and with plugins their gather area.
   const ruleBytes = Math.ceil(Math.max(64, rules.length * FLOW_RULE_BYTES) / 64) * 64;
   const withPlugins = (o.plugins?.length ?? 0) > 0;
   const layout = computeLayout({
@@ -92,14 +101,18 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   if (plugins) await plugins.start();
   rules.forEach((r, i) => new Uint8Array(memory.buffer).set(r, table + i * FLOW_RULE_BYTES));
   const actions = rules.map((r) => new DataView(r.buffer).getUint32(20, true));
+  // A bad expression stops the capture here, before any socket opens, with libpcap's message.
+  const bpf = o.filter === undefined ? undefined : compileExpression(o.filter, { linktype: 1 });
+  const xdpFilter = bpf && name === 'afxdp' ? new Filter(bpf, o.filter).instantiate(memory) : undefined;
+  const filterVerdicts = list + 1024;
   let backend: Backend;
   try {
-    backend = openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, queues });
+    backend = openBackend(name, { iface: o.iface, netns: o.netns, memory, layout, queues, ...(bpf && name === 'afpacket' ? { filter: encodeBpf(bpf) } : {}) });
   } catch (e) {
     await plugins?.close();
     throw e;
   }
-  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], files: [], pluginDropped: 0, afterLimit: 0, plugins: [] };
+  const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, ruleDropped: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], files: [], pluginDropped: 0, afterLimit: 0, plugins: [] };
   const snaplen = o.snaplen || MAX_RECORD_BYTES;
   let writer: RotatingWriter | undefined;
   const burst: CaptureRecord[] = [];
@@ -122,14 +135,22 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
         got += n;
         // Filter first, then the plugins see the burst that is left in one call.
         let kept = 0;
+        if (xdpFilter && n) {
+          for (let i = 0; i < n; i++) u32[(list >> 2) + i] = backend.rxMeta(q, i);
+          xdpFilter.filterBurst(list, n, 0, filterVerdicts);
+        }
         for (let i = 0; i < n; i++) {
           const m = backend.rxMeta(q, i);
           result.received++;
+          if (xdpFilter && u32[(filterVerdicts >> 2) + i] === 0) {
+            result.filtered++;
+            continue;
+          }
           if (rules.length || plugins) wasm.parseFrame(m, 0, 0);
           if (rules.length) {
             const hit = wasm.flowMatch(table, rules.length, m);
             if (hit >= 0 && actions[hit] & FLOW_A.DROP) {
-              result.filtered++;
+              result.ruleDropped++;
               continue;
             }
           }

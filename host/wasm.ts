@@ -29,8 +29,19 @@ export function compileEngine(debug = false): WebAssembly.Module {
   return m;
 }
 
-export function instantiateEngine(module: WebAssembly.Module, memory: WebAssembly.Memory): EngineExports {
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+/** The filter's burst function as the engine imports it (host/filter/translate.ts filterBurst). */
+export type FilterBurst = (list: number, count: number, metaBase: number, verdicts: number) => number;
+
+/** What an engine without a filter links as filter.burst: never called, since OPT.FILTER is unset. */
+const noFilter: FilterBurst = () => {
+  throw new Error('engine: filter.burst called without a filter (the header says OPT.FILTER but no filter module was linked)');
+};
+
+/** The engine module's imports: the shared memory and, when the engine filters, the filter's burst export. */
+export const engineImports = (memory: WebAssembly.Memory, filterBurst: FilterBurst = noFilter): WebAssembly.Imports => ({ env: { memory }, filter: { burst: filterBurst } });
+
+export function instantiateEngine(module: WebAssembly.Module, memory: WebAssembly.Memory, filterBurst?: FilterBurst): EngineExports {
+  const instance = new WebAssembly.Instance(module, engineImports(memory, filterBurst));
   return instance.exports as unknown as EngineExports;
 }
 

@@ -12,9 +12,9 @@ import { META, NEXT_NONE, OFFSET_NONE, VLAN_NONE } from '../host/meta.js';
 import { DROP_REASONS, STAT_WORD } from '../host/engine/stats.js';
 import { FLOW_A, FLOW_M, FLOW_RULE_BYTES } from '../host/engine/flow.js';
 import { artefact } from '../host/paths.js';
-import { compileEngine } from '../host/wasm.js';
+import { compileEngine, engineImports } from '../host/wasm.js';
 
-const instance = new WebAssembly.Instance(compileEngine(), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) } });
+const instance = new WebAssembly.Instance(compileEngine(), engineImports(new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true })));
 /** The module's exported globals, by name, as unsigned 32-bit values (negative error codes as they are). */
 const globals = new Map<string, number>();
 for (const [name, v] of Object.entries(instance.exports)) {

@@ -26,8 +26,9 @@ for (const debug of [false, true]) {
       expect(shape.mutableGlobals).toBe(0);
     });
 
-    it('imports nothing but the memory', () => {
-      expect(shape.imports.map((i) => `${i.module}.${i.name}`)).toEqual(['env.memory']);
+    it('imports nothing but the memory and the filter expression\'s burst function', () => {
+      // filter.burst: the engine's filter (host/filter), linked per worker; a function holds no state.
+      expect(shape.imports.map((i) => `${i.module}.${i.name}:${i.kind}`).sort()).toEqual(['env.memory:memory', 'filter.burst:function']);
     });
   });
 }

@@ -21,13 +21,13 @@ import { ringCount, ringDequeueBurst32, ringEnqueueBurstJ64 } from '../ring';
 import { META_ERRORS, META_HASH, META_MARK, META_REFCNT, META_WIRELEN, NEXT_NONE } from '../meta';
 import { frameRelease, poolCache, PC_CLAIM } from '../pool';
 import {
-  histBucket, statAdd, statDrop, STAT_BURSTS, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_DROP_FILTERED, STAT_DROP_HANDLER_ERROR, STAT_DROP_PARSE_ERROR,
+  histBucket, statAdd, statDrop, STAT_BURSTS, STAT_DELIVERED, STAT_DELIVERED_BYTES, STAT_DROP_FILTERED, STAT_DROP_HANDLER_ERROR, STAT_DROP_PARSE_ERROR, STAT_DROP_RULE_DROP,
   STAT_DROP_RING_FULL, STAT_DROPS, STAT_LAT_COUNT, STAT_LAT_MAX, STAT_LAT_SUM, STAT_RECORDS_DROPPED,
 } from '../stats';
 import {
   eh, ehAddr, EH_BURST, EH_CLASSES, EH_FLOW_CONTROL, EH_FLOW_RULES, EH_FLOW_TABLES, EH_META, EH_OPTIONS, EH_PARSE_FLAGS, EH_QUEUES, EH_RECORDS_RING, EH_RETA,
   EH_RSS_TABLE, EH_RUN_STOP, EH_RX_TIME, EH_TX_QUEUES, EH_W_BURST, EH_W_FRAMES, EH_W_HIST, EH_W_RECORDS, EH_W_STAGE, EH_WORKERS, ENGINE_MAGIC, FC_ACTIVE,
-  FC_COUNT0, FC_GENERATION, frameMeta, inRing, OPT_DROP_PARSE_ERRORS, OPT_PAIRS, OPT_RSS, rxRing, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
+  FC_COUNT0, FC_GENERATION, frameMeta, inRing, OPT_DROP_PARSE_ERRORS, OPT_FILTER, OPT_PAIRS, OPT_RSS, rxRing, statsBlock, WC_BURST_COUNT, WC_POLLS, WC_RECORD_COUNT,
   WC_RECORD_FIRST, WC_RX_PENDING, WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, WC_TMP_N, WC_TMP_RING, WC_TMP_FIRST, workerBlock,
 } from '../engine-map';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
@@ -42,6 +42,47 @@ export const WS_INGEST_DONE: u32 = 2;
 export const WS_STOPPED: u32 = 3;
 
 const DEST_DROPPED: u32 = 0xffffffff;
+
+/**
+ * The engine's filter expression, compiled to its own WASM module (host/filter/translate.ts
+ * filterBurst) and linked in here at instantiation, so a burst is judged wasm-to-wasm with no JS
+ * between: verdicts[i] (u32, 0 = reject) for the frame whose index is list[i] (its metadata at
+ * metaBase + 64 * index). Called only when the header's options carry OPT_FILTER; an engine
+ * without a filter links a function that is never called.
+ */
+// @ts-ignore: decorator
+@external("filter", "burst")
+declare function filterBurst(list: usize, count: u32, metaBase: usize, verdicts: usize): u32;
+
+/**
+ * Runs the filter over the n frames of the stage list, releasing the rejected ones (counted as
+ * filtered) and moving the accepted ones down so they fill [0, kept). Returns kept. Each frame's
+ * move or release is one stretch (the stage list stays n long until the end, every entry past a
+ * moved one reading NEXT_NONE), so a worker ended anywhere leaves each frame listed once.
+ */
+function filterStage(ctx: usize, w: u32, wb: usize, frames: usize, n: u32, verdicts: usize): u32 {
+  if (filterBurst(frames, n, ehAddr(ctx, EH_META), verdicts) == n) return n;
+  const block = statsBlock(ctx, eh(ctx, EH_QUEUES) + w);
+  const cache = poolCache(ctx, w);
+  let kept: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const at = frames + (<usize>i << 2);
+    const f = load<u32>(at);
+    if (load<u32>(verdicts + (<usize>i << 2)) == 0) {
+      frameRelease(ctx, cache, f);
+      store<u32>(at, NEXT_NONE);
+      statDrop(block, STAT_DROP_FILTERED, 1);
+    } else {
+      if (kept != i) {
+        store<u32>(frames + (<usize>kept << 2), f);
+        store<u32>(at, NEXT_NONE);
+      }
+      kept++;
+    }
+  }
+  store<u32>(wb, kept, WC_STAGE_COUNT);
+  return kept;
+}
 
 /** Checks the engine header; 0 when usable. */
 export function engineCheck(ctx: usize): i32 {
@@ -137,12 +178,14 @@ function flushRecords(ctx: usize, w: u32, wb: usize): void {
 function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
   const burst = eh(ctx, EH_BURST);
   const frames = wb + ehAddr(ctx, EH_W_FRAMES);
-  const n = ringDequeueBurst32(rxRing(ctx, q), frames, burst);
-  if (n == 0) return 0;
-  store<u32>(wb, n, WC_STAGE_COUNT);
+  const taken = ringDequeueBurst32(rxRing(ctx, q), frames, burst);
+  if (taken == 0) return 0;
+  store<u32>(wb, taken, WC_STAGE_COUNT);
   const stage = wb + ehAddr(ctx, EH_W_STAGE);
-  for (let i: u32 = 0; i < n; i++) store<u32>(stage + (<usize>i << 2), <u32>frameMeta(ctx, load<u32>(frames + (<usize>i << 2))));
   const options = eh(ctx, EH_OPTIONS);
+  // The stage list is free until parsing: it takes the verdicts.
+  const n = (options & OPT_FILTER) ? filterStage(ctx, w, wb, frames, taken, stage) : taken;
+  for (let i: u32 = 0; i < n; i++) store<u32>(stage + (<usize>i << 2), <u32>frameMeta(ctx, load<u32>(frames + (<usize>i << 2))));
   parseList(stage, n, eh(ctx, EH_PARSE_FLAGS), ehAddr(ctx, EH_RSS_TABLE));
 
   // Classify: the destination of each frame (worker * 4 + class) replaces its stage entry.
@@ -156,7 +199,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
   const block = statsBlock(ctx, eh(ctx, EH_QUEUES) + w);
   const cache = poolCache(ctx, w);
   let parseErrors: u64 = 0;
-  let filtered: u64 = 0;
+  let ruleDrops: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const f = load<u32>(frames + (<usize>i << 2));
     const m = frameMeta(ctx, f);
@@ -175,7 +218,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
         if (act & FLOW_A_QUEUE) target = <u32>load<u16>(r, FR_QUEUE) % workers;
         if (act & FLOW_A_CLASS) cls = min(<u32>load<u8>(r, FR_CLASS), defaultClass);
         if (act & FLOW_A_DROP) {
-          filtered++;
+          ruleDrops++;
           target = DEST_DROPPED;
         }
       }
@@ -186,9 +229,9 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
       // In the release stretch: the frame leaves the stage list and its drop is counted.
       store<u32>(frames + (<usize>i << 2), NEXT_NONE);
       if (parseErrors) statDrop(block, STAT_DROP_PARSE_ERROR, parseErrors);
-      if (filtered) statDrop(block, STAT_DROP_FILTERED, filtered);
+      if (ruleDrops) statDrop(block, STAT_DROP_RULE_DROP, ruleDrops);
       parseErrors = 0;
-      filtered = 0;
+      ruleDrops = 0;
     }
     store<u32>(stage + (<usize>i << 2), dest);
   }
@@ -215,7 +258,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
     publishTmp(ctx, wb, cache, ring, tmp, k, block, STAT_DROPS + (<usize>STAT_DROP_RING_FULL << 3));
   }
   store<u32>(wb, 0, WC_STAGE_COUNT);
-  return n;
+  return taken;
 }
 
 /**

@@ -4,7 +4,10 @@
 //   libpcap-bpf_filter  libpcap's interpreter (bench/native/bpf-filter.c, cc -O2 -lpcap) on the same
 //                       frames, for the same expressions compiled by the same pcap_compile
 //   ...-hot             the same on the first 8192 frames over and over (cache-resident: the code's
-//                       own cost, where the plain rows also pay for streaming the frames from memory)
+//                       own cost, where the plain rows also pay for streaming the frames from memory).
+//                       The engine filters a burst just written into the pool, in cache: the -hot
+//                       rows are the ones its >= 3x target is about (README, Filter expressions).
+//                       The plain rows reach the memory's bandwidth, which the interpreter is too slow to.
 // Both count frames x expressions judged per second of the process's CPU time (wall_pps beside it:
 // on a shared machine wall time mostly measures the other jobs); "agrees" says both accepted the same number of
 // frames for every expression. The frames are the parse bench's generated mix (bench/parse/corpus.ts).

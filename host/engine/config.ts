@@ -127,6 +127,12 @@ export interface EngineConfig {
   pluginBudgetMs?: number;
   /** Publish every record to NATS (docs/publish.md): the engine runs the sink; `engine.published` has its counts. */
   publish?: PublishConfig;
+  /**
+   * A filter expression in the pcap-filter language (`udp port 7001`, as tcpdump takes it), compiled
+   * by libpcap for the source's link type: frames it rejects are released and counted as
+   * `filtered`. AF_PACKET sources also run it in the kernel, so those never reach the ring. docs/filter.md.
+   */
+  filter?: string;
 }
 
 export interface ResolvedConfig {
@@ -160,6 +166,7 @@ export interface ResolvedConfig {
   plugins: readonly PluginSpec[];
   pluginBudgetMs: number;
   publish?: PublishConfig;
+  filter?: string;
 }
 
 export class EngineConfigError extends Error {
@@ -182,7 +189,7 @@ const KNOWN = new Set([
   'tx', 'iface', 'netns', 'backendOptions', 'dpdk',
   'backend', 'file', 'frames', 'linktype', 'replay', 'queues', 'workers', 'cpus', 'ringSize', 'frameCount', 'frameSize', 'burst', 'poolCache', 'classes',
   'maxRules', 'rules', 'poll', 'parse', 'handler', 'handlerArgs', 'recordsRing', 'restart',
-  'plugins', 'pluginBudgetMs', 'publish',
+  'plugins', 'pluginBudgetMs', 'publish', 'filter',
 ]);
 
 function int(field: string, v: unknown, min: number, max: number): number {
@@ -288,6 +295,8 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
       if (!existsSync(handler)) throw new EngineConfigError('handler', `${handler} does not exist; check the path`);
     }
   }
+  if (c.filter !== undefined && (typeof c.filter !== 'string' || c.filter.trim() === ''))
+    throw new EngineConfigError('filter', `got ${JSON.stringify(c.filter)}; give a filter expression as tcpdump takes it, e.g. "udp port 7001"`);
   const t = c.tx ?? {};
   const tx: TxOptions = {
     rate: t.rate === undefined ? undefined : positive('tx.rate', t.rate),
@@ -328,5 +337,6 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
     })(),
     pluginBudgetMs: positive('pluginBudgetMs', c.pluginBudgetMs ?? 250),
     publish: c.publish === undefined ? undefined : publishConfig(c.publish),
+    filter: c.filter,
   };
 }

@@ -258,6 +258,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       count: c.workers,
       memory: rt.memory,
       module: compileEngine(),
+      filter: rt.filter?.module,
       controlBlock: layout.controlBlock,
       task: pathToFileURL(artefact('dist/host/workers/engine-worker.js')).href,
       args,

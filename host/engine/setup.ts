@@ -8,6 +8,7 @@ import { META } from '../meta.js';
 import { PARSE_RSS, PARSE_RSS_SYMMETRIC, PARSE_VERIFY_CSUM } from '../ptype.js';
 import { afpacketKernelBytes, afxdpKernelBytes, kernelBytesFor } from '../backends/index.js';
 import { loadPlugin, PluginSupervisor, PLUGIN_SCRATCH_PER_WORKER } from '../plugins/index.js';
+import { Filter, FilterError, compileExpression, type BpfInsn } from '../filter/index.js';
 import { EngineConfigError, type ResolvedConfig } from './config.js';
 import { captureStream, memoryStreams, writeStream, type Stream } from './stream.js';
 
@@ -39,6 +40,15 @@ export interface EngineRuntime {
   readonly pluginScratch: number;
   readonly streams: Stream[];
   readonly plugins?: PluginSupervisor;
+  readonly filter?: EngineFilter;
+}
+
+/** The config's filter expression, compiled: the BPF (for the kernel) and its WASM module (for the workers). */
+export interface EngineFilter {
+  readonly expression: string;
+  readonly insns: readonly BpfInsn[];
+  /** The workers' WASM module; undefined on AF_PACKET, where the kernel runs the BPF. */
+  readonly module?: WebAssembly.Module;
 }
 
 /** A live interface as the source (afpacket, afxdp or a DPDK port), rather than a replay. */
@@ -62,6 +72,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
       throw new EngineConfigError('file', code === 'ENOENT' ? `${name}: no such file; check the path` : `${name}: ${code ? `cannot read it (${code})` : (e as Error).message}`);
     }
   } else if (c.backend === 'memory') streams = memoryStreams(c.frames!, c.queues, c.linktype, nicQueue);
+  const filter = c.filter === undefined ? undefined : compileFilter(c, c.filter, streams[0]?.refill?.linktype ?? c.linktype);
   const inSlots = Math.min(c.frameCount, 1 << 16);
   const rings: RingSpec[] = [
     ...Array.from({ length: c.queues }, (_, q) => ({ name: `rx${q}`, slots: c.ringSize, slotBytes: 4 as const })),
@@ -114,7 +125,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   const rt: EngineRuntime = {
     config: c, layout, map: m, memory, wasm, ctx: m.offset, u32: new Uint32Array(memory.buffer), pairs,
     hostCache: m.cache(c.workers), hostStats: layout.statsAddress(c.queues + c.workers),
-    dequeue: at.dequeue, sourceList: at.sourceList, pluginScratch: at.plugins, claims: at.claims, claimSettle: at.claimSettle, streams, plugins,
+    dequeue: at.dequeue, sourceList: at.sourceList, pluginScratch: at.plugins, claims: at.claims, claimSettle: at.claimSettle, streams, plugins, filter,
   };
   writeHeader(rt);
   initRings(rt, nowNs);
@@ -158,7 +169,7 @@ function writeHeader(rt: EngineRuntime): void {
   const rss = c.parse.rss;
   const spread = c.parse.spread && c.workers > 1;
   h(EH.PARSE_FLAGS, (c.parse.verifyChecksums ? PARSE_VERIFY_CSUM : 0) | (rss ? PARSE_RSS : 0) | (rss && c.parse.symmetric ? PARSE_RSS_SYMMETRIC : 0));
-  h(EH.OPTIONS, (c.parse.dropErrors ? OPT.DROP_PARSE_ERRORS : 0) | (spread ? OPT.RSS : 0) | (rt.pairs ? OPT.PAIRS : 0));
+  h(EH.OPTIONS, (c.parse.dropErrors ? OPT.DROP_PARSE_ERRORS : 0) | (spread ? OPT.RSS : 0) | (rt.pairs ? OPT.PAIRS : 0) | (rt.filter?.module ? OPT.FILTER : 0));
   h(EH.RING_TABLE, m.ringTable);
   h(EH.W_BURST, m.w.burst);
   h(EH.W_FRAMES, m.w.frames);
@@ -189,6 +200,21 @@ function writeDpdkHeader(rt: EngineRuntime): void {
   rt.u32[h + EH.DPDK_RETURN] = rings[0].offset;
   rt.u32[h + EH.DPDK_RETURN_STRIDE] = rings.length > 1 ? rings[1].offset - rings[0].offset : 0;
   Atomics.store(rt.u32, h + EH.DPDK_COUNT, d.frames);
+}
+
+/**
+ * Compiles the expression with libpcap for the frames' link type (a live source's are Ethernet).
+ * On AF_PACKET the kernel runs the BPF (sources.ts), Linux ancillary loads such as `inbound` too;
+ * every other source runs its WASM translation in the workers.
+ */
+function compileFilter(c: ResolvedConfig, expression: string, linktype: number): EngineFilter {
+  try {
+    const insns = compileExpression(expression, { linktype: isLiveBackend(c) ? 1 : linktype });
+    return c.backend === 'afpacket' ? { expression, insns } : { expression, insns, module: new Filter(insns, expression).module };
+  } catch (e) {
+    if (e instanceof FilterError) throw new EngineConfigError('filter', e.message);
+    throw e;
+  }
 }
 
 function initRings(rt: EngineRuntime, nowNs: () => number): void {

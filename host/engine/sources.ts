@@ -7,6 +7,7 @@ import { openBackend, type Backend, type LiveSource } from '../backends/index.js
 import type { AfXdpBackend } from '../backends/afxdp.js';
 import type { AfPacketBackend } from '../backends/afpacket.js';
 import { dpdkLiveSource, type DpdkEngineBackend } from '../backends/dpdk.js';
+import { encodeBpf } from '../filter/index.js';
 import type { EngineRuntime } from './setup.js';
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -26,9 +27,12 @@ export function openLiveSource(rt: EngineRuntime, nowNs: () => number, warn: (me
     if (source.backend.port.warning) warn(source.backend.port.warning);
     return source;
   }
+  // On AF_PACKET the kernel runs the filter, attached to each socket before it binds: what it
+  // rejects never reaches the ring (setup.ts then leaves it out of the workers).
+  const filter = c.backend === 'afpacket' && rt.filter ? { filter: encodeBpf(rt.filter.insns) } : {};
   const b = openBackend(c.backend, {
     ...c.backendOptions, iface: c.iface, netns: c.netns, memory: rt.memory, layout: rt.layout, queues: c.queues, burst: c.burst,
-    enginePool: true, engine: rt.wasm,
+    enginePool: true, engine: rt.wasm, ...filter,
   } as Parameters<typeof openBackend>[1]);
   try {
     if (c.backend === 'afxdp') return xdpSource(b as AfXdpBackend, rt, nowNs);

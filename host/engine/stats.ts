@@ -7,8 +7,12 @@ import { STATS_BLOCK_BYTES } from '../layout.js';
 import type { PluginStats } from '../plugins/supervisor.js';
 import type { EngineRuntime } from './setup.js';
 
-/** Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*; 'plugin' is written by host/plugins/stage.ts). */
-export const DROP_REASONS = ['ring_full', 'pool_empty', 'filtered', 'parse_error', 'handler_error', 'kernel', 'plugin'] as const;
+/**
+ * Drop reasons, in the order of the drops line (assembly/stats.ts STAT_DROP_*; 'plugin' is written
+ * by host/plugins/stage.ts): `rule_drop` a flow-director rule's drop action, `filtered` the
+ * engine's filter expression (config `filter`).
+ */
+export const DROP_REASONS = ['ring_full', 'pool_empty', 'rule_drop', 'parse_error', 'handler_error', 'kernel', 'plugin', 'filtered'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type Drops = Record<DropReason, number>;
 

@@ -97,6 +97,11 @@ export class CaptureRefill {
     return this.pending?.timestampNs ?? 0n;
   }
 
+  /** The link type of the first record (what the engine's filter is compiled for). */
+  get linktype(): number | undefined {
+    return this.pending?.linktype;
+  }
+
   /** The ring starts at `at` (the stream's place in the scratch region). */
   place(at: number): void {
     this.base = this.write = at;

@@ -4,3 +4,4 @@ export { DEFAULT_SNAPLEN, compileExpression, dltToLinktype, libpcapVersion, link
 export { Filter, type FilterInstance } from './filter.js';
 export { FILTER_MEMORY, FilterError, translateBpf, type Translation } from './translate.js';
 export { attachSocketFilter, detachSocketFilter } from './socket.js';
+export { RecordFilter } from './records.js';

@@ -11,6 +11,8 @@ export interface WorkerInit {
   count: number;
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
+  /** The engine's filter expression as a WASM module (host/filter), linked into the engine instance. */
+  filter?: WebAssembly.Module;
   controlBlock: number;
   /** URL of an ES module whose default export runs in the worker: (ctx) => result. */
   task: string;

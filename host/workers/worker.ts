@@ -2,11 +2,13 @@
 // memory, then runs the task module it was given and posts back the result. Runs as compiled
 // JavaScript (tsx cannot start TypeScript workers on Node 20).
 import { parentPort, workerData } from 'node:worker_threads';
-import { instantiateEngine } from '../wasm.js';
+import { instantiateEngine, type FilterBurst } from '../wasm.js';
 import type { WorkerContext, WorkerInit } from './threads.js';
 
 const init = workerData as WorkerInit;
-const exports = instantiateEngine(init.module, init.memory);
+// The filter's instance shares the memory; the engine calls its burst export directly, wasm to wasm.
+const filterBurst = init.filter && (new WebAssembly.Instance(init.filter, { env: { memory: init.memory } }).exports.filterBurst as FilterBurst);
+const exports = instantiateEngine(init.module, init.memory, filterBurst);
 const task = (await import(init.task)) as { default: (ctx: WorkerContext) => unknown };
 if (typeof task.default !== 'function') throw new Error(`worker task ${init.task} has no default export function`);
 const result = await task.default({

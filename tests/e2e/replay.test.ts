@@ -19,7 +19,7 @@ describe('wirewasm replay / start', () => {
     const s = JSON.parse(stdout);
     expect(s.rx_packets).toBe(140);
     expect(s.delivered).toBe(140);
-    expect(Object.keys(s.dropped).sort()).toEqual(['filtered', 'handler_error', 'kernel', 'parse_error', 'plugin', 'pool_empty', 'ring_full']);
+    expect(Object.keys(s.dropped).sort()).toEqual(['filtered', 'handler_error', 'kernel', 'parse_error', 'plugin', 'pool_empty', 'ring_full', 'rule_drop']);
     expect(Object.keys(s.latency_ns).sort()).toEqual(['avg', 'max', 'p50', 'p99', 'p999']);
     expect(s.queues).toHaveLength(1);
     expect(s.in_flight).toBe(0);
@@ -30,8 +30,8 @@ describe('wirewasm replay / start', () => {
     const expected = (await run('tshark', ['-r', file, '-Y', 'udp.dstport == 53 && !icmp'])).stdout.trim().split('\n').length;
     const { stdout } = await run(process.execPath, [cli, 'replay', file, '--json', '--rule', 'proto udp dport 53 -> drop']);
     const s = JSON.parse(stdout);
-    expect(s.dropped.filtered).toBe(expected);
-    expect(s.delivered + s.dropped.filtered).toBe(s.rx_packets);
+    expect(s.dropped.rule_drop).toBe(expected);
+    expect(s.delivered + s.dropped.rule_drop).toBe(s.rx_packets);
   });
 
   it('names the problem: a missing file, a bad rule, --rate with --speed', async () => {

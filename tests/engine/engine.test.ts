@@ -79,7 +79,7 @@ describe('engine: delivery and accounting', () => {
     const rules = ['sport 1000-1003 -> queue 1', 'src 192.168.0.0/16 -> queue 0, mark 9', 'vlan 42 -> queue 1, mark 42', 'proto tcp -> drop', 'ethertype ipv6 -> drop'];
     const { stats, values } = await run({ frames, workers: 2, rules, handler: fixture('engine-flows.mjs') });
     expectAccounted(stats);
-    expect(stats.dropped.filtered).toBe(20);
+    expect(stats.dropped.rule_drop).toBe(20);
     const seen = new Map<number, Set<string>>();
     for (const v of values) {
       const port = v % 65536;
@@ -99,17 +99,17 @@ describe('engine: delivery and accounting', () => {
     await engine.start();
     try {
       await new Promise((r) => setTimeout(r, 50));
-      expect(engine.stats().dropped.filtered).toBe(0);
+      expect(engine.stats().dropped.rule_drop).toBe(0);
       const id = await engine.addRule('sport 1024 -> drop');
-      const a = engine.stats().dropped.filtered;
+      const a = engine.stats().dropped.rule_drop;
       await new Promise((r) => setTimeout(r, 100));
-      const b = engine.stats().dropped.filtered;
+      const b = engine.stats().dropped.rule_drop;
       expect(b).toBeGreaterThan(a);
       expect(await engine.removeRule(id)).toBe(true);
-      const c = engine.stats().dropped.filtered;
+      const c = engine.stats().dropped.rule_drop;
       await new Promise((r) => setTimeout(r, 100));
       // Once removeRule resolved, no worker matches the rule any more.
-      expect(engine.stats().dropped.filtered).toBe(c);
+      expect(engine.stats().dropped.rule_drop).toBe(c);
       expect(engine.rules()).toEqual([]);
     } finally {
       const s = await engine.stop();
@@ -138,10 +138,10 @@ describe('engine: delivery and accounting', () => {
 });
 
 describe('engine: drops, each reason provoked and counted exactly', () => {
-  it('filtered: a drop rule drops exactly the frames it matches', async () => {
+  it('rule_drop: a drop rule drops exactly the frames it matches', async () => {
     const frames = syntheticFrames(640, 64); // 10 frames per flow
     const { stats, values } = await run({ frames, workers: 2, rules: ['sport 1024-1027 -> drop'], handler: fixture('engine-count.mjs') });
-    expect(stats.dropped.filtered).toBe(40);
+    expect(stats.dropped.rule_drop).toBe(40);
     expect(values.reduce((a, b) => a + b, 0)).toBe(600);
     expect(stats.delivered).toBe(600);
     expectAccounted(stats);

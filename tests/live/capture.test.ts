@@ -78,7 +78,7 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
     await new Promise((r) => setTimeout(r, 300));
     stop.abort();
     const r = await run;
-    expect(r.filtered).toBe(500);
+    expect(r.ruleDropped).toBe(500);
     expect(r.written).toBe(r.received - 500);
   });
 

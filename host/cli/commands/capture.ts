@@ -1,7 +1,8 @@
-// `wirewasm capture --iface IF`: frames from AF_XDP or AF_PACKET, filtered by flow-director rules,
-// written as pcapng (nanosecond timestamps) that tshark and Wireshark read, or, without -w, printed
-// one line per frame as tcpdump prints them (the text form of `dissect`).
+// `wirewasm capture --iface IF`: frames from AF_XDP or AF_PACKET, less those flow-director rules and
+// the filter expression drop, written as pcapng (nanosecond timestamps) that tshark and Wireshark read,
+// or, without -w, printed one line per frame as tcpdump prints them (the text form of `dissect`).
 import type { Command } from 'commander';
+import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filter-args.js';
 import { capture, type CaptureResult } from '../../capture.js';
 import { FrameParser } from '../../parser.js';
 import type { CaptureRecord } from '../../pcap/index.js';
@@ -21,7 +22,7 @@ const num = (flag: string) => (v: string) => {
 };
 
 const line = (r: CaptureResult) =>
-  `t=${r.elapsedS.toFixed(1)}s received=${r.received} written=${r.written} filtered=${r.filtered} kernel_drops=${Object.values(r.kernel).reduce((a, b) => a + b, 0)}`;
+  `t=${r.elapsedS.toFixed(1)}s received=${r.received} written=${r.written} rule_drop=${r.ruleDropped} filtered=${r.filtered} kernel_drops=${Object.values(r.kernel).reduce((a, b) => a + b, 0)}`;
 
 export function register(program: Command): void {
   const cmd = program
@@ -41,8 +42,9 @@ export function register(program: Command): void {
     .option('--queues <n>', 'queues to open', num('--queues'))
     .option('--json', 'print the result as one JSON object')
     .option('-q, --quiet', 'no progress lines');
-  addPublishOptions(addPluginOptions(cmd))
-    .action(async (o: { iface: string; backend: string; write?: string; count?: number; snaplen?: number; fileSize?: number; fileCount?: number; rotateSeconds?: number; duration?: number; rule?: string[]; netns?: string; queues?: number; json?: boolean; quiet?: boolean } & PluginCliOptions & PublishCliOptions) => {
+  addPublishOptions(addPluginOptions(addFilterArgs(cmd)))
+    .action(async (words: string[], o: { iface: string; backend: string; write?: string; count?: number; snaplen?: number; fileSize?: number; fileCount?: number; rotateSeconds?: number; duration?: number; rule?: string[]; netns?: string; queues?: number; json?: boolean; quiet?: boolean } & PluginCliOptions & PublishCliOptions & FilterCliOptions) => {
+      const filter = filterExpression(words, o);
       const backend = o.backend;
       if (backend !== 'afxdp' && backend !== 'afpacket') throw new Error(`capture: --backend ${backend}: use afxdp or afpacket`);
       if (o.write === '-' && o.json) throw new Error('capture: -w - puts the capture on standard output, where --json would go too; drop --json or write to a file');
@@ -62,7 +64,7 @@ export function register(program: Command): void {
             iface: o.iface, backend, netns: o.netns, queues: o.queues, count: o.count, durationS: o.duration, rules: o.rule ?? [], signal,
             out: o.write, stdout, snaplen: o.snaplen, keepRecords: sink !== undefined, onRecords: print,
             rotation: { maxBytes: o.fileSize === undefined ? undefined : o.fileSize * 1_000_000, files: o.fileCount, rotateS: o.rotateSeconds },
-            plugins: pluginSpecs(o), pluginBudgetMs: pluginBudget(o),
+            plugins: pluginSpecs(o), pluginBudgetMs: pluginBudget(o), filter,
             onProgress: o.quiet || o.json || print ? undefined : (p) => process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(p) + (process.stderr.isTTY ? '' : '\n')),
           }),
         );
@@ -82,7 +84,7 @@ export function register(program: Command): void {
       const { records: _records, ...summary } = r;
       void _records;
       if (o.json)
-        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped, after_limit: r.afterLimit }, file: o.write, ...(publish ? { publish } : {}) }) + '\n');
+        process.stdout.write(JSON.stringify({ ...summary, rx_packets: r.received + Object.values(r.kernel).reduce((a, b) => a + b, 0), delivered: r.written, dropped: { rule_drop: r.ruleDropped, filtered: r.filtered, kernel: Object.values(r.kernel).reduce((a, b) => a + b, 0), plugin: r.pluginDropped, after_limit: r.afterLimit }, file: o.write, ...(publish ? { publish } : {}) }) + '\n');
     });
 }
 

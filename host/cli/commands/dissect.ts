@@ -10,6 +10,8 @@ import { CaptureFormatError, CaptureReader, LINKTYPES_PARSED, linktypeName, type
 import * as P from '../../ptype.js';
 import { frameText } from '../dissect-text.js';
 import { OutputClosed, SyncOutput } from '../output.js';
+import { RecordFilter } from '../../filter/index.js';
+import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filter-args.js';
 
 export interface DissectOptions {
   verifyChecksums?: boolean;
@@ -83,6 +85,8 @@ export interface DissectStreamOptions extends DissectOptions {
   linktype?: number;
   /** Print at most this many frames; the file is read no further. */
   count?: number;
+  /** Print only the frames this accepts (`n` stays the frame's number in the file). */
+  filter?: RecordFilter;
 }
 
 /**
@@ -95,10 +99,15 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
   const batch: CaptureRecord[] = [];
   const jsonl = opts.format === 'jsonl';
   let frames = 0;
+  let read = 0;
   let lines = '';
+  const count = opts.count ?? Infinity;
   const flush = () => {
-    parser.parse(batch, (pkt, i, r) => {
-      const j = frameJson(pkt, frames + 1, r, true);
+    const first = read - batch.length;
+    const picked = opts.filter?.accepted(batch);
+    parser.parse(picked ? picked.map((i) => batch[i]) : batch, (pkt, i, r) => {
+      if (frames >= count) return; // a filtered batch may hold more accepted frames than -c leaves
+      const j = frameJson(pkt, first + (picked ? picked[i] : i) + 1, r, true);
       frames++;
       lines += (jsonl ? JSON.stringify(j) : frameText(j, r.timestampNs)) + '\n';
     });
@@ -108,16 +117,17 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
   };
   try {
     if (opts.linktype === undefined && reader.format === 'pcap') checkLinktype(reader.linktype);
-    const count = opts.count ?? Infinity;
     for (;;) {
       // The batch's records are views into the reader's buffer: print them before it reads on.
       if (batch.length && (batch.length === parser.batch || !reader.ready())) flush();
-      if (frames + batch.length >= count) break;
+      // Unfiltered, every record read is printed, so reading stops at -c; filtered, only a flush tells.
+      if (frames >= count || (!opts.filter && frames + batch.length >= count)) break;
       const r = reader.next();
       if (!r) break;
       if (opts.linktype !== undefined) r.linktype = opts.linktype;
       else checkLinktype(r.linktype);
       batch.push(r);
+      read++;
     }
   } catch (e) {
     if (!(e instanceof CaptureFormatError || e instanceof LinktypeError)) throw e;
@@ -129,17 +139,18 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
 }
 
 export function register(program: Command): void {
-  program
+  addFilterArgs(program
     .command('dissect')
     .description('decode every frame of a pcap/pcapng capture with the WASM parsers, printed as it is read')
-    .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin")
+    .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin"))
     .option('-f, --format <format>', 'text or jsonl (one JSON object per frame)', 'text')
     .option('-c, --count <n>', 'print only the first n frames')
     .option('--linktype <n>', 'decode every frame as this LINKTYPE_ number (1 Ethernet, 101 raw IP, 113 Linux cooked...), whatever the file says')
     .option('--verify-checksums', 'verify IPv4 header and TCP/UDP/ICMP checksums')
     .option('--rss-key <hex>', 'Toeplitz key for the "rss" field (at least 40 bytes of hex); default: the Microsoft verification key')
     .option('--symmetric', 'symmetric RSS: both directions of a flow hash alike')
-    .action((file: string, opts: { format: string; count?: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean }) => {
+    .action((file: string, words: string[], opts: { format: string; count?: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean } & FilterCliOptions) => {
+      const expression = filterExpression(words, opts);
       if (opts.format !== 'text' && opts.format !== 'jsonl') throw new Error(`--format ${opts.format}: use text or jsonl`);
       let rssKey: Uint8Array | undefined;
       if (opts.rssKey !== undefined) {
@@ -165,7 +176,8 @@ export function register(program: Command): void {
       }
       const out = new SyncOutput(1);
       try {
-        const { frames, problem } = dissectStream(reader, out, { format: opts.format, count: opts.count === undefined ? undefined : Number(opts.count), linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric });
+        const filter = expression === undefined ? undefined : new RecordFilter(expression);
+        const { frames, problem } = dissectStream(reader, out, { format: opts.format, count: opts.count === undefined ? undefined : Number(opts.count), linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric, filter });
         if (problem) {
           process.stderr.write(`wirewasm: ${name}: ${problem.message}; ${frames} frame(s) before it were printed\n`);
           process.exitCode = 1;
