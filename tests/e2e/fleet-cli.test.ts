@@ -2,19 +2,17 @@
 // `sub --jsonl` printing one line per record ((engine, queue, seq) unique, bytes = the frame),
 // `top --json` seeing the engine's stats snapshots, and a clear error for a server that is not there.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { syntheticFrames } from '../../host/gen/frames.js';
 import { freePort } from '../../host/publish/cluster.js';
-import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { natsClusterAndDirForFile } from '../support/nats-cluster.js';
 import { writeFramesPcap } from '../support/capture.js';
+
+const { nats, dir } = natsClusterAndDirForFile(1, 'wirewasm-fleet-cli-');
 
 const cli = new URL('../../dist/host/cli/main.js', import.meta.url).pathname;
 const keepUdp = new URL('../support/fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
-let nats: NatsCluster;
-let dir: string;
 
 function run(args: string[], onStderr?: (s: string) => void) {
   const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,26 +27,18 @@ function run(args: string[], onStderr?: (s: string) => void) {
   return { p, done };
 }
 
-beforeAll(async () => {
-  nats = await natsCluster(1);
-  dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-fleet-cli-'));
-});
-afterAll(async () => {
-  await closeAll();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 it('replay --publish, sub --jsonl and top --json agree on every record', async () => {
   const frames = syntheticFrames(3000, 16, 80);
-  const file = path.join(dir, 'c.pcap');
+  const file = path.join(dir(), 'c.pcap');
   writeFramesPcap(file, frames);
   let listening!: () => void;
   const ready = new Promise<void>((r) => (listening = r));
-  const sub = run(['sub', '--nats', nats.url, 'wirewasm.*.records.>', '--jsonl', '--count', '3000'], (e) => e.includes('listening') && listening());
+  const sub = run(['sub', '--nats', nats().url, 'wirewasm.*.records.>', '--jsonl', '--count', '3000'], (e) => e.includes('listening') && listening());
   await ready;
   // 3000 frames at 1500/s: two seconds, so top hears at least one stats snapshot.
-  const replay = run(['replay', file, '--handler', keepUdp, '--publish', nats.url, '--engine-id', 'cli-a', '--rate', '1500', '--json', '-q']);
-  const top = run(['top', '--nats', nats.url, '--json', '--wait', '1800']);
+  const replay = run(['replay', file, '--handler', keepUdp, '--publish', nats().url, '--engine-id', 'cli-a', '--rate', '1500', '--json', '-q']);
+  const top = run(['top', '--nats', nats().url, '--json', '--wait', '1800']);
   const [r, s, t] = await Promise.all([replay.done, sub.done, top.done]);
   expect(r.code, r.err).toBe(0);
   const stats = JSON.parse(r.out);
@@ -71,11 +61,11 @@ it('replay --publish, sub --jsonl and top --json agree on every record', async (
 
 it('a NATS server that is not there: exit 1 and a message naming it', async () => {
   const port = await freePort();
-  const file = path.join(dir, 'c.pcap');
+  const file = path.join(dir(), 'c.pcap');
   const r = await run(['replay', file, '--publish', `nats://127.0.0.1:${port}`, '-q']).done;
   expect(r.code).toBe(1);
   expect(r.err).toContain(`cannot reach NATS at nats://127.0.0.1:${port}`);
-  const bad = await run(['replay', file, '--publish', nats.url, '--engine-id', 'a.b', '-q']).done;
+  const bad = await run(['replay', file, '--publish', nats().url, '--engine-id', 'a.b', '-q']).done;
   expect(bad.code).toBe(1);
   expect(bad.err).toMatch(/engine id "a.b": must be one NATS subject token/);
 }, 60_000);

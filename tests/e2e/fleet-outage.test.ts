@@ -1,51 +1,41 @@
 // The whole 3-node cluster stopped mid-run (every nats-server by PID) and started again: with
 // onFull 'block' the sink holds the engine and loses nothing; with 'drop' it counts exactly what it
 // dropped: what the consumer reads back = what the engine handed over - publish_dropped.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine/engine.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
 import { PublishSink } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
-import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { natsClusterAndDirForFile } from '../support/nats-cluster.js';
 import { writeFramesPcap } from '../support/capture.js';
+
+const { nats: cluster, dir } = natsClusterAndDirForFile(3, 'wirewasm-outage-');
 
 const keepUdp = new URL('../support/fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let dir: string;
-let cluster: NatsCluster;
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-outage-'));
-  cluster = await natsCluster(3);
-});
-afterAll(async () => {
-  await closeAll();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 it('whole cluster stopped mid-run: block stalls and resumes without loss, drop counts exactly what it dropped', async () => {
   const frames = syntheticFrames(20_000, 64, 96);
-  const file = path.join(dir, 'cap.pcap');
+  const file = path.join(dir(), 'cap.pcap');
   writeFramesPcap(file, frames);
-  const nc = await connect({ servers: cluster.url.split(',') });
+  const nc = await connect({ servers: cluster().url.split(',') });
   await (await jetstreamManager(nc)).streams.add({ name: 'OUT', subjects: ['out.*.records.>'], num_replicas: 3, duplicate_window: 120e9 });
   await nc.close();
 
   const modes = ['block', 'drop'] as const;
   // A small window so the outage fills it at once; a records ring that holds the whole run, so
   // holding the engine costs no record (the ring fills instead).
-  const sinks = await Promise.all(modes.map((m) => PublishSink.open({ url: cluster.url, engineId: m, stream: 'OUT', subject: `out.${m}.records`, onFull: m, maxPending: 32 << 10, statsIntervalMs: 0 })));
+  const sinks = await Promise.all(modes.map((m) => PublishSink.open({ url: cluster().url, engineId: m, stream: 'OUT', subject: `out.${m}.records`, onFull: m, maxPending: 32 << 10, statsIntervalMs: 0 })));
   const engines = modes.map(() => new Engine({ backend: 'pcap', file, workers: 1, handler: keepUdp, replay: { rate: 5000 }, recordsRing: 1 << 15 }));
   await Promise.all(engines.map((e) => e.start()));
   const runs = sinks.map((s, i) => s.run(engines[i]));
 
   await sleep(1000);
-  await cluster.stopAll();
+  await cluster().stopAll();
   await sleep(1000); // the window fills
   const before = sinks.map((s) => s.stats().records_in);
   await sleep(1000);
@@ -54,7 +44,7 @@ it('whole cluster stopped mid-run: block stalls and resumes without loss, drop c
   expect(after[0]).toBe(before[0]);
   expect(after[1]).toBeGreaterThan(before[1]);
   expect(sinks[1].stats().publish_dropped).toBeGreaterThan(0);
-  await cluster.startAll();
+  await cluster().startAll();
 
   const stats = await Promise.all(engines.map((e) => e.done));
   const pub = await Promise.all(runs);
@@ -71,7 +61,7 @@ it('whole cluster stopped mid-run: block stalls and resumes without loss, drop c
   expect(pub[1].publish_dropped).toBeGreaterThan(0);
 
   // Read the stream back: each engine's records exactly once; drop's are exactly the ones not counted.
-  const sub = await subscribeRecords({ url: cluster.url, subject: 'out.*.records.>', durable: 'check' });
+  const sub = await subscribeRecords({ url: cluster().url, subject: 'out.*.records.>', durable: 'check' });
   const got = new Map<string, Set<number>>(modes.map((m) => [m, new Set()]));
   let n = 0;
   let dup = 0;

@@ -3,23 +3,21 @@
 // Checked: every record arrives exactly once, in each host's order, byte for byte the frame its
 // engine kept, through the kill of a node (by PID) and a stop of the whole cluster (block holds the
 // engine and loses nothing; drop counts exactly what it dropped).
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine/engine.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
 import { PublishSink, type PublishConfig, type PublishStats } from '../../host/publish/sink.js';
 import { subscribeRecords, type RecordSubscription } from '../../host/publish/consumer.js';
-import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { natsClusterAndDirForFile } from '../support/nats-cluster.js';
 import { writeFramesPcap } from '../support/capture.js';
+
+const { nats: cluster, dir } = natsClusterAndDirForFile(3, 'wirewasm-fleet-');
 
 const keepUdp = new URL('../support/fixtures/engine-keep-udp.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let dir: string;
-let cluster: NatsCluster;
 let streams = 0;
 
 /** A capture of `n` frames over 64 flows, split by flow into two files: what each host replays. */
@@ -28,14 +26,14 @@ function halves(n: number): { files: string[]; frames: Uint8Array[][] } {
   const frames: Uint8Array[][] = [[], []];
   // Flow k (source port 1024 + k) goes to host k % 2.
   for (const f of all) frames[((f[34] << 8) | f[35]) % 2].push(f);
-  const files = frames.map((fs, i) => writeFramesPcap(path.join(dir, `half${i}-${n}.pcap`), fs));
+  const files = frames.map((fs, i) => writeFramesPcap(path.join(dir(), `half${i}-${n}.pcap`), fs));
   return { files, frames };
 }
 
 /** A fresh R3 stream for the records of every engine; returns its name. */
 async function r3Stream(): Promise<string> {
   const name = `WW${++streams}`;
-  const nc = await connect({ servers: cluster.url.split(',') });
+  const nc = await connect({ servers: cluster().url.split(',') });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name, subjects: [`t${streams}.*.records.>`], num_replicas: 3, duplicate_window: 120e9 });
   await nc.close();
@@ -49,7 +47,7 @@ interface Host {
 }
 
 async function startHost(id: string, file: string, publish: Omit<PublishConfig, 'url'> & { url?: string }, rate?: number, recordsRing?: number): Promise<Host> {
-  const sink = await PublishSink.open({ url: cluster.url, engineId: id, statsIntervalMs: 0, ...publish });
+  const sink = await PublishSink.open({ url: cluster().url, engineId: id, statsIntervalMs: 0, ...publish });
   const engine = new Engine({ backend: 'pcap', file, workers: 1, handler: keepUdp, replay: { rate }, recordsRing });
   await engine.start();
   return { engine, sink, run: sink.run(engine) };
@@ -118,20 +116,12 @@ async function finish(hosts: Host[], sub: RecordSubscription, frames: Uint8Array
   return pub;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'wirewasm-fleet-'));
-  cluster = await natsCluster(3);
-});
-afterAll(async () => {
-  await closeAll();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('fleet: two engines into a 3-node JetStream cluster', () => {
   it('one consumer receives every record exactly once, in per-host order, as many as both engines delivered', async () => {
     const { files, frames } = halves(20_000);
     const stream = await r3Stream();
-    const sub = await subscribeRecords({ url: cluster.url, subject: `t${streams}.*.records.>`, durable: 'all' });
+    const sub = await subscribeRecords({ url: cluster().url, subject: `t${streams}.*.records.>`, durable: 'all' });
     // A records ring that holds the whole half: an unpaced replay outruns any publisher for a moment.
     const hosts = await Promise.all(['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records` }, undefined, 1 << 15)));
     await finish(hosts, sub, frames);
@@ -140,21 +130,21 @@ describe('fleet: two engines into a 3-node JetStream cluster', () => {
   it('a node killed mid-run (SIGKILL by PID): nothing lost or duplicated, the fail-over shows in the reconnect counters', async () => {
     const { files, frames } = halves(40_000);
     const stream = await r3Stream();
-    const sub = await subscribeRecords({ url: cluster.url, subject: `t${streams}.*.records.>`, durable: 'kill' });
+    const sub = await subscribeRecords({ url: cluster().url, subject: `t${streams}.*.records.>`, durable: 'kill' });
     // The victim: the node the consumer reads through. hostA is given only that node's URL (it
     // learns the others from the cluster), so the publisher and the consumer must both fail over.
     const server = sub.server();
-    const victim = cluster.nodes.findIndex((n) => server.endsWith(`:${n.port}`));
+    const victim = cluster().nodes.findIndex((n) => server.endsWith(`:${n.port}`));
     expect(victim).toBeGreaterThanOrEqual(0);
     const hosts = await Promise.all(
-      ['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records`, url: i === 0 ? `nats://${server}` : cluster.url }, 8000)),
+      ['hostA', 'hostB'].map((id, i) => startHost(id, files[i], { stream, subject: `t${streams}.${id}.records`, url: i === 0 ? `nats://${server}` : cluster().url }, 8000)),
     );
     await sleep(800);
     expect(hosts[0].sink.nc.getServer()).toBe(server);
-    await cluster.kill(victim);
+    await cluster().kill(victim);
     const pub = await finish(hosts, sub, frames);
     expect(pub[0].reconnects).toBeGreaterThanOrEqual(1);
     expect(sub.stats.reconnects).toBeGreaterThanOrEqual(1);
-    await cluster.restart(victim);
+    await cluster().restart(victim);
   }, 180_000);
 });

@@ -2,12 +2,11 @@
 // -w one printed line per frame, -c and -s, and the files of -C/-W/-G named and filled as
 // tcpdump(8) says, read back by tshark and capinfos. Needs root.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { artefact } from '../../host/paths.js';
-import { createTestbed, type Testbed } from '../../host/testbed.js';
+import { testbedAndDirForFile } from '../support/suite.js';
 import { lacks } from '../support/tools.js';
 
 const cli = artefact('dist/host/cli/main.js');
@@ -16,20 +15,11 @@ const root = process.getuid?.() === 0;
 const ONLY_GEN = ['--rule', 'ethertype ipv6 -> drop', '--rule', 'ethertype arp -> drop'];
 
 describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s, -C/-W/-G (needs root)', () => {
-  let bed: Testbed;
-  let dir: string;
-  beforeAll(() => {
-    bed = createTestbed({ prefix: 'wwcl' });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'wwcl-'));
-  });
-  afterAll(() => {
-    bed?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const { bed, dir } = testbedAndDirForFile('wwcl');
 
   /** Starts `capture ARGS` in b's namespace, sends `count` frames of 128 B at `rate`, returns its exit code and output. */
   async function captureWhileSending(args: string[], count: number, rate = 20000): Promise<{ code: number | null; out: string; err: string }> {
-    const cap = spawn(process.execPath, [cli, 'capture', '--netns', bed.b.ns, '-i', bed.b.iface, ...ONLY_GEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cap = spawn(process.execPath, [cli, 'capture', '--netns', bed().b.ns, '-i', bed().b.iface, ...ONLY_GEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     cap.stdout.on('data', (d) => (out += d));
@@ -37,7 +27,7 @@ describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s
     // Listened for now: with -G and -W the capture may end before the generator does.
     const exited = new Promise<number | null>((r) => cap.on('exit', r));
     await new Promise((r) => setTimeout(r, 1500));
-    const gen = spawn(process.execPath, [cli, 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', String(rate), '--size', '128', '-c', String(count), '--port', '9000'], { stdio: 'ignore' });
+    const gen = spawn(process.execPath, [cli, 'gen', '--netns', bed().a.ns, '-i', bed().a.iface, '--dst-ip', bed().b.ip, '--rate', String(rate), '--size', '128', '-c', String(count), '--port', '9000'], { stdio: 'ignore' });
     expect(await new Promise((r) => gen.on('exit', r))).toBe(0);
     const code = await exited;
     return { code, out, err };
@@ -55,12 +45,12 @@ describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s
       // number, UTC time to the microsecond, captured bytes (the snap length), ptype, addresses.
       const m = /^\s*(\d+) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\s+(\d+) ether ipv4 udp\s+(\S+):\d+ > (\S+):(\d+) len \d+ ttl \d+/.exec(l);
       expect(m, l).not.toBeNull();
-      expect([Number(m![1]), Number(m![2]), m![3], m![4], m![5]]).toEqual([i + 1, 64, bed.a.ip, bed.b.ip, '9000']);
+      expect([Number(m![1]), Number(m![2]), m![3], m![4], m![5]]).toEqual([i + 1, 64, bed().a.ip, bed().b.ip, '9000']);
     });
   }, 60_000);
 
   it('-C/-W: a ring of files named FILE0..FILE2, each closed once over the size, read back by tshark', async () => {
-    const base = path.join(dir, 'ring.pcapng');
+    const base = path.join(dir(), 'ring.pcapng');
     // 0.02 MB = 20000 bytes; 124-byte frames cut to 100 (-s) make 132-byte pcapng blocks after a
     // 60-byte header: 152 per file.
     const { code, out } = await captureWhileSending(['-w', base, '-C', '0.02', '-W', '3', '-s', '100', '-c', '500', '-d', '30', '--json'], 500);
@@ -90,7 +80,7 @@ describe.skipIf(!root || lacks('tshark', 'capinfos'))('capture: printing, -c, -s
   }, 60_000);
 
   it('-G with -W: a file per period named by strftime, and the run ends after the last one', async () => {
-    const pattern = path.join(dir, 'g-%H%M%S.pcapng');
+    const pattern = path.join(dir(), 'g-%H%M%S.pcapng');
     // 100 frames a second for 8 s, starting 1.5 s into the first period; two 3-second files end
     // the capture about 6 s after it started.
     const { code, out, err } = await captureWhileSending(['-w', pattern, '-G', '3', '-W', '2', '-d', '30', '--json'], 800, 100);

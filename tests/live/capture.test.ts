@@ -2,33 +2,22 @@
 // namespace are captured in the other with AF_PACKET and AF_XDP, written as pcapng, and read back
 // by tshark frame for frame. Needs root (namespaces, raw sockets, XDP).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capture } from '../../host/capture.js';
 import { Engine } from '../../host/engine/engine.js';
-import { createTestbed, type Testbed } from '../../host/testbed.js';
+import { testbedAndDirForFile } from '../support/suite.js';
 import { artefact } from '../../host/paths.js';
 import { lacks } from '../support/tools.js';
 
 const root = process.getuid?.() === 0;
 
 describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () => {
-  let bed: Testbed;
-  let dir: string;
-  beforeAll(() => {
-    bed = createTestbed({ prefix: 'wwen' });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'wwen-'));
-  });
-  afterAll(() => {
-    bed?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const { bed, dir } = testbedAndDirForFile('wwen');
 
   const send = (count: number, flows: number) =>
     new Promise<void>((resolve, reject) => {
-      const p = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'gen', '--netns', bed.a.ns, '-i', bed.a.iface, '--dst-ip', bed.b.ip, '--rate', '20000', '--size', '128', '--count', String(count), '--flows', String(flows)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, [artefact('dist/host/cli/main.js'), 'gen', '--netns', bed().a.ns, '-i', bed().a.iface, '--dst-ip', bed().b.ip, '--rate', '20000', '--size', '128', '--count', String(count), '--flows', String(flows)], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gen exited ${code}: ${err}`))));
@@ -36,8 +25,8 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
 
   for (const backend of ['afpacket', 'afxdp'] as const) {
     it(`${backend}: tshark reads back exactly the frames captured, bytes and nanosecond timestamps`, async () => {
-      const out = path.join(dir, `${backend}.pcapng`);
-      const run = capture({ iface: bed.b.iface, netns: bed.b.ns, backend, count: 1000, durationS: 20, out, keepRecords: true });
+      const out = path.join(dir(), `${backend}.pcapng`);
+      const run = capture({ iface: bed().b.iface, netns: bed().b.ns, backend, count: 1000, durationS: 20, out, keepRecords: true });
       await new Promise((r) => setTimeout(r, 300));
       await send(1000, 4);
       const r = await run;
@@ -70,9 +59,9 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
   }
 
   it('a drop rule filters frames out and counts them', async () => {
-    const out = path.join(dir, 'filtered.pcapng');
+    const out = path.join(dir(), 'filtered.pcapng');
     const stop = new AbortController();
-    const run = capture({ iface: bed.b.iface, netns: bed.b.ns, durationS: 20, out, rules: ['proto udp sport 1024-65535 -> drop'], signal: stop.signal });
+    const run = capture({ iface: bed().b.iface, netns: bed().b.ns, durationS: 20, out, rules: ['proto udp sport 1024-65535 -> drop'], signal: stop.signal });
     await new Promise((r) => setTimeout(r, 300));
     await send(500, 1);
     await new Promise((r) => setTimeout(r, 300));
@@ -83,7 +72,7 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
   });
 
   it('the engine on a live interface (afpacket): every frame sent is delivered once, spread over 2 workers', async () => {
-    const e = new Engine({ backend: 'afpacket', iface: bed.b.iface, netns: bed.b.ns, workers: 2, queues: 1, handler: new URL('../support/fixtures/engine-flows.mjs', import.meta.url).pathname });
+    const e = new Engine({ backend: 'afpacket', iface: bed().b.iface, netns: bed().b.ns, workers: 2, queues: 1, handler: new URL('../support/fixtures/engine-flows.mjs', import.meta.url).pathname });
     await e.start();
     const values: number[] = [];
     const reading = (async () => {
@@ -102,7 +91,7 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
   });
 
   it('kernel drops: a stalled poll loop overflows a small TPACKET ring; every frame is delivered or counted as kernel', async () => {
-    const e = new Engine({ backend: 'afpacket', iface: bed.b.iface, netns: bed.b.ns, workers: 1, backendOptions: { blockSize: 4096, blockCount: 2 } });
+    const e = new Engine({ backend: 'afpacket', iface: bed().b.iface, netns: bed().b.ns, workers: 1, backendOptions: { blockSize: 4096, blockCount: 2 } });
     await e.start();
     // Block the main thread (its pollSources loop) while 3000 frames arrive: the kernel must drop most of them.
     const sending = send(3000, 1);

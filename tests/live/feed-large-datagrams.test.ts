@@ -10,7 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { FeedError, runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { MAX_MESSAGES_PER_DATAGRAM } from '../../host/feed/sim.js';
-import { createTestbed, type Testbed } from '../../host/testbed.js';
+import type { Testbed } from '../../host/testbed.js';
+import { onTestbed } from '../support/suite.js';
 import { feedFromPeer } from '../support/feed-sim.js';
 
 let nextPort = 27300;
@@ -22,46 +23,36 @@ const session = (bed: Testbed, backend: FeedBackendName, perPacket: number) =>
 
 describe.skipIf(!root)('feed: large datagrams on afpacket and afxdp (needs root)', () => {
   it('afpacket, MTU 65535: datagrams of up to 64 KiB arrive whole (needs root)', async () => {
-    const bed = createTestbed({ prefix: 'wwlg', mtu: 65535 });
-    try {
-      const { feed, sim } = await session(bed, 'afpacket', MAX_MESSAGES_PER_DATAGRAM);
-      expect({ messages: feed.messages, gaps: feed.gaps, bad: feed.bad_packets, fragments: feed.ip_fragments }).toEqual({ messages: sim.messages_sent, gaps: 0, bad: 0, fragments: 0 });
-      // The datagrams really were large: ~1,259 messages of 12 to 52 bytes each, well past a jumbo frame.
-      expect((feed.backend_stats as { rxBytes: number }).rxBytes / feed.packets).toBeGreaterThan(30_000);
-      expect(feed.digest).toBe(sim.digest);
-    } finally {
-      bed.destroy();
-    }
+    await onTestbed({ prefix: 'wwlg', mtu: 65535 }, async (bed) => {
+        const { feed, sim } = await session(bed, 'afpacket', MAX_MESSAGES_PER_DATAGRAM);
+        expect({ messages: feed.messages, gaps: feed.gaps, bad: feed.bad_packets, fragments: feed.ip_fragments }).toEqual({ messages: sim.messages_sent, gaps: 0, bad: 0, fragments: 0 });
+        // The datagrams really were large: ~1,259 messages of 12 to 52 bytes each, well past a jumbo frame.
+        expect((feed.backend_stats as { rxBytes: number }).rxBytes / feed.packets).toBeGreaterThan(30_000);
+        expect(feed.digest).toBe(sim.digest);
+    });
   });
 
   it('afxdp, MTU 3822: 4 KiB frames chosen from the MTU, datagrams over 2 KiB arrive whole (needs root)', async () => {
-    const bed = createTestbed({ prefix: 'wwlg', mtu: 3822 });
-    try {
-      // 72 messages of at most 52 bytes: every datagram fits the MTU, most exceed a 2 KiB frame.
-      const { feed, sim } = await session(bed, 'afxdp', 72);
-      expect({ messages: feed.messages, gaps: feed.gaps, bad: feed.bad_packets, fragments: feed.ip_fragments }).toEqual({ messages: sim.messages_sent, gaps: 0, bad: 0, fragments: 0 });
-      expect((feed.backend_stats as { rxBytes: number }).rxBytes / feed.packets).toBeGreaterThan(2048);
-      expect(feed.digest).toBe(sim.digest);
-    } finally {
-      bed.destroy();
-    }
+    await onTestbed({ prefix: 'wwlg', mtu: 3822 }, async (bed) => {
+        // 72 messages of at most 52 bytes: every datagram fits the MTU, most exceed a 2 KiB frame.
+        const { feed, sim } = await session(bed, 'afxdp', 72);
+        expect({ messages: feed.messages, gaps: feed.gaps, bad: feed.bad_packets, fragments: feed.ip_fragments }).toEqual({ messages: sim.messages_sent, gaps: 0, bad: 0, fragments: 0 });
+        expect((feed.backend_stats as { rxBytes: number }).rxBytes / feed.packets).toBeGreaterThan(2048);
+        expect(feed.digest).toBe(sim.digest);
+    });
   });
 
   it('afxdp on an MTU no AF_XDP frame holds: refused, naming the MTU and the fix (needs root)', async () => {
-    const bed = createTestbed({ prefix: 'wwlg', mtu: 9000 });
-    try {
-      const run = runFeedClient({ backend: 'afxdp', iface: bed.b.iface, netns: bed.b.ns, transport: 'udp', host: bed.b.ip, port: nextPort++, duration: 1 });
-      await expect(run).rejects.toThrow(FeedError);
-      await expect(run).rejects.toThrow(/MTU 9000 .*mtu 3822.*--backend afpacket/);
-    } finally {
-      bed.destroy();
-    }
+    await onTestbed({ prefix: 'wwlg', mtu: 9000 }, async (bed) => {
+        const run = runFeedClient({ backend: 'afxdp', iface: bed.b.iface, netns: bed.b.ns, transport: 'udp', host: bed.b.ip, port: nextPort++, duration: 1 });
+        await expect(run).rejects.toThrow(FeedError);
+        await expect(run).rejects.toThrow(/MTU 9000 .*mtu 3822.*--backend afpacket/);
+    });
   });
 
   for (const backend of ['afpacket', 'afxdp'] as const) {
     it(`${backend}, MTU 1500, IP-fragmented datagrams: fragments counted, their messages gaps, none lost silently (needs root)`, async () => {
-      const bed = createTestbed({ prefix: 'wwlg' });
-      try {
+      await onTestbed({ prefix: 'wwlg' }, async (bed) => {
         const { feed, sim } = await session(bed, backend, 1000);
         const datagrams = sim.messages_sent / 1000;
         // Each ~30 KB datagram is ~21 fragments of a 1500-byte MTU.
@@ -72,9 +63,7 @@ describe.skipIf(!root)('feed: large datagrams on afpacket and afxdp (needs root)
         expect(feed.gaps).toBeGreaterThan(0);
         expect(feed.duplicates + feed.malformed).toBe(0);
         expect(feed.end_of_session).toBe(1);
-      } finally {
-        bed.destroy();
-      }
+      });
     });
   }
 });

@@ -2,7 +2,7 @@
 // and complete, while a foreign and a malformed message on the same subject are counted and
 // skipped; the sink's counters scrape as valid Prometheus metrics.
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import client from 'prom-client';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine/engine.js';
@@ -11,20 +11,16 @@ import { PublishSink } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { recordValue } from '../../host/publish/framing.js';
 import { registerPublishMetrics } from '../../host/publish/metrics.js';
-import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { natsClusterForFile } from '../support/nats-cluster.js';
 
 const flows = new URL('../support/fixtures/engine-flows.mjs', import.meta.url).pathname;
-let nats: NatsCluster;
-beforeAll(async () => {
-  nats = await natsCluster(1);
-});
-afterAll(closeAll);
+const nats = natsClusterForFile(1);
 
 it('counts and skips a foreign and a malformed message, and delivers every record of the engine', async () => {
-  const sub = await subscribeRecords({ url: nats.url, subject: 'wirewasm.*.records.>' });
-  const sink = await PublishSink.open({ url: nats.url, engineId: 'core1', statsIntervalMs: 0 });
+  const sub = await subscribeRecords({ url: nats().url, subject: 'wirewasm.*.records.>' });
+  const sink = await PublishSink.open({ url: nats().url, engineId: 'core1', statsIntervalMs: 0 });
   // Interlopers on the subscribed subject, ahead of the engine's records: JSON from someone else, and a records message cut short.
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats().url });
   nc.publish('wirewasm.other.records.value', new TextEncoder().encode('{"not":"ours","padding":"...................."}'));
   const cut = new Uint8Array(48);
   cut.set([0x57, 0x57, 0x52, 0x31, 1, 1, 0, 0, 5, 0, 0, 0], 0); // 5 records announced, the bytes end inside the second
@@ -66,12 +62,12 @@ it('counts and skips a foreign and a malformed message, and delivers every recor
 });
 
 it('frames handed over from JS memory (what capture publishes) arrive as frame records, through JetStream', async () => {
-  const sink = await PublishSink.open({ url: nats.url, engineId: 'cap1', stream: 'CAP', statsIntervalMs: 0 });
+  const sink = await PublishSink.open({ url: nats().url, engineId: 'cap1', stream: 'CAP', statsIntervalMs: 0 });
   const frames = [new Uint8Array([1, 2, 3]), new Uint8Array(1500).fill(7), new Uint8Array(60).fill(9)];
   sink.takeFrames(frames.map((data, i) => ({ data, linktype: i === 2 ? 113 : 1 })), 2);
   const pub = await sink.close();
   expect(pub).toMatchObject({ mode: 'jetstream', records_in: 3, records_published: 3, publish_dropped: 0 });
-  const sub = await subscribeRecords({ url: nats.url, subject: 'wirewasm.cap1.records.>', durable: 'cap' });
+  const sub = await subscribeRecords({ url: nats().url, subject: 'wirewasm.cap1.records.>', durable: 'cap' });
   for await (const b of sub) {
     expect(b).toMatchObject({ engine: 'cap1', queue: 2, kind: 'frame', seq: 0 });
     expect(b.records.map((r) => r.type)).toEqual([1, 1, 113]);

@@ -2,24 +2,20 @@
 // every record arrives once (values through core NATS, kept frames byte for byte through
 // JetStream), `engine.published` has the counts; bad values and an unreachable server are errors
 // that name the field or the server.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Engine, EngineConfigError } from '../../host/engine/engine.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { recordValue } from '../../host/publish/framing.js';
-import { closeAll, natsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { natsClusterForFile } from '../support/nats-cluster.js';
 
 const flows = new URL('../support/fixtures/engine-flows.mjs', import.meta.url).pathname;
 const keepAll = new URL('../../bench/handlers/keep-all.mjs', import.meta.url).pathname;
-let nats: NatsCluster;
-beforeAll(async () => {
-  nats = await natsCluster(1);
-});
-afterAll(closeAll);
+const nats = natsClusterForFile(1);
 
 it('config.publish (core): the engine publishes every emitted value once; engine.published counts them', async () => {
-  const sub = await subscribeRecords({ url: nats.url, subject: 'wirewasm.cfg1.records.>' });
-  const engine = new Engine({ frames: syntheticFrames(4000, 40), workers: 2, handler: flows, publish: { url: nats.url, engineId: 'cfg1', statsIntervalMs: 0, onFull: 'block' } });
+  const sub = await subscribeRecords({ url: nats().url, subject: 'wirewasm.cfg1.records.>' });
+  const engine = new Engine({ frames: syntheticFrames(4000, 40), workers: 2, handler: flows, publish: { url: nats().url, engineId: 'cfg1', statsIntervalMs: 0, onFull: 'block' } });
   await engine.start();
   expect(engine.publisher?.mode).toBe('core');
   const stats = await engine.done;
@@ -40,14 +36,14 @@ it('config.publish (core): the engine publishes every emitted value once; engine
 
 it('config.publish (JetStream): kept frames arrive byte for byte, in sequence, each once', async () => {
   const frames = syntheticFrames(3000, 30, 64);
-  const engine = new Engine({ frames, workers: 1, handler: keepAll, publish: { url: nats.url, engineId: 'cfg2', stream: 'CFG2', statsIntervalMs: 0, batchBytes: 4096 } });
+  const engine = new Engine({ frames, workers: 1, handler: keepAll, publish: { url: nats().url, engineId: 'cfg2', stream: 'CFG2', statsIntervalMs: 0, batchBytes: 4096 } });
   await engine.start();
   await engine.done;
   const pub = await engine.published!;
   expect(pub).toMatchObject({ mode: 'jetstream', records_in: 3000, records_published: 3000, publish_dropped: 0, retries: 0 });
   // 4 KiB messages: each holds at most 56 records of 72 bytes, so the frames took many messages.
   expect(pub.messages_published).toBeGreaterThanOrEqual(Math.ceil(3000 / 56));
-  const sub = await subscribeRecords({ url: nats.url, subject: 'wirewasm.cfg2.records.>', durable: 'cfg2' });
+  const sub = await subscribeRecords({ url: nats().url, subject: 'wirewasm.cfg2.records.>', durable: 'cfg2' });
   let next = 0;
   for await (const b of sub) {
     expect(b.kind).toBe('frame');
@@ -66,9 +62,9 @@ it('a bad publish value is an error naming the field; a server that is not there
   const frames = syntheticFrames(16, 1);
   expect(() => new Engine({ frames, publish: { url: '' } })).toThrow(EngineConfigError);
   expect(() => new Engine({ frames, publish: { url: '' } })).toThrow(/publish\.url: give the NATS server/);
-  expect(() => new Engine({ frames, publish: { url: nats.url, onFull: 'wait' as 'drop' } })).toThrow(/publish\.onFull: "wait" is not 'block' or 'drop'/);
-  expect(() => new Engine({ frames, publish: { url: nats.url, batchBytes: 10 } })).toThrow(/publish\.batchBytes: 10 is out of range/);
-  expect(() => new Engine({ frames, publish: { url: nats.url, subject: 'a.b*' } })).toThrow(/publish\.subject.*"b\*": must be one NATS subject token/);
+  expect(() => new Engine({ frames, publish: { url: nats().url, onFull: 'wait' as 'drop' } })).toThrow(/publish\.onFull: "wait" is not 'block' or 'drop'/);
+  expect(() => new Engine({ frames, publish: { url: nats().url, batchBytes: 10 } })).toThrow(/publish\.batchBytes: 10 is out of range/);
+  expect(() => new Engine({ frames, publish: { url: nats().url, subject: 'a.b*' } })).toThrow(/publish\.subject.*"b\*": must be one NATS subject token/);
   // Port 1 on loopback: nothing listens there, the connection is refused at once.
   const engine = new Engine({ frames, publish: { url: 'nats://127.0.0.1:1' } });
   await expect(engine.start()).rejects.toThrow(/cannot reach NATS at .*127\.0\.0\.1:1/);
