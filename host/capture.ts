@@ -1,12 +1,12 @@
 // Live capture to pcapng: frames from an AF_XDP or AF_PACKET backend, parsed and matched against
 // flow-director rules in WASM (a `drop` rule filters, a `mark` is kept in the packet comment-free
 // record order), then written as pcapng with one interface block (link type, nanosecond
-// timestamp resolution) that tshark and Wireshark read.
-import { writeFileSync } from 'node:fs';
+// timestamp resolution) that tshark and Wireshark read, as the frames arrive (a streaming writer:
+// bounded memory however long the capture runs).
 import { openBackend, kernelBytesFor, type Backend, type BackendName } from './backends/index.js';
 import { computeLayout, createMemory, writeControlBlock } from './layout.js';
 import { META } from './meta.js';
-import { writePcapng, type CaptureRecord } from './pcap/index.js';
+import { PcapngWriter, type CaptureRecord } from './pcap/index.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './engine/flow.js';
 import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from './plugins/index.js';
@@ -21,8 +21,10 @@ export interface CaptureOptions {
   /** Stop after this many seconds. */
   durationS?: number;
   rules?: readonly FlowRuleInput[];
-  /** Write the capture here (pcapng); `-` is standard output. */
+  /** Write the capture here (pcapng), frame by frame as they arrive; `-` is standard output. */
   out?: string;
+  /** Keep the frames written in `records` too (default true; false holds no frame in memory). */
+  keepRecords?: boolean;
   /** Called about every 100 ms with the counters so far. */
   onProgress?: (r: CaptureResult) => void;
   /** Resolves or aborts the capture early (e.g. SIGINT). */
@@ -42,6 +44,7 @@ export interface CaptureResult {
   kernel: Record<string, number>;
   bytes: number;
   elapsedS: number;
+  /** The frames written, in order (empty when keepRecords is false). */
   records: CaptureRecord[];
   /** Frames a plugin dropped (not written). */
   pluginDropped: number;
@@ -82,6 +85,9 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     await plugins?.close();
     throw e;
   }
+  const keep = o.keepRecords ?? true;
+  // The interface's link type is the first frame's, so the file is created when that frame comes.
+  let out: PcapngWriter | undefined;
   const result: CaptureResult = { mode: backend.mode, received: 0, written: 0, filtered: 0, kernel: {}, bytes: 0, elapsedS: 0, records: [], pluginDropped: 0, plugins: [] };
   const u32 = new Uint32Array(memory.buffer);
   const t0 = performance.now();
@@ -118,13 +124,19 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
           if (result.written >= limit) continue;
           const data = dv.getUint32(m + META.DATA, true);
           const caplen = dv.getUint32(m + META.CAPLEN, true);
-          result.records.push({
+          const record: CaptureRecord = {
             linktype: dv.getUint16(m + META.LINKTYPE, true) || 1,
             timestampNs: dv.getBigUint64(m + META.TIMESTAMP, true),
-            data: u8.slice(data, data + caplen),
+            data: u8.subarray(data, data + caplen),
             wireLength: Math.max(dv.getUint32(m + META.WIRELEN, true), caplen),
             interfaceId: 0,
-          });
+          };
+          if (o.out) {
+            // `-` is standard output, as for tcpdump -w -, so `capture -w - | tshark -r -` works.
+            out ??= PcapngWriter.open(o.out, [{ linktype: record.linktype, resolution: 'ns' }]);
+            out.write(record);
+          }
+          if (keep) result.records.push({ ...record, data: record.data.slice() });
           result.written++;
           result.bytes += caplen;
         }
@@ -134,6 +146,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
       if (result.written >= limit || now >= stopAt || o.signal?.aborted) break outer;
       if (now - lastProgress >= 100) {
         lastProgress = now;
+        out?.flush(); // a reader at the other end of -w - sees frames within 100 ms
         result.elapsedS = (now - t0) / 1000;
         o.onProgress?.(result);
         await new Promise((r) => setImmediate(r)); // let timers and signals run
@@ -143,9 +156,12 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
         await new Promise((r) => setImmediate(r));
       }
     }
+    out?.flush();
     const st = backend.stats();
     for (const [k, v] of Object.entries(st.drops)) if (v) result.kernel[k] = v;
   } finally {
+    // A capture that wrote nothing still leaves a valid (empty) file.
+    if (o.out) (out ?? PcapngWriter.open(o.out, [{ linktype: 1, resolution: 'ns' }])).close();
     backend.close();
     if (plugins) {
       result.plugins = plugins.stats();
@@ -153,11 +169,5 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
     }
   }
   result.elapsedS = (performance.now() - t0) / 1000;
-  if (o.out) {
-    const bytes = writePcapng([{ linktype: result.records[0]?.linktype ?? 1, resolution: 'ns' }], result.records);
-    // `-` is standard output, as for tcpdump -w -, so `capture -w - | tshark -r -` works.
-    if (o.out === '-') writeFileSync(1, bytes);
-    else writeFileSync(o.out, bytes);
-  }
   return result;
 }

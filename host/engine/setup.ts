@@ -55,7 +55,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   let streams: Stream[] = [];
   if (c.backend === 'pcap') {
     try {
-      streams = [captureStream(c.file!, c.replay.loops, warn)];
+      streams = [captureStream(c.file!, c.replay.loops)];
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const name = c.file === '-' ? 'stdin' : c.file;

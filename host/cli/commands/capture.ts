@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const sink = publishTo ? await PublishSink.open({ ...publishTo, statsIntervalMs: 0 }) : undefined;
       const r = await untilInterrupted((signal) =>
         capture({
-          iface: o.iface, backend, netns: o.netns, queues: o.queues, count: o.count, durationS: o.duration, rules: o.rule ?? [], out: o.write, signal,
+          iface: o.iface, backend, netns: o.netns, queues: o.queues, count: o.count, durationS: o.duration, rules: o.rule ?? [], out: o.write, keepRecords: sink !== undefined, signal,
           plugins: pluginSpecs(o), pluginBudgetMs: pluginBudget(o),
           onProgress: o.quiet || o.json ? undefined : (p) => process.stderr.write((process.stderr.isTTY ? '\r' : '') + line(p) + (process.stderr.isTTY ? '' : '\n')),
         }),
