@@ -108,7 +108,8 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
     if (opts.linktype === undefined && reader.format === 'pcap') checkLinktype(reader.linktype);
     for (;;) {
       // The batch's records are views into the reader's buffer: print them before it reads on.
-      if (batch.length && (batch.length === parser.batch || !reader.ready())) flush();
+      // The first frame goes out alone, so the first line does not wait for a whole batch.
+      if (batch.length && (batch.length === parser.batch || !reader.ready() || frames === 0)) flush();
       const r = reader.next();
       if (!r) break;
       if (opts.linktype !== undefined) r.linktype = opts.linktype;
