@@ -4,19 +4,12 @@
 // drains. The child's peak RSS (VmHWM) stays under 128 MB, and every frame comes out: the writer's
 // blocking writes hold the backend back when this end reads slower (backpressure), nothing piles up.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { artefact } from '../../host/paths.js';
-import { writePcap, type CaptureRecord } from '../../host/pcap/index.js';
+import type { CaptureRecord } from '../../host/pcap/index.js';
+import { pcapBlock, pipeInto } from '../support/big-capture.js';
 
 const dist = artefact('dist/host');
-const peakKb = (pid: number) => {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-};
 
 /** The child: stdin -> pcap backend -> transmit -> pcap writer -> stdout; its counters on stderr. */
 const relay = `
@@ -57,10 +50,7 @@ describe('a 4 GiB capture through the pcap backend and its writer', () => {
       Buffer.from('66778899aabb0011223344550800', 'hex').copy(d);
       return { linktype: 1, timestampNs: BigInt(i) * 1000n, data: new Uint8Array(d), wireLength: SIZE, interfaceId: 0 };
     });
-    const file = writePcap(recs, { linktype: 1 });
-    const header = file.subarray(0, 24);
-    const block = file.subarray(24);
-    const blocks = Math.ceil(2 ** 32 / block.length);
+    const { header, block } = pcapBlock(recs);
     const child = spawn(process.execPath, ['--input-type=module', '-e', relay], { stdio: ['pipe', 'pipe', 'pipe'] });
     let outBytes = 0;
     let head: Buffer | undefined;
@@ -70,20 +60,7 @@ describe('a 4 GiB capture through the pcap backend and its writer', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    let peak = 0;
-    const poll = setInterval(() => (peak = Math.max(peak, peakKb(child.pid!))), 100);
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const write = (b: Uint8Array) => new Promise<void>((resolve) => (child.stdin.write(b) ? resolve() : child.stdin.once('drain', resolve)));
-    await write(header);
-    let sent = header.length;
-    for (let i = 0; i < blocks; i++) {
-      await write(block);
-      sent += block.length;
-      if (i % 64 === 0) peak = Math.max(peak, peakKb(child.pid!));
-    }
-    child.stdin.end();
-    const code = await exited;
-    clearInterval(poll);
+    const { sent, blocks, code, peakMb } = await pipeInto(child, header, block, 2 ** 32);
     const frames = blocks * PER_BLOCK;
     expect(sent).toBeGreaterThan(2 ** 32);
     expect(code).toBe(0);
@@ -91,7 +68,7 @@ describe('a 4 GiB capture through the pcap backend and its writer', () => {
     // A nanosecond pcap header, then every frame whole behind its 16-byte record header.
     expect(head!.readUInt32LE(0)).toBe(0xa1b23c4d);
     expect(outBytes).toBe(24 + frames * (16 + SIZE));
-    expect(peak).toBeGreaterThan(0);
-    expect(peak / 1024).toBeLessThan(128);
+    expect(peakMb).toBeGreaterThan(0);
+    expect(peakMb).toBeLessThan(128);
   }, 900_000);
 });
