@@ -6,7 +6,7 @@
  * pcapKernelBytes) and fills their meta records, as a NIC's DMA would. Each queue reads the file
  * as a stream of its own (host/pcap/reader.ts: one bounded buffer, whatever the file's size) and
  * passes over the other queues' records, so nothing is held and --loops reads the file again;
- * stdin, read once, takes one queue. Transmitted frames are written to `out` as they are sent
+ * a pipe (stdin, a FIFO), read once, takes one queue. Transmitted frames are written to `out` as they are sent
  * (pcap, nanosecond timestamps) through a streaming writer, whose blocking writes slow the sender
  * to the pace of whoever reads `out`.
  *
@@ -25,6 +25,7 @@
  *  tx buffers        burst × bufferBytes
  * ```
  */
+import { existsSync, statSync } from 'node:fs';
 import { CaptureFormatError, CaptureReader, PcapWriter } from '../pcap/index.js';
 import { META, NEXT_NONE, OFFSET_NONE, VLAN_NONE } from '../meta.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
@@ -81,9 +82,11 @@ export function openPcap(config: PcapConfig): PcapBackend {
   if (config.layout.kernel.length < nq || config.layout.kernel.some((k) => k.size < need))
     throw new BackendError('memory-too-small', `pcap: each queue needs ${need} bytes of kernel region; compute the layout with kernelBytesPerQueue: pcapKernelBytes(...) (${need})`);
   const loops = config.loops ?? 1;
-  if (config.file === '-' && (nq > 1 || loops !== 1))
-    throw new BackendError('bad-config', `pcap: stdin is read once by one queue; ${nq > 1 ? `${nq} queues` : `loops ${loops}`} need a file`);
   const name = config.file === '-' ? 'stdin' : config.file;
+  // A pipe (stdin, a FIFO) can be read only once, by one reader.
+  const once = config.file === '-' || (existsSync(config.file) && !statSync(config.file).isFile());
+  if (once && (nq > 1 || loops !== 1))
+    throw new BackendError('bad-config', `pcap: ${name} is a pipe, read once by one queue; ${nq > 1 ? `${nq} queues` : `loops ${loops}`} need a regular file`);
   const open = () => {
     try {
       return CaptureReader.open(config.file);

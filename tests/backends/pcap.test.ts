@@ -106,5 +106,7 @@ describe('pcap backend', () => {
     expect(() => openBackend('pcap', { file, memory, layout })).toThrow(/kernelBytesPerQueue: pcapKernelBytes/);
     const l2 = computeLayout({ frameCount: 16, kernelBytesPerQueue: pcapKernelBytes() });
     expect(() => openBackend('pcap', { file: '/nope.pcap', memory: createMemory(l2), layout: l2 })).toThrow(/no such file/);
+    const l3 = computeLayout({ queues: 2, frameCount: 16, kernelBytesPerQueue: pcapKernelBytes() });
+    expect(() => openBackend('pcap', { file: '-', memory: createMemory(l3), layout: l3, queues: 2 })).toThrow(/stdin is a pipe, read once by one queue; 2 queues need a regular file/);
   });
 });
