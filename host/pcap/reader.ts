@@ -192,10 +192,11 @@ export class CaptureReader {
     const ts = BigInt(d.getUint32(at, le)) * 1_000_000_000n + BigInt(d.getUint32(at + 4, le)) * this.unit;
     const [, wire] = this.pcapLengths(at);
     // Longer than the file's snaplen: the first snaplen bytes are the packet, the rest is passed over.
-    const data = this.buf.subarray(at + PCAP_RECORD_HEADER, at + PCAP_RECORD_HEADER + Math.min(caplen, this.snaplen));
+    const kept = Math.min(caplen, this.snaplen);
+    const data = this.buf.subarray(at + PCAP_RECORD_HEADER, at + PCAP_RECORD_HEADER + kept);
     this.start = at + PCAP_RECORD_HEADER + caplen;
     this.records++;
-    return { linktype: this.linktype, timestampNs: ts, data, wireLength: Math.max(wire, caplen), interfaceId: 0 };
+    return { linktype: this.linktype, timestampNs: ts, data, wireLength: Math.max(wire, kept), interfaceId: 0 };
   }
 
   /** Captured and original length of the pcap record header at `at`, swapped back where libpcap does. */
