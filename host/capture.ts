@@ -2,11 +2,12 @@
 // flow-director rules in WASM (a `drop` rule filters, a `mark` is kept in the packet comment-free
 // record order), then written as they arrive as pcapng with one interface block (link type,
 // nanosecond timestamp resolution) that tshark and Wireshark read, into one file or a rotating set
-// (tcpdump's -C/-W/-G, host/pcap/rotate.ts).
+// (tcpdump's -C/-W/-G, host/pcap/rotate.ts), through a streaming writer: bounded memory however
+// long the capture runs.
 import { openBackend, kernelBytesFor, type Backend, type BackendName } from './backends/index.js';
 import { computeLayout, createMemory, writeControlBlock } from './layout.js';
 import { META } from './meta.js';
-import { MAX_RECORD_BYTES, pcapngEncoder, RotatingWriter, type CaptureRecord, type RotationOptions } from './pcap/index.js';
+import { MAX_RECORD_BYTES, pcapngFormat, RotatingWriter, type CaptureRecord, type RotationOptions } from './pcap/index.js';
 import { compileEngine, instantiateEngine } from './wasm.js';
 import { encodeFlowRule, FLOW_A, FLOW_RULE_BYTES, type FlowRuleInput } from './engine/flow.js';
 import { loadPlugin, PLUGIN_SCRATCH_PER_WORKER, RemotePluginHost, type PluginSpec, type PluginStats } from './plugins/index.js';
@@ -127,7 +128,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
   try {
     // Opened once the backend is up, so a refused interface leaves no empty file behind. AF_XDP and
     // AF_PACKET (SOCK_RAW) hand over Ethernet frames: one interface block of link type 1.
-    if (o.out) writer = new RotatingWriter(o.out, pcapngEncoder({ linktype: 1, snaplen, resolution: 'ns' }), o.rotation, o.stdout);
+    if (o.out) writer = new RotatingWriter(o.out, pcapngFormat({ linktype: 1, snaplen, resolution: 'ns' }), o.rotation, o.stdout);
     outer: for (;;) {
       let got = 0;
       for (let q = 0; q < queues; q++) {
@@ -192,6 +193,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
       if (result.written >= limit || fileLimit || now >= stopAt || o.signal?.aborted) break outer;
       if (now - lastProgress >= 100) {
         lastProgress = now;
+        writer?.flush(); // a reader at the other end of -w - sees frames within 100 ms
         result.elapsedS = (now - t0) / 1000;
         o.onProgress?.(result);
         await new Promise((r) => setImmediate(r)); // let timers and signals run
@@ -201,6 +203,7 @@ export async function capture(o: CaptureOptions): Promise<CaptureResult> {
         await new Promise((r) => setImmediate(r));
       }
     }
+    writer?.flush();
     const st = backend.stats();
     for (const [k, v] of Object.entries(st.drops)) if (v) result.kernel[k] = v;
   } finally {

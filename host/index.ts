@@ -6,7 +6,7 @@ export type { TcpFlag } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';
 export type { Backend, BackendConfig } from './backends/index.js';
 export { loadPlugin, validatePlugin, PluginRefused } from './plugins/index.js';
-export { readCapture, readCaptureFile, writePcap, writePcapng } from './pcap/index.js';
+export { readCapture, readCaptureFile, writePcap, writePcapng, PcapWriter, PcapngWriter, CaptureReader } from './pcap/index.js';
 export { computeLayout, createMemory, writeControlBlock, LayoutError } from './layout.js';
 export type { Layout, LayoutConfig } from './layout.js';
 export { createTestbed } from './testbed.js';
@@ -22,8 +22,7 @@ export type { BookConfig, BookCounters, BookRecord, BboChange, Trade, Quote, Lev
 // The types the signatures above use, so a caller can name them (and the API reference shows them).
 export { CaptureFormatError } from './pcap/index.js';
 export type { CaptureRecord } from './pcap/record.js';
-export type { PcapWriteOptions } from './pcap/pcap.js';
-export type { PcapngInterface } from './pcap/pcapng.js';
+export type { PcapWriteOptions, PcapngInterface, PcapngWriteOptions, WriteRecord, CaptureSink } from './pcap/writer.js';
 export type { ResolvedConfig, SourceKind, ParseOptions, PollMode, ReplayOptions, TxOptions, EngineDpdkConfig } from './engine/config.js';
 export { DROP_REASONS } from './engine/stats.js';
 export type { Drops, DropReason, Latency, QueueStats, WorkerStats } from './engine/stats.js';

@@ -3,8 +3,15 @@
  * interface as afxdp and afpacket (host/backends/types.ts), so code written against a live
  * interface runs unchanged on a file. Records are dealt round-robin over the queues; `receive`
  * copies a burst of them into the queue's buffers in the memory (layout.kernel[q], sized by
- * pcapKernelBytes) and fills their meta records, as a NIC's DMA would. Transmitted frames are kept
- * and written to `out` (pcap, nanosecond timestamps) on close.
+ * pcapKernelBytes) and fills their meta records, as a NIC's DMA would. Each queue reads the file
+ * as a stream of its own (host/pcap/reader.ts: one bounded buffer, whatever the file's size) and
+ * passes over the other queues' records, so nothing is held and --loops reads the file again;
+ * a pipe (stdin, a FIFO), read once, takes one queue. Transmitted frames are written to `out` as they are sent
+ * (pcap, nanosecond timestamps) through a streaming writer, whose blocking writes slow the sender
+ * to the pace of whoever reads `out`.
+ *
+ * Damage in the capture ends the queue's input where it is, like tcpdump: every record before it
+ * is delivered, and `problem` names the file, the record and its byte offset.
  *
  * The engine (host/engine/) replays captures faster with its WASM replay source, which copies straight
  * from the file's bytes into pool frames; both give each record the same meta fields.
@@ -18,9 +25,8 @@
  *  tx buffers        burst × bufferBytes
  * ```
  */
-import { writeFileSync } from 'node:fs';
-import { readCaptureFile, writePcap } from '../pcap/index.js';
-import type { CaptureRecord } from '../pcap/index.js';
+import { existsSync, statSync } from 'node:fs';
+import { CaptureFormatError, CaptureReader, PcapWriter } from '../pcap/index.js';
 import { META, NEXT_NONE, OFFSET_NONE, VLAN_NONE } from '../meta.js';
 import { BackendError, type Backend, type BackendConfig, type BackendStats, type QueueInfo } from './types.js';
 
@@ -31,8 +37,14 @@ export interface PcapOptions {
   loops?: number;
   /** Bytes per receive/transmit buffer (default 2048; longer records are cut and counted as truncated). */
   bufferBytes?: number;
-  /** Where transmitted frames are written on close (pcap). */
+  /** Where transmitted frames are written as they are sent (pcap; '-' is standard output). */
   out?: string;
+}
+
+/** The pcap backend: a Backend, and the damage that ended its input if any. */
+export interface PcapBackend extends Backend {
+  /** The damage that ended a queue's input ("FILE: record N: ... (at byte B)"), once met. */
+  readonly problem?: CaptureFormatError;
 }
 
 export type PcapConfig = BackendConfig & PcapOptions;
@@ -50,14 +62,17 @@ interface Queue extends QueueInfo {
   meta: number;
   rxBuffers: number;
   txBuffers: number;
-  records: CaptureRecord[];
-  cursor: number;
+  reader?: CaptureReader;
+  /** Records of the file read by this queue's reader in this loop (its own and the others'). */
+  seen: number;
+  /** This queue's records delivered in this loop. */
+  delivered: number;
   loopsLeft: number;
   last: number;
   stats: Omit<BackendStats, 'queues'>;
 }
 
-export function openPcap(config: PcapConfig): Backend {
+export function openPcap(config: PcapConfig): PcapBackend {
   if (typeof config.file !== 'string' || config.file === '') throw new BackendError('bad-config', 'pcap: give file: the path of a pcap or pcapng capture');
   const burst = config.burst ?? 64;
   if (!Number.isInteger(burst) || burst < 1 || burst > 256) throw new BackendError('bad-config', `pcap: burst ${burst}; use 1..256`);
@@ -66,18 +81,24 @@ export function openPcap(config: PcapConfig): Backend {
   const need = pcapKernelBytes({ burst, bufferBytes });
   if (config.layout.kernel.length < nq || config.layout.kernel.some((k) => k.size < need))
     throw new BackendError('memory-too-small', `pcap: each queue needs ${need} bytes of kernel region; compute the layout with kernelBytesPerQueue: pcapKernelBytes(...) (${need})`);
-  let read: ReturnType<typeof readCaptureFile>;
-  try {
-    read = readCaptureFile(config.file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new BackendError('bad-config', `pcap: cannot read ${config.file}: ${code === 'ENOENT' ? 'no such file; check the path' : (e as Error).message}`, { cause: e });
-  }
+  const loops = config.loops ?? 1;
+  const name = config.file === '-' ? 'stdin' : config.file;
+  // A pipe (stdin, a FIFO) can be read only once, by one reader.
+  const once = config.file === '-' || (existsSync(config.file) && !statSync(config.file).isFile());
+  if (once && (nq > 1 || loops !== 1))
+    throw new BackendError('bad-config', `pcap: ${name} is a pipe, read once by one queue; ${nq > 1 ? `${nq} queues` : `loops ${loops}`} need a regular file`);
+  const open = () => {
+    try {
+      return CaptureReader.open(config.file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new BackendError('bad-config', `pcap: cannot read ${name}: ${code === 'ENOENT' ? 'no such file; check the path' : (e as Error).message}`, { cause: e });
+    }
+  };
   const memory = config.memory;
   const u8 = () => new Uint8Array(memory.buffer);
   const dv = () => new DataView(memory.buffer);
-  const loops = config.loops ?? 1;
-  const sent: CaptureRecord[] = [];
+  let problem: CaptureFormatError | undefined;
   const queues: Queue[] = [];
   for (let q = 0; q < nq; q++) {
     const base = config.layout.kernel[q].offset;
@@ -95,12 +116,20 @@ export function openPcap(config: PcapConfig): Backend {
       meta,
       rxBuffers,
       txBuffers: rxBuffers + burst * bufferBytes,
-      records: read.records.filter((_, i) => i % nq === q),
-      cursor: 0,
+      reader: open(),
+      seen: 0,
+      delivered: 0,
       loopsLeft: loops === 0 ? Infinity : loops,
       last: 0,
       stats: { rx: 0, tx: 0, rxBytes: 0, txBytes: 0, drops: { truncated: 0 } },
     });
+  }
+  let out: PcapWriter | undefined;
+  try {
+    out = config.out ? PcapWriter.open(config.out, { linktype: 1, nanosecond: true }) : undefined;
+  } catch (e) {
+    for (const x of queues) x.reader?.close();
+    throw new BackendError('bad-config', `pcap: cannot write ${config.out}: ${(e as Error).message}`, { cause: e });
   }
   let closed = false;
   const queue = (q: number) => {
@@ -109,23 +138,48 @@ export function openPcap(config: PcapConfig): Backend {
     if (!x) throw new RangeError(`pcap: queue ${q} does not exist (0..${nq - 1})`);
     return x;
   };
-  const more = (x: Queue) => x.records.length > 0 && (x.cursor < x.records.length || x.loopsLeft > 1);
+  /** The queue's next record (a view valid until its reader reads again), or undefined at its input's end. */
+  const next = (x: Queue) => {
+    while (x.reader) {
+      let r;
+      try {
+        r = x.reader.next();
+      } catch (e) {
+        if (!(e instanceof CaptureFormatError)) throw e;
+        problem ??= new CaptureFormatError(e.offset, `${name}: ${e.message.replace(/ \(at byte \d+\)$/, '')}`);
+        x.loopsLeft = 0;
+      }
+      if (r) {
+        if (x.seen++ % nq !== x.index) continue;
+        x.delivered++;
+        return r;
+      }
+      x.reader.close();
+      x.reader = undefined;
+      // Another loop when this one gave the queue something (an empty file loops no more).
+      if (--x.loopsLeft > 0 && x.delivered > 0) {
+        x.reader = open();
+        x.seen = x.delivered = 0;
+      }
+    }
+    return undefined;
+  };
 
-  const backend: Backend = {
+  const backend: PcapBackend = {
     name: 'pcap',
-    mode: `pcap replay of ${config.file} (${read.records.length} records${read.problem ? `, cut short: ${read.problem.message}` : ''})`,
+    mode: `pcap replay of ${name}`,
+    get problem() {
+      return problem;
+    },
     queues,
     receive(q, max = burst) {
       const x = queue(q);
       const v = dv();
       const bytes = u8();
       let n = 0;
-      while (n < Math.min(max, burst) && more(x)) {
-        if (x.cursor >= x.records.length) {
-          x.cursor = 0;
-          x.loopsLeft--;
-        }
-        const r = x.records[x.cursor++];
+      while (n < Math.min(max, burst)) {
+        const r = next(x);
+        if (!r) break;
         const m = x.meta + n * META.BYTES;
         const data = x.rxBuffers + n * bufferBytes;
         const caplen = Math.min(r.data.length, bufferBytes);
@@ -160,7 +214,7 @@ export function openPcap(config: PcapConfig): Backend {
       queue(q).last = 0;
     },
     wait(q) {
-      return more(queue(q));
+      return queue(q).reader !== undefined;
     },
     txReserve(q, n) {
       const x = queue(q);
@@ -177,7 +231,7 @@ export function openPcap(config: PcapConfig): Backend {
       for (let i = 0; i < k; i++) {
         const len = Math.min(v.getUint32(x.txLens + i * 4, true), bufferBytes);
         const at = v.getUint32(x.txAddrs + i * 4, true);
-        sent.push({ linktype: 1, timestampNs: now, data: bytes.slice(at, at + len), wireLength: len, interfaceId: 0 });
+        out?.write({ linktype: 1, timestampNs: now, data: bytes.subarray(at, at + len), wireLength: len });
         x.stats.tx++;
         x.stats.txBytes += len;
       }
@@ -187,13 +241,14 @@ export function openPcap(config: PcapConfig): Backend {
       const x = queue(q);
       const now = BigInt(Date.now()) * 1_000_000n;
       for (const f of frames) {
-        sent.push({ linktype: 1, timestampNs: now, data: f.slice(), wireLength: f.length, interfaceId: 0 });
+        out?.write({ linktype: 1, timestampNs: now, data: f, wireLength: f.length });
         x.stats.tx++;
         x.stats.txBytes += f.length;
       }
       return frames.length;
     },
     flush() {
+      out?.flush();
       return true;
     },
     stats() {
@@ -211,7 +266,8 @@ export function openPcap(config: PcapConfig): Backend {
     close() {
       if (closed) return;
       closed = true;
-      if (config.out) writeFileSync(config.out, writePcap(sent, { linktype: 1, nanosecond: true }));
+      for (const x of queues) x.reader?.close();
+      out?.close();
     },
   };
   return backend;

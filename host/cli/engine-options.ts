@@ -164,6 +164,11 @@ export async function runEngine(engine: Engine, o: EngineCliOptions, title: stri
     display.stop(stats);
     for (const p of stats.plugins) if (p.lastError) process.stderr.write(`wirewasm: plugin ${p.name}: last error (${p.lastError.kind}): ${p.lastError.message}\n`);
     if (o.json) process.stdout.write(JSON.stringify(statsJson(stats, extra)) + '\n');
+    // A damaged capture, as in tcpdump: what came before it was replayed, the damage named, a non-zero exit.
+    if (engine.inputProblem) {
+      process.stderr.write(`wirewasm: ${engine.inputProblem}\n`);
+      process.exitCode = 1;
+    }
     // A handler that failed on every burst is a broken run, not a run with some drops.
     if (stats.dropped.handler_error > 0 && stats.delivered === 0)
       throw new Error(`the handler threw on every burst (${stats.dropped.handler_error} frames dropped as handler_error); the first error: ${firstError ?? 'unknown'}`);

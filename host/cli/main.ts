@@ -3,9 +3,16 @@
 // start do not wait for every other command's imports. The build records the top-level help and
 // which file registers each command (dist/host/cli/manifest.json, scripts/cli-manifest.mjs); without
 // that record, or for a name it does not know, every command is loaded and commander answers.
-import { CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { addCommands, manifestFile, newProgram, type CliManifest } from './program.js';
+import module from 'node:module';
+
+// Node 22.1 and later keep V8's compiled code of the modules a command loads on disk between runs
+// (module.enableCompileCache), so a command's start does not compile them again; it applies to
+// modules loaded after the call, hence the dynamic imports below.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+const { CommanderError } = await import('commander');
+const { addCommands, manifestFile, newProgram } = await import('./program.js');
+type CliManifest = import('./program.js').CliManifest;
 
 const args = process.argv.slice(2);
 const manifest: CliManifest | undefined = existsSync(manifestFile()) ? JSON.parse(readFileSync(manifestFile(), 'utf8')) : undefined;

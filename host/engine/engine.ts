@@ -495,6 +495,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Total frames the capture or frame list holds (× loops): the progress bar's 100%. */
+  /**
+   * The damage that ended the capture file's input, once met: the file, the record (1-based) and
+   * its byte offset, and how many records before it were replayed. The run goes on with those.
+   */
+  get inputProblem(): string | undefined {
+    return this.rt?.streams.find((s) => s.refill?.problem)?.refill?.problem;
+  }
+
   get expectedPackets(): number | undefined {
     const { loops, count } = this.config.replay;
     if (loops === 0) return count;

@@ -65,7 +65,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   let streams: Stream[] = [];
   if (c.backend === 'pcap') {
     try {
-      streams = [captureStream(c.file!, c.replay.loops, warn, c.replay.count)];
+      streams = [captureStream(c.file!, c.replay.loops, c.replay.count)];
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const name = c.file === '-' ? 'stdin' : c.file;

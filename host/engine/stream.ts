@@ -56,14 +56,15 @@ const REFILL_RING_MIN = 2 * recordBytes(MAX_RECORD_BYTES) + 64;
  * A capture file played through a ring in the engine's memory: pump() writes the records that fit
  * where the replay source's cursor has passed and publishes them (SRC.END), so the file is read
  * as fast as the engine takes it and never held; at the file's end it reads it again while loops
- * remain, then says the input ended (SRC.INPUT_END). Damage ends the input: the records before it
- * play, and `warn` says what was wrong.
+ * remain, then says the input ended (SRC.INPUT_END). Damage ends the input, as in tcpdump: the
+ * records before it play, and `problem` names the file, the record and its byte offset.
  */
 export class CaptureRefill {
   readonly ringBytes: number;
   /** Records published so far (all loops). */
   published = 0;
-  problem?: CaptureFormatError;
+  /** The damage that ended the input: "FILE: record N: what (at byte B); K records before it were replayed". */
+  problem?: string;
   private reader?: CaptureReader;
   private pending?: CaptureRecord;
   private loopsLeft: number;
@@ -77,7 +78,6 @@ export class CaptureRefill {
   constructor(
     private readonly file: string,
     loops: number,
-    private readonly warn: (m: string) => void,
     /** Records to play in all (replay -c); the file is read no further. */
     private readonly count = Infinity,
   ) {
@@ -123,8 +123,7 @@ export class CaptureRefill {
         }
       } catch (e) {
         if (!(e instanceof CaptureFormatError)) throw e;
-        this.problem = e;
-        this.warn(`${this.file === '-' ? 'stdin' : this.file}: ${e.message}; replaying the ${this.perLoop} records before it`);
+        this.problem = `${this.file === '-' ? 'stdin' : this.file}: ${e.message}; the ${this.perLoop} record(s) before it were replayed`;
         this.loopsLeft = 0;
       }
       this.reader.close();
@@ -180,9 +179,9 @@ export class CaptureRefill {
 }
 
 /** A capture file as one refilled stream; an empty capture gives a stream with nothing to play. */
-export function captureStream(file: string, loops: number, warn: (m: string) => void, count?: number): Stream {
-  const refill = new CaptureRefill(file, loops, warn, count);
-  if (refill.empty) {
+export function captureStream(file: string, loops: number, count?: number): Stream {
+  const refill = new CaptureRefill(file, loops, count);
+  if (refill.empty && !refill.problem) {
     refill.close();
     return stream([]);
   }

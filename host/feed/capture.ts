@@ -2,15 +2,13 @@
  * What the feed simulator writes with -w: a pcapng file (one Ethernet interface, nanosecond
  * timestamps) of the packets it sent, as they would appear on the wire: Ethernet + IPv4 + UDP for
  * MoldUDP64 datagrams, Ethernet + IPv4 + TCP for the SoupBinTCP stream. Addresses are those of the
- * run (the sockets' own); MAC addresses are locally administered placeholders.
+ * run (the sockets' own); MAC addresses are locally administered placeholders. The file is written
+ * as the packets go (host/pcap/writer.ts), so a long run holds none of them.
  *
- *   pcapng: SHB | IDB (LINKTYPE_ETHERNET, if_tsresol 9) | EPB | EPB | …
+ *   pcapng: SHB | IDB (LINKTYPE_ETHERNET, snaplen 65535, if_tsresol 9) | EPB | EPB | …
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { PcapngWriter } from '../pcap/index.js';
 
-const SHB = 0x0a0d0d0a;
-const IDB = 1;
-const EPB = 6;
 const SRC_MAC = [0x02, 0x77, 0x77, 0x00, 0x00, 0x01];
 const DST_MAC = [0x02, 0x77, 0x77, 0x00, 0x00, 0x02];
 
@@ -32,34 +30,13 @@ export interface Endpoint {
   port: number;
 }
 
-export class PcapngWriter {
-  private fd: number;
+export class FeedCapture {
+  private out: PcapngWriter;
   private ipId = 0;
   private tcpSeq = 1;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'w');
-    const shb = Buffer.alloc(28);
-    shb.writeUInt32LE(SHB, 0);
-    shb.writeUInt32LE(28, 4);
-    shb.writeUInt32LE(0x1a2b3c4d, 8);
-    shb.writeUInt16LE(1, 12);
-    shb.writeUInt16LE(0, 14);
-    shb.writeBigInt64LE(-1n, 16);
-    shb.writeUInt32LE(28, 24);
-    writeSync(this.fd, shb);
-    // IDB with if_tsresol = 9 (nanoseconds).
-    const idb = Buffer.alloc(32);
-    idb.writeUInt32LE(IDB, 0);
-    idb.writeUInt32LE(32, 4);
-    idb.writeUInt16LE(1, 8); // LINKTYPE_ETHERNET
-    idb.writeUInt32LE(65535, 12);
-    idb.writeUInt16LE(9, 16); // if_tsresol
-    idb.writeUInt16LE(1, 18);
-    idb[20] = 9;
-    idb.writeUInt32LE(0, 24); // opt_endofopt
-    idb.writeUInt32LE(32, 28);
-    writeSync(this.fd, idb);
+    this.out = PcapngWriter.open(file, [{ linktype: 1, snaplen: 65535, resolution: 'ns' }]);
   }
 
   private frame(tsNs: bigint, src: Endpoint, dst: Endpoint, proto: 17 | 6, payload: Uint8Array): void {
@@ -93,19 +70,7 @@ export class PcapngWriter {
       v.setUint16(48, 65535);
     }
     f.set(payload, 14 + 20 + l4);
-    const pad = (4 - (f.length % 4)) % 4;
-    const len = 28 + f.length + pad + 4;
-    const b = Buffer.alloc(len);
-    b.writeUInt32LE(EPB, 0);
-    b.writeUInt32LE(len, 4);
-    b.writeUInt32LE(0, 8);
-    b.writeUInt32LE(Number(tsNs >> 32n), 12);
-    b.writeUInt32LE(Number(tsNs & 0xffffffffn), 16);
-    b.writeUInt32LE(f.length, 20);
-    b.writeUInt32LE(f.length, 24);
-    b.set(f, 28);
-    b.writeUInt32LE(len, len - 4);
-    writeSync(this.fd, b);
+    this.out.write({ linktype: 1, timestampNs: tsNs, data: f, wireLength: f.length });
   }
 
   udp(tsNs: bigint, src: Endpoint, dst: Endpoint, payload: Uint8Array): void {
@@ -118,7 +83,6 @@ export class PcapngWriter {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    this.out.close();
   }
 }

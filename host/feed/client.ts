@@ -189,8 +189,9 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const messages = n(ITCH_COUNTERS.messages);
+    const damage = (backend as { problem?: Error }).problem;
     return {
-      backend: backend.mode, transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
+      backend: backend.mode, ...(damage ? { input_problem: damage.message } : {}), transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
       gaps: n(ITCH_COUNTERS.gap_messages) + joinGap, gap_events: n(ITCH_COUNTERS.gap_events) + joinGaps, duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
       malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), ip_fragments: ipFragments, heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),

@@ -115,6 +115,8 @@ export interface FeedClientOptions {
 
 export interface FeedReport {
   backend: string;
+  /** pcap: the damage that ended the capture (file, record, byte offset); the packets before it were read. */
+  input_problem?: string;
   transport: FeedTransport;
   plugin: string;
   seconds: number;

@@ -16,7 +16,7 @@ import { kernelAddon } from '../backends/kernel.js';
 import { UDP_HEADERS, writeUdpHeaders } from '../backends/udpframe.js';
 import { computeLayout, createMemory } from '../layout.js';
 import { loadNative } from '../native.js';
-import { PcapngWriter, type Endpoint } from './capture.js';
+import { FeedCapture, type Endpoint } from './capture.js';
 import { nowNs, timeOfDayNs } from '../clock.js';
 import { ItchGenerator, MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, moldPacket, sessionName, soupPacket, soupSequenced, soupLoginAccepted } from './generator.js';
 import { canonicalRecord, encodeMessage, ITCH_BY_TYPE, StreamDigest, type ItchMessage } from './itch.js';
@@ -279,7 +279,7 @@ export async function runFeedSim(o: FeedSimOptions): Promise<FeedSimResult> {
   const session = o.session ?? 'WIREWASM01';
   const sess = sessionName(session);
   const digest = o.digest === false ? null : new StreamDigest();
-  const pcap = o.write ? new PcapngWriter(o.write) : null;
+  const pcap = o.write ? new FeedCapture(o.write) : null;
   const byType: Record<string, number> = {};
   const r: FeedSimResult = { messages_retransmitted: 0, messages_sent: 0, packets_sent: 0, messages_dropped: 0, packets_dropped: 0, gaps: [], gaps_total: 0, digest: '', next_sequence: 1, seconds: 0, by_type: byType };
   let seq = 1n;

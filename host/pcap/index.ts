@@ -4,10 +4,11 @@ import { CaptureReader, recordsOf } from './reader.js';
 import { CaptureFormatError, type CaptureRecord } from './record.js';
 
 export { CaptureFormatError, MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
-export { isPcap, readPcapHeader, writePcap, pcapEncoder, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader, type PcapWriteOptions } from './pcap.js';
-export { isPcapng, writePcapng, pcapngEncoder, type PcapngInterface } from './pcapng.js';
+export { isPcap, readPcapHeader, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader } from './pcap.js';
+export { isPcapng } from './pcapng.js';
+export { PcapWriter, PcapngWriter, writePcap, writePcapng, WRITE_CHUNK_BYTES, type CaptureSink, type PcapngInterface, type PcapngWriteOptions, type PcapWriteOptions, type WriteRecord, pcapFormat, pcapngFormat, type CaptureFormat, CaptureWriter } from './writer.js';
 export { CaptureReader, CaptureReadError, CHUNK_BYTES } from './reader.js';
-export { RotatingWriter, rotationFileName, type CaptureEncoder, type RotationOptions } from './rotate.js';
+export { RotatingWriter, rotationFileName, type RotationOptions } from './rotate.js';
 export { linktypeName, LINKTYPES_PARSED } from './linktypes.js';
 
 /**

@@ -8,16 +8,19 @@
 //                                   options: if_tsresol (9, 1 byte), if_tsoffset (14, i64 seconds)
 // Enhanced Packet Block (6):        | 8 interface | 12 ts high | 16 ts low | 20 caplen | 24 origlen | 28 data |
 // Simple Packet Block (3):          | 8 origlen | 12 data (caplen = min(origlen, snaplen, block room)) |
+//   options (SHB after its 16 fixed bytes, IDB after 8, EPB after its data padded to 4):
+//                                   | code u16 | length u16 | value padded to 4 | ... | 0 0 (opt_endofopt) |
 // Packet Block (2, obsolete):       | 8 interface u16 | 10 drops u16 | 12 ts high | 16 ts low | 20 caplen | 24 len | 28 data |
 
-import { MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const IDB = 1;
-const EPB = 6;
+export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+export const IDB = 1;
+export const EPB = 6;
 const OPT_END = 0;
-const OPT_IF_TSRESOL = 9;
+/** opt_comment: UTF-8 text, allowed in every block's options. */
+export const OPT_COMMENT = 1;
+export const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
 
 export function isPcapng(bytes: Uint8Array): boolean {
@@ -61,68 +64,17 @@ export function readInterface(bytes: Uint8Array, v: DataView, body: number, body
   return { linktype: v.getUint16(body, le), snaplen: v.getUint32(body + 4, le), toNs: resolution(tsresol), offsetNs };
 }
 
-export interface PcapngInterface {
-  linktype: number;
-  snaplen?: number;
-  /** Timestamp resolution: 'us' (default, if_tsresol 6) or 'ns' (9). */
-  resolution?: 'us' | 'ns';
+const utf8 = new TextDecoder();
+
+/** The first opt_comment among the options at [from, to) of `bytes`, or undefined. */
+export function readComment(bytes: Uint8Array, v: DataView, from: number, to: number, le: boolean): string | undefined {
+  for (let o = from; o + 4 <= to; ) {
+    const code = v.getUint16(o, le);
+    const olen = v.getUint16(o + 2, le);
+    if (code === OPT_END || o + 4 + olen > to) return undefined;
+    if (code === OPT_COMMENT) return utf8.decode(bytes.subarray(o + 4, o + 4 + olen));
+    o += 4 + ((olen + 3) & ~3);
+  }
+  return undefined;
 }
 
-/** A pcapng file with one section, the given interfaces and one Enhanced Packet Block per record. */
-export function writePcapng(interfaces: PcapngInterface[], records: Iterable<CaptureRecord>, opts: { bigEndian?: boolean } = {}): Uint8Array {
-  const le = !opts.bigEndian;
-  const chunks: Uint8Array[] = [];
-  const block = (type: number, bodyLen: number, fill: (v: DataView, b: Uint8Array) => void) => {
-    const len = 12 + ((bodyLen + 3) & ~3);
-    const b = new Uint8Array(len);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, type, le);
-    v.setUint32(4, len, le);
-    fill(v, b);
-    v.setUint32(len - 4, len, le);
-    chunks.push(b);
-  };
-  block(PCAPNG_SHB, 16, (v) => {
-    v.setUint32(8, BYTE_ORDER_MAGIC, le);
-    v.setUint16(12, 1, le);
-    v.setUint16(14, 0, le);
-    v.setBigInt64(16, -1n, le);
-  });
-  for (const itf of interfaces) {
-    const ns = itf.resolution === 'ns';
-    block(IDB, 8 + (ns ? 12 : 0), (v, b) => {
-      v.setUint16(8, itf.linktype, le);
-      v.setUint32(12, itf.snaplen ?? MAX_RECORD_BYTES, le);
-      if (ns) {
-        v.setUint16(16, OPT_IF_TSRESOL, le);
-        v.setUint16(18, 1, le);
-        b[20] = 9;
-        // opt_endofopt follows as zeros
-      }
-    });
-  }
-  for (const r of records) {
-    const itf = interfaces[r.interfaceId];
-    if (!itf) throw new Error(`record names interface ${r.interfaceId}, but ${interfaces.length} were given`);
-    if (itf.linktype !== r.linktype) throw new Error(`record has link type ${r.linktype} but interface ${r.interfaceId} is ${itf.linktype}`);
-    const units = itf.resolution === 'ns' ? r.timestampNs : r.timestampNs / 1000n;
-    block(EPB, 20 + r.data.length, (v, b) => {
-      v.setUint32(8, r.interfaceId, le);
-      v.setUint32(12, Number(units >> 32n), le);
-      v.setUint32(16, Number(units & 0xffffffffn), le);
-      v.setUint32(20, r.data.length, le);
-      v.setUint32(24, r.wireLength, le);
-      b.set(r.data, 28);
-    });
-  }
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) out.set(c, o), (o += c.length);
-  return out;
-}
-
-/** The encoder of a one-interface pcapng file written as records arrive (host/pcap/rotate.ts). */
-export function pcapngEncoder(itf: PcapngInterface): { header(): Uint8Array; record(r: CaptureRecord): Uint8Array } {
-  const header = writePcapng([itf], []);
-  return { header: () => header, record: (r) => writePcapng([itf], [r]).subarray(header.length) };
-}

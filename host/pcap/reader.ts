@@ -8,7 +8,7 @@
 // record (1-based, counting packets) and its byte offset in the file.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isPcap, readPcapHeader } from './pcap.js';
-import { isPcapng, PCAPNG_SHB, readInterface, type Interface } from './pcapng.js';
+import { isPcapng, PCAPNG_SHB, readComment, readInterface, type Interface } from './pcapng.js';
 import { CaptureFormatError, MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
 
 /** Bytes asked of the file per read. */
@@ -46,6 +46,8 @@ export class CaptureReader {
   readonly format: 'pcap' | 'pcapng';
   /** Link type of a classic pcap file (pcapng: of its first interface, once read). */
   linktype = -1;
+  /** pcapng: the comment of the section being read (its header block's opt_comment), if any. */
+  sectionComment?: string;
   private buf: Uint8Array;
   private dv: DataView;
   private start = 0;
@@ -55,6 +57,10 @@ export class CaptureReader {
   private eof = false;
   private le = true;
   private unit = 1000n;
+  /** pcap: records longer are cut to it, as libpcap does (the header's snaplen; 0 or too large means the maximum). */
+  private snaplen = MAX_RECORD_BYTES;
+  /** pcap 2.0 to 2.2: writers of those versions could swap caplen and len, and libpcap swaps them back. */
+  private swapped = false;
   private interfaces: Interface[] = [];
   private readonly src: Source;
 
@@ -98,6 +104,8 @@ export class CaptureReader {
     this.le = !h.bigEndian;
     this.unit = h.nanosecond ? 1n : 1000n;
     this.linktype = h.linktype;
+    if (h.snaplen > 0 && h.snaplen < MAX_RECORD_BYTES) this.snaplen = h.snaplen;
+    this.swapped = h.versionMajor < 2 || (h.versionMajor === 2 && h.versionMinor < 3);
     this.start = PCAP_FILE_HEADER;
   }
 
@@ -105,7 +113,7 @@ export class CaptureReader {
   ready(): boolean {
     const have = this.end - this.start;
     if (this.eof) return true;
-    if (this.format === 'pcap') return have >= PCAP_RECORD_HEADER && have >= PCAP_RECORD_HEADER + this.dv.getUint32(this.start + 8, this.le);
+    if (this.format === 'pcap') return have >= PCAP_RECORD_HEADER && have >= PCAP_RECORD_HEADER + this.pcapLengths(this.start)[0];
     return have >= 8 && have >= this.dv.getUint32(this.start + 4, this.le);
   }
 
@@ -173,7 +181,7 @@ export class CaptureReader {
       throw this.damage(true, `the file ends inside a record header (${have} of ${PCAP_RECORD_HEADER} bytes): the capture was cut short`);
     }
     const le = this.le;
-    const caplen = this.dv.getUint32(this.start + 8, le);
+    const [caplen] = this.pcapLengths(this.start);
     if (caplen > MAX_RECORD_BYTES)
       throw this.damage(false, `the record claims ${caplen} captured bytes, more than the ${MAX_RECORD_BYTES} any pcap writer produces: the file is corrupt`);
     if (!this.fill(PCAP_RECORD_HEADER + caplen))
@@ -182,11 +190,20 @@ export class CaptureReader {
     const at = this.start;
     const d = this.dv;
     const ts = BigInt(d.getUint32(at, le)) * 1_000_000_000n + BigInt(d.getUint32(at + 4, le)) * this.unit;
-    const wire = d.getUint32(at + 12, le);
-    const data = this.buf.subarray(at + PCAP_RECORD_HEADER, at + PCAP_RECORD_HEADER + caplen);
+    const [, wire] = this.pcapLengths(at);
+    // Longer than the file's snaplen: the first snaplen bytes are the packet, the rest is passed over.
+    const kept = Math.min(caplen, this.snaplen);
+    const data = this.buf.subarray(at + PCAP_RECORD_HEADER, at + PCAP_RECORD_HEADER + kept);
     this.start = at + PCAP_RECORD_HEADER + caplen;
     this.records++;
-    return { linktype: this.linktype, timestampNs: ts, data, wireLength: Math.max(wire, caplen), interfaceId: 0 };
+    return { linktype: this.linktype, timestampNs: ts, data, wireLength: Math.max(wire, kept), interfaceId: 0 };
+  }
+
+  /** Captured and original length of the pcap record header at `at`, swapped back where libpcap does. */
+  private pcapLengths(at: number): [caplen: number, wire: number] {
+    const caplen = this.dv.getUint32(at + 8, this.le);
+    const wire = this.dv.getUint32(at + 12, this.le);
+    return this.swapped && caplen > wire ? [wire, caplen] : [caplen, wire];
   }
 
   private nextPcapng(): CaptureRecord | undefined {
@@ -223,7 +240,8 @@ export class CaptureReader {
       const body = o + 8;
       const bodyEnd = o + len - 4;
       let rec: CaptureRecord | undefined;
-      if (type === IDB) {
+      if (type === PCAPNG_SHB) this.sectionComment = readComment(this.buf, v, body + 16, bodyEnd, le);
+      else if (type === IDB) {
         if (bodyEnd - body < 8) throw this.damage(false, 'an interface description block is shorter than its fixed part: the file is corrupt');
         this.interfaces.push(readInterface(this.buf, v, body, bodyEnd, le));
         if (this.linktype < 0) this.linktype = this.interfaces[0].linktype;
@@ -235,9 +253,18 @@ export class CaptureReader {
         const units = (BigInt(v.getUint32(body + 4, le)) << 32n) | BigInt(v.getUint32(body + 8, le));
         const caplen = v.getUint32(body + 12, le);
         const wire = v.getUint32(body + 16, le);
-        if (caplen > MAX_RECORD_BYTES || body + 20 + caplen > bodyEnd)
+        if (caplen > MAX_RECORD_BYTES)
+          throw this.damage(false, `the packet claims ${caplen} captured bytes, more than the ${MAX_RECORD_BYTES} any pcapng writer produces: the file is corrupt`);
+        if (itf.snaplen && caplen > itf.snaplen)
+          throw this.damage(false, `the packet has ${caplen} captured bytes, more than the snaplen of ${itf.snaplen} of interface ${ifid}: the file is corrupt`);
+        if (body + 20 + caplen > bodyEnd)
           throw this.damage(false, `the packet claims ${caplen} captured bytes but its block holds ${bodyEnd - body - 20}: the file is corrupt`);
         rec = { linktype: itf.linktype, timestampNs: itf.toNs(units) + itf.offsetNs, data: this.buf.subarray(body + 20, body + 20 + caplen), wireLength: Math.max(wire, caplen), interfaceId: ifid };
+        const options = body + 20 + ((caplen + 3) & ~3);
+        if (type === EPB && options < bodyEnd) {
+          const comment = readComment(this.buf, v, options, bodyEnd, le);
+          if (comment !== undefined) rec.comment = comment;
+        }
       } else if (type === SPB) {
         const itf = this.interfaces[0];
         if (!itf) throw this.damage(false, 'a simple packet block comes before any interface description block: the file is corrupt');

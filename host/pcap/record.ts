@@ -11,6 +11,8 @@ export interface CaptureRecord {
   wireLength: number;
   /** pcapng interface id (0 for classic pcap). */
   interfaceId: number;
+  /** pcapng: the packet's comment (opt_comment of its Enhanced Packet Block), when it has one. */
+  comment?: string;
 }
 
 /** A capture file that cannot be read on: names the file offset and the problem. */

@@ -12,15 +12,8 @@
 //             files: write() answers false.
 //
 // The checks happen when a record arrives, as tcpdump's do: an idle link rotates nothing.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import strftime from 'strftime';
-import type { CaptureRecord } from './record.js';
-
-/** Bytes of a capture file: its header, then each record's block. */
-export interface CaptureEncoder {
-  header(): Uint8Array;
-  record(r: CaptureRecord): Uint8Array;
-}
+import { fileSink, type CaptureFormat, type CaptureSink, type CaptureWriter, type WriteRecord } from './writer.js';
 
 export interface RotationOptions {
   /** -C: bytes a file may exceed before the next record opens a new one. */
@@ -44,21 +37,19 @@ export function rotationFileName(base: string, o: RotationOptions, count: number
 export class RotatingWriter {
   /** Every file opened, in order (a name appears again when the ring wraps). */
   readonly opened: string[] = [];
-  private fd = -1;
-  private size = 0;
+  private file!: CaptureWriter;
   private count = 0;
   private periods = 1;
   private periodStartS: number;
 
   constructor(
     private readonly base: string,
-    private readonly encoder: CaptureEncoder,
+    private readonly format: CaptureFormat,
     private readonly o: RotationOptions = {},
-    /** Where `-` (standard output) goes: a writer that waits out a full pipe. */
+    /** Where `-` (standard output) goes, if not straight to file descriptor 1: e.g. a writer that stops quietly when the reader has gone. */
     private readonly stdout?: { write(bytes: Uint8Array): void },
     private readonly nowMs: () => number = Date.now,
   ) {
-    if (base === '-' && !stdout) throw new Error('-w -: give the standard output writer');
     for (const [flag, v] of [['-C', o.maxBytes], ['-W', o.files], ['-G', o.rotateS]] as const)
       if (v !== undefined && !(v > 0)) throw new Error(`${flag} ${v}: give a number above 0`);
     if (o.files !== undefined && !Number.isInteger(o.files)) throw new Error(`-W ${o.files}: give a whole number of files`);
@@ -69,48 +60,43 @@ export class RotatingWriter {
   }
 
   /** Writes `r`, rotating first if due; false when -G with -W has made its last file (stop now). */
-  write(r: CaptureRecord): boolean {
+  write(r: WriteRecord): boolean {
     const o = this.o;
     if (o.rotateS) {
       const t = Math.floor(this.nowMs() / 1000);
       if (t - this.periodStartS >= o.rotateS) {
         this.periodStartS = t;
-        this.closeFile();
+        this.file.close();
         if (!o.maxBytes && o.files && ++this.periods > o.files) return false;
         this.count = 0;
         this.open();
       }
     }
-    if (o.maxBytes && this.size > o.maxBytes) {
-      this.closeFile();
+    if (o.maxBytes && this.file.bytes > o.maxBytes) {
+      this.file.close();
       this.count++;
       if (o.files && this.count >= o.files) this.count = 0;
       this.open();
     }
-    this.put(this.encoder.record(r));
+    this.file.write(r);
     return true;
   }
 
+  /** Writes out what the current file has gathered, so a reader at its other end sees it now. */
+  flush(): void {
+    this.file.flush();
+  }
+
+  /** Writes out what is gathered and closes the current file. Idempotent. */
   close(): void {
-    this.closeFile();
+    this.file.close();
   }
 
   private open(): void {
     const name = rotationFileName(this.base, this.o, this.count, new Date(this.periodStartS * 1000));
-    this.fd = this.base === '-' ? 1 : openSync(name, 'w', 0o644);
+    const stdout = this.stdout;
+    const sink: CaptureSink = name === '-' && stdout ? { put: (bytes) => stdout.write(bytes), close: () => undefined } : fileSink(name);
+    this.file = this.format(sink);
     this.opened.push(name);
-    this.size = 0;
-    this.put(this.encoder.header());
-  }
-
-  private put(bytes: Uint8Array): void {
-    if (this.fd === 1) this.stdout!.write(bytes);
-    else for (let off = 0; off < bytes.length; ) off += writeSync(this.fd, bytes, off);
-    this.size += bytes.length;
-  }
-
-  private closeFile(): void {
-    if (this.fd > 1) closeSync(this.fd);
-    this.fd = -1;
   }
 }

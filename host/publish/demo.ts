@@ -2,13 +2,13 @@
 // an R3 stream), two replay engines (no root needed) each replaying half of a generated capture's
 // flows and publishing the UDP frames their handler keeps, one consumer reading every record back,
 // and the fleet view (what `wirewasm top` shows) live; at the end the counts must agree.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogUpdate } from 'log-update';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Engine } from '../engine/engine.js';
-import { readCaptureFile, writePcap } from '../pcap/index.js';
+import { CaptureReader, PcapWriter } from '../pcap/index.js';
 import { artefact } from '../paths.js';
 import { startNatsCluster } from './cluster.js';
 import { PublishSink } from './sink.js';
@@ -32,12 +32,15 @@ export async function fleetDemo(seconds: number, capture: (file: string) => void
       const at = 34 + (((d[12] << 8) | d[13]) === 0x8100 ? 4 : 0);
       return (d[at] << 8) | d[at + 1];
     };
-    const recs = [...readCaptureFile(all).records];
-    const halves = [0, 1].map((h) => {
-      const file = path.join(dir, `host${h}.pcap`);
-      writeFileSync(file, writePcap(recs.filter((r) => sport(r.data) % 2 === h), { linktype: 1, nanosecond: true }));
-      return file;
-    });
+    const halves = [0, 1].map((h) => path.join(dir, `host${h}.pcap`));
+    const reader = CaptureReader.open(all);
+    const writers = halves.map((file) => PcapWriter.open(file, { linktype: 1, nanosecond: true }));
+    try {
+      for (const r of reader) writers[sport(r.data) % 2].write(r);
+    } finally {
+      reader.close();
+      for (const w of writers) w.close();
+    }
     const { connect } = await import('@nats-io/transport-node');
     const nc = await connect({ servers: cluster.url.split(',') });
     await (await jetstreamManager(nc)).streams.add({ name: 'FLEET', subjects: ['wirewasm.*.records.>'], num_replicas: 3, duplicate_window: 120e9 });

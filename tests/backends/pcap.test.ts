@@ -1,16 +1,16 @@
 // The pcap backend behind the Backend interface (host/backends/types.ts): a capture read as a NIC
 // would deliver it, queue by queue, and frames sent through it written back as a pcap tshark reads.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBackend } from '../../host/backends/index.js';
-import { pcapKernelBytes } from '../../host/backends/pcap.js';
+import { openPcap, pcapKernelBytes } from '../../host/backends/pcap.js';
 import { computeLayout, createMemory } from '../../host/layout.js';
 import { META } from '../../host/meta.js';
 import { packageRoot } from '../../host/paths.js';
-import { readCaptureFile } from '../../host/pcap/index.js';
+import { readCaptureFile, writePcap } from '../../host/pcap/index.js';
 import { lacks } from '../support/tools.js';
 
 const file = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump', 'edns-opts.pcap');
@@ -75,6 +75,30 @@ describe('pcap backend', () => {
     }
   });
 
+  it('streams: a damaged file delivers every record before the damage over both queues, and names it; --loops reads the file again', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wwstream-backend-'));
+    try {
+      const recs = readCaptureFile(file).records.slice(0, 9);
+      const bytes = writePcap(recs, { linktype: 1 });
+      const at = 24 + recs.slice(0, 7).reduce((n, r) => n + 16 + r.data.length, 0);
+      new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 8, 300000, true);
+      const damaged = path.join(dir, 'damaged.pcap');
+      writeFileSync(damaged, bytes);
+      const count = (f: string, loops: number) => {
+        const layout = computeLayout({ queues: 2, frameCount: 16, kernelBytesPerQueue: pcapKernelBytes({ burst: 4 }) });
+        const b = openPcap({ file: f, memory: createMemory(layout), layout, queues: 2, burst: 4, loops });
+        let n = 0;
+        for (let q = 0; q < 2; q++) for (let k; (k = b.receive(q, 4)) > 0; b.release(q)) n += k;
+        b.close();
+        return { n, problem: b.problem?.message };
+      };
+      expect(count(damaged, 1)).toEqual({ n: 7, problem: `${damaged}: record 8: the record claims 300000 captured bytes, more than the 262144 any pcap writer produces: the file is corrupt (at byte ${at})` });
+      expect(count(file, 3)).toEqual({ n: 3 * readCaptureFile(file).records.length, problem: undefined });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says what is wrong with its config', () => {
     const layout = computeLayout({ frameCount: 16 });
     const memory = createMemory(layout);
@@ -82,5 +106,7 @@ describe('pcap backend', () => {
     expect(() => openBackend('pcap', { file, memory, layout })).toThrow(/kernelBytesPerQueue: pcapKernelBytes/);
     const l2 = computeLayout({ frameCount: 16, kernelBytesPerQueue: pcapKernelBytes() });
     expect(() => openBackend('pcap', { file: '/nope.pcap', memory: createMemory(l2), layout: l2 })).toThrow(/no such file/);
+    const l3 = computeLayout({ queues: 2, frameCount: 16, kernelBytesPerQueue: pcapKernelBytes() });
+    expect(() => openBackend('pcap', { file: '-', memory: createMemory(l3), layout: l3, queues: 2 })).toThrow(/stdin is a pipe, read once by one queue; 2 queues need a regular file/);
   });
 });

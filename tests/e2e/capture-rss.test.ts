@@ -2,19 +2,12 @@
 // a pipe (never on disk), dissected to jsonl; the process's peak RSS (VmHWM) stays under 128 MB and
 // every frame comes out.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { artefact } from '../../host/paths.js';
-import { writePcap, type CaptureRecord } from '../../host/pcap/index.js';
+import type { CaptureRecord } from '../../host/pcap/index.js';
+import { pcapBlock, pipeInto } from '../support/big-capture.js';
 
 const cli = artefact('dist/host/cli/main.js');
-const peakKb = (pid: number) => {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-};
 
 describe('a 4 GiB capture through a pipe', () => {
   it('dissect - --format jsonl: every frame out, peak RSS under 128 MB', async () => {
@@ -29,10 +22,7 @@ describe('a 4 GiB capture through a pipe', () => {
       d.writeUInt16BE(SIZE - 34, 38);
       return { linktype: 1, timestampNs: BigInt(i) * 1000n, data: new Uint8Array(d), wireLength: SIZE, interfaceId: 0 };
     });
-    const file = writePcap(recs, { linktype: 1 });
-    const header = file.subarray(0, 24);
-    const block = file.subarray(24);
-    const blocks = Math.ceil(2 ** 32 / block.length);
+    const { header, block } = pcapBlock(recs);
     const child = spawn(process.execPath, [cli, 'dissect', '-', '--format', 'jsonl'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let lines = 0;
     let last = '';
@@ -43,26 +33,13 @@ describe('a 4 GiB capture through a pipe', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    let peak = 0;
-    const poll = setInterval(() => (peak = Math.max(peak, peakKb(child.pid!))), 100);
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const write = (b: Uint8Array) => new Promise<void>((resolve) => (child.stdin.write(b) ? resolve() : child.stdin.once('drain', resolve)));
-    await write(header);
-    let sent = header.length;
-    for (let i = 0; i < blocks; i++) {
-      await write(block);
-      sent += block.length;
-      if (i % 64 === 0) peak = Math.max(peak, peakKb(child.pid!));
-    }
-    child.stdin.end();
-    const code = await exited;
-    clearInterval(poll);
+    const { sent, blocks, code, peakMb } = await pipeInto(child, header, block, 2 ** 32);
     expect(sent).toBeGreaterThan(2 ** 32);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(lines).toBe(blocks * PER_BLOCK);
     expect(JSON.parse(last.trim().split('\n').pop()!).n).toBe(blocks * PER_BLOCK);
-    expect(peak).toBeGreaterThan(0);
-    expect(peak / 1024).toBeLessThan(128);
+    expect(peakMb).toBeGreaterThan(0);
+    expect(peakMb).toBeLessThan(128);
   }, 900_000);
 });

@@ -4,11 +4,13 @@
 // what the simulator generated, the gaps are exactly the packets the simulator skipped, and both
 // sides shut down cleanly (the simulator exits 0, the client releases its socket and ring).
 import dgram from 'node:dgram';
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFeedClient, type FeedBackendName, type FeedReport } from '../../host/feed/client.js';
+import { artefact } from '../../host/paths.js';
 import type { FeedSimResult, FeedTransport } from '../../host/feed/sim.js';
 import { startSim } from '../support/feed-sim.js';
 
@@ -120,7 +122,7 @@ describe('feed over loopback: feed-sim process → feed client', () => {
 });
 
 describe('feed from captures', () => {
-  it('replaying the simulator\'s pcapng through the pcap backend gives the same decoded stream and gaps', async () => {
+  it('replaying the simulator\'s pcapng through the pcap backend gives the same decoded stream and gaps; cut short, the damage is named and feed exits 1', async () => {
     const port = nextPort++;
     const file = path.join(os.tmpdir(), `wwfeed-${process.pid}.pcapng`);
     let sim: { done: Promise<FeedSimResult> } | null = null;
@@ -136,6 +138,15 @@ describe('feed from captures', () => {
       expect(replay.messages).toBe(s.messages_sent);
       expect(replay.gap_list).toEqual(s.gaps);
       expect(replay.end_of_session).toBe(1);
+      // The capture cut inside a packet: `feed` reads the packets before the cut, names the file,
+      // the record and its byte offset on one line, and exits 1, as tcpdump does.
+      writeFileSync(file, readFileSync(file).subarray(0, Math.floor(statSync(file).size * 0.6)));
+      const cut = spawnSync(process.execPath, [artefact('dist/host/cli/main.js'), 'feed', '--backend', 'pcap', '--file', file, '--transport', 'udp', '--port', String(port), '--json'], { encoding: 'utf8' });
+      expect(cut.status).toBe(1);
+      const report = JSON.parse(cut.stdout) as FeedReport;
+      expect(report.messages).toBeGreaterThan(s.messages_sent / 3);
+      expect(report.messages).toBeLessThan(s.messages_sent);
+      expect(cut.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^wirewasm: ${file}: record \\d+: the file ends inside .* \\(at byte \\d+\\)$`))]);
     } finally {
       rmSync(file, { force: true });
     }

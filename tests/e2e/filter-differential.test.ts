@@ -68,10 +68,9 @@ describe.skipIf(!existsSync(CORPUS))('filter verdicts match pcap_offline_filter 
         mismatches.push(`${name}: LINKTYPE ${linktype} maps to DLT ${linktypeToDlt(linktype)}, libpcap says ${r.dlt}`);
         continue;
       }
-      // libpcap cuts a record longer than the file's snaplen to the snaplen, and keeps an original
-      // length smaller than the captured one, where our reader (host/pcap) keeps every captured
-      // byte and raises such a length to the captured one. The filter is judged on the lengths
-      // pcap_offline_filter was given; every frame where the readers differ must differ only so.
+      // libpcap keeps an original length smaller than the captured one, where our reader (host/pcap)
+      // raises it to the captured one. The filter is judged on the lengths pcap_offline_filter was
+      // given; every frame where the readers differ must differ only so.
       const frames = records.map((x, i) => {
         const [caplen, len] = r.lengths[i];
         if (caplen !== x.data.length || len !== x.wireLength) {

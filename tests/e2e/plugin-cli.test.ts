@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { artefact } from '../../host/paths.js';
 import { addPluginOptions, pluginSpecs, PluginOptionError } from '../../host/plugins/index.js';
 import { buildFrame } from '../../host/gen/frames.js';
-import { writePcap } from '../../host/pcap/pcap.js';
+import { writePcap } from '../../host/pcap/index.js';
 import { itch, moldudp64, pluginWat, wat } from '../support/plugins-fixtures.js';
 
 const cli = artefact('dist/host/cli/main.js');

@@ -1,12 +1,15 @@
 // The engine's CLI as a user runs it: replay --json prints the stats object the issue specifies,
 // errors name the problem, --metrics-port serves Prometheus text while running, npm start's
 // command runs the generated capture through 2 workers.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { artefact, packageRoot } from '../../host/paths.js';
 import { metricsUrl } from '../support/metrics-url.js';
+import { writePcap } from '../../host/pcap/index.js';
 import { lacks } from '../support/tools.js';
 
 const run = promisify(execFile);
@@ -32,6 +35,29 @@ describe('wirewasm replay / start', () => {
     const s = JSON.parse(stdout);
     expect(s.dropped.rule_drop).toBe(expected);
     expect(s.delivered + s.dropped.rule_drop).toBe(s.rx_packets);
+  });
+
+  it('a damaged capture: the records before the damage replayed, one line naming file, record and byte offset, exit 1', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wwstream-replay-'));
+    try {
+      const frame = Buffer.from('ffffffffffff00112233445508004500001c0001000040110000c0a80001c0a80002d431003500080000', 'hex');
+      const bytes = writePcap(Array.from({ length: 10 }, (_, i) => ({ linktype: 1, timestampNs: BigInt(i) * 1000n, data: frame, wireLength: frame.length })), { linktype: 1 });
+      // Record 7 starts after the 24-byte header and six records; its captured length made impossible.
+      const at = 24 + 6 * (16 + frame.length);
+      new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 8, 0x7fffffff, true);
+      const file = path.join(dir, 'damaged.pcap');
+      writeFileSync(file, bytes);
+      const r = spawnSync(process.execPath, [cli, 'replay', file, '--json'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      const s = JSON.parse(r.stdout);
+      expect(s.rx_packets).toBe(6);
+      expect(s.delivered).toBe(6);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `wirewasm: ${file}: record 7: the record claims 2147483647 captured bytes, more than the 262144 any pcap writer produces: the file is corrupt (at byte ${at}); the 6 record(s) before it were replayed`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the problem: a missing file, a bad rule, --rate with --speed', async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pcapEncoder, pcapngEncoder, readCaptureFile, RotatingWriter, rotationFileName, writePcap, type CaptureRecord } from '../../host/pcap/index.js';
+import { pcapFormat, pcapngFormat, readCaptureFile, RotatingWriter, rotationFileName, writePcap, type CaptureRecord } from '../../host/pcap/index.js';
 import { lacks } from '../support/tools.js';
 
 let dir: string;
@@ -36,7 +36,7 @@ describe.skipIf(lacks('tcpdump'))('-C and -W name and fill files as tcpdump does
       const input = path.join(sub, 'in.pcap');
       writeFileSync(input, writePcap(records, { linktype: 1 }));
       execFileSync('tcpdump', ['-Z', 'root', '-r', input, '-C', '1', ...(files ? ['-W', String(files)] : []), '-w', path.join(theirs, 'cap')], { stdio: 'ignore' });
-      const w = new RotatingWriter(path.join(ours, 'cap'), pcapEncoder({ linktype: 1 }), { maxBytes: 1_000_000, files });
+      const w = new RotatingWriter(path.join(ours, 'cap'), pcapFormat({ linktype: 1 }), { maxBytes: 1_000_000, files });
       for (const r of records) expect(w.write(r)).toBe(true);
       w.close();
       const names = readdirSync(theirs).sort();
@@ -58,7 +58,7 @@ describe('-G: a new file each period, named by strftime', () => {
     let now = start;
     const sub = path.join(dir, 'g');
     execFileSync('mkdir', ['-p', sub]);
-    const w = new RotatingWriter(path.join(sub, 'cap-%H%M%S.pcapng'), pcapngEncoder({ linktype: 1 }), { rotateS: 10 }, undefined, () => now);
+    const w = new RotatingWriter(path.join(sub, 'cap-%H%M%S.pcapng'), pcapngFormat({ linktype: 1 }), { rotateS: 10 }, undefined, () => now);
     for (const [dt, i] of [[0, 0], [9_999, 1], [10_000, 2], [25_500, 3], [26_000, 4]] as const) {
       now = start + dt;
       expect(w.write(rec(i))).toBe(true);
@@ -71,7 +71,7 @@ describe('-G: a new file each period, named by strftime', () => {
 
   it('-G with -W 2 (no -C): the third period ends the run before its first record', () => {
     let now = start;
-    const w = new RotatingWriter(path.join(dir, 'gw-%S'), pcapngEncoder({ linktype: 1 }), { rotateS: 1, files: 2 }, undefined, () => now);
+    const w = new RotatingWriter(path.join(dir, 'gw-%S'), pcapngFormat({ linktype: 1 }), { rotateS: 1, files: 2 }, undefined, () => now);
     expect(w.write(rec(0))).toBe(true);
     now += 1000;
     expect(w.write(rec(1))).toBe(true);
@@ -91,7 +91,7 @@ describe('-G: a new file each period, named by strftime', () => {
     const sub = path.join(dir, 'gc');
     execFileSync('mkdir', ['-p', sub]);
     // 60-byte frames as pcapng: header 48 + 92 per record; over 200 bytes after two records.
-    const w = new RotatingWriter(path.join(sub, 'c%S.'), pcapngEncoder({ linktype: 1 }), { rotateS: 5, maxBytes: 200 }, undefined, () => now);
+    const w = new RotatingWriter(path.join(sub, 'c%S.'), pcapngFormat({ linktype: 1 }), { rotateS: 5, maxBytes: 200 }, undefined, () => now);
     for (let i = 0; i < 3; i++) w.write(rec(i));
     now += 5000;
     for (let i = 3; i < 6; i++) w.write(rec(i));
@@ -100,7 +100,7 @@ describe('-G: a new file each period, named by strftime', () => {
   });
 
   it('refuses what tcpdump refuses, saying what to give', () => {
-    const enc = pcapngEncoder({ linktype: 1 });
+    const enc = pcapngFormat({ linktype: 1 });
     expect(() => new RotatingWriter(path.join(dir, 'r'), enc, { files: 3 })).toThrow(/-W counts rotated files: give -C/);
     expect(() => new RotatingWriter(path.join(dir, 'r'), enc, { maxBytes: 0 })).toThrow(/-C 0: give a number above 0/);
     expect(() => new RotatingWriter('-', enc, { maxBytes: 10 }, { write: () => undefined })).toThrow(/give -w a file name/);

@@ -9,6 +9,7 @@ export const TOOL_PACKAGES = {
   tshark: 'tshark',
   dumpcap: 'tshark',
   capinfos: 'tshark',
+  editcap: 'tshark',
   tcpdump: 'tcpdump',
   promtool: 'prometheus',
   'nats-server': 'nats-server',

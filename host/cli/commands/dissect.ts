@@ -119,7 +119,8 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
     if (opts.linktype === undefined && reader.format === 'pcap') checkLinktype(reader.linktype);
     for (;;) {
       // The batch's records are views into the reader's buffer: print them before it reads on.
-      if (batch.length && (batch.length === parser.batch || !reader.ready())) flush();
+      // The first frame goes out alone, so the first line does not wait for a whole batch.
+      if (batch.length && (batch.length === parser.batch || !reader.ready() || frames === 0)) flush();
       // Unfiltered, every record read is printed, so reading stops at -c; filtered, only a flush tells.
       if (frames >= count || (!opts.filter && frames + batch.length >= count)) break;
       const r = reader.next();

@@ -182,5 +182,10 @@ export function register(program: Command): void {
         if (finalBook && symbols.length) out.push(ladder(finalBook, symbols, opts.depth));
         process.stdout.write(out.join('\n') + '\n');
       }
+      // A damaged capture (--backend pcap), as in tcpdump: read up to the damage, named, non-zero exit.
+      if (r.input_problem) {
+        process.stderr.write(`wirewasm: ${r.input_problem}\n`);
+        process.exitCode = 1;
+      }
     });
 }
