@@ -46,7 +46,7 @@ describe.skipIf(!root)('engine filter on live sources (needs root)', () => {
 
   it.each(['afpacket', 'afxdp'] as const)('capture --backend %s EXPRESSION: the file holds exactly the accepted datagrams', async (backend) => {
     const stop = new AbortController();
-    const run = capture({ iface: bed.b.iface, netns: bed.b.ns, backend, durationS: 30, filter: EVEN, signal: stop.signal });
+    const run = capture({ iface: bed.b.iface, netns: bed.b.ns, backend, durationS: 30, filter: EVEN, signal: stop.signal, keepRecords: true });
     await new Promise((r) => setTimeout(r, 300));
     expect(await sendUdp(bed, bed.a.ns, bed.b.ip, N, 64)).toBe(0);
     await new Promise((r) => setTimeout(r, 300));
