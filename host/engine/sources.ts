@@ -6,7 +6,7 @@ import { EH } from '../abi.js';
 import { openBackend, type Backend, type LiveSource } from '../backends/index.js';
 import type { AfXdpBackend } from '../backends/afxdp.js';
 import type { AfPacketBackend } from '../backends/afpacket.js';
-import { dpdkLiveSource, type DpdkEngineBackend } from '../backends/dpdk.js';
+import { dpdkLiveSource, type DpdkEngineBackend } from '../backends/dpdk-engine.js';
 import { encodeBpf } from '../filter/index.js';
 import type { EngineRuntime } from './setup.js';
 
