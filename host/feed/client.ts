@@ -297,7 +297,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       if (r.kind === RECORD_KIND.MESSAGES) {
         digest?.addBatch(r.bytes);
         o.onMessages?.(r.bytes, sessionNames);
-        if (book && book.apply(r.bytes) > 0) o.onBook?.(book.records(), book);
+        if (book && book.apply(r.bytes) > 0) {
+          o.onBookView?.(book.view(), book);
+          o.onBook?.(book.records(), book);
+        }
         lastBatch = r.bytes;
       } else onControl(readControl(r.kind, r.bytes));
     }
@@ -509,11 +512,14 @@ export class Feed {
         this.batches.push(b);
         o.onMessages?.(b, names);
       },
-      onBook: (r, book) => {
+      // Record objects only for a bookRecords() reader or the caller's onBook: a Feed nobody reads
+      // the book of makes no garbage per BBO change.
+      onBookView: (v, book) => {
         this.book = book;
-        this.bookOut.push(r);
-        o.onBook?.(r, book);
+        if (this.bookOut.readers > 0) this.bookOut.push(book.records());
+        o.onBookView?.(v, book);
       },
+      onBook: o.onBook,
     });
     this.done.then(settle, settle);
   }
