@@ -18,7 +18,7 @@ export type { FeedClientOptions, FeedReport, FeedBackendName, FeedPluginName } f
 export { MessageView } from './feed/messages.js';
 export type * from './feed/messages.js';
 export { OrderBook, price4 } from './feed/book.js';
-export type { BookConfig, BookCounters, BookRecord, BboChange, Trade, Quote, Level, BookOrder } from './feed/book.js';
+export type { BookConfig, BookCounters, BookRecord, BookView, BboChange, Trade, Quote, Level, BookOrder } from './feed/book.js';
 // The types the signatures above use, so a caller can name them (and the API reference shows them).
 export { CaptureFormatError } from './pcap/index.js';
 export type { CaptureRecord } from './pcap/record.js';

@@ -23,12 +23,13 @@
 //                           worker thread, sending pre-generated packets, so the generator's speed
 //                           does not cap the rate; a row says `sender_limited` when the sender could
 //                           not reach the offered rate (then the figure is a lower bound).
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
-import { OrderBook, type BookRecord } from '../../host/feed/book.js';
+import { OrderBook, type BookRecord, type BookView } from '../../host/feed/book.js';
 import { RefBook } from '../ref-book.js';
 import { addonPath } from '../../host/native.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
@@ -258,23 +259,44 @@ parentPort.on('message', ({ host, netns, port, first, count, pps, eos }) => {
 });`;
 
 /**
- * Latencies (µs) of the BBO changes among `records`, JS records made at `nowUs`, against the
- * receive time of the message that made each: one walk over the batch, whose records are in the
- * same order. Plain numbers (ns since the epoch lose their last bits in a double, well below a µs):
- * the measuring must not allocate per record, or its own garbage collections would be measured.
+ * The receive time (µs since the epoch) of each message of a batch by its sequence number, looked up
+ * in increasing order (the book's records follow the batch's order): one walk over the batch. Plain
+ * numbers (ns since the epoch lose their last bits in a double, well below a µs): the measuring must
+ * not allocate per record, or its own garbage collections would be measured. NaN past the batch.
  */
-function bboLatencies(batch: Uint8Array, records: readonly BookRecord[], nowUs: number, out: number[]): void {
+function receiveTimes(batch: Uint8Array): (seqLo: number) => number {
   const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   let off = 0;
-  for (const r of records) {
-    if (r.kind !== 'bbo') continue;
-    const lo = Number(r.seq & 0xffffffffn);
+  return (lo) => {
     while (off + 32 <= batch.length && dv.getUint32(off + 8, true) !== lo) off += 32 + 8 * batch[off + 1];
-    if (off + 32 > batch.length) return;
-    const recvUs = (dv.getUint32(off + 28, true) * 2 ** 32 + dv.getUint32(off + 24, true)) / 1000;
-    if (out.length < 1_000_000) out.push(nowUs - recvUs);
+    return off + 32 > batch.length ? NaN : (dv.getUint32(off + 28, true) * 2 ** 32 + dv.getUint32(off + 24, true)) / 1000;
+  };
+}
+
+/** Latencies (µs) of a batch's BBO changes, read through the book's zero-allocation cursor at `nowUs`. */
+function bboLatencies(batch: Uint8Array, v: BookView, nowUs: number, out: number[]): void {
+  const recvUs = receiveTimes(batch);
+  while (v.next()) {
+    if (v.kind !== 'bbo') continue;
+    const t = recvUs(v.seq % 2 ** 32);
+    if (Number.isNaN(t)) return;
+    if (out.length < 1_000_000) out.push(nowUs - t);
   }
 }
+
+/** The same for a reader of record objects (OrderBook.records(), made before `nowUs`). */
+function bboLatenciesOfObjects(batch: Uint8Array, records: readonly BookRecord[], nowUs: number, out: number[]): void {
+  const recvUs = receiveTimes(batch);
+  for (const r of records) {
+    if (r.kind !== 'bbo') continue;
+    const t = recvUs(Number(r.seq & 0xffffffffn));
+    if (Number.isNaN(t)) return;
+    if (out.length < 1_000_000) out.push(nowUs - t);
+  }
+}
+
+/** How the A/B trial's JavaScript reads the BBO changes: the zero-allocation cursor, or record objects (the peer). */
+type Consumer = 'view' | 'objects';
 
 type Packets = ReturnType<typeof generatePackets>;
 type SendResult = { sent: number; errors: number; ns: number; error?: string };
@@ -284,18 +306,29 @@ type SendResult = { sent: number; errors: number; ns: number; error?: string };
  * two native senders (one worker thread each, paced), so the sender keeps up with the rate. Zero
  * gaps?, and for each BBO change the time from its message's receive to its JS record (µs).
  */
-async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, seconds: number, port: number, burst: number): Promise<{ ok: boolean; achieved: number; received: number; lat: number[] }> {
+async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, seconds: number, port: number, burst: number, consumer: Consumer = 'view'): Promise<{ ok: boolean; achieved: number; received: number; lat: number[]; gc: { pauses: number; ms: number } }> {
   const pps = rate / PER_PACKET;
   const count = Math.min(pk.count, Math.max(500, Math.round(pps * seconds)));
   const eos = moldControl(sessionName(SESSION), BigInt(count * PER_PACKET + 1), 0xffff);
   let sent: Promise<SendResult[]> | null = null;
   let batch: Uint8Array | null = null;
   const lat: number[] = [];
+  // Collector pauses during the trial: each one stalls whatever batch is in flight.
+  const gc = { pauses: 0, ms: 0 };
+  const observer = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) {
+      gc.pauses++;
+      gc.ms += e.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const feed = await runFeedClient({
     backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port, lineB: { host: '127.0.0.1', port: port + 1 }, duration: seconds + 10, burst,
     book: { orders: 1 << 16, symbols: 64, levels: 256 },
     onMessages: (b) => (batch = b),
-    onBook: (records) => bboLatencies(batch!, records, (performance.timeOrigin + performance.now()) * 1000, lat),
+    ...(consumer === 'view'
+      ? { onBookView: (v: BookView) => bboLatencies(batch!, v, (performance.timeOrigin + performance.now()) * 1000, lat) }
+      : { onBook: (records: BookRecord[]) => bboLatenciesOfObjects(batch!, records, (performance.timeOrigin + performance.now()) * 1000, lat) }),
     onReady: () => {
       sent = Promise.all(senders.map((w, line) => {
         const done = new Promise<SendResult>((res) => w.once('message', res));
@@ -304,10 +337,11 @@ async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, sec
       }));
     },
   });
+  observer.disconnect();
   const r = await sent!;
   for (const x of r) if (x.error) throw new Error(x.error);
   const achieved = Math.min(...r.map((x) => (x.sent * PER_PACKET * 1e9) / x.ns));
-  return { ok: feed.gaps === 0 && feed.messages === count * PER_PACKET, achieved, received: feed.messages, lat };
+  return { ok: feed.gaps === 0 && feed.messages === count * PER_PACKET, achieved, received: feed.messages, lat, gc };
 }
 
 interface Trial {
@@ -345,9 +379,11 @@ const suite: Suite = async ({ argv, log }) => {
   log('feed: A/B over two loopback lines on io_uring with the book');
   let abPort = 29000 + (process.pid % 500) * 2;
   const senders: [Worker, Worker] = [sender(), sender()];
-  // Bursts of 16 datagrams a line: a BBO change waits for the rest of its burst to be decoded and
-  // applied before its record reaches JavaScript, so smaller bursts bound that wait.
-  const abBurst = argValue(argv, '--ab-burst', 16);
+  // Bursts of 4 datagrams a line: a BBO change waits for the rest of its burst to be decoded and
+  // applied before its record reaches JavaScript, so smaller bursts bound that wait. The receive
+  // takes what has arrived (it never waits to fill a burst), so the cap only matters in a backlog,
+  // where more turns cost more per message (`--ab-compare-bursts` measures both sides of that trade).
+  const abBurst = argValue(argv, '--ab-burst', 4);
   try {
     let good = 0;
     let goodLat: number[] = [];
@@ -359,7 +395,7 @@ const suite: Suite = async ({ argv, log }) => {
       const t = await abTrial(senders, pk, rate, abSeconds, (abPort += 2), abBurst);
       const p99 = quantile(t.lat, 0.99);
       trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'} p99 ${p99.toFixed(0)}us${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
-      log(`  A/B offered ${rate} msgs/s (senders reached ${Math.round(t.achieved)}): ${t.ok ? 'zero gaps' : `${t.received} of the messages`}, BBO to record p99 ${p99.toFixed(1)} us`);
+      log(`  A/B offered ${rate} msgs/s (senders reached ${Math.round(t.achieved)}): ${t.ok ? 'zero gaps' : `${t.received} of the messages`}, BBO to record p99 ${p99.toFixed(1)} us, ${t.gc.pauses} GC pauses`);
       if (!t.ok) break;
       good = Math.min(rate, t.achieved);
       goodLat = t.lat;
@@ -368,9 +404,36 @@ const suite: Suite = async ({ argv, log }) => {
         break;
       }
     }
+    // --ab-compare N: N rounds at --ab-compare-rate (default 1 M msgs/s) of one trial per variant:
+    // record objects and the cursor at --ab-burst, and the cursor at each of --ab-compare-bursts;
+    // the order rotates each round, so every variant meets the same machine load.
+    const rounds = argValue(argv, '--ab-compare', 0);
+    const compareRate = argValue(argv, '--ab-compare-rate', 1_000_000);
+    const otherBursts = argv.includes('--ab-compare-bursts') ? String(argv[argv.indexOf('--ab-compare-bursts') + 1]).split(',').map(Number) : [];
+    const variants: { consumer: Consumer; burst: number; name: string }[] = [
+      { consumer: 'objects', burst: abBurst, name: `objects_burst${abBurst}` },
+      ...[abBurst, ...otherBursts].map((b) => ({ consumer: 'view' as const, burst: b, name: `view_burst${b}` })),
+    ];
+    const compared = new Map(variants.map((v) => [v.name, { p50: [] as number[], p99: [] as number[] }]));
+    for (let i = 0; i < rounds; i++)
+      for (let k = 0; k < variants.length; k++) {
+        const v = variants[(i + k) % variants.length];
+        const t = await abTrial(senders, pk, compareRate, abSeconds, (abPort += 2), v.burst, v.consumer);
+        const [p50, p99] = [quantile(t.lat, 0.5), quantile(t.lat, 0.99)];
+        compared.get(v.name)!.p50.push(p50);
+        compared.get(v.name)!.p99.push(p99);
+        log(`  round ${i + 1} ${v.name}: ${t.ok ? 'zero gaps' : 'GAPS'}, BBO to record p50 ${p50.toFixed(1)} us, p99 ${p99.toFixed(1)} us, ${t.gc.pauses} GC pauses (${t.gc.ms.toFixed(1)} ms)`);
+      }
+    const med = (xs: number[]) => quantile(xs, 0.5);
     results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
       lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, sender_limited: limited, search: trace.join(' '),
       bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
+      ...(rounds
+        ? {
+            compare_rate: compareRate, compare_rounds: rounds,
+            compare_median_us: Object.fromEntries([...compared].map(([name, x]) => [name, { p50: med(x.p50), p99: med(x.p99) }])),
+          }
+        : {}),
     }));
   } catch (e) {
     results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));

@@ -136,6 +136,7 @@ export class OrderBook {
   private dv: DataView;
   private readonly names: string[] = [];
   private readonly slotOf = new Map<string, number>();
+  private readonly cursor = new BookView(this.names);
 
   /** A book in `memory` at `base` (bookLayout(config).bytes long, 8-aligned). */
   constructor(
@@ -187,6 +188,20 @@ export class OrderBook {
   /** Number of out records of the last apply. */
   get outCount(): number {
     return this.dv.getUint32(this.base + 28, true);
+  }
+
+  /**
+   * The BBO changes and trades of the last apply as a cursor over the book's out records, in message
+   * order: nothing is allocated (one cursor per book, rewound by each call), so a reader on the hot
+   * path makes no garbage and meets no collector pause. Valid until the next apply.
+   *
+   *   const v = book.view();
+   *   while (v.next()) if (v.kind === 'bbo') v.seq, v.stock, v.bidPrice, v.bidShares …
+   */
+  view(): BookView {
+    this.views();
+    this.syncSymbols();
+    return this.cursor.reset(this.u8, this.dv, this.base + this.layout.outAt, this.outCount);
   }
 
   /** The BBO changes and trades of the last apply, in message order. */
@@ -275,6 +290,89 @@ export class OrderBook {
     const c = {} as BookCounters;
     BOOK_COUNTERS.forEach((k, i) => (c[k] = Number(this.dv.getBigUint64(this.base + 64 + 8 * i, true))));
     return c;
+  }
+}
+
+/**
+ * A cursor over the out records of a book's last apply (OrderBook.view()): `next()` steps to the next
+ * record; the getters read it in place. Prices have 4 implied decimals; an empty side of a BBO
+ * change has price and shares 0. The BboChange / Trade objects of records() carry the same fields.
+ */
+export class BookView {
+  private u8: Uint8Array = new Uint8Array(0);
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private at = 0;
+  private end = 0;
+  private o = -OUT_BYTES;
+
+  constructor(private readonly names: readonly string[]) {}
+
+  /** @internal */
+  reset(u8: Uint8Array, dv: DataView, at: number, count: number): this {
+    this.u8 = u8;
+    this.dv = dv;
+    this.at = at;
+    this.end = at + count * OUT_BYTES;
+    this.o = at - OUT_BYTES;
+    return this;
+  }
+
+  /** Records in this batch. */
+  get count(): number {
+    return (this.end - this.at) / OUT_BYTES;
+  }
+
+  /** Steps to the next record; false past the last. */
+  next(): boolean {
+    this.o += OUT_BYTES;
+    return this.o < this.end;
+  }
+
+  get kind(): 'bbo' | 'trade' {
+    return this.u8[this.o] === 1 ? 'bbo' : 'trade';
+  }
+  /** The MoldUDP64 sequence number of the message that made this record (exact below 2^53). */
+  get seq(): number {
+    return this.dv.getUint32(this.o + 12, true) * 2 ** 32 + this.dv.getUint32(this.o + 8, true);
+  }
+  get stock(): string {
+    return this.names[this.dv.getUint16(this.o + 2, true)];
+  }
+  /** BBO change: the best bid's price and total shares (0 and 0 when the side is empty). */
+  get bidPrice(): number {
+    return this.bidShares ? this.dv.getUint32(this.o + 16, true) : 0;
+  }
+  get bidShares(): number {
+    return this.u64(24);
+  }
+  get askPrice(): number {
+    return this.askShares ? this.dv.getUint32(this.o + 20, true) : 0;
+  }
+  get askShares(): number {
+    return this.u64(32);
+  }
+  /** Trade: the resting order's side, the price and shares executed, match number, order reference. */
+  get side(): 'B' | 'S' {
+    return this.u8[this.o + 1] === 0x42 ? 'B' : 'S';
+  }
+  get price(): number {
+    return this.dv.getUint32(this.o + 16, true);
+  }
+  get shares(): number {
+    return this.dv.getUint32(this.o + 20, true);
+  }
+  get match(): bigint {
+    return this.dv.getBigUint64(this.o + 24, true);
+  }
+  get ref(): bigint {
+    return this.dv.getBigUint64(this.o + 32, true);
+  }
+  get printable(): boolean {
+    return this.u8[this.o + 4] !== 0x4e;
+  }
+
+  private u64(off: number): number {
+    return this.dv.getUint32(this.o + off + 4, true) * 2 ** 32 + this.dv.getUint32(this.o + off, true);
   }
 }
 

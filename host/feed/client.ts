@@ -53,6 +53,24 @@ async function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Prom
   await new Promise((res) => setImmediate(res));
 }
 
+/**
+ * Byte and DataView views of a memory, made again only when its buffer changes (a grow): the
+ * receive loop reads and writes metadata every burst and must not allocate views for it.
+ */
+function memoryViews(memory: WebAssembly.Memory): { u8: Uint8Array; dv: DataView; fresh(): { u8: Uint8Array; dv: DataView } } {
+  return {
+    u8: new Uint8Array(memory.buffer),
+    dv: new DataView(memory.buffer),
+    fresh() {
+      if (this.u8.buffer !== memory.buffer) {
+        this.u8 = new Uint8Array(memory.buffer);
+        this.dv = new DataView(memory.buffer);
+      }
+      return this;
+    },
+  };
+}
+
 /** Runs the client until the session ends, the duration passes or the signal aborts. */
 export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   if (!FEED_BACKENDS.includes(o.backend)) throw new FeedError(`--backend ${o.backend}: use one of ${FEED_BACKENDS.join(', ')}`);
@@ -140,12 +158,13 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   // Line B: a backend on a memory of its own; each burst is copied into the inject slots of this
   // memory as receive queue 2, and goes through the same plugin instance as line A (queue 1).
   let lineB: PayloadBackend | null = null;
-  let memB: WebAssembly.Memory | null = null;
+  let memB: ReturnType<typeof memoryViews> | null = null;
   if (o.lineB) {
     const layoutB = computeLayout({ queues: 1, workers: 1, frameCount, frameSize, kernelBytesPerQueue: kernelBytesFor(o.backend, { frameCount, queues: 1, burst }) });
-    memB = createMemory(layoutB);
+    const memoryB = createMemory(layoutB);
+    memB = memoryViews(memoryB);
     try {
-      lineB = openBackend(o.backend, { memory: memB, layout: layoutB, queues: 1, burst, transport: o.transport, ...o.lineB } as never) as unknown as PayloadBackend;
+      lineB = openBackend(o.backend, { memory: memoryB, layout: layoutB, queues: 1, burst, transport: o.transport, ...o.lineB } as never) as unknown as PayloadBackend;
       await lineB.ready;
     } catch (e) {
       backend.close();
@@ -246,16 +265,15 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
 
   /** Marks the metadata of a burst with its line: the plugin takes receive queue 1..4 as A/B line. */
+  const mem = memoryViews(memory);
   const markLine = (list: number, n: number, line: number) => {
-    const dv = new DataView(memory.buffer);
+    const { dv } = mem.fresh();
     for (let i = 0; i < n; i++) dv.setUint16(dv.getUint32(list + 4 * i, true) + META.QUEUE, line, true);
   };
   /** Line B's datagrams, copied into the inject slots a burst at a time, as receive queue 2 (line 2). */
   const takeLineB = (n: number): void => {
-    const u8 = new Uint8Array(memory.buffer);
-    const dv = new DataView(memory.buffer);
-    const srcU8 = new Uint8Array(memB!.buffer);
-    const src = new DataView(memB!.buffer);
+    const { u8, dv } = mem.fresh();
+    const { u8: srcU8, dv: src } = memB!.fresh();
     const list = lineB!.queues[0].rxAddrs;
     for (let i = 0; i < n; ) {
       const k = Math.min(INJECT, n - i);
@@ -297,7 +315,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       if (r.kind === RECORD_KIND.MESSAGES) {
         digest?.addBatch(r.bytes);
         o.onMessages?.(r.bytes, sessionNames);
-        if (book && book.apply(r.bytes) > 0) o.onBook?.(book.records(), book);
+        if (book && book.apply(r.bytes) > 0) {
+          o.onBookView?.(book.view(), book);
+          o.onBook?.(book.records(), book);
+        }
         lastBatch = r.bytes;
       } else onControl(readControl(r.kind, r.bytes));
     }
@@ -509,11 +530,14 @@ export class Feed {
         this.batches.push(b);
         o.onMessages?.(b, names);
       },
-      onBook: (r, book) => {
+      // Record objects only for a bookRecords() reader or the caller's onBook: a Feed nobody reads
+      // the book of makes no garbage per BBO change.
+      onBookView: (v, book) => {
         this.book = book;
-        this.bookOut.push(r);
-        o.onBook?.(r, book);
+        if (this.bookOut.readers > 0) this.bookOut.push(book.records());
+        o.onBookView?.(v, book);
       },
+      onBook: o.onBook,
     });
     this.done.then(settle, settle);
   }

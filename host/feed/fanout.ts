@@ -5,7 +5,7 @@
  * what arrives from then on (nothing before: a reader that never subscribed holds no memory), read
  * by an async iterator that ends once `done` settles and the queue is empty.
  */
-export function fanout<T>(done: Promise<unknown>): { push(x: T): void; subscribe(): AsyncIterable<T> } {
+export function fanout<T>(done: Promise<unknown>): { push(x: T): void; subscribe(): AsyncIterable<T>; readonly readers: number } {
   let ended = false;
   const readers = new Set<{ items: T[]; wake: (() => void) | null }>();
   const end = () => {
@@ -14,6 +14,10 @@ export function fanout<T>(done: Promise<unknown>): { push(x: T): void; subscribe
   };
   done.then(end, end);
   return {
+    /** Readers subscribed now: a producer with none can skip making what it would push. */
+    get readers() {
+      return readers.size;
+    },
     push(x) {
       for (const r of readers) {
         r.items.push(x);

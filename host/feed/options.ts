@@ -4,7 +4,7 @@
  * CLI and tests that only name these types need not read the receive loop.
  */
 import type { PluginStats } from '../plugins/index.js';
-import type { BookConfig, BookCounters, BookRecord, OrderBook } from './book.js';
+import type { BookConfig, BookCounters, BookRecord, BookView, OrderBook } from './book.js';
 import type { LINE_COUNTERS } from './itch.js';
 import type { FeedTransport } from './sim.js';
 
@@ -107,6 +107,11 @@ export interface FeedClientOptions {
   book?: BookConfig;
   /** The book's BBO changes and trades of each batch (when `book` is given and there are any). */
   onBook?: (records: BookRecord[], book: OrderBook) => void;
+  /**
+   * The same BBO changes and trades as a zero-allocation cursor (OrderBook.view(), valid during the
+   * call): for a reader on the hot path, which then makes no garbage per record.
+   */
+  onBookView?: (view: BookView, book: OrderBook) => void;
   /** Called about once a second with the statistics so far. */
   onProgress?: (s: FeedReport) => void;
   /** Called once the backend is receiving (the simulator can start). */

@@ -6,7 +6,7 @@
 // orders come from the generator; deletes, executions and replaces of unknown references are
 // mixed in and must be counted, not crash nor change the book.
 import { describe, expect, it } from 'vitest';
-import { bboLine, OrderBook, price4 } from '../../host/feed/book.js';
+import { bboLine, OrderBook, price4, type BookView } from '../../host/feed/book.js';
 import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { ItchGenerator, moldPacket } from '../../host/feed/generator.js';
 import { RECORD_KIND, type ItchMessage } from '../../host/feed/itch.js';
@@ -17,16 +17,26 @@ import { S } from '../support/itch.js';
 const norm = (e: RefEvent | ReturnType<OrderBook['records']>[number]) =>
   e.kind === 'bbo' ? ['bbo', e.seq, e.stock, e.bid, e.ask] : ['trade', e.seq, e.stock, e.side, e.price, e.shares, e.match, e.ref, e.printable];
 
+/** The cursor's current record as the same plain values. */
+const normView = (v: BookView) =>
+  v.kind === 'bbo'
+    ? ['bbo', BigInt(v.seq), v.stock, v.bidShares ? [v.bidPrice, v.bidShares] : null, v.askShares ? [v.askPrice, v.askShares] : null]
+    : ['trade', BigInt(v.seq), v.stock, v.side, v.price, v.shares, v.match, v.ref, v.printable];
+
 function session(seed: number, total: number, check: (book: OrderBook, ref: RefBook, gen: ItchGenerator, sent: number) => void) {
   const gen = new ItchGenerator(seed);
   const ref = new RefBook();
   const book = OrderBook.create({ orders: 1 << 16, symbols: 64, levels: 64 });
   let wasm: unknown[] = [];
+  let viewed: unknown[] = [];
   const plugin = new DirectPlugin(shippedPlugin('itch'), {
     onRecord: (kind, bytes) => {
       if (kind !== RECORD_KIND.MESSAGES) return;
       book.apply(bytes);
       for (const r of book.records()) wasm.push(norm(r));
+      // The zero-allocation cursor reads the same records.
+      const v = book.view();
+      while (v.next()) viewed.push(normView(v));
     },
   });
   let seq = 1n;
@@ -57,7 +67,9 @@ function session(seed: number, total: number, check: (book: OrderBook, ref: RefB
     plugin.process([{ bytes: moldPacket(S, seq, msgs) }]);
     seq += BigInt(msgs.length);
     expect(wasm).toEqual(expected);
+    expect(viewed).toEqual(expected);
     wasm = [];
+    viewed = [];
     check(book, ref, gen, sent);
   }
   return { book, ref, gen, unknown, executedThenReplaced };

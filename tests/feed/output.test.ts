@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openFeed } from '../../host/feed/client.js';
+import { OrderBook } from '../../host/feed/book.js';
 import { ItchGenerator } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, type ItchMessage } from '../../host/feed/itch.js';
 import { runFeedSim, type FeedSimResult } from '../../host/feed/sim.js';
@@ -100,5 +101,30 @@ describe('feed --messages / --bbo and the streaming API', () => {
     for await (const r of records) bbo += r.filter((x) => x.kind === 'bbo').length;
     expect(bbo).toBe(wantBbo);
     expect((await feed.done).messages).toBe(sim.messages_sent);
+  });
+
+  it('onBookView: every BBO change, read in place, and no record objects while nobody reads bookRecords()', async () => {
+    const ref = new RefBook();
+    const want: string[] = [];
+    generated.forEach((m, i) => {
+      for (const e of ref.apply(m, BigInt(i + 1))) if (e.kind === 'bbo') want.push(JSON.stringify([i + 1, e.stock, e.bid, e.ask]));
+    });
+    const seen: string[] = [];
+    const made = vi.spyOn(OrderBook.prototype, 'records');
+    try {
+      const feed = openFeed({
+        backend: 'pcap', file: capture, transport: 'udp', host: '127.0.0.1', port, book: {},
+        onBookView: (v) => {
+          while (v.next())
+            if (v.kind === 'bbo') seen.push(JSON.stringify([v.seq, v.stock, v.bidShares ? [v.bidPrice, v.bidShares] : null, v.askShares ? [v.askPrice, v.askShares] : null]));
+        },
+      });
+      expect((await feed.done).messages).toBe(sim.messages_sent);
+      expect(made).not.toHaveBeenCalled();
+    } finally {
+      made.mockRestore();
+    }
+    expect(want.length).toBeGreaterThan(100);
+    expect(seen).toEqual(want);
   });
 });
