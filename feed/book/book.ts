@@ -56,6 +56,7 @@ const KIND_BBO: u8 = 1;
 const KIND_TRADE: u8 = 2;
 const BID: u8 = 0x42; // 'B'
 const LEVEL_FULL: i32 = -1;
+const SCAN_WINDOW: u32 = 8;
 
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
@@ -136,12 +137,21 @@ function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, o
   const cAt = sym + (bid ? 8 : 12);
   const n = load<u32>(cAt);
   const lv = sideLevels(base, sym, bid);
-  // From the best level down: where the price is or goes (most activity is near the top). One
-  // loop per side, so the comparison is not chosen again at every level.
-  let i = <i32>n - 1;
-  if (bid) while (i >= 0 && load<u32>(lv + <usize>i * LEVEL_BYTES) > price) i--;
-  else while (i >= 0 && load<u32>(lv + <usize>i * LEVEL_BYTES) < price) i--;
-  const top = i == <i32>n - 1;
+  // Where the price is or goes: below the levels better than it, counted from the best down (most
+  // activity is near the top). The top SCAN_WINDOW levels are counted without a branch, as the sum
+  // of compares (the side is sorted, so the better ones are the top run): a loop would leave at a
+  // different level each message and mispredict its exit. Slots under the first level are read
+  // but masked out (they lie inside the region: the symbol header or the table before it).
+  const last = lv + <usize>(n - 1) * LEVEL_BYTES;
+  let d: u32 = 0;
+  if (bid) for (let k: u32 = 0; k < SCAN_WINDOW; k++) d += <u32>(k < n) & <u32>(load<u32>(last - <usize>k * LEVEL_BYTES) > price);
+  else for (let k: u32 = 0; k < SCAN_WINDOW; k++) d += <u32>(k < n) & <u32>(load<u32>(last - <usize>k * LEVEL_BYTES) < price);
+  if (d == SCAN_WINDOW) {
+    if (bid) while (d < n && load<u32>(last - <usize>d * LEVEL_BYTES) > price) d++;
+    else while (d < n && load<u32>(last - <usize>d * LEVEL_BYTES) < price) d++;
+  }
+  const i = <i32>n - 1 - <i32>d;
+  const top = d == 0;
   const at = lv + <usize>i * LEVEL_BYTES;
   if (i >= 0 && load<u32>(at) == price) {
     const o = <i32>load<u32>(at, 4) + orders;
