@@ -56,7 +56,7 @@ const KIND_BBO: u8 = 1;
 const KIND_TRADE: u8 = 2;
 const BID: u8 = 0x42; // 'B'
 const LEVEL_FULL: i32 = -1;
-const SCAN_WINDOW: u32 = 8;
+const SCAN_WINDOW: u32 = 8; // levels searched without a branch (docs/feed.md: 8 measured best)
 
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
