@@ -32,6 +32,7 @@ const H_OUT_COUNT: usize = 28;
 const H_SYMBOLS_AT: usize = 32;
 const H_ORDERS_AT: usize = 36;
 const H_OUT_AT: usize = 40;
+const H_DISPLACED: usize = 44; //   live orders not in their home slot
 const H_COUNTERS: usize = 64; //    u64 counters, C_* below
 
 // Counters (host/feed/book.ts BOOK_COUNTERS names them).
@@ -204,25 +205,35 @@ export function orderFind(base: usize, ref: u64): usize {
   return e;
 }
 
-/** Frees the slot at `e`, shifting later members of its probe run back (no tombstones). */
+/**
+ * Frees the slot at `e`, shifting later members of its probe run back (no tombstones). Only an
+ * order away from its home slot can need moving back, so while none is (the common case: orders
+ * numbered in sequence each sit at home) the slot is just cleared, without walking the run of
+ * neighbouring live orders to its end.
+ */
 function orderFree(base: usize, e: usize): void {
   const mask = load<u32>(base, H_SLOTS) - 1;
   const t = base + <usize>load<u32>(base, H_ORDERS_AT);
   let hole = <u32>((e - t) / ORDER_BYTES);
-  for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
-    const x = t + <usize>i * ORDER_BYTES;
-    const r = load<u64>(x);
-    if (r == 0) break;
-    const home = hashSlot(r, mask);
-    // Move x into the hole when its home is not in (hole, i] (cyclically).
-    if (((i - home) & mask) >= ((i - hole) & mask)) {
-      const h = t + <usize>hole * ORDER_BYTES;
-      store<u64>(h, r);
-      store<u64>(h, load<u64>(x, 8), 8);
-      store<u64>(h, load<u64>(x, 16), 16);
-      hole = i;
+  let displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
+  if (displaced != 0) {
+    for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
+      const x = t + <usize>i * ORDER_BYTES;
+      const r = load<u64>(x);
+      if (r == 0) break;
+      const home = hashSlot(r, mask);
+      // Move x into the hole when its home is not in (hole, i] (cyclically).
+      if (((i - home) & mask) >= ((i - hole) & mask)) {
+        const h = t + <usize>hole * ORDER_BYTES;
+        store<u64>(h, r);
+        store<u64>(h, load<u64>(x, 8), 8);
+        store<u64>(h, load<u64>(x, 16), 16);
+        displaced -= <u32>(home == hole);
+        hole = i;
+      }
     }
   }
+  store<u32>(base, displaced, H_DISPLACED);
   // Only the reference marks a slot used; the rest is written whole by the next add.
   store<u64>(t + <usize>hole * ORDER_BYTES, 0);
   store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
@@ -250,6 +261,9 @@ function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price:
   }
   store<u32>(base, live + 1, H_ORDER_COUNT);
   store<u64>(e, ref);
+  const mask = load<u32>(base, H_SLOTS) - 1;
+  const home = base + <usize>load<u32>(base, H_ORDERS_AT) + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  store<u32>(base, load<u32>(base, H_DISPLACED) + <u32>(e != home), H_DISPLACED);
   store<u32>(e, price, 8);
   store<u32>(e, shares, 12);
   store<u32>(e, <u32>sym, 16);
