@@ -32,6 +32,7 @@ const H_OUT_COUNT: usize = 28;
 const H_SYMBOLS_AT: usize = 32;
 const H_ORDERS_AT: usize = 36;
 const H_OUT_AT: usize = 40;
+const H_DISPLACED: usize = 44; //   live orders not in their home slot
 const H_COUNTERS: usize = 64; //    u64 counters, C_* below
 
 // Counters (host/feed/book.ts BOOK_COUNTERS names them).
@@ -56,6 +57,7 @@ const KIND_BBO: u8 = 1;
 const KIND_TRADE: u8 = 2;
 const BID: u8 = 0x42; // 'B'
 const LEVEL_FULL: i32 = -1;
+const SCAN_WINDOW: u32 = 8; // levels searched without a branch (docs/feed.md: 8 measured best)
 
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
@@ -136,12 +138,21 @@ function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, o
   const cAt = sym + (bid ? 8 : 12);
   const n = load<u32>(cAt);
   const lv = sideLevels(base, sym, bid);
-  // From the best level down: where the price is or goes (most activity is near the top). One
-  // loop per side, so the comparison is not chosen again at every level.
-  let i = <i32>n - 1;
-  if (bid) while (i >= 0 && load<u32>(lv + <usize>i * LEVEL_BYTES) > price) i--;
-  else while (i >= 0 && load<u32>(lv + <usize>i * LEVEL_BYTES) < price) i--;
-  const top = i == <i32>n - 1;
+  // Where the price is or goes: below the levels better than it, counted from the best down (most
+  // activity is near the top). The top SCAN_WINDOW levels are counted without a branch, as the sum
+  // of compares (the side is sorted, so the better ones are the top run): a loop would leave at a
+  // different level each message and mispredict its exit. Slots under the first level are read
+  // but masked out (they lie inside the region: the symbol header or the table before it).
+  const last = lv + <usize>(n - 1) * LEVEL_BYTES;
+  let d: u32 = 0;
+  if (bid) for (let k: u32 = 0; k < SCAN_WINDOW; k++) d += <u32>(k < n) & <u32>(load<u32>(last - <usize>k * LEVEL_BYTES) > price);
+  else for (let k: u32 = 0; k < SCAN_WINDOW; k++) d += <u32>(k < n) & <u32>(load<u32>(last - <usize>k * LEVEL_BYTES) < price);
+  if (d == SCAN_WINDOW) {
+    if (bid) while (d < n && load<u32>(last - <usize>d * LEVEL_BYTES) > price) d++;
+    else while (d < n && load<u32>(last - <usize>d * LEVEL_BYTES) < price) d++;
+  }
+  const i = <i32>n - 1 - <i32>d;
+  const top = d == 0;
   const at = lv + <usize>i * LEVEL_BYTES;
   if (i >= 0 && load<u32>(at) == price) {
     const o = <i32>load<u32>(at, 4) + orders;
@@ -194,25 +205,35 @@ export function orderFind(base: usize, ref: u64): usize {
   return e;
 }
 
-/** Frees the slot at `e`, shifting later members of its probe run back (no tombstones). */
+/**
+ * Frees the slot at `e`, shifting later members of its probe run back (no tombstones). Only an
+ * order away from its home slot can need moving back, so while none is (the common case: orders
+ * numbered in sequence each sit at home) the slot is just cleared, without walking the run of
+ * neighbouring live orders to its end.
+ */
 function orderFree(base: usize, e: usize): void {
   const mask = load<u32>(base, H_SLOTS) - 1;
   const t = base + <usize>load<u32>(base, H_ORDERS_AT);
   let hole = <u32>((e - t) / ORDER_BYTES);
-  for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
-    const x = t + <usize>i * ORDER_BYTES;
-    const r = load<u64>(x);
-    if (r == 0) break;
-    const home = hashSlot(r, mask);
-    // Move x into the hole when its home is not in (hole, i] (cyclically).
-    if (((i - home) & mask) >= ((i - hole) & mask)) {
-      const h = t + <usize>hole * ORDER_BYTES;
-      store<u64>(h, r);
-      store<u64>(h, load<u64>(x, 8), 8);
-      store<u64>(h, load<u64>(x, 16), 16);
-      hole = i;
+  let displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
+  if (displaced != 0) {
+    for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
+      const x = t + <usize>i * ORDER_BYTES;
+      const r = load<u64>(x);
+      if (r == 0) break;
+      const home = hashSlot(r, mask);
+      // Move x into the hole when its home is not in (hole, i] (cyclically).
+      if (((i - home) & mask) >= ((i - hole) & mask)) {
+        const h = t + <usize>hole * ORDER_BYTES;
+        store<u64>(h, r);
+        store<u64>(h, load<u64>(x, 8), 8);
+        store<u64>(h, load<u64>(x, 16), 16);
+        displaced -= <u32>(home == hole);
+        hole = i;
+      }
     }
   }
+  store<u32>(base, displaced, H_DISPLACED);
   // Only the reference marks a slot used; the rest is written whole by the next add.
   store<u64>(t + <usize>hole * ORDER_BYTES, 0);
   store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
@@ -240,6 +261,9 @@ function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price:
   }
   store<u32>(base, live + 1, H_ORDER_COUNT);
   store<u64>(e, ref);
+  const mask = load<u32>(base, H_SLOTS) - 1;
+  const home = base + <usize>load<u32>(base, H_ORDERS_AT) + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  store<u32>(base, load<u32>(base, H_DISPLACED) + <u32>(e != home), H_DISPLACED);
   store<u32>(e, price, 8);
   store<u32>(e, shares, 12);
   store<u32>(e, <u32>sym, 16);

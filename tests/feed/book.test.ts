@@ -138,6 +138,36 @@ describe('order book (WASM) against the reference book', () => {
     expect(book.order(3)).toBeNull();
   });
 
+  it('orders whose references share a probe run (and wrap the table) are all found after every add and delete', () => {
+    // 8 orders: 16 slots, home slot = the reference's low 4 bits. References 16k + 3, 16k + 4 and
+    // 16k + 15 pile into three runs that meet and wrap past the table's end, so deletes must move
+    // displaced orders back; the book must still find every live order and no deleted one.
+    const book = OrderBook.create({ orders: 8, symbols: 1, levels: 64 });
+    const plugin = new DirectPlugin(shippedPlugin('itch'), { onRecord: (k, b) => k === RECORD_KIND.MESSAGES && book.apply(b) });
+    const pool = Array.from({ length: 24 }, (_, i) => 16 * (1 + (i >> 2) * 3 + (i & 3)) + [3, 4, 15][i % 3]);
+    const live = new Map<number, number>(); // ref -> shares
+    let x = 12345;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    let seq = 1n;
+    for (let step = 0; step < 1500; step++) {
+      const ref = pool[rnd(pool.length)];
+      const msg = live.has(ref) || live.size === 8
+        ? { type: 'D', locate: 1, tracking: 0, timestamp: 0n, values: [live.has(ref) ? ref : [...live.keys()][rnd(live.size)]] }
+        : { type: 'A', locate: 1, tracking: 0, timestamp: 0n, values: [ref, 'B', 1 + rnd(1000), 'AAPL', 1_000_000 + 100 * rnd(20)] };
+      const r = Number(msg.values[0]);
+      if (msg.type === 'A') live.set(r, Number(msg.values[2]));
+      else live.delete(r);
+      plugin.process([{ bytes: moldPacket(S, seq, [msg]) }]);
+      seq++;
+      for (const p of pool) {
+        const o = book.order(p);
+        expect(o && o.shares, `order ${p} after step ${step}`).toBe(live.get(p) ?? null);
+      }
+      expect(book.orderCount).toBe(live.size);
+    }
+    expect(book.counters().unknown_ref).toBe(0);
+  });
+
   it('writes BBO changes as the --bbo jsonl line: prices with 4 decimals, null for an empty side', () => {
     expect(price4(3469700)).toBe('346.9700');
     expect(price4(5)).toBe('0.0005');
