@@ -66,17 +66,53 @@ async function peerRun(url: string, records: number, js: boolean): Promise<numbe
   return rate;
 }
 
-async function latencyRun(url: string, seconds: number, rate: number): Promise<{ p50: number; p99: number; n: number }> {
+interface Latency {
+  p50: number;
+  p99: number;
+  n: number;
+  /** p99 of the records' first stage: the handler's emit to the sink taking the burst (records ring, wake-up). */
+  sinkP99: number;
+  /** p99 of the second: the sink taking the burst to the consumer's decode (batching, publish, server, client). */
+  wireP99: number;
+  /** Garbage-collection pauses of this (the sink's and consumer's) thread during the run. */
+  gc: { pauses: number; maxMs: number; totalMs: number };
+}
+
+/** The value at fraction `f` of `xs` (sorted in place). */
+function quantile(xs: number[], f: number): number {
+  xs.sort((a, b) => a - b);
+  return xs[Math.min(xs.length - 1, Math.floor(xs.length * f))] ?? 0;
+}
+
+async function latencyRun(url: string, seconds: number, rate: number): Promise<Latency> {
   const sub = await subscribeRecords({ url, subject: 'lat.>' });
   const sink = await PublishSink.open({ url, engineId: 'lat', subject: 'lat', statsIntervalMs: 0 });
   const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
-  const lat: number[] = [];
   const want = Math.ceil(seconds * rate);
+  // Per record, in arrival order: emit -> consumer, and the emit -> sink part of it.
+  const total = new Float64Array(want);
+  const toSink = new Float64Array(want);
+  let n = 0;
+  const gc = { pauses: 0, maxMs: 0, totalMs: 0 };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.pauses++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
   const reading = (async () => {
     for await (const b of sub) {
       const now = wallNs() / 1000;
-      for (const r of b.records) lat.push(now - recordValue(r));
-      if (lat.length >= want) break;
+      const took = b.timeNs / 1000;
+      for (const r of b.records) {
+        if (n === want) break;
+        const emitted = recordValue(r);
+        total[n] = now - emitted;
+        toSink[n++] = took - emitted;
+      }
+      if (n >= want) break;
     }
   })();
   await engine.start();
@@ -84,12 +120,15 @@ async function latencyRun(url: string, seconds: number, rate: number): Promise<{
   await engine.done;
   await run;
   await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
+  obs.disconnect();
   await sub.close();
   await sink.close();
-  lat.sort((a, b) => a - b);
-  // The first 10% is warm-up (JIT, connections).
-  const steady = lat.slice(Math.floor(lat.length / 10));
-  return { p50: steady[Math.floor(steady.length * 0.5)] ?? 0, p99: steady[Math.floor(steady.length * 0.99)] ?? 0, n: lat.length };
+  // The first 10% of the records (in arrival order) is warm-up: JIT, connections.
+  const from = Math.floor(n / 10);
+  const all = Array.from(total.subarray(from, n));
+  const first = Array.from(toSink.subarray(from, n));
+  const wire = all.map((t, i) => t - first[i]);
+  return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), n, sinkP99: quantile(first, 0.99), wireP99: quantile(wire, 0.99), gc };
 }
 
 const suite: Suite = async ({ argv, log }) => {
@@ -125,8 +164,23 @@ const suite: Suite = async ({ argv, log }) => {
     results.push(summarize('nats-js-publish', 'records/s', peer, { record_bytes: 64, note: 'nc.publish per record from a JS loop' }));
     results.push(summarize('nats-js-publish-jetstream', 'records/s', peerJs, { record_bytes: 64, note: 'js.publish per record, acks awaited 1024 at a time' }));
     const lat = await latencyRun(nats.url, seconds, 100_000);
-    results.push({ ...summarize('wirewasm-publish-latency', 'us', [lat.p99]), p50_us: lat.p50, p99_us: lat.p99, records: lat.n, rate: 100_000, target_p99_us: 2000 });
-    log(`publish: latency at 100k records/s: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records`);
+    results.push({
+      ...summarize('wirewasm-publish-latency', 'us', [lat.p99]),
+      p50_us: lat.p50,
+      p99_us: lat.p99,
+      emit_to_sink_p99_us: lat.sinkP99,
+      sink_to_consumer_p99_us: lat.wireP99,
+      gc_pauses: lat.gc.pauses,
+      gc_max_ms: lat.gc.maxMs,
+      gc_total_ms: lat.gc.totalMs,
+      records: lat.n,
+      rate: 100_000,
+      target_p99_us: 2000,
+    });
+    log(
+      `publish: latency at 100k records/s: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
+        `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
+    );
   } finally {
     await nats.close();
   }
