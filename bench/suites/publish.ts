@@ -2,6 +2,7 @@
 // free loopback port, stopped by PID).
 //   wirewasm-publish-core       64-byte frames a handler keeps, batched by the sink, core NATS
 //   wirewasm-publish-jetstream  the same into a JetStream stream (R1, file storage), every message acknowledged
+//   wirewasm-publish-engine-only  the engine side alone (the same engine, a reader that only takes): the core run's ceiling
 //   nats-js-publish             peer: the same 64-byte records, one nc.publish each from a JS loop (core)
 //   nats-js-publish-jetstream   peer: one js.publish each from a JS loop, acks awaited 1024 at a time
 //   wirewasm-publish-latency    p50/p99 from the handler's emit to the consumer's decode, at 100 k records/s, core NATS
@@ -23,6 +24,22 @@ import { argValue, median, summarize, type BenchResult, type Suite } from '../co
 
 const FRAMES = 65536;
 const SINK = { batchBytes: 256 << 10, maxPending: 32 << 20 };
+
+/**
+ * The engine side alone: the same engine and records as engineRun, read by a reader that only takes
+ * each burst and gives its frames back. What the sink could reach at most with one worker.
+ */
+async function engineOnlyRun(records: number): Promise<number> {
+  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, recordsRing: 1 << 18, frameCount: 1 << 17 });
+  await engine.start();
+  const t0 = performance.now();
+  const drain = engine.recordsDrain();
+  const none = { value: () => undefined, frame: () => undefined };
+  let taken = 0;
+  for await (const _ of drain.turns()) for (let n; (n = drain.takeBurst(none)) > 0; ) taken += n;
+  await engine.done;
+  return taken / ((performance.now() - t0) / 1000);
+}
 
 async function engineRun(url: string, records: number, stream?: string): Promise<{ rate: number; published: number; dropped: number }> {
   const frames = syntheticFrames(FRAMES, 1024, 64);
@@ -147,8 +164,10 @@ const suite: Suite = async ({ argv, log }) => {
     const js: number[] = [];
     const peer: number[] = [];
     const peerJs: number[] = [];
+    const engineOnly: number[] = [];
     let dropped = 0;
     for (let r = 0; r < runs; r++) {
+      engineOnly.push(await engineOnlyRun(records));
       const c = await engineRun(nats.url, records, undefined);
       core.push(c.rate);
       dropped += c.dropped;
@@ -157,10 +176,11 @@ const suite: Suite = async ({ argv, log }) => {
       dropped += j.dropped;
       peer.push(await peerRun(nats.url, records, false));
       peerJs.push(await peerRun(nats.url, Math.min(records, 200_000), true));
-      log(`publish: run ${r + 1}: core ${(c.rate / 1e6).toFixed(2)} M/s, jetstream ${(j.rate / 1e6).toFixed(2)} M/s, peer ${(peer[r] / 1e6).toFixed(2)} M/s, peer jetstream ${(peerJs[r] / 1e6).toFixed(3)} M/s`);
+      log(`publish: run ${r + 1}: engine alone ${(engineOnly[r] / 1e6).toFixed(2)} M/s, core ${(c.rate / 1e6).toFixed(2)} M/s, jetstream ${(j.rate / 1e6).toFixed(2)} M/s, peer ${(peer[r] / 1e6).toFixed(2)} M/s, peer jetstream ${(peerJs[r] / 1e6).toFixed(3)} M/s`);
     }
     results.push(summarize('wirewasm-publish-core', 'records/s', core, { record_bytes: 64, vs_peer: median(core) / median(peer), dropped, target: 2e6, target_vs_peer: 5, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending }));
     results.push(summarize('wirewasm-publish-jetstream', 'records/s', js, { record_bytes: 64, vs_peer: median(js) / median(peerJs), replicas: 1, target: 1e6, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending }));
+    results.push(summarize('wirewasm-publish-engine-only', 'records/s', engineOnly, { record_bytes: 64, vs_peer: median(engineOnly) / median(peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that only takes and releases; the ceiling of wirewasm-publish-core' }));
     results.push(summarize('nats-js-publish', 'records/s', peer, { record_bytes: 64, note: 'nc.publish per record from a JS loop' }));
     results.push(summarize('nats-js-publish-jetstream', 'records/s', peerJs, { record_bytes: 64, note: 'js.publish per record, acks awaited 1024 at a time' }));
     const lat = await latencyRun(nats.url, seconds, 100_000);
