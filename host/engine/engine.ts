@@ -381,12 +381,14 @@ export class Engine extends EventEmitter<EngineEvents> {
         for (const i of hung) this.recovery!.recover(i);
       }
       this.recovery!.drainLeftovers();
+      await this.recordsReader!.settle();
       this.recordsReader!.drain();
       rt.wasm.poolFlush(rt.ctx, rt.hostCache);
       if (this.source) closeLiveSource(this.source, this.config.queues, (m) => this.warnings.push(m));
       const stats = this.stats();
       this.finalStats = stats;
       this.state = 'stopped';
+      this.recordsReader!.wake();
       this.emit('stopped', stats);
       if (hung.length) {
         const e = new Error(`engine: worker(s) ${hung.join(', ')} did not stop within 10 s (a handler that never returns?); terminated`);
@@ -445,9 +447,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     return {
       get state() {
         return engine.state;
-      },
-      get stopping() {
-        return engine.stopping;
       },
     };
   }

@@ -9,6 +9,13 @@
 // flags itself in the ring's waiters line and sleeps in Atomics.waitAsync on the producer tail; the
 // worker that publishes records next sees the flag and notifies, so a record waits for one event-loop
 // turn, not a timer. Plugin records and the engine's stop notify the same word.
+//
+// Stopping. The workers flush their last records while the engine stops, often after a reader
+// found the ring empty. So a reader keeps taking until the engine has stopped, and the engine's
+// stop waits (settle()) until an attached reader has emptied the ring before it releases what is
+// left: a reader gets every record. A reader that has gone (its generator returned) is not waited
+// for; one that stays attached but takes nothing for STALL_MS is given up on, and what it left
+// is counted in records_dropped.
 import { RingHeader } from '../abi.js';
 import { META } from '../meta.js';
 import { Packet } from '../packet.js';
@@ -45,6 +52,9 @@ const BURST = 256;
 /** A sleeping reader looks at the engine's state at least this often (stop notifies; this is the safety net). */
 const WAIT_MS = 100;
 
+/** The engine's stop gives up on an attached reader that took nothing for this long (as long as a worker's drain). */
+export const STALL_MS = 10_000;
+
 /** The raw drain as Engine.recordsDrain() hands it out. */
 export interface RecordsDrain {
   turns(): AsyncGenerator<void>;
@@ -55,8 +65,6 @@ export interface RecordsDrain {
 /** Where the engine's run stands, as the records iterator needs it. */
 export interface RecordsRun {
   readonly state: string;
-  /** Settles when stop() finished. */
-  readonly stopping?: Promise<unknown>;
 }
 
 export class Records {
@@ -66,8 +74,10 @@ export class Records {
    * PLUGIN_RECORDS_MAX, and records a reader had not taken yet when stop() released the ring.
    */
   dropped = 0;
-  /** A reader is attached: what stop() finds on the ring was lost to it. */
+  /** A reader was attached: what stop() finds on the ring was lost to it. */
   private reading = false;
+  /** Readers inside turns() now (attached and not returned). */
+  private readers = 0;
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
   private readonly u16: Uint16Array;
@@ -119,6 +129,24 @@ export class Records {
     if (this.reading) this.dropped += batch.values.length + batch.frames.length;
     this.release(batch.frames);
     this.wake();
+  }
+
+  /**
+   * Resolves once no attached reader has records left on the ring: it emptied it, returned, or
+   * took nothing for `stallMs`. The engine's stop calls it after the workers have exited (nothing
+   * is added any more), before drain().
+   */
+  async settle(stallMs = STALL_MS): Promise<void> {
+    let head = this.i32[this.head];
+    let since = performance.now();
+    while (this.readers > 0 && this.waiting) {
+      this.wake();
+      await new Promise((r) => setTimeout(r, 1));
+      if (this.i32[this.head] !== head) {
+        head = this.i32[this.head];
+        since = performance.now();
+      } else if (performance.now() - since >= stallMs) return;
+    }
   }
 
   /** Records on the ring now. */
@@ -196,27 +224,28 @@ export class Records {
 
   /**
    * Drives a reader until the engine stopped: yields whenever records may be there (the reader
-   * then calls takeBurst() and takePlugins() as it likes), sleeps while there are none. After the
-   * stop, yields once more when plugin records came with the workers' last messages.
+   * then calls takeBurst() and takePlugins() as it likes), sleeps while there are none. While the
+   * engine stops it goes on taking what the workers flush last (the stop waits for it, settle());
+   * after the stop, it yields for the plugin records that came with the workers' last messages.
    */
   async *turns(run: RecordsRun): AsyncGenerator<void> {
     this.reading = true;
-    for (;;) {
-      const state = run.state;
-      if (this.plugin.length || (state !== 'stopped' && this.waiting)) {
-        yield;
-        // A reader that took records goes through the event loop before its next turn, so its own
-        // I/O (a socket write, an ack) is never starved by a ring that keeps filling.
-        await new Promise((r) => setImmediate(r));
-        continue;
+    this.readers++;
+    try {
+      for (;;) {
+        const state = run.state;
+        if (this.plugin.length || (state !== 'stopped' && this.waiting)) {
+          yield;
+          // A reader that took records goes through the event loop before its next turn, so its own
+          // I/O (a socket write, an ack) is never starved by a ring that keeps filling.
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        if (state === 'stopped' || state === 'failed') return;
+        await this.sleep();
       }
-      if (state === 'stopped' || state === 'failed' || state === 'stopping') {
-        if (state === 'stopping') await run.stopping?.catch(() => undefined);
-        // Plugin records the workers posted while draining arrive with their last messages.
-        if (this.plugin.length) yield;
-        return;
-      }
-      await this.sleep();
+    } finally {
+      this.readers--;
     }
   }
 

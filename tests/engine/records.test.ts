@@ -1,6 +1,8 @@
 // The records readers: the raw drain (takeBurst) hands every kept frame's bytes and every emitted
 // number over exactly once, in bursts of at most 256, and gives every frame back to the pool; a
-// sleeping reader is woken by the producer's notify on the records ring, not by its timer.
+// sleeping reader is woken by the producer's notify on the records ring, not by its timer; the
+// engine's stop lets an attached reader take what the workers flushed last, and gives up only on a
+// reader that has gone or stalled (what it left counted as records_dropped).
 import { describe, expect, it } from 'vitest';
 import { RingHeader } from '../../host/abi.js';
 import { resolveConfig } from '../../host/engine/config.js';
@@ -68,6 +70,97 @@ describe('records: the raw drain', () => {
     // engine-flows emits each frame's source port: 80 frames for each of the 25 flows.
     expect([...ports.values()]).toEqual(Array(25).fill(80));
     expectAccounted(stats);
+  });
+});
+
+describe('records: the engine stopping', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const frames = syntheticFrames(3000, 40, 64);
+
+  it('a reader slow to wake while a short replay ends still gets every record the engine delivered', async () => {
+    // The ring holds the whole replay: nothing is lost to overflow, only to the stop.
+    const engine = new Engine({ frames, workers: 1, handler: keepAll, recordsRing: 1 << 13 });
+    await engine.start();
+    const drain = engine.recordsDrain();
+    let taken = 0;
+    let first = true;
+    const v: RecordsVisitor = { value: () => undefined, frame: () => taken++ };
+    for await (const _ of drain.turns()) {
+      // The reader is away (a GC pause, a busy event loop) while the replay ends and the engine stops.
+      if (first) await sleep(300);
+      first = false;
+      while (drain.takeBurst(v) > 0);
+    }
+    const stats = await engine.done;
+    expect(stats.delivered).toBe(frames.length);
+    expect(taken).toBe(stats.delivered);
+    expect(stats.records_dropped).toBe(0);
+    expectAccounted(stats);
+  });
+
+  it('a reader that went away does not hold the stop: what it left is counted in records_dropped', async () => {
+    const engine = new Engine({ frames, workers: 1, handler: keepAll, recordsRing: 1 << 13 });
+    await engine.start();
+    const drain = engine.recordsDrain();
+    let taken = 0;
+    for await (const _ of drain.turns()) {
+      taken += drain.takeBurst({ value: () => undefined, frame: () => undefined });
+      break;
+    }
+    const t = performance.now();
+    const stats = await engine.done;
+    expect(performance.now() - t).toBeLessThan(5000);
+    expect(stats.delivered).toBe(frames.length);
+    expect(taken).toBeGreaterThan(0);
+    expect(taken + stats.records_dropped).toBe(stats.delivered);
+    expectAccounted(stats);
+  });
+});
+
+describe('records: the stop waiting for a reader', () => {
+  it('waits while an attached reader takes, gives up on one that stalls, and counts what it left as dropped', async () => {
+    const c = resolveConfig({ frames: syntheticFrames(16, 1), workers: 1 });
+    const rt = setupEngine(c, () => 0, () => 0, () => undefined);
+    const reader = new Records(rt);
+    const ring = rt.layout.ring('records').offset;
+    const put = (n: number) => {
+      const vals = new BigUint64Array(rt.memory.buffer, rt.dequeue, n);
+      for (let i = 0; i < n; i++) vals[i] = BigInt(i + 1);
+      expect(rt.wasm.ringEnqueueBurst64(ring, rt.dequeue, n)).toBe(n);
+    };
+    const run = { state: 'stopping' };
+    const none = { value: () => undefined, frame: () => undefined };
+    // Nobody attached: nothing to wait for.
+    put(10);
+    let t = performance.now();
+    await reader.settle(5000);
+    expect(performance.now() - t).toBeLessThan(100);
+    // A reader that takes a burst every 20 ms (slower than the stall limit of 50 ms in total): waited for until the ring is empty.
+    const turns = reader.turns(run);
+    await turns.next();
+    put(700);
+    const taking = (async () => {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        reader.takeBurst(none);
+      }
+    })();
+    t = performance.now();
+    await reader.settle(50);
+    // Three bursts empty it, 60 ms after the start: longer than the stall limit, but never a stall.
+    expect(reader.takeBurst(none)).toBe(0);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(55);
+    await taking;
+    // The same reader, still attached, no longer takes: given up on after the stall limit; what it left counts as dropped.
+    put(30);
+    t = performance.now();
+    await reader.settle(50);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(45);
+    expect(performance.now() - t).toBeLessThan(1000);
+    reader.drain();
+    expect(reader.dropped).toBe(30);
+    run.state = 'stopped';
+    await turns.return(undefined);
   });
 });
 
