@@ -83,7 +83,10 @@ describe.skipIf(!root || lacks('tshark'))('capture to pcapng (needs root)', () =
     const s = await e.stop();
     await reading;
     const udp = values.filter((v) => v % 65536 !== 0);
-    expect(udp).toHaveLength(5000);
+    // Each datagram once at most; one the socket could not take is counted by the kernel (which
+    // cannot say which frames those were, so the sum may exceed 5000 by the link's own ND frames).
+    expect(udp.length).toBeLessThanOrEqual(5000);
+    expect(udp.length + s.dropped.kernel + s.records_dropped).toBeGreaterThanOrEqual(5000);
     expect(s.rx_packets).toBe(s.delivered + s.dropped_total);
     expect(s.in_flight).toBe(0);
     expect(s.pool.in_use).toBe(0);
