@@ -19,6 +19,7 @@ import { artefact, packageRoot } from '../../host/paths.js';
 import { addCommands, newProgram } from '../../host/cli/program.js';
 import { FrameParser } from '../../host/parser.js';
 import { readCaptureFile, writePcap } from '../../host/pcap/index.js';
+import { natsClusterForFile } from '../support/nats-cluster.js';
 import { freeUdpPort } from '../support/ports.js';
 
 const cli = artefact('dist/host/cli/main.js');
@@ -146,6 +147,7 @@ function staticProblem(argv: string[]): string {
 
 // ---- Running -------------------------------------------------------------------------------
 
+const nats = natsClusterForFile(3);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wwcmd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -155,14 +157,22 @@ const ports = new Map<string, string>();
 interface Run {
   /** stdout of each `&&` step's last stage. */
   out: string[];
+  /** The line as run (its words). */
+  argv: string;
   stderr: string;
+}
+
+/** A word with the README's ports and NATS servers (n1, n2) replaced by this run's. */
+function local(word: string): string {
+  const [n1, n2] = nats().url.split(',');
+  return (ports.get(word) ?? word).replace('nats://n1:4222', n1).replace('nats://n2:4222', n2);
 }
 
 function spawnStage(argv: string[], input?: Buffer): Promise<{ stdout: string; stderr: string }> {
   const args = cliArgs(argv);
-  const mapped = argv.map((w) => ports.get(w) ?? w);
+  const mapped = argv.map(local);
   const [file, ...rest] = args
-    ? [process.execPath, cli, ...args.map((w) => ports.get(w) ?? w)]
+    ? [process.execPath, cli, ...args.map(local)]
     : mapped[0] === 'npx'
       ? [path.join(packageRoot, 'node_modules', '.bin', mapped[1]), ...mapped.slice(2)]
       : mapped;
@@ -190,7 +200,7 @@ async function run(c: CommandLine, opts: { from?: number; input?: Buffer } = {})
     }
     out.push(text);
   }
-  return { out, stderr };
+  return { out, stderr, argv: c.text };
 }
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '');
@@ -223,7 +233,7 @@ const TRACE_FRAMES = () => frames(path.join(dir, 'trace.pcap'));
 const RULES: Rule[] = [
   // ---- static: what a test cannot have ----
   { match: /-(i|-iface) eth0\b/, static: 'a real NIC (eth0), root and live traffic' },
-  { match: /nats:\/\/n1:4222/, static: "the reader's NATS servers n1, n2 (tests/e2e/fleet-cli.test.ts runs sub/top on a local cluster)" },
+  { match: /^npx wirewasm (sub|top) --nats /, static: 'a consumer running until stopped (tests/e2e/fleet-cli.test.ts runs sub and top on a local cluster)' },
   { match: /^npm (install|test|pack)\b|^npm run setup:system\b|^cd \.\.\/my-service/, static: 'the project build/install itself (tests/e2e/package-install.test.ts installs the tarball)' },
   { match: /^npm run build:plugins\b/, static: 'rebuilds dist/plugins under the other tests; npm install runs it' },
   { match: /^npm run bench\b/, static: 'a benchmark: minutes of CPU, run by the coordinator' },
@@ -345,6 +355,17 @@ const RULES: Rule[] = [
     },
   },
   {
+    // keep.mjs keeps every UDP frame: each is one record, every one published (to JetStream: acknowledged).
+    match: /^npx wirewasm replay a\.pcap --handler \.\/keep\.mjs --publish nats:\/\/n1:4222/,
+    check: (r) => {
+      let udp = 0;
+      new FrameParser().parse(readCaptureFile(path.join(dir, 'a.pcap')).records, (pkt) => void (pkt.udp && udp++));
+      expect(r.stderr).toMatch(new RegExp(`^published ${udp} of ${udp} records .*publish_dropped=0 `, 'm'));
+      if (/--engine-id host-a/.test(r.argv)) expect(r.stderr).toMatch(/^wirewasm: publishing to .* as host-a /m);
+      if (/--publish-stream RECORDS/.test(r.argv)) expect(r.stderr).toMatch(/\(jetstream stream RECORDS, on full: drop\)/);
+    },
+  },
+  {
     match: /^npx asc examples\/plugins\/moldudp64\.ts /,
     check: () => expect(readFileSync(path.join(dir, 'moldudp64.wasm')).subarray(0, 4)).toEqual(Buffer.from('\0asm')),
   },
@@ -370,6 +391,7 @@ beforeAll(async () => {
   const quick = /\/\/ handler\.mjs.*\n([\s\S]*?)```/.exec(readFileSync(artefact('README.md'), 'utf8'));
   writeFileSync(path.join(dir, 'handler.mjs'), quick![1].replace("from 'wirewasm'", `from ${JSON.stringify(artefact('dist/host/index.js'))}`));
   writeFileSync(path.join(dir, 'c.json'), /```json\n(.*)\n```/.exec(readFileSync(artefact('README.md'), 'utf8'))![1]);
+  writeFileSync(path.join(dir, 'keep.mjs'), 'export default (burst) => {\n  for (let i = 0; i < burst.length; i++) if (burst.packet(i).udp) burst.keep(i);\n};\n');
   writeFileSync(path.join(dir, 'expr.txt'), `# the application's traffic, without DNS\n${EXPR}\n`);
   symlinkSync(artefact('dist'), path.join(dir, 'dist'));
   symlinkSync(artefact('examples'), path.join(dir, 'examples'));
