@@ -211,6 +211,13 @@ function tcpdumpCount(file: string, expr: string): number {
   execFileSync('tcpdump', ['-r', file, '-w', kept, expr], { stdio: 'ignore' });
   return frames(kept);
 }
+/** The UDP frames of a capture in the scratch directory, as the handlers (quick start, keep.mjs) see them. */
+function udpFrames(name: string): number {
+  let udp = 0;
+  new FrameParser().parse(readCaptureFile(path.join(dir, name)).records, (pkt) => void (pkt.udp && udp++));
+  return udp;
+}
+const jsonl = (s: string): { n: number; rss?: string; errors?: string[] }[] => lines(s).map((l) => JSON.parse(l) as { n: number; rss?: string; errors?: string[] });
 const report = (s: string): Record<string, number> => JSON.parse(s) as Record<string, number>;
 
 interface Rule {
@@ -260,10 +267,20 @@ const RULES: Rule[] = [
   { match: /^npx wirewasm --help$/, check: (r) => expect(r.out[0]).toMatch(/Commands:[\s\S]*dissect[\s\S]*replay[\s\S]*start/) },
   { match: /^npx wirewasm dissect capture\.pcapng$/, check: (r) => expect(lines(r.out[0])).toHaveLength(TRACE_FRAMES()) },
   {
-    match: /^npx wirewasm dissect capture\.pcap --format jsonl/,
+    match: /^npx wirewasm dissect capture\.pcap --format jsonl$/,
+    check: (r) => expect(jsonl(r.out[0]).map((o) => o.n)).toEqual(Array.from({ length: TRACE_FRAMES() }, (_, i) => i + 1)),
+  },
+  {
+    match: /^npx wirewasm dissect capture\.pcap --format jsonl --verify-checksums --symmetric --rss-key <80 hex digits>$/,
     check: (r) => {
-      const objs = lines(r.out[0]).map((l) => JSON.parse(l) as object);
+      const objs = jsonl(r.out[0]);
       expect(objs).toHaveLength(TRACE_FRAMES());
+      // The capture has frames with wrong IPv4 checksums: verified, they say so.
+      expect(objs.some((o) => o.errors?.includes('bad-ip-checksum'))).toBe(true);
+      // The key stands for the README's placeholder: 0x6d5a repeated, so each Toeplitz hash repeats its 16-bit half.
+      const rss = objs.flatMap((o) => (o.rss ? [o.rss] : []));
+      expect(rss.length).toBeGreaterThan(0);
+      expect(rss.filter((h) => h.slice(2, 6) !== h.slice(6, 10))).toEqual([]);
     },
   },
   {
@@ -294,9 +311,7 @@ const RULES: Rule[] = [
     check: () => {
       const values = lines(readFileSync(path.join(dir, 'out.jsonl'), 'utf8')).map((l) => JSON.parse(l) as unknown);
       const sum = values.reduce<number>((s, v) => s + Number((v as { value?: unknown }).value ?? v), 0);
-      let udp = 0;
-      new FrameParser().parse(readCaptureFile(path.join(dir, 'trace.pcap')).records, (pkt) => void (pkt.udp && udp++));
-      expect(sum).toBe(udp);
+      expect(sum).toBe(udpFrames('trace.pcap'));
     },
   },
   {
@@ -358,8 +373,7 @@ const RULES: Rule[] = [
     // keep.mjs keeps every UDP frame: each is one record, every one published (to JetStream: acknowledged).
     match: /^npx wirewasm replay a\.pcap --handler \.\/keep\.mjs --publish nats:\/\/n1:4222/,
     check: (r) => {
-      let udp = 0;
-      new FrameParser().parse(readCaptureFile(path.join(dir, 'a.pcap')).records, (pkt) => void (pkt.udp && udp++));
+      const udp = udpFrames('a.pcap');
       expect(r.stderr).toMatch(new RegExp(`^published ${udp} of ${udp} records .*publish_dropped=0 `, 'm'));
       if (/--engine-id host-a/.test(r.argv)) expect(r.stderr).toMatch(/^wirewasm: publishing to .* as host-a /m);
       if (/--publish-stream RECORDS/.test(r.argv)) expect(r.stderr).toMatch(/\(jetstream stream RECORDS, on full: drop\)/);
