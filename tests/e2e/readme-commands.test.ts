@@ -168,7 +168,7 @@ function local(word: string): string {
   return (ports.get(word) ?? word).replace('nats://n1:4222', n1).replace('nats://n2:4222', n2);
 }
 
-function spawnStage(argv: string[], input?: Buffer): Promise<{ stdout: string; stderr: string }> {
+function spawnStage(argv: string[], input?: Buffer, until?: (stdout: string) => boolean): Promise<{ stdout: string; stderr: string }> {
   const args = cliArgs(argv);
   const mapped = argv.map(local);
   const [file, ...rest] = args
@@ -177,23 +177,25 @@ function spawnStage(argv: string[], input?: Buffer): Promise<{ stdout: string; s
       ? [path.join(packageRoot, 'node_modules', '.bin', mapped[1]), ...mapped.slice(2)]
       : mapped;
   return new Promise((resolve, reject) => {
-    const p = execFile(file, rest, { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) =>
+    const p = execFile(file, rest, { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${argv.join(' ')}: ${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
     );
     if (input) p.stdin!.end(input);
     else p.stdin!.end();
+    let out = '';
+    if (until) p.stdout!.on('data', (d: string) => until((out += d)) && p.kill('SIGINT'));
   });
 }
 
 /** Runs a line's steps in order; `from` skips leading pipeline stages, their output given as `input`. */
-async function run(c: CommandLine, opts: { from?: number; input?: Buffer } = {}): Promise<Run> {
+async function run(c: CommandLine, opts: { from?: number; input?: Buffer; until?: (stdout: string) => boolean } = {}): Promise<Run> {
   const out: string[] = [];
   let stderr = '';
   for (const stages of c.steps) {
     let input = opts.input;
     let text = '';
     for (const argv of stages.slice(opts.from ?? 0)) {
-      const r = await spawnStage(argv, input);
+      const r = await spawnStage(argv, input, opts.until);
       input = Buffer.from(r.stdout);
       text = r.stdout;
       stderr += r.stderr;
@@ -227,6 +229,8 @@ interface Rule {
   /** Pipeline stages to skip (checked statically), with what stands for their output. */
   from?: number;
   input?: () => Buffer;
+  /** A command that runs until stopped: interrupted (SIGINT, as Ctrl-C) once its output says it did its part. */
+  until?: (stdout: string) => boolean;
   check?: (r: Run) => void;
 }
 
@@ -240,7 +244,7 @@ const TRACE_FRAMES = () => frames(path.join(dir, 'trace.pcap'));
 const RULES: Rule[] = [
   // ---- static: what a test cannot have ----
   { match: /-(i|-iface) eth0\b/, static: 'a real NIC (eth0), root and live traffic' },
-  { match: /^npx wirewasm (sub|top) --nats /, static: 'a consumer running until stopped (tests/e2e/fleet-cli.test.ts runs sub and top on a local cluster)' },
+  { match: /^npx wirewasm (sub --nats \S+ wirewasm\.\*\.records\.> --jsonl|top --nats )/, static: 'a live consumer of what engines publish while it runs (tests/e2e/fleet-cli.test.ts runs sub --jsonl and top on a local cluster)' },
   { match: /^npm (install|test|pack)\b|^npm run setup:system\b|^cd \.\.\/my-service/, static: 'the project build/install itself (tests/e2e/package-install.test.ts installs the tarball)' },
   { match: /^npm run build:plugins\b/, static: 'rebuilds dist/plugins under the other tests; npm install runs it' },
   { match: /^npm run bench\b/, static: 'a benchmark: minutes of CPU, run by the coordinator' },
@@ -380,6 +384,12 @@ const RULES: Rule[] = [
     },
   },
   {
+    // The durable consumer reads from the start of the stream the line above filled: every frame kept.
+    match: /^npx wirewasm sub --nats nats:\/\/n1:4222 wirewasm\.host-b\.records\.frame --durable archive$/,
+    until: (out) => [...out.matchAll(/\((\d+) records,/g)].reduce((n, m) => n + Number(m[1]), 0) >= udpFrames('a.pcap'),
+    check: (r) => expect(r.stderr).toMatch(new RegExp(`^wirewasm sub: ${udpFrames('a.pcap')} records in \\d+ batches; skipped: 0 foreign, 0 malformed, 0 duplicate\n`, 'm')),
+  },
+  {
     match: /^npx asc examples\/plugins\/moldudp64\.ts /,
     check: () => expect(readFileSync(path.join(dir, 'moldudp64.wasm')).subarray(0, 4)).toEqual(Buffer.from('\0asm')),
   },
@@ -453,7 +463,7 @@ describe.skipIf(!existsSync(trace))('README and docs shell commands', () => {
     const rule = ruleOf(c);
     if (!rule || rule.static) continue;
     it(`${c.where} runs: ${c.text}`, async () => {
-      const r = await run(c, { from: rule.from, input: rule.input?.() });
+      const r = await run(c, { from: rule.from, input: rule.input?.(), until: rule.until });
       rule.check!(r);
     }, 120_000);
   }
