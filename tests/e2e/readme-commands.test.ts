@@ -1,11 +1,12 @@
 // Every command line a reader can copy from the README and docs/*.md (the fenced sh/bash/console
 // blocks) works: each one this machine can run is run as written against the built bin, in a
 // scratch directory holding the inputs it names (a corpus capture copied to `trace.pcap`, the
-// quick start's handler as `handler.mjs`, ...), and must exit 0 with a property of its output;
-// each one that needs what a test cannot have (a real NIC like eth0, the reader's NATS servers,
-// two terminals, minutes of benchmark) is checked statically: the subcommand and every option it
-// uses exist in the CLI's own commander program (an npm script in package.json), so a renamed
-// option fails here. A command line that no rule below classifies fails too: a new README command
+// quick start's handler as `handler.mjs`, ...; the reader's NATS servers n1, n2 are the nodes of a
+// local 3-node cluster), and must exit 0 with a property of its output. Each one that needs what a
+// test here cannot have (a real NIC like eth0, root namespaces, a client left running in a second
+// terminal, minutes of benchmark, the install itself) is checked statically: the subcommand and
+// every option it uses exist in the CLI's own commander program (an npm script in package.json,
+// an installed tool), so a renamed option fails here; RULES names each such line and why. A command line that no rule below classifies fails too: a new README command
 // is run or explicitly declared static with its reason.
 // Every relative link of README.md and docs/*.md names a file that exists.
 import { execFile, execFileSync } from 'node:child_process';
@@ -253,7 +254,7 @@ const RULES: Rule[] = [
   { match: /^npm start -- --fleet\b/, static: 'a 3-node NATS cluster and two engines for its duration; tests/e2e/fleet-cli.test.ts runs it' },
   {
     match: /^npx wirewasm feed --(backend io_uring|transport (udp|tcp) --port 2640[02]|transport udp --line-a|transport udp-multicast)\b|^npx wirewasm feed-sim --(backend io_uring|transport udp --port (26400|26410)|transport tcp)\b/,
-    static: 'a client and a simulator in two terminals, the client running until stopped (tests/e2e/feed.test.ts runs them in pairs)',
+    static: 'a client left running in one terminal while a simulator runs in another (tests/e2e/feed.test.ts runs client and simulator together)',
   },
 
   // ---- run ----
