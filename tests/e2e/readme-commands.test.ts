@@ -160,16 +160,19 @@ interface Run {
   out: string[];
   /** The line as run (its words). */
   argv: string;
+  /** The `beside` line's stdout and stderr. */
+  beside?: { stdout: string; stderr: string };
   stderr: string;
 }
 
 /** A word with the README's ports and NATS servers (n1, n2) replaced by this run's. */
 function local(word: string): string {
   const [n1, n2] = nats().url.split(',');
-  return (ports.get(word) ?? word).replace('nats://n1:4222', n1).replace('nats://n2:4222', n2);
+  const port = (p: string) => ports.get(p) ?? p;
+  return port(word).replace(/(?<=^[\d.]+:)\d+$/, port).replace('nats://n1:4222', n1).replace('nats://n2:4222', n2);
 }
 
-function spawnStage(argv: string[], input?: Buffer, until?: (stdout: string) => boolean): Promise<{ stdout: string; stderr: string }> {
+function spawnStage(argv: string[], input?: Buffer, until?: (stdout: string) => boolean, started?: () => void): Promise<{ stdout: string; stderr: string }> {
   const args = cliArgs(argv);
   const mapped = argv.map(local);
   const [file, ...rest] = args
@@ -183,6 +186,8 @@ function spawnStage(argv: string[], input?: Buffer, until?: (stdout: string) => 
     );
     if (input) p.stdin!.end(input);
     else p.stdin!.end();
+    let err = '';
+    if (started) p.stderr!.on('data', (d: string) => /waiting for data/.test((err += d)) && started());
     let out = '';
     if (until) p.stdout!.on('data', (d: string) => until((out += d)) && p.kill('SIGINT'));
   });
@@ -230,6 +235,10 @@ interface Rule {
   /** Pipeline stages to skip (checked statically), with what stands for their output. */
   from?: number;
   input?: () => Buffer;
+  /** A line this one runs beside: started first (as in another terminal), awaited after; its output is `r.beside`. */
+  beside?: RegExp;
+  /** The line is run by the rule of another (its `beside`). */
+  runBy?: string;
   /** A command that runs until stopped: interrupted (SIGINT, as Ctrl-C) once its output says it did its part. */
   until?: (stdout: string) => boolean;
   check?: (r: Run) => void;
@@ -253,11 +262,23 @@ const RULES: Rule[] = [
   { match: /^sudo npm start -- --testbed\b/, static: 'root and namespaces; tests/live/ runs the testbed' },
   { match: /^npm start -- --fleet\b/, static: 'a 3-node NATS cluster and two engines for its duration; tests/e2e/fleet-cli.test.ts runs it' },
   {
-    match: /^npx wirewasm feed --(backend io_uring|transport (udp|tcp) --port 2640[02]|transport udp --line-a|transport udp-multicast)\b|^npx wirewasm feed-sim --(backend io_uring|transport udp --port (26400|26410)|transport tcp)\b/,
+    match: /^npx wirewasm feed --(backend io_uring|transport (udp|tcp) --port 2640[02]|transport udp-multicast)\b|^npx wirewasm feed-sim --(backend io_uring|transport udp --port 26400|transport tcp)\b/,
     static: 'a client left running in one terminal while a simulator runs in another (tests/e2e/feed.test.ts runs client and simulator together)',
   },
 
   // ---- run ----
+  { match: /^npx wirewasm feed --transport udp --line-a 127\.0\.0\.1:26410 --line-b 127\.0\.0\.1:26411 --line-timeout 500$/, runBy: 'the feed-sim line of its block' },
+  {
+    // A/B: the client misses exactly the messages the simulator dropped on both lines.
+    match: /^npx wirewasm feed-sim --transport udp --port 26410 --port-b 26411 --lines 2 --line-drop 0\.05 --rate 100000 --duration 2$/,
+    beside: /^npx wirewasm feed --transport udp --line-a 127\.0\.0\.1:26410/,
+    check: (r) => {
+      const [, sent, dropped] = /^sent (\d+) messages .* dropped (\d+) messages/m.exec(r.out[0])!;
+      expect(Number(dropped)).toBeGreaterThan(0);
+      expect(r.beside!.stdout).toMatch(new RegExp(`  total ${sent}  gaps ${dropped} \\(`));
+      expect(r.beside!.stdout).toMatch(/^line A: received \d+.*\nline B: received \d+/m);
+    },
+  },
   // The stats display's last frame: frames went through and none was lost.
   { match: /^npm start$/, check: (r) => expect(lines(r.stderr).at(-1)).toMatch(/ delivered=[1-9]\d* dropped=0 /) },
   { match: /^npx wirewasm info$/, check: (r) => expect(r.out[0]).toMatch(/Kernel features[\s\S]*io_uring[\s\S]*Memory map \(/) },
@@ -434,7 +455,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'feed.pcap'), writePcap(sent, { linktype: 1, nanosecond: true }));
   rmSync(sim);
   ports.set('9464', String(await freeTcpPort()));
-  ports.set('26403', String(await freeUdpPort()));
+  for (const port of ['26403', '26410', '26411']) ports.set(port, String(await freeUdpPort()));
 }, 120_000);
 
 async function freeTcpPort(): Promise<number> {
@@ -462,9 +483,18 @@ describe.skipIf(!existsSync(trace))('README and docs shell commands', () => {
 
   for (const c of all) {
     const rule = ruleOf(c);
-    if (!rule || rule.static) continue;
+    if (!rule || rule.static || rule.runBy) continue;
     it(`${c.where} runs: ${c.text}`, async () => {
+      let beside: Promise<{ stdout: string; stderr: string }> | undefined;
+      if (rule.beside) {
+        const other = all.find((o) => rule.beside!.test(o.text))!;
+        let ready!: () => void;
+        const listening = new Promise<void>((r) => (ready = r));
+        beside = spawnStage(other.steps[0][0], undefined, undefined, ready);
+        await Promise.race([listening, beside]); // a client that fails before it listens fails the test
+      }
       const r = await run(c, { from: rule.from, input: rule.input?.(), until: rule.until });
+      if (beside) r.beside = await beside;
       rule.check!(r);
     }, 120_000);
   }
