@@ -30,6 +30,21 @@ async function running(e: Engine, i: number, after: number): Promise<number> {
   }
 }
 
+/**
+ * What is left where when the books do not close: each ring's unconsumed items (producer tail -
+ * consumer tail) and its producer head when it is ahead of the tail, so a failure names the
+ * frames it lost (read after stop, when no worker runs).
+ */
+function leftovers(e: Engine, s: EngineStats): string {
+  const rt = (e as unknown as { rt: { memory: WebAssembly.Memory; layout: { rings: readonly { name: string; offset: number }[] } } }).rt;
+  const u32 = new Uint32Array(rt.memory.buffer);
+  const rings = rt.layout.rings.map((r) => {
+    const [ph, pt, ch, ct] = [u32[(r.offset + 64) >> 2], u32[(r.offset + 68) >> 2], u32[(r.offset + 128) >> 2], u32[(r.offset + 132) >> 2]];
+    return `${r.name} ${(pt - ct) >>> 0}${ph !== pt ? ` (p.head ${ph} ≠ p.tail ${pt})` : ''}${ch !== ct ? ` (c.head ${ch} ≠ c.tail ${ct})` : ''}`;
+  });
+  return `in_flight ${s.in_flight}, rx ${s.rx_packets}, delivered ${s.delivered}, dropped ${JSON.stringify(s.dropped)}, pool ${JSON.stringify(s.pool)}, tx ${s.tx_packets} + ${s.tx_dropped} not sent; rings: ${rings.join(', ')}`;
+}
+
 async function killMany(config: EngineConfig, kills: number, seed: number) {
   let x = seed;
   const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -55,6 +70,9 @@ async function killMany(config: EngineConfig, kills: number, seed: number) {
     await reading;
     expect(exits).toHaveLength(kills);
     expect(exits.every((e) => e.restarted)).toBe(true);
+    const books = `books not closed after ${kills} kills: ${leftovers(engine, stats)}`;
+    expect(stats.in_flight, books).toBe(0);
+    expect(stats.pool.in_use, books).toBe(0);
     expectAccounted(stats);
     expect(stats.delivered).toBeGreaterThan(0);
     return stats;
