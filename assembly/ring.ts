@@ -62,8 +62,9 @@
 // value), a consumer's are still in the slots. It finishes the claim for the dead thread: copies the
 // items in, waits for the tail to reach head (earlier claimers publish first, as ever) and publishes
 // head + count. A single producer (consumer) stores its head in the publish, not in the claim, so
-// on such a side recovery stores the head too: else the side's next thread claims the same slots. The cost is two stores per claim and one per publish, never per item; callers
-// without a record pass 0 and the inlined code drops the stores.
+// on such a side recovery stores the head too: else the side's next thread claims the same slots.
+// The cost is two stores per claim and one per publish, never per item; callers without a record
+// pass 0 and the inlined code drops the stores.
 //
 // Nothing here allocates or keeps module state: every address comes from the caller.
 
