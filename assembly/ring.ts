@@ -61,8 +61,10 @@
 // a thread that will never publish: a producer's items are `list` (0: already in the slots, a single
 // value), a consumer's are still in the slots. It finishes the claim for the dead thread: copies the
 // items in, waits for the tail to reach head (earlier claimers publish first, as ever) and publishes
-// head + count. The cost is two stores per claim and one per publish, never per item; callers
-// without a record pass 0 and the inlined code drops the stores.
+// head + count. A single producer (consumer) stores its head in the publish, not in the claim, so
+// on such a side recovery stores the head too: else the side's next thread claims the same slots.
+// The cost is two stores per claim and one per publish, never per item; callers without a record
+// pass 0 and the inlined code drops the stores.
 //
 // Nothing here allocates or keeps module state: every address comes from the caller.
 
@@ -253,7 +255,11 @@ export function ringFree(ring: usize): u32 {
   }
 }
 
-function wake(ring: usize, tail: usize): void {
+// Inlined, never left to the optimiser: it runs after the publish cleared the claim record and
+// before the caller's journal store (assembly/engine/worker.ts flushRecords), and a call's entry is
+// an interrupt check, where a worker ended would leave its records both on the ring and in its
+// journal (released twice).
+@inline function wake(ring: usize, tail: usize): void {
   atomic.add<u64>(ring, 1, W_WAKEUPS);
   atomic.notify(tail);
 }

@@ -4,7 +4,7 @@ import { claimSettle, CLAIM_BYTES, CLAIM_SKIP, recoverClaim, recoverWorker } fro
 import { eh, EH_QUEUES, EH_WORKERS, EH_W_BURST, EH_W_FRAMES, EH_W_RECORDS, ehAddr, frameMeta, inRing, statsBlock, WC_BURST_COUNT, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TMP_N, WC_TMP_RING, workerBlock } from '../engine-map';
 import { META_REFCNT, NEXT_NONE } from '../meta';
 import { poolAlloc, poolAvailable, poolCache, poolFlush, PC_CLAIM } from '../pool';
-import { P_HEAD, P_TAIL, ringCount, ringDequeueBurst32, ringEnqueueBurst32 } from '../ring';
+import { C_HEAD, C_TAIL, P_HEAD, P_TAIL, ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringInit, RING_HEADER } from '../ring';
 import { STAT_DROPS, STAT_DROP_HANDLER_ERROR } from '../stats';
 import { REC_FRAME, REC_KEEP } from './journal';
 import { fakeEngine, zeroed } from '../testing/fake-engine';
@@ -111,6 +111,63 @@ describe('recoverClaim / claimSettle', () => {
     expect(claimSettle(claim, zeroed(64))).toBe(1);
     const out = zeroed(16);
     expect(ringDequeueBurst32(r, out, 4)).toBe(2);
+    expect(load<u32>(out)).toBe(7);
+    expect(load<u32>(out + 4)).toBe(8);
+  });
+
+  // A single-producer ring (an in ring of a worker pair, a tx ring with one worker) moves its head
+  // in the publish, not in the claim: a producer ended inside its copy leaves the head where it
+  // was. Publishing only the tail would leave the head behind it, and the next producer would
+  // write its burst over the recovered one.
+  it('finishes a claim on a single-producer ring: the next producer enqueues after it, not over it', () => {
+    const ctx = fakeEngine(FRAMES, 1, 1);
+    const ring = zeroed(RING_HEADER + 16 * 4);
+    expect(ringInit(ring, 16, 4, 0)).toBe(0);
+    const items = zeroed(32);
+    store<u32>(items, 5);
+    expect(ringEnqueueBurst32(ring, items, 1)).toBe(1);
+    // The dead producer filed its claim for [1, 3) and copied part of it: head and tail still 1.
+    store<u32>(items, 11);
+    store<u32>(items + 4, 12);
+    const cache = poolCache(ctx, 0);
+    store<u64>(cache + PC_CLAIM, (<u64>items << 32) | <u64>ring);
+    store<u64>(cache + PC_CLAIM + 8, (<u64>2 << 32) | 1);
+    const claim = zeroed(CLAIM_BYTES);
+    expect(recoverClaim(ctx, 0, claim)).toBe(1);
+    expect(claimSettle(claim, zeroed(64))).toBe(1);
+    expect(load<u32>(ring + P_TAIL)).toBe(3);
+    expect(load<u32>(ring + P_HEAD)).toBe(3);
+    // Its replacement produces on.
+    const next = zeroed(16);
+    store<u32>(next, 13);
+    expect(ringEnqueueBurst32(ring, next, 1)).toBe(1);
+    const out = zeroed(32);
+    expect(ringDequeueBurst32(ring, out, 8)).toBe(4);
+    expect(load<u32>(out)).toBe(5);
+    expect(load<u32>(out + 4)).toBe(11);
+    expect(load<u32>(out + 8)).toBe(12);
+    expect(load<u32>(out + 12)).toBe(13);
+  });
+
+  it('puts a single-consumer claim back once: the next consumer reads each item once', () => {
+    const ctx = fakeEngine(FRAMES, 1, 1);
+    const ring = zeroed(RING_HEADER + 16 * 4);
+    expect(ringInit(ring, 16, 4, 0)).toBe(0);
+    const items = zeroed(32);
+    store<u32>(items, 7);
+    store<u32>(items + 4, 8);
+    expect(ringEnqueueBurst32(ring, items, 2)).toBe(2);
+    // The dead consumer filed its claim for [0, 2) and was copying: a single consumer's head
+    // moves in its release, so it is still 0.
+    const cache = poolCache(ctx, 0);
+    store<u64>(cache + PC_CLAIM, <u64>(ring | 1));
+    store<u64>(cache + PC_CLAIM + 8, (<u64>2 << 32) | 0);
+    const claim = zeroed(CLAIM_BYTES);
+    expect(recoverClaim(ctx, 0, claim)).toBe(1);
+    expect(claimSettle(claim, zeroed(64))).toBe(1);
+    expect(load<u32>(ring + C_HEAD)).toBe(load<u32>(ring + C_TAIL));
+    const out = zeroed(32);
+    expect(ringDequeueBurst32(ring, out, 8)).toBe(2);
     expect(load<u32>(out)).toBe(7);
     expect(load<u32>(out + 4)).toBe(8);
   });

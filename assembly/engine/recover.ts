@@ -25,7 +25,7 @@ import {
 } from '../engine-map';
 import { NEXT_NONE } from '../meta';
 import { frameRecover, PC_CAPACITY, PC_CLAIM, PC_COUNT, PC_SLOTS, poolCache, poolFlush } from '../pool';
-import { C_DEQUEUED, C_TAIL, P_ENQUEUED, P_TAIL, R_MASK, R_SLOT_BYTES, RING_HEADER, ringEnqueueBurst32 } from '../ring';
+import { C_DEQUEUED, C_HEAD, C_TAIL, P_ENQUEUED, P_HEAD, P_TAIL, R_FLAGS, R_MASK, R_SLOT_BYTES, RING_F_MC, RING_F_MP, RING_HEADER, ringEnqueueBurst32 } from '../ring';
 import { statAdd, statDrop, STAT_DROP_HANDLER_ERROR, STAT_TX_DROPPED } from '../stats';
 import { REC_FRAME, REC_KIND, TX_NONE } from './journal';
 
@@ -97,6 +97,11 @@ export function claimSettle(claim: usize, scratch: usize): u32 {
   if (consumer) for (let i: u32 = 0; i < count; i++) store<u32>(scratch + (<usize>i << 2), load<u32>(claimSlot(ring, head, i)));
   const counter = ring + (consumer ? C_DEQUEUED : P_ENQUEUED);
   store<u64>(counter, load<u64>(counter) + count);
+  // A multi-producer (consumer) side moved its head in the claim's compare-and-swap; a single one
+  // moves it in the publish, which the dead thread never reached: its head still reads `head`, and
+  // the side's next thread (the dead one's replacement) would claim the same slots again and
+  // write over the items published here. So the publish moves the head too, as the dead one would.
+  if ((load<u32>(ring, R_FLAGS) & (consumer ? RING_F_MC : RING_F_MP)) == 0) store<u32>(ring + (consumer ? C_HEAD : P_HEAD), head + count);
   atomic.store<u32>(tail, head + count);
   atomic.notify(tail);
   if (consumer && count > 0) ringEnqueueBurst32(ring, scratch, count);

@@ -30,6 +30,21 @@ async function running(e: Engine, i: number, after: number): Promise<number> {
   }
 }
 
+/**
+ * What is left where when the books do not close: each ring's unconsumed items (producer tail -
+ * consumer tail) and its producer head when it is ahead of the tail, so a failure names the
+ * frames it lost (read after stop, when no worker runs).
+ */
+function leftovers(e: Engine, s: EngineStats): string {
+  const rt = (e as unknown as { rt: { memory: WebAssembly.Memory; layout: { rings: readonly { name: string; offset: number }[] } } }).rt;
+  const u32 = new Uint32Array(rt.memory.buffer);
+  const rings = rt.layout.rings.map((r) => {
+    const [ph, pt, ch, ct] = [u32[(r.offset + 64) >> 2], u32[(r.offset + 68) >> 2], u32[(r.offset + 128) >> 2], u32[(r.offset + 132) >> 2]];
+    return `${r.name} ${(pt - ct) >>> 0}${ph !== pt ? ` (p.head ${ph} ≠ p.tail ${pt})` : ''}${ch !== ct ? ` (c.head ${ch} ≠ c.tail ${ct})` : ''}`;
+  });
+  return `in_flight ${s.in_flight}, rx ${s.rx_packets}, delivered ${s.delivered}, dropped ${JSON.stringify(s.dropped)}, pool ${JSON.stringify(s.pool)}, tx ${s.tx_packets} + ${s.tx_dropped} not sent; rings: ${rings.join(', ')}`;
+}
+
 async function killMany(config: EngineConfig, kills: number, seed: number) {
   let x = seed;
   const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -55,6 +70,9 @@ async function killMany(config: EngineConfig, kills: number, seed: number) {
     await reading;
     expect(exits).toHaveLength(kills);
     expect(exits.every((e) => e.restarted)).toBe(true);
+    const books = `books not closed after ${kills} kills: ${leftovers(engine, stats)}`;
+    expect(stats.in_flight, books).toBe(0);
+    expect(stats.pool.in_use, books).toBe(0);
     expectAccounted(stats);
     expect(stats.delivered).toBeGreaterThan(0);
     return stats;
@@ -148,3 +166,61 @@ describe('engine: a worker terminated inside a multi-producer ring claim does no
     expect(values).toBeGreaterThan(1000);
   }, 60_000);
 });
+
+describe('engine: a worker terminated inside a single-producer ring claim loses no frame', () => {
+  // A single-producer ring moves its head in the publish, not in the claim. Deterministic: worker 0
+  // is ended, and before the engine sees the exit the test turns the burst it held into what a
+  // worker ended inside its enqueue to the pair ring in1.0.0 (only worker 0 fills it) leaves: the
+  // frames in the tmp journal, the claim filed, the ring's head and tail untouched. Recovery must
+  // publish them and move the head, or the replacement worker's next burst to worker 1 overwrites
+  // them (frames never counted, never back in the pool).
+  it('pair ring: worker 0 killed inside its enqueue to worker 1; the replacement enqueues after the recovered frames', async () => {
+    const engine = new Engine({ frames: syntheticFrames(2000, 64), workers: 2, queues: 1, replay: { loops: 0 }, handler: fixture('engine-count.mjs') });
+    const exits: unknown[] = [];
+    engine.on('worker-exit', (e) => exits.push(e));
+    await engine.start();
+    let stats: EngineStats | undefined;
+    let planted = 0;
+    try {
+      const rt = (engine as unknown as { rt: { memory: WebAssembly.Memory; layout: { ring(name: string): { offset: number } }; map: { worker(i: number): number; cache(i: number): number; w: { burst: number } } } }).rt;
+      const u32 = new Uint32Array(rt.memory.buffer);
+      const wb = rt.map.worker(0);
+      const claim = rt.map.cache(0) + 16; // the pool cache's claim record (assembly/pool.ts PC_CLAIM)
+      const ring = rt.layout.ring('in1.0.0').offset;
+      const word = (at: number) => u32[at >> 2];
+      const set = (at: number, v: number) => (u32[at >> 2] = v);
+      const deadline = Date.now() + 30_000;
+      while (!planted) {
+        if (Date.now() > deadline) throw new Error('worker 0 never ended holding a burst and nothing else');
+        const before = exits.length;
+        await running(engine, 0, engine.stats().workers[0].bursts);
+        const w = engine.workerThread(0)!;
+        w.prependListener('exit', () => {
+          // A burst (the burst list is also ingest's tmp list) and nothing else: no hand-off, no claim.
+          const k = word(wb); // WC_BURST_COUNT
+          if (k === 0 || word(claim) !== 0 || ![16, 20, 24, 32, 44].every((o) => word(wb + o) === 0)) return;
+          const list = wb + rt.map.w.burst;
+          set(wb, 0);
+          set(wb + 52, ring); // WC_TMP_RING
+          set(wb + 44, k); // WC_TMP_N
+          set(claim, ring);
+          set(claim + 4, list);
+          set(claim + 8, word(ring + 64)); // the producer head: the claim starts there
+          set(claim + 12, k);
+          planted = k;
+        });
+        await w.terminate();
+        while (exits.length === before) await sleep(1);
+      }
+      // The replacement routes bursts through the same ring; the recovered one must still be there.
+      await running(engine, 0, engine.stats().workers[0].bursts);
+      await running(engine, 0, engine.stats().workers[0].bursts);
+    } finally {
+      stats = await engine.stop();
+    }
+    expect(planted).toBeGreaterThan(0);
+    expectAccounted(stats);
+    expect(stats.delivered).toBeGreaterThan(0);
+  }, 60_000);
+});
+
