@@ -20,14 +20,14 @@ export function readCapture(bytes: Uint8Array, onProblem?: (e: CaptureFormatErro
 }
 
 /**
- * Every record of a capture file ('-' is stdin), copied out, and the damage that ended the read if
- * any: the records before it are all there.
+ * Every record of `reader` through `take` (the reader reuses its buffer: `take` copies what it
+ * keeps), and the damage that ended the read if any: the records before it are all there. Closes
+ * the reader.
  */
-export function readCaptureFile(file: string): { records: CaptureRecord[]; problem?: CaptureFormatError } {
-  const reader = CaptureReader.open(file);
-  const records: CaptureRecord[] = [];
+export function takeAllRecords<T>(reader: CaptureReader, take: (r: CaptureRecord) => T): { records: T[]; problem?: CaptureFormatError } {
+  const records: T[] = [];
   try {
-    for (let r = reader.next(); r; r = reader.next()) records.push({ ...r, data: r.data.slice() });
+    for (let r = reader.next(); r; r = reader.next()) records.push(take(r));
   } catch (e) {
     if (!(e instanceof CaptureFormatError)) throw e;
     return { records, problem: e };
@@ -35,4 +35,12 @@ export function readCaptureFile(file: string): { records: CaptureRecord[]; probl
     reader.close();
   }
   return { records };
+}
+
+/**
+ * Every record of a capture file ('-' is stdin), copied out, and the damage that ended the read if
+ * any: the records before it are all there.
+ */
+export function readCaptureFile(file: string): { records: CaptureRecord[]; problem?: CaptureFormatError } {
+  return takeAllRecords(CaptureReader.open(file), (r) => ({ ...r, data: r.data.slice() }));
 }

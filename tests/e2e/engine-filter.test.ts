@@ -9,7 +9,7 @@ import { Engine, EngineConfigError, type EngineConfig } from '../../host/engine/
 import { buildFrame } from '../../host/gen/frames.js';
 import { readCaptureFile, writePcap, type CaptureRecord } from '../../host/pcap/index.js';
 import { packageRoot } from '../../host/paths.js';
-import { expectAccounted } from '../support/delivery.js';
+import { expectAccounted, runWithOneWorkerDeath } from '../support/delivery.js';
 import { refFiles } from '../support/libpcap-ref.js';
 
 const CORPUS = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');
@@ -108,14 +108,7 @@ describe('engine filter: config and accounting', () => {
   it('a worker that dies with a filter in place: every frame delivered, filtered or counted handler_error', async () => {
     const frames = Array.from({ length: 3000 }, (_, i) => (i % 4 === 0 ? tcp(4000) : udp(1000 + (i % 30))));
     frames[1001] = udp(6666);
-    const flag = new SharedArrayBuffer(4);
-    const exits: { code: number; restarted: boolean; recovered: number }[] = [];
-    const engine = new Engine({ frames, workers: 2, filter: 'udp', handler: fixture('engine-die.mjs'), handlerArgs: { flag } });
-    engine.on('worker-exit', (e) => exits.push(e));
-    await engine.start();
-    const lengths: number[] = [];
-    for await (const b of engine.records()) lengths.push(...b.values);
-    const stats = await engine.done;
+    const { exits, lengths, stats } = await runWithOneWorkerDeath(frames, { filter: 'udp' });
     expect(exits).toHaveLength(1);
     expect(exits[0]).toMatchObject({ code: 3, restarted: true });
     expect(stats.dropped.filtered).toBe(750);

@@ -10,7 +10,7 @@ import { Engine, type EngineConfig, type EngineStats } from '../../host/engine/e
 import { buildFrame, syntheticFrames } from '../../host/gen/frames.js';
 import { parseFlowRule, FlowRuleError } from '../../host/engine/flow.js';
 import { EngineConfigError } from '../../host/engine/config.js';
-import { expectAccounted } from '../support/delivery.js';
+import { expectAccounted, runWithOneWorkerDeath } from '../support/delivery.js';
 
 const fixture = (name: string) => new URL(`../support/fixtures/${name}`, import.meta.url).pathname;
 
@@ -209,14 +209,7 @@ describe('engine: workers and life cycle', () => {
   it('restarts a worker that dies and recovers the frames it held', async () => {
     const frames = syntheticFrames(3000, 30);
     frames[1000] = flowFrame(6666);
-    const flag = new SharedArrayBuffer(4);
-    const exits: { worker: number; code: number; recovered: number; restarted: boolean }[] = [];
-    const engine = new Engine({ frames, workers: 2, handler: fixture('engine-die.mjs'), handlerArgs: { flag } });
-    engine.on('worker-exit', (e) => exits.push(e));
-    await engine.start();
-    const lengths: number[] = [];
-    for await (const b of engine.records()) lengths.push(...b.values);
-    const stats = await engine.done;
+    const { exits, lengths, stats } = await runWithOneWorkerDeath(frames);
     expect(exits).toHaveLength(1);
     expect(exits[0]).toMatchObject({ code: 3, restarted: true });
     expect(exits[0].recovered).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureReader, CaptureReadError, MAX_RECORD_BYTES } from '../../host/pcap/index.js';
+import { CaptureReader, CaptureReadError, MAX_RECORD_BYTES, takeAllRecords } from '../../host/pcap/index.js';
 import { lacks } from '../support/tools.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wwstream-libpcap-'));
@@ -74,17 +74,8 @@ function pcapng(name: string, snaplen: number, recs: Rec[]): string {
 
 /** What we read: each record's captured and wire length and tag byte, and the error that ended the read. */
 function ours(file: string): { recs: [number, number, number][]; error?: CaptureReadError } {
-  const reader = CaptureReader.open(file);
-  const recs: [number, number, number][] = [];
-  try {
-    for (const r of reader) recs.push([r.data.length, r.wireLength, r.data[20]]);
-  } catch (e) {
-    if (!(e instanceof CaptureReadError)) throw e;
-    return { recs, error: e };
-  } finally {
-    reader.close();
-  }
-  return { recs };
+  const { records, problem } = takeAllRecords(CaptureReader.open(file), (r): [number, number, number] => [r.data.length, r.wireLength, r.data[20]]);
+  return { recs: records, error: problem as CaptureReadError | undefined };
 }
 
 /** What tcpdump (libpcap) reads: its -w copy read back, and whether it stopped on an error. */

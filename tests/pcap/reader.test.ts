@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureReader, CaptureReadError, readCapture, writePcap, writePcapng, type CaptureRecord } from '../../host/pcap/index.js';
+import { CaptureReader, CaptureReadError, readCapture, takeAllRecords, writePcap, writePcapng, type CaptureRecord } from '../../host/pcap/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wwstream-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,17 +21,8 @@ function records(n: number, linktype = 1, ifid = 0): CaptureRecord[] {
 const plain = (r: CaptureRecord) => ({ ...r, data: Buffer.from(r.data).toString('hex') });
 
 function readAll(file: string, chunk: number): { got: ReturnType<typeof plain>[]; error?: CaptureReadError } {
-  const reader = CaptureReader.open(file, chunk);
-  const got: ReturnType<typeof plain>[] = [];
-  try {
-    for (let r = reader.next(); r; r = reader.next()) got.push(plain(r));
-  } catch (e) {
-    if (!(e instanceof CaptureReadError)) throw e;
-    return { got, error: e };
-  } finally {
-    reader.close();
-  }
-  return { got };
+  const { records, problem } = takeAllRecords(CaptureReader.open(file, chunk), plain);
+  return { got: records, error: problem as CaptureReadError | undefined };
 }
 
 describe('streaming capture reader', () => {

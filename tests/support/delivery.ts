@@ -1,7 +1,7 @@
 // What the live receive and transmit tests (tests/live/engine/) check once the engine stopped: a
 // burst sent from the peer, the records or the forwarded frames seen, the engine's books closed.
 import { expect } from 'vitest';
-import type { Engine, EngineStats } from '../../host/engine/engine.js';
+import { Engine, type EngineConfig, type EngineStats, type WorkerExit } from '../../host/engine/engine.js';
 
 /** Lets the socket settle, sends, lets the last frames land, stops the engine and waits for the reader (if any). */
 export async function sendThenStop(e: Engine, send: () => Promise<unknown>, reading: Promise<void> = Promise.resolve()): Promise<EngineStats> {
@@ -46,4 +46,20 @@ export function expectForwardedOnce(got: { seqs: number[]; bad: string[] }, n: n
   expect(s.in_flight).toBe(0);
   expect(s.pool.in_use).toBe(0);
   expect(warnings).toEqual([]);
+}
+
+/**
+ * Runs the memory engine over `frames` on 2 workers with the handler that kills its worker once
+ * (fixtures/engine-die.mjs, armed by the flow whose frame has UDP source port 6666), reading every
+ * record; returns the worker exits, the emitted lengths and the final stats.
+ */
+export async function runWithOneWorkerDeath(frames: Uint8Array[], config: Omit<EngineConfig, 'frames'> = {}): Promise<{ exits: WorkerExit[]; lengths: number[]; stats: EngineStats }> {
+  const flag = new SharedArrayBuffer(4);
+  const exits: WorkerExit[] = [];
+  const engine = new Engine({ ...config, frames, workers: 2, handler: new URL('./fixtures/engine-die.mjs', import.meta.url).pathname, handlerArgs: { flag } });
+  engine.on('worker-exit', (e) => exits.push(e));
+  await engine.start();
+  const lengths: number[] = [];
+  for await (const b of engine.records()) lengths.push(...b.values);
+  return { exits, lengths, stats: await engine.done };
 }
