@@ -164,7 +164,7 @@ export function register(program: Command): void {
               live(ladder(book, symbols, opts.depth));
             }
           },
-          onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.group ?? opts.host}:${opts.port}, waiting for data\n`),
+          onReady: () => !opts.json && process.stderr.write(`feed: ${opts.backend} ${opts.transport} on ${opts.lineA ? `line A ${opts.lineA}, line B ${opts.lineB}` : `${opts.group ?? opts.host}:${opts.port}`}, waiting for data\n`),
           onProgress: (r) => !opts.json && !live && process.stderr.write(line(r) + '\n'),
         }),
       );
