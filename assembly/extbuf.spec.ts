@@ -1,46 +1,23 @@
 // Frames that describe bytes outside the pool: DPDK mbufs (engine-map EH_DPDK_*). A released DPDK
 // frame goes on its queue's return ring, never into the pool; the pool's own frames are unaffected.
-import { EH_DPDK_BASE, EH_DPDK_COUNT, EH_DPDK_RETURN, EH_DPDK_RETURN_STRIDE, EH_META, frameMeta } from './engine-map';
-import { META_NEXT, META_QUEUE, META_REFCNT, NEXT_NONE } from './meta';
+import { EH_DPDK_COUNT, EH_DPDK_RETURN, frameMeta } from './engine-map';
+import { META_NEXT, META_REFCNT } from './meta';
 import { frameRelease, poolAlloc, poolAvailable, poolCache, poolFlush } from './pool';
-import { ringCount, ringDequeueBurst32, ringInit, RING_F_MP, RING_HEADER } from './ring';
-import { fakeEngine, zeroed } from './testing/fake-engine';
+import { ringCount, ringDequeueBurst32 } from './ring';
+import { dpdkReceived, dpdkReturnStride, fakeEngineWithDpdk, zeroed } from './testing/fake-engine';
 
 const POOL: u32 = 64;
 const DPDK: u32 = 32;
-const STRIDE: usize = RING_HEADER + (<usize>DPDK << 2);
-
-/** An engine of POOL frames plus DPDK frames POOL .. POOL + DPDK - 1 and two queues' return rings. */
-function engineWithDpdk(): usize {
-  const ctx = fakeEngine(POOL, 1, 2);
-  const meta = zeroed(<usize>(POOL + DPDK) << 6);
-  memory.copy(meta, <usize>load<u32>(ctx + EH_META), <usize>POOL << 6);
-  store<u32>(ctx + EH_META, <u32>meta);
-  const rings = zeroed(2 * STRIDE);
-  for (let q: usize = 0; q < 2; q++) ringInit(rings + q * STRIDE, DPDK, 4, RING_F_MP);
-  store<u32>(ctx + EH_DPDK_RETURN, <u32>rings);
-  store<u32>(ctx + EH_DPDK_RETURN_STRIDE, <u32>STRIDE);
-  store<u32>(ctx + EH_DPDK_BASE, POOL);
-  store<u32>(ctx + EH_DPDK_COUNT, DPDK);
-  return ctx;
-}
-
-/** What the poll thread writes for a received DPDK frame: one holder, no chain, its queue. */
-function received(ctx: usize, f: u32, q: u32): void {
-  const m = frameMeta(ctx, f);
-  store<u32>(m, 1, META_REFCNT);
-  store<u32>(m, NEXT_NONE, META_NEXT);
-  store<u32>(m, q, META_QUEUE);
-}
+const STRIDE: usize = dpdkReturnStride(DPDK);
 
 describe('DPDK frames (dpdkReturn)', () => {
   it('a released DPDK frame goes on its own queue\'s return ring, not into the pool', () => {
-    const ctx = engineWithDpdk();
+    const ctx = fakeEngineWithDpdk(POOL, DPDK, 1, 2);
     const cache = poolCache(ctx, 1);
     const rings = <usize>load<u32>(ctx + EH_DPDK_RETURN);
     const before = poolAvailable(ctx);
-    received(ctx, POOL + 3, 1);
-    received(ctx, POOL + DPDK - 1, 0);
+    dpdkReceived(ctx, POOL + 3, 1);
+    dpdkReceived(ctx, POOL + DPDK - 1, 0);
     expect(frameRelease(ctx, cache, POOL + 3)).toBe(1);
     expect(frameRelease(ctx, cache, POOL + DPDK - 1)).toBe(1);
     poolFlush(ctx, cache);
@@ -55,11 +32,11 @@ describe('DPDK frames (dpdkReturn)', () => {
   });
 
   it('a chain of DPDK segments returns segment by segment; a shared frame only on its last release', () => {
-    const ctx = engineWithDpdk();
+    const ctx = fakeEngineWithDpdk(POOL, DPDK, 1, 2);
     const cache = poolCache(ctx, 1);
     const rings = <usize>load<u32>(ctx + EH_DPDK_RETURN);
-    received(ctx, POOL, 0);
-    received(ctx, POOL + 1, 0);
+    dpdkReceived(ctx, POOL, 0);
+    dpdkReceived(ctx, POOL + 1, 0);
     store<u32>(frameMeta(ctx, POOL), POOL + 1, META_NEXT);
     store<u32>(frameMeta(ctx, POOL), 2, META_REFCNT);
     expect(frameRelease(ctx, cache, POOL)).toBe(0);
@@ -69,7 +46,7 @@ describe('DPDK frames (dpdkReturn)', () => {
   });
 
   it('pool frames still go to the pool, and frames next to the range are the pool\'s', () => {
-    const ctx = engineWithDpdk();
+    const ctx = fakeEngineWithDpdk(POOL, DPDK, 1, 2);
     const cache = poolCache(ctx, 1);
     const rings = <usize>load<u32>(ctx + EH_DPDK_RETURN);
     const before = poolAvailable(ctx);
@@ -82,7 +59,7 @@ describe('DPDK frames (dpdkReturn)', () => {
   });
 
   it('without DPDK (count 0) no frame is taken for one', () => {
-    const ctx = engineWithDpdk();
+    const ctx = fakeEngineWithDpdk(POOL, DPDK, 1, 2);
     store<u32>(ctx + EH_DPDK_COUNT, 0);
     const cache = poolCache(ctx, 1);
     const rings = <usize>load<u32>(ctx + EH_DPDK_RETURN);

@@ -203,9 +203,11 @@ function chainFree(ctx: usize, cache: usize, f: u32): u32 {
  * Releases, for a dead thread, one holder of frame `f` that its journal names: as frameRelease,
  * except that a refcnt of 0 means that thread was inside the last release (after the drop, before
  * the head reached the cache), so the release is finished rather than counted again.
- * `skip` (NEXT_NONE if none) is a frame the host already put back through the dead thread's claim.
+ * `skip` (NEXT_NONE if none) is a frame the host already put back through the dead thread's claim:
+ * the dead thread's release of it is complete, whatever its refcnt reads now.
  */
 export function frameRecover(ctx: usize, cache: usize, f: u32, skip: u32): u32 {
+  if (f == skip) return 0;
   const m = frameMeta(ctx, f);
   if (atomic.load<u32>(m + META_REFCNT) != 0) return frameRelease(ctx, cache, f);
   let freed: u32 = 0;

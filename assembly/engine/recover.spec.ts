@@ -1,13 +1,13 @@
 // Recovery of a dead worker from its journal and claim record, on a fake engine: the journal and
 // the claim are written here as a worker ended at that instruction would have left them.
 import { claimSettle, CLAIM_BYTES, CLAIM_SKIP, recoverClaim, recoverWorker } from './recover';
-import { eh, EH_QUEUES, EH_WORKERS, EH_W_BURST, EH_W_FRAMES, EH_W_RECORDS, ehAddr, frameMeta, inRing, statsBlock, WC_BURST_COUNT, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TMP_N, WC_TMP_RING, workerBlock } from '../engine-map';
+import { eh, EH_DPDK_RETURN, EH_QUEUES, EH_WORKERS, EH_W_BURST, EH_W_FRAMES, EH_W_RECORDS, ehAddr, frameMeta, inRing, statsBlock, WC_BURST_COUNT, WC_RECORD_COUNT, WC_STAGE_COUNT, WC_TMP_N, WC_TMP_RING, workerBlock } from '../engine-map';
 import { META_REFCNT, NEXT_NONE } from '../meta';
 import { poolAlloc, poolAvailable, poolCache, poolFlush, PC_CLAIM } from '../pool';
 import { C_HEAD, C_TAIL, P_HEAD, P_TAIL, ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringInit, RING_HEADER } from '../ring';
 import { STAT_DROPS, STAT_DROP_HANDLER_ERROR } from '../stats';
 import { REC_FRAME, REC_KEEP } from './journal';
-import { fakeEngine, zeroed } from '../testing/fake-engine';
+import { dpdkReceived, fakeEngine, fakeEngineWithDpdk, zeroed } from '../testing/fake-engine';
 
 const FRAMES: u32 = 64;
 
@@ -170,5 +170,38 @@ describe('recoverClaim / claimSettle', () => {
     expect(ringDequeueBurst32(ring, out, 8)).toBe(2);
     expect(load<u32>(out)).toBe(7);
     expect(load<u32>(out + 4)).toBe(8);
+  });
+});
+
+describe('recovery of a DPDK frame returned through a claim', () => {
+  it('a worker ended inside the return of a DPDK frame: the claim puts it back once, recovery does not put it back again', () => {
+    const POOL: u32 = 64;
+    const DPDK: u32 = 32;
+    const ctx = fakeEngineWithDpdk(POOL, DPDK, 1, 1);
+    const wb = workerBlock(ctx, 0);
+    const cache = poolCache(ctx, 0);
+    const ret = <usize>load<u32>(ctx + EH_DPDK_RETURN);
+    // The worker's burst holds DPDK frame f, its only holder; its release reached the return ring:
+    // it claimed slot 0, wrote f there (list 0: a single frame, already in its slot) and was ended
+    // before publishing (e.g. waiting for an earlier producer's tail).
+    const f = POOL + 5;
+    dpdkReceived(ctx, f, 0);
+    store<u32>(wb + ehAddr(ctx, EH_W_BURST), f);
+    store<u32>(wb, 1, WC_BURST_COUNT);
+    store<u32>(ret + RING_HEADER, f);
+    store<u32>(ret + P_HEAD, 1);
+    store<u64>(cache + PC_CLAIM, <u64>ret);
+    store<u64>(cache + PC_CLAIM + 8, (<u64>1 << 32) | 0);
+    const claim = zeroed(CLAIM_BYTES);
+    expect(recoverClaim(ctx, 0, claim)).toBe(1);
+    expect(load<u32>(claim, CLAIM_SKIP)).toBe(f);
+    expect(claimSettle(claim, zeroed(64))).toBe(1);
+    expect(ringCount(ret)).toBe(1);
+    // The poll thread may receive f again at once: its refcnt then reads 1, as if the worker held it.
+    dpdkReceived(ctx, f, 0);
+    recoverWorker(ctx, 0, claim);
+    expect(ringCount(ret)).toBe(1);
+    expect(handlerErrors(ctx)).toBe(1);
+    expect(load<u32>(frameMeta(ctx, f) + META_REFCNT)).toBe(1);
   });
 });

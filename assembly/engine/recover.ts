@@ -12,8 +12,9 @@
 //
 // Open claim record (16 B, in the host's memory, kept until claimSettle returns 1):
 //   | 0 ring (bit 0: consumer side; 0: none) | 4 head | 8 count | 12 skip |
-// `skip` is a frame a free-ring claim already put back in the pool (a capacity-0 cache's single
-// free), which recoverWorker must not put back again.
+// `skip` is a frame a single-frame claim already put back (a capacity-0 cache's free to the free
+// ring, or a DPDK frame to its queue's return ring), which recoverWorker must not put back again:
+// once the claim is published the frame may be allocated again, so its refcnt tells nothing.
 //
 // This touches only the dead worker's block and cache, the host's cache and stats block, and
 // frames no other thread can reach; the other workers keep running.
@@ -70,7 +71,7 @@ export function recoverClaim(ctx: usize, w: u32, claim: usize): u32 {
       for (let i: u32 = 0; i < count; i++) memory.copy(claimSlot(ring, head, i), list + <usize>i * slotBytes, slotBytes);
       const slots = cache + PC_SLOTS;
       if (ring == free && list >= slots && list < slots + (<usize>load<u32>(cache, PC_CAPACITY) << 2)) store<u32>(cache, <u32>((list - slots) >> 2), PC_COUNT);
-    } else if (ring == free) store<u32>(claim, load<u32>(claimSlot(ring, head, 0)), CLAIM_SKIP);
+    } else store<u32>(claim, load<u32>(claimSlot(ring, head, 0)), CLAIM_SKIP);
   }
   store<u32>(claim, word, CLAIM_RING);
   store<u32>(claim, head, CLAIM_HEAD);

@@ -8,8 +8,9 @@ import {
   EH_BURST, EH_CACHE_BYTES, EH_CACHES, EH_CLASSES, EH_EXT_BASE, EH_EXT_BYTES, EH_EXT_HOLDERS, EH_EXT_SHIFT, EH_EXT_STRIDE, EH_FRAME_COUNT, EH_FRAME_SIZE,
   EH_FRAMES, EH_FREE_RING, EH_META, EH_QUEUES, EH_RECORDS_RING, EH_RING_TABLE, EH_RX_TIME, EH_SHAPERS, EH_STATS, EH_TX_HOLD, EH_TX_QUEUES, EH_W_BURST,
   EH_W_FRAMES, EH_W_RECORDS, EH_W_STAGE, EH_W_TX, EH_WORKER_BLOCKS, EH_WORKER_BYTES, EH_WORKERS, ENGINE_MAGIC, RT_IN, RT_RX, RT_TX, TX_HOLD_BYTES,
-  txShaper,
+  txShaper, EH_DPDK_BASE, EH_DPDK_COUNT, EH_DPDK_RETURN, EH_DPDK_RETURN_STRIDE, frameMeta,
 } from '../engine-map';
+import { META_NEXT, META_QUEUE, META_REFCNT, NEXT_NONE } from '../meta';
 import { poolInit } from '../pool';
 import { ringInit, RING_F_MC, RING_F_MP, RING_HEADER } from '../ring';
 import { SHAPER_BYTES, shaperInit } from '../shaper';
@@ -85,4 +86,35 @@ export function fakeExtRegion(ctx: usize, base: usize, bytes: u32, blockShift: u
   store<u32>(ctx + EH_EXT_STRIDE, bytes);
   store<u32>(ctx + EH_EXT_SHIFT, blockShift);
   store<u32>(ctx + EH_EXT_HOLDERS, holders);
+}
+
+/**
+ * A ready engine map whose frames `frames` .. `frames + dpdk - 1` are DPDK mbufs, with one return
+ * ring (multi-producer, a slot for every DPDK frame) per queue, `dpdkReturnStride` apart.
+ */
+export function fakeEngineWithDpdk(frames: u32, dpdk: u32, workers: u32, queues: u32): usize {
+  const ctx = fakeEngine(frames, workers, queues);
+  const meta = zeroed(<usize>(frames + dpdk) << 6);
+  memory.copy(meta, <usize>load<u32>(ctx + EH_META), <usize>frames << 6);
+  store<u32>(ctx + EH_META, <u32>meta);
+  const stride = dpdkReturnStride(dpdk);
+  const rings = zeroed(<usize>queues * stride);
+  for (let q: u32 = 0; q < queues; q++) ringInit(rings + <usize>q * stride, dpdk, 4, RING_F_MP);
+  store<u32>(ctx + EH_DPDK_RETURN, <u32>rings);
+  store<u32>(ctx + EH_DPDK_RETURN_STRIDE, <u32>stride);
+  store<u32>(ctx + EH_DPDK_BASE, frames);
+  store<u32>(ctx + EH_DPDK_COUNT, dpdk);
+  return ctx;
+}
+
+export function dpdkReturnStride(dpdk: u32): usize {
+  return RING_HEADER + (<usize>dpdk << 2);
+}
+
+/** What the poll thread writes for a received DPDK frame: one holder, no chain, its queue. */
+export function dpdkReceived(ctx: usize, f: u32, q: u32): void {
+  const m = frameMeta(ctx, f);
+  store<u32>(m, 1, META_REFCNT);
+  store<u32>(m, NEXT_NONE, META_NEXT);
+  store<u32>(m, q, META_QUEUE);
 }
