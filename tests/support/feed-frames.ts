@@ -22,3 +22,15 @@ export function frameMessageSeqs(file: string): bigint[][] {
 export function feedMessageSeqs(v: MessageView, out: bigint[]): void {
   while (v.next()) out.push(v.sequence);
 }
+
+/** The indexes of the frames of `file` that end a MoldUDP64 session (count 0xffff; feed-sim sends several). */
+export function endOfSessionFrames(file: string): Set<number> {
+  const out = new Set<number>();
+  readCaptureFile(file).records.forEach((r, i) => {
+    const d = r.data;
+    if (d.length < 14 + 20 + 8 + 20 || d[12] !== 0x08 || d[13] !== 0 || d[23] !== 17) return;
+    const count = 14 + (d[14] & 0x0f) * 4 + 8 + 18;
+    if (d[count] === 0xff && d[count + 1] === 0xff) out.add(i);
+  });
+  return out;
+}
