@@ -374,6 +374,17 @@ const RULES: Rule[] = [
     match: /^npx wirewasm feed --backend pcap --file feed\.pcapng --transport udp --port 26403 --json --digest$/,
     check: (r) => expect(JSON.parse(r.out[0])).toMatchObject({ digest: simDigest, gaps: 0 }),
   },
+  {
+    // The feed decodes the packets tcpdump's filter accepts; the others are counted filtered.
+    match: /^npx wirewasm feed --backend pcap --file feed\.pcapng --transport udp --port 26403 --json udp\[25\] & 8 = 0$/,
+    check: (r) => {
+      const j = JSON.parse(r.out[0]) as { packets: number; filtered: number };
+      const kept = tcpdumpCount(path.join(dir, 'feed.pcapng'), 'udp[25] & 8 = 0');
+      expect(kept).toBeGreaterThan(0);
+      expect(j.packets).toBe(kept);
+      expect(j.filtered).toBe(frames(path.join(dir, 'feed.pcapng')) - kept);
+    },
+  },
   { match: /^npx wirewasm filter -d /, check: (r) => expect(r.out[0]).toMatch(/\(\d+\) ret[\s\S]*\(module/) },
   { match: /^npx wirewasm filter --bpf /, check: (r) => expect(r.out[0]).toMatch(/ret/) },
   { match: /^npx wirewasm filter --wasm /, check: (r) => expect(r.out[0]).toMatch(/^\(module/) },
