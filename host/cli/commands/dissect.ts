@@ -8,7 +8,7 @@ import { FrameParser } from '../../parser.js';
 import type { Packet } from '../../packet.js';
 import { CaptureFormatError, CaptureReader, LINKTYPES_PARSED, linktypeName, type CaptureRecord } from '../../pcap/index.js';
 import * as P from '../../ptype.js';
-import { frameText } from '../dissect-text.js';
+import { packetText } from '../dissect-text.js';
 import { OutputClosed, SyncOutput } from '../output.js';
 import { RecordFilter } from '../../filter/index.js';
 import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filter-args.js';
@@ -107,9 +107,9 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
     const picked = opts.filter?.accepted(batch);
     parser.parse(picked ? picked.map((i) => batch[i]) : batch, (pkt, i, r) => {
       if (frames >= count) return; // a filtered batch may hold more accepted frames than -c leaves
-      const j = frameJson(pkt, first + (picked ? picked[i] : i) + 1, r, true);
+      const n = first + (picked ? picked[i] : i) + 1;
       frames++;
-      lines += (jsonl ? JSON.stringify(j) : frameText(j, r.timestampNs)) + '\n';
+      lines += (jsonl ? JSON.stringify(frameJson(pkt, n, r, true)) : packetText(pkt, n, r.data.length, r.timestampNs)) + '\n';
     });
     batch.length = 0;
     out.write(lines);
