@@ -293,6 +293,17 @@ const RULES: Rule[] = [
   { match: /^npx wirewasm --help$/, check: (r) => expect(r.out[0]).toMatch(/Commands:[\s\S]*dissect[\s\S]*replay[\s\S]*start/) },
   { match: /^npx wirewasm dissect capture\.pcapng$/, check: (r) => expect(lines(r.out[0])).toHaveLength(TRACE_FRAMES()) },
   {
+    // The frames tcpdump's filter accepts, written as pcapng (capinfos reads it back).
+    match: /^npx wirewasm dissect capture\.pcapng -w udp\.pcapng udp$/,
+    check: () => {
+      const out = path.join(dir, 'udp.pcapng');
+      expect(execFileSync('capinfos', ['-t', out], { encoding: 'utf8' })).toMatch(/pcapng/);
+      const kept = tcpdumpCount(path.join(dir, 'capture.pcapng'), 'udp');
+      expect(kept).toBeGreaterThan(0);
+      expect(Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', out], { encoding: 'utf8' }))![1])).toBe(kept);
+    },
+  },
+  {
     match: /^npx wirewasm dissect capture\.pcap --format jsonl$/,
     check: (r) => expect(jsonl(r.out[0]).map((o) => o.n)).toEqual(Array.from({ length: TRACE_FRAMES() }, (_, i) => i + 1)),
   },
