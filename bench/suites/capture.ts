@@ -125,6 +125,15 @@ const suite: Suite = async ({ argv, log }) => {
   if (have('tshark')) row('tshark-json', ['tshark', '-T', 'json', '-r', peerFile], peerFrames);
   else rows.push(unavailable('tshark-json', 'pkts/s', 'tshark is not installed: apt-get install tshark'));
 
+  // Ours against each peer: the rate ratio, and the CPU-per-frame ratio (steadier on a shared machine).
+  const versus = (ours: string, peer: string, target: number) => {
+    const a = rows.find((r) => r.name === ours && r.runs);
+    const b = rows.find((r) => r.name === peer && r.runs);
+    if (a && b) Object.assign(a, { vs: peer, ratio: Number((a.median / b.median).toFixed(2)), cpu_ratio: Number(((b.cpu_us_per_frame as number) / (a.cpu_us_per_frame as number)).toFixed(2)), target });
+  };
+  versus('wirewasm-dissect-text', 'tcpdump', 1.5);
+  versus('wirewasm-dissect-jsonl', 'tshark-json', 10);
+
   const pkts: number[] = [];
   const mbs: number[] = [];
   let rss = 0;
