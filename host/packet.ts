@@ -31,24 +31,33 @@ export function formatIpv4(b: Uint8Array, off: number): string {
 
 /** RFC 5952: lowercase, no leading zeros, the longest run (first if tied) of 2+ zero groups as "::". */
 export function formatIpv6(b: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+  const group = (i: number) => (b[off + 2 * i] << 8) | b[off + 2 * i + 1];
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
+    if (group(i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
+    while (j < 8 && group(j) === 0) j++;
     if (j - i > bestLen) (best = i), (bestLen = j - i);
     i = j;
   }
   // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted tail, as RFC 5952 section 5 recommends.
-  if (best === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${formatIpv4(b, off + 12)}`;
-  const part = (from: number, to: number) => g.slice(from, to).map((x) => x.toString(16)).join(':');
-  return best < 0 ? part(0, 8) : `${part(0, best)}::${part(best + bestLen, 8)}`;
+  if (best === 0 && bestLen === 5 && group(5) === 0xffff) return `::ffff:${formatIpv4(b, off + 12)}`;
+  // Built by concatenation, no arrays: addresses are formatted once per frame.
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) {
+      s += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (s !== '' && !s.endsWith(':')) s += ':';
+    s += group(i).toString(16);
+  }
+  return s;
 }
 
 export class Packet {

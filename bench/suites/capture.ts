@@ -1,5 +1,8 @@
 // `capture`: a capture file read, decoded and printed, against the tools people use for that, on
-// the same generated 1M-frame pcap (.bench-cache/capture-1m.pcap, the parse bench's traffic mix):
+// the same generated 1M-frame pcap (.bench-cache/capture-flows4096-1000000.pcap, the parse bench's
+// traffic mix as 4096 flows between 256 hosts: each host's MAC and IP addresses repeat, ports and
+// payloads vary, as in a real capture; bench/parse/corpus.ts says why tcpdump needs that to run at
+// its usual speed):
 //   wirewasm-dissect-text   `wirewasm dissect FILE` > /dev/null          vs tcpdump -nn -e -v -r FILE > /dev/null
 //   wirewasm-dissect-jsonl  `wirewasm dissect FILE --format jsonl`       vs tshark -T json -r FILE (on --peer-frames)
 //   wirewasm-read           the streaming read + parse, no output (bench/capture/read.ts): pkts/s and MB/s
@@ -7,7 +10,9 @@
 //                           vs tcpdump-first-line (`tcpdump -nn -e -v -r FILE`) and node-start-first-line
 //                           (a bare `node -e` writing one line: the process start every node command pays)
 //   wirewasm-filter(-hot)   filter expressions as WASM vs libpcap-bpf_filter(-hot), libpcap's interpreter (bench/capture/filter.ts)
-// Every row is its own process; `rss_mb` beside each is its peak RSS (GNU time's %M).
+// Every row is its own process; `rss_mb` beside each is its peak RSS (GNU time's %M), and
+// `cpu_us_per_frame` beside the dissect rows and their peers its user + system CPU per frame
+// (median over the runs; on a shared machine steadier than the wall-clock rate).
 //
 // Options: --frames N (default 1000000), --runs R (default 3), --peer-frames N for tshark (default 100000),
 // --filter-frames N for the filter rows (default 200000).
@@ -22,11 +27,13 @@ import { filterRows } from '../capture/filter.js';
 
 const cli = artefact('dist/host/cli/main.js');
 const reader = artefact('dist/bench/capture/read.js');
+/** The generated capture's flows and hosts: addresses repeat, as in a real capture (see the header). */
+const TRAFFIC = { flows: 4096, hosts: 256 };
 
-/** Writes `count` frames of the parse bench's mix as a classic pcap (microseconds, Ethernet). */
+/** Writes `count` frames of the parse bench's mix as TRAFFIC's flows, a classic pcap (microseconds, Ethernet). */
 function generate(file: string, count: number): void {
   const mem = new Uint8Array(corpusBytes(count));
-  const c = generateCorpus(mem, 0, count);
+  const c = generateCorpus(mem, 0, count, undefined, TRAFFIC);
   const fd = openSync(file, 'w');
   const out = Buffer.alloc(8 << 20);
   let o = 0;
@@ -51,14 +58,14 @@ function generate(file: string, count: number): void {
   closeSync(fd);
 }
 
-/** Runs `cmd` with stdout to /dev/null under GNU time: wall seconds, peak RSS MB, exit status, its stdout. */
-function timed(cmd: string[], stdout: 'null' | 'pipe' = 'null'): { seconds: number; rssMb: number; status: number | null; out: string; err: string } {
+/** Runs `cmd` with stdout to /dev/null under GNU time: wall seconds, CPU seconds (user + system), peak RSS MB, exit status, its stdout. */
+function timed(cmd: string[], stdout: 'null' | 'pipe' = 'null'): { seconds: number; cpuSeconds: number; rssMb: number; status: number | null; out: string; err: string } {
   const rssFile = path.join(cacheDir, 'capture-time.txt');
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...cmd], { stdio: ['ignore', stdout === 'null' ? 'ignore' : 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, ...cmd], { stdio: ['ignore', stdout === 'null' ? 'ignore' : 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = (performance.now() - t0) / 1000;
-  const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-  return { seconds, rssMb: rssKb / 1024, status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+  const [rssKb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, cpuSeconds: user + sys, rssMb: rssKb / 1024, status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
 }
 
 /** ms from spawn to the first byte on stdout. */
@@ -89,8 +96,8 @@ const suite: Suite = async ({ argv, log }) => {
   const runs = argValue(argv, '--runs', 3);
   const peerFrames = Math.min(frames, argValue(argv, '--peer-frames', 100_000));
   mkdirSync(cacheDir, { recursive: true });
-  const file = path.join(cacheDir, `capture-${frames}.pcap`);
-  const peerFile = path.join(cacheDir, `capture-${peerFrames}.pcap`);
+  const file = path.join(cacheDir, `capture-flows${TRAFFIC.flows}-${frames}.pcap`);
+  const peerFile = path.join(cacheDir, `capture-flows${TRAFFIC.flows}-${peerFrames}.pcap`);
   if (!existsSync(file)) (log(`capture: generating ${frames} frames into ${file}`), generate(file, frames));
   if (!existsSync(peerFile)) generate(peerFile, peerFrames);
   if (!existsSync('/usr/bin/time')) return [unavailable('wirewasm-dissect-text', 'pkts/s', 'GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time')];
@@ -98,15 +105,18 @@ const suite: Suite = async ({ argv, log }) => {
   const rows: BenchResult[] = filterRows(argValue(argv, '--filter-frames', 200_000), runs, log);
   const row = (name: string, cmd: string[], count: number, extra: Record<string, unknown> = {}) => {
     const rates: number[] = [];
+    const cpu: number[] = [];
     let rss = 0;
     for (let i = 0; i < runs; i++) {
       const r = timed(cmd);
       if (r.status !== 0) return rows.push(unavailable(name, 'pkts/s', `${cmd.join(' ')} exited ${r.status}: ${r.err.trim().split('\n').pop()}`));
       rates.push(count / r.seconds);
+      cpu.push((r.cpuSeconds * 1e6) / count);
       rss = Math.max(rss, r.rssMb);
     }
-    log(`capture: ${name} ${Math.round(Math.max(...rates))} pkts/s, ${rss.toFixed(1)} MB`);
-    rows.push(summarize(name, 'pkts/s', rates, { frames: count, rss_mb: Number(rss.toFixed(1)), ...extra }));
+    const cpuUs = summarize(name, 'us', cpu).median;
+    log(`capture: ${name} ${Math.round(Math.max(...rates))} pkts/s, ${cpuUs.toFixed(2)} µs CPU/frame, ${rss.toFixed(1)} MB`);
+    rows.push(summarize(name, 'pkts/s', rates, { frames: count, cpu_us_per_frame: Number(cpuUs.toFixed(3)), rss_mb: Number(rss.toFixed(1)), ...extra }));
   };
   row('wirewasm-dissect-text', [node, cli, 'dissect', file], frames);
   if (have('tcpdump')) row('tcpdump', ['tcpdump', '-nn', '-e', '-v', '-r', file], frames, { args: '-nn -e -v -r' });
@@ -114,6 +124,15 @@ const suite: Suite = async ({ argv, log }) => {
   row('wirewasm-dissect-jsonl', [node, cli, 'dissect', file, '--format', 'jsonl'], frames);
   if (have('tshark')) row('tshark-json', ['tshark', '-T', 'json', '-r', peerFile], peerFrames);
   else rows.push(unavailable('tshark-json', 'pkts/s', 'tshark is not installed: apt-get install tshark'));
+
+  // Ours against each peer: the rate ratio, and the CPU-per-frame ratio (steadier on a shared machine).
+  const versus = (ours: string, peer: string, target: number) => {
+    const a = rows.find((r) => r.name === ours && r.runs);
+    const b = rows.find((r) => r.name === peer && r.runs);
+    if (a && b) Object.assign(a, { vs: peer, ratio: Number((a.median / b.median).toFixed(2)), cpu_ratio: Number(((b.cpu_us_per_frame as number) / (a.cpu_us_per_frame as number)).toFixed(2)), target });
+  };
+  versus('wirewasm-dissect-text', 'tcpdump', 1.5);
+  versus('wirewasm-dissect-jsonl', 'tshark-json', 10);
 
   const pkts: number[] = [];
   const mbs: number[] = [];

@@ -1,8 +1,12 @@
 // The text form of a dissected frame, one line each, for people (tcpdump's -e -v habits):
 //   number, UTC time to the microsecond, captured bytes, ptype, addresses ([v6]:port), TCP flag
 //   names, sequence/ack/window, TTL, VLAN ids, tunnel, errors.
-// Built from the jsonl object, so the two forms never disagree.
-import { TCP_FLAGS, type IpFields, type TcpFields, type TcpFlag } from '../packet.js';
+// Two builders of the same line: frameText from the jsonl object (capture's output, where the
+// object is made anyway), packetText from the parsed frame itself, reading only the fields the
+// line shows (dissect's text: no object, no Ethernet addresses or offsets formatted for nothing).
+// tests/e2e/dissect-text.test.ts holds them to the same line on every frame.
+import { TCP_FLAGS, type IpFields, type Packet, type TcpFields, type TcpFlag } from '../packet.js';
+import * as P from '../ptype.js';
 
 // SYN first, as people read a handshake.
 const FLAG_ORDER: TcpFlag[] = ['SYN', 'FIN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'AE'];
@@ -59,4 +63,53 @@ export function frameText(j: Record<string, unknown>, timestampNs: bigint): stri
   }
   const errs = j.errors ? ` [${(j.errors as string[]).join(',')}]` : '';
   return `${String(j.n).padStart(6)} ${timestampText(timestampNs)} ${String(j.caplen).padStart(5)} ${String(j.ptype).padEnd(18)} ${what.trimStart()}${errs}`;
+}
+
+/** ptype names by value: a capture holds few distinct ones, each named once. */
+const ptypeNames = new Map<number, string>();
+const paddedPtype = (ptype: number) => {
+  let s = ptypeNames.get(ptype);
+  if (s === undefined) ptypeNames.set(ptype, (s = P.ptypeName(ptype).padEnd(18)));
+  return s;
+};
+
+/** The line frameText makes of the frame's jsonl object (`n` 1-based, `caplen` the record's captured bytes), read off the frame. */
+export function packetText(pkt: Packet, n: number, caplen: number, timestampNs: bigint): string {
+  const ptype = pkt.ptype;
+  let what = '';
+  const ip = pkt.ip;
+  if (ip) {
+    const l4 = ptype & P.PTYPE_L4_MASK;
+    const tcp = l4 === P.PTYPE_L4_TCP ? pkt.tcp : undefined;
+    const udp = l4 === P.PTYPE_L4_UDP ? pkt.udp : undefined;
+    const ports = tcp ?? udp;
+    what = ports ? `${endpoint(ip, ports.sport)} > ${endpointDst(ip, ports.dport)}` : `${ip.src} > ${ip.dst} proto ${ip.proto}`;
+    if (tcp) what += ` [${tcpFlagNames(tcp.flags)}] seq ${tcp.seq} ack ${tcp.ack} win ${tcp.win}`;
+    else if (udp) what += ` len ${udp.len}`;
+    else if (l4 === P.PTYPE_L4_ICMP) {
+      const icmp = pkt.icmp;
+      if (icmp) what += ` type ${icmp.type} code ${icmp.code}`;
+    }
+    what += ` ttl ${ip.ttl}`;
+    if (ip.frag) what += ` frag id ${ip.frag.id} offset ${ip.frag.offset}${ip.frag.more ? '+' : ''}`;
+  } else {
+    const arp = pkt.arp;
+    if (arp) what = `arp ${arp.op === 1 ? 'request' : arp.op === 2 ? 'reply' : `op ${arp.op}`}${arp.spa ? ` ${arp.spa} > ${arp.tpa}` : ''}`;
+  }
+  if (pkt.vlan0 !== undefined) {
+    const vlans = pkt.vlans;
+    if (vlans.length) what += ` vlan ${vlans.join(',')}`;
+  }
+  if (ptype & P.PTYPE_TUNNEL_MASK) {
+    const tun = pkt.tunnel;
+    if (tun) {
+      what += ` ${tun.type}${tun.vni === undefined ? '' : ` vni ${tun.vni}`}`;
+      const inner = pkt.inner;
+      const il4 = inner?.tcp ?? inner?.udp;
+      if (inner?.ip) what += il4 ? ` { ${endpoint(inner.ip, il4.sport)} > ${endpointDst(inner.ip, il4.dport)} }` : ` { ${inner.ip.src} > ${inner.ip.dst} }`;
+    }
+  }
+  const errors = pkt.errors & ~P.ERR_CSUM_CHECKED;
+  const errs = errors ? ` [${P.errorNames(errors).join(',')}]` : '';
+  return `${String(n).padStart(6)} ${timestampText(timestampNs)} ${String(caplen).padStart(5)} ${paddedPtype(ptype)} ${what.trimStart()}${errs}`;
 }

@@ -28,6 +28,7 @@ import { FEED_BACKENDS, FeedError, FRAME_BACKENDS, feedFrameCheck, feedFrameSize
 import { kernelAddon } from '../backends/kernel.js';
 import { ERR_FRAGMENT } from '../ptype.js';
 import { fanout } from './fanout.js';
+import { FEED_FILTER_BYTES, FeedFilter, captureLinktype, feedFilterCheck, kernelFilter } from './filter.js';
 
 // host/index.ts, the CLI and tests import the client's names from here; they are declared in options.ts.
 export { FEED_BACKENDS, FeedError, MAX_DATAGRAM, feedFrameCheck, feedFrameSize } from './options.js';
@@ -81,6 +82,9 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const pluginName = o.plugin ?? (o.transport === 'tcp' ? 'soupbintcp-itch' : 'itch');
   if (o.transport === 'tcp' && pluginName !== 'soupbintcp-itch') throw new FeedError(`--plugin ${pluginName} parses MoldUDP64 datagrams; over --transport tcp use --plugin soupbintcp-itch`);
   if (o.transport !== 'tcp' && pluginName !== 'itch') throw new FeedError(`--plugin ${pluginName} parses a SoupBinTCP stream; over UDP use --plugin itch`);
+  if (o.filter !== undefined) feedFilterCheck(o.backend, o.filter);
+  // afpacket: libpcap's BPF runs in the kernel; compiled here so a bad expression stops the start.
+  const kernelBpf = o.filter !== undefined && o.backend === 'afpacket' ? kernelFilter(o.filter) : undefined;
   const burst = o.burst ?? 64;
   // afpacket / afxdp: the interface's MTU says how large a packet can come.
   const mtu = (o.backend === 'afpacket' || o.backend === 'afxdp') ? kernelAddon().ifInfo({ iface: o.iface!, netns: o.netns }).mtu ?? 1500 : 1500;
@@ -90,10 +94,12 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   // drops what finds none), and a 64 KiB frame costs memory only as far as a datagram fills it.
   const frameCount = o.frames ?? 4096;
   // Scratch: the plugin host's slice | verdicts (4 KiB) | re-request answers: 32 meta records,
-  // their address list, 32 buffers of a frame each (written here, then a burst like any other).
+  // their address list, 32 buffers of a frame each (written here, then a burst like any other) |
+  // the filter's verdicts and accepted list (feed/filter.ts) | the order book.
   const HOST_SCRATCH = 512 * 1024;
   const INJECT = 32;
-  const bookAt = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * frameSize;
+  const filterAt = HOST_SCRATCH + 4096 + INJECT * 64 + 4096 + INJECT * frameSize;
+  const bookAt = filterAt + FEED_FILTER_BYTES;
   const scratchBytes = bookAt + (o.book ? bookLayout(o.book).bytes : 0);
   const layout = computeLayout({
     queues: 1, workers: 1, frameCount, frameSize, scratchBytes,
@@ -103,6 +109,10 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   });
   const memory = createMemory(layout);
   writeControlBlock(memory, layout);
+  // afxdp and dpdk hand over Ethernet frames; a capture's frames carry their interface's link type.
+  const filter = o.filter !== undefined && o.backend !== 'afpacket' ? new FeedFilter(o.filter, memory, layout.scratch.offset + filterAt, o.backend === 'pcap' ? undefined : 1) : null;
+  const fileLinktype = filter && o.file ? captureLinktype(o.file) : undefined;
+  if (fileLinktype !== undefined) filter!.prepare(fileLinktype);
   const engine = instantiateEngine(compileEngine(), memory) as unknown as ReturnType<typeof instantiateEngine> & { parseList(list: number, count: number, flags: number, rss: number): number };
   // Frame backends see every packet on the interface: only the feed's port goes to the plugin.
   const plugin = loadPlugin({ path: artefact(`dist/plugins/${pluginName}.wasm`), name: pluginName, copy: 'payload', inputBytes: 256 * 1024, route: frames ? { port: o.port } : {} });
@@ -125,6 +135,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const open = () =>
     openBackend(o.backend, {
       memory, layout, queues: 1, burst, transport: o.transport, host: o.host, port: o.port, group: o.group, iface: o.iface, netns: o.netns, file: o.file,
+      ...(kernelBpf ? { filter: kernelBpf } : {}),
       ...(o.dpdkPort ? { dpdk: { port: o.dpdkPort } } : {}),
     } as never) as unknown as PayloadBackend;
   let backend: PayloadBackend;
@@ -212,7 +223,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     return {
       backend: backend.mode, ...(damage ? { input_problem: damage.message } : {}), transport: o.transport, plugin: pluginName, seconds, messages, messages_per_s: lastRate || messages / Math.max(seconds, 1e-9),
       gaps: n(ITCH_COUNTERS.gap_messages) + joinGap, gap_events: n(ITCH_COUNTERS.gap_events) + joinGaps, duplicates: n(ITCH_COUNTERS.duplicates), late: n(ITCH_COUNTERS.late),
-      malformed: n(ITCH_COUNTERS.malformed), extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), ip_fragments: ipFragments, heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
+      malformed: n(ITCH_COUNTERS.malformed), ...(o.filter !== undefined ? { filter: o.filter } : {}), filtered: filter?.filtered ?? 0, extended: n(ITCH_COUNTERS.extended), packets: n(ITCH_COUNTERS.packets), bad_packets: n(ITCH_COUNTERS.bad_packets), ip_fragments: ipFragments, heartbeats: n(ITCH_COUNTERS.heartbeats) - deadHeartbeats,
       end_of_session: n(ITCH_COUNTERS.end_of_session), sessions: [...sessions.values()].map((s) => s.name),
       baseline: Object.fromEntries([...sessions.values()].map((s) => [s.name, s.baseline])),
       latency_ns: {
@@ -441,9 +452,12 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         continue;
       }
       if (n > 0) {
-        if (frames && engine.parseList(backend.queues[0].rxAddrs, n, 0, 0) > 0) ipFragments += fragmentsIn(backend.queues[0].rxAddrs, n);
-        if (lineB) markLine(backend.queues[0].rxAddrs, n, 1);
-        host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
+        // The filter first: the frames it rejects are released with the burst, never decoded.
+        const list = filter ? filter.list : backend.queues[0].rxAddrs;
+        const k = filter ? filter.apply(backend.queues[0].rxAddrs, n) : n;
+        if (frames && k > 0 && engine.parseList(list, k, 0, 0) > 0) ipFragments += fragmentsIn(list, k);
+        if (lineB) markLine(list, k, 1);
+        if (k > 0) host.processBurst(list, k, verdicts);
         backend.release(0);
         takeRecords();
       }

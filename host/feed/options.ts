@@ -61,6 +61,11 @@ export interface FeedClientOptions {
   dpdkPort?: string;
   /** Default: itch for udp transports, soupbintcp-itch for tcp. */
   plugin?: FeedPluginName;
+  /**
+   * A filter expression as tcpdump takes it (pcap-filter(7)), on the frame backends only
+   * (feed/filter.ts): afpacket runs it in the kernel, afxdp, dpdk and pcap before the decode.
+   */
+  filter?: string;
   /** Seconds to run at most (default: until the session ends). */
   duration?: number;
   /** Stop when every session seen has ended (default true). */
@@ -132,6 +137,14 @@ export interface FeedReport {
   duplicates: number;
   late: number;
   malformed: number;
+  /** The filter expression, when one was given. */
+  filter?: string;
+  /**
+   * Frames the filter expression rejected before the decode (afxdp, dpdk, pcap): received
+   * (backend_stats.rx) = packets decoded + filtered + the other drops counted. On afpacket the
+   * kernel rejects them before the ring: neither received nor counted here.
+   */
+  filtered: number;
   /** Messages of a known type longer than its spec size, decoded by their known part. */
   extended: number;
   packets: number;

@@ -48,6 +48,8 @@ export class CaptureReader {
   linktype = -1;
   /** pcapng: the comment of the section being read (its header block's opt_comment), if any. */
   sectionComment?: string;
+  /** pcapng: section header blocks read so far (each starts a new set of interfaces). */
+  sections = 0;
   private buf: Uint8Array;
   private dv: DataView;
   private start = 0;
@@ -107,6 +109,16 @@ export class CaptureReader {
     if (h.snaplen > 0 && h.snaplen < MAX_RECORD_BYTES) this.snaplen = h.snaplen;
     this.swapped = h.versionMajor < 2 || (h.versionMajor === 2 && h.versionMinor < 3);
     this.start = PCAP_FILE_HEADER;
+  }
+
+  /** pcapng: the interfaces of the section being read, as far as their description blocks were read. */
+  get sectionInterfaces(): readonly Interface[] {
+    return this.interfaces;
+  }
+
+  /** pcap: the file header's timestamp resolution and snapshot length (the largest record it holds). */
+  get pcapHeader(): { nanosecond: boolean; snaplen: number } {
+    return { nanosecond: this.unit === 1n, snaplen: this.snaplen };
   }
 
   /** True when the next record (or the end) is known without reading more input. */
@@ -223,6 +235,7 @@ export class CaptureReader {
         else if (magic === 0x4d3c2b1a) this.le = false;
         else throw this.damage(false, `the section header has byte-order magic 0x${magic.toString(16)}, not 0x1a2b3c4d: ${first ? 'not a pcapng file' : 'the file is corrupt'}`, this.offset + 8);
         this.interfaces = [];
+        this.sections++;
       } else if (first) throw new CaptureFormatError(0, 'a pcapng file starts with a section header block (0x0a0d0d0a)');
       const len = this.dv.getUint32(at + 4, this.le);
       if (len < 12 || len % 4 !== 0) throw this.damage(false, `a block of type ${type} has length ${len}: not a multiple of 4 of at least 12; the file is corrupt`);

@@ -5,7 +5,7 @@
 // the capture reader behind it down to the pace of whatever consumes the file.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from './pcap.js';
-import { BYTE_ORDER_MAGIC, EPB, IDB, OPT_COMMENT, OPT_IF_TSRESOL, PCAPNG_SHB } from './pcapng.js';
+import { BYTE_ORDER_MAGIC, EPB, IDB, OPT_COMMENT, OPT_IF_DESCRIPTION, OPT_IF_NAME, OPT_IF_TSRESOL, PCAPNG_SHB } from './pcapng.js';
 import { MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
 
 /** Bytes gathered before they are written out. */
@@ -165,6 +165,10 @@ export interface PcapngInterface {
   snaplen?: number;
   /** Timestamp resolution: 'us' (default, if_tsresol 6) or 'ns' (9). */
   resolution?: 'us' | 'ns';
+  /** if_name, if_description and opt_comment of the interface block, when given. */
+  name?: string;
+  description?: string;
+  comment?: string;
 }
 
 export interface PcapngWriteOptions {
@@ -173,48 +177,71 @@ export interface PcapngWriteOptions {
   comment?: string;
 }
 
-/** A pcapng file with one section and the given interfaces, one Enhanced Packet Block per record. */
+/** An option to write: its code and its value. */
+type BlockOption = [code: number, value: Uint8Array];
+
+/**
+ * A pcapng file: a section with the given interfaces, one Enhanced Packet Block per record. More
+ * interfaces (addInterface) and sections (section) can follow, as a capture being copied shows them.
+ */
 export class PcapngWriter extends CaptureWriter {
+  private interfaces: PcapngInterface[] = [];
+
   /** Creates `file` ('-' is standard output) and writes the section and interface blocks. */
   static open(file: string, interfaces: PcapngInterface[], opts: PcapngWriteOptions = {}): PcapngWriter {
     return new PcapngWriter(fileSink(file), interfaces, opts);
   }
 
-  constructor(sink: CaptureSink, private readonly interfaces: PcapngInterface[], opts: PcapngWriteOptions = {}) {
+  constructor(sink: CaptureSink, interfaces: PcapngInterface[], opts: PcapngWriteOptions = {}) {
     super(sink, !opts.bigEndian);
-    const comment = opts.comment ? utf8.encode(opts.comment) : undefined;
-    const shb = this.block(PCAPNG_SHB, 16, comment);
+    this.section(opts.comment);
+    for (const itf of interfaces) this.addInterface(itf);
+  }
+
+  /** Starts a new section (a section header block with this comment); interfaces are then added anew. */
+  section(comment?: string): void {
+    const shb = this.block(PCAPNG_SHB, 16, comment ? [[OPT_COMMENT, utf8.encode(comment)]] : []);
     this.dv.setUint32(shb + 8, BYTE_ORDER_MAGIC, this.le);
     this.dv.setUint16(shb + 12, 1, this.le);
     this.dv.setBigInt64(shb + 16, -1n, this.le);
-    for (const itf of interfaces) {
-      const ns = itf.resolution === 'ns';
-      const idb = this.block(IDB, 8 + (ns ? 12 : 0));
-      this.dv.setUint16(idb + 8, itf.linktype, this.le);
-      this.dv.setUint32(idb + 12, itf.snaplen ?? MAX_RECORD_BYTES, this.le);
-      if (ns) {
-        this.dv.setUint16(idb + 16, OPT_IF_TSRESOL, this.le);
-        this.dv.setUint16(idb + 18, 1, this.le);
-        this.dv.setUint8(idb + 20, 9);
-      }
-    }
+    this.interfaces = [];
+  }
+
+  /** Describes one more interface of the current section; returns its id. */
+  addInterface(itf: PcapngInterface): number {
+    const options: BlockOption[] = [];
+    if (itf.comment !== undefined) options.push([OPT_COMMENT, utf8.encode(itf.comment)]);
+    if (itf.name !== undefined) options.push([OPT_IF_NAME, utf8.encode(itf.name)]);
+    if (itf.description !== undefined) options.push([OPT_IF_DESCRIPTION, utf8.encode(itf.description)]);
+    if (itf.resolution === 'ns') options.push([OPT_IF_TSRESOL, Uint8Array.of(9)]);
+    const idb = this.block(IDB, 8, options);
+    this.dv.setUint16(idb + 8, itf.linktype, this.le);
+    this.dv.setUint32(idb + 12, itf.snaplen ?? MAX_RECORD_BYTES, this.le);
+    return this.interfaces.push(itf) - 1;
+  }
+
+  /** Interfaces described in the current section. */
+  get interfaceCount(): number {
+    return this.interfaces.length;
   }
 
   /**
-   * Reserves a block of `body` bytes of fixed part, then the comment option and the end of options
-   * when there is a comment; writes type and both lengths; returns the block's offset in the buffer.
+   * Reserves a block of `body` bytes of fixed part, then its options and the end of options when
+   * there are any; writes type and both lengths; returns the block's offset in the buffer.
    */
-  private block(type: number, body: number, comment?: Uint8Array): number {
+  private block(type: number, body: number, options: readonly BlockOption[]): number {
     const fixed = pad4(body);
-    const options = comment ? 4 + pad4(comment.length) + 4 : 0;
-    const len = 12 + fixed + options;
+    const optionBytes = options.length ? options.reduce((n, [, v]) => n + 4 + pad4(v.length), 0) + 4 : 0;
+    const len = 12 + fixed + optionBytes;
     const at = this.room(len);
     this.dv.setUint32(at, type, this.le);
     this.dv.setUint32(at + 4, len, this.le);
-    if (comment) {
-      this.dv.setUint16(at + 8 + fixed, OPT_COMMENT, this.le);
-      this.dv.setUint16(at + 10 + fixed, comment.length, this.le);
-      this.put(comment, at + 12 + fixed);
+    let o = at + 8 + fixed;
+    for (const [code, value] of options) {
+      this.dv.setUint16(o, code, this.le);
+      this.dv.setUint16(o + 2, value.length, this.le);
+      this.put(value, o + 4);
+      o += 4 + pad4(value.length);
     }
     this.dv.setUint32(at + len - 4, len, this.le);
     return at;
@@ -226,7 +253,7 @@ export class PcapngWriter extends CaptureWriter {
     if (!itf) throw new Error(`record names interface ${id}, but ${this.interfaces.length} were given`);
     if (itf.linktype !== r.linktype) throw new Error(`record has link type ${r.linktype} but interface ${id} is ${itf.linktype}`);
     const units = itf.resolution === 'ns' ? r.timestampNs : r.timestampNs / 1000n;
-    const at = this.block(EPB, 20 + r.data.length, r.comment ? utf8.encode(r.comment) : undefined);
+    const at = this.block(EPB, 20 + r.data.length, r.comment ? [[OPT_COMMENT, utf8.encode(r.comment)]] : []);
     const v = this.dv;
     v.setUint32(at + 8, id, this.le);
     v.setUint32(at + 12, Number(units >> 32n), this.le);

@@ -293,6 +293,17 @@ const RULES: Rule[] = [
   { match: /^npx wirewasm --help$/, check: (r) => expect(r.out[0]).toMatch(/Commands:[\s\S]*dissect[\s\S]*replay[\s\S]*start/) },
   { match: /^npx wirewasm dissect capture\.pcapng$/, check: (r) => expect(lines(r.out[0])).toHaveLength(TRACE_FRAMES()) },
   {
+    // The frames tcpdump's filter accepts, written as pcapng (capinfos reads it back).
+    match: /^npx wirewasm dissect capture\.pcapng -w udp\.pcapng udp$/,
+    check: () => {
+      const out = path.join(dir, 'udp.pcapng');
+      expect(execFileSync('capinfos', ['-t', out], { encoding: 'utf8' })).toMatch(/pcapng/);
+      const kept = tcpdumpCount(path.join(dir, 'capture.pcapng'), 'udp');
+      expect(kept).toBeGreaterThan(0);
+      expect(Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', out], { encoding: 'utf8' }))![1])).toBe(kept);
+    },
+  },
+  {
     match: /^npx wirewasm dissect capture\.pcap --format jsonl$/,
     check: (r) => expect(jsonl(r.out[0]).map((o) => o.n)).toEqual(Array.from({ length: TRACE_FRAMES() }, (_, i) => i + 1)),
   },
@@ -373,6 +384,17 @@ const RULES: Rule[] = [
     // The capture decodes to the very stream the simulator sent (its digest), without a gap.
     match: /^npx wirewasm feed --backend pcap --file feed\.pcapng --transport udp --port 26403 --json --digest$/,
     check: (r) => expect(JSON.parse(r.out[0])).toMatchObject({ digest: simDigest, gaps: 0 }),
+  },
+  {
+    // The feed decodes the packets tcpdump's filter accepts; the others are counted filtered.
+    match: /^npx wirewasm feed --backend pcap --file feed\.pcapng --transport udp --port 26403 --json udp\[25\] & 8 = 0$/,
+    check: (r) => {
+      const j = JSON.parse(r.out[0]) as { packets: number; filtered: number };
+      const kept = tcpdumpCount(path.join(dir, 'feed.pcapng'), 'udp[25] & 8 = 0');
+      expect(kept).toBeGreaterThan(0);
+      expect(j.packets).toBe(kept);
+      expect(j.filtered).toBe(frames(path.join(dir, 'feed.pcapng')) - kept);
+    },
   },
   { match: /^npx wirewasm filter -d /, check: (r) => expect(r.out[0]).toMatch(/\(\d+\) ret[\s\S]*\(module/) },
   { match: /^npx wirewasm filter --bpf /, check: (r) => expect(r.out[0]).toMatch(/ret/) },

@@ -10,6 +10,7 @@ export const TOOL_PACKAGES = {
   dumpcap: 'tshark',
   capinfos: 'tshark',
   editcap: 'tshark',
+  mergecap: 'tshark',
   tcpdump: 'tcpdump',
   promtool: 'prometheus',
   'nats-server': 'nats-server',

@@ -1,4 +1,5 @@
-// `wirewasm dissect FILE [--format text|jsonl]`: decodes every frame of a pcap/pcapng capture ('-'
+// `wirewasm dissect FILE [--format text|jsonl]`, or `-w OUT` to copy the frames to a capture
+// (host/cli/dissect-write.ts) instead of printing them: decodes every frame of a pcap/pcapng capture ('-'
 // is stdin) with the WASM parser (one call per batch) and prints it as it goes: the capture is read
 // in chunks, each batch printed before the reader waits for more, so output starts at once and
 // memory stays bounded whatever the capture's size. The jsonl form is a contract: one object per
@@ -8,10 +9,12 @@ import { FrameParser } from '../../parser.js';
 import type { Packet } from '../../packet.js';
 import { CaptureFormatError, CaptureReader, LINKTYPES_PARSED, linktypeName, type CaptureRecord } from '../../pcap/index.js';
 import * as P from '../../ptype.js';
-import { frameText } from '../dissect-text.js';
+import { packetText } from '../dissect-text.js';
 import { OutputClosed, SyncOutput } from '../output.js';
 import { RecordFilter } from '../../filter/index.js';
 import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filter-args.js';
+import { writeSelected } from '../dissect-write.js';
+import { realpathSync } from 'node:fs';
 
 export interface DissectOptions {
   verifyChecksums?: boolean;
@@ -107,9 +110,9 @@ export function dissectStream(reader: CaptureReader, out: { write(text: string):
     const picked = opts.filter?.accepted(batch);
     parser.parse(picked ? picked.map((i) => batch[i]) : batch, (pkt, i, r) => {
       if (frames >= count) return; // a filtered batch may hold more accepted frames than -c leaves
-      const j = frameJson(pkt, first + (picked ? picked[i] : i) + 1, r, true);
+      const n = first + (picked ? picked[i] : i) + 1;
       frames++;
-      lines += (jsonl ? JSON.stringify(j) : frameText(j, r.timestampNs)) + '\n';
+      lines += (jsonl ? JSON.stringify(frameJson(pkt, n, r, true)) : packetText(pkt, n, r.data.length, r.timestampNs)) + '\n';
     });
     batch.length = 0;
     out.write(lines);
@@ -145,12 +148,13 @@ export function register(program: Command): void {
     .description('decode every frame of a pcap/pcapng capture with the WASM parsers, printed as it is read')
     .argument('<file>', "capture file (pcap, micro- or nanosecond, either byte order; or pcapng); '-' reads stdin"))
     .option('-f, --format <format>', 'text or jsonl (one JSON object per frame)', 'text')
-    .option('-c, --count <n>', 'print only the first n frames')
+    .option('-c, --count <n>', 'print (or write) only the first n frames')
+    .option('-w, --write <out>', "write the frames (those the expression accepts) to a capture instead of printing them, as tcpdump -r IN -w OUT: pcap in gives pcap, pcapng gives pcapng (sections, interfaces, comments kept); '-' is stdout")
     .option('--linktype <n>', 'decode every frame as this LINKTYPE_ number (1 Ethernet, 101 raw IP, 113 Linux cooked...), whatever the file says')
     .option('--verify-checksums', 'verify IPv4 header and TCP/UDP/ICMP checksums')
     .option('--rss-key <hex>', 'Toeplitz key for the "rss" field (at least 40 bytes of hex); default: the Microsoft verification key')
     .option('--symmetric', 'symmetric RSS: both directions of a flow hash alike')
-    .action((file: string, words: string[], opts: { format: string; count?: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean } & FilterCliOptions) => {
+    .action((file: string, words: string[], opts: { format: string; count?: string; write?: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean } & FilterCliOptions) => {
       const expression = filterExpression(words, opts);
       if (opts.format !== 'text' && opts.format !== 'jsonl') throw new Error(`--format ${opts.format}: use text or jsonl`);
       let rssKey: Uint8Array | undefined;
@@ -166,6 +170,8 @@ export function register(program: Command): void {
       }
       if (opts.count !== undefined && !/^\d+$/.test(opts.count)) throw new Error(`--count ${opts.count}: give a whole number of frames`);
       const name = file === '-' ? 'stdin' : file;
+      if (opts.write !== undefined && opts.write !== '-' && file !== '-' && sameFile(file, opts.write))
+        throw new Error(`-w ${opts.write} is the capture being read: write the selection to another file`);
       let reader: CaptureReader;
       try {
         reader = CaptureReader.open(file);
@@ -178,9 +184,10 @@ export function register(program: Command): void {
       const out = new SyncOutput(1);
       try {
         const filter = expression === undefined ? undefined : new RecordFilter(expression);
-        const { frames, problem } = dissectStream(reader, out, { format: opts.format, count: opts.count === undefined ? undefined : Number(opts.count), linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric, filter });
+        const count = opts.count === undefined ? undefined : Number(opts.count);
+        const { frames, problem } = opts.write !== undefined ? writeSelected(reader, opts.write, { linktype, count, filter }) : dissectStream(reader, out, { format: opts.format, count, linktype, verifyChecksums: opts.verifyChecksums, rssKey, symmetric: opts.symmetric, filter });
         if (problem) {
-          process.stderr.write(`wirewasm: ${name}: ${problem.message}; ${frames} frame(s) before it were printed\n`);
+          process.stderr.write(`wirewasm: ${name}: ${problem.message}; ${frames} frame(s) before it were ${opts.write !== undefined ? 'written' : 'printed'}\n`);
           process.exitCode = 1;
         }
       } catch (e) {
@@ -190,4 +197,13 @@ export function register(program: Command): void {
         reader.close();
       }
     });
+}
+
+/** True when both paths name one existing file. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }

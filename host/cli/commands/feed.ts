@@ -9,6 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { createLogUpdate } from 'log-update';
 import { bboLine, price4, type OrderBook } from '../../feed/book.js';
 import { MessageView, messageLine } from '../../feed/messages.js';
+import { addFilterArgs, filterExpression } from '../filter-args.js';
 
 /** jsonl to a file or stdout ("-"), written in 64 KiB pieces. */
 class Lines {
@@ -54,7 +55,7 @@ const num = (flag: string) => (v: string) => {
 const fmtNs = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(1)} µs` : `${ns} ns`);
 
 function line(r: FeedReport): string {
-  return `${Math.round(r.messages_per_s).toLocaleString('en')} msgs/s  total ${r.messages}  gaps ${r.gaps} (${r.gap_events})  dup ${r.duplicates}  malformed ${r.malformed}  latency p50 ${fmtNs(r.latency_ns.p50)} p99 ${fmtNs(r.latency_ns.p99)}`;
+  return `${Math.round(r.messages_per_s).toLocaleString('en')} msgs/s  total ${r.messages}${r.filter !== undefined ? `  filtered ${r.filtered}` : ''}  gaps ${r.gaps} (${r.gap_events})  dup ${r.duplicates}  malformed ${r.malformed}  latency p50 ${fmtNs(r.latency_ns.p50)} p99 ${fmtNs(r.latency_ns.p99)}`;
 }
 
 function parseHostPort(s: string): { host: string; port: number } {
@@ -77,8 +78,7 @@ function parseStartSeq(s: string): 'first' | 1 {
 }
 
 export function register(program: Command): void {
-  program
-    .command('feed')
+  addFilterArgs(program.command('feed'))
     .description('receive an ITCH 5.0 feed (MoldUDP64 over UDP/multicast, SoupBinTCP over TCP): live rate, gaps, latency, counts per type')
     .option('--backend <b>', `receive with ${FEED_BACKENDS.join(', ')}`, 'io_uring')
     .requiredOption('--transport <t>', `one of ${FEED_TRANSPORTS.join(', ')}`)
@@ -109,7 +109,8 @@ export function register(program: Command): void {
     .option('--book-symbols <n>', 'order book: instruments at most', num('--book-symbols'), 1024)
     .option('--book-levels <n>', 'order book: price levels per side of an instrument at most', num('--book-levels'), 256)
     .option('--json', 'print one JSON object at the end')
-    .action(async (opts) => {
+    .action(async (words: string[], opts) => {
+      const filter = filterExpression(words, opts);
       const toStdout = [opts.messages, opts.bbo].filter((x) => x === '-').length;
       if (toStdout > 1 || (toStdout && opts.json)) throw new FeedError('--messages -, --bbo - and --json all write to stdout: send all but one to a file');
       const symbols: string[] = opts.book ? String(opts.book).split(',').map((x: string) => x.trim()).filter(Boolean) : [];
@@ -140,6 +141,7 @@ export function register(program: Command): void {
           dpdkPort: opts.dpdkPort,
           netns: opts.netns,
           plugin: opts.plugin as FeedPluginName | undefined,
+          filter,
           duration: opts.duration,
           untilEnd: opts.untilEnd,
           digest: opts.digest,
