@@ -135,7 +135,8 @@ const PENDING: u64 = 1 << 63;
 // Types of at least 16 bytes (all but S and W) decode two fields at a time with SIMD: a 16-byte
 // load of the message bytes both fields lie in (the window), one swizzle that puts each field's
 // bytes in place as a little-endian u64 (numbers reversed from big-endian, ASCII kept in order,
-// the rest zero), one 16-byte store. Each such type has ceil(n / 2) chunks of CHUNK_BYTES:
+// the rest zero), one 16-byte store. Each such type has max(ceil(n / 2), FIXED_CHUNKS) chunks of
+// CHUNK_BYTES:
 //
 //   chunk: swizzle mask (16 bytes, 0xff: zero) | window offset in the message (u32) | 12 × 0
 //
@@ -143,7 +144,14 @@ const PENDING: u64 = 1 << 63;
 // size (two fields are at most 16 bytes, so both stay inside), and nothing past the message is
 // read. An odd n writes 8 zero bytes past the record, which the next record overwrites (the out
 // buffer keeps MAX_RECORD free, more than the 8 extra bytes need).
+//
+// Every type runs FIXED_CHUNKS chunks unconditionally (the types of fewer fields have chunks of
+// zero masks over window 0 to fill the count, writing zeros the next record overwrites): the
+// types arrive in random order, so a loop of as many steps as the type has chunks would
+// mispredict its exit on most messages. Only the few types of more than 2 × FIXED_CHUNKS fields
+// (R, I, O) loop over the rest.
 const CHUNK_BYTES: usize = 32;
+const FIXED_CHUNKS: u32 = 3;
 const SIMD_MIN_SIZE: u32 = 16;
 
 // Addresses of this instance's tables, set once by itchInit (the plugin has its own memory).
@@ -198,6 +206,11 @@ function chunksOf(c: usize, f: usize, n: u32, size: u32): usize {
     maskField(c + 8, c1, off + (c0 & 15) - w);
     store<u32>(c, w, 16);
     off += (c0 & 15) + (c1 & 15);
+    c += CHUNK_BYTES;
+  }
+  for (let j = (n + 1) >> 1; j < FIXED_CHUNKS; j++) {
+    memory.fill(c, 0xff, 16);
+    store<u32>(c, 0, 16);
     c += CHUNK_BYTES;
   }
   return c;
@@ -273,9 +286,15 @@ export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, sl
     store<u64>(d, seq, 8);
     store<u64>(d, ts, 16);
     store<u64>(d, recvNs, 24);
-    let c = chunks + <usize>load<u32>(e, 4);
-    const last = c + <usize>((n + 1) >> 1) * CHUNK_BYTES;
-    for (let o = d + RECORD_HEADER; c < last; c += CHUNK_BYTES, o += 16) v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16)), v128.load(c)));
+    const c = chunks + <usize>load<u32>(e, 4);
+    const o = d + RECORD_HEADER;
+    v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16)), v128.load(c)));
+    v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16 + CHUNK_BYTES)), v128.load(c, CHUNK_BYTES)), 16);
+    v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16 + 2 * CHUNK_BYTES)), v128.load(c, 2 * CHUNK_BYTES)), 32);
+    if (n > 2 * FIXED_CHUNKS) {
+      const last = c + <usize>((n + 1) >> 1) * CHUNK_BYTES;
+      for (let k = c + <usize>FIXED_CHUNKS * CHUNK_BYTES, q = o + 16 * <usize>FIXED_CHUNKS; k < last; k += CHUNK_BYTES, q += 16) v128.store(q, v128.swizzle(v128.load(src + <usize>load<u32>(k, 16)), v128.load(k)));
+    }
     outPos = d + RECORD_HEADER + (<usize>n << 3);
   } else {
     store<u64>(d, head | (<u64>bswap<u16>(load<u16>(src, 1)) << 32) | (<u64>bswap<u16>(load<u16>(src, 3)) << 48));
