@@ -144,7 +144,7 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
  * best level (price or shares) changed: a change below the top leaves the BBO alone, so the
  * caller need not compare the whole top of book before and after every message.
  */
-function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
+@inline function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
   const cAt = sym + (bid ? 8 : 12);
   const n = load<u32>(cAt);
   const L = <usize>load<u32>(base, H_LEVELS);
@@ -259,7 +259,7 @@ function orderFree(base: usize, e: usize): void {
 /**
  * Adds an order: -1 (counted) when it cannot be held, else whether the side's best level changed.
  */
-function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
+@inline function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
   // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
   const e = orderProbe(base, ref);
   if (ref == 0 || load<u64>(e) == ref) {
@@ -297,7 +297,7 @@ function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price:
 }
 
 /** Takes `k` (from taken()) shares off the order at `e`; at 0 it leaves the book. Whether the side's best level changed. */
-function take(base: usize, e: usize, k: u32): i32 {
+@inline function take(base: usize, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
   const changed = levelAdd(base, symbolAt(base, load<u32>(e, 16)), load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
@@ -366,7 +366,9 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
   return load<u32>(base, H_OUT_COUNT);
 }
 
-function apply(base: usize, r: usize): void {
+// apply and the order and level operations it runs are inlined into one function (@inline): a
+// wasm call per operation costs a frame, a stack check and spilled registers on every message.
+@inline function apply(base: usize, r: usize): void {
   const t = load<u8>(r);
   const seq = load<u64>(r, 8);
   let sym: i32 = -1;
