@@ -268,7 +268,7 @@ function flushRecords(): void {
  * A longer message is decoded by its known part and counted `extended` (a later spec revision may
  * append fields).
  */
-export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, slot: u32, flags: u32): bool {
+@inline export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, slot: u32, flags: u32): bool {
   const t = <u32>load<u8>(src);
   const e = types + (<usize>t << 3);
   const size = <u32>load<u8>(e);
