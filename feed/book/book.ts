@@ -228,7 +228,7 @@ export function orderFind(base: usize, ref: u64): usize {
  * numbered in sequence each sit at home) the slot is just cleared, without walking the run of
  * neighbouring live orders to its end.
  */
-function orderFree(base: usize, e: usize): void {
+@inline function orderFree(base: usize, e: usize): void {
   const mask = load<u32>(base, H_SLOTS) - 1;
   const t = base + <usize>load<u32>(base, H_ORDERS_AT);
   let hole = <u32>((e - t) / ORDER_BYTES);
