@@ -142,20 +142,20 @@ const PENDING: u64 = 1 << 63;
 //
 // The window starts at the first field's offset, or earlier when that would read past the type's
 // size (two fields are at most 16 bytes, so both stay inside), and nothing past the message is
-// read. An odd n writes 8 zero bytes past the record, which the next record overwrites (the out
-// buffer keeps MAX_RECORD free, more than the 8 extra bytes need).
+// read.
 //
 // Every type runs FIXED_CHUNKS chunks unconditionally (the types of fewer fields have chunks of
-// zero masks over window 0 to fill the count, writing zeros the next record overwrites): the
-// types arrive in random order, so a loop of as many steps as the type has chunks would
-// mispredict its exit on most messages. Only the few types of more than 2 × FIXED_CHUNKS fields
-// (R, I, O) loop over the rest.
+// zero masks over window 0 to fill the count): the types arrive in random order, so a loop of as
+// many steps as the type has chunks would mispredict its exit on most messages. Only the few
+// types of more than 2 × FIXED_CHUNKS fields (R, I, O) loop over the rest. What the chunks write
+// past the record's 8 × n field bytes is zeros the next record overwrites; a record and these
+// extra bytes stay within MAX_RECORD (32 + 16 × 7), the room the out buffer keeps free.
 const CHUNK_BYTES: usize = 32;
 const FIXED_CHUNKS: u32 = 3;
 const SIMD_MIN_SIZE: u32 = 16;
 
 // Addresses of this instance's tables, set once by itchInit (the plugin has its own memory).
-let types: usize = 0; //    256 × {size u8, n u8, fields offset u16, chunks offset u32 (from chunks)}
+let types: usize = 0; //    256 × {size u8, n u8, fields offset u16 (in TABLE), chunks offset u32 (from chunks)}
 let chunks: usize = 0; //   the SIMD chunks of every type of SIMD_MIN_SIZE bytes or more
 let pending: usize = 0; //  COUNTERS × u64 not yet handed to the host
 let dirty: usize = 0; //    COUNTERS × u16: ids with a pending delta
