@@ -118,23 +118,26 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 }
 
 /**
- * A level price keyed so that better is greater on both sides: bids as they are, asks inverted
- * (`flip` all ones), so one unsigned compare serves both sides without a branch.
+ * A level price keyed so that better is greater on both sides, as a signed number: bids with the
+ * top bit flipped (unsigned order as signed), asks with the other 31 bits flipped too (the order
+ * inverted). One signed compare serves both sides without a branch on the side, which is random
+ * from one message to the next, and signed is the compare x86 has for 4 lanes at once (an
+ * unsigned one takes three instructions more).
  */
 @inline function sideFlip(bid: bool): u32 {
-  return bid ? 0 : u32.MAX_VALUE;
+  return bid ? 0x80000000 : 0x7fffffff;
 }
 
 /** How many of the side's top 8 levels (prices at `pr`, `n` of them) are better than the price keyed `k` (flip `flip`). */
-@inline function betterInTop8(pr: usize, n: u32, k: u32, flip: u32): u32 {
+@inline function betterInTop8(pr: usize, n: u32, k: i32, flip: u32): u32 {
   // Two 4-lane compares of the keyed prices of levels n-8 .. n-1; lanes under level 0 are read
   // (they lie inside the region: the symbol header, the other side or the table before it) and
   // masked out by their index.
   const f = i32x4.splat(flip);
   const kk = i32x4.splat(k);
   const nn = i32x4.splat(n);
-  const hi = v128.and(i32x4.gt_u(v128.xor(v128.load(pr + (<usize>n << 2) - 16), f), kk), i32x4.gt_s(nn, i32x4(3, 2, 1, 0)));
-  const lo = v128.and(i32x4.gt_u(v128.xor(v128.load(pr + (<usize>n << 2) - 32), f), kk), i32x4.gt_s(nn, i32x4(7, 6, 5, 4)));
+  const hi = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 16), f), kk), i32x4.gt_s(nn, i32x4(3, 2, 1, 0)));
+  const lo = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 32), f), kk), i32x4.gt_s(nn, i32x4(7, 6, 5, 4)));
   return <u32>popcnt(i16x8.bitmask(i16x8.narrow_i32x4_s(hi, lo)));
 }
 
@@ -156,9 +159,9 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
   // sorted, so the better ones are the top run): a loop would leave at a different level each
   // message and mispredict its exit.
   const flip = sideFlip(bid);
-  const k = price ^ flip;
+  const k = <i32>(price ^ flip);
   let d = betterInTop8(pr, n, k, flip);
-  if (d == 8) while (d < n && (load<u32>(pr + (<usize>(n - 1 - d) << 2)) ^ flip) > k) d++;
+  if (d == 8) while (d < n && <i32>(load<u32>(pr + (<usize>(n - 1 - d) << 2)) ^ flip) > k) d++;
   const i = <i32>n - 1 - <i32>d;
   const top = d == 0;
   if (i >= 0 && load<u32>(pr + (<usize>i << 2)) == price) {
