@@ -8,7 +8,8 @@
 //   0    header (256 bytes): configuration, counters (H_*)
 //   256  locate table      65,536 × u16: symbol slot + 1 of each stock locate (0: none)
 //   …    symbols           symbols × SYMBOL_BYTES(levels): name (8) | bid count (u32) | ask count (u32) |
-//                          then bid levels, then ask levels: levels × {price u32, orders u32, shares u64}
+//                          then the bid side, then the ask side, each levels × 16 bytes in three arrays:
+//                          prices u32 × levels | orders u32 × levels | shares u64 × levels
 //                          bids ascending, asks descending: the best level of a side is its last
 //   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8}
 //                          open addressing, linear probing, deletion by backward shift (no tombstones)
@@ -57,7 +58,6 @@ const KIND_BBO: u8 = 1;
 const KIND_TRADE: u8 = 2;
 const BID: u8 = 0x42; // 'B'
 const LEVEL_FULL: i32 = -1;
-const SCAN_WINDOW: u32 = 8; // levels searched without a branch (docs/feed.md: 8 measured best)
 
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
@@ -108,24 +108,37 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
   return <i32>n;
 }
 
-/** Levels of one side: the address of its first level; its count is at `sym + 8` (bid) or `sym + 12` (ask). */
+/**
+ * The levels of one side: the address of its price array; its count is at `sym + 8` (bid) or
+ * `sym + 12` (ask). A side of `levels` levels is three arrays: prices (u32 × levels), then orders
+ * (u32 × levels), then shares (u64 × levels), so the prices the search compares lie together.
+ */
 @inline function sideLevels(base: usize, sym: usize, bid: bool): usize {
   return sym + SYMBOL_HEADER + (bid ? 0 : <usize>load<u32>(base, H_LEVELS) * LEVEL_BYTES);
 }
 
-/** True when level price `p` is better than `q` on this side. */
-@inline function better(bid: bool, p: u32, q: u32): bool {
-  return bid ? p > q : p < q;
+/**
+ * A level price keyed so that better is greater on both sides, as a signed number: bids with the
+ * top bit flipped (unsigned order as signed), asks with the other 31 bits flipped too (the order
+ * inverted). One signed compare serves both sides without a branch on the side, which is random
+ * from one message to the next, and signed is the compare x86 has for 4 lanes at once (an
+ * unsigned one takes three instructions more).
+ */
+@inline function sideFlip(bid: bool): u32 {
+  return bid ? 0x80000000 : 0x7fffffff;
 }
 
-/**
- * Moves one 16-byte level from `src` to `dst`. Plain loads and stores, not memory.copy: on a shared
- * memory the engine's memory.copy is a call out of the module, which costs more than the few levels
- * a book near its top shifts.
- */
-@inline function moveLevel(dst: usize, src: usize): void {
-  store<u64>(dst, load<u64>(src));
-  store<u64>(dst, load<u64>(src, 8), 8);
+/** How many of the side's top 8 levels (prices at `pr`, `n` of them) are better than the price keyed `k` (flip `flip`). */
+@inline function betterInTop8(pr: usize, n: u32, k: i32, flip: u32): u32 {
+  // Two 4-lane compares of the keyed prices of levels n-8 .. n-1; lanes under level 0 are read
+  // (they lie inside the region: the symbol header, the other side or the table before it) and
+  // masked out by their index.
+  const f = i32x4.splat(flip);
+  const kk = i32x4.splat(k);
+  const nn = i32x4.splat(n);
+  const hi = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 16), f), kk), i32x4.gt_s(nn, i32x4(3, 2, 1, 0)));
+  const lo = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 32), f), kk), i32x4.gt_s(nn, i32x4(7, 6, 5, 4)));
+  return <u32>popcnt(i16x8.bitmask(i16x8.narrow_i32x4_s(hi, lo)));
 }
 
 /**
@@ -134,45 +147,52 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
  * best level (price or shares) changed: a change below the top leaves the BBO alone, so the
  * caller need not compare the whole top of book before and after every message.
  */
-function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
+@inline function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
   const cAt = sym + (bid ? 8 : 12);
   const n = load<u32>(cAt);
-  const lv = sideLevels(base, sym, bid);
+  const L = <usize>load<u32>(base, H_LEVELS);
+  const pr = sideLevels(base, sym, bid);
+  const od = pr + (L << 2);
+  const sh = pr + (L << 3);
   // Where the price is or goes: below the levels better than it, counted from the best down (most
-  // activity is near the top). The top SCAN_WINDOW levels are counted without a branch, as the sum
-  // of compares (the side is sorted, so the better ones are the top run): a loop would leave at a
-  // different level each message and mispredict its exit. Slots under the first level are read
-  // but masked out (they lie inside the region: the symbol header or the table before it).
-  const last = lv + <usize>(n - 1) * LEVEL_BYTES;
-  let d: u32 = 0;
-  if (bid) for (let k: u32 = 0; k < SCAN_WINDOW; k++) d += <u32>(k < n) & <u32>(load<u32>(last - <usize>k * LEVEL_BYTES) > price);
-  else for (let k: u32 = 0; k < SCAN_WINDOW; k++) d += <u32>(k < n) & <u32>(load<u32>(last - <usize>k * LEVEL_BYTES) < price);
-  if (d == SCAN_WINDOW) {
-    if (bid) while (d < n && load<u32>(last - <usize>d * LEVEL_BYTES) > price) d++;
-    else while (d < n && load<u32>(last - <usize>d * LEVEL_BYTES) < price) d++;
-  }
+  // activity is near the top). The top 8 levels are counted without a branch (the side is
+  // sorted, so the better ones are the top run): a loop would leave at a different level each
+  // message and mispredict its exit.
+  const flip = sideFlip(bid);
+  const k = <i32>(price ^ flip);
+  let d = betterInTop8(pr, n, k, flip);
+  if (d == 8) while (d < n && <i32>(load<u32>(pr + (<usize>(n - 1 - d) << 2)) ^ flip) > k) d++;
   const i = <i32>n - 1 - <i32>d;
   const top = d == 0;
-  const at = lv + <usize>i * LEVEL_BYTES;
-  if (i >= 0 && load<u32>(at) == price) {
-    const o = <i32>load<u32>(at, 4) + orders;
+  if (i >= 0 && load<u32>(pr + (<usize>i << 2)) == price) {
+    const o = <i32>load<u32>(od + (<usize>i << 2)) + orders;
     if (o <= 0) {
-      // Level empty: close the hole above it.
-      for (let k = at, last = lv + <usize>(n - 1) * LEVEL_BYTES; k < last; k += LEVEL_BYTES) moveLevel(k, k + LEVEL_BYTES);
+      // Level empty: close the hole above it. Plain loads and stores, not memory.copy: on a
+      // shared memory that is a call out of the module, which costs more than the few levels a
+      // book near its top shifts.
+      for (let m = <usize>i; m < <usize>n - 1; m++) {
+        store<u32>(pr + (m << 2), load<u32>(pr + (m << 2), 4));
+        store<u32>(od + (m << 2), load<u32>(od + (m << 2), 4));
+        store<u64>(sh + (m << 3), load<u64>(sh + (m << 3), 8));
+      }
       store<u32>(cAt, n - 1);
       return <i32>top; // the best level left: the next one (or none) is the best now
     }
-    store<u32>(at, <u32>o, 4);
-    store<u64>(at, <u64>(<i64>load<u64>(at, 8) + shares), 8);
+    store<u32>(od + (<usize>i << 2), <u32>o);
+    store<u64>(sh + (<usize>i << 3), <u64>(<i64>load<u64>(sh + (<usize>i << 3)) + shares));
     return <i32>(top && shares != 0);
   }
   if (orders <= 0) return 0; // nothing there to take from (cannot happen for a held order)
-  if (n == load<u32>(base, H_LEVELS)) return LEVEL_FULL;
-  const ins = lv + <usize>(i + 1) * LEVEL_BYTES;
-  for (let k = lv + <usize>n * LEVEL_BYTES; k > ins; k -= LEVEL_BYTES) moveLevel(k, k - LEVEL_BYTES);
-  store<u32>(ins, price);
-  store<u32>(ins, <u32>orders, 4);
-  store<u64>(ins, <u64>shares, 8);
+  if (<usize>n == L) return LEVEL_FULL;
+  const ins = <usize>(i + 1);
+  for (let m = <usize>n; m > ins; m--) {
+    store<u32>(pr + (m << 2), load<u32>(pr + (m << 2) - 4));
+    store<u32>(od + (m << 2), load<u32>(od + (m << 2) - 4));
+    store<u64>(sh + (m << 3), load<u64>(sh + (m << 3) - 8));
+  }
+  store<u32>(pr + (ins << 2), price);
+  store<u32>(od + (ins << 2), <u32>orders);
+  store<u64>(sh + (ins << 3), <u64>shares);
   store<u32>(cAt, n + 1);
   return <i32>top; // a level above the old best is the new best
 }
@@ -211,7 +231,7 @@ export function orderFind(base: usize, ref: u64): usize {
  * numbered in sequence each sit at home) the slot is just cleared, without walking the run of
  * neighbouring live orders to its end.
  */
-function orderFree(base: usize, e: usize): void {
+@inline function orderFree(base: usize, e: usize): void {
   const mask = load<u32>(base, H_SLOTS) - 1;
   const t = base + <usize>load<u32>(base, H_ORDERS_AT);
   let hole = <u32>((e - t) / ORDER_BYTES);
@@ -242,7 +262,7 @@ function orderFree(base: usize, e: usize): void {
 /**
  * Adds an order: -1 (counted) when it cannot be held, else whether the side's best level changed.
  */
-function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
+@inline function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
   // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
   const e = orderProbe(base, ref);
   if (ref == 0 || load<u64>(e) == ref) {
@@ -280,7 +300,7 @@ function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price:
 }
 
 /** Takes `k` (from taken()) shares off the order at `e`; at 0 it leaves the book. Whether the side's best level changed. */
-function take(base: usize, e: usize, k: u32): i32 {
+@inline function take(base: usize, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
   const changed = levelAdd(base, symbolAt(base, load<u32>(e, 16)), load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
@@ -321,18 +341,16 @@ function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u3
   store<u64>(o, ref, 32);
 }
 
-/** The best level of a side (bid: true) of the symbol at `sym`, or 0 when the side is empty. */
-@inline function best(base: usize, sym: usize, bid: bool): usize {
+/** The best price of a side (bid: true) of the symbol at `sym`; 0 when the side is empty. */
+@inline function bestPrice(base: usize, sym: usize, bid: bool): u32 {
   const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : sideLevels(base, sym, bid) + <usize>(n - 1) * LEVEL_BYTES;
+  return n == 0 ? 0 : load<u32>(sideLevels(base, sym, bid) + (<usize>(n - 1) << 2));
 }
 
-@inline function levelPrice(l: usize): u32 {
-  return l == 0 ? 0 : load<u32>(l);
-}
-
-@inline function levelShares(l: usize): u64 {
-  return l == 0 ? 0 : load<u64>(l, 8);
+/** The total shares at the best price of a side; 0 when the side is empty. */
+@inline function bestShares(base: usize, sym: usize, bid: bool): u64 {
+  const n = load<u32>(sym + (bid ? 8 : 12));
+  return n == 0 ? 0 : load<u64>(sideLevels(base, sym, bid) + (<usize>load<u32>(base, H_LEVELS) << 3) + (<usize>(n - 1) << 3));
 }
 
 /**
@@ -351,7 +369,9 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
   return load<u32>(base, H_OUT_COUNT);
 }
 
-function apply(base: usize, r: usize): void {
+// apply and the order and level operations it runs are inlined into one function (@inline): a
+// wasm call per operation costs a frame, a stack check and spilled registers on every message.
+@inline function apply(base: usize, r: usize): void {
   const t = load<u8>(r);
   const seq = load<u64>(r, 8);
   let sym: i32 = -1;
@@ -420,13 +440,11 @@ function apply(base: usize, r: usize): void {
       // changes that may cancel out (same price and shares): compare the side's best before and after.
       const side = load<u8>(e, 20);
       const s = symbolAt(base, <u32>sym);
-      const b0 = best(base, s, side == BID);
-      const p0 = levelPrice(b0);
-      const q0 = levelShares(b0);
+      const p0 = bestPrice(base, s, side == BID);
+      const q0 = bestShares(base, s, side == BID);
       take(base, e, load<u32>(e, 12));
       addOrder(base, field(r, 1), sym, side, <u32>field(r, 2), <u32>field(r, 3));
-      const b1 = best(base, s, side == BID);
-      changed = <i32>(levelPrice(b1) != p0 || levelShares(b1) != q0);
+      changed = <i32>(bestPrice(base, s, side == BID) != p0 || bestShares(base, s, side == BID) != q0);
     }
   }
   count(base, C_APPLIED);
@@ -435,12 +453,10 @@ function apply(base: usize, r: usize): void {
   const o = out(base);
   if (o == 0) return;
   const s = symbolAt(base, <u32>sym);
-  const b = best(base, s, true);
-  const a = best(base, s, false);
   store<u64>(o, <u64>KIND_BBO | (<u64>sym << 16));
   store<u64>(o, seq, 8);
-  store<u32>(o, levelPrice(b), 16);
-  store<u32>(o, levelPrice(a), 20);
-  store<u64>(o, levelShares(b), 24);
-  store<u64>(o, levelShares(a), 32);
+  store<u32>(o, bestPrice(base, s, true), 16);
+  store<u32>(o, bestPrice(base, s, false), 20);
+  store<u64>(o, bestShares(base, s, true), 24);
+  store<u64>(o, bestShares(base, s, false), 32);
 }

@@ -77,6 +77,7 @@ const COUNTERS = 2048;
 const HEADER_BYTES = 11;
 const RECORD_HEADER: usize = 32;
 const MAX_FIELDS: usize = 14;
+const TABLE_TYPES: usize = 23;
 const MAX_RECORD: usize = RECORD_HEADER + 8 * MAX_FIELDS;
 const OUT_BYTES: usize = 128 * 1024;
 const CONTROL_BYTES = 40;
@@ -131,8 +132,31 @@ export const S_LINES: usize = 32;
 export const LINES: u32 = 4;
 const PENDING: u64 = 1 << 63;
 
+// Types of at least 16 bytes (all but S and W) decode two fields at a time with SIMD: a 16-byte
+// load of the message bytes both fields lie in (the window), one swizzle that puts each field's
+// bytes in place as a little-endian u64 (numbers reversed from big-endian, ASCII kept in order,
+// the rest zero), one 16-byte store. Each such type has max(ceil(n / 2), FIXED_CHUNKS) chunks of
+// CHUNK_BYTES:
+//
+//   chunk: swizzle mask (16 bytes, 0xff: zero) | window offset in the message (u32) | 12 × 0
+//
+// The window starts at the first field's offset, or earlier when that would read past the type's
+// size (two fields are at most 16 bytes, so both stay inside), and nothing past the message is
+// read.
+//
+// Every type runs FIXED_CHUNKS chunks unconditionally (the types of fewer fields have chunks of
+// zero masks over window 0 to fill the count): the types arrive in random order, so a loop of as
+// many steps as the type has chunks would mispredict its exit on most messages. Only the few
+// types of more than 2 × FIXED_CHUNKS fields (R, I, O) loop over the rest. What the chunks write
+// past the record's 8 × n field bytes is zeros the next record overwrites; a record and these
+// extra bytes stay within MAX_RECORD (32 + 16 × 7), the room the out buffer keeps free.
+const CHUNK_BYTES: usize = 32;
+const FIXED_CHUNKS: u32 = 3;
+const SIMD_MIN_SIZE: u32 = 16;
+
 // Addresses of this instance's tables, set once by itchInit (the plugin has its own memory).
-let types: usize = 0; //    256 × {size u8, n u8, fields offset u16}
+let types: usize = 0; //    256 × {size u8, n u8, fields offset u16 (in TABLE), chunks offset u32 (from chunks)}
+let chunks: usize = 0; //   the SIMD chunks of every type of SIMD_MIN_SIZE bytes or more
 let pending: usize = 0; //  COUNTERS × u64 not yet handed to the host
 let dirty: usize = 0; //    COUNTERS × u16: ids with a pending delta
 let dirtyCount: i32 = 0;
@@ -144,14 +168,20 @@ let outPos: usize = 0;
 let ctl: usize = 0; //      one control record being built
 
 export function itchInit(): void {
-  types = heap.alloc(256 * 4);
-  memory.fill(types, 0, 256 * 4);
+  types = heap.alloc(256 * 8);
+  memory.fill(types, 0, 256 * 8);
+  chunks = heap.alloc(<usize>(TABLE_TYPES * (MAX_FIELDS / 2)) * CHUNK_BYTES);
+  let c = chunks;
   let p = TABLE;
   for (let t = <u32>load<u8>(p); t != 0; t = <u32>load<u8>(p)) {
+    const size = <u32>load<u8>(p, 1);
     const n = <u32>load<u8>(p, 2);
-    store<u8>(types + (t << 2), load<u8>(p, 1));
-    store<u8>(types + (t << 2), <u8>n, 1);
-    store<u16>(types + (t << 2), <u16>(p + 3 - TABLE), 2);
+    const e = types + (<usize>t << 3);
+    store<u8>(e, <u8>size);
+    store<u8>(e, <u8>n, 1);
+    store<u16>(e, <u16>(p + 3 - TABLE), 2);
+    store<u32>(e, <u32>(c - chunks), 4);
+    if (size >= SIMD_MIN_SIZE) c = chunksOf(c, p + 3, n, size);
     p += 3 + n;
   }
   pending = heap.alloc(COUNTERS * 8);
@@ -162,6 +192,34 @@ export function itchInit(): void {
   out = heap.alloc(OUT_BYTES);
   outPos = out;
   ctl = heap.alloc(CONTROL_BYTES);
+}
+
+/** Writes at `c` the SIMD chunks of a type of `size` bytes with the `n` field codes at `f`; returns where they end. */
+function chunksOf(c: usize, f: usize, n: u32, size: u32): usize {
+  let off = <u32>HEADER_BYTES;
+  for (let j: u32 = 0; j < n; j += 2) {
+    const c0 = <u32>load<u8>(f + j);
+    const c1 = j + 1 < n ? <u32>load<u8>(f + j + 1) : 0;
+    const w = min(off, size - 16);
+    memory.fill(c, 0xff, 16);
+    maskField(c, c0, off - w);
+    maskField(c + 8, c1, off + (c0 & 15) - w);
+    store<u32>(c, w, 16);
+    off += (c0 & 15) + (c1 & 15);
+    c += CHUNK_BYTES;
+  }
+  for (let j = (n + 1) >> 1; j < FIXED_CHUNKS; j++) {
+    memory.fill(c, 0xff, 16);
+    store<u32>(c, 0, 16);
+    c += CHUNK_BYTES;
+  }
+  return c;
+}
+
+/** The 8 mask bytes at `m` that place the field of code `code` starting at window byte `at` (code 0: none). */
+function maskField(m: usize, code: u32, at: u32): void {
+  const size = code & 15;
+  for (let b: u32 = 0; b < size; b++) store<u8>(m + b, <u8>(code & A ? at + b : at + size - 1 - b));
 }
 
 /** Adds to a counter, handed to the host at the next flush. */
@@ -210,24 +268,58 @@ function flushRecords(): void {
  * A longer message is decoded by its known part and counted `extended` (a later spec revision may
  * append fields).
  */
-export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, slot: u32, flags: u32): bool {
+@inline export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, slot: u32, flags: u32): bool {
   const t = <u32>load<u8>(src);
-  const e = types + (<usize>t << 2);
+  const e = types + (<usize>t << 3);
   const size = <u32>load<u8>(e);
   if (size == 0 || len < size) return false;
   if (len > size) bump(C_EXTENDED, 1);
   const n = <u32>load<u8>(e, 1);
-  let f = TABLE + <usize>load<u16>(e, 2);
   const d = outPos;
-  store<u32>(d, t | (n << 8) | (slot << 16) | (flags << 24));
-  store<u16>(d, bswap<u16>(load<u16>(src, 1)), 4);
-  store<u16>(d, bswap<u16>(load<u16>(src, 3)), 6);
-  store<u64>(d, seq, 8);
-  const ts = (<u64>bswap<u16>(load<u16>(src, 5)) << 32) | <u64>bswap<u32>(load<u32>(src, 7));
-  store<u64>(d, ts, 16);
-  store<u64>(d, recvNs, 24);
-  let q = src + HEADER_BYTES;
-  let o = d + RECORD_HEADER;
+  const head = <u64>(t | (n << 8) | (slot << 16) | (flags << 24));
+  let ts: u64;
+  if (size >= SIMD_MIN_SIZE) {
+    // Header: locate and tracking number to bytes 4..7, the 48-bit timestamp to 8..15.
+    const h = v128.swizzle(v128.load(src), i8x16(-1, -1, -1, -1, 2, 1, 4, 3, 10, 9, 8, 7, 6, 5, -1, -1));
+    ts = i64x2.extract_lane(h, 1);
+    store<u64>(d, <u64>i64x2.extract_lane(h, 0) | head);
+    store<u64>(d, seq, 8);
+    store<u64>(d, ts, 16);
+    store<u64>(d, recvNs, 24);
+    const c = chunks + <usize>load<u32>(e, 4);
+    const o = d + RECORD_HEADER;
+    v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16)), v128.load(c)));
+    v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16 + CHUNK_BYTES)), v128.load(c, CHUNK_BYTES)), 16);
+    v128.store(o, v128.swizzle(v128.load(src + <usize>load<u32>(c, 16 + 2 * CHUNK_BYTES)), v128.load(c, 2 * CHUNK_BYTES)), 32);
+    if (n > 2 * FIXED_CHUNKS) {
+      const last = c + <usize>((n + 1) >> 1) * CHUNK_BYTES;
+      for (let k = c + <usize>FIXED_CHUNKS * CHUNK_BYTES, q = o + 16 * <usize>FIXED_CHUNKS; k < last; k += CHUNK_BYTES, q += 16) v128.store(q, v128.swizzle(v128.load(src + <usize>load<u32>(k, 16)), v128.load(k)));
+    }
+    outPos = d + RECORD_HEADER + (<usize>n << 3);
+  } else {
+    store<u64>(d, head | (<u64>bswap<u16>(load<u16>(src, 1)) << 32) | (<u64>bswap<u16>(load<u16>(src, 3)) << 48));
+    store<u64>(d, seq, 8);
+    ts = (<u64>bswap<u16>(load<u16>(src, 5)) << 32) | <u64>bswap<u32>(load<u32>(src, 7));
+    store<u64>(d, ts, 16);
+    store<u64>(d, recvNs, 24);
+    outPos = fields(src + HEADER_BYTES, d + RECORD_HEADER, TABLE + <usize>load<u16>(e, 2), n);
+  }
+  if (outPos > out + OUT_BYTES - MAX_RECORD) flushRecords();
+  bump(C_BY_TYPE + <i32>t, 1);
+  if (tod >= 0) {
+    let lat = tod - <i64>ts;
+    if (lat < -(DAY_NS >> 1)) lat += DAY_NS; // sent before midnight, received after
+    if (lat < 0) {
+      bump(C_LATENCY_NEGATIVE, 1);
+      lat = 0;
+    }
+    bump(C_LATENCY + latencyBucket(<u64>lat), 1);
+  }
+  return true;
+}
+
+/** Decodes the `n` fields (codes at `f`) of the message bytes at `q` into u64s at `o`, one at a time; returns where they end. */
+function fields(q: usize, o: usize, f: usize, n: u32): usize {
   const end = f + <usize>n;
   for (; f < end; f++) {
     const c = <u32>load<u8>(f);
@@ -246,19 +338,7 @@ export function decode(src: usize, len: u32, seq: u64, recvNs: u64, tod: i64, sl
     o += 8;
     q += <usize>(c & 15);
   }
-  outPos = o;
-  if (outPos > out + OUT_BYTES - MAX_RECORD) flushRecords();
-  bump(C_BY_TYPE + <i32>t, 1);
-  if (tod >= 0) {
-    let lat = tod - <i64>ts;
-    if (lat < -(DAY_NS >> 1)) lat += DAY_NS; // sent before midnight, received after
-    if (lat < 0) {
-      bump(C_LATENCY_NEGATIVE, 1);
-      lat = 0;
-    }
-    bump(C_LATENCY + latencyBucket(<u64>lat), 1);
-  }
-  return true;
+  return o;
 }
 
 // --- sessions ---------------------------------------------------------------------------------

@@ -257,13 +257,13 @@ export class OrderBook {
     if (s === undefined) return { bid: [], ask: [] };
     const at = this.base + this.layout.symbolsAt + s * this.layout.symbolBytes;
     const side = (bid: boolean): Level[] => {
+      // A side: prices u32 × levels | orders u32 × levels | shares u64 × levels (feed/book/book.ts).
       const n = this.dv.getUint32(at + (bid ? 8 : 12), true);
-      const lv = at + SYMBOL_HEADER + (bid ? 0 : this.layout.levels * LEVEL_BYTES);
+      const L = this.layout.levels;
+      const pr = at + SYMBOL_HEADER + (bid ? 0 : L * LEVEL_BYTES);
       const out: Level[] = [];
-      for (let i = n - 1; i >= 0 && out.length < depth; i--) {
-        const a = lv + i * LEVEL_BYTES;
-        out.push({ price: this.dv.getUint32(a, true), orders: this.dv.getUint32(a + 4, true), shares: Number(this.dv.getBigUint64(a + 8, true)) });
-      }
+      for (let i = n - 1; i >= 0 && out.length < depth; i--)
+        out.push({ price: this.dv.getUint32(pr + 4 * i, true), orders: this.dv.getUint32(pr + 4 * L + 4 * i, true), shares: Number(this.dv.getBigUint64(pr + 8 * L + 8 * i, true)) });
       return out;
     };
     return { bid: side(true), ask: side(false) };
