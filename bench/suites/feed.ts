@@ -30,6 +30,7 @@ import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
 import { OrderBook, type BookRecord, type BookView } from '../../host/feed/book.js';
+import type { MessageView } from '../../host/feed/messages.js';
 import { RefBook } from '../ref-book.js';
 import { addonPath } from '../../host/native.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
@@ -259,39 +260,31 @@ parentPort.on('message', ({ host, netns, port, first, count, pps, eos }) => {
 });`;
 
 /**
- * The receive time (µs since the epoch) of each message of a batch by its sequence number, looked up
- * in increasing order (the book's records follow the batch's order): one walk over the batch. Plain
- * numbers (ns since the epoch lose their last bits in a double, well below a µs): the measuring must
- * not allocate per record, or its own garbage collections would be measured. NaN past the batch.
+ * Latencies (µs) of a batch's BBO changes, read through the book's zero-allocation cursor at `nowUs`:
+ * each change's message is found in the batch's cursor (the book's records follow the batch's
+ * order: one walk), its receive time read in place. The measuring allocates nothing, or its own
+ * garbage collections would be measured.
  */
-function receiveTimes(batch: Uint8Array): (seqLo: number) => number {
-  const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  let off = 0;
-  return (lo) => {
-    while (off + 32 <= batch.length && dv.getUint32(off + 8, true) !== lo) off += 32 + 8 * batch[off + 1];
-    return off + 32 > batch.length ? NaN : (dv.getUint32(off + 28, true) * 2 ** 32 + dv.getUint32(off + 24, true)) / 1000;
-  };
-}
-
-/** Latencies (µs) of a batch's BBO changes, read through the book's zero-allocation cursor at `nowUs`. */
-function bboLatencies(batch: Uint8Array, v: BookView, nowUs: number, out: number[]): void {
-  const recvUs = receiveTimes(batch);
+function bboLatencies(batch: MessageView, v: BookView, nowUs: number, out: number[]): void {
+  let have = batch.rewind().next();
   while (v.next()) {
     if (v.kind !== 'bbo') continue;
-    const t = recvUs(v.seq % 2 ** 32);
-    if (Number.isNaN(t)) return;
-    if (out.length < 1_000_000) out.push(nowUs - t);
+    const seq = v.seq;
+    while (have && batch.sequenceNumber !== seq) have = batch.next();
+    if (!have) return;
+    if (out.length < 1_000_000) out.push(nowUs - batch.receivedUs);
   }
 }
 
 /** The same for a reader of record objects (OrderBook.records(), made before `nowUs`). */
-function bboLatenciesOfObjects(batch: Uint8Array, records: readonly BookRecord[], nowUs: number, out: number[]): void {
-  const recvUs = receiveTimes(batch);
+function bboLatenciesOfObjects(batch: MessageView, records: readonly BookRecord[], nowUs: number, out: number[]): void {
+  let have = batch.rewind().next();
   for (const r of records) {
     if (r.kind !== 'bbo') continue;
-    const t = recvUs(Number(r.seq & 0xffffffffn));
-    if (Number.isNaN(t)) return;
-    if (out.length < 1_000_000) out.push(nowUs - t);
+    const seq = Number(r.seq);
+    while (have && batch.sequenceNumber !== seq) have = batch.next();
+    if (!have) return;
+    if (out.length < 1_000_000) out.push(nowUs - batch.receivedUs);
   }
 }
 
@@ -311,7 +304,7 @@ async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, sec
   const count = Math.min(pk.count, Math.max(500, Math.round(pps * seconds)));
   const eos = moldControl(sessionName(SESSION), BigInt(count * PER_PACKET + 1), 0xffff);
   let sent: Promise<SendResult[]> | null = null;
-  let batch: Uint8Array | null = null;
+  let batch: MessageView | null = null;
   const lat: number[] = [];
   // Collector pauses during the trial: each one stalls whatever batch is in flight.
   const gc = { pauses: 0, ms: 0 };
@@ -325,7 +318,7 @@ async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, sec
   const feed = await runFeedClient({
     backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port, lineB: { host: '127.0.0.1', port: port + 1 }, duration: seconds + 10, burst,
     book: { orders: 1 << 16, symbols: 64, levels: 256 },
-    onMessages: (b) => (batch = b),
+    onMessageView: (v) => (batch = v),
     ...(consumer === 'view'
       ? { onBookView: (v: BookView) => bboLatencies(batch!, v, (performance.timeOrigin + performance.now()) * 1000, lat) }
       : { onBook: (records: BookRecord[]) => bboLatenciesOfObjects(batch!, records, (performance.timeOrigin + performance.now()) * 1000, lat) }),
@@ -356,19 +349,23 @@ interface Trial {
 const suite: Suite = async ({ argv, log }) => {
   const results: BenchResult[] = [];
   const windows = argValue(argv, '--runs', 5);
-  log('feed: itch decode from memory');
-  results.push(summarize('wirewasm-itch-decode', 'msgs/s', decodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
-  log('feed: the same decode in plain JavaScript (peer)');
-  results.push(summarize('js-dataview-itch-decode', 'msgs/s', jsDecodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
+  // --ab-only: the A/B row alone (the latency work reruns it many times).
+  const abOnly = argv.includes('--ab-only');
+  if (!abOnly) {
+    log('feed: itch decode from memory');
+    results.push(summarize('wirewasm-itch-decode', 'msgs/s', decodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
+    log('feed: the same decode in plain JavaScript (peer)');
+    results.push(summarize('js-dataview-itch-decode', 'msgs/s', jsDecodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
 
-  const bookMessages = argValue(argv, '--book-messages', 1_000_000);
-  log(`feed: generating a ${bookMessages}-message session for the book`);
-  const session = sessionDatagrams(bookMessages);
-  log('feed: decode + order book (WASM)');
-  const wb = summarize('wirewasm-itch-book', 'msgs/s', bookBench(session, windows), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
-  log('feed: decode + reference book (plain TS, peer)');
-  const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
-  results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
+    const bookMessages = argValue(argv, '--book-messages', 1_000_000);
+    log(`feed: generating a ${bookMessages}-message session for the book`);
+    const session = sessionDatagrams(bookMessages);
+    log('feed: decode + order book (WASM)');
+    const wb = summarize('wirewasm-itch-book', 'msgs/s', bookBench(session, windows), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
+    log('feed: decode + reference book (plain TS, peer)');
+    const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
+    results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
+  }
 
   if (argv.includes('--decode-only')) return results;
   const maxPackets = argValue(argv, '--packets', 250_000);

@@ -180,6 +180,17 @@ export class OrderBook {
     return this.x.bookApply(this.base, this.base + this.layout.inputAt, batch.length);
   }
 
+  /**
+   * apply() of the batch at bytes[at, at + len) (e.g. a plugin's memory, read in place during its
+   * emit): the same one copy, from a view made for it, not a copy of the batch first.
+   */
+  applyFrom(bytes: Uint8Array, at: number, len: number): number {
+    this.views();
+    if (len > BOOK_INPUT_BYTES) throw new Error(`order book: a ${len}-byte record batch exceeds the ${BOOK_INPUT_BYTES}-byte input; hand batches over as the plugin emits them`);
+    this.u8.set(at === 0 && len === bytes.length ? bytes : bytes.subarray(at, at + len), this.base + this.layout.inputAt);
+    return this.x.bookApply(this.base, this.base + this.layout.inputAt, len);
+  }
+
   /** Applies records already in the memory at `ptr` (zero copy). */
   applyAt(ptr: number, len: number): number {
     return this.x.bookApply(this.base, ptr, len);

@@ -19,7 +19,7 @@ import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
 import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
 import {
-  COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
+  COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_HEADER_BYTES, RECORD_KIND, StreamDigest,
   type ControlRecord,
 } from './itch.js';
 import { bookLayout, OrderBook, type BookRecord } from './book.js';
@@ -40,17 +40,15 @@ const LINE_SLICE_MS = 0.02;
  * A/B: waits until either line has data (or `ms` passed). A datagram only the idle line carries
  * must not sit out the other line's whole wait: the event-driven socket backend races both waits;
  * io_uring alternates short kernel waits on the two rings, so a copy on either wakes the loop within
- * a slice.
+ * a slice. io_uring returns null when data came (no promise: the loop goes straight on) and a turn
+ * of the event loop to await when `ms` passed without any.
  */
-async function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<void> {
-  if (a.name === 'socket') {
-    await Promise.race([a.waitAsync(0, ms), b.waitAsync(0, ms)]);
-    return;
-  }
+function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<unknown> | null {
+  if (a.name === 'socket') return Promise.race([a.waitAsync(0, ms), b.waitAsync(0, ms)]);
   const end = performance.now() + ms;
-  do if (a.wait(0, LINE_SLICE_MS) || b.wait(0, LINE_SLICE_MS)) return;
+  do if (a.wait(0, LINE_SLICE_MS) || b.wait(0, LINE_SLICE_MS)) return null;
   while (performance.now() < end);
-  await new Promise((res) => setImmediate(res));
+  return new Promise((res) => setImmediate(res));
 }
 
 /**
@@ -112,7 +110,11 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const injectList = injectMeta + INJECT * 64;
   const injectData = injectList + 4096;
   const book = o.book ? new OrderBook(memory, layout.scratch.offset + bookAt, o.book) : null;
-  const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
+  // Records are taken in place as the plugin emits them (takeRecord, below): no copy, no object.
+  const host = new PluginHost({
+    memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256,
+    onRecord: (kind, bytes, at, len) => takeRecord(kind, bytes, at, len),
+  });
   if (o.lineB && frames) {
     sup.stop();
     throw new FeedError(`--line-b works with the socket and io_uring backends, not ${o.backend}`);
@@ -261,7 +263,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
     }
     host.processBurst(injectList, n, verdicts);
-    takeRecords();
   };
 
   /** Marks the metadata of a burst with its line: the plugin takes receive queue 1..4 as A/B line. */
@@ -290,7 +291,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       i += k;
     }
     lineB!.release(0);
-    takeRecords();
   };
 
   const onControl = (c: ControlRecord) => {
@@ -310,17 +310,36 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
     if (rr) ask(c);
   };
-  const takeRecords = () => {
-    for (const r of host.takeRecords()) {
-      if (r.kind === RECORD_KIND.MESSAGES) {
-        digest?.addBatch(r.bytes);
-        o.onMessages?.(r.bytes, sessionNames);
-        if (book && book.apply(r.bytes) > 0) {
-          o.onBookView?.(book.view(), book);
-          o.onBook?.(book.records(), book);
-        }
-        lastBatch = r.bytes;
-      } else onControl(readControl(r.kind, r.bytes));
+  // One cursor over each batch where the plugin wrote it, and the DataView it reads with (made
+  // again only when the plugin's memory changes: a restart or a grow).
+  const batchView = new MessageView();
+  let pluginBytes: Uint8Array | null = null;
+  let pluginDv: DataView = new DataView(new ArrayBuffer(0));
+  // A/B dead lines: each session's next sequence after the latest batch, and a count of batches.
+  const nextSeq = new Float64Array(256);
+  let batches = 0;
+  const takeRecord = (kind: number, bytes: Uint8Array, at: number, len: number): void => {
+    if (kind !== RECORD_KIND.MESSAGES) {
+      onControl(readControl(kind, bytes.slice(at, at + len)));
+      return;
+    }
+    if (bytes !== pluginBytes) {
+      pluginBytes = bytes;
+      pluginDv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    batches++;
+    if (digest) digest.addBatch(bytes.subarray(at, at + len));
+    const v = batchView.reset(bytes, pluginDv, at, len, sessionNames);
+    if (o.onMessages) o.onMessages(v.copy(), sessionNames);
+    o.onMessageView?.(v);
+    if (lineB) {
+      // The next sequence of each session, for passDeadLines (a walk of the batch's headers).
+      for (let r = at, end = at + len; r + RECORD_HEADER_BYTES <= end; r += RECORD_HEADER_BYTES + 8 * bytes[r + 1])
+        nextSeq[bytes[r + 2]] = pluginDv.getUint32(r + 12, true) * 2 ** 32 + pluginDv.getUint32(r + 8, true) + 1;
+    }
+    if (book && book.applyFrom(bytes, at, len) > 0) {
+      o.onBookView?.(book.view(), book);
+      o.onBook?.(book.records(), book);
     }
   };
   const outstanding = () => {
@@ -350,7 +369,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
     }
     if (k) host.processBurst(injectList, k, verdicts);
-    takeRecords();
   };
   /**
    * A/B at the end: every line has passed each ended session's end (a line that went silent never
@@ -369,29 +387,26 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const heard = [performance.now(), performance.now()];
   let deadLines = 0;
   let deadHeartbeats = 0;
-  let lastBatch: Uint8Array | null = null;
-  let passedBatch: Uint8Array | null = null;
+  let passedBatches = 0;
   let passedAt = 0;
   const wasDead = [false, false];
-  const passDeadLines = () => {
-    const now = performance.now();
-    if (!lastBatch || lastBatch === passedBatch || now - passedAt < lineTimeout / 4) return;
-    const dead = heard.map((t) => now - t > lineTimeout);
-    dead.forEach((d, i) => {
-      if (d && !wasDead[i]) deadLines++;
-      wasDead[i] = d;
-    });
-    if (!dead[0] && !dead[1]) return;
+  /** Called every turn with the turn's clock reading: allocates nothing unless a line is dead. */
+  const passDeadLines = (now: number) => {
+    if (batches === passedBatches || now - passedAt < lineTimeout / 4) return;
+    const deadA = now - heard[0] > lineTimeout;
+    const deadB = now - heard[1] > lineTimeout;
+    if (deadA && !wasDead[0]) deadLines++;
+    if (deadB && !wasDead[1]) deadLines++;
+    wasDead[0] = deadA;
+    wasDead[1] = deadB;
+    if (!deadA && !deadB) return;
     passedAt = now;
-    passedBatch = lastBatch;
-    // The last delivered sequence of each session in the latest batch (one walk, once per pass).
-    const next = new Map<number, bigint>();
-    const dv = new DataView(lastBatch.buffer, lastBatch.byteOffset, lastBatch.byteLength);
-    for (let off = 0; off + 32 <= lastBatch.length; off += 32 + 8 * lastBatch[off + 1]) next.set(lastBatch[off + 2], dv.getBigUint64(off + 8, true) + 1n);
+    passedBatches = batches;
     const items: Control[] = [];
-    for (const [slot, seq] of next) {
-      const s = sessions.get(slot);
-      if (s && !s.ended) for (const line of [1, 2]) if (dead[line - 1]) items.push({ raw: s.raw!, seq, count: MOLD_HEARTBEAT, line });
+    for (const [slot, s] of sessions) {
+      if (s.ended || !nextSeq[slot]) continue;
+      if (deadA) items.push({ raw: s.raw!, seq: BigInt(nextSeq[slot]), count: MOLD_HEARTBEAT, line: 1 });
+      if (deadB) items.push({ raw: s.raw!, seq: BigInt(nextSeq[slot]), count: MOLD_HEARTBEAT, line: 2 });
     }
     deadHeartbeats += items.length;
     injectControls(items);
@@ -413,17 +428,19 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     let started = false;
     let firstAt = 0;
     for (;;) {
-      if (o.signal?.aborted || performance.now() >= deadline) break;
+      // One clock reading a turn, for everything the turn times.
+      const now = performance.now();
+      if (o.signal?.aborted || now >= deadline) break;
       const n = held || backend.receive(0, burst);
       const nb = lineB ? heldB || lineB.receive(0, burst) : 0;
       held = heldB = 0;
-      if (n > 0) heard[0] = performance.now();
-      if (nb > 0) heard[1] = performance.now();
+      if (n > 0) heard[0] = now;
+      if (nb > 0) heard[1] = now;
       if (lineB && !started) {
         // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
         // datagram reach the plugin before anything else, so that it knows both lines before either
         // misses something.
-        if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && performance.now() - (firstAt ||= performance.now()) > 200)) {
+        if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && now - (firstAt ||= now) > 200)) {
           held = n;
           heldB = nb;
           await new Promise((res) => setTimeout(res, 1));
@@ -437,7 +454,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         if (nb > 0) takeLineB(nb);
         if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
         if (n > 0) backend.release(0);
-        takeRecords();
         continue;
       }
       if (n > 0) {
@@ -445,10 +461,9 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         if (lineB) markLine(backend.queues[0].rxAddrs, n, 1);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);
-        takeRecords();
       }
       if (nb > 0) takeLineB(nb);
-      if (lineB) passDeadLines();
+      if (lineB) passDeadLines(now);
       if (n > 0 || nb > 0) {
         if (answers.length) inject();
         // A/B: stop only once both lines are drained (the idle branch), not while one still has data.
@@ -464,20 +479,21 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         }
         // A capture file that has nothing more to give has ended.
         if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        const ms = Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - performance.now()));
-        if (lineB) await waitLines(backend as PayloadBackend, lineB, ms);
-        else await backend.waitAsync(0, ms);
+        const ms = Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - now));
+        if (lineB) {
+          const idle = waitLines(backend as PayloadBackend, lineB, ms);
+          if (idle) await idle;
+        } else await backend.waitAsync(0, ms);
       }
-      const t = performance.now();
-      if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
+      if (soup && now - lastHeartbeat >= 1000 && !backend.ended) {
         backend.send(0, [soupPacket('R')]);
-        lastHeartbeat = t;
+        lastHeartbeat = now;
       }
-      if (t - lastProgress >= 1000) {
+      if (now - lastProgress >= 1000) {
         const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
-        lastRate = ((m - messagesAtLast) * 1000) / (t - lastProgress);
+        lastRate = ((m - messagesAtLast) * 1000) / (now - lastProgress);
         messagesAtLast = m;
-        lastProgress = t;
+        lastProgress = now;
         o.onProgress?.(report());
       }
     }
@@ -525,10 +541,16 @@ export class Feed {
     this.bookOut = fanout<BookRecord[]>(finished);
     this.done = runFeedClient({
       ...o,
-      onMessages: (b, names) => {
-        this.names = names;
-        this.batches.push(b);
-        o.onMessages?.(b, names);
+      // A copy of each batch only for a messages() / views() reader or the caller's onMessages.
+      onMessages: undefined,
+      onMessageView: (v) => {
+        this.names = v.sessions;
+        if (this.batches.readers > 0 || o.onMessages) {
+          const b = v.copy();
+          this.batches.push(b);
+          o.onMessages?.(b, v.sessions);
+        }
+        o.onMessageView?.(v);
       },
       // Record objects only for a bookRecords() reader or the caller's onBook: a Feed nobody reads
       // the book of makes no garbage per BBO change.
