@@ -55,13 +55,15 @@ function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<un
  * Byte and DataView views of a memory, made again only when its buffer changes (a grow): the
  * receive loop reads and writes metadata every burst and must not allocate views for it.
  */
-function memoryViews(memory: WebAssembly.Memory): { u8: Uint8Array; dv: DataView; fresh(): { u8: Uint8Array; dv: DataView } } {
+function memoryViews(memory: WebAssembly.Memory): { u8: Uint8Array; i32: Int32Array; dv: DataView; fresh(): { u8: Uint8Array; i32: Int32Array; dv: DataView } } {
   return {
     u8: new Uint8Array(memory.buffer),
+    i32: new Int32Array(memory.buffer),
     dv: new DataView(memory.buffer),
     fresh() {
       if (this.u8.buffer !== memory.buffer) {
         this.u8 = new Uint8Array(memory.buffer);
+        this.i32 = new Int32Array(memory.buffer);
         this.dv = new DataView(memory.buffer);
       }
       return this;
@@ -273,8 +275,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
   /** Line B's datagrams, copied into the inject slots a burst at a time, as receive queue 2 (line 2). */
   const takeLineB = (n: number): void => {
-    const { u8, dv } = mem.fresh();
-    const { u8: srcU8, dv: src } = memB!.fresh();
+    const { u8, i32, dv } = mem.fresh();
+    const { u8: srcU8, i32: src32, dv: src } = memB!.fresh();
     const list = lineB!.queues[0].rxAddrs;
     for (let i = 0; i < n; ) {
       const k = Math.min(INJECT, n - i);
@@ -283,9 +285,17 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         const data = src.getUint32(m + META.DATA, true);
         const len = Math.min(src.getUint32(m + META.CAPLEN, true), frameSize);
         const at = injectData + j * frameSize;
-        u8.set(srcU8.subarray(data, data + len), at);
-        writePayloadMeta(dv, injectMeta + j * 64, at, len, src.getUint32(m + META.WIRELEN, true), src.getBigUint64(m + META.TIMESTAMP, true), 0, 2);
-        dv.setUint32(injectList + 4 * j, injectMeta + j * 64, true);
+        // Word by word: set() would need a subarray object per datagram (the memories share no
+        // buffer), garbage at the line's packet rate. Frames start 4-aligned; the last word may
+        // carry up to 3 bytes past the datagram, inside the frame.
+        if ((data & 3) === 0) for (let w = data >> 2, d = at >> 2, e = (data + len + 3) >> 2; w < e; w++, d++) i32[d] = src32[w];
+        else u8.set(srcU8.subarray(data, data + len), at);
+        const meta = injectMeta + j * 64;
+        writePayloadMeta(dv, meta, at, len, src.getUint32(m + META.WIRELEN, true), 0n, 0, 2);
+        // The receive time as two words: a bigint per datagram would be garbage too.
+        dv.setUint32(meta + META.TIMESTAMP, src.getUint32(m + META.TIMESTAMP, true), true);
+        dv.setUint32(meta + META.TIMESTAMP + 4, src.getUint32(m + META.TIMESTAMP + 4, true), true);
+        dv.setUint32(injectList + 4 * j, meta, true);
       }
       host.processBurst(injectList, k, verdicts);
       i += k;
@@ -319,28 +329,21 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const nextSeq = new Float64Array(256);
   let batches = 0;
   const takeRecord = (kind: number, bytes: Uint8Array, at: number, len: number): void => {
-    if (kind !== RECORD_KIND.MESSAGES) {
-      onControl(readControl(kind, bytes.slice(at, at + len)));
-      return;
-    }
-    if (bytes !== pluginBytes) {
-      pluginBytes = bytes;
-      pluginDv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
+    if (kind !== RECORD_KIND.MESSAGES) return onControl(readControl(kind, bytes.slice(at, at + len)));
+    if (bytes !== pluginBytes) pluginDv = new DataView((pluginBytes = bytes).buffer, bytes.byteOffset, bytes.byteLength);
     batches++;
     if (digest) digest.addBatch(bytes.subarray(at, at + len));
     const v = batchView.reset(bytes, pluginDv, at, len, sessionNames);
     if (o.onMessages) o.onMessages(v.copy(), sessionNames);
     o.onMessageView?.(v);
-    if (lineB) {
-      // The next sequence of each session, for passDeadLines (a walk of the batch's headers).
-      for (let r = at, end = at + len; r + RECORD_HEADER_BYTES <= end; r += RECORD_HEADER_BYTES + 8 * bytes[r + 1])
-        nextSeq[bytes[r + 2]] = pluginDv.getUint32(r + 12, true) * 2 ** 32 + pluginDv.getUint32(r + 8, true) + 1;
-    }
     if (book && book.applyFrom(bytes, at, len) > 0) {
       o.onBookView?.(book.view(), book);
       o.onBook?.(book.records(), book);
     }
+    // After the book (not to delay its records): the next sequence of each session, for passDeadLines.
+    if (lineB)
+      for (let r = at, end = at + len; r + RECORD_HEADER_BYTES <= end; r += RECORD_HEADER_BYTES + 8 * bytes[r + 1])
+        nextSeq[bytes[r + 2]] = pluginDv.getUint32(r + 12, true) * 2 ** 32 + pluginDv.getUint32(r + 8, true) + 1;
   };
   const outstanding = () => {
     const c = counters();
