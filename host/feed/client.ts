@@ -28,48 +28,11 @@ import { FEED_BACKENDS, FeedError, FRAME_BACKENDS, feedFrameCheck, feedFrameSize
 import { kernelAddon } from '../backends/kernel.js';
 import { ERR_FRAGMENT } from '../ptype.js';
 import { fanout } from './fanout.js';
+import { memoryViews, waitLines } from './lines.js';
 
 // host/index.ts, the CLI and tests import the client's names from here; they are declared in options.ts.
 export { FEED_BACKENDS, FeedError, MAX_DATAGRAM, feedFrameCheck, feedFrameSize } from './options.js';
 export type { FeedBackendName, FeedClientOptions, FeedPluginName, FeedReport } from './options.js';
-
-/** A/B: how long one line's kernel wait lasts before the other line's is looked at. */
-const LINE_SLICE_MS = 0.02;
-
-/**
- * A/B: waits until either line has data (or `ms` passed). A datagram only the idle line carries
- * must not sit out the other line's whole wait: the event-driven socket backend races both waits;
- * io_uring alternates short kernel waits on the two rings, so a copy on either wakes the loop within
- * a slice. io_uring returns null when data came (no promise: the loop goes straight on) and a turn
- * of the event loop to await when `ms` passed without any.
- */
-function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<unknown> | null {
-  if (a.name === 'socket') return Promise.race([a.waitAsync(0, ms), b.waitAsync(0, ms)]);
-  const end = performance.now() + ms;
-  do if (a.wait(0, LINE_SLICE_MS) || b.wait(0, LINE_SLICE_MS)) return null;
-  while (performance.now() < end);
-  return new Promise((res) => setImmediate(res));
-}
-
-/**
- * Byte and DataView views of a memory, made again only when its buffer changes (a grow): the
- * receive loop reads and writes metadata every burst and must not allocate views for it.
- */
-function memoryViews(memory: WebAssembly.Memory): { u8: Uint8Array; i32: Int32Array; dv: DataView; fresh(): { u8: Uint8Array; i32: Int32Array; dv: DataView } } {
-  return {
-    u8: new Uint8Array(memory.buffer),
-    i32: new Int32Array(memory.buffer),
-    dv: new DataView(memory.buffer),
-    fresh() {
-      if (this.u8.buffer !== memory.buffer) {
-        this.u8 = new Uint8Array(memory.buffer);
-        this.i32 = new Int32Array(memory.buffer);
-        this.dv = new DataView(memory.buffer);
-      }
-      return this;
-    },
-  };
-}
 
 /** Runs the client until the session ends, the duration passes or the signal aborts. */
 export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
@@ -434,15 +397,15 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       // One clock reading a turn, for everything the turn times.
       const now = performance.now();
       if (o.signal?.aborted || now >= deadline) break;
-      const n = held || backend.receive(0, burst);
-      const nb = lineB ? heldB || lineB.receive(0, burst) : 0;
-      held = heldB = 0;
-      if (n > 0) heard[0] = now;
-      if (nb > 0) heard[1] = now;
       if (lineB && !started) {
         // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
         // datagram reach the plugin before anything else, so that it knows both lines before either
         // misses something.
+        const n = held || backend.receive(0, burst);
+        const nb = heldB || lineB.receive(0, burst);
+        held = heldB = 0;
+        if (n > 0) heard[0] = now;
+        if (nb > 0) heard[1] = now;
         if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && now - (firstAt ||= now) > 200)) {
           held = n;
           heldB = nb;
@@ -459,13 +422,21 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         if (n > 0) backend.release(0);
         continue;
       }
+      // Each line's burst is reaped just before it is processed: the receive time of a datagram
+      // (taken at the reap) is not spent waiting for the other line's reap and processing.
+      const n = backend.receive(0, burst);
       if (n > 0) {
+        heard[0] = now;
         if (frames && engine.parseList(backend.queues[0].rxAddrs, n, 0, 0) > 0) ipFragments += fragmentsIn(backend.queues[0].rxAddrs, n);
         if (lineB) markLine(backend.queues[0].rxAddrs, n, 1);
         host.processBurst(backend.queues[0].rxAddrs, n, verdicts);
         backend.release(0);
       }
-      if (nb > 0) takeLineB(nb);
+      const nb = lineB ? lineB.receive(0, burst) : 0;
+      if (nb > 0) {
+        heard[1] = now;
+        takeLineB(nb);
+      }
       if (lineB) passDeadLines(now);
       if (n > 0 || nb > 0) {
         if (answers.length) inject();
