@@ -105,7 +105,9 @@ export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets
     for (const e of l.getEntries()) pauses.push(e.startTime, e.duration);
   });
   observer.observe({ entryTypes: ['gc'] });
-  const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+  // timeOrigin read once: its getter makes a heap number a call.
+  const origin = performance.timeOrigin;
+  const nowUs = () => (origin + performance.now()) * 1000;
   const cpu0 = threadCpuNs();
   const feed = await runFeedClient({
     backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port: o.port, lineB: { host: '127.0.0.1', port: o.port + 1 }, duration: o.seconds + 10, burst: o.burst,
@@ -133,8 +135,8 @@ export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets
     work[i] = S.rec[i] - S.walk[i];
     const packet = Math.floor((S.seq[i] - 1) / o.perPacket);
     waiting[i] = S.walk[i] - Math.min(a[packet] || Infinity, b[packet] || Infinity);
-    const from = S.walk[i] / 1000 - performance.timeOrigin;
-    const to = S.rec[i] / 1000 - performance.timeOrigin;
+    const from = S.walk[i] / 1000 - origin;
+    const to = S.rec[i] / 1000 - origin;
     for (let p = 0; p < pauses.length; p += 2) if (pauses[p] < to && pauses[p] + pauses[p + 1] > from) gcAffected[i] = 1;
   }
   let gcMs = 0;

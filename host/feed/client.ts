@@ -387,40 +387,54 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     o.onReady?.();
     const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
     const untilEnd = o.untilEnd ?? true;
-    let idleTurns = 0;
+    let busyTurns = 0;
     let emptyReads = 0;
-    let held = 0;
-    let heldB = 0;
-    let started = false;
-    let firstAt = 0;
-    for (;;) {
-      // One clock reading a turn, for everything the turn times.
+    // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
+    // datagram reach the plugin before anything else, so that it knows both lines before either
+    // misses something.
+    for (let held = 0, heldB = 0, firstAt = 0; lineB; ) {
       const now = performance.now();
       if (o.signal?.aborted || now >= deadline) break;
-      if (lineB && !started) {
-        // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
-        // datagram reach the plugin before anything else, so that it knows both lines before either
-        // misses something.
-        const n = held || backend.receive(0, burst);
-        const nb = heldB || lineB.receive(0, burst);
-        held = heldB = 0;
-        if (n > 0) heard[0] = now;
-        if (nb > 0) heard[1] = now;
-        if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && now - (firstAt ||= now) > 200)) {
-          held = n;
-          heldB = nb;
-          await new Promise((res) => setTimeout(res, 1));
-          continue;
-        }
-        started = true;
-        if (n > 0) {
-          markLine(backend.queues[0].rxAddrs, n, 1);
-          host.processBurst(backend.queues[0].rxAddrs, 1, verdicts);
-        }
-        if (nb > 0) takeLineB(nb);
-        if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
-        if (n > 0) backend.release(0);
+      const n = held || backend.receive(0, burst);
+      const nb = heldB || lineB.receive(0, burst);
+      if (n > 0) heard[0] = now;
+      if (nb > 0) heard[1] = now;
+      if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && now - (firstAt ||= now) > 200)) {
+        held = n;
+        heldB = nb;
+        await new Promise((res) => setTimeout(res, 1));
         continue;
+      }
+      if (n > 0) {
+        markLine(backend.queues[0].rxAddrs, n, 1);
+        host.processBurst(backend.queues[0].rxAddrs, 1, verdicts);
+      }
+      if (nb > 0) takeLineB(nb);
+      if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
+      if (n > 0) backend.release(0);
+      break;
+    }
+    // The loop: turn() does a turn's work synchronously, so the optimizing compiler takes it whole
+    // and nothing of it lives across an await (a double kept over an await is a heap number a
+    // turn); the loop awaits only what turn() asks for.
+    const STOP = -1;
+    const GO = -2;
+    const YIELD = -3;
+    /** One turn: STOP, GO (the next turn now), YIELD (a turn of the event loop first) or the ms to wait for data. */
+    const turn = (): number => {
+      // One clock reading a turn, for everything the turn times.
+      const now = performance.now();
+      if (o.signal?.aborted || now >= deadline) return STOP;
+      if (soup && now - lastHeartbeat >= 1000 && !backend.ended) {
+        backend.send(0, [soupPacket('R')]);
+        lastHeartbeat = now;
+      }
+      if (now - lastProgress >= 1000) {
+        const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
+        lastRate = ((m - messagesAtLast) * 1000) / (now - lastProgress);
+        messagesAtLast = m;
+        lastProgress = now;
+        o.onProgress?.(report());
       }
       // Each line's burst is reaped just before it is processed: the receive time of a datagram
       // (taken at the reap) is not spent waiting for the other line's reap and processing.
@@ -441,34 +455,26 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       if (n > 0 || nb > 0) {
         if (answers.length) inject();
         // A/B: stop only once both lines are drained (the idle branch), not while one still has data.
-        if (untilEnd && !lineB && finished()) break;
+        if (untilEnd && !lineB && finished()) return STOP;
         // Let timers and I/O callbacks run now and then, also under full load.
-        if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
-      } else if (answers.length) {
+        return ++busyTurns % 64 === 0 ? YIELD : GO;
+      }
+      if (answers.length) {
         inject();
-      } else {
-        if (untilEnd && (finished() || backend.ended)) {
-          if (!backend.ended || backend.receive(0, burst) === 0) break;
-          continue;
-        }
-        // A capture file that has nothing more to give has ended.
-        if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        const ms = Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - now));
-        if (lineB) {
-          const idle = waitLines(backend as PayloadBackend, lineB, ms);
-          if (idle) await idle;
-        } else await backend.waitAsync(0, ms);
+        return GO;
       }
-      if (soup && now - lastHeartbeat >= 1000 && !backend.ended) {
-        backend.send(0, [soupPacket('R')]);
-        lastHeartbeat = now;
-      }
-      if (now - lastProgress >= 1000) {
-        const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
-        lastRate = ((m - messagesAtLast) * 1000) / (now - lastProgress);
-        messagesAtLast = m;
-        lastProgress = now;
-        o.onProgress?.(report());
+      if (untilEnd && (finished() || backend.ended)) return !backend.ended || backend.receive(0, burst) === 0 ? STOP : GO;
+      // A capture file that has nothing more to give has ended.
+      if (o.backend === 'pcap' && ++emptyReads > 2) return STOP;
+      return Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - now));
+    };
+    for (;;) {
+      const r = turn();
+      if (r === STOP) break;
+      if (r === YIELD) await new Promise((res) => setImmediate(res));
+      else if (r >= 0) {
+        const idle = lineB ? waitLines(backend, lineB, r) : backend.waitAsync(0, r);
+        if (idle) await idle;
       }
     }
     lastRate = 0;

@@ -6,6 +6,7 @@
 import type { EngineExports } from '../abi.js';
 import { ABI, ABI_META_BYTES, COPY_MODES, VERDICT_DROP, VERDICT_PASS } from './abi.js';
 import type { LoadedPlugin } from './load.js';
+import { SpanCopier } from '../span-copy.js';
 import { CounterTotals } from './counters.js';
 import { COUNTER, now, PluginState, TRAP_SLOT, USER_COUNTERS, type TrapKind } from './state.js';
 
@@ -83,6 +84,8 @@ class Slot {
   bytes: Uint8Array | null = null;
   i32: Int32Array | null = null;
   input = 0;
+  /** Copies each burst's gathered packets into its input region (no view object per burst). */
+  readonly inputCopy = new SpanCopier();
   failures: number[] = [];
   consecutive = 0;
   restartAt = 0;
@@ -358,7 +361,7 @@ export class PluginHost {
           s.bytes = new Uint8Array(s.mem!.buffer);
           s.i32 = new Int32Array(s.mem!.buffer);
         }
-        s.bytes!.set(this.u8.subarray(this.area, this.area + u32[(this.out >> 2) + 2]), base);
+        s.inputCopy.copy(this.u8, this.area, u32[(this.out >> 2) + 2], s.bytes!, base, cap);
       }
       this.cur = s;
       this.curMetaList = metaList;
