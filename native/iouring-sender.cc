@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,9 +123,10 @@ inline uint64_t monoNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// iouringSend(id, data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, first, count, pps)
-//   -> {sent, errors, ns}. Sends packets first..first+count-1 (bytes data[offsets[i], +lengths[i]]),
-//   `pps` packets per second (0: as fast as the socket takes them).
+// iouringSenderSend(id, data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, first, count, pps,
+//   sentAt?: Float64Array) -> {sent, errors, ns}. Sends packets first..first+count-1 (bytes
+//   data[offsets[i], +lengths[i]]), `pps` packets per second (0: as fast as the socket takes them);
+//   sentAt[i] gets packet i's send time (µs since the epoch) when given.
 Napi::Value SenderSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Sender* s;
@@ -143,10 +145,21 @@ Napi::Value SenderSend(const Napi::CallbackInfo& info) {
   uint32_t first = info[4].As<Napi::Number>().Uint32Value();
   uint32_t count = info[5].As<Napi::Number>().Uint32Value();
   double pps = info[6].As<Napi::Number>().DoubleValue();
+  // Optional: a Float64Array the send time of each packet goes to (µs since the epoch, at its batch's
+  // submission, by packet index), for a receiver measuring how long datagrams wait before it reads them.
+  double* sentAt = nullptr;
+  if (info.Length() > 7 && info[7].IsTypedArray()) {
+    Napi::Float64Array a = info[7].As<Napi::Float64Array>();
+    if (a.ElementLength() >= offs.ElementLength()) sentAt = a.Data();
+  }
   if (static_cast<size_t>(first) + count > offs.ElementLength() || offs.ElementLength() != lens.ElementLength()) {
     Napi::RangeError::New(env, "io_uring sender: packets out of range").ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  // Paced sends sleep until each batch is due, with a 1 µs timer slack (the default 50 µs would
+  // make every batch late), instead of spinning: the benchmark runs its two senders on the
+  // receiver's machine, and a spinning sender takes a whole core from the receiver it measures.
+  if (pps > 0) prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   const uint64_t t0 = monoNs();
   uint64_t sent = 0, errors = 0;
   for (uint32_t i = 0; i < count;) {
@@ -154,15 +167,20 @@ Napi::Value SenderSend(const Napi::CallbackInfo& info) {
     if (pps > 0) {
       // Packet i is due at t0 + i / pps: wait for the batch's first packet.
       uint64_t due = t0 + static_cast<uint64_t>(static_cast<double>(i) * 1e9 / pps);
-      for (uint64_t t = monoNs(); t < due; t = monoNs()) {
-        if (due - t > 200000) {
-          timespec d{0, static_cast<long>(due - t - 100000)};
-          nanosleep(&d, nullptr);
+      if (monoNs() < due) {
+        timespec d{static_cast<time_t>(due / 1000000000ull), static_cast<long>(due % 1000000000ull)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, nullptr) == EINTR) {
         }
       }
       // Do not send more than is due within the next 100 µs.
       uint64_t ahead = static_cast<uint64_t>(pps / 10000) + 1;
       if (k > ahead) k = static_cast<unsigned>(ahead);
+    }
+    if (sentAt) {
+      timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      double us = static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+      for (unsigned j = 0; j < k; j++) sentAt[first + i + j] = us;
     }
     unsigned tail = *s->sqTail;
     for (unsigned j = 0; j < k; j++) {
@@ -199,6 +217,7 @@ Napi::Value SenderSend(const Napi::CallbackInfo& info) {
     }
     i += k;
   }
+  if (pps > 0) prctl(PR_SET_TIMERSLACK, 0UL, 0, 0, 0);  // back to the thread's default
   Napi::Object out = Napi::Object::New(env);
   out.Set("sent", static_cast<double>(sent));
   out.Set("errors", static_cast<double>(errors));

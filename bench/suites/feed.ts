@@ -11,9 +11,11 @@
 //                           applied to the reference book (bench/ref-book.ts, plain Maps).
 // wirewasm-feed-ab          the highest gap-free rate of an A/B session (the same pre-generated packets
 //                           sent on both loopback lines by two paced native io_uring senders, one worker
-//                           thread a line; the client on io_uring keeps the order book); its row
-//                           carries bbo_to_record_p50_us / _p99_us: from the receive time of the
-//                           message that changed a BBO to the JS record of that change.
+//                           thread a line; the client on io_uring keeps the order book); then rounds
+//                           at the target rate (1 M msgs/s) per burst cap: bbo_to_record_p50_us /
+//                           _p99_us from the receive walk of the message that changed a BBO to the JS
+//                           record of that change, the waiting before that walk, the samples a GC
+//                           pause touched, the receiving thread's CPU per message (bench/feed-ab.ts).
 // wirewasm-feed-<backend>   the highest message rate (8 messages per packet; UDP over loopback for
 //                           socket and io_uring, over a veth pair between two test namespaces for
 //                           afpacket and afxdp, sender in one, receiver in the other) the feed
@@ -23,13 +25,13 @@
 //                           worker thread, sending pre-generated packets, so the generator's speed
 //                           does not cap the rate; a row says `sender_limited` when the sender could
 //                           not reach the offered rate (then the figure is a lower bound).
-import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
-import { OrderBook, type BookRecord, type BookView } from '../../host/feed/book.js';
+import { OrderBook } from '../../host/feed/book.js';
+import { abTrial, quantile, trialFigures, type Consumer, type SenderWorker } from '../feed-ab.js';
 import { RefBook } from '../ref-book.js';
 import { addonPath } from '../../host/native.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
@@ -208,13 +210,6 @@ function jsBookBench(datagrams: Uint8Array[], runs: number): number[] {
   return rates;
 }
 
-/** p-quantile of samples. */
-const quantile = (xs: number[], p: number) => {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-};
-
 /** Pre-generated MoldUDP64 packets, back to back in one shared buffer. */
 function generatePackets(count: number) {
   const g = new ItchGenerator(7);
@@ -249,7 +244,7 @@ const native = require(workerData.addon);
 parentPort.on('message', ({ host, netns, port, first, count, pps, eos }) => {
   const id = native.iouringSenderOpen({ host, port, netns });
   try {
-    const r = native.iouringSenderSend(id, workerData.data, workerData.offsets, workerData.lengths, first, count, pps);
+    const r = native.iouringSenderSend(id, workerData.data, workerData.offsets, workerData.lengths, first, count, pps, workerData.sentAt);
     const e = new Uint8Array(eos);
     const one = new Uint32Array([0]), len = new Uint32Array([e.length]);
     for (let i = 0; i < 3; i++) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); native.iouringSenderSend(id, e, one, len, 0, 1, 0); }
@@ -257,92 +252,6 @@ parentPort.on('message', ({ host, netns, port, first, count, pps, eos }) => {
   } catch (err) { parentPort.postMessage({ error: String(err && err.message || err) }); }
   finally { native.iouringSenderClose(id); }
 });`;
-
-/**
- * The receive time (µs since the epoch) of each message of a batch by its sequence number, looked up
- * in increasing order (the book's records follow the batch's order): one walk over the batch. Plain
- * numbers (ns since the epoch lose their last bits in a double, well below a µs): the measuring must
- * not allocate per record, or its own garbage collections would be measured. NaN past the batch.
- */
-function receiveTimes(batch: Uint8Array): (seqLo: number) => number {
-  const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  let off = 0;
-  return (lo) => {
-    while (off + 32 <= batch.length && dv.getUint32(off + 8, true) !== lo) off += 32 + 8 * batch[off + 1];
-    return off + 32 > batch.length ? NaN : (dv.getUint32(off + 28, true) * 2 ** 32 + dv.getUint32(off + 24, true)) / 1000;
-  };
-}
-
-/** Latencies (µs) of a batch's BBO changes, read through the book's zero-allocation cursor at `nowUs`. */
-function bboLatencies(batch: Uint8Array, v: BookView, nowUs: number, out: number[]): void {
-  const recvUs = receiveTimes(batch);
-  while (v.next()) {
-    if (v.kind !== 'bbo') continue;
-    const t = recvUs(v.seq % 2 ** 32);
-    if (Number.isNaN(t)) return;
-    if (out.length < 1_000_000) out.push(nowUs - t);
-  }
-}
-
-/** The same for a reader of record objects (OrderBook.records(), made before `nowUs`). */
-function bboLatenciesOfObjects(batch: Uint8Array, records: readonly BookRecord[], nowUs: number, out: number[]): void {
-  const recvUs = receiveTimes(batch);
-  for (const r of records) {
-    if (r.kind !== 'bbo') continue;
-    const t = recvUs(Number(r.seq & 0xffffffffn));
-    if (Number.isNaN(t)) return;
-    if (out.length < 1_000_000) out.push(nowUs - t);
-  }
-}
-
-/** How the A/B trial's JavaScript reads the BBO changes: the zero-allocation cursor, or record objects (the peer). */
-type Consumer = 'view' | 'objects';
-
-type Packets = ReturnType<typeof generatePackets>;
-type SendResult = { sent: number; errors: number; ns: number; error?: string };
-
-/**
- * One A/B trial on io_uring at `rate` msgs/s: the same pre-generated packets sent on both lines by
- * two native senders (one worker thread each, paced), so the sender keeps up with the rate. Zero
- * gaps?, and for each BBO change the time from its message's receive to its JS record (µs).
- */
-async function abTrial(senders: [Worker, Worker], pk: Packets, rate: number, seconds: number, port: number, burst: number, consumer: Consumer = 'view'): Promise<{ ok: boolean; achieved: number; received: number; lat: number[]; gc: { pauses: number; ms: number } }> {
-  const pps = rate / PER_PACKET;
-  const count = Math.min(pk.count, Math.max(500, Math.round(pps * seconds)));
-  const eos = moldControl(sessionName(SESSION), BigInt(count * PER_PACKET + 1), 0xffff);
-  let sent: Promise<SendResult[]> | null = null;
-  let batch: Uint8Array | null = null;
-  const lat: number[] = [];
-  // Collector pauses during the trial: each one stalls whatever batch is in flight.
-  const gc = { pauses: 0, ms: 0 };
-  const observer = new PerformanceObserver((l) => {
-    for (const e of l.getEntries()) {
-      gc.pauses++;
-      gc.ms += e.duration;
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  const feed = await runFeedClient({
-    backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port, lineB: { host: '127.0.0.1', port: port + 1 }, duration: seconds + 10, burst,
-    book: { orders: 1 << 16, symbols: 64, levels: 256 },
-    onMessages: (b) => (batch = b),
-    ...(consumer === 'view'
-      ? { onBookView: (v: BookView) => bboLatencies(batch!, v, (performance.timeOrigin + performance.now()) * 1000, lat) }
-      : { onBook: (records: BookRecord[]) => bboLatenciesOfObjects(batch!, records, (performance.timeOrigin + performance.now()) * 1000, lat) }),
-    onReady: () => {
-      sent = Promise.all(senders.map((w, line) => {
-        const done = new Promise<SendResult>((res) => w.once('message', res));
-        w.postMessage({ host: '127.0.0.1', port: port + line, first: 0, count, pps, eos: eos.buffer });
-        return done;
-      }));
-    },
-  });
-  observer.disconnect();
-  const r = await sent!;
-  for (const x of r) if (x.error) throw new Error(x.error);
-  const achieved = Math.min(...r.map((x) => (x.sent * PER_PACKET * 1e9) / x.ns));
-  return { ok: feed.gaps === 0 && feed.messages === count * PER_PACKET, achieved, received: feed.messages, lat, gc };
-}
 
 interface Trial {
   ok: boolean;
@@ -356,85 +265,101 @@ interface Trial {
 const suite: Suite = async ({ argv, log }) => {
   const results: BenchResult[] = [];
   const windows = argValue(argv, '--runs', 5);
-  log('feed: itch decode from memory');
-  results.push(summarize('wirewasm-itch-decode', 'msgs/s', decodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
-  log('feed: the same decode in plain JavaScript (peer)');
-  results.push(summarize('js-dataview-itch-decode', 'msgs/s', jsDecodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
+  // --ab-only: the A/B row alone (the latency work reruns it many times).
+  const abOnly = argv.includes('--ab-only');
+  if (!abOnly) {
+    log('feed: itch decode from memory');
+    results.push(summarize('wirewasm-itch-decode', 'msgs/s', decodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
+    log('feed: the same decode in plain JavaScript (peer)');
+    results.push(summarize('js-dataview-itch-decode', 'msgs/s', jsDecodeBench(windows, 300), { burst_packets: 64, messages_per_packet: PER_PACKET }));
 
-  const bookMessages = argValue(argv, '--book-messages', 1_000_000);
-  log(`feed: generating a ${bookMessages}-message session for the book`);
-  const session = sessionDatagrams(bookMessages);
-  log('feed: decode + order book (WASM)');
-  const wb = summarize('wirewasm-itch-book', 'msgs/s', bookBench(session, windows), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
-  log('feed: decode + reference book (plain TS, peer)');
-  const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
-  results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
+    const bookMessages = argValue(argv, '--book-messages', 1_000_000);
+    log(`feed: generating a ${bookMessages}-message session for the book`);
+    const session = sessionDatagrams(bookMessages);
+    log('feed: decode + order book (WASM)');
+    const wb = summarize('wirewasm-itch-book', 'msgs/s', bookBench(session, windows), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
+    log('feed: decode + reference book (plain TS, peer)');
+    const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
+    results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
+  }
 
   if (argv.includes('--decode-only')) return results;
   const maxPackets = argValue(argv, '--packets', 250_000);
   const abSeconds = argValue(argv, '--ab-seconds', 1);
   log(`feed: generating ${maxPackets} packets (${maxPackets * PER_PACKET} messages) for the senders`);
   const pk = generatePackets(maxPackets);
-  const sender = () => new Worker(SENDER, { eval: true, workerData: { addon: addonPath(), data: pk.data, offsets: pk.offsets, lengths: pk.lengths } });
+  // sentAt: each packet's send time (µs since the epoch), written by the sender, read by the A/B row.
+  const sender = () => {
+    const sentAt = new Float64Array(new SharedArrayBuffer(8 * pk.count));
+    return Object.assign(new Worker(SENDER, { eval: true, workerData: { addon: addonPath(), data: pk.data, offsets: pk.offsets, lengths: pk.lengths, sentAt } }), { sentAt });
+  };
   log('feed: A/B over two loopback lines on io_uring with the book');
   let abPort = 29000 + (process.pid % 500) * 2;
-  const senders: [Worker, Worker] = [sender(), sender()];
-  // Bursts of 16 datagrams a line: the cap bounds a backlog's turn (the receive takes what has
-  // arrived and never waits to fill a burst), and a BBO change waits for the rest of its burst to be
-  // decoded and applied before its record reaches JavaScript. On a quiet 2-core machine 16 is
-  // gap-free at 1 M msgs/s (p99 ~120 us) where 4 and 8 open gaps above 500 k (4: p99 51 us at
-  // 500 k): `--ab-burst 4` and `--ab-compare-bursts` measure both sides of that trade.
+  const senders: [SenderWorker, SenderWorker] = [sender(), sender()];
+  // Bursts of at most --ab-burst datagrams a line: the receive takes what has arrived and never
+  // waits to fill one; the cap bounds a backlog's turn, and a BBO change waits for the rest of its
+  // burst to be decoded and applied before its record reaches JavaScript.
   const abBurst = argValue(argv, '--ab-burst', 16);
+  const list = (flag: string, dflt: number[]) => (argv.includes(flag) ? String(argv[argv.indexOf(flag) + 1]).split(',').map(Number) : dflt);
+  const trialAt = (rate: number, burst: number, consumer: Consumer = 'view') =>
+    abTrial(senders, pk, { rate, seconds: abSeconds, port: (abPort += 2), burst, perPacket: PER_PACKET, session: SESSION, consumer });
   try {
     let good = 0;
-    let goodLat: number[] = [];
     let limited = false;
     const trace: string[] = [];
-    const rates = argv.includes('--ab-rates') ? String(argv[argv.indexOf('--ab-rates') + 1]).split(',').map(Number) : [250_000, 500_000, 1_000_000, 2_000_000];
-    for (const rate of rates) {
+    for (const rate of list('--ab-rates', [250_000, 500_000, 1_000_000, 2_000_000])) {
       if (rate * abSeconds > maxPackets * PER_PACKET) break;
-      const t = await abTrial(senders, pk, rate, abSeconds, (abPort += 2), abBurst);
-      const p99 = quantile(t.lat, 0.99);
+      const t = await trialAt(rate, abBurst);
+      const p99 = quantile(t.work, 0.99);
       trace.push(`${rate / 1000}k:${t.ok ? 'ok' : 'gaps'} p99 ${p99.toFixed(0)}us${t.achieved < 0.9 * rate ? ' (sender ' + Math.round(t.achieved / 1000) + 'k)' : ''}`);
       log(`  A/B offered ${rate} msgs/s (senders reached ${Math.round(t.achieved)}): ${t.ok ? 'zero gaps' : `${t.received} of the messages`}, BBO to record p99 ${p99.toFixed(1)} us, ${t.gc.pauses} GC pauses`);
       if (!t.ok) break;
       good = Math.min(rate, t.achieved);
-      goodLat = t.lat;
       if (t.achieved < 0.9 * rate) {
         limited = true;
         break;
       }
     }
-    // --ab-compare N: N rounds at --ab-compare-rate (default 1 M msgs/s) of one trial per variant:
-    // record objects and the cursor at --ab-burst, and the cursor at each of --ab-compare-bursts;
-    // the order rotates each round, so every variant meets the same machine load.
-    const rounds = argValue(argv, '--ab-compare', 0);
-    const compareRate = argValue(argv, '--ab-compare-rate', 1_000_000);
-    const otherBursts = argv.includes('--ab-compare-bursts') ? String(argv[argv.indexOf('--ab-compare-bursts') + 1]).split(',').map(Number) : [];
+    // The target's figures: --ab-rounds rounds (default 3) at --ab-target-rate (default 1 M msgs/s)
+    // of one trial per burst cap of --ab-bursts (default --ab-burst, 8, 4) and, with --ab-objects,
+    // one reading record objects at --ab-burst; the order rotates each round so every variant meets
+    // the same machine load. Each figure is the median over the rounds.
+    const rounds = argValue(argv, '--ab-rounds', 3);
+    const targetRate = argValue(argv, '--ab-target-rate', 1_000_000);
     const variants: { consumer: Consumer; burst: number; name: string }[] = [
-      { consumer: 'objects', burst: abBurst, name: `objects_burst${abBurst}` },
-      ...[abBurst, ...otherBursts].map((b) => ({ consumer: 'view' as const, burst: b, name: `view_burst${b}` })),
+      ...list('--ab-bursts', [...new Set([abBurst, 8, 4])]).map((b) => ({ consumer: 'view' as const, burst: b, name: `burst${b}` })),
+      ...(argv.includes('--ab-objects') ? [{ consumer: 'objects' as const, burst: abBurst, name: `objects_burst${abBurst}` }] : []),
     ];
-    const compared = new Map(variants.map((v) => [v.name, { p50: [] as number[], p99: [] as number[] }]));
+    const runs = new Map(variants.map((v) => [v.name, [] as ReturnType<typeof trialFigures>[]]));
     for (let i = 0; i < rounds; i++)
       for (let k = 0; k < variants.length; k++) {
         const v = variants[(i + k) % variants.length];
-        const t = await abTrial(senders, pk, compareRate, abSeconds, (abPort += 2), v.burst, v.consumer);
-        const [p50, p99] = [quantile(t.lat, 0.5), quantile(t.lat, 0.99)];
-        compared.get(v.name)!.p50.push(p50);
-        compared.get(v.name)!.p99.push(p99);
-        log(`  round ${i + 1} ${v.name}: ${t.ok ? 'zero gaps' : 'GAPS'}, BBO to record p50 ${p50.toFixed(1)} us, p99 ${p99.toFixed(1)} us, ${t.gc.pauses} GC pauses (${t.gc.ms.toFixed(1)} ms)`);
+        const f = trialFigures(await trialAt(targetRate, v.burst, v.consumer));
+        runs.get(v.name)!.push(f);
+        log(
+          `  round ${i + 1} ${v.name}: ${f.ok ? 'zero gaps' : `GAPS (${f.gaps})`}, BBO to record p50 ${f.p50.toFixed(1)} us, p99 ${f.p99.toFixed(1)} us ` +
+            `(${f.p99_without_gc.toFixed(1)} without the ${f.gc_affected} GC-affected), waiting p99 ${f.waiting_p99.toFixed(1)} us, ${f.gc_pauses} GC pauses, ${f.cpu_ns_per_msg.toFixed(0)} ns CPU/msg`,
+        );
       }
-    const med = (xs: number[]) => quantile(xs, 0.5);
+    const summary = (fs: ReturnType<typeof trialFigures>[]) => {
+      const med = (k: Exclude<keyof (typeof fs)[number], 'ok'>) => quantile(fs.map((f) => f[k]), 0.5);
+      return {
+        gap_free_rounds: fs.filter((f) => f.ok).length, p50_us: med('p50'), p99_us: med('p99'), p99_without_gc_us: med('p99_without_gc'), waiting_p50_us: med('waiting_p50'),
+        waiting_p99_us: med('waiting_p99'), gc_affected: med('gc_affected'), gc_pauses: med('gc_pauses'), cpu_ns_per_msg: Math.round(med('cpu_ns_per_msg')), bbo_changes: med('bbo_changes'),
+      };
+    };
+    const by = Object.fromEntries([...runs].map(([name, fs]) => [name, summary(fs)]));
+    const head = by[`burst${abBurst}`];
     results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
       lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, sender_limited: limited, search: trace.join(' '),
-      bbo_to_record_p50_us: quantile(goodLat, 0.5), bbo_to_record_p99_us: quantile(goodLat, 0.99), bbo_changes: goodLat.length,
-      ...(rounds
+      target_rate: targetRate, rounds,
+      ...(head
         ? {
-            compare_rate: compareRate, compare_rounds: rounds,
-            compare_median_us: Object.fromEntries([...compared].map(([name, x]) => [name, { p50: med(x.p50), p99: med(x.p99) }])),
+            bbo_to_record_p50_us: head.p50_us, bbo_to_record_p99_us: head.p99_us, bbo_to_record_p99_without_gc_us: head.p99_without_gc_us, waiting_p50_us: head.waiting_p50_us,
+            waiting_p99_us: head.waiting_p99_us, gc_affected: head.gc_affected, receiver_cpu_ns_per_msg: head.cpu_ns_per_msg, gap_free_rounds: head.gap_free_rounds,
           }
         : {}),
+      by_variant: by,
     }));
   } catch (e) {
     results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { artefact } from '../paths.js';
+import { SpanCopier } from '../span-copy.js';
 import { RECORD_HEADER_BYTES } from './itch.js';
 
 export interface BookConfig {
@@ -137,6 +138,7 @@ export class OrderBook {
   private readonly names: string[] = [];
   private readonly slotOf = new Map<string, number>();
   private readonly cursor = new BookView(this.names);
+  private readonly inputCopy = new SpanCopier();
 
   /** A book in `memory` at `base` (bookLayout(config).bytes long, 8-aligned). */
   constructor(
@@ -178,6 +180,18 @@ export class OrderBook {
     if (batch.length > BOOK_INPUT_BYTES) throw new Error(`order book: a ${batch.length}-byte record batch exceeds the ${BOOK_INPUT_BYTES}-byte input; hand batches over as the plugin emits them`);
     this.u8.set(batch, this.base + this.layout.inputAt);
     return this.x.bookApply(this.base, this.base + this.layout.inputAt, batch.length);
+  }
+
+  /**
+   * apply() of the batch at bytes[at, at + len) (e.g. a plugin's memory, read in place during its
+   * emit): the same one copy, with no copy of the batch first and, from a fixed `at`, no view
+   * object per batch (SpanCopier).
+   */
+  applyFrom(bytes: Uint8Array, at: number, len: number): number {
+    this.views();
+    if (len > BOOK_INPUT_BYTES) throw new Error(`order book: a ${len}-byte record batch exceeds the ${BOOK_INPUT_BYTES}-byte input; hand batches over as the plugin emits them`);
+    this.inputCopy.copy(bytes, at, len, this.u8, this.base + this.layout.inputAt, BOOK_INPUT_BYTES);
+    return this.x.bookApply(this.base, this.base + this.layout.inputAt, len);
   }
 
   /** Applies records already in the memory at `ptr` (zero copy). */

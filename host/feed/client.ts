@@ -19,7 +19,7 @@ import { compileEngine, instantiateEngine } from '../wasm.js';
 import { artefact } from '../paths.js';
 import { MOLD_END_OF_SESSION, MOLD_HEADER_BYTES, MOLD_HEARTBEAT, moldControl, sessionName, soupLoginRequest, soupPacket } from './generator.js';
 import {
-  COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_KIND, StreamDigest,
+  COUNTER_BY_TYPE, COUNTER_LATENCY, COUNTER_LINES, histogramQuantile, LINE_COUNTERS, ITCH_BY_TYPE, ITCH_COUNTERS, LATENCY_BUCKETS, readControl, RECORD_HEADER_BYTES, RECORD_KIND, StreamDigest,
   type ControlRecord,
 } from './itch.js';
 import { bookLayout, OrderBook, type BookRecord } from './book.js';
@@ -29,48 +29,11 @@ import { kernelAddon } from '../backends/kernel.js';
 import { ERR_FRAGMENT } from '../ptype.js';
 import { fanout } from './fanout.js';
 import { FEED_FILTER_BYTES, FeedFilter, captureLinktype, feedFilterCheck, kernelFilter } from './filter.js';
+import { memoryViews, waitLines } from './lines.js';
 
 // host/index.ts, the CLI and tests import the client's names from here; they are declared in options.ts.
 export { FEED_BACKENDS, FeedError, MAX_DATAGRAM, feedFrameCheck, feedFrameSize } from './options.js';
 export type { FeedBackendName, FeedClientOptions, FeedPluginName, FeedReport } from './options.js';
-
-/** A/B: how long one line's kernel wait lasts before the other line's is looked at. */
-const LINE_SLICE_MS = 0.02;
-
-/**
- * A/B: waits until either line has data (or `ms` passed). A datagram only the idle line carries
- * must not sit out the other line's whole wait: the event-driven socket backend races both waits;
- * io_uring alternates short kernel waits on the two rings, so a copy on either wakes the loop within
- * a slice.
- */
-async function waitLines(a: PayloadBackend, b: PayloadBackend, ms: number): Promise<void> {
-  if (a.name === 'socket') {
-    await Promise.race([a.waitAsync(0, ms), b.waitAsync(0, ms)]);
-    return;
-  }
-  const end = performance.now() + ms;
-  do if (a.wait(0, LINE_SLICE_MS) || b.wait(0, LINE_SLICE_MS)) return;
-  while (performance.now() < end);
-  await new Promise((res) => setImmediate(res));
-}
-
-/**
- * Byte and DataView views of a memory, made again only when its buffer changes (a grow): the
- * receive loop reads and writes metadata every burst and must not allocate views for it.
- */
-function memoryViews(memory: WebAssembly.Memory): { u8: Uint8Array; dv: DataView; fresh(): { u8: Uint8Array; dv: DataView } } {
-  return {
-    u8: new Uint8Array(memory.buffer),
-    dv: new DataView(memory.buffer),
-    fresh() {
-      if (this.u8.buffer !== memory.buffer) {
-        this.u8 = new Uint8Array(memory.buffer);
-        this.dv = new DataView(memory.buffer);
-      }
-      return this;
-    },
-  };
-}
 
 /** Runs the client until the session ends, the duration passes or the signal aborts. */
 export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
@@ -122,7 +85,11 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const injectList = injectMeta + INJECT * 64;
   const injectData = injectList + 4096;
   const book = o.book ? new OrderBook(memory, layout.scratch.offset + bookAt, o.book) : null;
-  const host = new PluginHost({ memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256 });
+  // Records are taken in place as the plugin emits them (takeRecord, below): no copy, no object.
+  const host = new PluginHost({
+    memory, engine, ...sup.workerArgs(), worker: 0, scratch: { offset: layout.scratch.offset, size: HOST_SCRATCH }, maxBurst: 256,
+    onRecord: (kind, bytes, at, len) => takeRecord(kind, bytes, at, len),
+  });
   if (o.lineB && frames) {
     sup.stop();
     throw new FeedError(`--line-b works with the socket and io_uring backends, not ${o.backend}`);
@@ -272,7 +239,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
     }
     host.processBurst(injectList, n, verdicts);
-    takeRecords();
   };
 
   /** Marks the metadata of a burst with its line: the plugin takes receive queue 1..4 as A/B line. */
@@ -283,8 +249,8 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   };
   /** Line B's datagrams, copied into the inject slots a burst at a time, as receive queue 2 (line 2). */
   const takeLineB = (n: number): void => {
-    const { u8, dv } = mem.fresh();
-    const { u8: srcU8, dv: src } = memB!.fresh();
+    const { u8, i32, dv } = mem.fresh();
+    const { u8: srcU8, i32: src32, dv: src } = memB!.fresh();
     const list = lineB!.queues[0].rxAddrs;
     for (let i = 0; i < n; ) {
       const k = Math.min(INJECT, n - i);
@@ -293,15 +259,22 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         const data = src.getUint32(m + META.DATA, true);
         const len = Math.min(src.getUint32(m + META.CAPLEN, true), frameSize);
         const at = injectData + j * frameSize;
-        u8.set(srcU8.subarray(data, data + len), at);
-        writePayloadMeta(dv, injectMeta + j * 64, at, len, src.getUint32(m + META.WIRELEN, true), src.getBigUint64(m + META.TIMESTAMP, true), 0, 2);
-        dv.setUint32(injectList + 4 * j, injectMeta + j * 64, true);
+        // Word by word: set() would need a subarray object per datagram (the memories share no
+        // buffer), garbage at the line's packet rate. Frames start 4-aligned; the last word may
+        // carry up to 3 bytes past the datagram, inside the frame.
+        if ((data & 3) === 0) for (let w = data >> 2, d = at >> 2, e = (data + len + 3) >> 2; w < e; w++, d++) i32[d] = src32[w];
+        else u8.set(srcU8.subarray(data, data + len), at);
+        const meta = injectMeta + j * 64;
+        writePayloadMeta(dv, meta, at, len, src.getUint32(m + META.WIRELEN, true), 0n, 0, 2);
+        // The receive time as two words: a bigint per datagram would be garbage too.
+        dv.setUint32(meta + META.TIMESTAMP, src.getUint32(m + META.TIMESTAMP, true), true);
+        dv.setUint32(meta + META.TIMESTAMP + 4, src.getUint32(m + META.TIMESTAMP + 4, true), true);
+        dv.setUint32(injectList + 4 * j, meta, true);
       }
       host.processBurst(injectList, k, verdicts);
       i += k;
     }
     lineB!.release(0);
-    takeRecords();
   };
 
   const onControl = (c: ControlRecord) => {
@@ -321,18 +294,30 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     if (gapList.length < 1000) gapList.push([Number(c.a), Number(c.b)]);
     if (rr) ask(c);
   };
-  const takeRecords = () => {
-    for (const r of host.takeRecords()) {
-      if (r.kind === RECORD_KIND.MESSAGES) {
-        digest?.addBatch(r.bytes);
-        o.onMessages?.(r.bytes, sessionNames);
-        if (book && book.apply(r.bytes) > 0) {
-          o.onBookView?.(book.view(), book);
-          o.onBook?.(book.records(), book);
-        }
-        lastBatch = r.bytes;
-      } else onControl(readControl(r.kind, r.bytes));
+  // One cursor over each batch where the plugin wrote it, and the DataView it reads with (made
+  // again only when the plugin's memory changes: a restart or a grow).
+  const batchView = new MessageView();
+  let pluginBytes: Uint8Array | null = null;
+  let pluginDv: DataView = new DataView(new ArrayBuffer(0));
+  // A/B dead lines: each session's next sequence after the latest batch, and a count of batches.
+  const nextSeq = new Float64Array(256);
+  let batches = 0;
+  const takeRecord = (kind: number, bytes: Uint8Array, at: number, len: number): void => {
+    if (kind !== RECORD_KIND.MESSAGES) return onControl(readControl(kind, bytes.slice(at, at + len)));
+    if (bytes !== pluginBytes) pluginDv = new DataView((pluginBytes = bytes).buffer, bytes.byteOffset, bytes.byteLength);
+    batches++;
+    if (digest) digest.addBatch(bytes.subarray(at, at + len));
+    const v = batchView.reset(bytes, pluginDv, at, len, sessionNames);
+    if (o.onMessages) o.onMessages(v.copy(), sessionNames);
+    o.onMessageView?.(v);
+    if (book && book.applyFrom(bytes, at, len) > 0) {
+      o.onBookView?.(book.view(), book);
+      o.onBook?.(book.records(), book);
     }
+    // After the book (not to delay its records): the next sequence of each session, for passDeadLines.
+    if (lineB)
+      for (let r = at, end = at + len; r + RECORD_HEADER_BYTES <= end; r += RECORD_HEADER_BYTES + 8 * bytes[r + 1])
+        nextSeq[bytes[r + 2]] = pluginDv.getUint32(r + 12, true) * 2 ** 32 + pluginDv.getUint32(r + 8, true) + 1;
   };
   const outstanding = () => {
     const c = counters();
@@ -361,7 +346,6 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
       dv.setUint32(injectList + 4 * i, injectMeta + i * 64, true);
     }
     if (k) host.processBurst(injectList, k, verdicts);
-    takeRecords();
   };
   /**
    * A/B at the end: every line has passed each ended session's end (a line that went silent never
@@ -380,29 +364,26 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   const heard = [performance.now(), performance.now()];
   let deadLines = 0;
   let deadHeartbeats = 0;
-  let lastBatch: Uint8Array | null = null;
-  let passedBatch: Uint8Array | null = null;
+  let passedBatches = 0;
   let passedAt = 0;
   const wasDead = [false, false];
-  const passDeadLines = () => {
-    const now = performance.now();
-    if (!lastBatch || lastBatch === passedBatch || now - passedAt < lineTimeout / 4) return;
-    const dead = heard.map((t) => now - t > lineTimeout);
-    dead.forEach((d, i) => {
-      if (d && !wasDead[i]) deadLines++;
-      wasDead[i] = d;
-    });
-    if (!dead[0] && !dead[1]) return;
+  /** Called every turn with the turn's clock reading: allocates nothing unless a line is dead. */
+  const passDeadLines = (now: number) => {
+    if (batches === passedBatches || now - passedAt < lineTimeout / 4) return;
+    const deadA = now - heard[0] > lineTimeout;
+    const deadB = now - heard[1] > lineTimeout;
+    if (deadA && !wasDead[0]) deadLines++;
+    if (deadB && !wasDead[1]) deadLines++;
+    wasDead[0] = deadA;
+    wasDead[1] = deadB;
+    if (!deadA && !deadB) return;
     passedAt = now;
-    passedBatch = lastBatch;
-    // The last delivered sequence of each session in the latest batch (one walk, once per pass).
-    const next = new Map<number, bigint>();
-    const dv = new DataView(lastBatch.buffer, lastBatch.byteOffset, lastBatch.byteLength);
-    for (let off = 0; off + 32 <= lastBatch.length; off += 32 + 8 * lastBatch[off + 1]) next.set(lastBatch[off + 2], dv.getBigUint64(off + 8, true) + 1n);
+    passedBatches = batches;
     const items: Control[] = [];
-    for (const [slot, seq] of next) {
-      const s = sessions.get(slot);
-      if (s && !s.ended) for (const line of [1, 2]) if (dead[line - 1]) items.push({ raw: s.raw!, seq, count: MOLD_HEARTBEAT, line });
+    for (const [slot, s] of sessions) {
+      if (s.ended || !nextSeq[slot]) continue;
+      if (deadA) items.push({ raw: s.raw!, seq: BigInt(nextSeq[slot]), count: MOLD_HEARTBEAT, line: 1 });
+      if (deadB) items.push({ raw: s.raw!, seq: BigInt(nextSeq[slot]), count: MOLD_HEARTBEAT, line: 2 });
     }
     deadHeartbeats += items.length;
     injectControls(items);
@@ -417,41 +398,60 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     o.onReady?.();
     const deadline = o.duration ? t0 + o.duration * 1000 : Infinity;
     const untilEnd = o.untilEnd ?? true;
-    let idleTurns = 0;
+    let busyTurns = 0;
     let emptyReads = 0;
-    let held = 0;
-    let heldB = 0;
-    let started = false;
-    let firstAt = 0;
-    for (;;) {
-      if (o.signal?.aborted || performance.now() >= deadline) break;
+    // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
+    // datagram reach the plugin before anything else, so that it knows both lines before either
+    // misses something.
+    for (let held = 0, heldB = 0, firstAt = 0; lineB; ) {
+      const now = performance.now();
+      if (o.signal?.aborted || now >= deadline) break;
       const n = held || backend.receive(0, burst);
-      const nb = lineB ? heldB || lineB.receive(0, burst) : 0;
-      held = heldB = 0;
-      if (n > 0) heard[0] = performance.now();
-      if (nb > 0) heard[1] = performance.now();
-      if (lineB && !started) {
-        // A/B start: wait (up to 200 ms) until both lines have data, then let each line's first
-        // datagram reach the plugin before anything else, so that it knows both lines before either
-        // misses something.
-        if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && performance.now() - (firstAt ||= performance.now()) > 200)) {
-          held = n;
-          heldB = nb;
-          await new Promise((res) => setTimeout(res, 1));
-          continue;
-        }
-        started = true;
-        if (n > 0) {
-          markLine(backend.queues[0].rxAddrs, n, 1);
-          host.processBurst(backend.queues[0].rxAddrs, 1, verdicts);
-        }
-        if (nb > 0) takeLineB(nb);
-        if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
-        if (n > 0) backend.release(0);
-        takeRecords();
+      const nb = heldB || lineB.receive(0, burst);
+      if (n > 0) heard[0] = now;
+      if (nb > 0) heard[1] = now;
+      if (!(n > 0 && nb > 0) && !((n > 0 || nb > 0) && now - (firstAt ||= now) > 200)) {
+        held = n;
+        heldB = nb;
+        await new Promise((res) => setTimeout(res, 1));
         continue;
       }
       if (n > 0) {
+        markLine(backend.queues[0].rxAddrs, n, 1);
+        host.processBurst(backend.queues[0].rxAddrs, 1, verdicts);
+      }
+      if (nb > 0) takeLineB(nb);
+      if (n > 1) host.processBurst(backend.queues[0].rxAddrs + 4, n - 1, verdicts);
+      if (n > 0) backend.release(0);
+      break;
+    }
+    // The loop: turn() does a turn's work synchronously, so the optimizing compiler takes it whole
+    // and nothing of it lives across an await (a double kept over an await is a heap number a
+    // turn); the loop awaits only what turn() asks for.
+    const STOP = -1;
+    const GO = -2;
+    const YIELD = -3;
+    /** One turn: STOP, GO (the next turn now), YIELD (a turn of the event loop first) or the ms to wait for data. */
+    const turn = (): number => {
+      // One clock reading a turn, for everything the turn times.
+      const now = performance.now();
+      if (o.signal?.aborted || now >= deadline) return STOP;
+      if (soup && now - lastHeartbeat >= 1000 && !backend.ended) {
+        backend.send(0, [soupPacket('R')]);
+        lastHeartbeat = now;
+      }
+      if (now - lastProgress >= 1000) {
+        const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
+        lastRate = ((m - messagesAtLast) * 1000) / (now - lastProgress);
+        messagesAtLast = m;
+        lastProgress = now;
+        o.onProgress?.(report());
+      }
+      // Each line's burst is reaped just before it is processed: the receive time of a datagram
+      // (taken at the reap) is not spent waiting for the other line's reap and processing.
+      const n = backend.receive(0, burst);
+      if (n > 0) {
+        heard[0] = now;
         // The filter first: the frames it rejects are released with the burst, never decoded.
         const list = filter ? filter.list : backend.queues[0].rxAddrs;
         const k = filter ? filter.apply(backend.queues[0].rxAddrs, n) : n;
@@ -459,40 +459,36 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
         if (lineB) markLine(list, k, 1);
         if (k > 0) host.processBurst(list, k, verdicts);
         backend.release(0);
-        takeRecords();
       }
-      if (nb > 0) takeLineB(nb);
-      if (lineB) passDeadLines();
+      const nb = lineB ? lineB.receive(0, burst) : 0;
+      if (nb > 0) {
+        heard[1] = now;
+        takeLineB(nb);
+      }
+      if (lineB) passDeadLines(now);
       if (n > 0 || nb > 0) {
         if (answers.length) inject();
         // A/B: stop only once both lines are drained (the idle branch), not while one still has data.
-        if (untilEnd && !lineB && finished()) break;
+        if (untilEnd && !lineB && finished()) return STOP;
         // Let timers and I/O callbacks run now and then, also under full load.
-        if (++idleTurns % 64 === 0) await new Promise((res) => setImmediate(res));
-      } else if (answers.length) {
+        return ++busyTurns % 64 === 0 ? YIELD : GO;
+      }
+      if (answers.length) {
         inject();
-      } else {
-        if (untilEnd && (finished() || backend.ended)) {
-          if (!backend.ended || backend.receive(0, burst) === 0) break;
-          continue;
-        }
-        // A capture file that has nothing more to give has ended.
-        if (o.backend === 'pcap' && ++emptyReads > 2) break;
-        const ms = Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - performance.now()));
-        if (lineB) await waitLines(backend as PayloadBackend, lineB, ms);
-        else await backend.waitAsync(0, ms);
+        return GO;
       }
-      const t = performance.now();
-      if (soup && t - lastHeartbeat >= 1000 && !backend.ended) {
-        backend.send(0, [soupPacket('R')]);
-        lastHeartbeat = t;
-      }
-      if (t - lastProgress >= 1000) {
-        const m = Number(counters().get(ITCH_COUNTERS.messages) ?? 0n);
-        lastRate = ((m - messagesAtLast) * 1000) / (t - lastProgress);
-        messagesAtLast = m;
-        lastProgress = t;
-        o.onProgress?.(report());
+      if (untilEnd && (finished() || backend.ended)) return !backend.ended || backend.receive(0, burst) === 0 ? STOP : GO;
+      // A capture file that has nothing more to give has ended.
+      if (o.backend === 'pcap' && ++emptyReads > 2) return STOP;
+      return Math.min(rr || lineB ? 1 : 50, Math.max(0, deadline - now));
+    };
+    for (;;) {
+      const r = turn();
+      if (r === STOP) break;
+      if (r === YIELD) await new Promise((res) => setImmediate(res));
+      else if (r >= 0) {
+        const idle = lineB ? waitLines(backend, lineB, r) : backend.waitAsync(0, r);
+        if (idle) await idle;
       }
     }
     lastRate = 0;
@@ -539,10 +535,16 @@ export class Feed {
     this.bookOut = fanout<BookRecord[]>(finished);
     this.done = runFeedClient({
       ...o,
-      onMessages: (b, names) => {
-        this.names = names;
-        this.batches.push(b);
-        o.onMessages?.(b, names);
+      // A copy of each batch only for a messages() / views() reader or the caller's onMessages.
+      onMessages: undefined,
+      onMessageView: (v) => {
+        this.names = v.sessions;
+        if (this.batches.readers > 0 || o.onMessages) {
+          const b = v.copy();
+          this.batches.push(b);
+          o.onMessages?.(b, v.sessions);
+        }
+        o.onMessageView?.(v);
       },
       // Record objects only for a bookRecords() reader or the caller's onBook: a Feed nobody reads
       // the book of makes no garbage per BBO change.

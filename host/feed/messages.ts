@@ -66,39 +66,81 @@ const latin1 = new TextDecoder('latin1');
 /**
  * A cursor over one KIND_MESSAGES record batch (feed/itch/itch50.ts layout): no copy, no object
  * per message. `next()` moves to the following record; the getters read the current one.
+ * `reset()` points the same cursor at another batch, so a reader on the hot path allocates nothing.
  */
 export class MessageView {
+  private u8: Uint8Array;
   private dv: DataView;
+  private start = 0;
+  private end = 0;
   private off = -1;
   private len = 0;
 
   constructor(
-    readonly bytes: Uint8Array,
+    bytes: Uint8Array = new Uint8Array(0),
     /** Session names by slot. */
-    readonly sessions: readonly string[] = [],
+    public sessions: readonly string[] = [],
   ) {
+    this.u8 = bytes;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = bytes.length;
+  }
+
+  /**
+   * The batch at bytes[at, at + len), read from its first record; `bytes` and `dv` view the same
+   * memory from the same offset (as OrderBook and the feed client keep them).
+   */
+  reset(bytes: Uint8Array, dv: DataView, at: number, len: number, sessions: readonly string[] = this.sessions): this {
+    this.u8 = bytes;
+    this.dv = dv;
+    this.start = at;
+    this.end = at + len;
+    this.sessions = sessions;
+    return this.rewind();
+  }
+
+  /** The current batch's bytes (a copy of its own: it outlives the memory the cursor reads). */
+  copy(): Uint8Array {
+    return this.u8.slice(this.start, this.end);
+  }
+
+  /** Back to before the first record: the next `next()` reads it again. */
+  rewind(): this {
+    this.off = -1;
+    this.len = 0;
+    return this;
   }
 
   /** Moves to the next record; false at the end of the batch. */
   next(): boolean {
-    this.off = this.off < 0 ? 0 : this.off + this.len;
-    if (this.off + RECORD_HEADER_BYTES > this.bytes.length) return false;
-    this.len = RECORD_HEADER_BYTES + 8 * this.bytes[this.off + 1];
-    return this.off + this.len <= this.bytes.length;
+    this.off = this.off < 0 ? this.start : this.off + this.len;
+    if (this.off + RECORD_HEADER_BYTES > this.end) return false;
+    this.len = RECORD_HEADER_BYTES + 8 * this.u8[this.off + 1];
+    return this.off + this.len <= this.end;
+  }
+
+  /**
+   * The current record's sequence number as a plain number (exact below 2^53), and its receive
+   * time in µs since the epoch: no bigint, for readers that must not allocate.
+   */
+  get sequenceNumber(): number {
+    return this.dv.getUint32(this.off + 12, true) * 2 ** 32 + this.dv.getUint32(this.off + 8, true);
+  }
+  get receivedUs(): number {
+    return (this.dv.getUint32(this.off + 28, true) * 2 ** 32 + this.dv.getUint32(this.off + 24, true)) / 1000;
   }
 
   get type(): string {
-    return String.fromCharCode(this.bytes[this.off]);
+    return String.fromCharCode(this.u8[this.off]);
   }
   get typeCode(): number {
-    return this.bytes[this.off];
+    return this.u8[this.off];
   }
   get session(): string {
-    return this.sessions[this.bytes[this.off + 2]] ?? '';
+    return this.sessions[this.u8[this.off + 2]] ?? '';
   }
   get late(): boolean {
-    return (this.bytes[this.off + 3] & FLAG_LATE) !== 0;
+    return (this.u8[this.off + 3] & FLAG_LATE) !== 0;
   }
   get locate(): number {
     return this.dv.getUint16(this.off + 4, true);
@@ -126,7 +168,7 @@ export class MessageView {
   /** Field i as ASCII text of `size` bytes. */
   text(i: number, size: number): string {
     const a = this.off + RECORD_HEADER_BYTES + 8 * i;
-    return latin1.decode(this.bytes.subarray(a, a + size));
+    return latin1.decode(this.u8.subarray(a, a + size));
   }
 }
 

@@ -6,6 +6,7 @@
 import type { PluginStats } from '../plugins/index.js';
 import type { BookConfig, BookCounters, BookRecord, BookView, OrderBook } from './book.js';
 import type { LINE_COUNTERS } from './itch.js';
+import type { MessageView } from './messages.js';
 import type { FeedTransport } from './sim.js';
 
 export type FeedBackendName = 'socket' | 'io_uring' | 'afpacket' | 'afxdp' | 'pcap' | 'dpdk';
@@ -95,9 +96,16 @@ export interface FeedClientOptions {
   startSeq?: 'first' | 1;
   /**
    * Each batch of decoded messages (feed/itch/itch50.ts record layout; read it with
-   * MessageView), with the session names by slot. Called once per burst.
+   * MessageView), with the session names by slot. Called once per burst. The batch is a copy of
+   * its own, made only for this callback: a reader on the hot path takes onMessageView instead.
    */
   onMessages?: (batch: Uint8Array, sessions: readonly string[]) => void;
+  /**
+   * The same batches as a zero-copy cursor over the plugin's output (one MessageView, reset for
+   * each batch, valid during the call): nothing is allocated per batch. Called before the book
+   * applies the batch (onBookView / onBook follow for the same batch); `rewind()` reads it again.
+   */
+  onMessageView?: (view: MessageView) => void;
   /**
    * A/B arbitration: the same session also arrives here (line B; this client's host/port/group is
    * line A). Same backend (socket or io_uring). First arrival wins; a gap only when both miss.

@@ -6,6 +6,8 @@
 import type { EngineExports } from '../abi.js';
 import { ABI, ABI_META_BYTES, COPY_MODES, VERDICT_DROP, VERDICT_PASS } from './abi.js';
 import type { LoadedPlugin } from './load.js';
+import { SpanCopier } from '../span-copy.js';
+import { CounterTotals } from './counters.js';
 import { COUNTER, now, PluginState, TRAP_SLOT, USER_COUNTERS, type TrapKind } from './state.js';
 
 /** A record a plugin emitted with wirewasm.emit. */
@@ -42,6 +44,14 @@ export interface PluginHostOptions {
   maxBurst?: number;
   /** Records kept until takeRecords(); past it they are counted as lost. Default 65536. */
   maxRecords?: number;
+  /**
+   * Takes each emitted record in place instead of keeping it for takeRecords(): the record is
+   * bytes[at, at + len), `bytes` a view of the memory the plugin wrote it in (its own, or the
+   * engine's when trusted), valid during the call only. Nothing is allocated per emit, and no
+   * metadata is looked up. What it throws is thrown by processBurst once the burst is done (the
+   * plugin is not blamed for it).
+   */
+  onRecord?: (kind: number, bytes: Uint8Array, at: number, len: number, plugin: number) => void;
   /** Where wirewasm.log lines go. Default: stderr, the first 100 per plugin. */
   onLog?: (plugin: string, level: number, message: string) => void;
 }
@@ -74,11 +84,15 @@ class Slot {
   bytes: Uint8Array | null = null;
   i32: Int32Array | null = null;
   input = 0;
+  /** Copies each burst's gathered packets into its input region (no view object per burst). */
+  readonly inputCopy = new SpanCopier();
   failures: number[] = [];
   consecutive = 0;
   restartAt = 0;
   logs = 0;
   lastError = '';
+  /** Its counter_add totals (kept across restarts). */
+  totals: CounterTotals | null = null;
   constructor(
     readonly p: number,
     readonly spec: LoadedPlugin,
@@ -112,6 +126,8 @@ export class PluginHost {
   private curPacket = -1;
   private curMetaList = 0;
   private curCount = 0;
+  /** The first error thrown by onRecord during the burst in progress. */
+  private recordError: unknown = null;
 
   constructor(private readonly opts: PluginHostOptions) {
     const g = (opts.engine as Partial<EngineExports>).pluginGather;
@@ -164,6 +180,11 @@ export class PluginHost {
       for (const s of this.slots) drops += this.run(s, metaList + 4 * off, n, verdicts + off);
     }
     this.leave();
+    if (this.recordError !== null) {
+      const e = this.recordError;
+      this.recordError = null;
+      throw e;
+    }
     if (drops === 0 || this.slots.length === 1) return drops;
     // Several plugins may drop the same packet: count packets, not verdicts.
     let dropped = 0;
@@ -181,6 +202,7 @@ export class PluginHost {
       } catch (e) {
         this.fail(s, e);
       }
+      this.userCounters(s);
       this.leave();
     }
   }
@@ -193,7 +215,7 @@ export class PluginHost {
   }
 
   /** Per-plugin wirewasm.counter_add totals in this worker. */
-  readonly counters = new Map<string, Map<number, bigint>>();
+  readonly counters = new Map<string, CounterTotals>();
 
   /** Why each plugin last failed in this worker (for logs). */
   lastErrors(): Record<string, string> {
@@ -339,7 +361,7 @@ export class PluginHost {
           s.bytes = new Uint8Array(s.mem!.buffer);
           s.i32 = new Int32Array(s.mem!.buffer);
         }
-        s.bytes!.set(this.u8.subarray(this.area, this.area + u32[(this.out >> 2) + 2]), base);
+        s.inputCopy.copy(this.u8, this.area, u32[(this.out >> 2) + 2], s.bytes!, base, cap);
       }
       this.cur = s;
       this.curMetaList = metaList;
@@ -374,6 +396,7 @@ export class PluginHost {
         }
       } catch (e) {
         this.cur = null;
+        this.userCounters(s);
         f[c + COUNTER.packets] += j;
         f[c + COUNTER.drops] += drops;
         this.fail(s, e);
@@ -385,9 +408,18 @@ export class PluginHost {
       f[c + COUNTER.packets] += k;
       start = next;
     }
+    this.userCounters(s);
     f[c + COUNTER.drops] += drops;
     if (s.consecutive > 0) s.consecutive = 0;
     return drops;
+  }
+
+  /** The totals of counter ids 0..USER_COUNTERS-1 into the shared stats (PluginState COUNTER.user). */
+  private userCounters(s: Slot): void {
+    const t = s.totals;
+    if (!t) return;
+    const at = s.counters + COUNTER.user;
+    for (let id = 0; id < USER_COUNTERS; id++) this.f64[at + id] = t.number(id);
   }
 
   /** Policy for blocks j..k of the round in progress (their sel entries are still in scratch). */
@@ -399,15 +431,20 @@ export class PluginHost {
     return k - j;
   }
 
-  /** The bytes [ptr, ptr+len) of the plugin's memory, or a fault naming the bad range. */
-  private span(s: Slot, ptr: number, len: number, what: string): Uint8Array {
+  /** The whole memory of the plugin, once [ptr, ptr+len) is known to lie inside it; else a fault naming the bad range. */
+  private memoryHolding(s: Slot, ptr: number, len: number, what: string): Uint8Array {
     if (!s.spec.trusted && s.bytes!.buffer !== s.mem!.buffer) s.bytes = new Uint8Array(s.mem!.buffer);
-    ptr >>>= 0;
-    len >>>= 0;
     if (s.spec.trusted && ptr + len > this.u8.byteLength) this.views(); // it grew the engine memory
     const mem = s.spec.trusted ? this.u8 : s.bytes!;
     if (ptr + len > mem.byteLength) throw new PluginFault(`${what}(${ptr}, ${len}) reaches past its ${mem.byteLength}-byte memory`);
-    return mem.subarray(ptr, ptr + len);
+    return mem;
+  }
+
+  /** The bytes [ptr, ptr+len) of the plugin's memory, or a fault naming the bad range. */
+  private span(s: Slot, ptr: number, len: number, what: string): Uint8Array {
+    ptr >>>= 0;
+    len >>>= 0;
+    return this.memoryHolding(s, ptr, len, what).subarray(ptr, ptr + len);
   }
 
   private recordMeta(s: Slot, ptr: number): PluginRecord['metadata'] {
@@ -455,10 +492,24 @@ export class PluginHost {
 
   private imports(s: Slot): WebAssembly.Imports {
     const name = s.spec.name;
-    const counters = this.counters.get(name) ?? new Map<number, bigint>();
+    const counters = this.counters.get(name) ?? new CounterTotals();
     this.counters.set(name, counters);
+    s.totals = counters;
+    const onRecord = this.opts.onRecord;
     const wirewasm = {
       emit: (ptr: number, len: number, kind: number) => {
+        if (onRecord) {
+          ptr >>>= 0;
+          len >>>= 0;
+          const mem = this.memoryHolding(s, ptr, len, 'emit');
+          this.f64[s.counters + COUNTER.records]++;
+          try {
+            onRecord(kind >>> 0, mem, ptr, len, s.p);
+          } catch (e) {
+            this.recordError ??= e;
+          }
+          return;
+        }
         const bytes = this.span(s, ptr, len, 'emit').slice();
         if (this.records.length >= this.maxRecords) {
           this.f64[s.counters + COUNTER.recordsLost]++;
@@ -472,10 +523,8 @@ export class PluginHost {
         if (this.opts.onLog) this.opts.onLog(name, level, msg);
         else if (s.logs++ < 100) process.stderr.write(`wirewasm: plugin ${name} [${level}]: ${msg}\n`);
       },
-      counter_add: (id: number, delta: bigint) => {
-        counters.set(id, (counters.get(id) ?? 0n) + delta);
-        if (id >= 0 && id < USER_COUNTERS) this.f64[s.counters + COUNTER.user + id] += Number(delta);
-      },
+      // Summed in WASM (counters.ts); ids 0..USER_COUNTERS-1 reach the shared stats after each call of the plugin (userCounters).
+      counter_add: counters.add,
       now_ns: () => BigInt(Math.round(now() * 1e6)),
     };
     // AssemblyScript's abort(message, fileName, line, column): strings are UTF-16 with their byte
