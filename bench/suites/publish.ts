@@ -34,9 +34,9 @@ async function engineOnlyRun(records: number): Promise<number> {
   await engine.start();
   const t0 = performance.now();
   const drain = engine.recordsDrain();
-  const none = { value: () => undefined, frame: () => undefined };
+  const none = { value: () => undefined, frame: () => undefined, frames: () => undefined };
   let taken = 0;
-  for await (const _ of drain.turns()) for (let n; (n = drain.takeBurst(none)) > 0; ) taken += n;
+  for await (const _ of drain.turns()) for (let n; (n = drain.takeRuns(none)) > 0; ) taken += n;
   await engine.done;
   return taken / ((performance.now() - t0) / 1000);
 }

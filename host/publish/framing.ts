@@ -107,8 +107,20 @@ export class BatchWriter {
     return this.buf.length - this.pos - RECORD_HEADER_BYTES;
   }
 
+  /** Bytes left in the buffer (record headers included). */
+  get free(): number {
+    return this.buf.length - this.pos;
+  }
+
   get bytes(): number {
     return this.pos;
+  }
+
+  /** Appends `count` records already in this framing, at src[from, from + bytes): one copy. */
+  addRecords(src: Uint8Array, from: number, bytes: number, count: number): void {
+    this.buf.set(src.subarray(from, from + bytes), this.pos);
+    this.pos += bytes;
+    this.count += count;
   }
 
   /**
