@@ -44,6 +44,7 @@ interface Pending {
   data: Uint8Array;
   /** The writer whose buffer `data` is: back to the spares once settled. */
   w: BatchWriter;
+  /** JetStream: the Nats-Msg-Id (msgId); core mode has none. */
   id: string;
   records: number;
   since: number;
@@ -56,6 +57,8 @@ interface Lane {
   w: BatchWriter;
   kind: RecordKind;
   tag: string;
+  /** recordsSubject of kind and tag: made when they change, not per message. */
+  subject: string;
   open: boolean;
 }
 
@@ -292,7 +295,7 @@ export class PublishSink implements RunsVisitor {
   private open(queue: number, kind: RecordKind, tag: string, need: number): BatchWriter {
     let l = this.lanes[queue];
     if (!l) {
-      l = this.lanes[queue] = { w: this.writer(0), kind, tag, open: false };
+      l = this.lanes[queue] = { w: this.writer(0), kind, tag, subject: recordsSubject(this.prefix, kind, tag), open: false };
       this.seqs[queue] ??= 0;
     }
     if (l.open && (l.kind !== kind || l.tag !== tag || l.w.free < need)) this.flushLane(queue);
@@ -300,6 +303,7 @@ export class PublishSink implements RunsVisitor {
       const tagBytes = tag ? new TextEncoder().encode(tag) : EMPTY;
       const size = HEADER_BYTES + this.idBytes.length + tagBytes.length + need;
       if (l.w.buf.length < size) l.w = this.writer(size);
+      if (l.kind !== kind || l.tag !== tag) l.subject = recordsSubject(this.prefix, kind, tag);
       l.kind = kind;
       l.tag = tag;
       l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], this.now);
@@ -327,7 +331,7 @@ export class PublishSink implements RunsVisitor {
     // The message keeps this buffer until settled: the lane writes the next one in another.
     const w = l.w;
     l.w = this.writer(0);
-    this.send({ subject: recordsSubject(this.prefix, l.kind, l.tag), data, w, id: msgId(this.engineId, queue, first), records, since: performance.now(), settled: false });
+    this.send({ subject: l.subject, data, w, id: this.js ? msgId(this.engineId, queue, first) : '', records, since: performance.now(), settled: false });
   }
 
   private send(p: Pending): void {
