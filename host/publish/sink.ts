@@ -63,6 +63,8 @@ interface Lane {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Core mode: the longest a published message waits for the flush round trip that settles it to start. */
+const CORE_FLUSH_MS = 2;
 const EMPTY = new Uint8Array(0);
 
 /** The little-endian u32 at mem[at] (any alignment). */
@@ -87,6 +89,7 @@ export class PublishSink implements RunsVisitor {
   /** Core mode: messages published since the last flush started. */
   private unflushed: Pending[] = [];
   private flushing = false;
+  private flushTimer?: NodeJS.Timeout;
   private waiters: (() => void)[] = [];
   private statsTimer?: NodeJS.Timeout;
   private closed = false;
@@ -400,9 +403,23 @@ export class PublishSink implements RunsVisitor {
     this.flushCore();
   }
 
-  /** Core NATS has no acks: a flush round trip says the server has read everything before it. */
-  private flushCore(): void {
+  /**
+   * Core NATS has no acks: a flush round trip (PING, PONG) says the server has read everything
+   * before it. One round trip confirms every message published before it, so the sink asks at most
+   * every CORE_FLUSH_MS, or at once when a quarter of the window waits: a round trip per message
+   * would double the socket events of both the sink's thread and the server at low rates.
+   */
+  private flushCore(now = false): void {
     if (this.flushing || this.unflushed.length === 0) return;
+    if (!now && this.s.pending_bytes < this.maxPending / 4) {
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flushCore(true);
+      }, CORE_FLUSH_MS);
+      return;
+    }
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.flushing = true;
     const batch = this.unflushed;
     this.unflushed = [];
@@ -438,8 +455,10 @@ export class PublishSink implements RunsVisitor {
   /** Waits until every message is acknowledged, drainTimeoutMs at most; the rest count as publish_dropped. */
   async drain(): Promise<void> {
     const deadline = performance.now() + (this.config.drainTimeoutMs ?? 30_000);
+    this.flushCore(true);
     while (this.s.pending_records > 0 && performance.now() < deadline) await sleep(5);
     this.closed = true;
+    clearTimeout(this.flushTimer);
     clearTimeout(this.retryTimer);
     for (const p of [...this.pending]) this.settle(p, false);
   }
