@@ -6,6 +6,8 @@
 //   nats-js-publish             peer: the same 64-byte records, one nc.publish each from a JS loop (core)
 //   nats-js-publish-jetstream   peer: one js.publish each from a JS loop, acks awaited 1024 at a time
 //   wirewasm-publish-latency    p50/p99 from the handler's emit to the consumer's decode, at 100 k records/s, core NATS
+//   wirewasm-publish-latency-poll-wait  the same with the engine's poll: 'wait' (the worker naps 1 ms when its
+//                               source has nothing): bursts of ~100 records a message instead of a few
 // The targets (docs/publish.md "Bench"): core >= 2 M records/s and >= 5x nats-js-publish, JetStream R1
 // >= 1 M/s, latency p99 < 2 ms at 100 k records/s; the defaults below are what they are measured with.
 // Throughput runs: one engine, one worker keeping every 64-byte frame (wirewasm-publish-core-2w: two
@@ -126,6 +128,10 @@ interface Latency {
   wireP99: number;
   /** Garbage-collection pauses of this (the sink's and consumer's) thread during the run. */
   gc: { pauses: number; maxMs: number; totalMs: number };
+  /** Records messages the sink published per second, and CPU seconds per second of this process and of nats-server. */
+  messagesPerS: number;
+  cpuPerS: number;
+  natsCpuPerS: number;
 }
 
 /** The value at fraction `f` of `xs` (sorted in place). */
@@ -134,10 +140,10 @@ function quantile(xs: number[], f: number): number {
   return xs[Math.min(xs.length - 1, Math.floor(xs.length * f))] ?? 0;
 }
 
-async function latencyRun(url: string, seconds: number, rate: number): Promise<Latency> {
+async function latencyRun(url: string, natsPid: number | undefined, seconds: number, rate: number, poll: 'adaptive' | 'wait'): Promise<Latency> {
   const sub = await subscribeRecords({ url, subject: 'lat.>' });
   const sink = await PublishSink.open({ url, engineId: 'lat', subject: 'lat', statsIntervalMs: 0 });
-  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
+  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), poll, replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
   const want = Math.ceil(seconds * rate);
   // Per record, in arrival order: emit -> consumer, and the emit -> sink part of it.
   const total = new Float64Array(want);
@@ -166,10 +172,16 @@ async function latencyRun(url: string, seconds: number, rate: number): Promise<L
     }
   })();
   await engine.start();
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const n0 = cpuSeconds(natsPid) - c0;
   const run = sink.run(engine);
   await engine.done;
-  await run;
+  const published = await run;
   await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
+  const s = (performance.now() - t0) / 1000;
+  const c1 = cpuSeconds();
+  const natsCpu = cpuSeconds(natsPid) - c1 - n0;
   obs.disconnect();
   await sub.close();
   await sink.close();
@@ -178,7 +190,10 @@ async function latencyRun(url: string, seconds: number, rate: number): Promise<L
   const all = Array.from(total.subarray(from, n));
   const first = Array.from(toSink.subarray(from, n));
   const wire = all.map((t, i) => t - first[i]);
-  return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), n, sinkP99: quantile(first, 0.99), wireP99: quantile(wire, 0.99), gc };
+  return {
+    p50: quantile(all, 0.5), p99: quantile(all, 0.99), n, sinkP99: quantile(first, 0.99), wireP99: quantile(wire, 0.99), gc,
+    messagesPerS: published.messages_published / s, cpuPerS: (c1 - c0) / s, natsCpuPerS: natsCpu / s,
+  };
 }
 
 const suite: Suite = async ({ argv, log }) => {
@@ -224,24 +239,31 @@ const suite: Suite = async ({ argv, log }) => {
     rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: m(rows.engineOnly) / m(rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
     rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
     rate('nats-js-publish-jetstream', rows.peerJs, { note: 'js.publish per record, acks awaited 1024 at a time' });
-    const lat = await latencyRun(nats.url, seconds, 100_000);
-    results.push({
-      ...summarize('wirewasm-publish-latency', 'us', [lat.p99]),
-      p50_us: lat.p50,
-      p99_us: lat.p99,
-      emit_to_sink_p99_us: lat.sinkP99,
-      sink_to_consumer_p99_us: lat.wireP99,
-      gc_pauses: lat.gc.pauses,
-      gc_max_ms: lat.gc.maxMs,
-      gc_total_ms: lat.gc.totalMs,
-      records: lat.n,
-      rate: 100_000,
-      target_p99_us: 2000,
-    });
-    log(
-      `publish: latency at 100k records/s: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
-        `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
-    );
+    for (const [name, poll] of [['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) {
+      const lat = await latencyRun(nats.url, natsPid, seconds, 100_000, poll);
+      results.push({
+        ...summarize(name, 'us', [lat.p99]),
+        p50_us: lat.p50,
+        p99_us: lat.p99,
+        emit_to_sink_p99_us: lat.sinkP99,
+        sink_to_consumer_p99_us: lat.wireP99,
+        gc_pauses: lat.gc.pauses,
+        gc_max_ms: lat.gc.maxMs,
+        gc_total_ms: lat.gc.totalMs,
+        messages_per_s: lat.messagesPerS,
+        cpu_per_s: lat.cpuPerS,
+        nats_cpu_per_s: lat.natsCpuPerS,
+        records: lat.n,
+        rate: 100_000,
+        poll,
+        target_p99_us: 2000,
+      });
+      log(
+        `publish: latency at 100k records/s, poll ${poll}: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
+          `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.messagesPerS.toFixed(0)} messages/s; ` +
+          `CPU ${lat.cpuPerS.toFixed(2)} + nats ${lat.natsCpuPerS.toFixed(2)} s/s; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
+      );
+    }
   } finally {
     await nats.close();
   }
