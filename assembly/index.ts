@@ -29,6 +29,7 @@ export { sourcePoll } from './engine/replay';
 export { backendIngest, kernelDrops, sourceCount } from './engine/rx';
 export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameRecover, frameReleaseList } from './pool';
 export { flowMatch } from './engine/flow';
+export { recordsTake } from './engine/records';
 export { shaperInit, shaperBudget, shaperWaitNs } from './shaper';
 export { statsHistRecord, statsHistBucket, histBucketLow } from './stats';
 export { tpacketInit, tpacketRx, tpacketRelease, tpacketTxReserve, tpacketTxSubmit, tpacketTxPending, tpacketRxReady } from './kernel/tpacket';

@@ -32,6 +32,7 @@
 import { ringCount, ringDequeueBurstJ32, ringDequeueJ32, ringEnqueue32, ringEnqueueBurstJ32, ringEnqueueJ32, ringInit, RING_F_MC, RING_F_MP } from './ring';
 import { META_CAPLEN, META_DATA, META_NEXT, META_REFCNT, NEXT_NONE } from './meta';
 import { dpdkReturn, extDetach } from './extbuf';
+import { copyBytes } from './copy';
 import { eh, ehAddr, EH_CACHE_BYTES, EH_CACHES, EH_FRAME_COUNT, EH_FRAME_SIZE, EH_FREE_RING, EH_META, EH_WORKERS, frameData, frameMeta } from './engine-map';
 
 export const PC_COUNT: usize = 0;
@@ -281,7 +282,7 @@ export function poolCopyIn(ctx: usize, cache: usize, src: usize, len: u32, slot:
     if (filed && tail == NEXT_NONE) store<u32>(filed, n + 1);
     const m = frameMeta(ctx, f);
     const k = min(frameSize, len - off);
-    memory.copy(frameData(ctx, f), src + off, k);
+    copyBytes(frameData(ctx, f), src + off, k);
     // The data may have pointed into the frame at an offset (an AF_XDP receive into it): reset.
     store<u32>(m, <u32>frameData(ctx, f), META_DATA);
     store<u32>(m, k, META_CAPLEN);

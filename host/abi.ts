@@ -53,6 +53,9 @@ export interface EngineExports extends Readonly<Record<WalkerOffset, WebAssembly
   frameReleaseList(ctx: number, cache: number, list: number, n: number): void;
   frameRecover(ctx: number, cache: number, frame: number, skip: number): number;
 
+  // The records ring's host side: a burst laid out for the host (assembly/engine/records.ts).
+  recordsTake(ctx: number, cache: number, list: number, max: number, stage: number, stageBytes: number): number;
+
   // Parser, RSS, flow director, checksum (assembly/parse/parse.ts, parse/rss.ts, engine/flow.ts, parse/checksum.ts).
   parseFrame(meta: number, flags: number, rssTable: number): number;
   parseBurst(metaBase: number, count: number, flags: number, rssTable: number): number;

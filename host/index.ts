@@ -1,6 +1,6 @@
 // The package's public API: what a Node service embeds. The CLI (host/cli/) is built on the same.
 export { Engine, EngineConfigError, FlowRuleError, parseFlowRule, Burst } from './engine/engine.js';
-export type { EngineConfig, EngineEvents, EngineStats, FlowRule, FlowRuleInput, HandlerError, RecordBatch, RecordsDrain, RecordsVisitor, WorkerExit } from './engine/engine.js';
+export type { EngineConfig, EngineEvents, EngineStats, FlowRule, FlowRuleInput, HandlerError, RecordBatch, RecordsDrain, RecordsVisitor, RunsVisitor, WorkerExit } from './engine/engine.js';
 export { Packet, TCP_FLAGS } from './packet.js';
 export type { TcpFlag } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';

@@ -556,12 +556,21 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
 /** Bytes of the engine's dequeue area in scratch: 256 records of 8 B. */
 export const SCRATCH_DEQUEUE_BYTES = 8 * 256;
 
+/**
+ * Bytes of the stage where the engine lays a burst of records out for the host (assembly/engine/records.ts
+ * has the layout): a 16 B header, 256 runs of 16 B, then 256 records of 8 B plus a frame's first
+ * segment, sized for frames of up to 2048 bytes (larger ones that do not fit are taken one by one).
+ */
+export const recordsStageBytes = (frameSize: number): number => 16 + 256 * 16 + 256 * (8 + Math.min(frameSize, 2048));
+
 /** What the engine keeps in the scratch region, in this order. */
 export interface ScratchNeeds {
   /** The replay streams (host/engine/stream.ts), back to back. */
   streamBytes: number;
   /** The live source's frame list: a burst, or (AF_XDP) the frames of one fill-ring top-up. */
   sourceListBytes: number;
+  /** The host's records stage (recordsStageBytes). */
+  stageBytes: number;
   /** The plugin gather slices (host/plugins/stage.ts), with 64 B to align them. */
   pluginBytes: number;
   /** Workers: each has an open-claim record (CLAIM_BYTES) crash recovery fills (host/engine/recover.ts). */
@@ -573,26 +582,27 @@ export interface ScratchNeeds {
 /** Where each part of the engine's scratch lies, as absolute addresses once the layout placed the region. */
 export interface ScratchPlan {
   readonly bytes: number;
-  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; plugins: number; claims: number; claimSettle: number };
+  place(scratchOffset: number): { streams: number; dequeue: number; sourceList: number; stage: number; plugins: number; claims: number; claimSettle: number };
 }
 
 /**
  * The engine's sub-allocation of scratch: the replay streams, then the dequeue area where the host
  * takes records and leftovers off rings (SCRATCH_DEQUEUE_BYTES), then the live source's frame list,
- * then the plugin slices on a cache line, then crash recovery's open-claim records (one per
+ * then the records stage and the plugin slices, each on a cache line, then crash recovery's open-claim records (one per
  * worker) and the list claimSettle puts a dead consumer's claimed frames back from.
  */
 export function planScratch(n: ScratchNeeds): ScratchPlan {
   return {
-    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + n.pluginBytes + CACHE_LINE + n.workers * CLAIM_BYTES + 4 * n.frameCount,
+    bytes: n.streamBytes + SCRATCH_DEQUEUE_BYTES + n.sourceListBytes + CACHE_LINE + n.stageBytes + n.pluginBytes + CACHE_LINE + n.workers * CLAIM_BYTES + 4 * n.frameCount,
     place(scratchOffset: number) {
       const streams = scratchOffset;
       const dequeue = streams + n.streamBytes;
       const sourceList = dequeue + SCRATCH_DEQUEUE_BYTES;
-      const plugins = alignUp(sourceList + n.sourceListBytes, CACHE_LINE);
+      const stage = alignUp(sourceList + n.sourceListBytes, CACHE_LINE);
+      const plugins = alignUp(stage + n.stageBytes, CACHE_LINE);
       const claims = alignUp(plugins + n.pluginBytes, CACHE_LINE);
       const claimSettle = claims + n.workers * CLAIM_BYTES;
-      return { streams, dequeue, sourceList, plugins, claims, claimSettle };
+      return { streams, dequeue, sourceList, stage, plugins, claims, claimSettle };
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   META_QUEUE, META_TIMESTAMP, META_VLAN0, META_WIRELEN, OFFSET_NONE,
 } from '../meta';
 import { PTYPE_L4_MASK, PTYPE_L4_SCTP, PTYPE_L4_TCP, PTYPE_L4_UDP } from '../parse/ptype';
+import { copyBytes } from '../copy';
 
 const ABI_META_BYTES: u32 = 64;
 const COPY_FRAME: u32 = 0;
@@ -73,27 +74,6 @@ const COPY_L4: u32 = 2;
   if (mode == COPY_FRAME) return 0;
   const off = <u32>load<u16>(m + field);
   return off == <u32>OFFSET_NONE || off > caplen ? caplen : off;
-}
-
-// Copies exactly n bytes (never reads or writes past them). Up to 256 bytes with v128 loads and
-// stores, the last one overlapping: memory.copy leaves the compiled code for a call, which for
-// 64-byte payloads cost ~1 ns per packet; beyond that its bulk copy wins.
-@inline function copyBytes(d: usize, s: usize, n: u32): void {
-  if (n > 256) {
-    memory.copy(d, s, n);
-  } else if (n >= 16) {
-    let i: u32 = 0;
-    for (; i + 16 <= n; i += 16) v128.store(d + i, v128.load(s + i));
-    if (i < n) v128.store(d + n - 16, v128.load(s + n - 16));
-  } else if (n >= 8) {
-    store<u64>(d, load<u64>(s));
-    store<u64>(d + n - 8, load<u64>(s + n - 8));
-  } else if (n >= 4) {
-    store<u32>(d, load<u32>(s));
-    store<u32>(d + n - 4, load<u32>(s + n - 4));
-  } else {
-    for (let i: u32 = 0; i < n; i++) store<u8>(d + i, load<u8>(s + i));
-  }
 }
 
 export function pluginGather(

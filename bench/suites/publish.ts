@@ -6,10 +6,19 @@
 //   nats-js-publish             peer: the same 64-byte records, one nc.publish each from a JS loop (core)
 //   nats-js-publish-jetstream   peer: one js.publish each from a JS loop, acks awaited 1024 at a time
 //   wirewasm-publish-latency    p50/p99 from the handler's emit to the consumer's decode, at 100 k records/s, core NATS
+//   wirewasm-publish-latency-poll-wait  the same with the engine's poll: 'wait' (the worker naps 1 ms when its
+//                               source has nothing): bursts of ~100 records a message instead of a few
 // The targets (docs/publish.md "Bench"): core >= 2 M records/s and >= 5x nats-js-publish, JetStream R1
 // >= 1 M/s, latency p99 < 2 ms at 100 k records/s; the defaults below are what they are measured with.
-// Throughput runs: one engine, one worker keeping every 64-byte frame, the sink with 256 KiB messages
-// and a 32 MiB window (SINK); the latency run uses the sink's defaults.
+// Throughput runs: one engine, one worker keeping every 64-byte frame (wirewasm-publish-core-2w: two
+// workers, two queues), the sink with 256 KiB messages and a 32 MiB window (SINK); the latency run
+// uses the sink's defaults. The engine's frame pool is 4096 frames (ENGINE): frames come back
+// while their lines are still in cache, where a pool of 128 k frames (256 MiB) costs a memory miss per
+// record on each side.
+// Cores: the machine's (env.cpus) are shared by every thread of a row: an engine row runs its
+// workers, the sink's thread and nats-server; the peer runs one thread and nats-server. Each row
+// also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
+// the run, per record, which holds on a busy machine where records/s do not.
 // Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -20,46 +29,71 @@ import { startNatsCluster } from '../../host/publish/cluster.js';
 import { PublishSink, wallNs } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { recordValue } from '../../host/publish/framing.js';
+import { readFileSync } from 'node:fs';
 import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
 
 const FRAMES = 65536;
 const SINK = { batchBytes: 256 << 10, maxPending: 32 << 20 };
+const ENGINE = { frameCount: 4096, recordsRing: 8192 };
+
+/** CPU seconds so far of this process (every thread) and of process `pid` (nats-server). */
+function cpuSeconds(pid?: number): number {
+  const u = process.cpuUsage();
+  let other = 0;
+  if (pid) {
+    // /proc/PID/stat fields 14 and 15 (after the command's closing parenthesis): utime, stime in clock ticks.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    other = (Number(f[11]) + Number(f[12])) / 100;
+  }
+  return (u.user + u.system) / 1e6 + other;
+}
+
+interface Rate {
+  rate: number;
+  /** CPU ns per record: this process and nats-server. */
+  cpuNs: number;
+}
 
 /**
  * The engine side alone: the same engine and records as engineRun, read by a reader that only takes
  * each burst and gives its frames back. What the sink could reach at most with one worker.
  */
-async function engineOnlyRun(records: number): Promise<number> {
-  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, recordsRing: 1 << 18, frameCount: 1 << 17 });
+async function engineOnlyRun(records: number): Promise<Rate> {
+  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, ...ENGINE });
   await engine.start();
   const t0 = performance.now();
+  const c0 = cpuSeconds();
   const drain = engine.recordsDrain();
-  const none = { value: () => undefined, frame: () => undefined };
+  const none = { value: () => undefined, frame: () => undefined, frames: () => undefined };
   let taken = 0;
-  for await (const _ of drain.turns()) for (let n; (n = drain.takeBurst(none)) > 0; ) taken += n;
+  for await (const _ of drain.turns()) for (let n; (n = drain.takeRuns(none)) > 0; ) taken += n;
   await engine.done;
-  return taken / ((performance.now() - t0) / 1000);
+  return { rate: taken / ((performance.now() - t0) / 1000), cpuNs: ((cpuSeconds() - c0) / taken) * 1e9 };
 }
 
-async function engineRun(url: string, records: number, stream?: string): Promise<{ rate: number; published: number; dropped: number }> {
+async function engineRun(url: string, natsPid: number | undefined, records: number, stream?: string, workers = 1): Promise<Rate & { published: number; dropped: number }> {
   const frames = syntheticFrames(FRAMES, 1024, 64);
   const sink = await PublishSink.open({ url, stream, engineId: 'bench', subject: stream ? 'bench.js' : 'bench.core', statsIntervalMs: 0, ...SINK });
-  const engine = new Engine({ frames, workers: 1, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, recordsRing: 1 << 18, frameCount: 1 << 17 });
+  // Each worker replays the frames of its own queue: `loops` rounds of FRAMES / workers.
+  const engine = new Engine({ frames, workers, queues: workers, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, ...ENGINE, frameCount: ENGINE.frameCount * workers });
   await engine.start();
   const t0 = performance.now();
+  const c0 = cpuSeconds(natsPid);
   const run = sink.run(engine);
   const stats = await engine.done;
   const p = await run;
   const s = (performance.now() - t0) / 1000;
+  const cpuNs = ((cpuSeconds(natsPid) - c0) / p.records_published) * 1e9;
   await sink.close();
-  return { rate: p.records_published / s, published: p.records_published, dropped: stats.records_dropped + p.publish_dropped };
+  return { rate: p.records_published / s, cpuNs, published: p.records_published, dropped: stats.records_dropped + p.publish_dropped };
 }
 
-async function peerRun(url: string, records: number, js: boolean): Promise<number> {
+async function peerRun(url: string, natsPid: number | undefined, records: number, js: boolean): Promise<Rate> {
   const frames = syntheticFrames(FRAMES, 1024, 64);
   const nc = await connect({ servers: url });
   const client = js ? jetstream(nc) : undefined;
   const t0 = performance.now();
+  const c0 = cpuSeconds(natsPid);
   if (client) {
     let window: Promise<unknown>[] = [];
     for (let i = 0; i < records; i++) {
@@ -79,8 +113,9 @@ async function peerRun(url: string, records: number, js: boolean): Promise<numbe
     await nc.flush();
   }
   const rate = records / ((performance.now() - t0) / 1000);
+  const cpuNs = ((cpuSeconds(natsPid) - c0) / records) * 1e9;
   await nc.close();
-  return rate;
+  return { rate, cpuNs };
 }
 
 interface Latency {
@@ -93,6 +128,10 @@ interface Latency {
   wireP99: number;
   /** Garbage-collection pauses of this (the sink's and consumer's) thread during the run. */
   gc: { pauses: number; maxMs: number; totalMs: number };
+  /** Records messages the sink published per second, and CPU seconds per second of this process and of nats-server. */
+  messagesPerS: number;
+  cpuPerS: number;
+  natsCpuPerS: number;
 }
 
 /** The value at fraction `f` of `xs` (sorted in place). */
@@ -101,10 +140,10 @@ function quantile(xs: number[], f: number): number {
   return xs[Math.min(xs.length - 1, Math.floor(xs.length * f))] ?? 0;
 }
 
-async function latencyRun(url: string, seconds: number, rate: number): Promise<Latency> {
+async function latencyRun(url: string, natsPid: number | undefined, seconds: number, rate: number, poll: 'adaptive' | 'wait'): Promise<Latency> {
   const sub = await subscribeRecords({ url, subject: 'lat.>' });
   const sink = await PublishSink.open({ url, engineId: 'lat', subject: 'lat', statsIntervalMs: 0 });
-  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
+  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), poll, replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
   const want = Math.ceil(seconds * rate);
   // Per record, in arrival order: emit -> consumer, and the emit -> sink part of it.
   const total = new Float64Array(want);
@@ -133,10 +172,16 @@ async function latencyRun(url: string, seconds: number, rate: number): Promise<L
     }
   })();
   await engine.start();
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const n0 = cpuSeconds(natsPid) - c0;
   const run = sink.run(engine);
   await engine.done;
-  await run;
+  const published = await run;
   await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
+  const s = (performance.now() - t0) / 1000;
+  const c1 = cpuSeconds();
+  const natsCpu = cpuSeconds(natsPid) - c1 - n0;
   obs.disconnect();
   await sub.close();
   await sink.close();
@@ -145,7 +190,10 @@ async function latencyRun(url: string, seconds: number, rate: number): Promise<L
   const all = Array.from(total.subarray(from, n));
   const first = Array.from(toSink.subarray(from, n));
   const wire = all.map((t, i) => t - first[i]);
-  return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), n, sinkP99: quantile(first, 0.99), wireP99: quantile(wire, 0.99), gc };
+  return {
+    p50: quantile(all, 0.5), p99: quantile(all, 0.99), n, sinkP99: quantile(first, 0.99), wireP99: quantile(wire, 0.99), gc,
+    messagesPerS: published.messages_published / s, cpuPerS: (c1 - c0) / s, natsCpuPerS: natsCpu / s,
+  };
 }
 
 const suite: Suite = async ({ argv, log }) => {
@@ -160,47 +208,62 @@ const suite: Suite = async ({ argv, log }) => {
     await jsm.streams.add({ name: 'BENCH', subjects: ['bench.js.>'], num_replicas: 1, max_msgs: 100_000 });
     await jsm.streams.add({ name: 'PEER', subjects: ['peer.js'], num_replicas: 1, max_msgs: 1_000_000 });
     await nc.close();
-    const core: number[] = [];
-    const js: number[] = [];
-    const peer: number[] = [];
-    const peerJs: number[] = [];
-    const engineOnly: number[] = [];
+    const natsPid = nats.nodes[0].proc?.pid;
+    const rows: Record<'core' | 'core2w' | 'js' | 'peer' | 'peerJs' | 'engineOnly', Rate[]> = { core: [], core2w: [], js: [], peer: [], peerJs: [], engineOnly: [] };
     let dropped = 0;
+    const m = (x: Rate[]) => median(x.map((r) => r.rate));
+    const cpu = (x: Rate[]) => Math.round(median(x.map((r) => r.cpuNs)));
+    const M = (r: Rate) => `${(r.rate / 1e6).toFixed(2)} M/s (${r.cpuNs.toFixed(0)} CPU-ns/rec)`;
     for (let r = 0; r < runs; r++) {
-      engineOnly.push(await engineOnlyRun(records));
-      const c = await engineRun(nats.url, records, undefined);
-      core.push(c.rate);
+      rows.engineOnly.push(await engineOnlyRun(records));
+      const c = await engineRun(nats.url, natsPid, records, undefined);
+      rows.core.push(c);
       dropped += c.dropped;
-      const j = await engineRun(nats.url, records, 'BENCH');
-      js.push(j.rate);
+      const c2 = await engineRun(nats.url, natsPid, records, undefined, 2);
+      rows.core2w.push(c2);
+      dropped += c2.dropped;
+      const j = await engineRun(nats.url, natsPid, records, 'BENCH');
+      rows.js.push(j);
       dropped += j.dropped;
-      peer.push(await peerRun(nats.url, records, false));
-      peerJs.push(await peerRun(nats.url, Math.min(records, 200_000), true));
-      log(`publish: run ${r + 1}: engine alone ${(engineOnly[r] / 1e6).toFixed(2)} M/s, core ${(c.rate / 1e6).toFixed(2)} M/s, jetstream ${(j.rate / 1e6).toFixed(2)} M/s, peer ${(peer[r] / 1e6).toFixed(2)} M/s, peer jetstream ${(peerJs[r] / 1e6).toFixed(3)} M/s`);
+      rows.peer.push(await peerRun(nats.url, natsPid, records, false));
+      rows.peerJs.push(await peerRun(nats.url, natsPid, Math.min(records, 200_000), true));
+      log(`publish: run ${r + 1}: engine alone ${M(rows.engineOnly[r])}, core ${M(c)}, core 2 workers ${M(c2)}, jetstream ${M(j)}, peer ${M(rows.peer[r])}, peer jetstream ${M(rows.peerJs[r])}`);
     }
-    results.push(summarize('wirewasm-publish-core', 'records/s', core, { record_bytes: 64, vs_peer: median(core) / median(peer), dropped, target: 2e6, target_vs_peer: 5, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending }));
-    results.push(summarize('wirewasm-publish-jetstream', 'records/s', js, { record_bytes: 64, vs_peer: median(js) / median(peerJs), replicas: 1, target: 1e6, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending }));
-    results.push(summarize('wirewasm-publish-engine-only', 'records/s', engineOnly, { record_bytes: 64, vs_peer: median(engineOnly) / median(peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that only takes and releases; the ceiling of wirewasm-publish-core' }));
-    results.push(summarize('nats-js-publish', 'records/s', peer, { record_bytes: 64, note: 'nc.publish per record from a JS loop' }));
-    results.push(summarize('nats-js-publish-jetstream', 'records/s', peerJs, { record_bytes: 64, note: 'js.publish per record, acks awaited 1024 at a time' }));
-    const lat = await latencyRun(nats.url, seconds, 100_000);
-    results.push({
-      ...summarize('wirewasm-publish-latency', 'us', [lat.p99]),
-      p50_us: lat.p50,
-      p99_us: lat.p99,
-      emit_to_sink_p99_us: lat.sinkP99,
-      sink_to_consumer_p99_us: lat.wireP99,
-      gc_pauses: lat.gc.pauses,
-      gc_max_ms: lat.gc.maxMs,
-      gc_total_ms: lat.gc.totalMs,
-      records: lat.n,
-      rate: 100_000,
-      target_p99_us: 2000,
-    });
-    log(
-      `publish: latency at 100k records/s: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
-        `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
-    );
+    const peerCpu = cpu(rows.peer);
+    const rate = (name: string, x: Rate[], extra: Record<string, unknown>) =>
+      results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
+    const threads = 'threads: engine worker(s), the sink thread, nats-server, on env.cpus cores';
+    rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending, frame_count: ENGINE.frameCount, note: threads });
+    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, note: `two engine workers (one queue each) into one sink; ${threads}` });
+    rate('wirewasm-publish-jetstream', rows.js, { vs_peer: m(rows.js) / m(rows.peerJs), replicas: 1, target: 1e6, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending });
+    rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: m(rows.engineOnly) / m(rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
+    rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
+    rate('nats-js-publish-jetstream', rows.peerJs, { note: 'js.publish per record, acks awaited 1024 at a time' });
+    for (const [name, poll] of [['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) {
+      const lat = await latencyRun(nats.url, natsPid, seconds, 100_000, poll);
+      results.push({
+        ...summarize(name, 'us', [lat.p99]),
+        p50_us: lat.p50,
+        p99_us: lat.p99,
+        emit_to_sink_p99_us: lat.sinkP99,
+        sink_to_consumer_p99_us: lat.wireP99,
+        gc_pauses: lat.gc.pauses,
+        gc_max_ms: lat.gc.maxMs,
+        gc_total_ms: lat.gc.totalMs,
+        messages_per_s: lat.messagesPerS,
+        cpu_per_s: lat.cpuPerS,
+        nats_cpu_per_s: lat.natsCpuPerS,
+        records: lat.n,
+        rate: 100_000,
+        poll,
+        target_p99_us: 2000,
+      });
+      log(
+        `publish: latency at 100k records/s, poll ${poll}: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
+          `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.messagesPerS.toFixed(0)} messages/s; ` +
+          `CPU ${lat.cpuPerS.toFixed(2)} + nats ${lat.natsCpuPerS.toFixed(2)} s/s; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
+      );
+    }
   } finally {
     await nats.close();
   }

@@ -46,7 +46,7 @@ import type { EngineEvents, WorkerExit } from './events.js';
 export { EngineConfigError, type EngineConfig } from './config.js';
 export { FlowRuleError, parseFlowRule, type FlowRule, type FlowRuleInput } from './flow.js';
 export type { EngineStats } from './stats.js';
-export type { RecordBatch, RecordsDrain, RecordsVisitor } from './records.js';
+export type { RecordBatch, RecordsDrain, RecordsVisitor, RunsVisitor } from './records.js';
 export { Burst } from './burst.js';
 export type { EngineEvents, HandlerError, WorkerExit } from './events.js';
 
@@ -402,13 +402,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /**
    * The raw records drain (what the publish sink reads): `turns()` yields whenever records may be
-   * there until the engine stopped, `takeBurst(visitor)` then takes up to 256 of them with no object
-   * per record. One reader per engine: this or records().
+   * there until the engine stopped, `takeBurst(visitor)` or `takeRuns(visitor)` then takes up to 256
+   * of them with no object per record. One reader per engine: this or records().
    */
   recordsDrain(): RecordsDrain {
     const reader = this.recordsReader;
     if (!reader) throw new Error(`engine: recordsDrain() when ${this.state}; call it after start()`);
-    return { turns: () => reader.turns(this.run), takeBurst: (v) => reader.takeBurst(v), takePlugins: () => reader.takePlugins() };
+    return { turns: () => reader.turns(this.run), takeBurst: (v) => reader.takeBurst(v), takeRuns: (v) => reader.takeRuns(v), takePlugins: () => reader.takePlugins() };
   }
 
   /** Where the run stands, as the records readers look at it. */

@@ -2,8 +2,11 @@
 // records ring (assembly/engine/worker.ts flushRecords) taken in bursts of 256, plugin records as the
 // workers post them. Two readers sit on the same drain:
 //   Engine.records()  batches of values, Packet views and plugin records (convenient, one object per record)
-//   takeBurst()       the raw drain (the publish sink): one ring dequeue and one frameReleaseList per
-//                     burst, each record handed to a visitor as offsets into the shared memory
+//   takeBurst()       the raw drain: one ring dequeue and one frameReleaseList per burst, each
+//                     record handed to a visitor as offsets into the shared memory
+//   takeRuns()        the laid-out drain (the publish sink): one WASM call per burst takes the records
+//                     and copies the kept frames into the stage in the records framing, runs of them
+//                     handed to a visitor, so the reader moves a run with one copy
 //
 // Waiting. The records ring is adaptive (assembly/ring.ts "Waiting"): a reader with nothing to take
 // flags itself in the ring's waiters line and sleeps in Atomics.waitAsync on the producer tail; the
@@ -34,6 +37,16 @@ export interface RecordsVisitor {
   frame(mem: Uint8Array, data: number, len: number, queue: number, linktype: number): void;
 }
 
+/**
+ * What the laid-out drain (takeRuns) hands over, in ring order: emitted numbers one by one, kept
+ * frames in runs already in the records framing (host/publish/framing.ts: per record u32 length,
+ * u16 link type, u16 0, the bytes), and frames too large for the stage one by one (frame()).
+ */
+export interface RunsVisitor extends RecordsVisitor {
+  /** `count` consecutive frame records of receive queue `queue` at `mem[at, at + bytes)`, valid only during the call. */
+  frames(mem: Uint8Array, at: number, bytes: number, count: number, queue: number): void;
+}
+
 export interface RecordBatch {
   /** Numbers handlers emitted, in ring order. */
   values: number[];
@@ -49,6 +62,9 @@ const PLUGIN_RECORDS_MAX = 1 << 16;
 /** Records per ring dequeue: the host's dequeue area (host/layout.ts SCRATCH_DEQUEUE_BYTES). */
 const BURST = 256;
 
+/** Kind word of a value run in the stage (assembly/engine/records.ts RUN_VALUE). */
+const RUN_VALUE = 0xffffffff;
+
 /** A sleeping reader looks at the engine's state at least this often (stop notifies; this is the safety net). */
 const WAIT_MS = 100;
 
@@ -59,6 +75,7 @@ export const STALL_MS = 10_000;
 export interface RecordsDrain {
   turns(): AsyncGenerator<void>;
   takeBurst(v: RecordsVisitor): number;
+  takeRuns(v: RunsVisitor): number;
   takePlugins(): PluginRecord[];
 }
 
@@ -161,11 +178,39 @@ export class Records {
    * of the pool.
    */
   takeBurst(v: RecordsVisitor): number {
+    const n = this.rt.wasm.ringDequeueBurst64(this.ring, this.rt.dequeue, BURST);
+    this.visit(v, 0, n);
+    return n;
+  }
+
+  /**
+   * The laid-out drain: one call takes up to 256 records and lays them out in the stage
+   * (assembly/engine/records.ts recordsTake), frames already in the records framing and released;
+   * each run goes to `v` in ring order. Frames the stage had no room for (larger than it was sized
+   * for) come after, one by one, as takeBurst hands them. Returns the records taken. Allocates nothing.
+   */
+  takeRuns(v: RunsVisitor): number {
+    const { wasm, u32, stage } = this.rt;
+    const n = wasm.recordsTake(this.rt.ctx, this.rt.hostCache, this.rt.dequeue, BURST, stage, this.rt.stageBytes);
+    if (n === 0) return 0;
+    const s = stage >> 2;
+    const runs = u32[s];
+    const laid = u32[s + 1];
+    for (let r = 0, d = s + 4; r < runs; r++, d += 4) {
+      const queue = u32[d];
+      if (queue === RUN_VALUE) v.value(u32[d + 3] * 0x100000000 + u32[d + 2]);
+      else v.frames(this.u8, u32[d + 2], u32[d + 3], u32[d + 1], queue);
+    }
+    if (laid < n) this.visit(v, laid, n);
+    return n;
+  }
+
+  /** Hands records [from, n) of the dequeue area to `v`, then releases their frames with one frameReleaseList. */
+  private visit(v: RecordsVisitor, from: number, n: number): void {
     const { wasm, u32, dequeue: dst } = this.rt;
-    const n = wasm.ringDequeueBurst64(this.ring, dst, BURST);
     const { u8, u16, meta } = this;
     let frames = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const lo = u32[(dst >> 2) + 2 * i];
       const hi = u32[(dst >> 2) + 2 * i + 1];
       if (hi !== RECORD_FRAME) {
@@ -175,11 +220,10 @@ export class Records {
       const m = meta + lo * META.BYTES;
       v.frame(u8, u32[(m + META.DATA) >> 2], u32[(m + META.CAPLEN) >> 2], u16[(m + META.QUEUE) >> 1], u16[(m + META.LINKTYPE) >> 1]);
       // The release list is built in place over the records already read (slot i is 8 bytes, entry
-      // `frames` <= i is 4): one call releases the burst's frames.
+      // `frames` <= i - from is 4): one call releases the burst's frames.
       u32[(dst >> 2) + frames++] = lo;
     }
     if (frames) wasm.frameReleaseList(this.rt.ctx, this.rt.hostCache, dst, frames);
-    return n;
   }
 
   private take(): { values: number[]; frames: number[] } | undefined {

@@ -1,7 +1,7 @@
 // Setting the engine up, once, before any worker runs: config -> memory map -> shared memory ->
 // engine header -> rings, frame pool, RSS, shapers, replay sources, flow tables. The result is
 // what every other part of the engine works on (EngineRuntime); nothing here runs per burst.
-import { computeLayout, createMemory, planScratch, writeControlBlock, MAX_RINGS, type EngineMap, type Layout, type RingSpec } from '../layout.js';
+import { computeLayout, createMemory, planScratch, recordsStageBytes, writeControlBlock, MAX_RINGS, type EngineMap, type Layout, type RingSpec } from '../layout.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, RING_F_ADAPTIVE, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
 import { META } from '../meta.js';
@@ -30,6 +30,9 @@ export interface EngineRuntime {
   readonly hostStats: number;
   /** Where the host dequeues records and leftovers: 256 × 8 B. */
   readonly dequeue: number;
+  /** Where recordsTake lays a burst of records out for the host (assembly/engine/records.ts), and its size. */
+  readonly stage: number;
+  readonly stageBytes: number;
   /** Crash recovery's open-claim records, CLAIM_BYTES per worker (assembly/engine/recover.ts). */
   readonly claims: number;
   /** Where claimSettle puts a dead consumer's claimed frames back from: 4 B per frame. */
@@ -93,6 +96,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   const scratch = planScratch({
     streamBytes,
     sourceListBytes: live ? 4 * (Math.max(c.burst, Math.ceil(c.frameCount / c.queues)) + 1) : 0,
+    stageBytes: recordsStageBytes(c.frameSize),
     pluginBytes: c.plugins.length ? 64 + c.workers * PLUGIN_SCRATCH_PER_WORKER : 0,
     workers: c.workers,
     frameCount: c.frameCount,
@@ -125,7 +129,7 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   const rt: EngineRuntime = {
     config: c, layout, map: m, memory, wasm, ctx: m.offset, u32: new Uint32Array(memory.buffer), pairs,
     hostCache: m.cache(c.workers), hostStats: layout.statsAddress(c.queues + c.workers),
-    dequeue: at.dequeue, sourceList: at.sourceList, pluginScratch: at.plugins, claims: at.claims, claimSettle: at.claimSettle, streams, plugins, filter,
+    dequeue: at.dequeue, stage: at.stage, stageBytes: recordsStageBytes(c.frameSize), sourceList: at.sourceList, pluginScratch: at.plugins, claims: at.claims, claimSettle: at.claimSettle, streams, plugins, filter,
   };
   writeHeader(rt);
   initRings(rt, nowNs);

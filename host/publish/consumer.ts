@@ -9,10 +9,11 @@
 // not a records message (foreign) or does not decode (malformed) is counted and skipped; a batch
 // whose records this consumer already had is counted as a duplicate and skipped, so every record,
 // named by (engine, queue, seq), comes out once.
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { decodeBatch, FramingError, isRecordsMessage, type DecodedBatch } from './framing.js';
 import { connectTo } from './sink.js';
+import { subjectWithin } from './subjects.js';
 
 export interface SubscribeOptions {
   /** NATS server URL, or several comma separated. */
@@ -103,19 +104,37 @@ async function coreSubscription(nc: NatsConnection, o: SubscribeOptions, stats: 
   };
 }
 
+/** The fix every "JetStream cannot give you this subject" error ends with. */
+const CREATE_OR_CORE = 'create a stream holding it (e.g. publish with --publish-stream NAME) or subscribe without --durable/--stream (core NATS)';
+
+/**
+ * The stream to read `subject` from: `named`, or the one holding it. Fails at once, in one line
+ * naming the subject and the fix, when JetStream is off, the stream does not exist, or it does not
+ * hold every subject `subject` matches (a consumer there would wait for records that never come).
+ */
+async function streamFor(jsm: JetStreamManager, subject: string, named?: string): Promise<string> {
+  const stream = named ?? (await jsm.streams.find(subject).catch(() => undefined));
+  if (!stream) throw new Error(`no JetStream stream holds "${subject}": ${CREATE_OR_CORE}`);
+  const info = await jsm.streams.info(stream).catch((e: Error) => {
+    if (/not found/i.test(e.message)) throw new Error(`JetStream stream "${stream}" does not exist (asked for "${subject}"): ${CREATE_OR_CORE}`);
+    throw e;
+  });
+  const held = info.config.subjects ?? [];
+  if (!held.some((p) => subjectWithin(subject, p))) throw new Error(`JetStream stream "${stream}" (subjects ${held.join(', ') || 'none'}) does not hold all of "${subject}": ${CREATE_OR_CORE}`);
+  return stream;
+}
+
 async function jsSubscription(nc: NatsConnection, o: SubscribeOptions, stats: ConsumerStats, decode: Decode, order: Reorder): Promise<RecordSubscription> {
-  const jsm = await jetstreamManager(nc);
-  let stream = o.stream;
-  if (!stream) {
-    stream = await jsm.streams.find(o.subject).catch(() => undefined);
-    if (!stream) throw new Error(`no JetStream stream holds "${o.subject}"; publish with a stream (--publish ... with publish.stream) or name one with --stream`);
-  }
+  const jsm = await jetstreamManager(nc).catch((e: Error) => {
+    throw new Error(`JetStream at ${nc.getServer()}: ${e.message} (asked for "${o.subject}"); enable JetStream on the server or subscribe without --durable/--stream (core NATS)`);
+  });
+  const stream = await streamFor(jsm, o.subject, o.stream);
   const js = jetstream(nc);
   let consumer;
   if (o.durable) {
     await jsm.consumers.add(stream, { durable_name: o.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: o.subject, max_ack_pending: 10_000 });
     consumer = await js.consumers.get(stream, o.durable);
-  } else consumer = await js.consumers.get(stream, { filter_subjects: [o.subject] });
+  } else consumer = await js.consumers.get(stream, { filter_subjects: o.subject }); // one subject: filter_subject, which servers before 2.10 take
   // Pull requests that last 5 s (not the client's 30 s): a request the server lost with a node that
   // died is renewed within seconds instead of stalling the consumer for half a minute.
   const messages = await consumer.consume({ max_messages: 1000, expires: 5000 });

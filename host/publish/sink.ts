@@ -2,9 +2,10 @@
 // batched into records messages (framing.ts) and published to NATS, core or JetStream.
 //
 // ```
-//   engine's raw records drain (Engine.recordsDrain): a burst of up to 256 records off the ring,
-//        │   each frame's bytes copied once, from the shared memory straight into the open message
-//        │   of its queue (full or end of turn → publish); the burst's frames released in one call
+//   engine's laid-out records drain (Engine.recordsDrain().takeRuns): one WASM call takes a burst of
+//        │   up to 256 records off the ring, copies the kept frames into the stage already framed and
+//        │   releases them; each run of a queue's frames goes into the open message of its queue with
+//        │   one copy (full or end of turn → publish)
 //        └─ window full? block: stop taking (the engine's records ring fills; its overflow is
 //           counted as records_dropped)  |  drop: take the burst, count it as publish_dropped
 //   publish ─► core: nc.publish, a flush round trip confirms   |   JetStream: js.publish with
@@ -20,7 +21,7 @@
 // which, and reconnects/disconnects say what the connection went through.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import type { RecordsDrain, RecordsVisitor } from '../engine/records.js';
+import type { RecordsDrain, RunsVisitor } from '../engine/records.js';
 import type { EngineStats } from '../engine/stats.js';
 import { BatchWriter, encodeEngineId, HEADER_BYTES, msgId, RECORD_HEADER_BYTES, type RecordKind } from './framing.js';
 import { checkToken, defaultEngineId, recordsPrefix, recordsSubject, serverList, statsSubject } from './subjects.js';
@@ -43,6 +44,7 @@ interface Pending {
   data: Uint8Array;
   /** The writer whose buffer `data` is: back to the spares once settled. */
   w: BatchWriter;
+  /** JetStream: the Nats-Msg-Id (msgId); core mode has none. */
   id: string;
   records: number;
   since: number;
@@ -55,16 +57,23 @@ interface Lane {
   w: BatchWriter;
   kind: RecordKind;
   tag: string;
+  /** recordsSubject of kind and tag: made when they change, not per message. */
+  subject: string;
   open: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Core mode: the longest a published message waits for the flush round trip that settles it to start. */
+const CORE_FLUSH_MS = 2;
 const EMPTY = new Uint8Array(0);
+
+/** The little-endian u32 at mem[at] (any alignment). */
+const readU32 = (mem: Uint8Array, at: number): number => (mem[at] | (mem[at + 1] << 8) | (mem[at + 2] << 16)) + mem[at + 3] * 0x1000000;
 
 /** Wall clock in ns, comparable across processes on one host. */
 export const wallNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
 
-export class PublishSink implements RecordsVisitor {
+export class PublishSink implements RunsVisitor {
   readonly engineId: string;
   readonly mode: 'core' | 'jetstream';
   private readonly idBytes: Uint8Array;
@@ -80,6 +89,7 @@ export class PublishSink implements RecordsVisitor {
   /** Core mode: messages published since the last flush started. */
   private unflushed: Pending[] = [];
   private flushing = false;
+  private flushTimer?: NodeJS.Timeout;
   private waiters: (() => void)[] = [];
   private statsTimer?: NodeJS.Timeout;
   private closed = false;
@@ -95,7 +105,7 @@ export class PublishSink implements RecordsVisitor {
   /** Wall clock of the turn the records being taken belong to (the messages' time). */
   private now = 0;
   /** Takes a burst when the window is full in drop mode: nothing is kept. */
-  private readonly discard: RecordsVisitor = { value: () => undefined, frame: () => undefined };
+  private readonly discard: RunsVisitor = { value: () => undefined, frame: () => undefined, frames: () => undefined };
   private readonly s = {
     records_in: 0, records_published: 0, publish_dropped: 0, pending_records: 0, pending_bytes: 0, messages_published: 0, bytes_published: 0,
     retries: 0, duplicates: 0, reconnects: 0, disconnects: 0, blocked_ms: 0,
@@ -190,7 +200,7 @@ export class PublishSink implements RecordsVisitor {
     for (;;) {
       if (this.full()) {
         if (this.onFull === 'drop') {
-          const n = drain.takeBurst(this.discard);
+          const n = drain.takeRuns(this.discard);
           this.s.records_in += n;
           this.s.publish_dropped += n;
           if (n === 0) break;
@@ -203,7 +213,7 @@ export class PublishSink implements RecordsVisitor {
         this.s.blocked_ms += performance.now() - t;
         this.now = wallNs();
       }
-      const n = drain.takeBurst(this);
+      const n = drain.takeRuns(this);
       this.s.records_in += n;
       if (n === 0) break;
     }
@@ -220,15 +230,39 @@ export class PublishSink implements RecordsVisitor {
     this.flushLanes();
   }
 
-  /** RecordsVisitor: a number a handler emitted. */
+  /** RunsVisitor: a number a handler emitted. */
   value(v: number): void {
     this.lane(0, 'value', '', 8).addValue(v);
   }
 
-  /** RecordsVisitor: a frame a handler kept, copied from the shared memory into its queue's message. */
+  /** RunsVisitor: a frame a handler kept, too large for the stage: copied from the shared memory into its queue's message. */
   frame(mem: Uint8Array, data: number, len: number, queue: number, linktype: number): void {
     if (this.words.buffer !== mem.buffer) this.words = new Int32Array(mem.buffer, mem.byteOffset, mem.byteLength >> 2);
     this.lane(queue, 'frame', '', len).addFrom(mem, data, len, linktype, this.words);
+  }
+
+  /**
+   * RunsVisitor: `count` frame records of `queue`, already framed at mem[at, at + bytes): copied into
+   * the queue's open message with one copy, or split at a record boundary when it fills.
+   */
+  frames(mem: Uint8Array, at: number, bytes: number, count: number, queue: number): void {
+    for (;;) {
+      const w = this.open(queue, 'frame', '', RECORD_HEADER_BYTES + readU32(mem, at));
+      let take = count;
+      let b = bytes;
+      if (b > w.free) {
+        // As many whole records as fit; the first always does (open() made room for it).
+        take = 0;
+        b = 0;
+        for (let len = 0; take < count && b + (len = RECORD_HEADER_BYTES + readU32(mem, at + b)) <= w.free; take++) b += len;
+      }
+      w.addRecords(mem, at, b, take);
+      this.seqs[queue] += take;
+      if (take === count) return;
+      at += b;
+      bytes -= b;
+      count -= take;
+    }
   }
 
   /** The window is full: at least maxPending bytes unacknowledged. */
@@ -253,24 +287,31 @@ export class PublishSink implements RecordsVisitor {
     this.flushLanes();
   }
 
-  /** The open message of `queue` with room for a record of `len` bytes, of this kind. */
+  /** The open message of `queue` with room for a record of `len` bytes, of this kind; counts the record in the queue's sequence. */
   private lane(queue: number, kind: RecordKind, tag: string, len: number): BatchWriter {
+    const w = this.open(queue, kind, tag, RECORD_HEADER_BYTES + len);
+    this.seqs[queue]++;
+    return w;
+  }
+
+  /** The open message of `queue` for records of this kind with `need` bytes free (record headers included), begun if need be. */
+  private open(queue: number, kind: RecordKind, tag: string, need: number): BatchWriter {
     let l = this.lanes[queue];
     if (!l) {
-      l = this.lanes[queue] = { w: this.writer(0), kind, tag, open: false };
+      l = this.lanes[queue] = { w: this.writer(0), kind, tag, subject: recordsSubject(this.prefix, kind, tag), open: false };
       this.seqs[queue] ??= 0;
     }
-    if (l.open && (l.kind !== kind || l.tag !== tag || l.w.room < len)) this.flushLane(queue);
+    if (l.open && (l.kind !== kind || l.tag !== tag || l.w.free < need)) this.flushLane(queue);
     if (!l.open) {
       const tagBytes = tag ? new TextEncoder().encode(tag) : EMPTY;
-      const need = HEADER_BYTES + this.idBytes.length + tagBytes.length + RECORD_HEADER_BYTES + len;
-      if (l.w.buf.length < need) l.w = this.writer(need);
+      const size = HEADER_BYTES + this.idBytes.length + tagBytes.length + need;
+      if (l.w.buf.length < size) l.w = this.writer(size);
+      if (l.kind !== kind || l.tag !== tag) l.subject = recordsSubject(this.prefix, kind, tag);
       l.kind = kind;
       l.tag = tag;
       l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], this.now);
       l.open = true;
     }
-    this.seqs[queue]++;
     return l.w;
   }
 
@@ -293,7 +334,7 @@ export class PublishSink implements RecordsVisitor {
     // The message keeps this buffer until settled: the lane writes the next one in another.
     const w = l.w;
     l.w = this.writer(0);
-    this.send({ subject: recordsSubject(this.prefix, l.kind, l.tag), data, w, id: msgId(this.engineId, queue, first), records, since: performance.now(), settled: false });
+    this.send({ subject: l.subject, data, w, id: this.js ? msgId(this.engineId, queue, first) : '', records, since: performance.now(), settled: false });
   }
 
   private send(p: Pending): void {
@@ -362,9 +403,23 @@ export class PublishSink implements RecordsVisitor {
     this.flushCore();
   }
 
-  /** Core NATS has no acks: a flush round trip says the server has read everything before it. */
-  private flushCore(): void {
+  /**
+   * Core NATS has no acks: a flush round trip (PING, PONG) says the server has read everything
+   * before it. One round trip confirms every message published before it, so the sink asks at most
+   * every CORE_FLUSH_MS, or at once when a quarter of the window waits: a round trip per message
+   * would double the socket events of both the sink's thread and the server at low rates.
+   */
+  private flushCore(now = false): void {
     if (this.flushing || this.unflushed.length === 0) return;
+    if (!now && this.s.pending_bytes < this.maxPending / 4) {
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flushCore(true);
+      }, CORE_FLUSH_MS);
+      return;
+    }
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.flushing = true;
     const batch = this.unflushed;
     this.unflushed = [];
@@ -400,8 +455,10 @@ export class PublishSink implements RecordsVisitor {
   /** Waits until every message is acknowledged, drainTimeoutMs at most; the rest count as publish_dropped. */
   async drain(): Promise<void> {
     const deadline = performance.now() + (this.config.drainTimeoutMs ?? 30_000);
+    this.flushCore(true);
     while (this.s.pending_records > 0 && performance.now() < deadline) await sleep(5);
     this.closed = true;
+    clearTimeout(this.flushTimer);
     clearTimeout(this.retryTimer);
     for (const p of [...this.pending]) this.settle(p, false);
   }

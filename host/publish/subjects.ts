@@ -49,6 +49,23 @@ export const marketData = {
   msg: (feed: string, symbol: string) => `md.${subjectToken(feed)}.${subjectToken(symbol)}.msg`,
 };
 
+/**
+ * True when every subject `subject` can match is one `pattern` matches (both may hold wildcards):
+ * token by token, '>' in the pattern takes the rest, '*' one token (not a '>' of the subject).
+ */
+export function subjectWithin(subject: string, pattern: string): boolean {
+  const s = subject.split('.');
+  const p = pattern.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return i < s.length;
+    if (i >= s.length) return false;
+    if (p[i] === '*') {
+      if (s[i] === '>') return false;
+    } else if (p[i] !== s[i]) return false;
+  }
+  return s.length === p.length;
+}
+
 /** A comma-separated server list ("nats://a:4222,b:4223") as the client's `servers`. */
 export const serverList = (url: string): string[] =>
   url.split(',').map((s) => s.trim()).filter(Boolean);

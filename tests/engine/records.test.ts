@@ -1,12 +1,12 @@
-// The records readers: the raw drain (takeBurst) hands every kept frame's bytes and every emitted
-// number over exactly once, in bursts of at most 256, and gives every frame back to the pool; a
+// The records readers: the raw drain (takeBurst) and the laid-out drain (takeRuns) hand every kept
+// frame's bytes and every emitted number over exactly once, in bursts of at most 256, and gives every frame back to the pool; a
 // sleeping reader is woken by the producer's notify on the records ring, not by its timer; the
 // engine's stop lets an attached reader take what the workers flushed last, and gives up only on a
 // reader that has gone or stalled (what it left counted as records_dropped).
 import { describe, expect, it } from 'vitest';
 import { RingHeader } from '../../host/abi.js';
 import { resolveConfig } from '../../host/engine/config.js';
-import { Engine, type RecordsVisitor } from '../../host/engine/engine.js';
+import { Engine, type RecordsVisitor, type RunsVisitor } from '../../host/engine/engine.js';
 import { Records } from '../../host/engine/records.js';
 import { setupEngine } from '../../host/engine/setup.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
@@ -71,6 +71,75 @@ describe('records: the raw drain', () => {
     expect([...ports.values()]).toEqual(Array(25).fill(80));
     expectAccounted(stats);
   });
+});
+
+describe('records: the laid-out drain', () => {
+  // Frames of many sizes, each with its serial number in its last 4 bytes. With `big`, most are 4000
+  // bytes (frameSize 4096) and the reader starts late, so bursts of them overflow the stage, which
+  // is sized for 2048-byte frames.
+  const sized = (n: number, big: boolean) =>
+    Array.from({ length: n }, (_, i) => {
+      const len = big && i % 5 !== 0 ? 4000 : 60 + ((i * 37) % 1400);
+      const f = syntheticFrames(1, 1, len)[0];
+      new DataView(f.buffer, f.byteOffset).setUint32(len - 4, i);
+      return f;
+    });
+
+  for (const big of [false, true]) {
+    it(`hands every kept frame over once, framed byte for byte, per queue in order${big ? ', frames larger than the stage one by one' : ''}`, async () => {
+      const frames = sized(3000, big);
+      const engine = new Engine({ frames, workers: 2, queues: 2, handler: keepAll, replay: { loops: 2 }, recordsRing: 1 << 13, frameSize: big ? 4096 : 2048 });
+      await engine.start();
+      const drain = engine.recordsDrain();
+      const seen: number[][] = [[], []];
+      let mismatched = 0;
+      let single = 0;
+      const check = (mem: Uint8Array, data: number, len: number, queue: number) => {
+        const serial = new DataView(mem.buffer, data + len - 4, 4).getUint32(0);
+        if (len !== frames[serial].length || !Buffer.from(mem.buffer, data, len).equals(frames[serial])) mismatched++;
+        seen[queue].push(serial);
+      };
+      const v: RunsVisitor = {
+        value: () => mismatched++,
+        frame: (mem, data, len, queue, linktype) => {
+          single++;
+          if (linktype !== 1) mismatched++;
+          check(mem, data, len, queue);
+        },
+        frames: (mem, at, bytes, count, queue) => {
+          // The records framing (host/publish/framing.ts): u32 length, u16 link type, u16 0, the bytes.
+          const dv = new DataView(mem.buffer);
+          let pos = at;
+          for (let i = 0; i < count; i++) {
+            const len = dv.getUint32(pos, true);
+            if (dv.getUint16(pos + 4, true) !== 1 || dv.getUint16(pos + 6, true) !== 0) mismatched++;
+            check(mem, pos + 8, len, queue);
+            pos += 8 + len;
+          }
+          if (pos !== at + bytes) mismatched++;
+        },
+      };
+      let late = big;
+      for await (const _ of drain.turns()) {
+        // Attached (the stop waits for this reader) but taking nothing yet: the ring fills.
+        if (late) await new Promise((r) => setTimeout(r, 200));
+        late = false;
+        while (drain.takeRuns(v) > 0);
+      }
+      const stats = await engine.done;
+      expect(mismatched).toBe(0);
+      expect(seen[0].length + seen[1].length).toBe(6000);
+      expect(stats.delivered).toBe(6000);
+      if (big) expect(single).toBeGreaterThan(0);
+      else expect(single).toBe(0);
+      for (const q of seen) {
+        const loop = q.length / 2;
+        expect(q.slice(0, loop)).toEqual([...q.slice(0, loop)].sort((a, b) => a - b));
+        expect(q.slice(loop)).toEqual(q.slice(0, loop));
+      }
+      expectAccounted(stats);
+    });
+  }
 });
 
 describe('records: the engine stopping', () => {

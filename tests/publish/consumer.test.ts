@@ -1,6 +1,7 @@
 // The consumer against a real nats-server: an engine's records through core NATS come out decoded
 // and complete, while a foreign and a malformed message on the same subject are counted and
-// skipped; the sink's counters scrape as valid Prometheus metrics.
+// skipped; the sink's counters scrape as valid Prometheus metrics; a JetStream subscription reads
+// a named stream without a durable, and one to a subject no stream holds fails at once.
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import client from 'prom-client';
@@ -10,6 +11,8 @@ import { syntheticFrames } from '../../host/gen/frames.js';
 import { PublishSink } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { recordValue } from '../../host/publish/framing.js';
+import { subjectWithin } from '../../host/publish/subjects.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { registerPublishMetrics } from '../../host/publish/metrics.js';
 import { natsClusterForFile } from '../support/nats-cluster.js';
 
@@ -75,4 +78,40 @@ it('frames handed over from JS memory (what capture publishes) arrive as frame r
     break;
   }
   await sub.close();
+  // The same stream named, without a durable: an ordered consumer from the start.
+  const named = await subscribeRecords({ url: nats().url, subject: 'wirewasm.cap1.records.frame', stream: 'CAP' });
+  for await (const b of named) {
+    expect(b).toMatchObject({ engine: 'cap1', queue: 2, kind: 'frame', seq: 0 });
+    expect(b.records.length).toBe(3);
+    break;
+  }
+  await named.close();
+});
+
+it('a JetStream subscription to a subject no stream holds fails at once, in one line naming the subject and the fix', async () => {
+  const nc = await connect({ servers: nats().url });
+  await (await jetstreamManager(nc)).streams.add({ name: 'OTHER', subjects: ['other.records.>'] });
+  await nc.close();
+  const fix = 'create a stream holding it \\(e.g. publish with --publish-stream NAME\\) or subscribe without --durable/--stream \\(core NATS\\)$';
+  const t0 = performance.now();
+  await expect(subscribeRecords({ url: nats().url, subject: 'nobody.records.>', durable: 'none' })).rejects.toThrow(new RegExp(`^no JetStream stream holds "nobody.records.>": ${fix}`));
+  // A stream that holds only part of a wildcard: a consumer there would never see the rest.
+  await expect(subscribeRecords({ url: nats().url, subject: 'other.*.>', durable: 'part' })).rejects.toThrow(new RegExp(`does not hold all of "other\\.\\*\\.>": ${fix}`));
+  await expect(subscribeRecords({ url: nats().url, subject: 'nobody.>', stream: 'OTHER' })).rejects.toThrow(new RegExp(`^JetStream stream "OTHER" \\(subjects other.records.>\\) does not hold all of "nobody.>": ${fix}`));
+  await expect(subscribeRecords({ url: nats().url, subject: 'nobody.>', stream: 'MISSING', durable: 'm' })).rejects.toThrow(new RegExp(`^JetStream stream "MISSING" does not exist \\(asked for "nobody.>"\\): ${fix}`));
+  expect(performance.now() - t0).toBeLessThan(5000);
+});
+
+it('subjectWithin: a subject is within a pattern when every subject it matches, the pattern matches', () => {
+  expect(subjectWithin('a.b.c', 'a.b.c')).toBe(true);
+  expect(subjectWithin('a.b.c', 'a.*.c')).toBe(true);
+  expect(subjectWithin('a.b.c', 'a.>')).toBe(true);
+  expect(subjectWithin('a.*.c', 'a.>')).toBe(true);
+  expect(subjectWithin('a.>', 'a.>')).toBe(true);
+  expect(subjectWithin('a.>', 'a.*')).toBe(false);
+  expect(subjectWithin('a.*', 'a.b')).toBe(false);
+  expect(subjectWithin('a', 'a.>')).toBe(false);
+  expect(subjectWithin('a.b', 'a.b.c')).toBe(false);
+  expect(subjectWithin('a.b.c', 'a.b')).toBe(false);
+  expect(subjectWithin('other.*', 'other.records.>')).toBe(false);
 });
