@@ -6,7 +6,7 @@ export type { TcpFlag } from './packet.js';
 export { openBackend, backendNames, registerBackend, kernelBytesFor } from './backends/index.js';
 export type { Backend, BackendConfig } from './backends/index.js';
 export { loadPlugin, validatePlugin, PluginRefused } from './plugins/index.js';
-export { readCapture, readCaptureFile, writePcap, writePcapng, PcapWriter, PcapngWriter, CaptureReader } from './pcap/index.js';
+export { readCapture, readCaptureFile, writePcap, writePcapng, PcapWriter, PcapngWriter, CaptureReader, type CaptureInterface } from './pcap/index.js';
 export { computeLayout, createMemory, writeControlBlock, LayoutError } from './layout.js';
 export type { Layout, LayoutConfig } from './layout.js';
 export { createTestbed } from './testbed.js';

@@ -5,7 +5,7 @@ import { CaptureFormatError, type CaptureRecord } from './record.js';
 
 export { CaptureFormatError, MAX_RECORD_BYTES, type CaptureRecord } from './record.js';
 export { isPcap, readPcapHeader, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, type PcapHeader } from './pcap.js';
-export { isPcapng } from './pcapng.js';
+export { isPcapng, type Interface as CaptureInterface } from './pcapng.js';
 export { PcapWriter, PcapngWriter, writePcap, writePcapng, WRITE_CHUNK_BYTES, type CaptureSink, type PcapngInterface, type PcapngWriteOptions, type PcapWriteOptions, type WriteRecord, pcapFormat, pcapngFormat, type CaptureFormat, CaptureWriter } from './writer.js';
 export { CaptureReader, CaptureReadError, CHUNK_BYTES } from './reader.js';
 export { RotatingWriter, rotationFileName, type RotationOptions } from './rotate.js';
