@@ -11,7 +11,20 @@
 //       `list` holds `count` u32 entries: metadata-record addresses, or, when metaBase is not 0,
 //       frame indexes whose 64-byte records are at metaBase + 64 * index (an engine burst list,
 //       as assembly/plugins.ts takes it). Each record gives data/caplen/wirelen at offsets 0/4/8
-//       (assembly/meta.ts); verdicts[i] (u32) receives frame i's verdict. One call per burst.
+//       (assembly/meta.ts), and with frame indexes also `next` at 60 (see Chains); verdicts[i]
+//       (u32) receives frame i's verdict. One call per burst.
+//   (and has chainLoad(meta, metaBase, offset, size) -> value or -1 past the end, for filterBurst)
+//
+// Chains: a frame longer than an engine pool frame is a chain of segments (assembly/pool.ts
+// poolCopyIn): each segment's record gives its own data and caplen, `next` the frame index of the
+// following segment (NEXT_NONE, 0xffffffff, on the last), the head's wirelen the whole packet's.
+// libpcap judges the whole packet. filterBurst runs every frame as one piece of caplen bytes: a
+// chained frame is then judged on its first segment, where a load past it rejects; an accepted
+// one loaded nothing past it and stands. With a frame-index list (metaBase not 0), after the
+// burst, each rejected chained frame runs again in a second copy of the program (filterChain)
+// whose loads go through chainLoad: it walks the segments to the one holding each byte, and a
+// load past the last segment's end rejects, as one past caplen does. The burst loop pays one AND
+// per frame (telling whether any frame is chained) and holds no call.
 //
 // Jumps: cBPF jumps only forward, so the program is a DAG laid out in order. Every jump target t
 // gets a block that ends just before instruction t, nested so the block of the nearest target is
@@ -20,6 +33,7 @@
 // a loop + br_table state machine would pay an indirect jump per basic block.
 import { BPF, BPF_MEMWORDS, SKF_AD_NAMES, SKF_AD_OFF, bpfClass, bpfImage, bpfInvalid, bpfMode, bpfOp, bpfSize, bpfSrc, type BpfInsn } from './bpf.js';
 import { FuncWriter, I32, I64, assembleModule, moduleText, type MemoryImport } from './wasm-emit.js';
+import { chainCall, emitChainLoad, emitChainPass, type ChainRegs } from './chain-load.js';
 
 /** A program the translator refuses; the message names the instruction and why. */
 export class FilterError extends Error {
@@ -47,7 +61,11 @@ interface Regs {
   x: number;
   t: number;
   mem: number[];
+  /** A chained frame: loads go through chainLoad from the head record `meta` (t64 holds its answer). */
+  chain?: ChainRegs;
 }
+
+
 
 const SIZE_BYTES: Record<number, number> = { [BPF.W]: 4, [BPF.H]: 2, [BPF.B]: 1 };
 
@@ -73,7 +91,11 @@ export function translateBpf(insns: readonly BpfInsn[]): Translation {
   emitSingle(single, insns);
   const burst = new FuncWriter('filterBurst', [I32, I32, I32, I32], [I32], ['list', 'count', 'metaBase', 'verdicts']);
   emitBurst(burst, insns);
-  const funcs = [single, burst];
+  const chainLoad = new FuncWriter('chainLoad', [I32, I32, I64, I32], [I64], ['meta', 'metaBase', 'offset', 'size'], false);
+  emitChainLoad(chainLoad);
+  const chain = new FuncWriter('filterChain', [I32, I32, I32, I32, I32], [I32], ['meta', 'metaBase', 'data', 'caplen', 'wirelen'], false);
+  emitChain(chain, insns);
+  const funcs = [single, burst, chainLoad, chain];
   return { wasm: assembleModule(FILTER_MEMORY, funcs), text: moduleText(FILTER_MEMORY, funcs) };
 }
 
@@ -148,6 +170,17 @@ function emitSingle(f: FuncWriter, insns: readonly BpfInsn[]) {
   emitBody(f, insns, regs);
 }
 
+/**
+ * filterChain(meta, metaBase, data, caplen, wirelen): the program once over the chained frame whose
+ * head record is `meta`, every load through chainLoad. A function of its own, so filterBurst's loop
+ * over unchained frames stays as small as it was.
+ */
+function emitChain(f: FuncWriter, insns: readonly BpfInsn[]) {
+  const regs = programRegs(f, insns, { data: 2, caplen: 3, wirelen: 4 });
+  const chained = { ...regs, chain: { meta: 0, metaBase: 1, t64: f.local(I64, 't64') } };
+  emitBody(f, insns, chained);
+}
+
 /** filterBurst(list, count, metaBase, verdicts): the program over each listed frame. */
 function emitBurst(f: FuncWriter, insns: readonly BpfInsn[]) {
   const [list, count, metaBase, verdicts] = [0, 1, 2, 3];
@@ -156,8 +189,11 @@ function emitBurst(f: FuncWriter, insns: readonly BpfInsn[]) {
   const shift = f.local(I32, 'shift');
   const meta = f.local(I32, 'meta');
   const v = f.local(I32, 'verdict');
+  const nexts = f.local(I32, 'nexts');
   const frame = { data: f.local(I32, 'data'), caplen: f.local(I32, 'caplen'), wirelen: f.local(I32, 'wirelen') };
   const regs = programRegs(f, insns, frame);
+  f.i32(-1);
+  f.set(nexts);
   f.block('done');
   f.get(count);
   f.op('i32.eqz');
@@ -188,6 +224,12 @@ function emitBurst(f: FuncWriter, insns: readonly BpfInsn[]) {
   f.get(meta);
   f.load(8);
   f.set(frame.wirelen);
+  f.comment('the AND of the next fields stays 0xffffffff while no frame is chained (frame-index lists)');
+  f.get(meta);
+  f.load(60);
+  f.get(nexts);
+  f.op('i32.and');
+  f.set(nexts);
   resetRegs(f, regs, insns);
   emitBody(f, insns, regs);
   f.set(v);
@@ -212,6 +254,7 @@ function emitBurst(f: FuncWriter, insns: readonly BpfInsn[]) {
   f.op('i32.lt_u');
   f.brIf(0, '$next');
   f.end();
+  emitChainPass(f, { list, count, metaBase, verdicts, i, meta, v, accepted, nexts });
   f.end();
   f.get(accepted);
 }
@@ -271,6 +314,11 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
               reject();
               return;
             }
+            if (r.chain) {
+              f.i64(k);
+              chainCall(f, r.chain, size, rejectIf);
+              break;
+            }
             if (k + size > checked[n]) {
               f.get(r.caplen);
               f.i32(k + size);
@@ -283,6 +331,14 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
           }
           case BPF.IND: {
             const size = SIZE_BYTES[bpfSize(ins.code)];
+            if (r.chain) {
+              f.get(r.x);
+              f.op('i64.extend_i32_u');
+              f.i64(k);
+              f.op('i64.add');
+              chainCall(f, r.chain, size, rejectIf);
+              break;
+            }
             f.get(r.x);
             f.op('i64.extend_i32_u');
             f.i64(k + size);
@@ -297,6 +353,15 @@ function emitBody(f: FuncWriter, insns: readonly BpfInsn[], r: Regs) {
             break;
           }
           case BPF.MSH:
+            if (r.chain) {
+              f.i64(k);
+              chainCall(f, r.chain, 1, rejectIf);
+              f.i32(0xf);
+              f.op('i32.and');
+              f.i32(2);
+              f.op('i32.shl');
+              break;
+            }
             if (k + 1 > checked[n]) {
               f.get(r.caplen);
               f.i32(k);

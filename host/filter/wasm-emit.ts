@@ -43,6 +43,8 @@ export class FuncWriter {
     readonly params: number[],
     readonly results: number[],
     private readonly paramNames: string[],
+    /** Exported under its name (a helper the others call is not). */
+    readonly exported = true,
   ) {}
 
   /** Declares a local; returns its index. */
@@ -86,6 +88,7 @@ export class FuncWriter {
     this.depth--;
     this.emit('end', 0x0b);
   }
+  call(index: number, name: string) { this.emit(`call ${index} ;; $${name}`, 0x10, ...uleb(index)); }
   br(depth: number, label: string) { this.emit(`br ${depth} ;; ${label}`, 0x0c, ...uleb(depth)); }
   brIf(depth: number, label: string) { this.emit(`br_if ${depth} ;; ${label}`, 0x0d, ...uleb(depth)); }
   comment(text: string) { this.text.push('  '.repeat(this.depth) + ';; ' + text); }
@@ -110,17 +113,17 @@ export class FuncWriter {
     const params = this.params.map((t, i) => `(param $${this.paramNames[i]} ${ty(t)})`).join(' ');
     const results = this.results.map((t) => `(result ${ty(t)})`).join(' ');
     const locals = this.localTypes.map((t, i) => `(local $${this.paramNames[this.params.length + i]} ${ty(t)})`);
-    const head = `(func $${this.name} (export "${this.name}") ${params} ${results}`;
+    const head = `(func $${this.name}${this.exported ? ` (export "${this.name}")` : ''} ${params} ${results}`;
     return [head, ...(locals.length ? ['  ' + locals.join(' ')] : []), ...this.text, ')'].join('\n');
   }
 }
 
 const OPCODES = {
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_u': 0x49, 'i32.gt_u': 0x4b, 'i32.le_u': 0x4d, 'i32.ge_u': 0x4f,
-  'i64.gt_u': 0x56,
+  'i64.lt_s': 0x53, 'i64.lt_u': 0x54, 'i64.gt_u': 0x56,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.rem_u': 0x70, 'i32.and': 0x71, 'i32.or': 0x72,
   'i32.xor': 0x73, 'i32.shl': 0x74, 'i32.shr_u': 0x76, 'i32.rotl': 0x77, 'i32.rotr': 0x78,
-  'i64.add': 0x7c, 'i64.extend_i32_u': 0xad,
+  'i64.add': 0x7c, 'i64.sub': 0x7d, 'i64.or': 0x84, 'i64.shl': 0x86, 'i64.extend_i32_u': 0xad, 'i32.wrap_i64': 0xa7,
   select: 0x1b, unreachable: 0x00, return: 0x0f, drop: 0x1a,
 } as const;
 
@@ -132,7 +135,7 @@ export interface MemoryImport {
   shared: boolean;
 }
 
-/** A module of the given functions (exported under their names), importing one memory. */
+/** A module of the given functions (those marked exported under their names), importing one memory. */
 export function assembleModule(memory: MemoryImport, funcs: FuncWriter[]): Uint8Array<ArrayBuffer> {
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
@@ -143,7 +146,7 @@ export function assembleModule(memory: MemoryImport, funcs: FuncWriter[]): Uint8
     ...section(1, vec(types)),
     ...section(2, vec([[...utf8(memory.module), ...utf8(memory.name), 0x02, ...limits]])),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),
-    ...section(7, vec(funcs.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
+    ...section(7, vec(funcs.flatMap((f, i) => (f.exported ? [[...utf8(f.name), 0x00, ...uleb(i)]] : [])))),
     ...section(10, vec(funcs.map((f) => f.body()))),
   ];
   return Uint8Array.from(bytes);

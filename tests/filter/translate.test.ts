@@ -79,6 +79,7 @@ describe('the module', () => {
       dv.setUint32(metaBase + i * 64, data, true);
       dv.setUint32(metaBase + i * 64 + 4, fr.length, true);
       dv.setUint32(metaBase + i * 64 + 8, 42, true);
+      dv.setUint32(metaBase + i * 64 + 60, 0xffffffff, true); // next: no further segment
       dv.setUint32(256 + i * 4, i, true); // index list
       dv.setUint32(512 + i * 4, metaBase + i * 64, true); // address list
     });

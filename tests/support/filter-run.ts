@@ -38,6 +38,7 @@ export function loadFrames(frames: RefFrame[]): { run(filter: Filter): FilterRun
     dv.setUint32(m, addrs[i], true);
     dv.setUint32(m + 4, frames[i].data.length, true);
     dv.setUint32(m + 8, frames[i].wirelen, true);
+    dv.setUint32(m + 60, 0xffffffff, true); // next: one segment (the engine's records say so too)
     dv.setUint32(list + i * 4, i, true);
   }
   return {
@@ -54,3 +55,47 @@ export function loadFrames(frames: RefFrame[]): { run(filter: Filter): FilterRun
 }
 
 export const runFilter = (filter: Filter, frames: RefFrame[]): FilterRun => loadFrames(frames).run(filter);
+
+/**
+ * The frames as the engine holds a frame longer than a pool frame: each cut into segments (the
+ * lengths `cut` returns, at least one, summing to the frame's length), every segment's bytes in a
+ * place of its own and a 64-byte record of its own (data, caplen), linked by `next` (its frame
+ * index, 0xffffffff on the last); the head's record has the wirelen. filterBurst judges the list
+ * of heads; the last segment ends at the end of the memory, so a load read past it would trap.
+ */
+export function runChained(filter: Filter, frames: RefFrame[], cut: (len: number) => number[]): { burst: Uint32Array; accepted: number } {
+  const parts = frames.map((f) => {
+    const lens = cut(f.data.length);
+    let at = 0;
+    return lens.map((l) => f.data.subarray(at, (at += l)));
+  });
+  const records = parts.reduce((s, p) => s + p.length, 0);
+  const metaBase = 64;
+  const list = metaBase + records * META;
+  const verdicts = list + frames.length * 4;
+  const bytes = parts.flat().reduce((s, p) => s + p.length + 1, 0);
+  const pages = Math.ceil((verdicts + frames.length * 4 + bytes) / PAGE) + 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const u8 = new Uint8Array(memory.buffer);
+  const dv = new DataView(memory.buffer);
+  let end = memory.buffer.byteLength;
+  let index = 0;
+  frames.forEach((f, i) => {
+    const head = index;
+    dv.setUint32(list + i * 4, head, true);
+    parts[i].forEach((seg, s) => {
+      const m = metaBase + index * META;
+      end -= seg.length;
+      u8.set(seg, end);
+      dv.setUint32(m, end, true);
+      dv.setUint32(m + 4, seg.length, true);
+      dv.setUint32(m + 8, s === 0 ? f.wirelen : 0, true);
+      dv.setUint32(m + 60, s + 1 < parts[i].length ? index + 1 : 0xffffffff, true);
+      end -= 1;
+      index++;
+    });
+  });
+  const inst = filter.instantiate(memory);
+  const accepted = inst.filterBurst(list, frames.length, metaBase, verdicts);
+  return { burst: new Uint32Array(memory.buffer.slice(verdicts, verdicts + frames.length * 4)), accepted };
+}
