@@ -556,20 +556,13 @@ function engineMap(offset: number, e: EngineSpec, g: { frameCount: number; worke
 /** Bytes of the engine's dequeue area in scratch: 256 records of 8 B. */
 export const SCRATCH_DEQUEUE_BYTES = 8 * 256;
 
-/**
- * Bytes of the stage where the engine lays a burst of records out for the host (assembly/engine/records.ts
- * has the layout): a 16 B header, 256 runs of 16 B, then 256 records of 8 B plus a frame's first
- * segment, sized for frames of up to 2048 bytes (larger ones that do not fit are taken one by one).
- */
-export const recordsStageBytes = (frameSize: number): number => 16 + 256 * 16 + 256 * (8 + Math.min(frameSize, 2048));
-
 /** What the engine keeps in the scratch region, in this order. */
 export interface ScratchNeeds {
   /** The replay streams (host/engine/stream.ts), back to back. */
   streamBytes: number;
   /** The live source's frame list: a burst, or (AF_XDP) the frames of one fill-ring top-up. */
   sourceListBytes: number;
-  /** The host's records stage (recordsStageBytes). */
+  /** The host's records stage (host/engine/setup.ts recordsStageBytes). */
   stageBytes: number;
   /** The plugin gather slices (host/plugins/stage.ts), with 64 B to align them. */
   pluginBytes: number;
@@ -586,10 +579,9 @@ export interface ScratchPlan {
 }
 
 /**
- * The engine's sub-allocation of scratch: the replay streams, then the dequeue area where the host
- * takes records and leftovers off rings (SCRATCH_DEQUEUE_BYTES), then the live source's frame list,
- * then the records stage and the plugin slices, each on a cache line, then crash recovery's open-claim records (one per
- * worker) and the list claimSettle puts a dead consumer's claimed frames back from.
+ * The engine's sub-allocation of scratch: the replay streams, the host's dequeue area (SCRATCH_DEQUEUE_BYTES),
+ * the live source's frame list, the records stage and the plugin slices (each on a cache line), then crash
+ * recovery's open-claim records (one per worker) and the list claimSettle puts a dead consumer's claimed frames back from.
  */
 export function planScratch(n: ScratchNeeds): ScratchPlan {
   return {

@@ -1,9 +1,9 @@
-// The host's side of the records ring (host/engine/records.ts takePacked): one call takes a burst
+// The host's side of the records ring (host/engine/records.ts takeRuns): one call takes a burst
 // off the ring and lays the kept frames out in the records framing (host/publish/framing.ts), so
 // the host moves whole runs of records with one copy each instead of touching every record.
 //
 // ```
-//  stage (the host's, in scratch: host/layout.ts SCRATCH_STAGE_BYTES)
+//  stage (the host's, in scratch: host/engine/setup.ts recordsStageBytes)
 //   0  u32  runs R
 //   4  u32  records laid out: the first L of the n taken (n is the return value)
 //   8  u32  frames among them (released before the call returns)

@@ -1,7 +1,7 @@
 // Setting the engine up, once, before any worker runs: config -> memory map -> shared memory ->
 // engine header -> rings, frame pool, RSS, shapers, replay sources, flow tables. The result is
 // what every other part of the engine works on (EngineRuntime); nothing here runs per burst.
-import { computeLayout, createMemory, planScratch, recordsStageBytes, writeControlBlock, MAX_RINGS, type EngineMap, type Layout, type RingSpec } from '../layout.js';
+import { computeLayout, createMemory, planScratch, writeControlBlock, MAX_RINGS, type EngineMap, type Layout, type RingSpec } from '../layout.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
 import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, RING_F_ADAPTIVE, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
 import { META } from '../meta.js';
@@ -55,6 +55,14 @@ export interface EngineFilter {
 }
 
 /** A live interface as the source (afpacket, afxdp or a DPDK port), rather than a replay. */
+/**
+ * Bytes of the stage where recordsTake lays a burst of records out for the host
+ * (assembly/engine/records.ts has the layout): a 16 B header, 256 runs of 16 B, then 256 records of
+ * 8 B plus a frame's first segment, sized for frames of up to 2048 bytes (larger ones that do not
+ * fit are taken one by one).
+ */
+export const recordsStageBytes = (frameSize: number): number => 16 + 256 * 16 + 256 * (8 + Math.min(frameSize, 2048));
+
 export const isLiveBackend = (c: ResolvedConfig): boolean => c.backend === 'afpacket' || c.backend === 'afxdp' || c.backend === 'dpdk';
 
 /** A live source that sends what handlers forward: afxdp, dpdk, or afpacket with its TX ring (txFrames > 0). */

@@ -406,12 +406,13 @@ export class PublishSink implements RunsVisitor {
   /**
    * Core NATS has no acks: a flush round trip (PING, PONG) says the server has read everything
    * before it. One round trip confirms every message published before it, so the sink asks at most
-   * every CORE_FLUSH_MS, or at once when a quarter of the window waits: a round trip per message
-   * would double the socket events of both the sink's thread and the server at low rates.
+   * every CORE_FLUSH_MS, or at once when two full messages wait: a round trip per message would
+   * double the socket events of both the sink's thread and the server at low rates, and at high
+   * rates a short round trip keeps few message buffers in flight, so the next ones are still in cache.
    */
   private flushCore(now = false): void {
     if (this.flushing || this.unflushed.length === 0) return;
-    if (!now && this.s.pending_bytes < this.maxPending / 4) {
+    if (!now && this.s.pending_bytes < 2 * this.batchBytes) {
       this.flushTimer ??= setTimeout(() => {
         this.flushTimer = undefined;
         this.flushCore(true);
