@@ -226,11 +226,8 @@ export function frameRecover(ctx: usize, cache: usize, f: u32, skip: u32): u32 {
     }
     seg = next;
   }
-  if (f != skip) {
-    poolPut(ctx, cache, f);
-    freed++;
-  }
-  return freed;
+  poolPut(ctx, cache, f);
+  return freed + 1;
 }
 
 /** Releases the `n` frames whose indexes are at `list`. */

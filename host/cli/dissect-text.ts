@@ -1,11 +1,10 @@
 // The text form of a dissected frame, one line each, for people (tcpdump's -e -v habits):
 //   number, UTC time to the microsecond, captured bytes, ptype, addresses ([v6]:port), TCP flag
 //   names, sequence/ack/window, TTL, VLAN ids, tunnel, errors.
-// Two builders of the same line: frameText from the jsonl object (capture's output, where the
-// object is made anyway), packetText from the parsed frame itself, reading only the fields the
-// line shows (dissect's text: no object, no Ethernet addresses or offsets formatted for nothing).
-// tests/e2e/dissect-text.test.ts holds them to the same line on every frame.
-import { TCP_FLAGS, type IpFields, type Packet, type TcpFields, type TcpFlag } from '../packet.js';
+// packetText reads only the fields the line shows off the parsed frame (no jsonl object, no
+// Ethernet addresses or offsets formatted for nothing). tests/e2e/dissect-text.test.ts holds it to
+// the line made from the frame's jsonl object (checked against tshark) on every frame.
+import { TCP_FLAGS, type IpFields, type Packet, type TcpFlag } from '../packet.js';
 import * as P from '../ptype.js';
 
 // SYN first, as people read a handshake.
@@ -32,38 +31,8 @@ export function timestampText(ns: bigint): string {
   return `${lastPrefix}.${String((ns % 1_000_000_000n) / 1000n).padStart(6, '0')}`;
 }
 
-const endpoint = (ip: IpFields, port: number) => (ip.v === 6 ? `[${ip.src}]` : ip.src) + ':' + port;
-const endpointDst = (ip: IpFields, port: number) => (ip.v === 6 ? `[${ip.dst}]` : ip.dst) + ':' + port;
-
-/** One line for the frame whose jsonl object is `j`. */
-export function frameText(j: Record<string, unknown>, timestampNs: bigint): string {
-  const ip = j.ip as IpFields | undefined;
-  const tcp = j.tcp as TcpFields | undefined;
-  const udp = j.udp as { sport: number; dport: number; len: number } | undefined;
-  const l4 = tcp ?? udp;
-  const icmp = (j.icmp ?? j.icmpv6) as { type: number; code: number } | undefined;
-  const arp = j.arp as { op: number; spa?: string; tpa?: string } | undefined;
-  let what = '';
-  if (ip) {
-    what = l4 ? `${endpoint(ip, l4.sport)} > ${endpointDst(ip, l4.dport)}` : `${ip.src} > ${ip.dst} proto ${ip.proto}`;
-    if (tcp) what += ` [${tcpFlagNames(tcp.flags)}] seq ${tcp.seq} ack ${tcp.ack} win ${tcp.win}`;
-    else if (udp) what += ` len ${udp.len}`;
-    if (icmp) what += ` type ${icmp.type} code ${icmp.code}`;
-    what += ` ttl ${ip.ttl}`;
-    if (ip.frag) what += ` frag id ${ip.frag.id} offset ${ip.frag.offset}${ip.frag.more ? '+' : ''}`;
-  } else if (arp) what = `arp ${arp.op === 1 ? 'request' : arp.op === 2 ? 'reply' : `op ${arp.op}`}${arp.spa ? ` ${arp.spa} > ${arp.tpa}` : ''}`;
-  const vlan = j.vlan as number[] | undefined;
-  if (vlan) what += ` vlan ${vlan.join(',')}`;
-  const tun = j.tunnel as { type: string; vni?: number } | undefined;
-  if (tun) {
-    what += ` ${tun.type}${tun.vni === undefined ? '' : ` vni ${tun.vni}`}`;
-    const inner = j.inner as { ip?: IpFields; tcp?: TcpFields; udp?: { sport: number; dport: number } } | undefined;
-    const il4 = inner?.tcp ?? inner?.udp;
-    if (inner?.ip) what += il4 ? ` { ${endpoint(inner.ip, il4.sport)} > ${endpointDst(inner.ip, il4.dport)} }` : ` { ${inner.ip.src} > ${inner.ip.dst} }`;
-  }
-  const errs = j.errors ? ` [${(j.errors as string[]).join(',')}]` : '';
-  return `${String(j.n).padStart(6)} ${timestampText(timestampNs)} ${String(j.caplen).padStart(5)} ${String(j.ptype).padEnd(18)} ${what.trimStart()}${errs}`;
-}
+export const endpoint = (ip: IpFields, port: number) => (ip.v === 6 ? `[${ip.src}]` : ip.src) + ':' + port;
+export const endpointDst = (ip: IpFields, port: number) => (ip.v === 6 ? `[${ip.dst}]` : ip.dst) + ':' + port;
 
 /** ptype names by value: a capture holds few distinct ones, each named once. */
 const ptypeNames = new Map<number, string>();
@@ -73,7 +42,7 @@ const paddedPtype = (ptype: number) => {
   return s;
 };
 
-/** The line frameText makes of the frame's jsonl object (`n` 1-based, `caplen` the record's captured bytes), read off the frame. */
+/** The frame's line (`n` 1-based, `caplen` the record's captured bytes). */
 export function packetText(pkt: Packet, n: number, caplen: number, timestampNs: bigint): string {
   const ptype = pkt.ptype;
   let what = '';

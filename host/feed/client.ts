@@ -28,7 +28,7 @@ import { FEED_BACKENDS, FeedError, FRAME_BACKENDS, feedFrameCheck, feedFrameSize
 import { kernelAddon } from '../backends/kernel.js';
 import { ERR_FRAGMENT } from '../ptype.js';
 import { fanout } from './fanout.js';
-import { FEED_FILTER_BYTES, FeedFilter, captureLinktype, feedFilterCheck, kernelFilter } from './filter.js';
+import { FEED_FILTER_BYTES, FEED_FILTER_MAX_BURST, FeedFilter, captureLinktype, feedFilterCheck, kernelFilter } from './filter.js';
 import { memoryViews, waitLines } from './lines.js';
 
 // host/index.ts, the CLI and tests import the client's names from here; they are declared in options.ts.
@@ -49,6 +49,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   // afpacket: libpcap's BPF runs in the kernel; compiled here so a bad expression stops the start.
   const kernelBpf = o.filter !== undefined && o.backend === 'afpacket' ? kernelFilter(o.filter) : undefined;
   const burst = o.burst ?? 64;
+  if (o.filter !== undefined && burst > FEED_FILTER_MAX_BURST) throw new FeedError(`burst ${burst} with a filter expression: the filter judges ${FEED_FILTER_MAX_BURST} frames a call at most; use a burst of ${FEED_FILTER_MAX_BURST} or less`);
   // afpacket / afxdp: the interface's MTU says how large a packet can come.
   const mtu = (o.backend === 'afpacket' || o.backend === 'afxdp') ? kernelAddon().ifInfo({ iface: o.iface!, netns: o.netns }).mtu ?? 1500 : 1500;
   const frameSize = o.frameSize ?? feedFrameSize(o.backend, o.transport, mtu);

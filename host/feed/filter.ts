@@ -20,8 +20,8 @@ import { FeedError, type FeedBackendName } from './options.js';
 /** The backends that take an expression: those that receive whole frames. */
 export const FILTER_BACKENDS: readonly FeedBackendName[] = ['afpacket', 'afxdp', 'dpdk', 'pcap'];
 /** Frames a burst holds at most (the plugin host's maxBurst). */
-const MAX_BURST = 256;
-export const FEED_FILTER_BYTES = 2 * 4 * MAX_BURST;
+export const FEED_FILTER_MAX_BURST = 256;
+export const FEED_FILTER_BYTES = 2 * 4 * FEED_FILTER_MAX_BURST;
 
 /** Throws when `backend` cannot take a filter expression, naming the backends that can. */
 export function feedFilterCheck(backend: FeedBackendName, expression: string): void {
@@ -77,7 +77,7 @@ export class FeedFilter {
     private readonly linktype?: number,
   ) {
     this.verdicts = area;
-    this.list = area + 4 * MAX_BURST;
+    this.list = area + 4 * FEED_FILTER_MAX_BURST;
     this.u32 = new Uint32Array(memory.buffer);
     this.u16 = new Uint16Array(memory.buffer);
     if (linktype !== undefined) this.instance(linktype);
@@ -99,7 +99,7 @@ export class FeedFilter {
 
   /** Judges the `n` frames whose meta addresses are at `src`; returns how many of them `list` holds. */
   apply(src: number, n: number): number {
-    if (n > MAX_BURST) throw new RangeError(`feed filter: a burst of ${n} frames; ${MAX_BURST} at most`);
+    if (n > FEED_FILTER_MAX_BURST) throw new RangeError(`feed filter: a burst of ${n} frames; ${FEED_FILTER_MAX_BURST} at most`);
     if (this.u32.buffer !== this.memory.buffer) {
       this.u32 = new Uint32Array(this.memory.buffer);
       this.u16 = new Uint16Array(this.memory.buffer);

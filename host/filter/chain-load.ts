@@ -4,7 +4,7 @@
 // 0xffffffff, on the last); records sit at metaBase + 64 * index.
 import { I32, I64, type FuncWriter } from './wasm-emit.js';
 
-/** The indexes of chainLoad and filterChain among the module's functions (filter, filterBurst, chainLoad, filterChain). */
+/** The indexes of chainLoad and filterChain among the module's functions (translate.ts places them there, after filter and filterBurst). */
 export const CHAIN_LOAD = 2;
 export const FILTER_CHAIN = 3;
 

@@ -8,12 +8,12 @@
 // shared memory) and exports:
 //   filter(data, caplen, wirelen) -> verdict            one frame at `data`
 //   filterBurst(list, count, metaBase, verdicts) -> accepted
-//       `list` holds `count` u32 entries: metadata-record addresses, or, when metaBase is not 0,
-//       frame indexes whose 64-byte records are at metaBase + 64 * index (an engine burst list,
+//       `list` holds `count` u32 entries: addresses of 64-byte metadata records, or, when metaBase
+//       is not 0, frame indexes whose records are at metaBase + 64 * index (an engine burst list,
 //       as assembly/plugins.ts takes it). Each record gives data/caplen/wirelen at offsets 0/4/8
-//       (assembly/meta.ts), and with frame indexes also `next` at 60 (see Chains); verdicts[i]
+//       (assembly/meta.ts), and `next` at 60, followed with frame indexes (see Chains); verdicts[i]
 //       (u32) receives frame i's verdict. One call per burst.
-//   (and has chainLoad(meta, metaBase, offset, size) -> value or -1 past the end, for filterBurst)
+//   (and has chainLoad(meta, metaBase, offset, size) -> value or -1 past the end, for filterChain)
 //
 // Chains: a frame longer than an engine pool frame is a chain of segments (assembly/pool.ts
 // poolCopyIn): each segment's record gives its own data and caplen, `next` the frame index of the
@@ -33,7 +33,7 @@
 // a loop + br_table state machine would pay an indirect jump per basic block.
 import { BPF, BPF_MEMWORDS, SKF_AD_NAMES, SKF_AD_OFF, bpfClass, bpfImage, bpfInvalid, bpfMode, bpfOp, bpfSize, bpfSrc, type BpfInsn } from './bpf.js';
 import { FuncWriter, I32, I64, assembleModule, moduleText, type MemoryImport } from './wasm-emit.js';
-import { chainCall, emitChainLoad, emitChainPass, type ChainRegs } from './chain-load.js';
+import { CHAIN_LOAD, chainCall, emitChainLoad, emitChainPass, FILTER_CHAIN, type ChainRegs } from './chain-load.js';
 
 /** A program the translator refuses; the message names the instruction and why. */
 export class FilterError extends Error {
@@ -65,8 +65,6 @@ interface Regs {
   chain?: ChainRegs;
 }
 
-
-
 const SIZE_BYTES: Record<number, number> = { [BPF.W]: 4, [BPF.H]: 2, [BPF.B]: 1 };
 
 /** Why the translator cannot run this instruction in the engine, or undefined. */
@@ -95,7 +93,10 @@ export function translateBpf(insns: readonly BpfInsn[]): Translation {
   emitChainLoad(chainLoad);
   const chain = new FuncWriter('filterChain', [I32, I32, I32, I32, I32], [I32], ['meta', 'metaBase', 'data', 'caplen', 'wirelen'], false);
   emitChain(chain, insns);
-  const funcs = [single, burst, chainLoad, chain];
+  // chain-load.ts calls the last two by index: they are placed at the indexes it names.
+  const funcs: FuncWriter[] = [single, burst];
+  funcs[CHAIN_LOAD] = chainLoad;
+  funcs[FILTER_CHAIN] = chain;
   return { wasm: assembleModule(FILTER_MEMORY, funcs), text: moduleText(FILTER_MEMORY, funcs) };
 }
 

@@ -74,8 +74,9 @@ function setU64(dv: DataView, at: number, v: number): void {
 
 /** Little-endian reads straight from the bytes: the decoder needs no view object per message. */
 const u16 = (b: Uint8Array, at: number): number => b[at] | (b[at + 1] << 8);
-const u32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
-const u64 = (b: Uint8Array, at: number): number => u32(b, at + 4) * 0x100000000 + u32(b, at);
+/** A little-endian u32 of the framing, read without a DataView. */
+export const readU32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
+const u64 = (b: Uint8Array, at: number): number => readU32(b, at + 4) * 0x100000000 + readU32(b, at);
 
 /** The JetStream message id of a batch: unique per (engine, queue, first record). */
 export const msgId = (engine: string, queue: number, seq: number): string => `${engine}.${queue}.${seq}`;
@@ -197,7 +198,7 @@ export function decodeBatch(message: Uint8Array): DecodedBatch {
   if (!kind) throw new FramingError(`unknown kind ${data[4]} (1 value, 2 frame, 3 plugin)`);
   const e = data[5];
   const queue = u16(data, 6);
-  const n = u32(data, 8);
+  const n = readU32(data, 8);
   const t = u16(data, 12);
   const seq = u64(data, 16);
   const timeNs = u64(data, 24);
@@ -216,7 +217,7 @@ export function decodeBatch(message: Uint8Array): DecodedBatch {
   const records: DecodedRecord[] = new Array(n);
   for (let i = 0; i < n; i++) {
     if (pos + RECORD_HEADER_BYTES > data.length) throw new FramingError(`record ${i} of ${n}: header past the end (${data.length} bytes)`);
-    const len = u32(data, pos);
+    const len = readU32(data, pos);
     const type = u16(data, pos + 4);
     pos += RECORD_HEADER_BYTES;
     if (pos + len > data.length) throw new FramingError(`record ${i} of ${n}: ${len} bytes run past the end (${data.length} bytes)`);

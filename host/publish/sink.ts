@@ -21,9 +21,9 @@
 // which, and reconnects/disconnects say what the connection went through.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import type { RecordsDrain, RunsVisitor } from '../engine/records.js';
+import type { RecordsDrain, RecordsVisitor, RunsVisitor } from '../engine/records.js';
 import type { EngineStats } from '../engine/stats.js';
-import { BatchWriter, encodeEngineId, HEADER_BYTES, msgId, RECORD_HEADER_BYTES, type RecordKind } from './framing.js';
+import { BatchWriter, encodeEngineId, HEADER_BYTES, msgId, readU32, RECORD_HEADER_BYTES, type RecordKind } from './framing.js';
 import { checkToken, defaultEngineId, recordsPrefix, recordsSubject, serverList, statsSubject } from './subjects.js';
 import { fleetSnapshot, type PublishStats } from './fleet.js';
 import { checkPublishConfig, type PublishConfig } from './config.js';
@@ -67,9 +67,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CORE_FLUSH_MS = 2;
 const EMPTY = new Uint8Array(0);
 
-/** The little-endian u32 at mem[at] (any alignment). */
-const readU32 = (mem: Uint8Array, at: number): number => (mem[at] | (mem[at + 1] << 8) | (mem[at + 2] << 16)) + mem[at + 3] * 0x1000000;
-
 /** Wall clock in ns, comparable across processes on one host. */
 export const wallNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
 
@@ -105,7 +102,7 @@ export class PublishSink implements RunsVisitor {
   /** Wall clock of the turn the records being taken belong to (the messages' time). */
   private now = 0;
   /** Takes a burst when the window is full in drop mode: nothing is kept. */
-  private readonly discard: RunsVisitor = { value: () => undefined, frame: () => undefined, frames: () => undefined };
+  private readonly discard: RecordsVisitor = { value: () => undefined, frame: () => undefined };
   private readonly s = {
     records_in: 0, records_published: 0, publish_dropped: 0, pending_records: 0, pending_bytes: 0, messages_published: 0, bytes_published: 0,
     retries: 0, duplicates: 0, reconnects: 0, disconnects: 0, blocked_ms: 0,
@@ -200,7 +197,7 @@ export class PublishSink implements RunsVisitor {
     for (;;) {
       if (this.full()) {
         if (this.onFull === 'drop') {
-          const n = drain.takeRuns(this.discard);
+          const n = drain.takeBurst(this.discard);
           this.s.records_in += n;
           this.s.publish_dropped += n;
           if (n === 0) break;

@@ -1,5 +1,5 @@
-// dissect's text line is built straight from the parsed frame (packetText) rather than from its
-// jsonl object (frameText, which capture prints): the two must give the same line for every frame.
+// The text line of dissect and capture is built straight from the parsed frame (packetText); the
+// reference here builds it from the frame's jsonl object (frameText): the two must agree on every frame.
 // Checked on the bench's generated mix (VLAN, QinQ, IPv6 extension headers, fragments, ARP, ICMP),
 // on hand-made tunnels (VXLAN, GRE with a key, IP in IP), on every frame cut short at every length
 // (the error paths), and on every capture of the tcpdump corpus when it is there.
@@ -7,7 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusBytes, generateCorpus } from '../../bench/parse/corpus.js';
-import { frameText, packetText } from '../../host/cli/dissect-text.js';
+import { endpoint, endpointDst, packetText, tcpFlagNames, timestampText } from '../../host/cli/dissect-text.js';
+import type { IpFields, TcpFields } from '../../host/packet.js';
 import { frameJson } from '../../host/cli/commands/dissect.js';
 import { FrameParser } from '../../host/parser.js';
 import { packageRoot } from '../../host/paths.js';
@@ -17,6 +18,36 @@ import * as P from '../../host/ptype.js';
 const CORPUS = path.join(packageRoot, '..', 'shared', 'corpus', 'tcpdump');
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'));
 const ETH = '66778899aabb 001122334455';
+
+/** The reference: the line for the frame whose jsonl object is `j`. */
+function frameText(j: Record<string, unknown>, timestampNs: bigint): string {
+  const ip = j.ip as IpFields | undefined;
+  const tcp = j.tcp as TcpFields | undefined;
+  const udp = j.udp as { sport: number; dport: number; len: number } | undefined;
+  const l4 = tcp ?? udp;
+  const icmp = (j.icmp ?? j.icmpv6) as { type: number; code: number } | undefined;
+  const arp = j.arp as { op: number; spa?: string; tpa?: string } | undefined;
+  let what = '';
+  if (ip) {
+    what = l4 ? `${endpoint(ip, l4.sport)} > ${endpointDst(ip, l4.dport)}` : `${ip.src} > ${ip.dst} proto ${ip.proto}`;
+    if (tcp) what += ` [${tcpFlagNames(tcp.flags)}] seq ${tcp.seq} ack ${tcp.ack} win ${tcp.win}`;
+    else if (udp) what += ` len ${udp.len}`;
+    if (icmp) what += ` type ${icmp.type} code ${icmp.code}`;
+    what += ` ttl ${ip.ttl}`;
+    if (ip.frag) what += ` frag id ${ip.frag.id} offset ${ip.frag.offset}${ip.frag.more ? '+' : ''}`;
+  } else if (arp) what = `arp ${arp.op === 1 ? 'request' : arp.op === 2 ? 'reply' : `op ${arp.op}`}${arp.spa ? ` ${arp.spa} > ${arp.tpa}` : ''}`;
+  const vlan = j.vlan as number[] | undefined;
+  if (vlan) what += ` vlan ${vlan.join(',')}`;
+  const tun = j.tunnel as { type: string; vni?: number } | undefined;
+  if (tun) {
+    what += ` ${tun.type}${tun.vni === undefined ? '' : ` vni ${tun.vni}`}`;
+    const inner = j.inner as { ip?: IpFields; tcp?: TcpFields; udp?: { sport: number; dport: number } } | undefined;
+    const il4 = inner?.tcp ?? inner?.udp;
+    if (inner?.ip) what += il4 ? ` { ${endpoint(inner.ip, il4.sport)} > ${endpointDst(inner.ip, il4.dport)} }` : ` { ${inner.ip.src} > ${inner.ip.dst} }`;
+  }
+  const errs = j.errors ? ` [${(j.errors as string[]).join(',')}]` : '';
+  return `${String(j.n).padStart(6)} ${timestampText(timestampNs)} ${String(j.caplen).padStart(5)} ${String(j.ptype).padEnd(18)} ${what.trimStart()}${errs}`;
+}
 
 /** The frames whose two lines differ, as [jsonl line, text line] pairs (at most 5), and how many were compared. */
 function differences(records: CaptureRecord[]): { compared: number; diff: [string, string][] } {

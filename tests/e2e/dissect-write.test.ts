@@ -4,7 +4,7 @@
 // writes (compared after tcpdump rewrites both); pcapng in keeps its sections' comment, its
 // interfaces (link types, names, descriptions) and the packets' comments.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,11 @@ describe.skipIf(lacks('tcpdump', 'tshark', 'capinfos', 'editcap', 'mergecap'))('
     const same = run('dissect', pcap, '-w', pcap, 'udp');
     expect(same.status).toBe(1);
     expect(same.stderr.toString().trim()).toBe(`wirewasm: -w ${pcap} is the capture being read: write the selection to another file`);
+    // Options that shape printed lines have nothing to act on with -w: refused, not ignored.
+    const jsonl = run('dissect', pcap, '-w', at('unused.pcap'), '--format', 'jsonl', '--symmetric');
+    expect(jsonl.status).toBe(1);
+    expect(jsonl.stderr.toString().trim()).toBe('wirewasm: --format, --symmetric shape the printed lines, and -w writes the frames themselves: drop them or -w');
+    expect(existsSync(at('unused.pcap'))).toBe(false);
     const cut = at('cut.pcap');
     const bytes = readFileSync(pcap);
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));

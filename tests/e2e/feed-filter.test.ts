@@ -105,6 +105,12 @@ describe('feed EXPRESSION on the pcap backend: the frames decoded are the frames
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^wirewasm: filter "udp portt 1" \(link type EN10MB\): .*syntax error/)]);
   });
 
+  it('a burst larger than the filter judges in one call is refused at start, naming the limit', async () => {
+    await expect(runFeedClient({ backend: 'pcap', file, transport: 'udp', host: '127.0.0.1', port, filter: 'udp', burst: 512 })).rejects.toThrow(
+      new FeedError('burst 512 with a filter expression: the filter judges 256 frames a call at most; use a burst of 256 or less'),
+    );
+  });
+
   it('socket and io_uring receive datagrams, not frames: an expression is refused in one line naming the backends that take one', async () => {
     for (const backend of ['socket', 'io_uring'] as const) {
       await expect(runFeedClient({ backend, transport: 'udp', host: '127.0.0.1', port, filter: 'udp' })).rejects.toThrow(FeedError);

@@ -61,7 +61,9 @@ export const runFilter = (filter: Filter, frames: RefFrame[]): FilterRun => load
  * lengths `cut` returns, at least one, summing to the frame's length), every segment's bytes in a
  * place of its own and a 64-byte record of its own (data, caplen), linked by `next` (its frame
  * index, 0xffffffff on the last); the head's record has the wirelen. filterBurst judges the list
- * of heads; the last segment ends at the end of the memory, so a load read past it would trap.
+ * of heads. Segments are laid downward from the end of the memory with a gap byte after each:
+ * a load past the first frame's first segment would trap; past any other it reads the gap and the
+ * next segment's bytes, which the comparison with libpcap catches where the verdict changes.
  */
 export function runChained(filter: Filter, frames: RefFrame[], cut: (len: number) => number[]): { burst: Uint32Array; accepted: number } {
   const parts = frames.map((f) => {

@@ -6,9 +6,8 @@ import { addFilterArgs, filterExpression, type FilterCliOptions } from '../filte
 import { capture, type CaptureResult } from '../../capture.js';
 import { FrameParser } from '../../parser.js';
 import type { CaptureRecord } from '../../pcap/index.js';
-import { frameText } from '../dissect-text.js';
+import { packetText } from '../dissect-text.js';
 import { OutputClosed, SyncOutput } from '../output.js';
-import { frameJson } from './dissect.js';
 import { addPluginOptions, pluginBudget, pluginSpecs, type PluginCliOptions } from '../../plugins/index.js';
 import { untilInterrupted } from '../interrupt.js';
 import { addPublishOptions, publishConfigFrom, type PublishCliOptions } from '../../publish/cli.js';
@@ -95,7 +94,7 @@ function framePrinter(out: SyncOutput): (records: readonly CaptureRecord[]) => v
   return (records) => {
     let text = '';
     parser.parse(records, (pkt, _i, rec) => {
-      text += frameText(frameJson(pkt, ++n, rec, false), rec.timestampNs) + '\n';
+      text += packetText(pkt, ++n, rec.data.length, rec.timestampNs) + '\n';
     });
     out.write(text);
   };

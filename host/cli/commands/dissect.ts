@@ -157,6 +157,10 @@ export function register(program: Command): void {
     .action((file: string, words: string[], opts: { format: string; count?: string; write?: string; linktype?: string; verifyChecksums?: boolean; rssKey?: string; symmetric?: boolean } & FilterCliOptions) => {
       const expression = filterExpression(words, opts);
       if (opts.format !== 'text' && opts.format !== 'jsonl') throw new Error(`--format ${opts.format}: use text or jsonl`);
+      if (opts.write !== undefined) {
+        const printing = [opts.format !== 'text' && '--format', opts.verifyChecksums && '--verify-checksums', opts.rssKey !== undefined && '--rss-key', opts.symmetric && '--symmetric'].filter(Boolean);
+        if (printing.length) throw new Error(`${printing.join(', ')} shape${printing.length === 1 ? 's' : ''} the printed lines, and -w writes the frames themselves: drop ${printing.length === 1 ? 'it' : 'them'} or -w`);
+      }
       let rssKey: Uint8Array | undefined;
       if (opts.rssKey !== undefined) {
         const hex = opts.rssKey.replace(/[:\s]/g, '');
