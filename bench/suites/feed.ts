@@ -338,13 +338,14 @@ const suite: Suite = async ({ argv, log }) => {
         runs.get(v.name)!.push(f);
         log(
           `  round ${i + 1} ${v.name}: ${f.ok ? 'zero gaps' : `GAPS (${f.gaps})`}, BBO to record p50 ${f.p50.toFixed(1)} us, p99 ${f.p99.toFixed(1)} us ` +
-            `(${f.p99_without_gc.toFixed(1)} without the ${f.gc_affected} GC-affected), waiting p99 ${f.waiting_p99.toFixed(1)} us, ${f.gc_pauses} GC pauses, ${f.cpu_ns_per_msg.toFixed(0)} ns CPU/msg`,
+            `(${f.p99_without_gc.toFixed(1)} without the ${f.gc_affected} GC-affected; decode p99 ${f.decode_p99.toFixed(1)}, book p99 ${f.book_p99.toFixed(1)}), waiting p99 ${f.waiting_p99.toFixed(1)} us, ${f.gc_pauses} GC pauses, ${f.cpu_ns_per_msg.toFixed(0)} ns CPU/msg`,
         );
       }
     const summary = (fs: ReturnType<typeof trialFigures>[]) => {
       const med = (k: Exclude<keyof (typeof fs)[number], 'ok'>) => quantile(fs.map((f) => f[k]), 0.5);
       return {
-        gap_free_rounds: fs.filter((f) => f.ok).length, p50_us: med('p50'), p99_us: med('p99'), p99_without_gc_us: med('p99_without_gc'), waiting_p50_us: med('waiting_p50'),
+        gap_free_rounds: fs.filter((f) => f.ok).length, p50_us: med('p50'), p99_us: med('p99'), p99_without_gc_us: med('p99_without_gc'),
+        decode_p50_us: med('decode_p50'), decode_p99_us: med('decode_p99'), book_p50_us: med('book_p50'), book_p99_us: med('book_p99'), waiting_p50_us: med('waiting_p50'),
         waiting_p99_us: med('waiting_p99'), gc_affected: med('gc_affected'), gc_pauses: med('gc_pauses'), cpu_ns_per_msg: Math.round(med('cpu_ns_per_msg')), bbo_changes: med('bbo_changes'),
       };
     };
