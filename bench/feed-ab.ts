@@ -100,7 +100,7 @@ export interface AbTrial {
  * One A/B trial on io_uring at `rate` msgs/s (`perPacket` messages a datagram), both senders
  * starting together; bursts of at most `burst` datagrams a line.
  */
-export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets, o: { rate: number; seconds: number; port: number; burst: number; perPacket: number; session: string; consumer?: Consumer }): Promise<AbTrial> {
+export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets, o: { rate: number; seconds: number; port: number; burst: number; perPacket: number; session: string; consumer?: Consumer; senderCpus?: number[] }): Promise<AbTrial> {
   const pps = o.rate / o.perPacket;
   const count = Math.min(pk.count, Math.max(500, Math.round(pps * o.seconds)));
   const eos = moldControl(sessionName(o.session), BigInt(count * o.perPacket + 1), 0xffff);
@@ -128,7 +128,7 @@ export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets
     onReady: () => {
       sent = Promise.all(senders.map((w, line) => {
         const done = new Promise<SendResult>((res) => w.once('message', res));
-        w.postMessage({ host: '127.0.0.1', port: o.port + line, first: 0, count, pps, eos: eos.buffer });
+        w.postMessage({ host: '127.0.0.1', port: o.port + line, first: 0, count, pps, eos: eos.buffer, cpus: o.senderCpus });
         return done;
       }));
     },
@@ -179,6 +179,6 @@ export function trialFigures(t: AbTrial) {
     ok: t.ok, gaps: t.gaps, p50: quantile(t.work, 0.5), p99: quantile(t.work, 0.99), p99_without_gc: quantile(t.work, 0.99, t.gcAffected),
     decode_p50: quantile(t.decode, 0.5), decode_p99: quantile(t.decode, 0.99), book_p50: quantile(book, 0.5), book_p99: quantile(book, 0.99),
     waiting_p50: quantile(t.waiting, 0.5), waiting_p99: quantile(t.waiting, 0.99), bbo_changes: t.work.length, gc_affected: affected, gc_pauses: t.gc.pauses,
-    gc_ms: t.gc.ms, cpu_ns_per_msg: t.cpuNsPerMsg,
+    gc_ms: t.gc.ms, cpu_ns_per_msg: t.cpuNsPerMsg, sent_msgs_per_s: t.achieved,
   };
 }
