@@ -6,8 +6,12 @@
 //   walk     the receive walk that reaped it (the backend's receive time of the message)
 //   record   JavaScript holds the change (onBookView)
 //
+//   batch    the decoded batch holding it reached JavaScript (onMessageView)
+//
 //   waiting = walk − sent     kernel, and the datagram waiting in its ring for the next walk
-//   work    = record − walk   the rest of the burst decoded and applied, the hand-off to JavaScript
+//   work    = record − walk   the rest of the burst decoded and applied, the hand-off to JavaScript:
+//     decode = batch − walk   the burst through the plugin host and the itch plugin
+//     book   = record − batch the batch applied to the book, its cursor handed over
 //
 // `work` is the target's "BBO change to JS record". A sample is GC-affected when a collector pause
 // (perf_hooks 'gc' entries of this thread) overlaps its [walk, record].
@@ -36,7 +40,7 @@ export type SenderWorker = Worker & { sentAt: Float64Array };
 
 /** Per-sample storage, made once and reused by every trial: the measuring allocates nothing per change. */
 const CAP = 1 << 20;
-const S = { seq: new Float64Array(CAP), walk: new Float64Array(CAP), rec: new Float64Array(CAP), n: 0 };
+const S = { seq: new Float64Array(CAP), walk: new Float64Array(CAP), batch: new Float64Array(CAP), rec: new Float64Array(CAP), n: 0, batchUs: 0 };
 
 /** Records each BBO change of a batch: its sequence, walk time and now (µs since the epoch). */
 function sampleView(batch: MessageView, v: BookView, nowUs: number): void {
@@ -48,6 +52,7 @@ function sampleView(batch: MessageView, v: BookView, nowUs: number): void {
     if (!have || S.n === CAP) return;
     S.seq[S.n] = seq;
     S.walk[S.n] = batch.receivedUs;
+    S.batch[S.n] = S.batchUs;
     S.rec[S.n++] = nowUs;
   }
 }
@@ -62,6 +67,7 @@ function sampleObjects(batch: MessageView, records: readonly BookRecord[], nowUs
     if (!have || S.n === CAP) return;
     S.seq[S.n] = seq;
     S.walk[S.n] = batch.receivedUs;
+    S.batch[S.n] = S.batchUs;
     S.rec[S.n++] = nowUs;
   }
 }
@@ -80,6 +86,8 @@ export interface AbTrial {
   received: number;
   /** µs per BBO change, in arrival order. */
   work: Float64Array;
+  /** The part of `work` until the decoded batch reached JavaScript. */
+  decode: Float64Array;
   waiting: Float64Array;
   /** 1 where a GC pause overlapped the change's [walk, record]. */
   gcAffected: Uint8Array;
@@ -92,7 +100,7 @@ export interface AbTrial {
  * One A/B trial on io_uring at `rate` msgs/s (`perPacket` messages a datagram), both senders
  * starting together; bursts of at most `burst` datagrams a line.
  */
-export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets, o: { rate: number; seconds: number; port: number; burst: number; perPacket: number; session: string; consumer?: Consumer }): Promise<AbTrial> {
+export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets, o: { rate: number; seconds: number; port: number; burst: number; perPacket: number; session: string; consumer?: Consumer; senderCpus?: number[] }): Promise<AbTrial> {
   const pps = o.rate / o.perPacket;
   const count = Math.min(pk.count, Math.max(500, Math.round(pps * o.seconds)));
   const eos = moldControl(sessionName(o.session), BigInt(count * o.perPacket + 1), 0xffff);
@@ -112,12 +120,15 @@ export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets
   const feed = await runFeedClient({
     backend: 'io_uring', transport: 'udp', host: '127.0.0.1', port: o.port, lineB: { host: '127.0.0.1', port: o.port + 1 }, duration: o.seconds + 10, burst: o.burst,
     book: { orders: 1 << 16, symbols: 64, levels: 256 },
-    onMessageView: (v) => (batch = v),
+    onMessageView: (v) => {
+      batch = v;
+      S.batchUs = nowUs();
+    },
     ...(o.consumer === 'objects' ? { onBook: (records: BookRecord[]) => sampleObjects(batch!, records, nowUs()) } : { onBookView: (v: BookView) => sampleView(batch!, v, nowUs()) }),
     onReady: () => {
       sent = Promise.all(senders.map((w, line) => {
         const done = new Promise<SendResult>((res) => w.once('message', res));
-        w.postMessage({ host: '127.0.0.1', port: o.port + line, first: 0, count, pps, eos: eos.buffer });
+        w.postMessage({ host: '127.0.0.1', port: o.port + line, first: 0, count, pps, eos: eos.buffer, cpus: o.senderCpus });
         return done;
       }));
     },
@@ -129,10 +140,12 @@ export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets
   const [a, b] = senders.map((w) => w.sentAt);
   const n = S.n;
   const work = new Float64Array(n);
+  const decode = new Float64Array(n);
   const waiting = new Float64Array(n);
   const gcAffected = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     work[i] = S.rec[i] - S.walk[i];
+    decode[i] = S.batch[i] - S.walk[i];
     const packet = Math.floor((S.seq[i] - 1) / o.perPacket);
     waiting[i] = S.walk[i] - Math.min(a[packet] || Infinity, b[packet] || Infinity);
     const from = S.walk[i] / 1000 - origin;
@@ -143,7 +156,7 @@ export async function abTrial(senders: [SenderWorker, SenderWorker], pk: Packets
   for (let p = 1; p < pauses.length; p += 2) gcMs += pauses[p];
   const achieved = Math.min(...r.map((x) => (x.sent * o.perPacket * 1e9) / x.ns));
   return {
-    ok: feed.gaps === 0 && feed.messages === count * o.perPacket, gaps: feed.gaps, achieved, received: feed.messages, work, waiting, gcAffected,
+    ok: feed.gaps === 0 && feed.messages === count * o.perPacket, gaps: feed.gaps, achieved, received: feed.messages, work, decode, waiting, gcAffected,
     gc: { pauses: pauses.length / 2, ms: gcMs }, cpuNsPerMsg: cpu / Math.max(1, feed.messages),
   };
 }
@@ -161,9 +174,11 @@ export function quantile(xs: ArrayLike<number>, p: number, skip?: Uint8Array): n
 export function trialFigures(t: AbTrial) {
   let affected = 0;
   for (const a of t.gcAffected) affected += a;
+  const book = t.work.map((w, i) => w - t.decode[i]);
   return {
     ok: t.ok, gaps: t.gaps, p50: quantile(t.work, 0.5), p99: quantile(t.work, 0.99), p99_without_gc: quantile(t.work, 0.99, t.gcAffected),
+    decode_p50: quantile(t.decode, 0.5), decode_p99: quantile(t.decode, 0.99), book_p50: quantile(book, 0.5), book_p99: quantile(book, 0.99),
     waiting_p50: quantile(t.waiting, 0.5), waiting_p99: quantile(t.waiting, 0.99), bbo_changes: t.work.length, gc_affected: affected, gc_pauses: t.gc.pauses,
-    gc_ms: t.gc.ms, cpu_ns_per_msg: t.cpuNsPerMsg,
+    gc_ms: t.gc.ms, cpu_ns_per_msg: t.cpuNsPerMsg, sent_msgs_per_s: t.achieved,
   };
 }

@@ -34,6 +34,8 @@ import { OrderBook } from '../../host/feed/book.js';
 import { abTrial, quantile, trialFigures, type Consumer, type SenderWorker } from '../feed-ab.js';
 import { RefBook } from '../ref-book.js';
 import { addonPath } from '../../host/native.js';
+import { pinThread } from '../../host/affinity.js';
+import { kernelAddon } from '../../host/backends/kernel.js';
 import { createTestbed, type Testbed } from '../../host/testbed.js';
 import { argValue, summarize, unavailable, type BenchResult, type Suite } from '../common.js';
 
@@ -241,7 +243,8 @@ function generatePackets(count: number) {
 const SENDER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const native = require(workerData.addon);
-parentPort.on('message', ({ host, netns, port, first, count, pps, eos }) => {
+parentPort.on('message', ({ host, netns, port, first, count, pps, eos, cpus }) => {
+  if (cpus) native.pinThread(cpus);
   const id = native.iouringSenderOpen({ host, port, netns });
   try {
     const r = native.iouringSenderSend(id, workerData.data, workerData.offsets, workerData.lengths, first, count, pps, workerData.sentAt);
@@ -298,11 +301,19 @@ const suite: Suite = async ({ argv, log }) => {
   const senders: [SenderWorker, SenderWorker] = [sender(), sender()];
   // Bursts of at most --ab-burst datagrams a line: the receive takes what has arrived and never
   // waits to fill one; the cap bounds a backlog's turn, and a BBO change waits for the rest of its
-  // burst to be decoded and applied before its record reaches JavaScript.
-  const abBurst = argValue(argv, '--ab-burst', 16);
+  // burst to be decoded and applied before its record reaches JavaScript. 4: the cap that keeps
+  // the p99 near 50 us at 1 M msgs/s (16 and 8 are measured beside it).
+  const abBurst = argValue(argv, '--ab-burst', 4);
   const list = (flag: string, dflt: number[]) => (argv.includes(flag) ? String(argv[argv.indexOf(flag) + 1]).split(',').map(Number) : dflt);
+  // The receiving thread on the first CPU, both senders on the others (unless --ab-no-pin), so that
+  // a sender waking up never takes the receiver's CPU in the middle of a burst, as a feed handler
+  // on a core of its own.
+  const mainCpus: number[] = kernelAddon().threadAffinity();
+  const pin = !argv.includes('--ab-no-pin') && mainCpus.length > 1;
+  const senderCpus = pin ? mainCpus.slice(1) : undefined;
+  if (pin) log(`  receiver pinned: ${pinThread(mainCpus.slice(0, 1)).detail}; senders on CPU ${senderCpus!.join(',')}`);
   const trialAt = (rate: number, burst: number, consumer: Consumer = 'view') =>
-    abTrial(senders, pk, { rate, seconds: abSeconds, port: (abPort += 2), burst, perPacket: PER_PACKET, session: SESSION, consumer });
+    abTrial(senders, pk, { rate, seconds: abSeconds, port: (abPort += 2), burst, perPacket: PER_PACKET, session: SESSION, consumer, senderCpus });
   try {
     let good = 0;
     let limited = false;
@@ -321,13 +332,13 @@ const suite: Suite = async ({ argv, log }) => {
       }
     }
     // The target's figures: --ab-rounds rounds (default 3) at --ab-target-rate (default 1 M msgs/s)
-    // of one trial per burst cap of --ab-bursts (default --ab-burst, 8, 4) and, with --ab-objects,
+    // of one trial per burst cap of --ab-bursts (default --ab-burst, 16, 8, 4) and, with --ab-objects,
     // one reading record objects at --ab-burst; the order rotates each round so every variant meets
     // the same machine load. Each figure is the median over the rounds.
     const rounds = argValue(argv, '--ab-rounds', 3);
     const targetRate = argValue(argv, '--ab-target-rate', 1_000_000);
     const variants: { consumer: Consumer; burst: number; name: string }[] = [
-      ...list('--ab-bursts', [...new Set([abBurst, 8, 4])]).map((b) => ({ consumer: 'view' as const, burst: b, name: `burst${b}` })),
+      ...list('--ab-bursts', [...new Set([abBurst, 16, 8, 4])]).map((b) => ({ consumer: 'view' as const, burst: b, name: `burst${b}` })),
       ...(argv.includes('--ab-objects') ? [{ consumer: 'objects' as const, burst: abBurst, name: `objects_burst${abBurst}` }] : []),
     ];
     const runs = new Map(variants.map((v) => [v.name, [] as ReturnType<typeof trialFigures>[]]));
@@ -337,21 +348,22 @@ const suite: Suite = async ({ argv, log }) => {
         const f = trialFigures(await trialAt(targetRate, v.burst, v.consumer));
         runs.get(v.name)!.push(f);
         log(
-          `  round ${i + 1} ${v.name}: ${f.ok ? 'zero gaps' : `GAPS (${f.gaps})`}, BBO to record p50 ${f.p50.toFixed(1)} us, p99 ${f.p99.toFixed(1)} us ` +
-            `(${f.p99_without_gc.toFixed(1)} without the ${f.gc_affected} GC-affected), waiting p99 ${f.waiting_p99.toFixed(1)} us, ${f.gc_pauses} GC pauses, ${f.cpu_ns_per_msg.toFixed(0)} ns CPU/msg`,
+          `  round ${i + 1} ${v.name}: ${f.ok ? 'zero gaps' : `GAPS (${f.gaps})`}${f.sent_msgs_per_s < 0.98 * targetRate ? ` (senders reached ${Math.round(f.sent_msgs_per_s / 1000)}k)` : ''}, BBO to record p50 ${f.p50.toFixed(1)} us, p99 ${f.p99.toFixed(1)} us ` +
+            `(${f.p99_without_gc.toFixed(1)} without the ${f.gc_affected} GC-affected; decode p99 ${f.decode_p99.toFixed(1)}, book p99 ${f.book_p99.toFixed(1)}), waiting p99 ${f.waiting_p99.toFixed(1)} us, ${f.gc_pauses} GC pauses, ${f.cpu_ns_per_msg.toFixed(0)} ns CPU/msg`,
         );
       }
     const summary = (fs: ReturnType<typeof trialFigures>[]) => {
       const med = (k: Exclude<keyof (typeof fs)[number], 'ok'>) => quantile(fs.map((f) => f[k]), 0.5);
       return {
-        gap_free_rounds: fs.filter((f) => f.ok).length, p50_us: med('p50'), p99_us: med('p99'), p99_without_gc_us: med('p99_without_gc'), waiting_p50_us: med('waiting_p50'),
+        gap_free_rounds: fs.filter((f) => f.ok).length, p50_us: med('p50'), p99_us: med('p99'), p99_without_gc_us: med('p99_without_gc'),
+        decode_p50_us: med('decode_p50'), decode_p99_us: med('decode_p99'), book_p50_us: med('book_p50'), book_p99_us: med('book_p99'), waiting_p50_us: med('waiting_p50'),
         waiting_p99_us: med('waiting_p99'), gc_affected: med('gc_affected'), gc_pauses: med('gc_pauses'), cpu_ns_per_msg: Math.round(med('cpu_ns_per_msg')), bbo_changes: med('bbo_changes'),
       };
     };
     const by = Object.fromEntries([...runs].map(([name, fs]) => [name, summary(fs)]));
     const head = by[`burst${abBurst}`];
     results.push(summarize('wirewasm-feed-ab', 'msgs/s', good ? [good] : [], {
-      lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, sender_limited: limited, search: trace.join(' '),
+      lines: 2, backend: 'io_uring', transport: 'udp loopback', sender: 'native io_uring, paced, one thread a line', burst: abBurst, receiver_cpus: pin ? mainCpus.slice(0, 1) : mainCpus, sender_cpus: senderCpus ?? mainCpus, sender_limited: limited, search: trace.join(' '),
       target_rate: targetRate, rounds,
       ...(head
         ? {
@@ -364,6 +376,7 @@ const suite: Suite = async ({ argv, log }) => {
   } catch (e) {
     results.push(unavailable('wirewasm-feed-ab', 'msgs/s', (e as Error).message));
   } finally {
+    if (pin) pinThread(mainCpus);
     await Promise.all(senders.map((w) => w.terminate()));
   }
 

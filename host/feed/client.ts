@@ -298,6 +298,7 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
   // One cursor over each batch where the plugin wrote it, and the DataView it reads with (made
   // again only when the plugin's memory changes: a restart or a grow).
   const batchView = new MessageView();
+  const { onMessages, onMessageView, onBookView, onBook } = o;
   let pluginBytes: Uint8Array | null = null;
   let pluginDv: DataView = new DataView(new ArrayBuffer(0));
   // A/B dead lines: each session's next sequence after the latest batch, and a count of batches.
@@ -309,11 +310,11 @@ export async function runFeedClient(o: FeedClientOptions): Promise<FeedReport> {
     batches++;
     if (digest) digest.addBatch(bytes.subarray(at, at + len));
     const v = batchView.reset(bytes, pluginDv, at, len, sessionNames);
-    if (o.onMessages) o.onMessages(v.copy(), sessionNames);
-    o.onMessageView?.(v);
+    if (onMessages) onMessages(v.copy(), sessionNames);
+    onMessageView?.(v);
     if (book && book.applyFrom(bytes, at, len) > 0) {
-      o.onBookView?.(book.view(), book);
-      o.onBook?.(book.records(), book);
+      onBookView?.(book.view(), book);
+      onBook?.(book.records(), book);
     }
     // After the book (not to delay its records): the next sequence of each session, for passDeadLines.
     if (lineB)

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openFeed } from '../../host/feed/client.js';
 import { OrderBook } from '../../host/feed/book.js';
+import { MessageView } from '../../host/feed/messages.js';
 import { ItchGenerator } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, type ItchMessage } from '../../host/feed/itch.js';
 import { runFeedSim, type FeedSimResult } from '../../host/feed/sim.js';
@@ -126,5 +127,31 @@ describe('feed --messages / --bbo and the streaming API', () => {
     }
     expect(want.length).toBeGreaterThan(100);
     expect(seen).toEqual(want);
+  });
+
+  it('onMessageView: every message in order through one cursor, and no batch copies while nobody reads messages()', async () => {
+    const views = new Set<MessageView>();
+    const seen: string[] = [];
+    const copied = vi.spyOn(MessageView.prototype, 'copy');
+    try {
+      const feed = openFeed({
+        backend: 'pcap', file: capture, transport: 'udp', host: '127.0.0.1', port,
+        onMessageView: (v) => {
+          views.add(v);
+          const first = seen.length;
+          while (v.next()) seen.push(`${v.type}${v.sequenceNumber}`);
+          // rewind() reads the same batch again from its first record.
+          const again: string[] = [];
+          for (v.rewind(); v.next(); ) again.push(`${v.type}${v.sequenceNumber}`);
+          expect(again).toEqual(seen.slice(first));
+        },
+      });
+      expect((await feed.done).messages).toBe(sim.messages_sent);
+      expect(copied).not.toHaveBeenCalled();
+    } finally {
+      copied.mockRestore();
+    }
+    expect(views.size).toBe(1);
+    expect(seen).toEqual(generated.map((m, i) => `${m.type}${i + 1}`));
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
 import { loadPlugin, PluginHost, PluginRefused, PluginStage, PluginSupervisor, type LoadedPlugin, type PluginSpec } from '../../host/plugins/index.js';
+import type { PluginHostOptions } from '../../host/plugins/host.js';
 import { itch, makeTraffic, moldudp64, pluginWat, SECRET_MAC, wat, type Frame } from '../support/plugins-fixtures.js';
 
 const dist = (f: string) => path.join(packageRoot, 'dist', 'plugins', f);
@@ -32,7 +33,7 @@ function marketData(n = 24): { frames: Frame[]; messages: Uint8Array[] } {
   return { frames, messages };
 }
 
-function setup(specs: PluginSpec[], groups: Frame[][], hostOpts: { maxBurst?: number } = {}) {
+function setup(specs: PluginSpec[], groups: Frame[][], hostOpts: Pick<PluginHostOptions, 'maxBurst' | 'onRecord'> = {}) {
   const t = makeTraffic(groups, 1);
   const plugins: LoadedPlugin[] = specs.map((s) => loadPlugin(s, { engineMaxPages: t.layout.maximumPages }));
   const sup = new PluginSupervisor(plugins, { workers: 1 });
@@ -122,6 +123,38 @@ describe('examples parse MoldUDP64 into records', () => {
     const { run, stat } = setup([{ name: 'mold', bytes: example('moldudp64.wasm') }], [[...frames.slice(0, 3), { payload: bad }, { payload: new Uint8Array(5) }]]);
     expect(run()).toBe(0);
     expect(stat('mold')).toMatchObject({ packets: 5, errors: 2 });
+  });
+});
+
+describe('records in place (onRecord)', () => {
+  const { frames, messages } = marketData();
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  it('hands each record over as a view of the memory the plugin wrote it in, keeps none, counts them', () => {
+    const seen: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const { run, host, stat } = setup([{ name: 'mold', bytes: example('moldudp64.wasm') }], [frames], {
+      onRecord: (kind, bytes, at, len, plugin) => {
+        seen.push(hex(bytes.subarray(at, at + len)));
+        buffers.add(bytes.buffer);
+        expect([kind, plugin]).toEqual([bytes[at], 0]);
+      },
+    });
+    expect(run()).toBe(0);
+    expect(seen).toEqual(messages.map(hex));
+    // One memory for all of them: a copy per record would bring a buffer of its own each.
+    expect(buffers.size).toBe(1);
+    expect(host.takeRecords()).toEqual([]);
+    expect(stat('mold')).toMatchObject({ records: messages.length, traps: 0 });
+  });
+  it('what onRecord throws comes out of processBurst once the burst is done; the plugin is not blamed', () => {
+    const { run, stat } = setup([{ name: 'mold', bytes: example('moldudp64.wasm') }], [frames], {
+      onRecord: () => {
+        throw new Error('the reader broke');
+      },
+    });
+    expect(() => run()).toThrow('the reader broke');
+    expect(stat('mold')).toMatchObject({ state: 'running', traps: 0, packets: frames.length, records: messages.length });
+    expect(() => run()).toThrow('the reader broke');
   });
 });
 
@@ -429,6 +462,21 @@ describe('imports', () => {
     }
     expect([...host.counters.get('io')!]).toEqual([[7, 15n], [8, -3n]]);
     expect(sup.stats()[0].counters).toEqual({ 7: 15, 8: -3 });
+  });
+  it('counter_add: ids past the summing table, negative ids and 64-bit totals are exact too', async () => {
+    const src = pluginWat({
+      imports: '(import "wirewasm" "counter_add" (func $add (param i32 i64)))',
+      onPacket: `(call $add (i32.const 4095) (i64.const 0x100000001)) (call $add (i32.const 4096) (i64.const 2))
+        (call $add (i32.const -1) (i64.const -5)) (call $add (i32.const 3) (i64.const -9007199254740993)) ${PASS}`,
+    });
+    const t = makeTraffic([marketData(3).frames], 1);
+    const sup = new PluginSupervisor([loadPlugin({ name: 'c', bytes: await wat(src) })], { workers: 1 });
+    const host = new PluginHost({ memory: t.memory, engine: t.engine, ...sup.workerArgs(), worker: 0, scratch: t.scratch[0] });
+    host.processBurst(t.bursts[0].metaList, 3, t.bursts[0].verdicts);
+    const c = host.counters.get('c')!;
+    expect([...c]).toEqual([[4095, 3n * 0x100000001n], [3, -3n * 9007199254740993n], [4096, 6n], [-1, -15n]]);
+    expect([c.get(4095), c.get(4096), c.get(-1), c.get(3), c.get(7)]).toEqual([3n * 0x100000001n, 6n, -15n, -3n * 9007199254740993n, undefined]);
+    expect(sup.stats()[0].counters).toMatchObject({ 3: Number(-3n * 9007199254740993n) });
   });
 });
 
