@@ -93,6 +93,12 @@ class Slot {
   lastError = '';
   /** Its counter_add totals (kept across restarts). */
   totals: CounterTotals | null = null;
+  /**
+   * The totals of ids 0..USER_COUNTERS-1 last added to the shared stats. The stats get the
+   * difference, not the totals: a replacement worker's host starts its totals from 0, and the
+   * stats must keep what the worker it replaces counted.
+   */
+  readonly published = new Float64Array(USER_COUNTERS);
   constructor(
     readonly p: number,
     readonly spec: LoadedPlugin,
@@ -414,12 +420,19 @@ export class PluginHost {
     return drops;
   }
 
-  /** The totals of counter ids 0..USER_COUNTERS-1 into the shared stats (PluginState COUNTER.user). */
+  /** What counter ids 0..USER_COUNTERS-1 counted since the last call, added to the shared stats (PluginState COUNTER.user). */
   private userCounters(s: Slot): void {
     const t = s.totals;
     if (!t) return;
     const at = s.counters + COUNTER.user;
-    for (let id = 0; id < USER_COUNTERS; id++) this.f64[at + id] = t.number(id);
+    const last = s.published;
+    for (let id = 0; id < USER_COUNTERS; id++) {
+      const v = t.number(id);
+      if (v !== last[id]) {
+        this.f64[at + id] += v - last[id];
+        last[id] = v;
+      }
+    }
   }
 
   /** Policy for blocks j..k of the round in progress (their sel entries are still in scratch). */
