@@ -367,7 +367,7 @@ export class PluginHost {
           s.bytes = new Uint8Array(s.mem!.buffer);
           s.i32 = new Int32Array(s.mem!.buffer);
         }
-        s.inputCopy.copy(this.u8, this.area, u32[(this.out >> 2) + 2], s.bytes!, base, cap);
+        s.inputCopy.copyExact(this.u8, this.area, u32[(this.out >> 2) + 2], s.bytes!, base);
       }
       this.cur = s;
       this.curMetaList = metaList;
