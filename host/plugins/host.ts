@@ -48,8 +48,8 @@ export interface PluginHostOptions {
    * Takes each emitted record in place instead of keeping it for takeRecords(): the record is
    * bytes[at, at + len), `bytes` a view of the memory the plugin wrote it in (its own, or the
    * engine's when trusted), valid during the call only. Nothing is allocated per emit, and no
-   * metadata is looked up. What it throws is thrown by processBurst once the burst is done (the
-   * plugin is not blamed for it).
+   * metadata is looked up. What it throws is thrown by the processBurst or tick it was called in,
+   * once that call is done (the plugin is not blamed for it).
    */
   onRecord?: (kind: number, bytes: Uint8Array, at: number, len: number, plugin: number) => void;
   /** Where wirewasm.log lines go. Default: stderr, the first 100 per plugin. */
@@ -186,11 +186,7 @@ export class PluginHost {
       for (const s of this.slots) drops += this.run(s, metaList + 4 * off, n, verdicts + off);
     }
     this.leave();
-    if (this.recordError !== null) {
-      const e = this.recordError;
-      this.recordError = null;
-      throw e;
-    }
+    this.throwRecordError();
     if (drops === 0 || this.slots.length === 1) return drops;
     // Several plugins may drop the same packet: count packets, not verdicts.
     let dropped = 0;
@@ -211,6 +207,15 @@ export class PluginHost {
       this.userCounters(s);
       this.leave();
     }
+    this.throwRecordError();
+  }
+
+  /** Throws the first error onRecord raised during the call in progress (processBurst or tick), once. */
+  private throwRecordError(): void {
+    if (this.recordError === null) return;
+    const e = this.recordError;
+    this.recordError = null;
+    throw e;
   }
 
   /** The records emitted since the last call (kept in order). */

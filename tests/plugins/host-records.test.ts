@@ -74,6 +74,23 @@ describe('onRecord', () => {
     expect(run()).toBe(0); // thrown once
     expect(calls).toBe(2 * messages.length);
   });
+
+  it('an error it throws during tick() is thrown by that tick(), not by the next burst', async () => {
+    const src = pluginWat({
+      onPacket: '(i32.const 0)',
+      extra: '(func (export "wirewasm_on_tick") (param $now i64) (i64.store (i32.const 0) (local.get $now)) (call $emit (i32.const 0) (i32.const 8) (i32.const 9)))',
+    });
+    const kinds: number[] = [];
+    const boom = new Error('reader failed in tick');
+    const { host, run, stat } = setup([{ name: 'tk', bytes: await wat(src) }], market(2).frames, (kind) => {
+      kinds.push(kind);
+      if (kind === 9) throw boom;
+    });
+    expect(() => host.tick(5n)).toThrow(boom);
+    expect(kinds).toEqual([9]);
+    expect(run()).toBe(0);
+    expect(stat('tk')).toMatchObject({ packets: 2, traps: 0, state: 'running' });
+  });
 });
 
 describe('isolation: nothing past the bytes gathered for the plugin', () => {
