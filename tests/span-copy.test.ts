@@ -25,6 +25,24 @@ describe('SpanCopier', () => {
         }
   });
 
+  it('copyExact: also into and out of views that start inside their buffer, aligned or not', () => {
+    const c = new SpanCopier();
+    const whole = filled(30000, 5);
+    for (const srcStart of [0, 4, 6])
+      for (const dstStart of [0, 8, 3]) {
+        const src = whole.subarray(srcStart);
+        const buf = new Uint8Array(12000).fill(SENTINEL);
+        const dst = buf.subarray(dstStart);
+        for (const len of [61, 64, 100, 1027]) {
+          buf.fill(SENTINEL);
+          c.copyExact(src, 128, len, dst, 16);
+          expect(Buffer.from(dst.subarray(16, 16 + len)).equals(Buffer.from(src.subarray(128, 128 + len))), `src at ${srcStart}, dst at ${dstStart}, len ${len}`).toBe(true);
+          expect(buf.subarray(0, dstStart + 16).every((b) => b === SENTINEL)).toBe(true);
+          expect(buf.subarray(dstStart + 16 + len).every((b) => b === SENTINEL)).toBe(true);
+        }
+      }
+  });
+
   it('copy: dst gets src[from, from + len) at `to` and writes nothing past `dstRoom`', () => {
     const c = new SpanCopier();
     const src = filled(20000, 2);
