@@ -27,6 +27,10 @@ export class SpanCopier {
    * fit there or in src).
    */
   copy(src: Uint8Array, from: number, len: number, dst: Uint8Array, to: number, dstRoom: number): void {
+    if (from === 0 && len === src.length) {
+      dst.set(src, to); // the whole source: no view needed
+      return;
+    }
     const k = Math.ceil(len / STEP);
     if (k * STEP > dstRoom || from + k * STEP > src.length) {
       dst.set(src.subarray(from, from + len), to);

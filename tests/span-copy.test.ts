@@ -59,6 +59,12 @@ describe('SpanCopier', () => {
     c.copy(src, src.length - 1500, 1500, dst, 0, 4096);
     expect(Buffer.from(dst.subarray(0, 1500)).equals(Buffer.from(src.subarray(src.length - 1500)))).toBe(true);
     expect(dst.subarray(1500).every((b) => b === SENTINEL)).toBe(true);
+    // The whole of a source (OrderBook.apply's batch).
+    const batch = filled(700, 6);
+    dst.fill(SENTINEL);
+    c.copy(batch, 0, batch.length, dst, 24, 4000);
+    expect(Buffer.from(dst.subarray(24, 724)).equals(Buffer.from(batch))).toBe(true);
+    expect(dst.subarray(0, 24).every((b) => b === SENTINEL) && dst.subarray(724).every((b) => b === SENTINEL)).toBe(true);
   });
 
   it('a new source array, a new start, or new bytes in the same source: always the current bytes', () => {
