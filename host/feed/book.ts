@@ -176,10 +176,7 @@ export class OrderBook {
    * it produced (read them with records()).
    */
   apply(batch: Uint8Array): number {
-    this.views();
-    if (batch.length > BOOK_INPUT_BYTES) throw new Error(`order book: a ${batch.length}-byte record batch exceeds the ${BOOK_INPUT_BYTES}-byte input; hand batches over as the plugin emits them`);
-    this.u8.set(batch, this.base + this.layout.inputAt);
-    return this.x.bookApply(this.base, this.base + this.layout.inputAt, batch.length);
+    return this.applyFrom(batch, 0, batch.length);
   }
 
   /**

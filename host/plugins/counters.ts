@@ -8,7 +8,8 @@
 //   0       totals    i64 per id 0..IDS-1
 //   32768   seen      u8 per id: 1 once the id was counted
 //   36864   order     u16 per id, in the order first counted (the global `count` of them)
-//   ids outside 0..IDS-1 are handed to the host's `far` import (a Map of bigints: rare, slower)
+//   ids outside 0..IDS-1 are handed to the host's `far` import (a Map of bigints: rare, slower),
+//   kept to i64 like the table so that every id's total wraps the same way
 //
 // (module
 //   (import "host" "far" (func $far (param i32 i64)))
@@ -53,7 +54,7 @@ export class CounterTotals implements Iterable<[number, bigint]> {
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(MODULE_BASE64, 'base64'));
     const far = this.far;
-    this.x = new WebAssembly.Instance(compiled, { host: { far: (id: number, d: bigint) => far.set(id, (far.get(id) ?? 0n) + d) } }).exports as unknown as CounterExports;
+    this.x = new WebAssembly.Instance(compiled, { host: { far: (id: number, d: bigint) => far.set(id, BigInt.asIntN(64, (far.get(id) ?? 0n) + d)) } }).exports as unknown as CounterExports;
     this.add = this.x.add;
     // Its memory never grows: the views stay valid.
     this.i32 = new Int32Array(this.x.memory.buffer);

@@ -48,8 +48,8 @@ export interface PluginHostOptions {
    * Takes each emitted record in place instead of keeping it for takeRecords(): the record is
    * bytes[at, at + len), `bytes` a view of the memory the plugin wrote it in (its own, or the
    * engine's when trusted), valid during the call only. Nothing is allocated per emit, and no
-   * metadata is looked up. What it throws is thrown by processBurst once the burst is done (the
-   * plugin is not blamed for it).
+   * metadata is looked up. What it throws is thrown by the processBurst or tick it was called in,
+   * once that call is done (the plugin is not blamed for it).
    */
   onRecord?: (kind: number, bytes: Uint8Array, at: number, len: number, plugin: number) => void;
   /** Where wirewasm.log lines go. Default: stderr, the first 100 per plugin. */
@@ -93,6 +93,12 @@ class Slot {
   lastError = '';
   /** Its counter_add totals (kept across restarts). */
   totals: CounterTotals | null = null;
+  /**
+   * The totals of ids 0..USER_COUNTERS-1 last added to the shared stats. The stats get the
+   * difference, not the totals: a replacement worker's host starts its totals from 0, and the
+   * stats must keep what the worker it replaces counted.
+   */
+  readonly published = new Float64Array(USER_COUNTERS);
   constructor(
     readonly p: number,
     readonly spec: LoadedPlugin,
@@ -180,11 +186,7 @@ export class PluginHost {
       for (const s of this.slots) drops += this.run(s, metaList + 4 * off, n, verdicts + off);
     }
     this.leave();
-    if (this.recordError !== null) {
-      const e = this.recordError;
-      this.recordError = null;
-      throw e;
-    }
+    this.throwRecordError();
     if (drops === 0 || this.slots.length === 1) return drops;
     // Several plugins may drop the same packet: count packets, not verdicts.
     let dropped = 0;
@@ -205,6 +207,15 @@ export class PluginHost {
       this.userCounters(s);
       this.leave();
     }
+    this.throwRecordError();
+  }
+
+  /** Throws the first error onRecord raised during the call in progress (processBurst or tick), once. */
+  private throwRecordError(): void {
+    if (this.recordError === null) return;
+    const e = this.recordError;
+    this.recordError = null;
+    throw e;
   }
 
   /** The records emitted since the last call (kept in order). */
@@ -361,7 +372,7 @@ export class PluginHost {
           s.bytes = new Uint8Array(s.mem!.buffer);
           s.i32 = new Int32Array(s.mem!.buffer);
         }
-        s.inputCopy.copy(this.u8, this.area, u32[(this.out >> 2) + 2], s.bytes!, base, cap);
+        s.inputCopy.copyExact(this.u8, this.area, u32[(this.out >> 2) + 2], s.bytes!, base);
       }
       this.cur = s;
       this.curMetaList = metaList;
@@ -414,12 +425,19 @@ export class PluginHost {
     return drops;
   }
 
-  /** The totals of counter ids 0..USER_COUNTERS-1 into the shared stats (PluginState COUNTER.user). */
+  /** What counter ids 0..USER_COUNTERS-1 counted since the last call, added to the shared stats (PluginState COUNTER.user). */
   private userCounters(s: Slot): void {
     const t = s.totals;
     if (!t) return;
     const at = s.counters + COUNTER.user;
-    for (let id = 0; id < USER_COUNTERS; id++) this.f64[at + id] = t.number(id);
+    const last = s.published;
+    for (let id = 0; id < USER_COUNTERS; id++) {
+      const v = t.number(id);
+      if (v !== last[id]) {
+        this.f64[at + id] += v - last[id];
+        last[id] = v;
+      }
+    }
   }
 
   /** Policy for blocks j..k of the round in progress (their sel entries are still in scratch). */

@@ -105,6 +105,55 @@ describe('engine with parser plugins', () => {
 
   }
 
+  it('user counters survive a worker restart: they never go backwards and end at what the plugin counted', async () => {
+    // counter_add(0, 1) per packet and counter_add(1, payload byte) per packet; a second plugin hangs
+    // on one packet, so the watchdog ends that worker and the engine starts a replacement.
+    const counter = await wat(
+      pluginWat({
+        imports: '(import "wirewasm" "counter_add" (func $add (param i32 i64)))',
+        onPacket: '(call $add (i32.const 0) (i64.const 1)) (call $add (i32.const 1) (i64.extend_i32_u (i32.load8_u (local.get $ptr)))) (i32.const 0)',
+      }),
+    );
+    const loop = await wat(pluginWat({ onPacket: '(if (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 0xEE)) (then (loop $l (br $l)))) (i32.const 0)' }));
+    const frames = Array.from({ length: 4000 }, (_, i) => udp(5000 + (i % 40), 7777, new Uint8Array([i === 1503 ? 0xee : 1 + (i % 7), 0])));
+    const engine = new Engine({
+      frames,
+      workers: 2,
+      pluginBudgetMs: 300,
+      replay: { rate: 4000 },
+      plugins: [
+        { name: 'counter', bytes: counter },
+        { name: 'loop', bytes: loop, policy: 'open' },
+      ],
+    });
+    const seen: number[] = [];
+    const sample = () => seen.push(engine.stats().plugins[0].counters['0'] ?? 0);
+    const exits: number[] = [];
+    engine.on('worker-exit', (e) => {
+      exits.push(e.worker);
+      sample();
+    });
+    await engine.start();
+    const timer = setInterval(sample, 20);
+    for await (const _ of engine.records());
+    clearInterval(timer);
+    const stats = await engine.done;
+    sample();
+    expectAccounted(stats);
+    expect(exits).toHaveLength(1);
+    expect(seen.length).toBeGreaterThan(10);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+    // Every packet the counting plugin took was counted once per time it took it (the hung burst
+    // is taken again by the replacement worker): the totals equal its packet count.
+    const c = stats.plugins[0];
+    expect(c.packets).toBeGreaterThanOrEqual(4000);
+    expect(c.counters['0']).toBe(c.packets);
+    // The byte sum: every frame's first payload byte at least once.
+    const bytes = frames.reduce((n, f) => n + f[42], 0);
+    expect(c.counters['1']).toBeGreaterThanOrEqual(bytes);
+    expect(c.counters['1'] - bytes).toBeLessThanOrEqual(0xee * (c.packets - 4000));
+  });
+
   it('calls wirewasm_on_tick about every 100 ms in each worker', async () => {
     const ticker = await wat(
       pluginWat({

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openFeed } from '../../host/feed/client.js';
-import { OrderBook } from '../../host/feed/book.js';
+import { openFeed, runFeedClient } from '../../host/feed/client.js';
 import { MessageView } from '../../host/feed/messages.js';
+import { OrderBook } from '../../host/feed/book.js';
 import { ItchGenerator } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, type ItchMessage } from '../../host/feed/itch.js';
 import { runFeedSim, type FeedSimResult } from '../../host/feed/sim.js';
@@ -71,6 +71,33 @@ describe('feed --messages / --bbo and the streaming API', () => {
     });
     expect(want.length).toBeGreaterThan(100);
     expect(readFileSync(bbo, 'utf8').trimEnd().split('\n')).toEqual(want);
+  });
+
+  it('onMessageView: every message in order through one cursor, no copy of any batch', async () => {
+    const cursors = new Set<MessageView>();
+    const copies = vi.spyOn(MessageView.prototype, 'copy');
+    let n = 0;
+    let batches = 0;
+    try {
+      const r = await runFeedClient({
+        backend: 'pcap', file: capture, transport: 'udp', host: '127.0.0.1', port,
+        onMessageView: (v) => {
+          cursors.add(v);
+          batches++;
+          while (v.next()) {
+            const m = generated[n++];
+            expect([v.type, v.sequenceNumber, v.session.trimEnd(), v.locate, v.tracking], `message ${n}`).toEqual([m.type, n, 'WIREWASM01', m.locate, m.tracking]);
+          }
+        },
+      });
+      expect(r.messages).toBe(sim.messages_sent);
+      expect(copies).not.toHaveBeenCalled();
+    } finally {
+      copies.mockRestore();
+    }
+    expect(n).toBe(sim.messages_sent);
+    expect(batches).toBeGreaterThan(10);
+    expect(cursors.size).toBe(1);
   });
 
   it('openFeed: typed messages, zero-copy views and book records of the same session', async () => {

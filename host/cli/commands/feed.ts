@@ -8,7 +8,7 @@ import { FEED_TRANSPORTS, type FeedTransport } from '../../feed/sim.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createLogUpdate } from 'log-update';
 import { bboLine, price4, type OrderBook } from '../../feed/book.js';
-import { MessageView, messageLine } from '../../feed/messages.js';
+import { messageLine } from '../../feed/messages.js';
 import { addFilterArgs, filterExpression } from '../filter-args.js';
 
 /** jsonl to a file or stdout ("-"), written in 64 KiB pieces. */
@@ -152,9 +152,8 @@ export function register(program: Command): void {
           rerequest: opts.rerequest ? parseHostPort(opts.rerequest) : undefined,
           signal,
           book: withBook ? { orders: opts.bookOrders, symbols: opts.bookSymbols, levels: opts.bookLevels } : undefined,
-          onMessages: messages
-            ? (batch, names) => {
-                const v = new MessageView(batch, names);
+          onMessageView: messages
+            ? (v) => {
                 while (v.next()) messages.add(messageLine(v));
               }
             : undefined,
