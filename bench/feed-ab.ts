@@ -40,36 +40,32 @@ export type SenderWorker = Worker & { sentAt: Float64Array };
 
 /** Per-sample storage, made once and reused by every trial: the measuring allocates nothing per change. */
 const CAP = 1 << 20;
-const S = { seq: new Float64Array(CAP), walk: new Float64Array(CAP), batch: new Float64Array(CAP), rec: new Float64Array(CAP), n: 0, batchUs: 0 };
+const S = { seq: new Float64Array(CAP), walk: new Float64Array(CAP), batch: new Float64Array(CAP), rec: new Float64Array(CAP), n: 0, batchUs: 0, have: false };
 
-/** Records each BBO change of a batch: its sequence, walk time and now (µs since the epoch). */
+/**
+ * Records the BBO change of sequence `seq`: the batch's walk time of its message (the cursor moves
+ * forward to it) and now (µs since the epoch). Returns false once the batch or the sample store ran out.
+ */
+function sample(batch: MessageView, seq: number, nowUs: number): boolean {
+  while (S.have && batch.sequenceNumber !== seq) S.have = batch.next();
+  if (!S.have || S.n === CAP) return false;
+  S.seq[S.n] = seq;
+  S.walk[S.n] = batch.receivedUs;
+  S.batch[S.n] = S.batchUs;
+  S.rec[S.n++] = nowUs;
+  return true;
+}
+
+/** Records each BBO change of a batch. */
 function sampleView(batch: MessageView, v: BookView, nowUs: number): void {
-  let have = batch.rewind().next();
-  while (v.next()) {
-    if (v.kind !== 'bbo') continue;
-    const seq = v.seq;
-    while (have && batch.sequenceNumber !== seq) have = batch.next();
-    if (!have || S.n === CAP) return;
-    S.seq[S.n] = seq;
-    S.walk[S.n] = batch.receivedUs;
-    S.batch[S.n] = S.batchUs;
-    S.rec[S.n++] = nowUs;
-  }
+  S.have = batch.rewind().next();
+  while (v.next()) if (v.kind === 'bbo' && !sample(batch, v.seq, nowUs)) return;
 }
 
 /** The same for a reader of record objects (OrderBook.records(), made before `nowUs`). */
 function sampleObjects(batch: MessageView, records: readonly BookRecord[], nowUs: number): void {
-  let have = batch.rewind().next();
-  for (const r of records) {
-    if (r.kind !== 'bbo') continue;
-    const seq = Number(r.seq);
-    while (have && batch.sequenceNumber !== seq) have = batch.next();
-    if (!have || S.n === CAP) return;
-    S.seq[S.n] = seq;
-    S.walk[S.n] = batch.receivedUs;
-    S.batch[S.n] = S.batchUs;
-    S.rec[S.n++] = nowUs;
-  }
+  S.have = batch.rewind().next();
+  for (const r of records) if (r.kind === 'bbo' && !sample(batch, Number(r.seq), nowUs)) return;
 }
 
 /** CPU time (ns) this thread has used: /proc/thread-self/stat, utime + stime in clock ticks (10 ms). */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginHostOptions, type PluginSpec } from '../../host/plugins/index.js';
-import { itch, makeTraffic, moldudp64, pluginWat, SECRET_MAC, wat, type Frame } from '../support/plugins-fixtures.js';
+import { itch, makeTraffic, macScannerWat, moldudp64, pluginWat, wat, type Frame } from '../support/plugins-fixtures.js';
 
 const example = (f: string) => {
   const p = path.join(packageRoot, 'dist', 'plugins', f);
@@ -98,17 +98,7 @@ describe('isolation: nothing past the bytes gathered for the plugin', () => {
   // with whole frames (each with SECRET_MAC in its Ethernet header), then a payload-copy plugin of
   // one port's packets gathers fewer bytes into the same area. Its memory must hold none of the
   // first plugin's bytes, and past its input it reads zeros.
-  const needle = new DataView(new Uint8Array(SECRET_MAC).buffer).getUint32(0, true);
-  const scanner = pluginWat({
-    onPacket: `(local $i i32) (local $end i32)
-      (local.set $end (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)))
-      (block $found (loop $l
-        (br_if $found (i32.eq (i32.load (local.get $i)) (i32.const ${needle | 0})))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $l (i32.lt_u (local.get $i) (local.get $end))))
-        (return (i32.const 0)))
-      (i32.const 1)`,
-  });
+  const scanner = macScannerWat();
   // Drops its packet when any of the 2000 bytes after it (8-byte aligned) is not zero.
   const zeros = pluginWat({
     onPacket: `(local $i i32) (local $end i32)

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
 import { loadPlugin, PluginHost, PluginRefused, PluginStage, PluginSupervisor, type LoadedPlugin, type PluginSpec } from '../../host/plugins/index.js';
 import type { PluginHostOptions } from '../../host/plugins/host.js';
-import { itch, makeTraffic, moldudp64, pluginWat, SECRET_MAC, wat, type Frame } from '../support/plugins-fixtures.js';
+import { itch, makeTraffic, macScannerWat, moldudp64, pluginWat, wat, type Frame } from '../support/plugins-fixtures.js';
 
 const dist = (f: string) => path.join(packageRoot, 'dist', 'plugins', f);
 const example = (f: string) => {
@@ -159,18 +159,7 @@ describe('records in place (onRecord)', () => {
 });
 
 describe('isolation: a plugin sees only the bytes copied for it', () => {
-  // Scans its whole memory for the first four bytes of SECRET_MAC (they sit in every Ethernet header).
-  const needle = new DataView(new Uint8Array(SECRET_MAC).buffer).getUint32(0, true);
-  const scanner = pluginWat({
-    onPacket: `(local $i i32) (local $end i32)
-      (local.set $end (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)))
-      (block $found (loop $l
-        (br_if $found (i32.eq (i32.load (local.get $i)) (i32.const ${needle | 0})))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $l (i32.lt_u (local.get $i) (local.get $end))))
-        (return (i32.const 0)))
-      (i32.const 1)`,
-  });
+  const scanner = macScannerWat();
   const { frames } = marketData(8);
   for (const [copy, seen] of [['payload', false], ['l4', false], ['l3', false], ['frame', true]] as const) {
     it(`copy ${copy}: the Ethernet header ${seen ? 'is' : 'is not'} in its memory`, async () => {

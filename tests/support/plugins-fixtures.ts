@@ -35,6 +35,24 @@ export const PTYPE_ETHER_IPV4_UDP = 0x0001 | 0x0010 | 0x0200;
 /** Bytes that appear in every frame's Ethernet header and nowhere in any payload. */
 export const SECRET_MAC = [0x5e, 0xc2, 0xe7, 0x5e, 0xc2, 0xe7];
 
+/**
+ * A plugin that scans its whole memory for the first four bytes of SECRET_MAC (they sit in every
+ * Ethernet header the traffic builders write): it keeps its packet (1) when it finds them, else drops it (0).
+ */
+export function macScannerWat(): string {
+  const needle = new DataView(new Uint8Array(SECRET_MAC).buffer).getUint32(0, true);
+  return pluginWat({
+    onPacket: `(local $i i32) (local $end i32)
+      (local.set $end (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)))
+      (block $found (loop $l
+        (br_if $found (i32.eq (i32.load (local.get $i)) (i32.const ${needle | 0})))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $end))))
+        (return (i32.const 0)))
+      (i32.const 1)`,
+  });
+}
+
 /** A MoldUDP64 datagram: session, first sequence number, messages (each an ITCH message). */
 export function moldudp64(seq: bigint, messages: Uint8Array[]): Uint8Array {
   const n = 20 + messages.reduce((a, m) => a + 2 + m.length, 0);
