@@ -25,7 +25,7 @@ export { ipv6UpperProtocol } from './parse/proto/ipv6';
 export { rssPrepare, rssHashMeta, toeplitz, toeplitzBitwise, flowKey } from './parse/rss';
 export { internetChecksum } from './parse/checksum';
 export { engineCheck, enginePoll, engineWorkerStart, engineWorkerStop } from './engine/worker';
-export { sourcePoll } from './engine/replay';
+export { replayWaitNs, sourcePoll } from './engine/replay';
 export { backendIngest, kernelDrops, sourceCount } from './engine/rx';
 export { poolInit, poolAlloc, poolFlush, poolAvailable, poolCopyIn, frameRetain, frameRelease, frameRecover, frameReleaseList } from './pool';
 export { flowMatch } from './engine/flow';

@@ -74,6 +74,7 @@ export interface EngineExports extends Readonly<Record<WalkerOffset, WebAssembly
   enginePoll(ctx: number, w: number, nowNs: number, handledOk: number): number;
   engineWorkerStart(ctx: number, w: number): void;
   engineWorkerStop(ctx: number, w: number): void;
+  replayWaitNs(ctx: number, w: number, nowNs: number): number;
   shaperInit(sh: number, pps: number, burstPkts: number, bytesPerSec: number, burstBytes: number, nowNs: number): void;
   backendIngest(ctx: number, q: number, cache: number, addrs: number, n: number, list: number, nowNs: number): number;
   kernelDrops(ctx: number, q: number, n: number): void;

@@ -15,11 +15,11 @@
 // to BASE; the host sets "input ended" once the last record is published. The host writes only
 // where the cursor has passed, so the cursor (stored atomically) is the backpressure.
 
-import { ehAddr, EH_RX_TIME, EH_SOURCES, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, workerBlock } from '../engine-map';
+import { eh, ehAddr, EH_QUEUES, EH_RX_TIME, EH_SOURCES, EH_WORKERS, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, workerBlock } from '../engine-map';
 import { META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from '../meta';
 import { frameRelease, poolCache, poolCopyIn } from '../pool';
 import { ringEnqueueBurst32, ringFree } from '../ring';
-import { shaperRefill, shaperTake } from '../shaper';
+import { shaperRefill, shaperTake, shaperWaitNs } from '../shaper';
 import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from '../stats';
 
 export const SOURCE_BYTES: usize = 128;
@@ -153,4 +153,35 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
   store<u32>(wb, 0, WC_SOURCE_FIRST);
   store<u32>(wb, 0, WC_SOURCE_PHASE);
   return put;
+}
+
+/**
+ * Nanoseconds until the next record of the streams worker w replays is due (its queue's shaper
+ * or the capture's timing × speed), the soonest of them; 0 when one is due now, when one of the
+ * worker's queues has no paced stream (a source the worker cannot foresee), or when every
+ * stream has ended. The worker's idle wait: a paced replay has nothing to do until then.
+ */
+export function replayWaitNs(ctx: usize, w: u32, nowNs: f64): f64 {
+  const workers = eh(ctx, EH_WORKERS);
+  const queues = eh(ctx, EH_QUEUES);
+  let wait: f64 = Infinity;
+  for (let q: u32 = w; q < queues; q += workers) {
+    const src = sourceState(ctx, q);
+    const flags = load<u32>(src, SRC_FLAGS);
+    if ((flags & SRC_F_ACTIVE) == 0 || (flags & (SRC_F_RATE | SRC_F_SPEED)) == 0 || load<u32>(src, SRC_WORKER) != w) return 0;
+    if (load<u32>(src, SRC_DONE) != 0) continue;
+    // The next record is the one at the cursor; a stream at its end (looping or waiting for a refill) is not foreseen.
+    const cursor = load<u32>(src, SRC_CURSOR);
+    const end = atomic.load<u32>(src, SRC_END);
+    if ((flags & SRC_F_REFILL ? cursor == end : cursor >= end) || load<u32>(<usize>cursor) == STREAM_WRAP) return 0;
+    let due: f64 = 0;
+    if (flags & SRC_F_SPEED) {
+      const ts = load<u64>(<usize>cursor, 8);
+      due = <f64>(<i64>(ts - load<u64>(src, SRC_FIRST_TS))) / load<f64>(src, SRC_SPEED) - (nowNs - load<f64>(src, SRC_START_NS));
+    }
+    if (flags & SRC_F_RATE) due = max(due, shaperWaitNs(rxShaper(ctx, q), nowNs, load<u32>(<usize>cursor, 4)));
+    if (due <= 0) return 0;
+    wait = min(wait, due);
+  }
+  return wait == Infinity ? 0 : wait;
 }

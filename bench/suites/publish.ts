@@ -19,7 +19,8 @@
 // workers, the sink's thread and nats-server; the peer runs one thread and nats-server. Each row
 // also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
 // the run, per record, which holds on a busy machine where records/s do not.
-// Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3).
+// Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3),
+// --latency-only (the two latency rows alone).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine/engine.js';
@@ -29,7 +30,7 @@ import { startNatsCluster } from '../../host/publish/cluster.js';
 import { PublishSink, wallNs } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
 import { recordValue } from '../../host/publish/framing.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
 
 const FRAMES = 65536;
@@ -46,6 +47,40 @@ function cpuSeconds(pid?: number): number {
     other = (Number(f[11]) + Number(f[12])) / 100;
   }
   return (u.user + u.system) / 1e6 + other;
+}
+
+/** CPU seconds so far of each thread of this process, by thread id (/proc/self/task/TID/stat utime + stime). */
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(Number(t), (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds per second of this process's threads between two threadCpu() snapshots: the main
+ * thread (the sink and the consumer), the busiest other thread (the engine worker) and the rest
+ * (GC helpers, libuv).
+ */
+function threadSplit(a: Map<number, number>, b: Map<number, number>, s: number): { main: number; worker: number; rest: number } {
+  let main = 0;
+  let worker = 0;
+  let rest = 0;
+  for (const [t, c] of b) {
+    const d = (c - (a.get(t) ?? 0)) / s;
+    if (t === process.pid) main = d;
+    else if (d > worker) {
+      rest += worker;
+      worker = d;
+    } else rest += d;
+  }
+  return { main, worker, rest };
 }
 
 interface Rate {
@@ -132,6 +167,7 @@ interface Latency {
   messagesPerS: number;
   cpuPerS: number;
   natsCpuPerS: number;
+  threads: { main: number; worker: number; rest: number };
 }
 
 /** The value at fraction `f` of `xs` (sorted in place). */
@@ -175,6 +211,11 @@ async function latencyRun(url: string, natsPid: number | undefined, seconds: num
   const t0 = performance.now();
   const c0 = cpuSeconds();
   const n0 = cpuSeconds(natsPid) - c0;
+  const t0s = threadCpu();
+  // The threads' split is taken before the engine stops: its worker's thread ends with it.
+  let split = { main: 0, worker: 0, rest: 0 };
+  const splitAt = Math.max(0.5, seconds - 0.5);
+  const splitTimer = setTimeout(() => (split = threadSplit(t0s, threadCpu(), (performance.now() - t0) / 1000)), splitAt * 1000);
   const run = sink.run(engine);
   await engine.done;
   const published = await run;
@@ -182,6 +223,8 @@ async function latencyRun(url: string, natsPid: number | undefined, seconds: num
   const s = (performance.now() - t0) / 1000;
   const c1 = cpuSeconds();
   const natsCpu = cpuSeconds(natsPid) - c1 - n0;
+  clearTimeout(splitTimer);
+  const threads = split;
   obs.disconnect();
   await sub.close();
   await sink.close();
@@ -192,7 +235,7 @@ async function latencyRun(url: string, natsPid: number | undefined, seconds: num
   const wire = all.map((t, i) => t - first[i]);
   return {
     p50: quantile(all, 0.5), p99: quantile(all, 0.99), n, sinkP99: quantile(first, 0.99), wireP99: quantile(wire, 0.99), gc,
-    messagesPerS: published.messages_published / s, cpuPerS: (c1 - c0) / s, natsCpuPerS: natsCpu / s,
+    messagesPerS: published.messages_published / s, cpuPerS: (c1 - c0) / s, natsCpuPerS: natsCpu / s, threads,
   };
 }
 
@@ -214,7 +257,8 @@ const suite: Suite = async ({ argv, log }) => {
     const m = (x: Rate[]) => median(x.map((r) => r.rate));
     const cpu = (x: Rate[]) => Math.round(median(x.map((r) => r.cpuNs)));
     const M = (r: Rate) => `${(r.rate / 1e6).toFixed(2)} M/s (${r.cpuNs.toFixed(0)} CPU-ns/rec)`;
-    for (let r = 0; r < runs; r++) {
+    const throughput = !argv.includes('--latency-only');
+    for (let r = 0; r < (throughput ? runs : 0); r++) {
       rows.engineOnly.push(await engineOnlyRun(records));
       const c = await engineRun(nats.url, natsPid, records, undefined);
       rows.core.push(c);
@@ -230,8 +274,9 @@ const suite: Suite = async ({ argv, log }) => {
       log(`publish: run ${r + 1}: engine alone ${M(rows.engineOnly[r])}, core ${M(c)}, core 2 workers ${M(c2)}, jetstream ${M(j)}, peer ${M(rows.peer[r])}, peer jetstream ${M(rows.peerJs[r])}`);
     }
     const peerCpu = cpu(rows.peer);
-    const rate = (name: string, x: Rate[], extra: Record<string, unknown>) =>
-      results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
+    const rate = (name: string, x: Rate[], extra: Record<string, unknown>) => {
+      if (throughput) results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
+    };
     const threads = 'threads: engine worker(s), the sink thread, nats-server, on env.cpus cores';
     rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending, frame_count: ENGINE.frameCount, note: threads });
     rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, note: `two engine workers (one queue each) into one sink; ${threads}` });
@@ -253,6 +298,8 @@ const suite: Suite = async ({ argv, log }) => {
         messages_per_s: lat.messagesPerS,
         cpu_per_s: lat.cpuPerS,
         nats_cpu_per_s: lat.natsCpuPerS,
+        main_thread_cpu_per_s: lat.threads.main,
+        worker_cpu_per_s: lat.threads.worker,
         records: lat.n,
         rate: 100_000,
         poll,
@@ -261,7 +308,7 @@ const suite: Suite = async ({ argv, log }) => {
       log(
         `publish: latency at 100k records/s, poll ${poll}: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
           `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.messagesPerS.toFixed(0)} messages/s; ` +
-          `CPU ${lat.cpuPerS.toFixed(2)} + nats ${lat.natsCpuPerS.toFixed(2)} s/s; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
+          `CPU ${lat.cpuPerS.toFixed(2)} (main thread ${lat.threads.main.toFixed(2)}, worker ${lat.threads.worker.toFixed(2)}, others ${lat.threads.rest.toFixed(2)}) + nats ${lat.natsCpuPerS.toFixed(2)} s/s; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
       );
     }
   } finally {

@@ -60,11 +60,23 @@ interface Lane {
   /** recordsSubject of kind and tag: made when they change, not per message. */
   subject: string;
   open: boolean;
+  /** performance.now() when the open message took its first record. */
+  opened: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Core mode: the longest a published message waits for the flush round trip that settles it to start. */
 const CORE_FLUSH_MS = 2;
+/**
+ * While the sink is woken often (turns less than this apart), a message stays open across turns
+ * until its first record is this old: a steady trickle (a worker waking every ~100 µs with a few
+ * records) goes out in a few messages a millisecond, not one per wake-up, which would cost the
+ * sink's thread, the server and every consumer a message's work for a handful of records. Turns
+ * further apart (bursts, a quiet stream) publish at the end of each turn as they come.
+ */
+const LINGER_MS = 0.5;
+/** A message kept open goes out after this long even if no turn comes (a timer: 1 ms at the finest). */
+const LINGER_TIMER_MS = 1;
 const EMPTY = new Uint8Array(0);
 
 /** Wall clock in ns, comparable across processes on one host. */
@@ -87,6 +99,9 @@ export class PublishSink implements RunsVisitor {
   private unflushed: Pending[] = [];
   private flushing = false;
   private flushTimer?: NodeJS.Timeout;
+  /** performance.now() at the end of the last turn, and the timer publishing what lingers when no turn follows. */
+  private lastTurn = -Infinity;
+  private lingerTimer?: NodeJS.Timeout;
   private waiters: (() => void)[] = [];
   private statsTimer?: NodeJS.Timeout;
   private closed = false;
@@ -185,6 +200,7 @@ export class PublishSink implements RunsVisitor {
       }
     } finally {
       clearInterval(this.statsTimer);
+      this.flushLanes();
     }
     this.publishStats(engine);
     await this.drain();
@@ -224,7 +240,27 @@ export class PublishSink implements RunsVisitor {
         this.s.records_in += plugins.length;
       }
     }
-    this.flushLanes();
+    this.endTurn();
+  }
+
+  /** Publishes the open messages, but while turns come densely only those open LINGER_MS already (see LINGER_MS). */
+  private endTurn(): void {
+    const t = performance.now();
+    const dense = t - this.lastTurn < LINGER_MS;
+    this.lastTurn = t;
+    if (!dense) return this.flushLanes();
+    let lingering = false;
+    for (let q = 0; q < this.lanes.length; q++) {
+      const l = this.lanes[q];
+      if (!l?.open) continue;
+      if (t - l.opened >= LINGER_MS) this.flushLane(q);
+      else lingering = true;
+    }
+    if (lingering)
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.flushLanes();
+      }, LINGER_TIMER_MS);
   }
 
   /** RunsVisitor: a number a handler emitted. */
@@ -295,7 +331,7 @@ export class PublishSink implements RunsVisitor {
   private open(queue: number, kind: RecordKind, tag: string, need: number): BatchWriter {
     let l = this.lanes[queue];
     if (!l) {
-      l = this.lanes[queue] = { w: this.writer(0), kind, tag, subject: recordsSubject(this.prefix, kind, tag), open: false };
+      l = this.lanes[queue] = { w: this.writer(0), kind, tag, subject: recordsSubject(this.prefix, kind, tag), open: false, opened: 0 };
       this.seqs[queue] ??= 0;
     }
     if (l.open && (l.kind !== kind || l.tag !== tag || l.w.free < need)) this.flushLane(queue);
@@ -308,6 +344,7 @@ export class PublishSink implements RunsVisitor {
       l.tag = tag;
       l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], this.now);
       l.open = true;
+      l.opened = performance.now();
     }
     return l.w;
   }
@@ -453,10 +490,12 @@ export class PublishSink implements RunsVisitor {
   /** Waits until every message is acknowledged, drainTimeoutMs at most; the rest count as publish_dropped. */
   async drain(): Promise<void> {
     const deadline = performance.now() + (this.config.drainTimeoutMs ?? 30_000);
+    this.flushLanes();
     this.flushCore(true);
     while (this.s.pending_records > 0 && performance.now() < deadline) await sleep(5);
     this.closed = true;
     clearTimeout(this.flushTimer);
+    clearTimeout(this.lingerTimer);
     clearTimeout(this.retryTimer);
     for (const p of [...this.pending]) this.settle(p, false);
   }
