@@ -249,21 +249,25 @@ export class Records {
   }
 
   /**
-   * Resolves when records may be there: on the ring, posted by a plugin, or the engine's state
-   * changed (WAIT_MS at most). Flag first, then look, then sleep only while the tail still reads
-   * what was looked at: a worker publishing in between either sees the flag or is seen.
+   * Flags this reader as sleeping and returns the wait that ends when records may be there: on the
+   * ring, posted by a plugin, or the engine's state changed (WAIT_MS at most); undefined, with the
+   * flag taken back, when there is no need to wait. Flag first, then look, then sleep only while
+   * the tail still reads what was looked at: a worker publishing in between either sees the flag
+   * or is seen. The caller takes the flag back (awake()) once the wait ended. Not an async
+   * function: a reader woken many thousand times a second would make a promise more per wake-up.
    */
-  private async sleep(): Promise<void> {
+  private sleep(): Promise<unknown> | undefined {
     const { i32 } = this;
     Atomics.add(i32, this.sleepers, 1);
-    try {
-      const seen = Atomics.load(i32, this.tail);
-      if (seen !== i32[this.head] || this.plugin.length) return;
-      const r = Atomics.waitAsync(i32, this.tail, seen, WAIT_MS);
-      if (r.async) await r.value;
-    } finally {
-      Atomics.sub(i32, this.sleepers, 1);
-    }
+    const seen = Atomics.load(i32, this.tail);
+    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen, WAIT_MS);
+    if (r?.async) return r.value;
+    this.awake();
+    return undefined;
+  }
+
+  private awake(): void {
+    Atomics.sub(this.i32, this.sleepers, 1);
   }
 
   /**
@@ -280,13 +284,18 @@ export class Records {
         const state = run.state;
         if (this.plugin.length || (state !== 'stopped' && this.waiting)) {
           yield;
-          // A reader that took records goes through the event loop before its next turn, so its own
-          // I/O (a socket write, an ack) is never starved by a ring that keeps filling.
-          await new Promise((r) => setImmediate(r));
+          // A reader that took records and finds more goes through the event loop before its next
+          // turn, so its own I/O (a socket write, an ack) is never starved by a ring that keeps
+          // filling; one that finds none sleeps, which goes through the event loop anyway.
+          if (this.plugin.length || this.waiting) await new Promise((r) => setImmediate(r));
           continue;
         }
         if (state === 'stopped' || state === 'failed') return;
-        await this.sleep();
+        const wait = this.sleep();
+        if (wait) {
+          await wait;
+          this.awake();
+        }
       }
     } finally {
       this.readers--;

@@ -196,7 +196,10 @@ export class PublishSink implements RunsVisitor {
     try {
       if (!settled || engine.running) {
         const drain = engine.recordsDrain();
-        for await (const _ of drain.turns()) await this.turn(drain);
+        for await (const _ of drain.turns()) {
+          const wait = this.turn(drain);
+          if (wait) await wait;
+        }
       }
     } finally {
       clearInterval(this.statsTimer);
@@ -207,29 +210,48 @@ export class PublishSink implements RunsVisitor {
     return this.stats();
   }
 
-  /** Takes what the drain has, burst by burst, while the window has room; publishes it. */
-  private async turn(drain: RecordsDrain): Promise<void> {
+  /**
+   * Takes what the drain has, burst by burst, while the window has room; publishes it. Returns a
+   * promise only when it has to wait for room (block): a turn that does not wait makes none.
+   */
+  private turn(drain: RecordsDrain): Promise<void> | undefined {
     this.now = wallNs();
+    if (this.take(drain)) return this.blocked(drain);
+    this.endTurn(drain);
+    return undefined;
+  }
+
+  /** The window is full (block): what is already encoded goes out, the sink waits for room and takes on. */
+  private async blocked(drain: RecordsDrain): Promise<void> {
+    do {
+      this.flushLanes();
+      const t = performance.now();
+      await this.room();
+      this.s.blocked_ms += performance.now() - t;
+      this.now = wallNs();
+    } while (this.take(drain));
+    this.endTurn(drain);
+  }
+
+  /** Takes bursts until the ring is empty (false) or the window is full in block mode (true). */
+  private take(drain: RecordsDrain): boolean {
     for (;;) {
       if (this.full()) {
-        if (this.onFull === 'drop') {
-          const n = drain.takeBurst(this.discard);
-          this.s.records_in += n;
-          this.s.publish_dropped += n;
-          if (n === 0) break;
-          continue;
-        }
-        // What is already encoded goes out before the sink waits.
-        this.flushLanes();
-        const t = performance.now();
-        await this.room();
-        this.s.blocked_ms += performance.now() - t;
-        this.now = wallNs();
+        if (this.onFull === 'block') return true;
+        const n = drain.takeBurst(this.discard);
+        this.s.records_in += n;
+        this.s.publish_dropped += n;
+        if (n === 0) return false;
+        continue;
       }
       const n = drain.takeRuns(this);
       this.s.records_in += n;
-      if (n === 0) break;
+      if (n === 0) return false;
     }
+  }
+
+  /** The end of a turn: plugin records, then the open messages published (see LINGER_MS). */
+  private endTurn(drain: RecordsDrain): void {
     const plugins = drain.takePlugins();
     if (plugins.length) {
       if (this.full() && this.onFull === 'drop') {
@@ -240,11 +262,11 @@ export class PublishSink implements RunsVisitor {
         this.s.records_in += plugins.length;
       }
     }
-    this.endTurn();
+    this.publishLanes();
   }
 
   /** Publishes the open messages, but while turns come densely only those open LINGER_MS already (see LINGER_MS). */
-  private endTurn(): void {
+  private publishLanes(): void {
     const t = performance.now();
     const dense = t - this.lastTurn < LINGER_MS;
     this.lastTurn = t;
