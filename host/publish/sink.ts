@@ -65,8 +65,13 @@ interface Lane {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Core mode: the longest a published message waits for the flush round trip that settles it to start. */
-const CORE_FLUSH_MS = 2;
+/**
+ * Core mode: the longest a published message waits for the flush round trip that settles it to
+ * start. A round trip costs the sink's thread a PING write and a PONG read and the server both: at
+ * a trickle of a few thousand messages a second, one every 20 ms is a few percent of the socket
+ * work where one every 2 ms was a quarter of it. Fast streams flush on pending bytes instead.
+ */
+const CORE_FLUSH_MS = 20;
 /**
  * While the sink is woken often (turns less than this apart), a message stays open across turns
  * until its first record is this old: a steady trickle (a worker waking every ~100 µs with a few
