@@ -69,3 +69,27 @@ it('a bad publish value is an error naming the field; a server that is not there
   const engine = new Engine({ frames, publish: { url: 'nats://127.0.0.1:1' } });
   await expect(engine.start()).rejects.toThrow(/cannot reach NATS at .*127\.0\.0\.1:1/);
 });
+
+it('a paced trickle goes out in messages of many records (not one per wake-up), the last records too', async () => {
+  // 20 k records/s for 1 s: the worker wakes the sink every ~100 µs with a few records; the sink
+  // keeps a message open across such turns until its first record is 0.5 ms old (sink.ts
+  // LINGER_MS), so there are at most ~2 k messages a second however often it is woken. Every record
+  // arrives once, the ones the last message held (published when the engine stopped) too.
+  const emitTime = new URL('../../bench/handlers/emit-time.mjs', import.meta.url).pathname;
+  const sub = await subscribeRecords({ url: nats().url, subject: 'wirewasm.trickle.records.>' });
+  const engine = new Engine({ frames: syntheticFrames(20_000, 20), workers: 1, handler: emitTime, replay: { rate: 20_000 }, publish: { url: nats().url, engineId: 'trickle', statsIntervalMs: 0 } });
+  await engine.start();
+  await engine.done;
+  const pub = await engine.published!;
+  expect(pub).toMatchObject({ records_in: 20_000, records_published: 20_000, publish_dropped: 0 });
+  // One message per wake-up made ~3.7 k of them (5 records each); lingering, ~1.3-2 k.
+  expect(pub.messages_published).toBeLessThan(2500);
+  let n = 0;
+  for await (const b of sub) {
+    n += b.records.length;
+    if (n >= 20_000) break;
+  }
+  await sub.close();
+  expect(n).toBe(20_000);
+  expect(sub.stats.batches).toBe(pub.messages_published);
+});
