@@ -209,6 +209,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const args: EngineWorkerArgs = {
       ctx: rt.ctx,
       poll: c.poll,
+      paced: !!(c.replay.rate || c.replay.bitRate || c.replay.speed),
       burst: c.burst,
       layout: burstLayout,
       cache: m.cache(index),

@@ -11,6 +11,8 @@ import type { WorkerContext } from './threads.js';
 export interface EngineWorkerArgs {
   ctx: number;
   poll: 'busy' | 'adaptive' | 'wait';
+  /** The engine replays paced (replay.rate, bitRate or speed): an idle worker asks when the next record is due. */
+  paced: boolean;
   burst: number;
   layout: BurstLayout;
   cache: number;
@@ -130,7 +132,7 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
     }
     idle++;
     if (a.poll === 'busy') continue;
-    if (a.poll === 'adaptive') {
+    if (a.poll === 'adaptive' && a.paced) {
       // A paced replay says when its next record is due: the worker sleeps until then instead of
       // spinning through the gap (at 100 k records/s a spinning worker takes a whole core for
       // nothing). The kernel wakes a timed sleep some 50 µs late at best, so a record may come out
@@ -140,8 +142,8 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
         Atomics.wait(sleeper, stopAt, 0, Math.min(1, due / 1e6));
         continue;
       }
-      if (idle < 64) continue;
     }
+    if (a.poll === 'adaptive' && idle < 64) continue;
     // Sleep on the stop word: stop() notifies it, so stopping never waits for a timeout.
     const ms = a.poll === 'wait' ? 1 : Math.min(1, 0.05 * 2 ** Math.min(5, (idle - 64) >> 4));
     Atomics.wait(sleeper, stopAt, 0, ms);
