@@ -65,7 +65,11 @@ const BURST = 256;
 /** Kind word of a value run in the stage (assembly/engine/records.ts RUN_VALUE). */
 const RUN_VALUE = 0xffffffff;
 
-/** A sleeping reader looks at the engine's state at least this often (stop notifies; this is the safety net). */
+/**
+ * A sleeping reader looks at the engine's state at least this often (stop notifies; this is the
+ * safety net): one interval timer per reader notifies its wait. Not a timeout on each wait: a
+ * trickle wakes a reader thousands of times a second, and each timed wait costs a timer of its own.
+ */
 const WAIT_MS = 100;
 
 /** The engine's stop gives up on an attached reader that took nothing for this long (as long as a worker's drain). */
@@ -250,7 +254,7 @@ export class Records {
 
   /**
    * Flags this reader as sleeping and returns the wait that ends when records may be there: on the
-   * ring, posted by a plugin, or the engine's state changed (WAIT_MS at most); undefined, with the
+   * ring, posted by a plugin, or the engine's state changed (turns()' timer: WAIT_MS at most); undefined, with the
    * flag taken back, when there is no need to wait. Flag first, then look, then sleep only while
    * the tail still reads what was looked at: a worker publishing in between either sees the flag
    * or is seen. The caller takes the flag back (awake()) once the wait ended. Not an async
@@ -260,7 +264,7 @@ export class Records {
     const { i32 } = this;
     Atomics.add(i32, this.sleepers, 1);
     const seen = Atomics.load(i32, this.tail);
-    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen, WAIT_MS);
+    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen);
     if (r?.async) return r.value;
     this.awake();
     return undefined;
@@ -279,6 +283,7 @@ export class Records {
   async *turns(run: RecordsRun): AsyncGenerator<void> {
     this.reading = true;
     this.readers++;
+    const net = setInterval(() => this.wake(), WAIT_MS);
     try {
       for (;;) {
         const state = run.state;
@@ -298,6 +303,7 @@ export class Records {
         }
       }
     } finally {
+      clearInterval(net);
       this.readers--;
     }
   }
