@@ -476,7 +476,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   get expectedPackets(): number | undefined {
     const { loops, count } = this.config.replay;
     if (loops === 0) return count;
-    const all = (this.rt?.streams ?? []).reduce((s, x) => s + x.frames.length, 0) * loops;
+    const all = (this.rt?.streams ?? []).reduce((s, x) => s + x.count, 0) * loops;
     // A file played through a refilled ring has no frame list: its count is not known ahead.
     return count === undefined ? all : all > 0 ? Math.min(all, count) : count;
   }

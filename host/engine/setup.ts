@@ -148,6 +148,9 @@ export function setupEngine(c: ResolvedConfig, nowNs: () => number, nicQueue: (f
   if (wasm.rssPrepare(m.offset + RSS_KEY, 40, m.rssTable) !== 0) throw new Error('engine: RSS key rejected');
   for (let i = 0; i < m.retaEntries; i++) rt.u32[(m.reta >> 2) + i] = i % c.workers;
   writeSources(rt, at.streams, nowNs);
+  // The records are in the engine's memory now: the lists (an object and a BigInt per frame) would
+  // only lengthen every full garbage collection of the host's thread for the engine's life.
+  for (const st of streams) st.frames = [];
   return rt;
 }
 
@@ -267,7 +270,7 @@ function writeSources(rt: EngineRuntime, streamsAt: number, nowNs: () => number)
   for (let q = 0; q < c.queues; q++) {
     const s = m.source(q);
     const st = streams[q];
-    if (!st || (st.frames.length === 0 && !st.refill)) {
+    if (!st || (st.count === 0 && !st.refill)) {
       dv.setUint32(s + SRC.WORKER, NO_SOURCE_WORKER, true);
       // A live queue is never done: it ends when stop() is called.
       dv.setUint32(s + SRC.DONE, isLiveBackend(c) ? 0 : 1, true);
@@ -293,7 +296,7 @@ function writeSources(rt: EngineRuntime, streamsAt: number, nowNs: () => number)
     dv.setBigUint64(s + SRC.FIRST_TS, st.firstTs, true);
     if (r.rate || r.bitRate) {
       // The rate is the engine's: split over the queues that replay.
-      const share = streams.filter((x) => x.frames.length || x.refill).length;
+      const share = streams.filter((x) => x.count || x.refill).length;
       const pps = (r.rate ?? 0) / share;
       const bytesPerSec = (r.bitRate ?? 0) / 8 / share;
       // Buckets deep enough for 20 ms: a worker that slept through a scheduler tick must not lose tokens.

@@ -21,7 +21,10 @@ export interface StreamFrame {
 }
 
 export interface Stream {
+  /** The frames to write into the engine's memory; released (emptied) once written there. */
   frames: StreamFrame[];
+  /** How many frames the stream holds (what frames.length was before the release). */
+  count: number;
   bytes: number;
   firstTs: bigint;
   /** A capture file's stream: `bytes` is its ring, filled as it plays. */
@@ -44,7 +47,7 @@ function putRecord(dv: DataView, u8: Uint8Array, at: number, f: StreamFrame): nu
 function stream(frames: StreamFrame[]): Stream {
   let bytes = 0;
   for (const f of frames) bytes += recordBytes(f.data.length);
-  return { frames, bytes, firstTs: frames.length ? frames[0].timestampNs : 0n };
+  return { frames, count: frames.length, bytes, firstTs: frames.length ? frames[0].timestampNs : 0n };
 }
 
 /** The most a refilled stream's ring takes; a small file gets a ring of about its size. */
@@ -185,7 +188,7 @@ export function captureStream(file: string, loops: number, count?: number): Stre
     refill.close();
     return stream([]);
   }
-  return { frames: [], bytes: refill.ringBytes, firstTs: refill.firstTs, refill };
+  return { frames: [], count: 0, bytes: refill.ringBytes, firstTs: refill.firstTs, refill };
 }
 
 /** Deals frames over `queues` streams by `queueOf` (a NIC's RSS), timestamped 1 µs apart. */

@@ -49,6 +49,16 @@ describe('engine: delivery and accounting', () => {
     }
   });
 
+  it('expectedPackets is the frames over every queue × loops, after the frame lists were written and released', async () => {
+    const e = new Engine({ frames: syntheticFrames(1000, 50), workers: 2, queues: 2, replay: { loops: 3, rate: 1000 } });
+    await e.start();
+    try {
+      expect(e.expectedPackets).toBe(3000);
+    } finally {
+      await e.stop();
+    }
+  });
+
   it('RSS keeps each flow on one worker, the one its hash selects, and uses both', async () => {
     const frames = syntheticFrames(2000, 200);
     const { stats, values } = await run({ frames, workers: 2, queues: 1, handler: fixture('engine-flows.mjs') });
