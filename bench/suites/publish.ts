@@ -19,7 +19,9 @@
 // workers, the sink's thread and nats-server; the peer runs one thread and nats-server. Each row
 // also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
 // the run, per record, which holds on a busy machine where records/s do not.
-// Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3).
+// Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3),
+// --only ROWS: a comma list of the rows to run, of core, core-2w, jetstream, engine-only, peer, peer-jetstream,
+// latency (default all; e.g. `--only core,peer` for quick tries of the core figure against its peer).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine/engine.js';
@@ -33,8 +35,19 @@ import { readFileSync } from 'node:fs';
 import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
 
 const FRAMES = 65536;
+const ROWS = ['core', 'core-2w', 'jetstream', 'engine-only', 'peer', 'peer-jetstream', 'latency'] as const;
 const SINK = { batchBytes: 256 << 10, maxPending: 32 << 20 };
 const ENGINE = { frameCount: 4096, recordsRing: 8192 };
+
+/** `--flag a,b`: the names given, each one of `names` (all of them without the flag). */
+function argList(argv: string[], flag: string, names: readonly string[]): Set<string> {
+  const i = argv.indexOf(flag);
+  if (i < 0) return new Set(names);
+  const given = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = given.filter((g) => !names.includes(g));
+  if (given.length === 0 || bad.length) throw new Error(`${flag}: expected a comma list of ${names.join(', ')}; got ${argv[i + 1] ?? 'nothing'}`);
+  return new Set(given);
+}
 
 /** CPU seconds so far of this process (every thread) and of process `pid` (nats-server). */
 function cpuSeconds(pid?: number): number {
@@ -200,6 +213,7 @@ const suite: Suite = async ({ argv, log }) => {
   const runs = argValue(argv, '--runs', 3);
   const records = argValue(argv, '--records', 2_000_000);
   const seconds = argValue(argv, '--seconds', 3);
+  const only = argList(argv, '--only', ROWS);
   const nats = await startNatsCluster({ nodes: 1 });
   const results: BenchResult[] = [];
   try {
@@ -214,23 +228,25 @@ const suite: Suite = async ({ argv, log }) => {
     const m = (x: Rate[]) => median(x.map((r) => r.rate));
     const cpu = (x: Rate[]) => Math.round(median(x.map((r) => r.cpuNs)));
     const M = (r: Rate) => `${(r.rate / 1e6).toFixed(2)} M/s (${r.cpuNs.toFixed(0)} CPU-ns/rec)`;
-    for (let r = 0; r < runs; r++) {
-      rows.engineOnly.push(await engineOnlyRun(records));
-      const c = await engineRun(nats.url, natsPid, records, undefined);
-      rows.core.push(c);
+    const engineRow = async (row: Rate[], stream?: string, workers = 1) => {
+      const c = await engineRun(nats.url, natsPid, records, stream, workers);
+      row.push(c);
       dropped += c.dropped;
-      const c2 = await engineRun(nats.url, natsPid, records, undefined, 2);
-      rows.core2w.push(c2);
-      dropped += c2.dropped;
-      const j = await engineRun(nats.url, natsPid, records, 'BENCH');
-      rows.js.push(j);
-      dropped += j.dropped;
-      rows.peer.push(await peerRun(nats.url, natsPid, records, false));
-      rows.peerJs.push(await peerRun(nats.url, natsPid, Math.min(records, 200_000), true));
-      log(`publish: run ${r + 1}: engine alone ${M(rows.engineOnly[r])}, core ${M(c)}, core 2 workers ${M(c2)}, jetstream ${M(j)}, peer ${M(rows.peer[r])}, peer jetstream ${M(rows.peerJs[r])}`);
+    };
+    for (let r = 0; r < runs; r++) {
+      if (only.has('engine-only')) rows.engineOnly.push(await engineOnlyRun(records));
+      if (only.has('core')) await engineRow(rows.core);
+      if (only.has('core-2w')) await engineRow(rows.core2w, undefined, 2);
+      if (only.has('jetstream')) await engineRow(rows.js, 'BENCH');
+      if (only.has('peer')) rows.peer.push(await peerRun(nats.url, natsPid, records, false));
+      if (only.has('peer-jetstream')) rows.peerJs.push(await peerRun(nats.url, natsPid, Math.min(records, 200_000), true));
+      const said = (name: string, x: Rate[]) => (x[r] ? [`${name} ${M(x[r])}`] : []);
+      const parts = [...said('engine alone', rows.engineOnly), ...said('core', rows.core), ...said('core 2 workers', rows.core2w), ...said('jetstream', rows.js), ...said('peer', rows.peer), ...said('peer jetstream', rows.peerJs)];
+      log(`publish: run ${r + 1}: ${parts.join(', ')}`);
     }
     const peerCpu = cpu(rows.peer);
     const rate = (name: string, x: Rate[], extra: Record<string, unknown>) =>
+      x.length > 0 &&
       results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
     const threads = 'threads: engine worker(s), the sink thread, nats-server, on env.cpus cores';
     rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending, frame_count: ENGINE.frameCount, note: threads });
@@ -239,7 +255,7 @@ const suite: Suite = async ({ argv, log }) => {
     rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: m(rows.engineOnly) / m(rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
     rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
     rate('nats-js-publish-jetstream', rows.peerJs, { note: 'js.publish per record, acks awaited 1024 at a time' });
-    for (const [name, poll] of [['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) {
+    for (const [name, poll] of only.has('latency') ? ([['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) : []) {
       const lat = await latencyRun(nats.url, natsPid, seconds, 100_000, poll);
       results.push({
         ...summarize(name, 'us', [lat.p99]),
