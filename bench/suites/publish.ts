@@ -11,15 +11,16 @@
 // The targets (docs/publish.md "Bench"): core >= 2 M records/s and >= 5x nats-js-publish, JetStream R1
 // >= 1 M/s, latency p99 < 2 ms at 100 k records/s; the defaults below are what they are measured with.
 // Throughput runs: one engine, one worker keeping every 64-byte frame (wirewasm-publish-core-2w: two
-// workers, two queues), the sink with 256 KiB messages and a 32 MiB window (SINK); the latency run
-// uses the sink's defaults. The engine's frame pool is 4096 frames (ENGINE): frames come back
-// while their lines are still in cache, where a pool of 128 k frames (256 MiB) costs a memory miss per
+// workers, two queues), the sink with 256 KiB messages and a 32 MiB window (SINK; --batch-bytes N
+// sets the core rows' message size); the latency run uses the sink's defaults. The engine's frame
+// pool is 4096 frames (ENGINE): frames come back while their lines are still in cache, where a pool of 128 k frames (256 MiB) costs a memory miss per
 // record on each side.
 // Cores: the machine's (env.cpus) are shared by every thread of a row: an engine row runs its
 // workers, the sink's thread and nats-server; the peer runs one thread and nats-server. Each row
 // also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
 // the run, per record, which holds on a busy machine where records/s do not.
 // Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3),
+// --batch-bytes N the core rows' message size (default 256 KiB),
 // --only ROWS: a comma list of the rows to run, of core, core-2w, jetstream, engine-only, peer, peer-jetstream,
 // latency (default all; e.g. `--only core,peer` for quick tries of the core figure against its peer).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
@@ -84,9 +85,9 @@ async function engineOnlyRun(records: number): Promise<Rate> {
   return { rate: taken / ((performance.now() - t0) / 1000), cpuNs: ((cpuSeconds() - c0) / taken) * 1e9 };
 }
 
-async function engineRun(url: string, natsPid: number | undefined, records: number, stream?: string, workers = 1): Promise<Rate & { published: number; dropped: number }> {
+async function engineRun(url: string, natsPid: number | undefined, records: number, sinkConfig: { batchBytes: number; maxPending: number }, stream?: string, workers = 1): Promise<Rate & { published: number; dropped: number }> {
   const frames = syntheticFrames(FRAMES, 1024, 64);
-  const sink = await PublishSink.open({ url, stream, engineId: 'bench', subject: stream ? 'bench.js' : 'bench.core', statsIntervalMs: 0, ...SINK });
+  const sink = await PublishSink.open({ url, stream, engineId: 'bench', subject: stream ? 'bench.js' : 'bench.core', statsIntervalMs: 0, ...sinkConfig });
   // Each worker replays the frames of its own queue: `loops` rounds of FRAMES / workers.
   const engine = new Engine({ frames, workers, queues: workers, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, ...ENGINE, frameCount: ENGINE.frameCount * workers });
   await engine.start();
@@ -214,6 +215,7 @@ const suite: Suite = async ({ argv, log }) => {
   const records = argValue(argv, '--records', 2_000_000);
   const seconds = argValue(argv, '--seconds', 3);
   const only = argList(argv, '--only', ROWS);
+  const core = { ...SINK, batchBytes: argValue(argv, '--batch-bytes', SINK.batchBytes) };
   const nats = await startNatsCluster({ nodes: 1 });
   const results: BenchResult[] = [];
   try {
@@ -229,7 +231,7 @@ const suite: Suite = async ({ argv, log }) => {
     const cpu = (x: Rate[]) => Math.round(median(x.map((r) => r.cpuNs)));
     const M = (r: Rate) => `${(r.rate / 1e6).toFixed(2)} M/s (${r.cpuNs.toFixed(0)} CPU-ns/rec)`;
     const engineRow = async (row: Rate[], stream?: string, workers = 1) => {
-      const c = await engineRun(nats.url, natsPid, records, stream, workers);
+      const c = await engineRun(nats.url, natsPid, records, stream ? SINK : core, stream, workers);
       row.push(c);
       dropped += c.dropped;
     };
@@ -249,8 +251,8 @@ const suite: Suite = async ({ argv, log }) => {
       x.length > 0 &&
       results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
     const threads = 'threads: engine worker(s), the sink thread, nats-server, on env.cpus cores';
-    rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending, frame_count: ENGINE.frameCount, note: threads });
-    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, note: `two engine workers (one queue each) into one sink; ${threads}` });
+    rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: core.batchBytes, max_pending: core.maxPending, frame_count: ENGINE.frameCount, note: threads });
+    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, batch_bytes: core.batchBytes, note: `two engine workers (one queue each) into one sink; ${threads}` });
     rate('wirewasm-publish-jetstream', rows.js, { vs_peer: m(rows.js) / m(rows.peerJs), replicas: 1, target: 1e6, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending });
     rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: m(rows.engineOnly) / m(rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
     rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
