@@ -13,8 +13,8 @@
 // Throughput runs: one engine, one worker keeping every 64-byte frame (wirewasm-publish-core-2w: two
 // workers, two queues), the sink with 256 KiB messages and a 32 MiB window (SINK; --batch-bytes N
 // sets the core rows' message size); the latency run uses the sink's defaults. The engine's frame
-// pool is 4096 frames (ENGINE): frames come back while their lines are still in cache, where a pool of 128 k frames (256 MiB) costs a memory miss per
-// record on each side.
+// pool is 4096 frames (ENGINE): frames come back while their lines are still in cache, where a pool
+// of 128 k frames (256 MiB) costs a memory miss per record on each side.
 // Cores: the machine's (env.cpus) are shared by every thread of a row: an engine row runs its
 // workers, the sink's thread and nats-server; the peer runs one thread and nats-server. Each row
 // also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
