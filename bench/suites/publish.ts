@@ -11,16 +11,18 @@
 // The targets (docs/publish.md "Bench"): core >= 2 M records/s and >= 5x nats-js-publish, JetStream R1
 // >= 1 M/s, latency p99 < 2 ms at 100 k records/s; the defaults below are what they are measured with.
 // Throughput runs: one engine, one worker keeping every 64-byte frame (wirewasm-publish-core-2w: two
-// workers, two queues), the sink with 256 KiB messages and a 32 MiB window (SINK); the latency run
-// uses the sink's defaults. The engine's frame pool is 4096 frames (ENGINE): frames come back
-// while their lines are still in cache, where a pool of 128 k frames (256 MiB) costs a memory miss per
-// record on each side.
+// workers, two queues), the sink with 256 KiB messages and a 32 MiB window (SINK; --batch-bytes N
+// sets the core rows' message size); the latency run uses the sink's defaults. The engine's frame
+// pool is 4096 frames (ENGINE): frames come back while their lines are still in cache, where a pool
+// of 128 k frames (256 MiB) costs a memory miss per record on each side.
 // Cores: the machine's (env.cpus) are shared by every thread of a row: an engine row runs its
 // workers, the sink's thread and nats-server; the peer runs one thread and nats-server. Each row
 // also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
 // the run, per record, which holds on a busy machine where records/s do not.
 // Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3),
-// --latency-only (the two latency rows alone).
+// --batch-bytes N the core rows' message size (default 256 KiB),
+// --only ROWS: a comma list of the rows to run, of core, core-2w, jetstream, engine-only, peer, peer-jetstream,
+// latency (default all; e.g. `--only core,peer` for quick tries of the core figure against its peer).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Engine } from '../../host/engine/engine.js';
@@ -34,8 +36,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
 
 const FRAMES = 65536;
+const ROWS = ['core', 'core-2w', 'jetstream', 'engine-only', 'peer', 'peer-jetstream', 'latency'] as const;
 const SINK = { batchBytes: 256 << 10, maxPending: 32 << 20 };
 const ENGINE = { frameCount: 4096, recordsRing: 8192 };
+
+/** `--flag a,b`: the names given, each one of `names` (all of them without the flag). */
+function argList(argv: string[], flag: string, names: readonly string[]): Set<string> {
+  const i = argv.indexOf(flag);
+  if (i < 0) return new Set(names);
+  const given = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = given.filter((g) => !names.includes(g));
+  if (given.length === 0 || bad.length) throw new Error(`${flag}: expected a comma list of ${names.join(', ')}; got ${argv[i + 1] ?? 'nothing'}`);
+  return new Set(given);
+}
 
 /** CPU seconds so far of this process (every thread) and of process `pid` (nats-server). */
 function cpuSeconds(pid?: number): number {
@@ -106,9 +119,9 @@ async function engineOnlyRun(records: number): Promise<Rate> {
   return { rate: taken / ((performance.now() - t0) / 1000), cpuNs: ((cpuSeconds() - c0) / taken) * 1e9 };
 }
 
-async function engineRun(url: string, natsPid: number | undefined, records: number, stream?: string, workers = 1): Promise<Rate & { published: number; dropped: number }> {
+async function engineRun(url: string, natsPid: number | undefined, records: number, sinkConfig: { batchBytes: number; maxPending: number }, stream?: string, workers = 1): Promise<Rate & { published: number; dropped: number }> {
   const frames = syntheticFrames(FRAMES, 1024, 64);
-  const sink = await PublishSink.open({ url, stream, engineId: 'bench', subject: stream ? 'bench.js' : 'bench.core', statsIntervalMs: 0, ...SINK });
+  const sink = await PublishSink.open({ url, stream, engineId: 'bench', subject: stream ? 'bench.js' : 'bench.core', statsIntervalMs: 0, ...sinkConfig });
   // Each worker replays the frames of its own queue: `loops` rounds of FRAMES / workers.
   const engine = new Engine({ frames, workers, queues: workers, handler: artefact('bench/handlers/keep-all.mjs'), replay: { loops: Math.ceil(records / FRAMES) }, ...ENGINE, frameCount: ENGINE.frameCount * workers });
   await engine.start();
@@ -243,6 +256,8 @@ const suite: Suite = async ({ argv, log }) => {
   const runs = argValue(argv, '--runs', 3);
   const records = argValue(argv, '--records', 2_000_000);
   const seconds = argValue(argv, '--seconds', 3);
+  const only = argList(argv, '--only', ROWS);
+  const core = { ...SINK, batchBytes: argValue(argv, '--batch-bytes', SINK.batchBytes) };
   const nats = await startNatsCluster({ nodes: 1 });
   const results: BenchResult[] = [];
   try {
@@ -257,34 +272,34 @@ const suite: Suite = async ({ argv, log }) => {
     const m = (x: Rate[]) => median(x.map((r) => r.rate));
     const cpu = (x: Rate[]) => Math.round(median(x.map((r) => r.cpuNs)));
     const M = (r: Rate) => `${(r.rate / 1e6).toFixed(2)} M/s (${r.cpuNs.toFixed(0)} CPU-ns/rec)`;
-    const throughput = !argv.includes('--latency-only');
-    for (let r = 0; r < (throughput ? runs : 0); r++) {
-      rows.engineOnly.push(await engineOnlyRun(records));
-      const c = await engineRun(nats.url, natsPid, records, undefined);
-      rows.core.push(c);
+    const engineRow = async (row: Rate[], stream?: string, workers = 1) => {
+      const c = await engineRun(nats.url, natsPid, records, stream ? SINK : core, stream, workers);
+      row.push(c);
       dropped += c.dropped;
-      const c2 = await engineRun(nats.url, natsPid, records, undefined, 2);
-      rows.core2w.push(c2);
-      dropped += c2.dropped;
-      const j = await engineRun(nats.url, natsPid, records, 'BENCH');
-      rows.js.push(j);
-      dropped += j.dropped;
-      rows.peer.push(await peerRun(nats.url, natsPid, records, false));
-      rows.peerJs.push(await peerRun(nats.url, natsPid, Math.min(records, 200_000), true));
-      log(`publish: run ${r + 1}: engine alone ${M(rows.engineOnly[r])}, core ${M(c)}, core 2 workers ${M(c2)}, jetstream ${M(j)}, peer ${M(rows.peer[r])}, peer jetstream ${M(rows.peerJs[r])}`);
+    };
+    for (let r = 0; r < runs; r++) {
+      if (only.has('engine-only')) rows.engineOnly.push(await engineOnlyRun(records));
+      if (only.has('core')) await engineRow(rows.core);
+      if (only.has('core-2w')) await engineRow(rows.core2w, undefined, 2);
+      if (only.has('jetstream')) await engineRow(rows.js, 'BENCH');
+      if (only.has('peer')) rows.peer.push(await peerRun(nats.url, natsPid, records, false));
+      if (only.has('peer-jetstream')) rows.peerJs.push(await peerRun(nats.url, natsPid, Math.min(records, 200_000), true));
+      const said = (name: string, x: Rate[]) => (x[r] ? [`${name} ${M(x[r])}`] : []);
+      const parts = [...said('engine alone', rows.engineOnly), ...said('core', rows.core), ...said('core 2 workers', rows.core2w), ...said('jetstream', rows.js), ...said('peer', rows.peer), ...said('peer jetstream', rows.peerJs)];
+      log(`publish: run ${r + 1}: ${parts.join(', ')}`);
     }
     const peerCpu = cpu(rows.peer);
-    const rate = (name: string, x: Rate[], extra: Record<string, unknown>) => {
-      if (throughput) results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
-    };
+    const rate = (name: string, x: Rate[], extra: Record<string, unknown>) =>
+      x.length > 0 &&
+      results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
     const threads = 'threads: engine worker(s), the sink thread, nats-server, on env.cpus cores';
-    rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending, frame_count: ENGINE.frameCount, note: threads });
-    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, note: `two engine workers (one queue each) into one sink; ${threads}` });
+    rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: core.batchBytes, max_pending: core.maxPending, frame_count: ENGINE.frameCount, note: threads });
+    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, batch_bytes: core.batchBytes, note: `two engine workers (one queue each) into one sink; ${threads}` });
     rate('wirewasm-publish-jetstream', rows.js, { vs_peer: m(rows.js) / m(rows.peerJs), replicas: 1, target: 1e6, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending });
     rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: m(rows.engineOnly) / m(rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
     rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
     rate('nats-js-publish-jetstream', rows.peerJs, { note: 'js.publish per record, acks awaited 1024 at a time' });
-    for (const [name, poll] of [['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) {
+    for (const [name, poll] of only.has('latency') ? ([['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) : []) {
       const lat = await latencyRun(nats.url, natsPid, seconds, 100_000, poll);
       results.push({
         ...summarize(name, 'us', [lat.p99]),

@@ -38,6 +38,42 @@ describe('framing', () => {
     expect(got).toEqual(cases.map(([from, len]) => [...mem.subarray(from, from + len)]));
   });
 
+  it('runs copied out of shared memory give the same records whatever the source and message offsets modulo 8', () => {
+    // A run of framed records (u32 length, u16 type, u16 0, bytes) in a shared memory at `at`.
+    const mem = new Uint8Array(new SharedArrayBuffer(1 << 16));
+    const lay = (at: number, lens: number[]): number => {
+      let p = at;
+      for (const [i, len] of lens.entries()) {
+        new DataView(mem.buffer).setUint32(p, len, true);
+        new DataView(mem.buffer).setUint16(p + 4, i + 1, true);
+        for (let k = 0; k < len; k++) mem[p + 8 + k] = (p + k * 13) & 255;
+        p += 8 + len;
+      }
+      return p - at;
+    };
+    for (const id of ['e', 'ab', 'odd-1', 'host-123']) {
+      for (let from = 0; from < 8; from++) {
+        // Small runs first, then one larger than any before it (the bounce buffer grows).
+        for (const lens of [[64, 61, 3], [0], Array.from({ length: 150 }, (_, i) => 40 + (i % 29))]) {
+          const at = 1024 + from;
+          const bytes = lay(at, lens);
+          const w = new BatchWriter(bytes + 64);
+          w.begin('frame', encodeEngineId(id), new Uint8Array(0), 0, 0, 0);
+          w.addRecords(mem, at, bytes, lens.length);
+          const b = decodeBatch(w.finish());
+          expect(b.records.map((r) => r.type)).toEqual(lens.map((_, i) => i + 1));
+          let p = at;
+          const want = lens.map((len) => {
+            const r = [...mem.subarray(p + 8, p + 8 + len)];
+            p += 8 + len;
+            return r;
+          });
+          expect(b.records.map((r) => [...r.bytes])).toEqual(want);
+        }
+      }
+    }
+  });
+
   it('values (u64 up to 2^53) and plugin records with their plugin name', () => {
     const w = new BatchWriter(1024);
     w.begin('plugin', encodeEngineId('e'), new TextEncoder().encode('itch'), 0, 0, 0);
