@@ -113,8 +113,8 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
  * `sym + 12` (ask). A side of `levels` levels is three arrays: prices (u32 × levels), then orders
  * (u32 × levels), then shares (u64 × levels), so the prices the search compares lie together.
  */
-@inline function sideLevels(base: usize, sym: usize, bid: bool): usize {
-  return sym + SYMBOL_HEADER + (bid ? 0 : <usize>load<u32>(base, H_LEVELS) * LEVEL_BYTES);
+@inline function sideLevels(sym: usize, L: u32, bid: bool): usize {
+  return sym + SYMBOL_HEADER + (bid ? 0 : <usize>L * LEVEL_BYTES);
 }
 
 /**
@@ -147,11 +147,11 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
  * best level (price or shares) changed: a change below the top leaves the BBO alone, so the
  * caller need not compare the whole top of book before and after every message.
  */
-@inline function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
+@inline function levelAdd(sym: usize, levels: u32, bid: bool, price: u32, shares: i64, orders: i32): i32 {
   const cAt = sym + (bid ? 8 : 12);
   const n = load<u32>(cAt);
-  const L = <usize>load<u32>(base, H_LEVELS);
-  const pr = sideLevels(base, sym, bid);
+  const L = <usize>levels;
+  const pr = sideLevels(sym, levels, bid);
   const od = pr + (L << 2);
   const sh = pr + (L << 3);
   // Where the price is or goes: below the levels better than it, counted from the best down (most
@@ -211,17 +211,32 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 
 /** The address of the order `ref`, or 0. */
 export function orderFind(base: usize, ref: u64): usize {
-  const e = orderProbe(base, ref);
-  return ref != 0 && load<u64>(e) == ref ? e : 0;
+  return findIn(base + <usize>load<u32>(base, H_ORDERS_AT), load<u32>(base, H_SLOTS) - 1, ref);
 }
 
-/** The slot holding `ref`, or the empty slot that ends its probe run (where an add puts it). */
-@inline function orderProbe(base: usize, ref: u64): usize {
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
-  let e = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+/**
+ * The address of the order `ref` in the table at `t` (slots `mask` + 1), or 0. Most orders sit in
+ * their home slot, so the home slot is checked here, inline and without a loop; only a reference
+ * whose home holds another order walks the probe run (probeRun).
+ */
+@inline function findIn(t: usize, mask: u32, ref: u64): usize {
+  const e = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  const r = load<u64>(e);
+  // Reference 0 is never held (addOrder refuses it): its home, when empty, reads as 0 == ref.
+  if (r == ref) return ref != 0 ? e : 0;
+  if (r == 0 || ref == 0) return 0;
+  const x = probeRun(t, mask, ref, e);
+  return load<u64>(x) == ref ? x : 0;
+}
+
+/**
+ * From the occupied slot `e`, the slot holding `ref` or the empty slot that ends its probe run.
+ * Not inlined: the rare walk keeps its loop out of the message loop.
+ */
+function probeRun(t: usize, mask: u32, ref: u64, e: usize): usize {
   const last = t + <usize>mask * ORDER_BYTES;
-  for (let r = load<u64>(e); r != ref && r != 0; r = load<u64>(e)) e = e == last ? t : e + ORDER_BYTES;
+  do e = e == last ? t : e + ORDER_BYTES;
+  while (load<u64>(e) != ref && load<u64>(e) != 0);
   return e;
 }
 
@@ -231,40 +246,47 @@ export function orderFind(base: usize, ref: u64): usize {
  * numbered in sequence each sit at home) the slot is just cleared, without walking the run of
  * neighbouring live orders to its end.
  */
-@inline function orderFree(base: usize, e: usize): void {
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
+@inline function orderFree(base: usize, t: usize, mask: u32, e: usize): void {
   let hole = <u32>((e - t) / ORDER_BYTES);
   let displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
-  if (displaced != 0) {
-    for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
-      const x = t + <usize>i * ORDER_BYTES;
-      const r = load<u64>(x);
-      if (r == 0) break;
-      const home = hashSlot(r, mask);
-      // Move x into the hole when its home is not in (hole, i] (cyclically).
-      if (((i - home) & mask) >= ((i - hole) & mask)) {
-        const h = t + <usize>hole * ORDER_BYTES;
-        store<u64>(h, r);
-        store<u64>(h, load<u64>(x, 8), 8);
-        store<u64>(h, load<u64>(x, 16), 16);
-        displaced -= <u32>(home == hole);
-        hole = i;
-      }
-    }
-  }
-  store<u32>(base, displaced, H_DISPLACED);
+  if (displaced != 0) hole = shiftBack(t, mask, hole, displaced, base);
+  else store<u32>(base, 0, H_DISPLACED);
   // Only the reference marks a slot used; the rest is written whole by the next add.
   store<u64>(t + <usize>hole * ORDER_BYTES, 0);
   store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
 }
 
+/** Moves the later members of the probe run after `hole` back as far as their homes allow; returns the last hole (stores the displaced count). */
+function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize): u32 {
+  for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
+    const x = t + <usize>i * ORDER_BYTES;
+    const r = load<u64>(x);
+    if (r == 0) break;
+    const home = hashSlot(r, mask);
+    // Move x into the hole when its home is not in (hole, i] (cyclically).
+    if (((i - home) & mask) >= ((i - hole) & mask)) {
+      const h = t + <usize>hole * ORDER_BYTES;
+      store<u64>(h, r);
+      store<u64>(h, load<u64>(x, 8), 8);
+      store<u64>(h, load<u64>(x, 16), 16);
+      displaced -= <u32>(home == hole);
+      hole = i;
+    }
+  }
+  store<u32>(base, displaced, H_DISPLACED);
+  return hole;
+}
+
 /**
  * Adds an order: -1 (counted) when it cannot be held, else whether the side's best level changed.
  */
-@inline function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
-  // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
-  const e = orderProbe(base, ref);
+@inline function addOrder(base: usize, t: usize, mask: u32, L: u32, sym: usize, slot: u32, ref: u64, side: u8, shares: u32, price: u32): i32 {
+  // Its home slot, or (taken) the slot that ends the probe run: the order itself (a duplicate) or
+  // the empty slot it goes to.
+  const home = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  let e = home;
+  const r = load<u64>(e);
+  if (r != 0 && r != ref) e = probeRun(t, mask, ref, e);
   if (ref == 0 || load<u64>(e) == ref) {
     count(base, C_DUPLICATE_REF);
     return -1;
@@ -274,19 +296,17 @@ export function orderFind(base: usize, ref: u64): usize {
     count(base, C_ORDERS_FULL);
     return -1;
   }
-  const changed = levelAdd(base, symbolAt(base, <u32>sym), side == BID, price, <i64>shares, 1);
+  const changed = levelAdd(sym, L, side == BID, price, <i64>shares, 1);
   if (changed == LEVEL_FULL) {
     count(base, C_LEVELS_FULL);
     return -1;
   }
   store<u32>(base, live + 1, H_ORDER_COUNT);
+  if (e != home) store<u32>(base, load<u32>(base, H_DISPLACED) + 1, H_DISPLACED);
   store<u64>(e, ref);
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const home = base + <usize>load<u32>(base, H_ORDERS_AT) + <usize>hashSlot(ref, mask) * ORDER_BYTES;
-  store<u32>(base, load<u32>(base, H_DISPLACED) + <u32>(e != home), H_DISPLACED);
   store<u32>(e, price, 8);
   store<u32>(e, shares, 12);
-  store<u32>(e, <u32>sym, 16);
+  store<u32>(e, slot, 16);
   store<u8>(e, side, 20);
   return changed;
 }
@@ -299,12 +319,12 @@ export function orderFind(base: usize, ref: u64): usize {
   return left;
 }
 
-/** Takes `k` (from taken()) shares off the order at `e`; at 0 it leaves the book. Whether the side's best level changed. */
-@inline function take(base: usize, e: usize, k: u32): i32 {
+/** Takes `k` (from taken()) shares off the order at `e` of the symbol at `sym`; at 0 it leaves the book. Whether the side's best level changed. */
+@inline function take(base: usize, t: usize, mask: u32, L: u32, sym: usize, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
-  const changed = levelAdd(base, symbolAt(base, load<u32>(e, 16)), load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
-  if (gone) orderFree(base, e);
+  const changed = levelAdd(sym, L, load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
+  if (gone) orderFree(base, t, mask, e);
   else store<u32>(e, left - k, 12);
   return changed;
 }
@@ -326,7 +346,7 @@ function out(base: usize): usize {
   return base + <usize>load<u32>(base, H_OUT_AT) + <usize>n * OUT_BYTES;
 }
 
-function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u32, matchNo: u64, ref: u64, printable: u8): void {
+function trade(base: usize, sym: u32, seq: u64, side: u8, price: u32, shares: u32, matchNo: u64, ref: u64, printable: u8): void {
   count(base, C_TRADES);
   const o = out(base);
   if (o == 0) return;
@@ -342,15 +362,15 @@ function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u3
 }
 
 /** The best price of a side (bid: true) of the symbol at `sym`; 0 when the side is empty. */
-@inline function bestPrice(base: usize, sym: usize, bid: bool): u32 {
+@inline function bestPrice(sym: usize, L: u32, bid: bool): u32 {
   const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u32>(sideLevels(base, sym, bid) + (<usize>(n - 1) << 2));
+  return n == 0 ? 0 : load<u32>(sideLevels(sym, L, bid) + (<usize>(n - 1) << 2));
 }
 
 /** The total shares at the best price of a side; 0 when the side is empty. */
-@inline function bestShares(base: usize, sym: usize, bid: bool): u64 {
+@inline function bestShares(sym: usize, L: u32, bid: bool): u64 {
   const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u64>(sideLevels(base, sym, bid) + (<usize>load<u32>(base, H_LEVELS) << 3) + (<usize>(n - 1) << 3));
+  return n == 0 ? 0 : load<u64>(sideLevels(sym, L, bid) + (<usize>L << 3) + (<usize>(n - 1) << 3));
 }
 
 /**
@@ -360,10 +380,17 @@ function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u3
  */
 export function bookApply(base: usize, p: usize, len: u32): u32 {
   store<u32>(base, 0, H_OUT_COUNT);
+  // The configuration, read once: the loop keeps it in locals rather than loading it from the
+  // header on every message (the compiler cannot tell the header from the tables the loop writes).
+  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
+  const mask = load<u32>(base, H_SLOTS) - 1;
+  const L = load<u32>(base, H_LEVELS);
+  const syms = base + <usize>load<u32>(base, H_SYMBOLS_AT);
+  const sb = symbolBytes(L);
   const end = p + <usize>len;
   while (p + R_FIELDS <= end) {
     const n = <usize>load<u8>(p, 1);
-    apply(base, p);
+    apply(base, t, mask, L, syms, sb, p);
     p += R_FIELDS + (n << 3);
   }
   return load<u32>(base, H_OUT_COUNT);
@@ -371,92 +398,97 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
 
 // apply and the order and level operations it runs are inlined into one function (@inline): a
 // wasm call per operation costs a frame, a stack check and spilled registers on every message.
-@inline function apply(base: usize, r: usize): void {
-  const t = load<u8>(r);
+// One switch on the type, each case complete: the type is random from one message to the next, so
+// every further branch on it would be one more misprediction.
+@inline function apply(base: usize, t: usize, mask: u32, L: u32, syms: usize, sb: usize, r: usize): void {
   const seq = load<u64>(r, 8);
-  let sym: i32 = -1;
-  let e: usize = 0;
-  // Book-changing types first find their symbol; each operation then says whether it moved the
-  // best level of its side, so the BBO is compared only where it can have changed.
-  switch (t) {
+  let slot: u32;
+  let changed: i32;
+  switch (<u32>load<u8>(r)) {
+    case 0x41: // A
+    case 0x46: { // F
+      const s = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
+      if (s < 0) return;
+      slot = <u32>s;
+      changed = addOrder(base, t, mask, L, syms + <usize>slot * sb, slot, field(r, 0), <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4));
+      if (changed < 0) return;
+      break;
+    }
+    case 0x44: { // D
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, load<u32>(e, 12));
+      break;
+    }
+    case 0x45: { // E
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      const k = taken(base, e, <u32>field(r, 1));
+      trade(base, slot, seq, load<u8>(e, 20), load<u32>(e, 8), k, field(r, 2), field(r, 0), 0x59);
+      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, k);
+      break;
+    }
+    case 0x58: { // X
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, taken(base, e, <u32>field(r, 1)));
+      break;
+    }
+    case 0x55: { // U: the original leaves, the new reference enters with the same side and stock
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      const s = syms + <usize>slot * sb;
+      const side = load<u8>(e, 20);
+      const bid = side == BID;
+      // Two level changes that may cancel out (same price and shares): when the original rests at
+      // the best price, compare the side's best before and after; otherwise its leaving moves
+      // nothing at the top and only the new order can.
+      const atBest = load<u32>(e, 8) == bestPrice(s, L, bid);
+      const q0 = atBest ? bestShares(s, L, bid) : 0;
+      const p0 = load<u32>(e, 8);
+      take(base, t, mask, L, s, e, load<u32>(e, 12));
+      const added = addOrder(base, t, mask, L, s, slot, field(r, 1), side, <u32>field(r, 2), <u32>field(r, 3));
+      changed = atBest ? <i32>(bestPrice(s, L, bid) != p0 || bestShares(s, L, bid) != q0) : <i32>(added > 0);
+      break;
+    }
+    case 0x43: { // C
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      const k = taken(base, e, <u32>field(r, 1));
+      trade(base, slot, seq, load<u8>(e, 20), <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
+      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, k);
+      break;
+    }
     case 0x52: // R stock directory: names the locate
       symbolOf(base, <u32>load<u16>(r, 4), field(r, 0));
       return;
-    case 0x41: // A
-    case 0x46: // F
-      sym = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
-      if (sym < 0) return;
-      break;
     case 0x50: { // P: a trade against a hidden order; the displayed book does not change
       const s = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
-      if (s >= 0) trade(base, s, seq, <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
+      if (s >= 0) trade(base, <u32>s, seq, <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
       return;
     }
-    case 0x45: // E
-    case 0x43: // C
-    case 0x58: // X
-    case 0x44: // D
-    case 0x55: // U
-      e = orderFind(base, field(r, 0));
-      if (e == 0) {
-        count(base, C_UNKNOWN_REF);
-        return;
-      }
-      sym = <i32>load<u32>(e, 16);
-      break;
     default:
       return;
-  }
-  let changed: i32;
-  switch (t) {
-    case 0x41:
-    case 0x46:
-      changed = addOrder(base, field(r, 0), sym, <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4));
-      if (changed < 0) return;
-      break;
-    case 0x45: {
-      const side = load<u8>(e, 20);
-      const price = load<u32>(e, 8);
-      const k = taken(base, e, <u32>field(r, 1));
-      trade(base, sym, seq, side, price, k, field(r, 2), field(r, 0), 0x59);
-      changed = take(base, e, k);
-      break;
-    }
-    case 0x43: {
-      const side = load<u8>(e, 20);
-      const k = taken(base, e, <u32>field(r, 1));
-      trade(base, sym, seq, side, <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
-      changed = take(base, e, k);
-      break;
-    }
-    case 0x58:
-      changed = take(base, e, taken(base, e, <u32>field(r, 1)));
-      break;
-    case 0x44:
-      changed = take(base, e, load<u32>(e, 12));
-      break;
-    default: {
-      // U: the original leaves, the new reference enters with the same side and stock. Two level
-      // changes that may cancel out (same price and shares): compare the side's best before and after.
-      const side = load<u8>(e, 20);
-      const s = symbolAt(base, <u32>sym);
-      const p0 = bestPrice(base, s, side == BID);
-      const q0 = bestShares(base, s, side == BID);
-      take(base, e, load<u32>(e, 12));
-      addOrder(base, field(r, 1), sym, side, <u32>field(r, 2), <u32>field(r, 3));
-      changed = <i32>(bestPrice(base, s, side == BID) != p0 || bestShares(base, s, side == BID) != q0);
-    }
   }
   count(base, C_APPLIED);
   if (!changed) return;
   count(base, C_BBO);
   const o = out(base);
   if (o == 0) return;
-  const s = symbolAt(base, <u32>sym);
-  store<u64>(o, <u64>KIND_BBO | (<u64>sym << 16));
+  const s = syms + <usize>slot * sb;
+  store<u64>(o, <u64>KIND_BBO | (<u64>slot << 16));
   store<u64>(o, seq, 8);
-  store<u32>(o, bestPrice(base, s, true), 16);
-  store<u32>(o, bestPrice(base, s, false), 20);
-  store<u64>(o, bestShares(base, s, true), 24);
-  store<u64>(o, bestShares(base, s, false), 32);
+  store<u32>(o, bestPrice(s, L, true), 16);
+  store<u32>(o, bestPrice(s, L, false), 20);
+  store<u64>(o, bestShares(s, L, true), 24);
+  store<u64>(o, bestShares(s, L, false), 32);
+}
+
+function unknownRef(base: usize): void {
+  count(base, C_UNKNOWN_REF);
 }
