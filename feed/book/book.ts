@@ -7,11 +7,12 @@
 //   region (little-endian)
 //   0    header (256 bytes): configuration, counters (H_*)
 //   256  locate table      65,536 × u16: symbol slot + 1 of each stock locate (0: none)
-//   …    symbols           symbols × SYMBOL_BYTES(levels): name (8) | bid count (u32) | ask count (u32) |
-//                          then the bid side, then the ask side, each levels × 16 bytes in three arrays:
-//                          prices u32 × levels | orders u32 × levels | shares u64 × levels
-//                          bids ascending, asks descending: the best level of a side is its last
-//   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8}
+//   …    symbols           symbols × symbolBytes(levels): name (8) | 8 × 0 | bid side | ask side
+//                          side: count u32 | 12 × 0 | 8 × u32 0x80000000 (below level 0, see levelAdd) |
+//                          keys u32 × levels | orders u32 × levels | shares u64 × levels
+//                          keys: the level prices keyed (sideFlip), ascending: the best level is the last
+//   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8,
+//                          3 × 0, its side's keys u32 (an address)}
 //                          open addressing, linear probing, deletion by backward shift (no tombstones)
 //   …    out               outCap × 40: the records of the last apply (BBO changes and trades)
 //
@@ -51,7 +52,9 @@ const C_OVER_EXECUTED: usize = 9; //  executed/cancelled shares above the order'
 const HEADER_BYTES: usize = 256;
 const LOCATES: usize = 65536;
 const SYMBOL_HEADER: usize = 16;
+const SIDE_HEADER: usize = 48; //   count, then the 8 keys below level 0
 const LEVEL_BYTES: usize = 16;
+const BELOW_ALL: u32 = 0x80000000; // the key no price's key is below (i32 min)
 const ORDER_BYTES: usize = 32;
 const OUT_BYTES: usize = 40;
 const KIND_BBO: u8 = 1;
@@ -62,8 +65,11 @@ const LEVEL_FULL: i32 = -1;
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
 
+@inline function sideBytes(levels: u32): usize {
+  return SIDE_HEADER + <usize>levels * LEVEL_BYTES;
+}
 @inline function symbolBytes(levels: u32): usize {
-  return SYMBOL_HEADER + 2 * <usize>levels * LEVEL_BYTES;
+  return SYMBOL_HEADER + 2 * sideBytes(levels);
 }
 /**
  * Clears the region at `base` (`bytes` long) and writes its configuration; the host computed the
@@ -79,6 +85,13 @@ export function bookInit(base: usize, bytes: u32, slots: u32, orders: u32, symbo
   store<u32>(base, symbolsAt, H_SYMBOLS_AT);
   store<u32>(base, ordersAt, H_ORDERS_AT);
   store<u32>(base, outAt, H_OUT_AT);
+  for (let i: u32 = 0; i < symbols; i++) {
+    const sym = symbolAt(base, i);
+    for (let k: usize = 16; k < SIDE_HEADER; k += 4) {
+      store<u32>(sideLevels(sym, levels, true) - SIDE_HEADER + k, BELOW_ALL);
+      store<u32>(sideLevels(sym, levels, false) - SIDE_HEADER + k, BELOW_ALL);
+    }
+  }
 }
 
 @inline function count(base: usize, c: usize): void {
@@ -109,62 +122,53 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 }
 
 /**
- * The levels of one side: the address of its price array; its count is at `sym + 8` (bid) or
- * `sym + 12` (ask). A side of `levels` levels is three arrays: prices (u32 × levels), then orders
- * (u32 × levels), then shares (u64 × levels), so the prices the search compares lie together.
+ * The levels of one side: the address of its keys; its count is at `keys - SIDE_HEADER`. A side of
+ * `levels` levels is three arrays: keys (u32 × levels), then orders (u32 × levels), then shares
+ * (u64 × levels), so the keys the search compares lie together.
  */
 @inline function sideLevels(sym: usize, L: u32, bid: bool): usize {
-  return sym + SYMBOL_HEADER + (bid ? 0 : <usize>L * LEVEL_BYTES);
+  return sym + SYMBOL_HEADER + SIDE_HEADER + (bid ? 0 : sideBytes(L));
 }
 
 /**
- * A level price keyed so that better is greater on both sides, as a signed number: bids with the
- * top bit flipped (unsigned order as signed), asks with the other 31 bits flipped too (the order
- * inverted). One signed compare serves both sides without a branch on the side, which is random
- * from one message to the next, and signed is the compare x86 has for 4 lanes at once (an
- * unsigned one takes three instructions more).
+ * A level price is kept keyed so that better is greater on both sides, as a signed number: bids
+ * with the top bit flipped (unsigned order as signed), asks with the other 31 bits flipped too
+ * (the order inverted). One signed compare serves both sides without a branch on the side, which
+ * is random from one message to the next, and signed is the compare x86 has for 4 lanes at once.
+ * The key is its own inverse: key ^ flip is the price.
  */
 @inline function sideFlip(bid: bool): u32 {
   return bid ? 0x80000000 : 0x7fffffff;
 }
 
-/** How many of the side's top 8 levels (prices at `pr`, `n` of them) are better than the price keyed `k` (flip `flip`). */
-@inline function betterInTop8(pr: usize, n: u32, k: i32, flip: u32): u32 {
-  // Two 4-lane compares of the keyed prices of levels n-8 .. n-1; lanes under level 0 are read
-  // (they lie inside the region: the symbol header, the other side or the table before it) and
-  // masked out by their index.
-  const f = i32x4.splat(flip);
-  const kk = i32x4.splat(k);
-  const nn = i32x4.splat(n);
-  const hi = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 16), f), kk), i32x4.gt_s(nn, i32x4(3, 2, 1, 0)));
-  const lo = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 32), f), kk), i32x4.gt_s(nn, i32x4(7, 6, 5, 4)));
-  return <u32>popcnt(i16x8.bitmask(i16x8.narrow_i32x4_s(hi, lo)));
-}
-
 /**
- * Adds `shares` (and `orders`, 1 or 0) at `price` on a side; `orders` -1 with negative shares
- * removes. Returns LEVEL_FULL when the side has no room for a new level, else whether the side's
- * best level (price or shares) changed: a change below the top leaves the BBO alone, so the
- * caller need not compare the whole top of book before and after every message.
+ * Adds `shares` (and `orders`, 1 or 0) at the price keyed `k` on the side whose keys are at `pr`;
+ * `orders` -1 with negative shares removes. Returns LEVEL_FULL when the side has no room for a new
+ * level, else whether the side's best level (price or shares) changed: a change below the top
+ * leaves the BBO alone, so the caller need not compare the whole top of book before and after
+ * every message.
  */
-@inline function levelAdd(sym: usize, levels: u32, bid: bool, price: u32, shares: i64, orders: i32): i32 {
-  const cAt = sym + (bid ? 8 : 12);
+@inline function levelAdd(pr: usize, levels: u32, k: i32, shares: i64, orders: i32): i32 {
+  const cAt = pr - SIDE_HEADER;
   const n = load<u32>(cAt);
   const L = <usize>levels;
-  const pr = sideLevels(sym, levels, bid);
   const od = pr + (L << 2);
   const sh = pr + (L << 3);
   // Where the price is or goes: below the levels better than it, counted from the best down (most
   // activity is near the top). The top 8 levels are counted without a branch (the side is
-  // sorted, so the better ones are the top run): a loop would leave at a different level each
-  // message and mispredict its exit.
-  const flip = sideFlip(bid);
-  const k = <i32>(price ^ flip);
-  let d = betterInTop8(pr, n, k, flip);
-  if (d == 8) while (d < n && <i32>(load<u32>(pr + (<usize>(n - 1 - d) << 2)) ^ flip) > k) d++;
+  // sorted, so the better ones are the top run) by two 4-lane compares of keys n-8 .. n-1: a loop
+  // would leave at a different level each message and mispredict its exit. Below level 0 the
+  // side keeps 8 keys BELOW_ALL, which no key is less than, so a side of fewer than 8 levels
+  // needs no mask.
+  const kk = i32x4.splat(k);
+  const at = pr + (<usize>n << 2);
+  const hi = i32x4.bitmask(i32x4.gt_s(v128.load(at - 16), kk));
+  const lo = i32x4.bitmask(i32x4.gt_s(v128.load(at - 32), kk));
+  let d = <u32>popcnt(hi | (lo << 4));
+  if (d == 8) while (d < n && load<i32>(pr + (<usize>(n - 1 - d) << 2)) > k) d++;
   const i = <i32>n - 1 - <i32>d;
   const top = d == 0;
-  if (i >= 0 && load<u32>(pr + (<usize>i << 2)) == price) {
+  if (i >= 0 && load<i32>(pr + (<usize>i << 2)) == k) {
     const o = <i32>load<u32>(od + (<usize>i << 2)) + orders;
     if (o <= 0) {
       // Level empty: close the hole above it. Plain loads and stores, not memory.copy: on a
@@ -190,7 +194,7 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
     store<u32>(od + (m << 2), load<u32>(od + (m << 2) - 4));
     store<u64>(sh + (m << 3), load<u64>(sh + (m << 3) - 8));
   }
-  store<u32>(pr + (ins << 2), price);
+  store<i32>(pr + (ins << 2), k);
   store<u32>(od + (ins << 2), <u32>orders);
   store<u64>(sh + (ins << 3), <u64>shares);
   store<u32>(cAt, n + 1);
@@ -296,7 +300,9 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
     count(base, C_ORDERS_FULL);
     return -1;
   }
-  const changed = levelAdd(sym, L, side == BID, price, <i64>shares, 1);
+  const bid = side == BID;
+  const pr = sideLevels(sym, L, bid);
+  const changed = levelAdd(pr, L, <i32>(price ^ sideFlip(bid)), <i64>shares, 1);
   if (changed == LEVEL_FULL) {
     count(base, C_LEVELS_FULL);
     return -1;
@@ -308,6 +314,7 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
   store<u32>(e, shares, 12);
   store<u32>(e, slot, 16);
   store<u8>(e, side, 20);
+  store<u32>(e, <u32>pr, 24);
   return changed;
 }
 
@@ -319,11 +326,11 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
   return left;
 }
 
-/** Takes `k` (from taken()) shares off the order at `e` of the symbol at `sym`; at 0 it leaves the book. Whether the side's best level changed. */
-@inline function take(base: usize, t: usize, mask: u32, L: u32, sym: usize, e: usize, k: u32): i32 {
+/** Takes `k` (from taken()) shares off the order at `e`; at 0 it leaves the book. Whether the side's best level changed. */
+@inline function take(base: usize, t: usize, mask: u32, L: u32, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
-  const changed = levelAdd(sym, L, load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
+  const changed = levelAdd(<usize>load<u32>(e, 24), L, <i32>(load<u32>(e, 8) ^ sideFlip(load<u8>(e, 20) == BID)), -(<i64>k), gone ? -1 : 0);
   if (gone) orderFree(base, t, mask, e);
   else store<u32>(e, left - k, 12);
   return changed;
@@ -361,16 +368,16 @@ function trade(base: usize, sym: u32, seq: u64, side: u8, price: u32, shares: u3
   store<u64>(o, ref, 32);
 }
 
-/** The best price of a side (bid: true) of the symbol at `sym`; 0 when the side is empty. */
-@inline function bestPrice(sym: usize, L: u32, bid: bool): u32 {
-  const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u32>(sideLevels(sym, L, bid) + (<usize>(n - 1) << 2));
+/** The best price of the side whose keys are at `pr` (flip `flip`); 0 when the side is empty. */
+@inline function bestPrice(pr: usize, flip: u32): u32 {
+  const n = load<u32>(pr - SIDE_HEADER);
+  return n == 0 ? 0 : load<u32>(pr + (<usize>(n - 1) << 2)) ^ flip;
 }
 
-/** The total shares at the best price of a side; 0 when the side is empty. */
-@inline function bestShares(sym: usize, L: u32, bid: bool): u64 {
-  const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u64>(sideLevels(sym, L, bid) + (<usize>L << 3) + (<usize>(n - 1) << 3));
+/** The total shares at the best price of the side whose keys are at `pr` (`L` levels); 0 when the side is empty. */
+@inline function bestShares(pr: usize, L: u32): u64 {
+  const n = load<u32>(pr - SIDE_HEADER);
+  return n == 0 ? 0 : load<u64>(pr + (<usize>L << 3) + (<usize>(n - 1) << 3));
 }
 
 /**
@@ -418,7 +425,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       const e = findIn(t, mask, field(r, 0));
       if (e == 0) return unknownRef(base);
       slot = load<u32>(e, 16);
-      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, load<u32>(e, 12));
+      changed = take(base, t, mask, L, e, load<u32>(e, 12));
       break;
     }
     case 0x45: { // E
@@ -427,32 +434,32 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       slot = load<u32>(e, 16);
       const k = taken(base, e, <u32>field(r, 1));
       trade(base, slot, seq, load<u8>(e, 20), load<u32>(e, 8), k, field(r, 2), field(r, 0), 0x59);
-      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, k);
+      changed = take(base, t, mask, L, e, k);
       break;
     }
     case 0x58: { // X
       const e = findIn(t, mask, field(r, 0));
       if (e == 0) return unknownRef(base);
       slot = load<u32>(e, 16);
-      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, taken(base, e, <u32>field(r, 1)));
+      changed = take(base, t, mask, L, e, taken(base, e, <u32>field(r, 1)));
       break;
     }
     case 0x55: { // U: the original leaves, the new reference enters with the same side and stock
       const e = findIn(t, mask, field(r, 0));
       if (e == 0) return unknownRef(base);
       slot = load<u32>(e, 16);
-      const s = syms + <usize>slot * sb;
       const side = load<u8>(e, 20);
-      const bid = side == BID;
+      const pr = <usize>load<u32>(e, 24);
+      const flip = sideFlip(side == BID);
       // Two level changes that may cancel out (same price and shares): when the original rests at
       // the best price, compare the side's best before and after; otherwise its leaving moves
       // nothing at the top and only the new order can.
-      const atBest = load<u32>(e, 8) == bestPrice(s, L, bid);
-      const q0 = atBest ? bestShares(s, L, bid) : 0;
       const p0 = load<u32>(e, 8);
-      take(base, t, mask, L, s, e, load<u32>(e, 12));
-      const added = addOrder(base, t, mask, L, s, slot, field(r, 1), side, <u32>field(r, 2), <u32>field(r, 3));
-      changed = atBest ? <i32>(bestPrice(s, L, bid) != p0 || bestShares(s, L, bid) != q0) : <i32>(added > 0);
+      const atBest = p0 == bestPrice(pr, flip);
+      const q0 = atBest ? bestShares(pr, L) : 0;
+      take(base, t, mask, L, e, load<u32>(e, 12));
+      const added = addOrder(base, t, mask, L, syms + <usize>slot * sb, slot, field(r, 1), side, <u32>field(r, 2), <u32>field(r, 3));
+      changed = atBest ? <i32>(bestPrice(pr, flip) != p0 || bestShares(pr, L) != q0) : <i32>(added > 0);
       break;
     }
     case 0x43: { // C
@@ -461,7 +468,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       slot = load<u32>(e, 16);
       const k = taken(base, e, <u32>field(r, 1));
       trade(base, slot, seq, load<u8>(e, 20), <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
-      changed = take(base, t, mask, L, syms + <usize>slot * sb, e, k);
+      changed = take(base, t, mask, L, e, k);
       break;
     }
     case 0x52: // R stock directory: names the locate
@@ -480,13 +487,14 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
   count(base, C_BBO);
   const o = out(base);
   if (o == 0) return;
-  const s = syms + <usize>slot * sb;
+  const b = sideLevels(syms + <usize>slot * sb, L, true);
+  const a = b + sideBytes(L);
   store<u64>(o, <u64>KIND_BBO | (<u64>slot << 16));
   store<u64>(o, seq, 8);
-  store<u32>(o, bestPrice(s, L, true), 16);
-  store<u32>(o, bestPrice(s, L, false), 20);
-  store<u64>(o, bestShares(s, L, true), 24);
-  store<u64>(o, bestShares(s, L, false), 32);
+  store<u32>(o, bestPrice(b, sideFlip(true)), 16);
+  store<u32>(o, bestPrice(a, sideFlip(false)), 20);
+  store<u64>(o, bestShares(b, L), 24);
+  store<u64>(o, bestShares(a, L), 32);
 }
 
 function unknownRef(base: usize): void {
