@@ -8,7 +8,7 @@
 //   0    header (256 bytes): configuration, counters (H_*)
 //   256  locate table      65,536 × u16: symbol slot + 1 of each stock locate (0: none)
 //   …    symbols           symbols × symbolBytes(levels): name (8) | 8 × 0 | bid side | ask side
-//                          side: count u32 | 12 × 0 | 8 × u32 0x80000000 (below level 0, see levelAdd) |
+//                          side: count u32 | 12 × 0 | 8 × u32 0x80000000 (below level 0, see betterLevels) |
 //                          keys u32 × levels | orders u32 × levels | shares u64 × levels
 //                          keys: the level prices keyed (sideFlip), ascending: the best level is the last
 //   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8,
@@ -142,51 +142,45 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 }
 
 /**
- * Adds `shares` (and `orders`, 1 or 0) at the price keyed `k` on the side whose keys are at `pr`;
- * `orders` -1 with negative shares removes. Returns LEVEL_FULL when the side has no room for a new
- * level, else whether the side's best level (price or shares) changed: a change below the top
- * leaves the BBO alone, so the caller need not compare the whole top of book before and after
- * every message.
+ * How many levels of the side whose keys are at `pr` (`n` of them) are better than the price
+ * keyed `k`: where the price is or goes is below them, counted from the best down (most activity
+ * is near the top). The top 8 levels are counted without a branch (the side is sorted, so the
+ * better ones are the top run) by two 4-lane compares of keys n-8 .. n-1: a loop would leave at a
+ * different level each message and mispredict its exit. Below level 0 the side keeps 8 keys
+ * BELOW_ALL, which no key is less than, so a side of fewer than 8 levels needs no mask.
  */
-@inline function levelAdd(pr: usize, levels: u32, k: i32, shares: i64, orders: i32): i32 {
-  const cAt = pr - SIDE_HEADER;
-  const n = load<u32>(cAt);
-  const L = <usize>levels;
-  const od = pr + (L << 2);
-  const sh = pr + (L << 3);
-  // Where the price is or goes: below the levels better than it, counted from the best down (most
-  // activity is near the top). The top 8 levels are counted without a branch (the side is
-  // sorted, so the better ones are the top run) by two 4-lane compares of keys n-8 .. n-1: a loop
-  // would leave at a different level each message and mispredict its exit. Below level 0 the
-  // side keeps 8 keys BELOW_ALL, which no key is less than, so a side of fewer than 8 levels
-  // needs no mask.
+@inline function betterLevels(pr: usize, n: u32, k: i32): u32 {
   const kk = i32x4.splat(k);
   const at = pr + (<usize>n << 2);
   const hi = i32x4.bitmask(i32x4.gt_s(v128.load(at - 16), kk));
   const lo = i32x4.bitmask(i32x4.gt_s(v128.load(at - 32), kk));
   let d = <u32>popcnt(hi | (lo << 4));
   if (d == 8) while (d < n && load<i32>(pr + (<usize>(n - 1 - d) << 2)) > k) d++;
+  return d;
+}
+
+/**
+ * An order of `shares` joins the level keyed `k` on the side whose keys are at `pr` (`levels` at
+ * most), which is made when new. Returns LEVEL_FULL when the side has no room for a new level,
+ * else whether the side's best level (price or shares) changed: a change below the top leaves the
+ * BBO alone, so the caller need not compare the whole top of book before and after every message.
+ */
+@inline function levelJoin(pr: usize, levels: u32, k: i32, shares: u64): i32 {
+  const cAt = pr - SIDE_HEADER;
+  const n = load<u32>(cAt);
+  const L = <usize>levels;
+  const od = pr + (L << 2);
+  const sh = pr + (L << 3);
+  const d = betterLevels(pr, n, k);
   const i = <i32>n - 1 - <i32>d;
   const top = d == 0;
   if (i >= 0 && load<i32>(pr + (<usize>i << 2)) == k) {
-    const o = <i32>load<u32>(od + (<usize>i << 2)) + orders;
-    if (o <= 0) {
-      // Level empty: close the hole above it. Plain loads and stores, not memory.copy: on a
-      // shared memory that is a call out of the module, which costs more than the few levels a
-      // book near its top shifts.
-      for (let m = <usize>i; m < <usize>n - 1; m++) {
-        store<u32>(pr + (m << 2), load<u32>(pr + (m << 2), 4));
-        store<u32>(od + (m << 2), load<u32>(od + (m << 2), 4));
-        store<u64>(sh + (m << 3), load<u64>(sh + (m << 3), 8));
-      }
-      store<u32>(cAt, n - 1);
-      return <i32>top; // the best level left: the next one (or none) is the best now
-    }
-    store<u32>(od + (<usize>i << 2), <u32>o);
-    store<u64>(sh + (<usize>i << 3), <u64>(<i64>load<u64>(sh + (<usize>i << 3)) + shares));
+    const oAt = od + (<usize>i << 2);
+    const sAt = sh + (<usize>i << 3);
+    store<u32>(oAt, load<u32>(oAt) + 1);
+    store<u64>(sAt, load<u64>(sAt) + shares);
     return <i32>(top && shares != 0);
   }
-  if (orders <= 0) return 0; // nothing there to take from (cannot happen for a held order)
   if (<usize>n == L) return LEVEL_FULL;
   const ins = <usize>(i + 1);
   for (let m = <usize>n; m > ins; m--) {
@@ -195,10 +189,45 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
     store<u64>(sh + (m << 3), load<u64>(sh + (m << 3) - 8));
   }
   store<i32>(pr + (ins << 2), k);
-  store<u32>(od + (ins << 2), <u32>orders);
-  store<u64>(sh + (ins << 3), <u64>shares);
+  store<u32>(od + (ins << 2), 1);
+  store<u64>(sh + (ins << 3), shares);
   store<u32>(cAt, n + 1);
   return <i32>top; // a level above the old best is the new best
+}
+
+/**
+ * A held order gives `shares` of the level keyed `k` on the side whose keys are at `pr` (`levels`
+ * at most) and, when `gone`, leaves it; a level left without orders is removed. Whether the side's
+ * best level changed.
+ */
+@inline function levelLeave(pr: usize, levels: u32, k: i32, shares: u64, gone: bool): i32 {
+  const cAt = pr - SIDE_HEADER;
+  const n = load<u32>(cAt);
+  const L = <usize>levels;
+  const od = pr + (L << 2);
+  const sh = pr + (L << 3);
+  const d = betterLevels(pr, n, k);
+  const i = <i32>n - 1 - <i32>d;
+  const top = d == 0;
+  if (i < 0 || load<i32>(pr + (<usize>i << 2)) != k) return 0; // no such level (cannot happen for a held order)
+  const oAt = od + (<usize>i << 2);
+  const o = load<u32>(oAt) - <u32>gone;
+  if (o == 0) {
+    // Level empty: close the hole above it. Plain loads and stores, not memory.copy: on a shared
+    // memory that is a call out of the module, which costs more than the few levels a book near
+    // its top shifts.
+    for (let m = <usize>i; m < <usize>n - 1; m++) {
+      store<u32>(pr + (m << 2), load<u32>(pr + (m << 2), 4));
+      store<u32>(od + (m << 2), load<u32>(od + (m << 2), 4));
+      store<u64>(sh + (m << 3), load<u64>(sh + (m << 3), 8));
+    }
+    store<u32>(cAt, n - 1);
+    return <i32>top; // the best level left: the next one (or none) is the best now
+  }
+  const sAt = sh + (<usize>i << 3);
+  store<u32>(oAt, o);
+  store<u64>(sAt, load<u64>(sAt) - shares);
+  return <i32>(top && shares != 0);
 }
 
 // --- orders -------------------------------------------------------------------------------------
@@ -302,7 +331,7 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
   }
   const bid = side == BID;
   const pr = sideLevels(sym, L, bid);
-  const changed = levelAdd(pr, L, <i32>(price ^ sideFlip(bid)), <i64>shares, 1);
+  const changed = levelJoin(pr, L, <i32>(price ^ sideFlip(bid)), <u64>shares);
   if (changed == LEVEL_FULL) {
     count(base, C_LEVELS_FULL);
     return -1;
@@ -330,9 +359,16 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
 @inline function take(base: usize, t: usize, mask: u32, L: u32, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
-  const changed = levelAdd(<usize>load<u32>(e, 24), L, <i32>(load<u32>(e, 8) ^ sideFlip(load<u8>(e, 20) == BID)), -(<i64>k), gone ? -1 : 0);
+  const changed = levelLeave(<usize>load<u32>(e, 24), L, <i32>(load<u32>(e, 8) ^ sideFlip(load<u8>(e, 20) == BID)), <u64>k, gone);
   if (gone) orderFree(base, t, mask, e);
   else store<u32>(e, left - k, 12);
+  return changed;
+}
+
+/** The order at `e` leaves the book with all its shares. Whether the side's best level changed. */
+@inline function takeAll(base: usize, t: usize, mask: u32, L: u32, e: usize): i32 {
+  const changed = levelLeave(<usize>load<u32>(e, 24), L, <i32>(load<u32>(e, 8) ^ sideFlip(load<u8>(e, 20) == BID)), <u64>load<u32>(e, 12), true);
+  orderFree(base, t, mask, e);
   return changed;
 }
 
@@ -425,7 +461,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       const e = findIn(t, mask, field(r, 0));
       if (e == 0) return unknownRef(base);
       slot = load<u32>(e, 16);
-      changed = take(base, t, mask, L, e, load<u32>(e, 12));
+      changed = takeAll(base, t, mask, L, e);
       break;
     }
     case 0x45: { // E
@@ -457,7 +493,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       const p0 = load<u32>(e, 8);
       const atBest = p0 == bestPrice(pr, flip);
       const q0 = atBest ? bestShares(pr, L) : 0;
-      take(base, t, mask, L, e, load<u32>(e, 12));
+      takeAll(base, t, mask, L, e);
       const added = addOrder(base, t, mask, L, syms + <usize>slot * sb, slot, field(r, 1), side, <u32>field(r, 2), <u32>field(r, 3));
       changed = atBest ? <i32>(bestPrice(pr, flip) != p0 || bestShares(pr, L) != q0) : <i32>(added > 0);
       break;
