@@ -280,13 +280,19 @@ function probeRun(t: usize, mask: u32, ref: u64, e: usize): usize {
  * neighbouring live orders to its end.
  */
 @inline function orderFree(base: usize, t: usize, mask: u32, e: usize): void {
+  // Only the reference marks a slot used; the rest is written whole by the next add.
+  if (load<u32>(base, H_DISPLACED) == 0) store<u64>(e, 0); // every order at home, this one too
+  else freeDisplaced(base, t, mask, e);
+  store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
+}
+
+/** orderFree while some order is away from its home slot. */
+function freeDisplaced(base: usize, t: usize, mask: u32, e: usize): void {
   let hole = <u32>((e - t) / ORDER_BYTES);
-  let displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
+  const displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
   if (displaced != 0) hole = shiftBack(t, mask, hole, displaced, base);
   else store<u32>(base, 0, H_DISPLACED);
-  // Only the reference marks a slot used; the rest is written whole by the next add.
   store<u64>(t + <usize>hole * ORDER_BYTES, 0);
-  store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
 }
 
 /** Moves the later members of the probe run after `hole` back as far as their homes allow; returns the last hole (stores the displaced count). */
@@ -444,7 +450,6 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
 // One switch on the type, each case complete: the type is random from one message to the next, so
 // every further branch on it would be one more misprediction.
 @inline function apply(base: usize, t: usize, mask: u32, L: u32, syms: usize, sb: usize, r: usize): void {
-  const seq = load<u64>(r, 8);
   let slot: u32;
   let changed: i32;
   switch (<u32>load<u8>(r)) {
@@ -469,7 +474,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       if (e == 0) return unknownRef(base);
       slot = load<u32>(e, 16);
       const k = taken(base, e, <u32>field(r, 1));
-      trade(base, slot, seq, load<u8>(e, 20), load<u32>(e, 8), k, field(r, 2), field(r, 0), 0x59);
+      trade(base, slot, load<u64>(r, 8), load<u8>(e, 20), load<u32>(e, 8), k, field(r, 2), field(r, 0), 0x59);
       changed = take(base, t, mask, L, e, k);
       break;
     }
@@ -503,7 +508,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       if (e == 0) return unknownRef(base);
       slot = load<u32>(e, 16);
       const k = taken(base, e, <u32>field(r, 1));
-      trade(base, slot, seq, load<u8>(e, 20), <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
+      trade(base, slot, load<u64>(r, 8), load<u8>(e, 20), <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
       changed = take(base, t, mask, L, e, k);
       break;
     }
@@ -512,7 +517,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
       return;
     case 0x50: { // P: a trade against a hidden order; the displayed book does not change
       const s = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
-      if (s >= 0) trade(base, <u32>s, seq, <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
+      if (s >= 0) trade(base, <u32>s, load<u64>(r, 8), <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
       return;
     }
     default:
@@ -526,7 +531,7 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
   const b = sideLevels(syms + <usize>slot * sb, L, true);
   const a = b + sideBytes(L);
   store<u64>(o, <u64>KIND_BBO | (<u64>slot << 16));
-  store<u64>(o, seq, 8);
+  store<u64>(o, load<u64>(r, 8), 8);
   store<u32>(o, bestPrice(b, sideFlip(true)), 16);
   store<u32>(o, bestPrice(a, sideFlip(false)), 20);
   store<u64>(o, bestShares(b, L), 24);
