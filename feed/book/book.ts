@@ -308,6 +308,7 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
       store<u64>(h, r);
       store<u64>(h, load<u64>(x, 8), 8);
       store<u64>(h, load<u64>(x, 16), 16);
+      store<u64>(h, load<u64>(x, 24), 24);
       displaced -= <u32>(home == hole);
       hole = i;
     }
