@@ -12,7 +12,7 @@
 //                          keys u32 × levels | orders u32 × levels | shares u64 × levels
 //                          keys: the level prices keyed (sideFlip), ascending: the best level is the last
 //   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8,
-//                          3 × 0, its side's keys u32 (an address)}
+//                          3 × 0, its side's keys u32 (an address), its price's key u32}
 //                          open addressing, linear probing, deletion by backward shift (no tombstones)
 //   …    out               outCap × 40: the records of the last apply (BBO changes and trades)
 //
@@ -338,7 +338,8 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
   }
   const bid = side == BID;
   const pr = sideLevels(sym, L, bid);
-  const changed = levelJoin(pr, L, <i32>(price ^ sideFlip(bid)), <u64>shares);
+  const k = price ^ sideFlip(bid);
+  const changed = levelJoin(pr, L, <i32>k, <u64>shares);
   if (changed == LEVEL_FULL) {
     count(base, C_LEVELS_FULL);
     return -1;
@@ -351,6 +352,7 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
   store<u32>(e, slot, 16);
   store<u8>(e, side, 20);
   store<u32>(e, <u32>pr, 24);
+  store<u32>(e, k, 28);
   return changed;
 }
 
@@ -366,7 +368,7 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
 @inline function take(base: usize, t: usize, mask: u32, L: u32, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
-  const changed = levelLeave(<usize>load<u32>(e, 24), L, <i32>(load<u32>(e, 8) ^ sideFlip(load<u8>(e, 20) == BID)), <u64>k, gone);
+  const changed = levelLeave(<usize>load<u32>(e, 24), L, load<i32>(e, 28), <u64>k, gone);
   if (gone) orderFree(base, t, mask, e);
   else store<u32>(e, left - k, 12);
   return changed;
@@ -374,7 +376,7 @@ function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize):
 
 /** The order at `e` leaves the book with all its shares. Whether the side's best level changed. */
 @inline function takeAll(base: usize, t: usize, mask: u32, L: u32, e: usize): i32 {
-  const changed = levelLeave(<usize>load<u32>(e, 24), L, <i32>(load<u32>(e, 8) ^ sideFlip(load<u8>(e, 20) == BID)), <u64>load<u32>(e, 12), true);
+  const changed = levelLeave(<usize>load<u32>(e, 24), L, load<i32>(e, 28), <u64>load<u32>(e, 12), true);
   orderFree(base, t, mask, e);
   return changed;
 }
