@@ -8,6 +8,11 @@
 //                           datagrams through the itch plugin, each record batch applied to the
 //                           WASM book (feed/book/book.ts) in the shared memory, one call per batch.
 //                           The row's cpu_median is the same runs timed by the process's CPU time.
+// wirewasm-itch-book-split  (--book-split) where that row's time goes, CPU ns a message: the same
+//                           session decoded alone, decoded and handed over (each record batch
+//                           copied into a shared memory, as the book's input), and through the
+//                           book, the three alternated per run; decode_ns, handoff_ns and book_ns
+//                           are the differences of their medians, the row's median the whole.
 // js-book                   peer: the same datagrams decoded with DataView into message objects and
 //                           applied to the reference book (bench/ref-book.ts, plain Maps).
 // wirewasm-feed-ab          the highest gap-free rate of an A/B session (the same pre-generated packets
@@ -31,7 +36,7 @@ import { DirectPlugin, shippedPlugin } from '../../host/feed/direct.js';
 import { runFeedClient, type FeedBackendName } from '../../host/feed/client.js';
 import { ItchGenerator, moldControl, moldPacket, sessionName } from '../../host/feed/generator.js';
 import { ITCH_BY_TYPE, ITCH_MESSAGES, type FieldValue, type ItchMessage } from '../../host/feed/itch.js';
-import { OrderBook } from '../../host/feed/book.js';
+import { BOOK_INPUT_BYTES, OrderBook } from '../../host/feed/book.js';
 import { abTrial, quantile, trialFigures, type Consumer, type SenderWorker } from '../feed-ab.js';
 import { RefBook } from '../ref-book.js';
 import { addonPath } from '../../host/native.js';
@@ -191,6 +196,34 @@ function bookBench(datagrams: Uint8Array[], runs: number): { wall: number[]; cpu
   return { wall: rates, cpu: cpuRates };
 }
 
+/**
+ * CPU ns a message of the book row's pipeline in three stages, alternated in each of `runs`:
+ * decode alone, decode + the hand-off copy, decode + hand-off + book.
+ */
+function bookSplit(datagrams: Uint8Array[], runs: number): BenchResult {
+  const stages = { decode: [] as number[], handoff: [] as number[], book: [] as number[] };
+  const input = new Uint8Array(new SharedArrayBuffer(BOOK_INPUT_BYTES));
+  for (let r = 0; r < runs; r++)
+    for (const stage of ['decode', 'handoff', 'book'] as const) {
+      const book = stage === 'book' ? OrderBook.create({ orders: 1 << 16, symbols: 64, levels: 256 }) : null;
+      const onRecord = book ? (k: number, b: Uint8Array) => k === 1 && book.apply(b) : stage === 'handoff' ? (k: number, b: Uint8Array) => k === 1 && input.set(b) : () => {};
+      const p = new DirectPlugin(shippedPlugin('itch'), { onRecord });
+      const packets = datagrams.map((bytes) => ({ bytes }));
+      let cpuUs = 0;
+      for (let i = 0; i < packets.length; ) {
+        const k = p.layout(packets.slice(i, i + 512));
+        const c0 = process.cpuUsage();
+        p.run(k);
+        const c = process.cpuUsage(c0);
+        cpuUs += c.user + c.system;
+        i += k;
+      }
+      stages[stage].push((cpuUs * 1000) / p.counters[1]);
+    }
+  const [d, h, b] = [median(stages.decode), median(stages.handoff), median(stages.book)];
+  return summarize('wirewasm-itch-book-split', 'ns/msg', stages.book, { decode_ns: d, handoff_ns: h - d, book_ns: b - h, messages: datagrams.length * PER_PACKET });
+}
+
 /** The plain-TS pipeline: DataView decode of each datagram into message objects, the reference book. */
 function jsBookBench(datagrams: Uint8Array[], runs: number): number[] {
   const rates: number[] = [];
@@ -296,6 +329,10 @@ const suite: Suite = async ({ argv, log }) => {
     log('feed: decode + reference book (plain TS, peer)');
     const jb = summarize('js-book', 'msgs/s', jsBookBench(session, Math.min(windows, 3)), { messages: bookMessages, messages_per_packet: PER_PACKET, threads: 1 });
     results.push({ ...wb, vs_js_book: jb.median ? wb.median / jb.median : 0 }, jb);
+    if (argv.includes('--book-split')) {
+      log('feed: decode / hand-off / book split (CPU time)');
+      results.push(bookSplit(session, windows));
+    }
   }
 
   if (argv.includes('--decode-only')) return results;

@@ -7,11 +7,12 @@
 //   region (little-endian)
 //   0    header (256 bytes): configuration, counters (H_*)
 //   256  locate table      65,536 × u16: symbol slot + 1 of each stock locate (0: none)
-//   …    symbols           symbols × SYMBOL_BYTES(levels): name (8) | bid count (u32) | ask count (u32) |
-//                          then the bid side, then the ask side, each levels × 16 bytes in three arrays:
-//                          prices u32 × levels | orders u32 × levels | shares u64 × levels
-//                          bids ascending, asks descending: the best level of a side is its last
-//   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8}
+//   …    symbols           symbols × symbolBytes(levels): name (8) | 8 × 0 | bid side | ask side
+//                          side: count u32 | 12 × 0 | 8 × u32 0x80000000 (below level 0, see betterLevels) |
+//                          keys u32 × levels | orders u32 × levels | shares u64 × levels
+//                          keys: the level prices keyed (sideFlip), ascending: the best level is the last
+//   …    orders            slots × 32: {ref u64 (0: empty), price u32, shares u32, symbol u32, side u8,
+//                          3 × 0, its side's keys u32 (an address), its price's key u32}
 //                          open addressing, linear probing, deletion by backward shift (no tombstones)
 //   …    out               outCap × 40: the records of the last apply (BBO changes and trades)
 //
@@ -51,7 +52,9 @@ const C_OVER_EXECUTED: usize = 9; //  executed/cancelled shares above the order'
 const HEADER_BYTES: usize = 256;
 const LOCATES: usize = 65536;
 const SYMBOL_HEADER: usize = 16;
+const SIDE_HEADER: usize = 48; //   count, then the 8 keys below level 0
 const LEVEL_BYTES: usize = 16;
+const BELOW_ALL: u32 = 0x80000000; // the key no price's key is below (i32 min)
 const ORDER_BYTES: usize = 32;
 const OUT_BYTES: usize = 40;
 const KIND_BBO: u8 = 1;
@@ -62,8 +65,11 @@ const LEVEL_FULL: i32 = -1;
 // Decoded record (feed/itch/itch50.ts): type @0, n @1, locate @4, sequence @8, fields @32 + 8i.
 const R_FIELDS: usize = 32;
 
+@inline function sideBytes(levels: u32): usize {
+  return SIDE_HEADER + <usize>levels * LEVEL_BYTES;
+}
 @inline function symbolBytes(levels: u32): usize {
-  return SYMBOL_HEADER + 2 * <usize>levels * LEVEL_BYTES;
+  return SYMBOL_HEADER + 2 * sideBytes(levels);
 }
 /**
  * Clears the region at `base` (`bytes` long) and writes its configuration; the host computed the
@@ -79,6 +85,13 @@ export function bookInit(base: usize, bytes: u32, slots: u32, orders: u32, symbo
   store<u32>(base, symbolsAt, H_SYMBOLS_AT);
   store<u32>(base, ordersAt, H_ORDERS_AT);
   store<u32>(base, outAt, H_OUT_AT);
+  for (let i: u32 = 0; i < symbols; i++) {
+    const sym = symbolAt(base, i);
+    for (let k: usize = 16; k < SIDE_HEADER; k += 4) {
+      store<u32>(sideLevels(sym, levels, true) - SIDE_HEADER + k, BELOW_ALL);
+      store<u32>(sideLevels(sym, levels, false) - SIDE_HEADER + k, BELOW_ALL);
+    }
+  }
 }
 
 @inline function count(base: usize, c: usize): void {
@@ -109,80 +122,65 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 }
 
 /**
- * The levels of one side: the address of its price array; its count is at `sym + 8` (bid) or
- * `sym + 12` (ask). A side of `levels` levels is three arrays: prices (u32 × levels), then orders
- * (u32 × levels), then shares (u64 × levels), so the prices the search compares lie together.
+ * The levels of one side: the address of its keys; its count is at `keys - SIDE_HEADER`. A side of
+ * `levels` levels is three arrays: keys (u32 × levels), then orders (u32 × levels), then shares
+ * (u64 × levels), so the keys the search compares lie together.
  */
-@inline function sideLevels(base: usize, sym: usize, bid: bool): usize {
-  return sym + SYMBOL_HEADER + (bid ? 0 : <usize>load<u32>(base, H_LEVELS) * LEVEL_BYTES);
+@inline function sideLevels(sym: usize, L: u32, bid: bool): usize {
+  return sym + SYMBOL_HEADER + SIDE_HEADER + (bid ? 0 : sideBytes(L));
 }
 
 /**
- * A level price keyed so that better is greater on both sides, as a signed number: bids with the
- * top bit flipped (unsigned order as signed), asks with the other 31 bits flipped too (the order
- * inverted). One signed compare serves both sides without a branch on the side, which is random
- * from one message to the next, and signed is the compare x86 has for 4 lanes at once (an
- * unsigned one takes three instructions more).
+ * A level price is kept keyed so that better is greater on both sides, as a signed number: bids
+ * with the top bit flipped (unsigned order as signed), asks with the other 31 bits flipped too
+ * (the order inverted). One signed compare serves both sides without a branch on the side, which
+ * is random from one message to the next, and signed is the compare x86 has for 4 lanes at once.
+ * The key is its own inverse: key ^ flip is the price.
  */
 @inline function sideFlip(bid: bool): u32 {
   return bid ? 0x80000000 : 0x7fffffff;
 }
 
-/** How many of the side's top 8 levels (prices at `pr`, `n` of them) are better than the price keyed `k` (flip `flip`). */
-@inline function betterInTop8(pr: usize, n: u32, k: i32, flip: u32): u32 {
-  // Two 4-lane compares of the keyed prices of levels n-8 .. n-1; lanes under level 0 are read
-  // (they lie inside the region: the symbol header, the other side or the table before it) and
-  // masked out by their index.
-  const f = i32x4.splat(flip);
+/**
+ * How many levels of the side whose keys are at `pr` (`n` of them) are better than the price
+ * keyed `k`: where the price is or goes is below them, counted from the best down (most activity
+ * is near the top). The top 8 levels are counted without a branch (the side is sorted, so the
+ * better ones are the top run) by two 4-lane compares of keys n-8 .. n-1: a loop would leave at a
+ * different level each message and mispredict its exit. Below level 0 the side keeps 8 keys
+ * BELOW_ALL, which no key is less than, so a side of fewer than 8 levels needs no mask.
+ */
+@inline function betterLevels(pr: usize, n: u32, k: i32): u32 {
   const kk = i32x4.splat(k);
-  const nn = i32x4.splat(n);
-  const hi = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 16), f), kk), i32x4.gt_s(nn, i32x4(3, 2, 1, 0)));
-  const lo = v128.and(i32x4.gt_s(v128.xor(v128.load(pr + (<usize>n << 2) - 32), f), kk), i32x4.gt_s(nn, i32x4(7, 6, 5, 4)));
-  return <u32>popcnt(i16x8.bitmask(i16x8.narrow_i32x4_s(hi, lo)));
+  const at = pr + (<usize>n << 2);
+  const hi = i32x4.bitmask(i32x4.gt_s(v128.load(at - 16), kk));
+  const lo = i32x4.bitmask(i32x4.gt_s(v128.load(at - 32), kk));
+  let d = <u32>popcnt(hi | (lo << 4));
+  if (d == 8) while (d < n && load<i32>(pr + (<usize>(n - 1 - d) << 2)) > k) d++;
+  return d;
 }
 
 /**
- * Adds `shares` (and `orders`, 1 or 0) at `price` on a side; `orders` -1 with negative shares
- * removes. Returns LEVEL_FULL when the side has no room for a new level, else whether the side's
- * best level (price or shares) changed: a change below the top leaves the BBO alone, so the
- * caller need not compare the whole top of book before and after every message.
+ * An order of `shares` joins the level keyed `k` on the side whose keys are at `pr` (`levels` at
+ * most), which is made when new. Returns LEVEL_FULL when the side has no room for a new level,
+ * else whether the side's best level (price or shares) changed: a change below the top leaves the
+ * BBO alone, so the caller need not compare the whole top of book before and after every message.
  */
-@inline function levelAdd(base: usize, sym: usize, bid: bool, price: u32, shares: i64, orders: i32): i32 {
-  const cAt = sym + (bid ? 8 : 12);
+@inline function levelJoin(pr: usize, levels: u32, k: i32, shares: u64): i32 {
+  const cAt = pr - SIDE_HEADER;
   const n = load<u32>(cAt);
-  const L = <usize>load<u32>(base, H_LEVELS);
-  const pr = sideLevels(base, sym, bid);
+  const L = <usize>levels;
   const od = pr + (L << 2);
   const sh = pr + (L << 3);
-  // Where the price is or goes: below the levels better than it, counted from the best down (most
-  // activity is near the top). The top 8 levels are counted without a branch (the side is
-  // sorted, so the better ones are the top run): a loop would leave at a different level each
-  // message and mispredict its exit.
-  const flip = sideFlip(bid);
-  const k = <i32>(price ^ flip);
-  let d = betterInTop8(pr, n, k, flip);
-  if (d == 8) while (d < n && <i32>(load<u32>(pr + (<usize>(n - 1 - d) << 2)) ^ flip) > k) d++;
+  const d = betterLevels(pr, n, k);
   const i = <i32>n - 1 - <i32>d;
   const top = d == 0;
-  if (i >= 0 && load<u32>(pr + (<usize>i << 2)) == price) {
-    const o = <i32>load<u32>(od + (<usize>i << 2)) + orders;
-    if (o <= 0) {
-      // Level empty: close the hole above it. Plain loads and stores, not memory.copy: on a
-      // shared memory that is a call out of the module, which costs more than the few levels a
-      // book near its top shifts.
-      for (let m = <usize>i; m < <usize>n - 1; m++) {
-        store<u32>(pr + (m << 2), load<u32>(pr + (m << 2), 4));
-        store<u32>(od + (m << 2), load<u32>(od + (m << 2), 4));
-        store<u64>(sh + (m << 3), load<u64>(sh + (m << 3), 8));
-      }
-      store<u32>(cAt, n - 1);
-      return <i32>top; // the best level left: the next one (or none) is the best now
-    }
-    store<u32>(od + (<usize>i << 2), <u32>o);
-    store<u64>(sh + (<usize>i << 3), <u64>(<i64>load<u64>(sh + (<usize>i << 3)) + shares));
+  if (i >= 0 && load<i32>(pr + (<usize>i << 2)) == k) {
+    const oAt = od + (<usize>i << 2);
+    const sAt = sh + (<usize>i << 3);
+    store<u32>(oAt, load<u32>(oAt) + 1);
+    store<u64>(sAt, load<u64>(sAt) + shares);
     return <i32>(top && shares != 0);
   }
-  if (orders <= 0) return 0; // nothing there to take from (cannot happen for a held order)
   if (<usize>n == L) return LEVEL_FULL;
   const ins = <usize>(i + 1);
   for (let m = <usize>n; m > ins; m--) {
@@ -190,11 +188,46 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
     store<u32>(od + (m << 2), load<u32>(od + (m << 2) - 4));
     store<u64>(sh + (m << 3), load<u64>(sh + (m << 3) - 8));
   }
-  store<u32>(pr + (ins << 2), price);
-  store<u32>(od + (ins << 2), <u32>orders);
-  store<u64>(sh + (ins << 3), <u64>shares);
+  store<i32>(pr + (ins << 2), k);
+  store<u32>(od + (ins << 2), 1);
+  store<u64>(sh + (ins << 3), shares);
   store<u32>(cAt, n + 1);
   return <i32>top; // a level above the old best is the new best
+}
+
+/**
+ * A held order gives `shares` of the level keyed `k` on the side whose keys are at `pr` (`levels`
+ * at most) and, when `gone`, leaves it; a level left without orders is removed. Whether the side's
+ * best level changed.
+ */
+@inline function levelLeave(pr: usize, levels: u32, k: i32, shares: u64, gone: bool): i32 {
+  const cAt = pr - SIDE_HEADER;
+  const n = load<u32>(cAt);
+  const L = <usize>levels;
+  const od = pr + (L << 2);
+  const sh = pr + (L << 3);
+  const d = betterLevels(pr, n, k);
+  const i = <i32>n - 1 - <i32>d;
+  const top = d == 0;
+  if (i < 0 || load<i32>(pr + (<usize>i << 2)) != k) return 0; // no such level (cannot happen for a held order)
+  const oAt = od + (<usize>i << 2);
+  const o = load<u32>(oAt) - <u32>gone;
+  if (o == 0) {
+    // Level empty: close the hole above it. Plain loads and stores, not memory.copy: on a shared
+    // memory that is a call out of the module, which costs more than the few levels a book near
+    // its top shifts.
+    for (let m = <usize>i; m < <usize>n - 1; m++) {
+      store<u32>(pr + (m << 2), load<u32>(pr + (m << 2), 4));
+      store<u32>(od + (m << 2), load<u32>(od + (m << 2), 4));
+      store<u64>(sh + (m << 3), load<u64>(sh + (m << 3), 8));
+    }
+    store<u32>(cAt, n - 1);
+    return <i32>top; // the best level left: the next one (or none) is the best now
+  }
+  const sAt = sh + (<usize>i << 3);
+  store<u32>(oAt, o);
+  store<u64>(sAt, load<u64>(sAt) - shares);
+  return <i32>(top && shares != 0);
 }
 
 // --- orders -------------------------------------------------------------------------------------
@@ -211,17 +244,32 @@ function symbolOf(base: usize, locate: u32, name: u64): i32 {
 
 /** The address of the order `ref`, or 0. */
 export function orderFind(base: usize, ref: u64): usize {
-  const e = orderProbe(base, ref);
-  return ref != 0 && load<u64>(e) == ref ? e : 0;
+  return findIn(base + <usize>load<u32>(base, H_ORDERS_AT), load<u32>(base, H_SLOTS) - 1, ref);
 }
 
-/** The slot holding `ref`, or the empty slot that ends its probe run (where an add puts it). */
-@inline function orderProbe(base: usize, ref: u64): usize {
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
-  let e = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+/**
+ * The address of the order `ref` in the table at `t` (slots `mask` + 1), or 0. Most orders sit in
+ * their home slot, so the home slot is checked here, inline and without a loop; only a reference
+ * whose home holds another order walks the probe run (probeRun).
+ */
+@inline function findIn(t: usize, mask: u32, ref: u64): usize {
+  const e = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  const r = load<u64>(e);
+  // Reference 0 is never held (addOrder refuses it): its home, when empty, reads as 0 == ref.
+  if (r == ref) return ref != 0 ? e : 0;
+  if (r == 0 || ref == 0) return 0;
+  const x = probeRun(t, mask, ref, e);
+  return load<u64>(x) == ref ? x : 0;
+}
+
+/**
+ * From the occupied slot `e`, the slot holding `ref` or the empty slot that ends its probe run.
+ * Not inlined: the rare walk keeps its loop out of the message loop.
+ */
+function probeRun(t: usize, mask: u32, ref: u64, e: usize): usize {
   const last = t + <usize>mask * ORDER_BYTES;
-  for (let r = load<u64>(e); r != ref && r != 0; r = load<u64>(e)) e = e == last ? t : e + ORDER_BYTES;
+  do e = e == last ? t : e + ORDER_BYTES;
+  while (load<u64>(e) != ref && load<u64>(e) != 0);
   return e;
 }
 
@@ -231,40 +279,54 @@ export function orderFind(base: usize, ref: u64): usize {
  * numbered in sequence each sit at home) the slot is just cleared, without walking the run of
  * neighbouring live orders to its end.
  */
-@inline function orderFree(base: usize, e: usize): void {
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
+@inline function orderFree(base: usize, t: usize, mask: u32, e: usize): void {
+  // Only the reference marks a slot used; the rest is written whole by the next add.
+  if (load<u32>(base, H_DISPLACED) == 0) store<u64>(e, 0); // every order at home, this one too
+  else freeDisplaced(base, t, mask, e);
+  store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
+}
+
+/** orderFree while some order is away from its home slot. */
+function freeDisplaced(base: usize, t: usize, mask: u32, e: usize): void {
   let hole = <u32>((e - t) / ORDER_BYTES);
-  let displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
-  if (displaced != 0) {
-    for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
-      const x = t + <usize>i * ORDER_BYTES;
-      const r = load<u64>(x);
-      if (r == 0) break;
-      const home = hashSlot(r, mask);
-      // Move x into the hole when its home is not in (hole, i] (cyclically).
-      if (((i - home) & mask) >= ((i - hole) & mask)) {
-        const h = t + <usize>hole * ORDER_BYTES;
-        store<u64>(h, r);
-        store<u64>(h, load<u64>(x, 8), 8);
-        store<u64>(h, load<u64>(x, 16), 16);
-        displaced -= <u32>(home == hole);
-        hole = i;
-      }
+  const displaced = load<u32>(base, H_DISPLACED) - <u32>(hashSlot(load<u64>(e), mask) != hole);
+  if (displaced != 0) hole = shiftBack(t, mask, hole, displaced, base);
+  else store<u32>(base, 0, H_DISPLACED);
+  store<u64>(t + <usize>hole * ORDER_BYTES, 0);
+}
+
+/** Moves the later members of the probe run after `hole` back as far as their homes allow; returns the last hole (stores the displaced count). */
+function shiftBack(t: usize, mask: u32, hole: u32, displaced: u32, base: usize): u32 {
+  for (let i = (hole + 1) & mask; ; i = (i + 1) & mask) {
+    const x = t + <usize>i * ORDER_BYTES;
+    const r = load<u64>(x);
+    if (r == 0) break;
+    const home = hashSlot(r, mask);
+    // Move x into the hole when its home is not in (hole, i] (cyclically).
+    if (((i - home) & mask) >= ((i - hole) & mask)) {
+      const h = t + <usize>hole * ORDER_BYTES;
+      store<u64>(h, r);
+      store<u64>(h, load<u64>(x, 8), 8);
+      store<u64>(h, load<u64>(x, 16), 16);
+      store<u64>(h, load<u64>(x, 24), 24);
+      displaced -= <u32>(home == hole);
+      hole = i;
     }
   }
   store<u32>(base, displaced, H_DISPLACED);
-  // Only the reference marks a slot used; the rest is written whole by the next add.
-  store<u64>(t + <usize>hole * ORDER_BYTES, 0);
-  store<u32>(base, load<u32>(base, H_ORDER_COUNT) - 1, H_ORDER_COUNT);
+  return hole;
 }
 
 /**
  * Adds an order: -1 (counted) when it cannot be held, else whether the side's best level changed.
  */
-@inline function addOrder(base: usize, ref: u64, sym: i32, side: u8, shares: u32, price: u32): i32 {
-  // One probe: it ends on the order (a duplicate) or on the empty slot the order goes to.
-  const e = orderProbe(base, ref);
+@inline function addOrder(base: usize, t: usize, mask: u32, L: u32, sym: usize, slot: u32, ref: u64, side: u8, shares: u32, price: u32): i32 {
+  // Its home slot, or (taken) the slot that ends the probe run: the order itself (a duplicate) or
+  // the empty slot it goes to.
+  const home = t + <usize>hashSlot(ref, mask) * ORDER_BYTES;
+  let e = home;
+  const r = load<u64>(e);
+  if (r != 0 && r != ref) e = probeRun(t, mask, ref, e);
   if (ref == 0 || load<u64>(e) == ref) {
     count(base, C_DUPLICATE_REF);
     return -1;
@@ -274,20 +336,23 @@ export function orderFind(base: usize, ref: u64): usize {
     count(base, C_ORDERS_FULL);
     return -1;
   }
-  const changed = levelAdd(base, symbolAt(base, <u32>sym), side == BID, price, <i64>shares, 1);
+  const bid = side == BID;
+  const pr = sideLevels(sym, L, bid);
+  const k = price ^ sideFlip(bid);
+  const changed = levelJoin(pr, L, <i32>k, <u64>shares);
   if (changed == LEVEL_FULL) {
     count(base, C_LEVELS_FULL);
     return -1;
   }
   store<u32>(base, live + 1, H_ORDER_COUNT);
+  if (e != home) store<u32>(base, load<u32>(base, H_DISPLACED) + 1, H_DISPLACED);
   store<u64>(e, ref);
-  const mask = load<u32>(base, H_SLOTS) - 1;
-  const home = base + <usize>load<u32>(base, H_ORDERS_AT) + <usize>hashSlot(ref, mask) * ORDER_BYTES;
-  store<u32>(base, load<u32>(base, H_DISPLACED) + <u32>(e != home), H_DISPLACED);
   store<u32>(e, price, 8);
   store<u32>(e, shares, 12);
-  store<u32>(e, <u32>sym, 16);
+  store<u32>(e, slot, 16);
   store<u8>(e, side, 20);
+  store<u32>(e, <u32>pr, 24);
+  store<u32>(e, k, 28);
   return changed;
 }
 
@@ -300,12 +365,19 @@ export function orderFind(base: usize, ref: u64): usize {
 }
 
 /** Takes `k` (from taken()) shares off the order at `e`; at 0 it leaves the book. Whether the side's best level changed. */
-@inline function take(base: usize, e: usize, k: u32): i32 {
+@inline function take(base: usize, t: usize, mask: u32, L: u32, e: usize, k: u32): i32 {
   const left = load<u32>(e, 12);
   const gone = k == left;
-  const changed = levelAdd(base, symbolAt(base, load<u32>(e, 16)), load<u8>(e, 20) == BID, load<u32>(e, 8), -(<i64>k), gone ? -1 : 0);
-  if (gone) orderFree(base, e);
+  const changed = levelLeave(<usize>load<u32>(e, 24), L, load<i32>(e, 28), <u64>k, gone);
+  if (gone) orderFree(base, t, mask, e);
   else store<u32>(e, left - k, 12);
+  return changed;
+}
+
+/** The order at `e` leaves the book with all its shares. Whether the side's best level changed. */
+@inline function takeAll(base: usize, t: usize, mask: u32, L: u32, e: usize): i32 {
+  const changed = levelLeave(<usize>load<u32>(e, 24), L, load<i32>(e, 28), <u64>load<u32>(e, 12), true);
+  orderFree(base, t, mask, e);
   return changed;
 }
 
@@ -326,7 +398,7 @@ function out(base: usize): usize {
   return base + <usize>load<u32>(base, H_OUT_AT) + <usize>n * OUT_BYTES;
 }
 
-function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u32, matchNo: u64, ref: u64, printable: u8): void {
+function trade(base: usize, sym: u32, seq: u64, side: u8, price: u32, shares: u32, matchNo: u64, ref: u64, printable: u8): void {
   count(base, C_TRADES);
   const o = out(base);
   if (o == 0) return;
@@ -341,16 +413,16 @@ function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u3
   store<u64>(o, ref, 32);
 }
 
-/** The best price of a side (bid: true) of the symbol at `sym`; 0 when the side is empty. */
-@inline function bestPrice(base: usize, sym: usize, bid: bool): u32 {
-  const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u32>(sideLevels(base, sym, bid) + (<usize>(n - 1) << 2));
+/** The best price of the side whose keys are at `pr` (flip `flip`); 0 when the side is empty. */
+@inline function bestPrice(pr: usize, flip: u32): u32 {
+  const n = load<u32>(pr - SIDE_HEADER);
+  return n == 0 ? 0 : load<u32>(pr + (<usize>(n - 1) << 2)) ^ flip;
 }
 
-/** The total shares at the best price of a side; 0 when the side is empty. */
-@inline function bestShares(base: usize, sym: usize, bid: bool): u64 {
-  const n = load<u32>(sym + (bid ? 8 : 12));
-  return n == 0 ? 0 : load<u64>(sideLevels(base, sym, bid) + (<usize>load<u32>(base, H_LEVELS) << 3) + (<usize>(n - 1) << 3));
+/** The total shares at the best price of the side whose keys are at `pr` (`L` levels); 0 when the side is empty. */
+@inline function bestShares(pr: usize, L: u32): u64 {
+  const n = load<u32>(pr - SIDE_HEADER);
+  return n == 0 ? 0 : load<u64>(pr + (<usize>L << 3) + (<usize>(n - 1) << 3));
 }
 
 /**
@@ -360,10 +432,17 @@ function trade(base: usize, sym: i32, seq: u64, side: u8, price: u32, shares: u3
  */
 export function bookApply(base: usize, p: usize, len: u32): u32 {
   store<u32>(base, 0, H_OUT_COUNT);
+  // The configuration, read once: the loop keeps it in locals rather than loading it from the
+  // header on every message (the compiler cannot tell the header from the tables the loop writes).
+  const t = base + <usize>load<u32>(base, H_ORDERS_AT);
+  const mask = load<u32>(base, H_SLOTS) - 1;
+  const L = load<u32>(base, H_LEVELS);
+  const syms = base + <usize>load<u32>(base, H_SYMBOLS_AT);
+  const sb = symbolBytes(L);
   const end = p + <usize>len;
   while (p + R_FIELDS <= end) {
     const n = <usize>load<u8>(p, 1);
-    apply(base, p);
+    apply(base, t, mask, L, syms, sb, p);
     p += R_FIELDS + (n << 3);
   }
   return load<u32>(base, H_OUT_COUNT);
@@ -371,92 +450,97 @@ export function bookApply(base: usize, p: usize, len: u32): u32 {
 
 // apply and the order and level operations it runs are inlined into one function (@inline): a
 // wasm call per operation costs a frame, a stack check and spilled registers on every message.
-@inline function apply(base: usize, r: usize): void {
-  const t = load<u8>(r);
-  const seq = load<u64>(r, 8);
-  let sym: i32 = -1;
-  let e: usize = 0;
-  // Book-changing types first find their symbol; each operation then says whether it moved the
-  // best level of its side, so the BBO is compared only where it can have changed.
-  switch (t) {
+// One switch on the type, each case complete: the type is random from one message to the next, so
+// every further branch on it would be one more misprediction.
+@inline function apply(base: usize, t: usize, mask: u32, L: u32, syms: usize, sb: usize, r: usize): void {
+  let slot: u32;
+  let changed: i32;
+  switch (<u32>load<u8>(r)) {
+    case 0x41: // A
+    case 0x46: { // F
+      const s = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
+      if (s < 0) return;
+      slot = <u32>s;
+      changed = addOrder(base, t, mask, L, syms + <usize>slot * sb, slot, field(r, 0), <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4));
+      if (changed < 0) return;
+      break;
+    }
+    case 0x44: { // D
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      changed = takeAll(base, t, mask, L, e);
+      break;
+    }
+    case 0x45: { // E
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      const k = taken(base, e, <u32>field(r, 1));
+      trade(base, slot, load<u64>(r, 8), load<u8>(e, 20), load<u32>(e, 8), k, field(r, 2), field(r, 0), 0x59);
+      changed = take(base, t, mask, L, e, k);
+      break;
+    }
+    case 0x58: { // X
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      changed = take(base, t, mask, L, e, taken(base, e, <u32>field(r, 1)));
+      break;
+    }
+    case 0x55: { // U: the original leaves, the new reference enters with the same side and stock
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      const side = load<u8>(e, 20);
+      const pr = <usize>load<u32>(e, 24);
+      const flip = sideFlip(side == BID);
+      // Two level changes that may cancel out (same price and shares): when the original rests at
+      // the best price, compare the side's best before and after; otherwise its leaving moves
+      // nothing at the top and only the new order can.
+      const p0 = load<u32>(e, 8);
+      const atBest = p0 == bestPrice(pr, flip);
+      const q0 = atBest ? bestShares(pr, L) : 0;
+      takeAll(base, t, mask, L, e);
+      const added = addOrder(base, t, mask, L, syms + <usize>slot * sb, slot, field(r, 1), side, <u32>field(r, 2), <u32>field(r, 3));
+      changed = atBest ? <i32>(bestPrice(pr, flip) != p0 || bestShares(pr, L) != q0) : <i32>(added > 0);
+      break;
+    }
+    case 0x43: { // C
+      const e = findIn(t, mask, field(r, 0));
+      if (e == 0) return unknownRef(base);
+      slot = load<u32>(e, 16);
+      const k = taken(base, e, <u32>field(r, 1));
+      trade(base, slot, load<u64>(r, 8), load<u8>(e, 20), <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
+      changed = take(base, t, mask, L, e, k);
+      break;
+    }
     case 0x52: // R stock directory: names the locate
       symbolOf(base, <u32>load<u16>(r, 4), field(r, 0));
       return;
-    case 0x41: // A
-    case 0x46: // F
-      sym = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
-      if (sym < 0) return;
-      break;
     case 0x50: { // P: a trade against a hidden order; the displayed book does not change
       const s = symbolOf(base, <u32>load<u16>(r, 4), field(r, 3));
-      if (s >= 0) trade(base, s, seq, <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
+      if (s >= 0) trade(base, <u32>s, load<u64>(r, 8), <u8>field(r, 1), <u32>field(r, 4), <u32>field(r, 2), field(r, 5), field(r, 0), 0x59);
       return;
     }
-    case 0x45: // E
-    case 0x43: // C
-    case 0x58: // X
-    case 0x44: // D
-    case 0x55: // U
-      e = orderFind(base, field(r, 0));
-      if (e == 0) {
-        count(base, C_UNKNOWN_REF);
-        return;
-      }
-      sym = <i32>load<u32>(e, 16);
-      break;
     default:
       return;
-  }
-  let changed: i32;
-  switch (t) {
-    case 0x41:
-    case 0x46:
-      changed = addOrder(base, field(r, 0), sym, <u8>field(r, 1), <u32>field(r, 2), <u32>field(r, 4));
-      if (changed < 0) return;
-      break;
-    case 0x45: {
-      const side = load<u8>(e, 20);
-      const price = load<u32>(e, 8);
-      const k = taken(base, e, <u32>field(r, 1));
-      trade(base, sym, seq, side, price, k, field(r, 2), field(r, 0), 0x59);
-      changed = take(base, e, k);
-      break;
-    }
-    case 0x43: {
-      const side = load<u8>(e, 20);
-      const k = taken(base, e, <u32>field(r, 1));
-      trade(base, sym, seq, side, <u32>field(r, 4), k, field(r, 2), field(r, 0), <u8>field(r, 3));
-      changed = take(base, e, k);
-      break;
-    }
-    case 0x58:
-      changed = take(base, e, taken(base, e, <u32>field(r, 1)));
-      break;
-    case 0x44:
-      changed = take(base, e, load<u32>(e, 12));
-      break;
-    default: {
-      // U: the original leaves, the new reference enters with the same side and stock. Two level
-      // changes that may cancel out (same price and shares): compare the side's best before and after.
-      const side = load<u8>(e, 20);
-      const s = symbolAt(base, <u32>sym);
-      const p0 = bestPrice(base, s, side == BID);
-      const q0 = bestShares(base, s, side == BID);
-      take(base, e, load<u32>(e, 12));
-      addOrder(base, field(r, 1), sym, side, <u32>field(r, 2), <u32>field(r, 3));
-      changed = <i32>(bestPrice(base, s, side == BID) != p0 || bestShares(base, s, side == BID) != q0);
-    }
   }
   count(base, C_APPLIED);
   if (!changed) return;
   count(base, C_BBO);
   const o = out(base);
   if (o == 0) return;
-  const s = symbolAt(base, <u32>sym);
-  store<u64>(o, <u64>KIND_BBO | (<u64>sym << 16));
-  store<u64>(o, seq, 8);
-  store<u32>(o, bestPrice(base, s, true), 16);
-  store<u32>(o, bestPrice(base, s, false), 20);
-  store<u64>(o, bestShares(base, s, true), 24);
-  store<u64>(o, bestShares(base, s, false), 32);
+  const b = sideLevels(syms + <usize>slot * sb, L, true);
+  const a = b + sideBytes(L);
+  store<u64>(o, <u64>KIND_BBO | (<u64>slot << 16));
+  store<u64>(o, load<u64>(r, 8), 8);
+  store<u32>(o, bestPrice(b, sideFlip(true)), 16);
+  store<u32>(o, bestPrice(a, sideFlip(false)), 20);
+  store<u64>(o, bestShares(b, L), 24);
+  store<u64>(o, bestShares(a, L), 32);
+}
+
+function unknownRef(base: usize): void {
+  count(base, C_UNKNOWN_REF);
 }

@@ -26,6 +26,7 @@ export const BOOK_INPUT_BYTES = 128 * 1024;
 const HEADER_BYTES = 256;
 const LOCATE_BYTES = 65536 * 2;
 const SYMBOL_HEADER = 16;
+const SIDE_HEADER = 48;
 const LEVEL_BYTES = 16;
 const ORDER_BYTES = 32;
 const OUT_BYTES = 40;
@@ -56,7 +57,7 @@ export function bookLayout(c: BookConfig = {}): BookLayout {
     if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`book ${k} ${v}: give a whole number from 1 to ${max}`);
   // Open addressing stays fast below 3/4 load.
   const slots = 2 ** Math.ceil(Math.log2(orders + (orders >> 1) + 1));
-  const symbolBytes = SYMBOL_HEADER + 2 * levels * LEVEL_BYTES;
+  const symbolBytes = SYMBOL_HEADER + 2 * (SIDE_HEADER + levels * LEVEL_BYTES);
   const symbolsAt = HEADER_BYTES + LOCATE_BYTES;
   const ordersAt = symbolsAt + symbols * symbolBytes;
   const outAt = ordersAt + slots * ORDER_BYTES;
@@ -268,13 +269,16 @@ export class OrderBook {
     if (s === undefined) return { bid: [], ask: [] };
     const at = this.base + this.layout.symbolsAt + s * this.layout.symbolBytes;
     const side = (bid: boolean): Level[] => {
-      // A side: prices u32 × levels | orders u32 × levels | shares u64 × levels (feed/book/book.ts).
-      const n = this.dv.getUint32(at + (bid ? 8 : 12), true);
+      // A side: count u32 | … | keys u32 × levels | orders u32 × levels | shares u64 × levels, a
+      // key being the price ^ flip (feed/book/book.ts sideFlip).
       const L = this.layout.levels;
-      const pr = at + SYMBOL_HEADER + (bid ? 0 : L * LEVEL_BYTES);
+      const sideAt = at + SYMBOL_HEADER + (bid ? 0 : SIDE_HEADER + L * LEVEL_BYTES);
+      const n = this.dv.getUint32(sideAt, true);
+      const pr = sideAt + SIDE_HEADER;
+      const flip = bid ? 0x80000000 : 0x7fffffff;
       const out: Level[] = [];
       for (let i = n - 1; i >= 0 && out.length < depth; i--)
-        out.push({ price: this.dv.getUint32(pr + 4 * i, true), orders: this.dv.getUint32(pr + 4 * L + 4 * i, true), shares: Number(this.dv.getBigUint64(pr + 8 * L + 8 * i, true)) });
+        out.push({ price: (this.dv.getUint32(pr + 4 * i, true) ^ flip) >>> 0, orders: this.dv.getUint32(pr + 4 * L + 4 * i, true), shares: Number(this.dv.getBigUint64(pr + 8 * L + 8 * i, true)) });
       return out;
     };
     return { bid: side(true), ask: side(false) };

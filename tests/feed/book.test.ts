@@ -138,32 +138,52 @@ describe('order book (WASM) against the reference book', () => {
     expect(book.order(3)).toBeNull();
   });
 
-  it('orders whose references share a probe run (and wrap the table) are all found after every add and delete', () => {
+  it('orders whose references share a probe run (and wrap the table) are all found after every add and delete, and keep their levels', () => {
     // 8 orders: 16 slots, home slot = the reference's low 4 bits. References 16k + 3, 16k + 4 and
     // 16k + 15 pile into three runs that meet and wrap past the table's end, so deletes must move
-    // displaced orders back; the book must still find every live order and no deleted one.
-    const book = OrderBook.create({ orders: 8, symbols: 1, levels: 64 });
+    // displaced orders back; the book must still find every live order and no deleted one, and an
+    // order moved back must still reach its own stock's and side's levels (two stocks, both sides).
+    const book = OrderBook.create({ orders: 8, symbols: 2, levels: 64 });
     const plugin = new DirectPlugin(shippedPlugin('itch'), { onRecord: (k, b) => k === RECORD_KIND.MESSAGES && book.apply(b) });
     const pool = Array.from({ length: 24 }, (_, i) => 16 * (1 + (i >> 2) * 3 + (i & 3)) + [3, 4, 15][i % 3]);
-    const live = new Map<number, number>(); // ref -> shares
+    const live = new Map<number, { shares: number; stock: string; side: 'B' | 'S'; price: number }>();
     let x = 12345;
     const rnd = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    // Expected levels of a stock's side from the live orders, best first: [price, shares, orders].
+    const levels = (stock: string, side: 'B' | 'S') => {
+      const m = new Map<number, [number, number, number]>();
+      for (const o of live.values()) {
+        if (o.stock !== stock || o.side !== side) continue;
+        const l = m.get(o.price) ?? [o.price, 0, 0];
+        l[1] += o.shares;
+        l[2]++;
+        m.set(o.price, l);
+      }
+      return [...m.values()].sort((a, b) => (side === 'B' ? b[0] - a[0] : a[0] - b[0]));
+    };
     let seq = 1n;
     for (let step = 0; step < 1500; step++) {
       const ref = pool[rnd(pool.length)];
+      const stock = rnd(2) ? 'AAPL' : 'MSFT';
+      const side = rnd(2) ? 'B' : 'S';
       const msg = live.has(ref) || live.size === 8
         ? { type: 'D', locate: 1, tracking: 0, timestamp: 0n, values: [live.has(ref) ? ref : [...live.keys()][rnd(live.size)]] }
-        : { type: 'A', locate: 1, tracking: 0, timestamp: 0n, values: [ref, 'B', 1 + rnd(1000), 'AAPL', 1_000_000 + 100 * rnd(20)] };
+        : { type: 'A', locate: stock === 'AAPL' ? 1 : 2, tracking: 0, timestamp: 0n, values: [ref, side, 1 + rnd(1000), stock, (side === 'B' ? 1_000_000 : 1_100_000) + 100 * rnd(20)] };
       const r = Number(msg.values[0]);
-      if (msg.type === 'A') live.set(r, Number(msg.values[2]));
+      if (msg.type === 'A') live.set(r, { shares: Number(msg.values[2]), stock, side, price: Number(msg.values[4]) });
       else live.delete(r);
       plugin.process([{ bytes: moldPacket(S, seq, [msg]) }]);
       seq++;
       for (const p of pool) {
         const o = book.order(p);
-        expect(o && o.shares, `order ${p} after step ${step}`).toBe(live.get(p) ?? null);
+        expect(o && o.shares, `order ${p} after step ${step}`).toBe(live.get(p)?.shares ?? null);
       }
       expect(book.orderCount).toBe(live.size);
+      for (const s of ['AAPL', 'MSFT'])
+        for (const sd of ['B', 'S'] as const) {
+          const t = book.top(s, 64);
+          expect((sd === 'B' ? t.bid : t.ask).map((l) => [l.price, l.shares, l.orders]), `${s} ${sd} levels after step ${step}`).toEqual(levels(s, sd));
+        }
     }
     expect(book.counters().unknown_ref).toBe(0);
   });
