@@ -94,7 +94,7 @@ export function recordsTake(ctx: usize, cache: usize, list: usize, max: u32, sta
  * The worker wrote those lines on its core: each is a miss here. The layout waits for each record's
  * meta before it can ask for the bytes, then for the bytes before storing them; loads that depend on
  * nothing but the list overlap their misses instead. The sum of what was read goes to the stage's
- * reserved word, so no load is dead code.
+ * scratch word, so no load is dead code.
  */
 function touchFrames(list: usize, n: u32, metaBase: usize, stage: usize): void {
   let sum: u32 = 0;

@@ -138,7 +138,7 @@ export class BatchWriter {
    * through `bounce` (plain memory, at the source's offset modulo 8), whose copy out is a plain one.
    */
   addRecords(src: Uint8Array, from: number, bytes: number, count: number): void {
-    const skew = (src.byteOffset + from - this.pos) & 7;
+    const skew = (src.byteOffset + from - this.buf.byteOffset - this.pos) & 7;
     if (skew === 0 || !(src.buffer instanceof SharedArrayBuffer)) this.buf.set(src.subarray(from, from + bytes), this.pos);
     else {
       if (bounce.length < bytes + 8) bounce = new Uint8Array(Math.max(bytes + 8, 2 * bounce.length));
