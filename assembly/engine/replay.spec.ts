@@ -45,7 +45,8 @@ describe('replayWaitNs', () => {
   it("is the capture timing's wait × speed for the next record", () => {
     const ctx = engine(1, 1);
     const src = source(ctx, 0, 0, SRC_F_ACTIVE | SRC_F_SPEED, 5_000_000);
-    // First timestamp 1 ms before this record's, speed 2: due 2 ms / 2 = 0.5 ms... after the start at 3 ms.
+    // The record is 2 ms after the first timestamp; at speed 2 it is due 1 ms after the start (3e6 ns):
+    // 0.8 ms left 0.2 ms after the start.
     store<u64>(src, 3_000_000, SRC_FIRST_TS);
     store<f64>(src, 2, SRC_SPEED);
     store<f64>(src, 3e6, SRC_START_NS);
@@ -68,6 +69,17 @@ describe('replayWaitNs', () => {
     expect(replayWaitNs(ctx, 1, 0)).toBe(0);
     // Worker 0: queue 0 (1000/s) and queue 2 (3000/s).
     expect(replayWaitNs(ctx, 0, 0)).toBeCloseTo(1e9 / 3000, 3);
+  });
+
+  it('passes over a queue that has no stream (RSS left it empty): it starts done', () => {
+    const ctx = engine(1, 2);
+    source(ctx, 0, 0, SRC_F_ACTIVE | SRC_F_RATE, 0);
+    shaperInit(rxShaper(ctx, 0), 1000, 1, 0, 1, 0);
+    shaperTake(rxShaper(ctx, 0), 64);
+    // Queue 1 as the host writes an empty queue of a replay: no flags, no worker, done.
+    store<u32>(sourceState(ctx, 1), 0xffffffff, SRC_WORKER);
+    store<u32>(sourceState(ctx, 1), 1, SRC_DONE);
+    expect(replayWaitNs(ctx, 0, 0)).toBeCloseTo(1e6, 3);
   });
 
   it('is 0 when a queue of the worker has no paced stream, or the stream is at its end', () => {

@@ -158,8 +158,8 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
 /**
  * Nanoseconds until the next record of the streams worker w replays is due (its queue's shaper
  * or the capture's timing × speed), the soonest of them; 0 when one is due now, when one of the
- * worker's queues has no paced stream (a source the worker cannot foresee), or when every
- * stream has ended. The worker's idle wait: a paced replay has nothing to do until then.
+ * worker's queues that has not ended has no paced stream (a live source the worker cannot
+ * foresee), or when every stream has ended. The worker's idle wait: a paced replay has nothing to do until then.
  */
 export function replayWaitNs(ctx: usize, w: u32, nowNs: f64): f64 {
   const workers = eh(ctx, EH_WORKERS);
@@ -167,9 +167,10 @@ export function replayWaitNs(ctx: usize, w: u32, nowNs: f64): f64 {
   let wait: f64 = Infinity;
   for (let q: u32 = w; q < queues; q += workers) {
     const src = sourceState(ctx, q);
+    // A queue with no stream of its own (RSS left it empty) starts done and is never due.
+    if (load<u32>(src, SRC_DONE) != 0) continue;
     const flags = load<u32>(src, SRC_FLAGS);
     if ((flags & SRC_F_ACTIVE) == 0 || (flags & (SRC_F_RATE | SRC_F_SPEED)) == 0 || load<u32>(src, SRC_WORKER) != w) return 0;
-    if (load<u32>(src, SRC_DONE) != 0) continue;
     // The next record is the one at the cursor; a stream at its end (looping or waiting for a refill) is not foreseen.
     const cursor = load<u32>(src, SRC_CURSOR);
     const end = atomic.load<u32>(src, SRC_END);

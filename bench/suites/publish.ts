@@ -271,6 +271,9 @@ const suite: Suite = async ({ argv, log }) => {
     let dropped = 0;
     const m = (x: Rate[]) => median(x.map((r) => r.rate));
     const cpu = (x: Rate[]) => Math.round(median(x.map((r) => r.cpuNs)));
+    // A ratio to a peer left out by --only is left out of the row too (undefined is not written).
+    const vs = (x: Rate[], peer: Rate[]) => (peer.length ? m(x) / m(peer) : undefined);
+    const vsCpu = (x: Rate[]) => (rows.peer.length ? cpu(rows.peer) / cpu(x) : undefined);
     const M = (r: Rate) => `${(r.rate / 1e6).toFixed(2)} M/s (${r.cpuNs.toFixed(0)} CPU-ns/rec)`;
     const engineRow = async (row: Rate[], stream?: string, workers = 1) => {
       const c = await engineRun(nats.url, natsPid, records, stream ? SINK : core, stream, workers);
@@ -288,15 +291,14 @@ const suite: Suite = async ({ argv, log }) => {
       const parts = [...said('engine alone', rows.engineOnly), ...said('core', rows.core), ...said('core 2 workers', rows.core2w), ...said('jetstream', rows.js), ...said('peer', rows.peer), ...said('peer jetstream', rows.peerJs)];
       log(`publish: run ${r + 1}: ${parts.join(', ')}`);
     }
-    const peerCpu = cpu(rows.peer);
     const rate = (name: string, x: Rate[], extra: Record<string, unknown>) =>
       x.length > 0 &&
       results.push(summarize(name, 'records/s', x.map((r) => r.rate), { record_bytes: 64, cpu_ns_per_record: cpu(x), ...extra }));
     const threads = 'threads: engine worker(s), the sink thread, nats-server, on env.cpus cores';
-    rate('wirewasm-publish-core', rows.core, { vs_peer: m(rows.core) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: core.batchBytes, max_pending: core.maxPending, frame_count: ENGINE.frameCount, note: threads });
-    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: m(rows.core2w) / m(rows.peer), vs_peer_cpu: peerCpu / cpu(rows.core2w), workers: 2, queues: 2, batch_bytes: core.batchBytes, note: `two engine workers (one queue each) into one sink; ${threads}` });
-    rate('wirewasm-publish-jetstream', rows.js, { vs_peer: m(rows.js) / m(rows.peerJs), replicas: 1, target: 1e6, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending });
-    rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: m(rows.engineOnly) / m(rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
+    rate('wirewasm-publish-core', rows.core, { vs_peer: vs(rows.core, rows.peer), vs_peer_cpu: vsCpu(rows.core), dropped, target: 2e6, target_vs_peer: 5, workers: 1, batch_bytes: core.batchBytes, max_pending: core.maxPending, frame_count: ENGINE.frameCount, note: threads });
+    rate('wirewasm-publish-core-2w', rows.core2w, { vs_peer: vs(rows.core2w, rows.peer), vs_peer_cpu: vsCpu(rows.core2w), workers: 2, queues: 2, batch_bytes: core.batchBytes, note: `two engine workers (one queue each) into one sink; ${threads}` });
+    rate('wirewasm-publish-jetstream', rows.js, { vs_peer: vs(rows.js, rows.peerJs), replicas: 1, target: 1e6, workers: 1, batch_bytes: SINK.batchBytes, max_pending: SINK.maxPending });
+    rate('wirewasm-publish-engine-only', rows.engineOnly, { vs_peer: vs(rows.engineOnly, rows.peer), workers: 1, note: 'the engine side alone: one worker keeping every frame, a reader that takes each burst laid out (takeRuns) and drops it; the ceiling of wirewasm-publish-core' });
     rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
     rate('nats-js-publish-jetstream', rows.peerJs, { note: 'js.publish per record, acks awaited 1024 at a time' });
     for (const [name, poll] of only.has('latency') ? ([['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) : []) {

@@ -110,7 +110,7 @@ export interface EngineConfig {
   maxRules?: number;
   /** Initial flow-director rules. */
   rules?: readonly FlowRuleInput[];
-  /** busy: spin; adaptive (default): spin, then sleep up to 1 ms (a paced replay: until its next record is due); wait: sleep as soon as idle. */
+  /** busy: spin; adaptive (default): spin, then sleep up to 1 ms (a paced replay: until its next record is due, 1 ms at a time); wait: sleep as soon as idle. */
   poll?: PollMode;
   parse?: ParseOptions;
   /** Path of an ES module whose default export is called once per burst in each worker. */

@@ -283,7 +283,9 @@ export class Records {
   async *turns(run: RecordsRun): AsyncGenerator<void> {
     this.reading = true;
     this.readers++;
+    // The safety net keeps no process alive: a reader left unfinished must not hold the process open.
     const net = setInterval(() => this.wake(), WAIT_MS);
+    net.unref();
     try {
       for (;;) {
         const state = run.state;

@@ -69,7 +69,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Core mode: the longest a published message waits for the flush round trip that settles it to
  * start. A round trip costs the sink's thread a PING write and a PONG read and the server both: at
  * a trickle of a few thousand messages a second, one every 20 ms is a few percent of the socket
- * work where one every 2 ms was a quarter of it. Fast streams flush on pending bytes instead.
+ * work (one every 2 ms would be about a quarter of it). Fast streams flush on pending bytes instead.
  */
 const CORE_FLUSH_MS = 20;
 /**
@@ -473,7 +473,9 @@ export class PublishSink implements RunsVisitor {
    */
   private flushCore(now = false): void {
     if (this.flushing || this.unflushed.length === 0) return;
-    if (!now && this.s.pending_bytes < 2 * this.batchBytes) {
+    // A window smaller than two messages fills before that: it flushes at once too, or a blocked
+    // engine would wait CORE_FLUSH_MS for room.
+    if (!now && !this.full() && this.s.pending_bytes < 2 * this.batchBytes) {
       this.flushTimer ??= setTimeout(() => {
         this.flushTimer = undefined;
         this.flushCore(true);
@@ -538,10 +540,13 @@ export class PublishSink implements RunsVisitor {
 
   stats(): PublishStats {
     const oldest = this.pending.find((p) => !p.settled);
+    let open = 0;
+    for (const l of this.lanes) if (l?.open) open += l.w.count;
     return {
       engine: this.engineId,
       mode: this.mode,
       ...this.s,
+      open_records: open,
       blocked_ms: Math.round(this.s.blocked_ms),
       lag_ms: oldest ? Math.round(performance.now() - oldest.since) : 0,
       connected: !this.nc.isClosed() && this.online,

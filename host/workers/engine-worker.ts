@@ -33,8 +33,6 @@ type Handler = (burst: Burst) => unknown;
 /** A paced replay's wait shorter than this is spun: a futex sleep and wake-up cost a few µs of CPU themselves. */
 const PACE_SPIN_NS = 5000;
 
-
-
 export default async function engineWorker(c: WorkerContext): Promise<{ bursts: number; handlerErrors: number }> {
   const a = c.args as EngineWorkerArgs;
   const nowNs = engineClock(a.clockBase);
@@ -136,10 +134,13 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
       // A paced replay says when its next record is due: the worker sleeps until then instead of
       // spinning through the gap (at 100 k records/s a spinning worker takes a whole core for
       // nothing). The kernel wakes a timed sleep some 50 µs late at best, so a record may come out
-      // that much after its due time; the shaper's bucket keeps the rate.
+      // that much after its due time; the shaper's bucket keeps the rate. A wait of over 1 ms is
+      // slept 1 ms at a time, so a stop or a new stream is seen within 1 ms. A known wait is not
+      // idleness: the back-off below starts again after it, so a wait too short to sleep is spun.
       const due = e.replayWaitNs(a.ctx, c.index, nowNs());
-      if (due >= PACE_SPIN_NS) {
-        Atomics.wait(sleeper, stopAt, 0, Math.min(1, due / 1e6));
+      if (due > 0) {
+        idle = 0;
+        if (due >= PACE_SPIN_NS) Atomics.wait(sleeper, stopAt, 0, Math.min(1, due / 1e6));
         continue;
       }
     }
