@@ -51,7 +51,7 @@ export { PublishSink } from './publish/sink.js';
 export type { PublishConfig, PublishStats, PublishedEngine } from './publish/sink.js';
 export { subscribeRecords } from './publish/consumer.js';
 export type { SubscribeOptions, ConsumerStats, RecordSubscription } from './publish/consumer.js';
-export { decodeBatch, recordValue, msgId, FramingError } from './publish/framing.js';
+export { decodeBatch, recordValue, msgId, FramingError, RecordCursor } from './publish/framing.js';
 export type { DecodedBatch, DecodedRecord, RecordKind } from './publish/framing.js';
 export { marketData, recordsSubject, statsSubject, ALL_RECORDS, FLEET_STATS } from './publish/subjects.js';
 export { registerPublishMetrics } from './publish/metrics.js';

@@ -31,7 +31,7 @@ import { artefact } from '../../host/paths.js';
 import { startNatsCluster } from '../../host/publish/cluster.js';
 import { PublishSink, wallNs } from '../../host/publish/sink.js';
 import { subscribeRecords } from '../../host/publish/consumer.js';
-import { recordValue } from '../../host/publish/framing.js';
+import { RecordCursor } from '../../host/publish/framing.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { argValue, median, summarize, type BenchResult, type Suite } from '../common.js';
 
@@ -62,13 +62,16 @@ function cpuSeconds(pid?: number): number {
   return (u.user + u.system) / 1e6 + other;
 }
 
-/** CPU seconds so far of each thread of this process, by thread id (/proc/self/task/TID/stat utime + stime). */
-function threadCpu(): Map<number, number> {
-  const out = new Map<number, number>();
+/**
+ * Per thread of this process, by thread id, seconds so far: on a core (cpu) and runnable but
+ * waiting for one (wait), from /proc/self/task/TID/schedstat (ns).
+ */
+function threadCpu(): Map<number, { cpu: number; wait: number }> {
+  const out = new Map<number, { cpu: number; wait: number }>();
   for (const t of readdirSync('/proc/self/task')) {
     try {
-      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ');
-      out.set(Number(t), (Number(f[11]) + Number(f[12])) / 100);
+      const f = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ');
+      out.set(Number(t), { cpu: Number(f[0]) / 1e9, wait: Number(f[1]) / 1e9 });
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -76,24 +79,32 @@ function threadCpu(): Map<number, number> {
   return out;
 }
 
-/**
- * CPU seconds per second of this process's threads between two threadCpu() snapshots: the main
- * thread (the sink and the consumer), the busiest other thread (the engine worker) and the rest
- * (GC helpers, libuv).
- */
-function threadSplit(a: Map<number, number>, b: Map<number, number>, s: number): { main: number; worker: number; rest: number } {
-  let main = 0;
-  let worker = 0;
-  let rest = 0;
-  for (const [t, c] of b) {
-    const d = (c - (a.get(t) ?? 0)) / s;
-    if (t === process.pid) main = d;
-    else if (d > worker) {
-      rest += worker;
-      worker = d;
-    } else rest += d;
+interface ThreadSplit {
+  /** CPU seconds per second: the main thread (the sink and the consumer), the busiest other thread (the engine worker), the rest (GC helpers, libuv). */
+  main: number;
+  worker: number;
+  rest: number;
+  /** Seconds per second the main thread and the worker were runnable but waited for a core. */
+  mainWait: number;
+  workerWait: number;
+}
+
+/** What each thread of this process did per second between two threadCpu() snapshots. */
+function threadSplit(a: Map<number, { cpu: number; wait: number }>, b: Map<number, { cpu: number; wait: number }>, s: number): ThreadSplit {
+  const out: ThreadSplit = { main: 0, worker: 0, rest: 0, mainWait: 0, workerWait: 0 };
+  for (const [t, x] of b) {
+    const d = (x.cpu - (a.get(t)?.cpu ?? 0)) / s;
+    const w = (x.wait - (a.get(t)?.wait ?? 0)) / s;
+    if (t === process.pid) {
+      out.main = d;
+      out.mainWait = w;
+    } else if (d > out.worker) {
+      out.rest += out.worker;
+      out.worker = d;
+      out.workerWait = w;
+    } else out.rest += d;
   }
-  return { main, worker, rest };
+  return out;
 }
 
 interface Rate {
@@ -180,7 +191,7 @@ interface Latency {
   messagesPerS: number;
   cpuPerS: number;
   natsCpuPerS: number;
-  threads: { main: number; worker: number; rest: number };
+  threads: ThreadSplit;
 }
 
 /** The value at fraction `f` of `xs` (sorted in place). */
@@ -199,21 +210,26 @@ async function latencyRun(url: string, natsPid: number | undefined, seconds: num
   const toSink = new Float64Array(want);
   let n = 0;
   const gc = { pauses: 0, maxMs: 0, totalMs: 0 };
+  // Pauses from the engine's start on (set below): the setup's and the figures' own collections are not the run's.
+  let gcFrom = Infinity;
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
+      if (e.startTime < gcFrom) continue;
       gc.pauses++;
       gc.totalMs += e.duration;
       gc.maxMs = Math.max(gc.maxMs, e.duration);
     }
   });
   obs.observe({ entryTypes: ['gc'] });
+  // The records are read through one cursor: the bench makes no object per record.
+  const c = new RecordCursor();
   const reading = (async () => {
     for await (const b of sub) {
       const now = wallNs() / 1000;
       const took = b.timeNs / 1000;
-      for (const r of b.records) {
+      for (b.cursor(c); c.next(); ) {
         if (n === want) break;
-        const emitted = recordValue(r);
+        const emitted = c.value();
         total[n] = now - emitted;
         toSink[n++] = took - emitted;
       }
@@ -222,11 +238,12 @@ async function latencyRun(url: string, natsPid: number | undefined, seconds: num
   })();
   await engine.start();
   const t0 = performance.now();
+  gcFrom = t0;
   const c0 = cpuSeconds();
   const n0 = cpuSeconds(natsPid) - c0;
   const t0s = threadCpu();
   // The threads' split is taken before the engine stops: its worker's thread ends with it.
-  let split = { main: 0, worker: 0, rest: 0 };
+  let split: ThreadSplit = { main: 0, worker: 0, rest: 0, mainWait: 0, workerWait: 0 };
   const splitAt = Math.max(0.5, seconds - 0.5);
   const splitTimer = setTimeout(() => (split = threadSplit(t0s, threadCpu(), (performance.now() - t0) / 1000)), splitAt * 1000);
   const run = sink.run(engine);
@@ -317,6 +334,8 @@ const suite: Suite = async ({ argv, log }) => {
         nats_cpu_per_s: lat.natsCpuPerS,
         main_thread_cpu_per_s: lat.threads.main,
         worker_cpu_per_s: lat.threads.worker,
+        main_thread_wait_per_s: lat.threads.mainWait,
+        worker_wait_per_s: lat.threads.workerWait,
         records: lat.n,
         rate: 100_000,
         poll,
@@ -325,7 +344,7 @@ const suite: Suite = async ({ argv, log }) => {
       log(
         `publish: latency at 100k records/s, poll ${poll}: p50 ${lat.p50.toFixed(0)} µs, p99 ${lat.p99.toFixed(0)} µs over ${lat.n} records ` +
           `(p99 emit->sink ${lat.sinkP99.toFixed(0)} µs, sink->consumer ${lat.wireP99.toFixed(0)} µs; ${lat.messagesPerS.toFixed(0)} messages/s; ` +
-          `CPU ${lat.cpuPerS.toFixed(2)} (main thread ${lat.threads.main.toFixed(2)}, worker ${lat.threads.worker.toFixed(2)}, others ${lat.threads.rest.toFixed(2)}) + nats ${lat.natsCpuPerS.toFixed(2)} s/s; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
+          `CPU ${lat.cpuPerS.toFixed(2)} (main thread ${lat.threads.main.toFixed(2)}, waiting for a core ${lat.threads.mainWait.toFixed(3)}; worker ${lat.threads.worker.toFixed(2)}, waiting ${lat.threads.workerWait.toFixed(3)}; others ${lat.threads.rest.toFixed(2)}) + nats ${lat.natsCpuPerS.toFixed(2)} s/s; ${lat.gc.pauses} GC pauses, longest ${lat.gc.maxMs.toFixed(1)} ms)`,
       );
     }
   } finally {

@@ -3,6 +3,11 @@
 //   const sub = await subscribeRecords({ url: 'nats://a:4222,nats://b:4222', subject: 'wirewasm.*.records.>' });
 //   for await (const batch of sub) for (const r of batch.records) use(batch.engine, batch.queue, r.seq, r.bytes);
 //
+// or, with no object per record (a cursor reused for every batch):
+//
+//   const c = new RecordCursor();
+//   for await (const batch of sub) for (batch.cursor(c); c.next(); ) use(batch.engine, batch.queue, c.seq, c.data, c.offset, c.length);
+//
 // Core NATS by default; with `durable` (or `stream`) a JetStream consumer on the stream holding the
 // subject, which acknowledges each message once the loop asked for the next one, so a consumer that
 // restarts under the same durable name resumes where it stopped. A message on the subject that is
@@ -11,7 +16,7 @@
 // named by (engine, queue, seq), comes out once.
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { decodeBatch, FramingError, isRecordsMessage, type DecodedBatch } from './framing.js';
+import { batchAfter, decodeBatch, FramingError, isRecordsMessage, type DecodedBatch } from './framing.js';
 import { connectTo } from './sink.js';
 import { subjectWithin } from './subjects.js';
 
@@ -206,7 +211,7 @@ class Reorder {
   private place<M>(b: DecodedBatch, msg: M): Held<M>[] {
     const key = `${b.engine}\u0000${b.queue}`;
     const want = this.next.get(key) ?? b.seq;
-    if (b.seq + b.records.length <= want) {
+    if (b.seq + b.count <= want) {
       this.stats.duplicates++;
       return [];
     }
@@ -229,11 +234,11 @@ class Reorder {
       const want = this.next.get(key) ?? q.batch.seq;
       // A batch overlapping what was handed out already (a retry stored twice past the window): only its new records.
       const skip = Math.max(0, want - q.batch.seq);
-      const batch = skip ? { ...q.batch, seq: want, records: q.batch.records.slice(skip) } : q.batch;
-      if (batch.records.length) {
-        this.next.set(key, batch.seq + batch.records.length);
+      const batch = skip ? batchAfter(q.batch, Math.min(skip, q.batch.count)) : q.batch;
+      if (batch.count) {
+        this.next.set(key, batch.seq + batch.count);
         this.stats.batches++;
-        this.stats.records += batch.records.length;
+        this.stats.records += batch.count;
         out.push({ ...q, batch });
       } else this.stats.duplicates++;
       const n = this.next.get(key)!;

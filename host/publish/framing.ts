@@ -50,7 +50,12 @@ export interface DecodedBatch {
   seq: number;
   /** Wall-clock ns when the engine handed the first record to the publisher. */
   timeNs: number;
+  /** Records in the batch. */
+  count: number;
+  /** The records as objects, one each (made on first use): `cursor()` reads them without. */
   records: DecodedRecord[];
+  /** A cursor on the batch's records, before the first: `c` (reused) or a new one. */
+  cursor(c?: RecordCursor): RecordCursor;
 }
 
 /** Why a message is not a records message: the decoder's error, with what was wrong. */
@@ -199,10 +204,121 @@ export const encodeEngineId = (id: string): Uint8Array => {
 export const isRecordsMessage = (data: Uint8Array): boolean =>
   data.length >= HEADER_BYTES && data[0] === MAGIC[0] && data[1] === MAGIC[1] && data[2] === MAGIC[2] && data[3] === MAGIC[3];
 
+/** The last engine id decoded, bytes and string: a consumer mostly reads one engine, whose id is not decoded again. */
+let lastIdBytes = new Uint8Array(0);
+let lastId = '';
+
+function engineIdAt(data: Uint8Array, e: number): string {
+  let same = e === lastIdBytes.length;
+  for (let i = 0; same && i < e; i++) same = data[HEADER_BYTES + i] === lastIdBytes[i];
+  if (!same) {
+    lastId = fromUtf8.decode(data.subarray(HEADER_BYTES, HEADER_BYTES + e));
+    lastIdBytes = data.slice(HEADER_BYTES, HEADER_BYTES + e);
+  }
+  return lastId;
+}
+
+/**
+ * One record of a batch at a time, in one object: next() moves to the following record and says
+ * whether there is one; then seq, type, and the bytes at data[offset, offset + length) describe it.
+ * Reading a batch through a cursor allocates nothing per record; a cursor can be reused for the
+ * next batch (batch.cursor(c)).
+ */
+export class RecordCursor {
+  /** The message (a plain Uint8Array over it): the record's bytes are data[offset, offset + length). */
+  data: Uint8Array = new Uint8Array(0);
+  seq = 0;
+  type = 0;
+  offset = 0;
+  length = 0;
+  /** Where the next record's header starts, and records left after the current one. */
+  private at = 0;
+  private left = 0;
+
+  /** Puts the cursor before the first of `count` records whose headers start at `at`. */
+  reset(data: Uint8Array, at: number, seq: number, count: number): this {
+    this.data = data;
+    this.at = at;
+    this.seq = seq - 1;
+    this.left = count;
+    this.length = 0;
+    return this;
+  }
+
+  next(): boolean {
+    if (this.left === 0) return false;
+    this.left--;
+    const d = this.data;
+    this.length = readU32(d, this.at);
+    this.type = u16(d, this.at + 4);
+    this.offset = this.at + RECORD_HEADER_BYTES;
+    this.at = this.offset + this.length;
+    this.seq++;
+    return true;
+  }
+
+  /** The number a value record carries (its first 8 bytes as a u64). */
+  value(): number {
+    return u64(this.data, this.offset);
+  }
+
+  /** The record's bytes: a view into the message (an object: copy it to keep it past the message). */
+  bytes(): Uint8Array {
+    return this.data.subarray(this.offset, this.offset + this.length);
+  }
+}
+
+/** A decoded records message: the header's fields, the records read from the message on demand. */
+class Batch implements DecodedBatch {
+  private list?: DecodedRecord[];
+
+  constructor(
+    readonly data: Uint8Array,
+    /** Where record 0's header starts. */
+    private readonly first: number,
+    readonly engine: string,
+    readonly queue: number,
+    readonly kind: RecordKind,
+    readonly tag: string,
+    readonly seq: number,
+    readonly timeNs: number,
+    readonly count: number,
+  ) {}
+
+  cursor(c = new RecordCursor()): RecordCursor {
+    return c.reset(this.data, this.first, this.seq, this.count);
+  }
+
+  get records(): DecodedRecord[] {
+    if (!this.list) {
+      const list: DecodedRecord[] = new Array(this.count);
+      const c = this.cursor();
+      for (let i = 0; c.next(); i++) list[i] = { seq: c.seq, type: c.type, bytes: c.bytes() };
+      this.list = list;
+    }
+    return this.list;
+  }
+
+  /** The same batch without its first `skip` records. */
+  after(skip: number): DecodedBatch {
+    const c = this.cursor();
+    for (let i = 0; i < skip; i++) c.next();
+    const at = skip === 0 ? this.first : c.offset + c.length;
+    return new Batch(this.data, at, this.engine, this.queue, this.kind, this.tag, this.seq + skip, this.timeNs, this.count - skip);
+  }
+}
+
+/** `batch` without its first `skip` records (0 <= skip <= count). */
+export function batchAfter(batch: DecodedBatch, skip: number): DecodedBatch {
+  if (batch instanceof Batch) return batch.after(skip);
+  return { ...batch, seq: batch.seq + skip, count: batch.count - skip, records: batch.records.slice(skip) };
+}
+
 /**
  * Decodes one records message. Throws FramingError naming the first problem: not our magic
  * (a foreign message), an unknown kind, or lengths that run past the end (a malformed one).
- * The records' bytes are views into `data`.
+ * Every record's length is checked here; the records themselves are read from the message when
+ * asked for (`records`, or `cursor()` without an object per record), their bytes views into it.
  */
 export function decodeBatch(message: Uint8Array): DecodedBatch {
   // The records' views are cut from a plain Uint8Array over the message: a Buffer's (what the NATS
@@ -219,28 +335,26 @@ export function decodeBatch(message: Uint8Array): DecodedBatch {
   const timeNs = u64(data, 24);
   if (e === 0) throw new FramingError('empty engine id');
   if (n === 0) throw new FramingError('no records');
-  let pos = HEADER_BYTES + e + t;
-  if (pos > data.length) throw new FramingError(`engine id and tag (${e} + ${t} bytes) run past the end (${data.length} bytes)`);
+  const first = HEADER_BYTES + e + t;
+  if (first > data.length) throw new FramingError(`engine id and tag (${e} + ${t} bytes) run past the end (${data.length} bytes)`);
   let engine: string;
   let tag: string;
   try {
-    engine = fromUtf8.decode(data.subarray(HEADER_BYTES, HEADER_BYTES + e));
-    tag = fromUtf8.decode(data.subarray(HEADER_BYTES + e, pos));
+    engine = engineIdAt(data, e);
+    tag = t === 0 ? '' : fromUtf8.decode(data.subarray(HEADER_BYTES + e, first));
   } catch {
     throw new FramingError('engine id or tag is not UTF-8');
   }
-  const records: DecodedRecord[] = new Array(n);
+  let pos = first;
   for (let i = 0; i < n; i++) {
     if (pos + RECORD_HEADER_BYTES > data.length) throw new FramingError(`record ${i} of ${n}: header past the end (${data.length} bytes)`);
     const len = readU32(data, pos);
-    const type = u16(data, pos + 4);
     pos += RECORD_HEADER_BYTES;
     if (pos + len > data.length) throw new FramingError(`record ${i} of ${n}: ${len} bytes run past the end (${data.length} bytes)`);
-    records[i] = { seq: seq + i, type, bytes: data.subarray(pos, pos + len) };
     pos += len;
   }
   if (pos !== data.length) throw new FramingError(`${data.length - pos} bytes after the last of ${n} records`);
-  return { engine, queue, kind, tag, seq, timeNs, records };
+  return new Batch(data, first, engine, queue, kind, tag, seq, timeNs, n);
 }
 
 /** The number a value record carries. */

@@ -1,7 +1,7 @@
 // The records framing: what BatchWriter writes, decodeBatch reads back field for field, and every
 // kind of damage is refused with a FramingError that names it (never a wrong record).
 import { describe, expect, it } from 'vitest';
-import { BatchWriter, decodeBatch, encodeEngineId, FramingError, HEADER_BYTES, msgId, recordValue } from '../../host/publish/framing.js';
+import { batchAfter, BatchWriter, decodeBatch, encodeEngineId, FramingError, HEADER_BYTES, msgId, RecordCursor, recordValue } from '../../host/publish/framing.js';
 import { checkToken, defaultEngineId, recordsSubject } from '../../host/publish/subjects.js';
 
 function message(): Uint8Array {
@@ -85,6 +85,31 @@ describe('framing', () => {
     v.begin('value', encodeEngineId('e'), new Uint8Array(0), 0, 7, 0);
     for (const x of [0, 1, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]) v.addValue(x);
     expect(decodeBatch(v.finish()).records.map(recordValue)).toEqual([0, 1, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]);
+  });
+
+  it('a cursor reads the same records as the record objects, reused from batch to batch, and a batch cut after k records keeps the rest', () => {
+    const v = new BatchWriter(1024);
+    v.begin('value', encodeEngineId('e'), new Uint8Array(0), 2, 40, 0);
+    for (const x of [5, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]) v.addValue(x);
+    const batches = [decodeBatch(message()), decodeBatch(v.finish().slice())];
+    const c = new RecordCursor();
+    for (const b of batches) {
+      const walked: { seq: number; type: number; bytes: number[] }[] = [];
+      expect(b.cursor(c)).toBe(c);
+      while (c.next()) walked.push({ seq: c.seq, type: c.type, bytes: [...c.data.subarray(c.offset, c.offset + c.length)] });
+      expect(c.next()).toBe(false);
+      expect(walked).toEqual(b.records.map((r) => ({ seq: r.seq, type: r.type, bytes: [...r.bytes] })));
+      expect(b.count).toBe(b.records.length);
+      for (let k = 0; k <= b.count; k++) {
+        const cut = batchAfter(b, k);
+        expect(cut).toMatchObject({ engine: b.engine, queue: b.queue, kind: b.kind, seq: b.seq + k, count: b.count - k });
+        expect(cut.records.map((r) => [r.seq, r.type, [...r.bytes]])).toEqual(b.records.slice(k).map((r) => [r.seq, r.type, [...r.bytes]]));
+      }
+    }
+    const values: number[] = [];
+    for (batches[1].cursor(c); c.next(); ) values.push(c.value());
+    expect(values).toEqual([5, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]);
+    expect(batches[1].records.map(recordValue)).toEqual(values);
   });
 
   it('refuses foreign and damaged messages, naming the problem', () => {
