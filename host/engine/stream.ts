@@ -23,7 +23,7 @@ export interface StreamFrame {
 export interface Stream {
   /** The frames to write into the engine's memory; released (emptied) once written there. */
   frames: StreamFrame[];
-  /** How many frames the stream holds (what frames.length was before the release). */
+  /** How many frames the stream holds: `frames` is emptied once written, this stays. */
   count: number;
   bytes: number;
   firstTs: bigint;
