@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
 import { loadPlugin, PluginHost, PluginSupervisor, type PluginHostOptions, type PluginSpec } from '../../host/plugins/index.js';
-import { itch, makeTraffic, macScannerWat, moldudp64, pluginWat, wat, type Frame } from '../support/plugins-fixtures.js';
+import { itch, makeTraffic, macScannerWat, moldudp64, nonZeroWat, pluginWat, wat, type Frame } from '../support/plugins-fixtures.js';
 
 const example = (f: string) => {
   const p = path.join(packageRoot, 'dist', 'plugins', f);
@@ -100,17 +100,7 @@ describe('isolation: nothing past the bytes gathered for the plugin', () => {
   // first plugin's bytes, and past its input it reads zeros.
   const scanner = macScannerWat();
   // Drops its packet when any of the 2000 bytes after it (8-byte aligned) is not zero.
-  const zeros = pluginWat({
-    onPacket: `(local $i i32) (local $end i32)
-      (local.set $i (i32.and (i32.add (i32.add (local.get $ptr) (local.get $len)) (i32.const 7)) (i32.const -8)))
-      (local.set $end (i32.add (local.get $i) (i32.const 2000)))
-      (block $done (loop $l
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (if (i32.load8_u (local.get $i)) (then (return (i32.const 1))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $l)))
-      (i32.const 0)`,
-  });
+  const zeros = nonZeroWat('(i32.and (i32.add (i32.add (local.get $ptr) (local.get $len)) (i32.const 7)) (i32.const -8))', '(i32.add (local.get $i) (i32.const 2000))');
   const frames: Frame[] = Array.from({ length: 24 }, (_, i) => ({ payload: new Uint8Array(60).fill(1 + i), dstPort: i === 0 ? 5000 : 26400 }));
   for (const [name, src] of [['scanner', scanner], ['zeros', zeros]] as const)
     it(`${name}: another route's bytes never reach an isolated plugin`, async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/paths.js';
 import { loadPlugin, PluginHost, PluginRefused, PluginStage, PluginSupervisor, type LoadedPlugin, type PluginSpec } from '../../host/plugins/index.js';
 import type { PluginHostOptions } from '../../host/plugins/host.js';
-import { itch, makeTraffic, macScannerWat, moldudp64, pluginWat, wat, type Frame } from '../support/plugins-fixtures.js';
+import { itch, makeTraffic, macScannerWat, moldudp64, nonZeroWat, pluginWat, wat, type Frame } from '../support/plugins-fixtures.js';
 
 const dist = (f: string) => path.join(packageRoot, 'dist', 'plugins', f);
 const example = (f: string) => {
@@ -187,17 +187,7 @@ describe('isolation: a plugin sees only the bytes copied for it', () => {
     // frames, then a payload-copy plugin's packets land at other offsets in the same area. Whatever
     // sits between the end of a packet and the next 8-byte boundary is copied into the plugin too,
     // so it must have been cleared. The checker drops any packet whose padding is not all zero.
-    const paddingChecker = pluginWat({
-      onPacket: `(local $i i32) (local $end i32)
-        (local.set $i (i32.add (local.get $ptr) (local.get $len)))
-        (local.set $end (i32.and (i32.add (local.get $i) (i32.const 7)) (i32.const -8)))
-        (block $done (loop $l
-          (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-          (if (i32.load8_u (local.get $i)) (then (return (i32.const 1))))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $l)))
-        (i32.const 0)`,
-    });
+    const paddingChecker = nonZeroWat('(i32.add (local.get $ptr) (local.get $len))', '(i32.and (i32.add (local.get $i) (i32.const 7)) (i32.const -8))');
     const { frames } = marketData(24);
     const unaligned = frames.filter((f) => f.payload.length % 8 !== 0).length;
     expect(unaligned).toBeGreaterThan(0); // otherwise there is no padding to check

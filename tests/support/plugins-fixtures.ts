@@ -53,6 +53,24 @@ export function macScannerWat(): string {
   });
 }
 
+/**
+ * A plugin whose verdict is 1 when a byte of its memory in [from, to) is not zero, else 0. `from`
+ * and `to` are WAT expressions of $ptr and $len (the packet); `to` may use $i, which holds `from`.
+ */
+export function nonZeroWat(from: string, to: string): string {
+  return pluginWat({
+    onPacket: `(local $i i32) (local $end i32)
+      (local.set $i ${from})
+      (local.set $end ${to})
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (if (i32.load8_u (local.get $i)) (then (return (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+      (i32.const 0)`,
+  });
+}
+
 /** A MoldUDP64 datagram: session, first sequence number, messages (each an ITCH message). */
 export function moldudp64(seq: bigint, messages: Uint8Array[]): Uint8Array {
   const n = 20 + messages.reduce((a, m) => a + 2 + m.length, 0);
