@@ -214,6 +214,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       layout: burstLayout,
       cache: m.cache(index),
       stopWord: rt.ctx + RUN_STOP,
+      recordsRing: layout.ring('records').offset,
       handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
       handlerArgs: c.handlerArgs,
       cpu: c.cpus?.[index],

@@ -3,7 +3,7 @@
 // what every other part of the engine works on (EngineRuntime); nothing here runs per burst.
 import { computeLayout, createMemory, planScratch, writeControlBlock, MAX_RINGS, type EngineMap, type Layout, type RingSpec } from '../layout.js';
 import { compileEngine, instantiateEngine } from '../wasm.js';
-import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, RING_F_ADAPTIVE, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
+import { EH, ENGINE_MAGIC, NO_SOURCE_WORKER, OPT, RING_F_MP, RSS_KEY, RT, SRC, SRC_F, type EngineExports } from '../abi.js';
 import { META } from '../meta.js';
 import { PARSE_RSS, PARSE_RSS_SYMMETRIC, PARSE_VERIFY_CSUM } from '../ptype.js';
 import { afpacketKernelBytes, afxdpKernelBytes, kernelBytesFor } from '../backends/index.js';
@@ -249,7 +249,8 @@ function initRings(rt: EngineRuntime, nowNs: () => number): void {
       for (let s = 0; s < c.workers; s++) u32[rtab + RT.IN / 4 + ((t << 8) | (s << 2) | k)] = rt.pairs ? ring(`in${t}.${s}.${k}`, 0) : shared;
     }
   // Adaptive: the host's reader sleeps on it and the workers wake it (host/engine/records.ts).
-  ring('records', RING_F_MP | RING_F_ADAPTIVE);
+  // Not adaptive: the workers wake the reader themselves (host/workers/engine-worker.ts ReaderWake).
+  ring('records', RING_F_MP);
   // DPDK: any worker releases onto a return ring (MP), the queue's poll thread drains it.
   for (const r of layout.dpdk?.returnRings ?? []) ring(r.name, r.flags);
   for (let q = 0; q < c.queues; q++) {

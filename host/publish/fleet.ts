@@ -15,11 +15,6 @@ export interface PublishStats {
   publish_dropped: number;
   /** Records published and not acknowledged yet. */
   pending_records: number;
-  /**
-   * Records in messages not published yet (a message stays open up to 0.5 ms while records trickle
-   * in): records_in = records_published + publish_dropped + pending_records + open_records.
-   */
-  open_records: number;
   pending_bytes: number;
   messages_published: number;
   bytes_published: number;

@@ -23,6 +23,5 @@ export function registerPublishMetrics(registry: client.Registry, read: () => Pu
   counter('wirewasm_publish_reconnects_total', 'Reconnects to NATS', (s) => s.reconnects);
   counter('wirewasm_publish_blocked_seconds_total', 'Time the sink held the engine because the window was full', (s) => s.blocked_ms / 1000);
   gauge('wirewasm_publish_pending_records', 'Records published and not acknowledged yet', (s) => s.pending_records);
-  gauge('wirewasm_publish_open_records', 'Records in messages not published yet', (s) => s.open_records);
   gauge('wirewasm_publish_lag_seconds', 'Age of the oldest unacknowledged message', (s) => s.lag_ms / 1000);
 }

@@ -60,8 +60,6 @@ interface Lane {
   /** recordsSubject of kind and tag: made when they change, not per message. */
   subject: string;
   open: boolean;
-  /** performance.now() when the open message took its first record. */
-  opened: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,16 +70,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * work (one every 2 ms would be about a quarter of it). Fast streams flush on pending bytes instead.
  */
 const CORE_FLUSH_MS = 20;
-/**
- * While the sink is woken often (turns less than this apart), a message stays open across turns
- * until its first record is this old: a steady trickle (a worker waking every ~100 µs with a few
- * records) goes out in a few messages a millisecond, not one per wake-up, which would cost the
- * sink's thread, the server and every consumer a message's work for a handful of records. Turns
- * further apart (bursts, a quiet stream) publish at the end of each turn as they come.
- */
-const LINGER_MS = 0.5;
-/** A message kept open goes out after this long even if no turn comes (a timer: 1 ms at the finest). */
-const LINGER_TIMER_MS = 1;
 const EMPTY = new Uint8Array(0);
 
 /** Wall clock in ns, comparable across processes on one host. */
@@ -104,9 +92,6 @@ export class PublishSink implements RunsVisitor {
   private unflushed: Pending[] = [];
   private flushing = false;
   private flushTimer?: NodeJS.Timeout;
-  /** performance.now() at the end of the last turn, and the timer publishing what lingers when no turn follows. */
-  private lastTurn = -Infinity;
-  private lingerTimer?: NodeJS.Timeout;
   private waiters: (() => void)[] = [];
   private statsTimer?: NodeJS.Timeout;
   private closed = false;
@@ -255,7 +240,7 @@ export class PublishSink implements RunsVisitor {
     }
   }
 
-  /** The end of a turn: plugin records, then the open messages published (see LINGER_MS). */
+  /** The end of a turn: plugin records, then the open messages published. */
   private endTurn(drain: RecordsDrain): void {
     const plugins = drain.takePlugins();
     if (plugins.length) {
@@ -267,27 +252,7 @@ export class PublishSink implements RunsVisitor {
         this.s.records_in += plugins.length;
       }
     }
-    this.publishLanes();
-  }
-
-  /** Publishes the open messages, but while turns come densely only those open LINGER_MS already (see LINGER_MS). */
-  private publishLanes(): void {
-    const t = performance.now();
-    const dense = t - this.lastTurn < LINGER_MS;
-    this.lastTurn = t;
-    if (!dense) return this.flushLanes();
-    let lingering = false;
-    for (let q = 0; q < this.lanes.length; q++) {
-      const l = this.lanes[q];
-      if (!l?.open) continue;
-      if (t - l.opened >= LINGER_MS) this.flushLane(q);
-      else lingering = true;
-    }
-    if (lingering)
-      this.lingerTimer ??= setTimeout(() => {
-        this.lingerTimer = undefined;
-        this.flushLanes();
-      }, LINGER_TIMER_MS);
+    this.flushLanes();
   }
 
   /** RunsVisitor: a number a handler emitted. */
@@ -358,7 +323,7 @@ export class PublishSink implements RunsVisitor {
   private open(queue: number, kind: RecordKind, tag: string, need: number): BatchWriter {
     let l = this.lanes[queue];
     if (!l) {
-      l = this.lanes[queue] = { w: this.writer(0), kind, tag, subject: recordsSubject(this.prefix, kind, tag), open: false, opened: 0 };
+      l = this.lanes[queue] = { w: this.writer(0), kind, tag, subject: recordsSubject(this.prefix, kind, tag), open: false };
       this.seqs[queue] ??= 0;
     }
     if (l.open && (l.kind !== kind || l.tag !== tag || l.w.free < need)) this.flushLane(queue);
@@ -371,7 +336,6 @@ export class PublishSink implements RunsVisitor {
       l.tag = tag;
       l.w.begin(kind, this.idBytes, tagBytes, queue, this.seqs[queue], this.now);
       l.open = true;
-      l.opened = performance.now();
     }
     return l.w;
   }
@@ -524,7 +488,6 @@ export class PublishSink implements RunsVisitor {
     while (this.s.pending_records > 0 && performance.now() < deadline) await sleep(5);
     this.closed = true;
     clearTimeout(this.flushTimer);
-    clearTimeout(this.lingerTimer);
     clearTimeout(this.retryTimer);
     for (const p of [...this.pending]) this.settle(p, false);
   }
@@ -540,13 +503,10 @@ export class PublishSink implements RunsVisitor {
 
   stats(): PublishStats {
     const oldest = this.pending.find((p) => !p.settled);
-    let open = 0;
-    for (const l of this.lanes) if (l?.open) open += l.w.count;
     return {
       engine: this.engineId,
       mode: this.mode,
       ...this.s,
-      open_records: open,
       blocked_ms: Math.round(this.s.blocked_ms),
       lag_ms: oldest ? Math.round(performance.now() - oldest.since) : 0,
       connected: !this.nc.isClosed() && this.online,

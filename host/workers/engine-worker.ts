@@ -6,6 +6,7 @@ import { Burst, type BurstLayout } from '../engine/burst.js';
 import { engineClock } from '../engine/clock.js';
 import { dropSlot } from '../engine/stats.js';
 import { PluginStage, type PluginStageArgs } from '../plugins/index.js';
+import { ReaderWake } from '../engine/reader-wake.js';
 import type { WorkerContext } from './threads.js';
 
 export interface EngineWorkerArgs {
@@ -17,6 +18,8 @@ export interface EngineWorkerArgs {
   layout: BurstLayout;
   cache: number;
   stopWord: number;
+  /** The records ring: this worker wakes its sleeping reader (ReaderWake). */
+  recordsRing: number;
   handler?: string;
   handlerArgs?: unknown;
   /** The engine's clock base (host/engine/clock.ts). */
@@ -49,6 +52,7 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
   const sleeper = new Int32Array(c.memory.buffer);
   const stopAt = a.stopWord >> 2;
+  const reader = new ReaderWake(sleeper, a.recordsRing);
   let affinity: number[] | undefined;
   if (a.cpu !== undefined) {
     const { kernelAddon } = await import('../backends/kernel.js');
@@ -88,6 +92,7 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
     let n = resumed || e.enginePoll(a.ctx, c.index, t, ok) >>> 0;
     resumed = 0;
     if (n === 0xffffffff) break;
+    reader.check(t);
     if (stage && t - lastTick >= TICK_NS) {
       lastTick = t;
       stage.tick(); // wirewasm_on_tick, every 100 ms
@@ -140,17 +145,23 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
       const due = e.replayWaitNs(a.ctx, c.index, nowNs());
       if (due > 0) {
         idle = 0;
-        if (due >= PACE_SPIN_NS) Atomics.wait(sleeper, stopAt, 0, Math.min(1, due / 1e6));
+        if (due >= PACE_SPIN_NS) {
+          const ms = Math.min(1, due / 1e6);
+          reader.check(t, t + ms * 1e6);
+          Atomics.wait(sleeper, stopAt, 0, ms);
+        }
         continue;
       }
     }
     if (a.poll === 'adaptive' && idle < 64) continue;
     // Sleep on the stop word: stop() notifies it, so stopping never waits for a timeout.
     const ms = a.poll === 'wait' ? 1 : Math.min(1, 0.05 * 2 ** Math.min(5, (idle - 64) >> 4));
+    reader.check(t, t + ms * 1e6);
     Atomics.wait(sleeper, stopAt, 0, ms);
   }
   e.poolFlush(a.ctx, a.cache);
   e.engineWorkerStop(a.ctx, c.index);
+  reader.check(nowNs(), Infinity);
   // Once, after this worker's last burst: where a handler flushes what it gathered.
   if (finish) {
     try {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RingHeader } from '../../host/abi.js';
 import { resolveConfig } from '../../host/engine/config.js';
 import { Engine, type RecordsVisitor, type RunsVisitor } from '../../host/engine/engine.js';
+import { ReaderWake, WAKE_AFTER_NS, WAKE_AFTER_RECORDS } from '../../host/engine/reader-wake.js';
 import { Records } from '../../host/engine/records.js';
 import { setupEngine } from '../../host/engine/setup.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
@@ -234,26 +235,50 @@ describe('records: the stop waiting for a reader', () => {
 });
 
 describe('records: waking the reader', () => {
-  it('a producer publishing onto the ring wakes the sleeping reader through the ring (one notify, not the timer)', async () => {
+  // The records ring wakes nobody by itself; a worker's ReaderWake does (host/engine/reader-wake.ts).
+  const setup = () => {
     const c = resolveConfig({ frames: syntheticFrames(16, 1), workers: 1 });
     const rt = setupEngine(c, () => 0, () => 0, () => undefined);
-    const reader = new Records(rt);
     const ring = rt.layout.ring('records').offset;
+    const i32 = new Int32Array(rt.memory.buffer);
+    const publish = (n: number) => {
+      const src = rt.dequeue;
+      new BigUint64Array(rt.memory.buffer, src, n).fill(42n);
+      expect(rt.wasm.ringEnqueueBurst64(ring, src, n)).toBe(n);
+    };
     const wakeups = () => Number(new BigUint64Array(rt.memory.buffer, ring + RingHeader.wakeups, 1)[0]);
+    const asleep = () => i32[(ring + RingHeader.consumersWaiting) >> 2] === 1;
+    return { rt, ring, i32, publish, wakeups, asleep };
+  };
+
+  it('a sleeping reader is woken once the oldest record has waited WAKE_AFTER_NS, not per publish', async () => {
+    const { rt, ring, i32, publish, wakeups, asleep } = setup();
+    const reader = new Records(rt);
+    const wake = new ReaderWake(i32, ring);
     const run = { state: 'running' };
     const turns = reader.turns(run);
-    // The reader finds the ring empty and goes to sleep; a producer then publishes one value.
     const first = turns.next();
     await new Promise((r) => setTimeout(r, 20));
-    expect(new Int32Array(rt.memory.buffer)[(ring + RingHeader.consumersWaiting) >> 2]).toBe(1);
-    const src = rt.dequeue;
-    new BigUint64Array(rt.memory.buffer, src, 1)[0] = 42n;
-    expect(rt.wasm.ringEnqueueBurst64(ring, src, 1)).toBe(1);
+    expect(asleep()).toBe(true);
+    // Publishes every 60 µs (a paced worker's wake-ups): owed from the first, none sent early.
+    const t0 = 1e9;
+    let t = t0;
+    for (; t - t0 < WAKE_AFTER_NS; t += 60_000) {
+      publish(2);
+      expect(wake.check(t)).toBe(false);
+    }
+    expect(wakeups()).toBe(0);
+    publish(2);
+    expect(wake.check(t)).toBe(true);
     expect(wakeups()).toBe(1);
     await first;
     const got: number[] = [];
-    expect(reader.takeBurst({ value: (x) => got.push(x), frame: () => undefined })).toBe(1);
-    expect(got).toEqual([42]);
+    while (reader.takeBurst({ value: (x) => got.push(x), frame: () => undefined }) > 0);
+    expect(got.length).toBe(2 * (Math.ceil(WAKE_AFTER_NS / 60_000) + 1));
+    // Awake and taking: a publish owes nothing, and nothing is sent.
+    publish(1);
+    expect(wake.check(t + 1)).toBe(false);
+    expect(reader.takeBurst({ value: () => undefined, frame: () => undefined })).toBe(1);
     // The engine stopping wakes it too: the generator ends without waiting for a record.
     const second = turns.next();
     await new Promise((r) => setTimeout(r, 20));
@@ -261,5 +286,36 @@ describe('records: waking the reader', () => {
     expect(reader.wake()).toBe(1);
     expect((await second).done).toBe(true);
     expect(wakeups()).toBe(1);
+  });
+
+  it('a burst of WAKE_AFTER_RECORDS, or a worker about to sleep past the deadline, wakes the reader at once', async () => {
+    const { rt, ring, i32, publish, wakeups, asleep } = setup();
+    const reader = new Records(rt);
+    const wake = new ReaderWake(i32, ring);
+    const run = { state: 'running' };
+    const turns = reader.turns(run);
+    const take = () => reader.takeBurst({ value: () => undefined, frame: () => undefined });
+    let next = turns.next();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asleep()).toBe(true);
+    publish(WAKE_AFTER_RECORDS - 1);
+    expect(wake.check(0)).toBe(false);
+    publish(1);
+    expect(wake.check(1000)).toBe(true);
+    await next;
+    expect(take()).toBe(WAKE_AFTER_RECORDS);
+    next = turns.next();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asleep()).toBe(true);
+    // One record, then the worker sleeps: a short nap keeps the wake-up owed, one past the deadline sends it.
+    publish(1);
+    expect(wake.check(2e6, 2e6 + 50_000)).toBe(false);
+    expect(wake.check(2e6 + 60_000, 2e6 + 60_000 + 1e6)).toBe(true);
+    await next;
+    expect(take()).toBe(1);
+    expect(wakeups()).toBe(2);
+    run.state = 'stopped';
+    reader.wake();
+    await turns.return(undefined);
   });
 });
