@@ -215,6 +215,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       cache: m.cache(index),
       stopWord: rt.ctx + RUN_STOP,
       recordsRing: layout.ring('records').offset,
+      recordsWakeNs: c.recordsWakeUs * 1000,
       handler: c.handler ? (c.handler.startsWith('file:') ? c.handler : pathToFileURL(c.handler).href) : undefined,
       handlerArgs: c.handlerArgs,
       cpu: c.cpus?.[index],

@@ -1,12 +1,13 @@
 // Waking the records ring's reader (host/engine/records.ts). The ring is not adaptive on the
 // producer side, so publishing never wakes the reader by itself: each worker does, after its polls,
-// so that a steady stream wakes the reader about once every WAKE_AFTER_NS rather than once per
-// burst. A reader woken per burst (every ~60 µs at 100 k records/s from a paced source) spends an
+// so that a steady stream wakes the reader about once per `afterNs` (the engine's recordsWakeUs,
+// default 500 µs) rather than once per burst. A reader woken per burst (every ~60 µs at 100 k records/s from a paced source) spends an
 // event-loop turn, and the publish sink a message, per handful of records; on two cores those
 // wake-ups are most of the reader thread's time, and make every thread wait for a core more often.
 // A worker about to sleep past the deadline wakes the reader before it sleeps, and
 // WAKE_AFTER_RECORDS records wake it at once: the last records of a stream, and a fast stream, wait
-// no longer than they would for a wake-up per burst.
+// no longer than they would for a wake-up per burst. A handler that runs longer than `afterNs`
+// holds the wake-up for the records of the burst before it until its poll returns.
 //
 // No wake-up is lost. The reader flags itself in the ring's waiters word, then reads the tail, then
 // sleeps only while the tail is still what it read (records.ts sleep()); a worker reads the flag
@@ -14,8 +15,6 @@
 // records, or the worker sees the flag, and then owes the reader a notify until it sends one.
 import { RingHeader } from '../abi.js';
 
-/** The longest a record waits on the ring for its reader to be woken (ns). */
-export const WAKE_AFTER_NS = 500_000;
 /** Records on the ring since the last wake-up that wake the reader at once: one reader burst. */
 export const WAKE_AFTER_RECORDS = 256;
 
@@ -32,6 +31,8 @@ export class ReaderWake {
   constructor(
     private readonly i32: Int32Array,
     ring: number,
+    /** The longest a record waits on the ring for the reader to be woken (ns). */
+    private readonly afterNs: number,
   ) {
     this.tail = (ring + RingHeader.prodTail) >> 2;
     this.waiting = (ring + RingHeader.consumersWaiting) >> 2;
@@ -54,7 +55,7 @@ export class ReaderWake {
       return false;
     }
     if (this.owedSince < 0) this.owedSince = now;
-    if (sleepUntil - this.owedSince < WAKE_AFTER_NS && ((tail - this.woken) >>> 0) < WAKE_AFTER_RECORDS) return false;
+    if (sleepUntil - this.owedSince < this.afterNs && ((tail - this.woken) >>> 0) < WAKE_AFTER_RECORDS) return false;
     this.woken = tail;
     this.owedSince = -1;
     Atomics.add(this.u64, this.wakeups, 1n);

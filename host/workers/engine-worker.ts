@@ -18,8 +18,9 @@ export interface EngineWorkerArgs {
   layout: BurstLayout;
   cache: number;
   stopWord: number;
-  /** The records ring: this worker wakes its sleeping reader (ReaderWake). */
+  /** The records ring: this worker wakes its sleeping reader (ReaderWake) once a record waited recordsWakeNs. */
   recordsRing: number;
+  recordsWakeNs: number;
   handler?: string;
   handlerArgs?: unknown;
   /** The engine's clock base (host/engine/clock.ts). */
@@ -52,7 +53,7 @@ export default async function engineWorker(c: WorkerContext): Promise<{ bursts: 
   const burst = new Burst(c.memory, c.index, a.layout, a.burst);
   const sleeper = new Int32Array(c.memory.buffer);
   const stopAt = a.stopWord >> 2;
-  const reader = new ReaderWake(sleeper, a.recordsRing);
+  const reader = new ReaderWake(sleeper, a.recordsRing, a.recordsWakeNs);
   let affinity: number[] | undefined;
   if (a.cpu !== undefined) {
     const { kernelAddon } = await import('../backends/kernel.js');

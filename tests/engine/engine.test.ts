@@ -309,6 +309,7 @@ describe('engine: config and rules are checked', () => {
     expect(() => new Engine({ frames: syntheticFrames(1), replay: { rate: 10, speed: 1 } })).toThrow(/not both/);
     expect(() => new Engine({ frames: syntheticFrames(1), frameCount: 1000 })).toThrow(/power of two/);
     expect(() => new Engine({ frames: syntheticFrames(1), bogus: 1 } as EngineConfig)).toThrow(/unknown key/);
+    expect(() => new Engine({ frames: syntheticFrames(1), recordsWakeUs: -1 })).toThrow(/recordsWakeUs: got -1; use a whole number from 0 to 1000000/);
   });
 
   it('parses the rule text form and rejects nonsense with the reason', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RingHeader } from '../../host/abi.js';
 import { resolveConfig } from '../../host/engine/config.js';
 import { Engine, type RecordsVisitor, type RunsVisitor } from '../../host/engine/engine.js';
-import { ReaderWake, WAKE_AFTER_NS, WAKE_AFTER_RECORDS } from '../../host/engine/reader-wake.js';
+import { ReaderWake, WAKE_AFTER_RECORDS } from '../../host/engine/reader-wake.js';
 import { Records } from '../../host/engine/records.js';
 import { setupEngine } from '../../host/engine/setup.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
@@ -251,10 +251,12 @@ describe('records: waking the reader', () => {
     return { rt, ring, i32, publish, wakeups, asleep };
   };
 
-  it('a sleeping reader is woken once the oldest record has waited WAKE_AFTER_NS, not per publish', async () => {
+  const WAKE_AFTER_NS = 500_000;
+
+  it('a sleeping reader is woken once the oldest record has waited afterNs, not per publish', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
-    const wake = new ReaderWake(i32, ring);
+    const wake = new ReaderWake(i32, ring, WAKE_AFTER_NS);
     const run = { state: 'running' };
     const turns = reader.turns(run);
     const first = turns.next();
@@ -291,7 +293,7 @@ describe('records: waking the reader', () => {
   it('a burst of WAKE_AFTER_RECORDS, or a worker about to sleep past the deadline, wakes the reader at once', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
-    const wake = new ReaderWake(i32, ring);
+    const wake = new ReaderWake(i32, ring, WAKE_AFTER_NS);
     const run = { state: 'running' };
     const turns = reader.turns(run);
     const take = () => reader.takeBurst({ value: () => undefined, frame: () => undefined });
@@ -314,6 +316,27 @@ describe('records: waking the reader', () => {
     await next;
     expect(take()).toBe(1);
     expect(wakeups()).toBe(2);
+    run.state = 'stopped';
+    reader.wake();
+    await turns.return(undefined);
+  });
+
+  it('with afterNs 0 every publish that finds the reader asleep wakes it', async () => {
+    const { rt, ring, i32, publish, wakeups, asleep } = setup();
+    const reader = new Records(rt);
+    const wake = new ReaderWake(i32, ring, 0);
+    const run = { state: 'running' };
+    const turns = reader.turns(run);
+    for (let i = 1; i <= 3; i++) {
+      const next = turns.next();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(asleep()).toBe(true);
+      publish(1);
+      expect(wake.check(i * 1000)).toBe(true);
+      await next;
+      expect(reader.takeBurst({ value: () => undefined, frame: () => undefined })).toBe(1);
+    }
+    expect(wakeups()).toBe(3);
     run.state = 'stopped';
     reader.wake();
     await turns.return(undefined);
