@@ -1,13 +1,16 @@
 // Waking the records ring's reader (host/engine/records.ts). The ring is not adaptive on the
 // producer side, so publishing never wakes the reader by itself: each worker does, after its polls,
-// so that a steady stream wakes the reader about once per `afterNs` (the engine's recordsWakeUs,
-// default 500 µs) rather than once per burst. A reader woken per burst (every ~60 µs at 100 k records/s from a paced source) spends an
-// event-loop turn, and the publish sink a message, per handful of records; on two cores those
-// wake-ups are most of the reader thread's time, and make every thread wait for a core more often.
-// A worker about to sleep past the deadline wakes the reader before it sleeps, and
-// WAKE_AFTER_RECORDS records wake it at once: the last records of a stream, and a fast stream, wait
-// no longer than they would for a wake-up per burst. A handler that runs longer than `afterNs`
-// holds the wake-up for the records of the burst before it until its poll returns.
+// at most once per `afterNs` (the engine's recordsWakeUs, default 500 µs). A reader woken per
+// burst (every ~60 µs at 100 k records/s from a paced source) spends an event-loop turn, and the
+// publish sink a message, per handful of records; on two cores those wake-ups are most of the
+// reader thread's time, and make every thread wait for a core more often.
+//
+// When records find the reader asleep: if the worker's last wake-up is `afterNs` old, it wakes the
+// reader at once (the first records after a quiet spell wait for nothing); else the wake-up is owed
+// until `afterNs` after the last one, and sent by the first poll past that time, or before the
+// worker sleeps past it. WAKE_AFTER_RECORDS records wake the reader at once whatever the time. So
+// a record waits on the ring at most `afterNs` (plus a poll) for its reader to be woken; a handler
+// that runs longer than that holds the wake-up for the burst before it until its poll returns.
 //
 // No wake-up is lost. The reader flags itself in the ring's waiters word, then reads the tail, then
 // sleeps only while the tail is still what it read (records.ts sleep()); a worker reads the flag
@@ -24,14 +27,15 @@ export class ReaderWake {
   /** The ring's wake-up counter (RingHeader.wakeups), as a u64. */
   private readonly wakeups: number;
   private readonly u64: BigUint64Array;
-  /** The tail the reader was last woken for or seen awake at; since when newer records wait (-1: none). */
+  /** The tail the reader was last woken for or seen awake at. */
   private woken: number;
-  private owedSince = -1;
+  /** When this worker last woke the reader (ns). */
+  private lastWake = -Infinity;
 
   constructor(
     private readonly i32: Int32Array,
     ring: number,
-    /** The longest a record waits on the ring for the reader to be woken (ns). */
+    /** The least time between two wake-ups from this worker, and so the longest a record waits for one (ns). */
     private readonly afterNs: number,
   ) {
     this.tail = (ring + RingHeader.prodTail) >> 2;
@@ -43,7 +47,7 @@ export class ReaderWake {
 
   /**
    * Called after each poll at `now` (ns), and with `sleepUntil` before the worker sleeps until then:
-   * the deadline is judged at the end of the sleep. Returns whether it woke the reader.
+   * a wake-up due before the sleep ends is sent now. Returns whether it woke the reader.
    */
   check(now: number, sleepUntil = now): boolean {
     const tail = Atomics.load(this.i32, this.tail);
@@ -51,13 +55,11 @@ export class ReaderWake {
     if (Atomics.load(this.i32, this.waiting) === 0) {
       // Awake: it takes these records in the turn it is in, or sees them before it sleeps.
       this.woken = tail;
-      this.owedSince = -1;
       return false;
     }
-    if (this.owedSince < 0) this.owedSince = now;
-    if (sleepUntil - this.owedSince < this.afterNs && ((tail - this.woken) >>> 0) < WAKE_AFTER_RECORDS) return false;
+    if (sleepUntil - this.lastWake < this.afterNs && ((tail - this.woken) >>> 0) < WAKE_AFTER_RECORDS) return false;
     this.woken = tail;
-    this.owedSince = -1;
+    this.lastWake = now;
     Atomics.add(this.u64, this.wakeups, 1n);
     Atomics.notify(this.i32, this.tail);
     return true;

@@ -253,69 +253,88 @@ describe('records: waking the reader', () => {
 
   const WAKE_AFTER_NS = 500_000;
 
-  it('a sleeping reader is woken once the oldest record has waited afterNs, not per publish', async () => {
+  it('records that find the reader asleep wake it at once after a quiet spell, then at most once per afterNs', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
     const wake = new ReaderWake(i32, ring, WAKE_AFTER_NS);
     const run = { state: 'running' };
     const turns = reader.turns(run);
-    const first = turns.next();
+    const got: number[] = [];
+    const take = () => {
+      while (reader.takeBurst({ value: (x) => got.push(x), frame: () => undefined }) > 0);
+    };
+    let next = turns.next();
     await new Promise((r) => setTimeout(r, 20));
     expect(asleep()).toBe(true);
-    // Publishes every 60 µs (a paced worker's wake-ups): owed from the first, none sent early.
     const t0 = 1e9;
-    let t = t0;
+    publish(2);
+    expect(wake.check(t0)).toBe(true);
+    await next;
+    take();
+    expect(got.length).toBe(2);
+    next = turns.next();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asleep()).toBe(true);
+    // Publishes every 60 µs (a paced worker's hand-overs) within afterNs of that wake-up: owed, none sent.
+    let t = t0 + 60_000;
     for (; t - t0 < WAKE_AFTER_NS; t += 60_000) {
       publish(2);
       expect(wake.check(t)).toBe(false);
     }
-    expect(wakeups()).toBe(0);
-    publish(2);
-    expect(wake.check(t)).toBe(true);
     expect(wakeups()).toBe(1);
-    await first;
-    const got: number[] = [];
-    while (reader.takeBurst({ value: (x) => got.push(x), frame: () => undefined }) > 0);
-    expect(got.length).toBe(2 * (Math.ceil(WAKE_AFTER_NS / 60_000) + 1));
+    // The first poll past it sends the wake-up, for every record published meanwhile.
+    expect(wake.check(t)).toBe(true);
+    expect(wakeups()).toBe(2);
+    await next;
+    take();
+    expect(got.length).toBe(2 + 2 * Math.floor((WAKE_AFTER_NS - 1) / 60_000));
     // Awake and taking: a publish owes nothing, and nothing is sent.
     publish(1);
     expect(wake.check(t + 1)).toBe(false);
-    expect(reader.takeBurst({ value: () => undefined, frame: () => undefined })).toBe(1);
+    take();
     // The engine stopping wakes it too: the generator ends without waiting for a record.
-    const second = turns.next();
+    next = turns.next();
     await new Promise((r) => setTimeout(r, 20));
     run.state = 'stopped';
     expect(reader.wake()).toBe(1);
-    expect((await second).done).toBe(true);
-    expect(wakeups()).toBe(1);
+    expect((await next).done).toBe(true);
+    expect(wakeups()).toBe(2);
   });
 
-  it('a burst of WAKE_AFTER_RECORDS, or a worker about to sleep past the deadline, wakes the reader at once', async () => {
+  it('a burst of WAKE_AFTER_RECORDS, or a worker about to sleep past the deadline, wakes the reader before afterNs', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
     const wake = new ReaderWake(i32, ring, WAKE_AFTER_NS);
     const run = { state: 'running' };
     const turns = reader.turns(run);
     const take = () => reader.takeBurst({ value: () => undefined, frame: () => undefined });
-    let next = turns.next();
-    await new Promise((r) => setTimeout(r, 20));
-    expect(asleep()).toBe(true);
-    publish(WAKE_AFTER_RECORDS - 1);
-    expect(wake.check(0)).toBe(false);
+    // The reader's next turn, once it has gone to sleep (in an object: awaiting the turn itself would wait for the wake-up).
+    const asleepAgain = async () => {
+      const turn = turns.next();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(asleep()).toBe(true);
+      return { turn };
+    };
+    let next = (await asleepAgain()).turn;
     publish(1);
-    expect(wake.check(1000)).toBe(true);
-    await next;
-    expect(take()).toBe(WAKE_AFTER_RECORDS);
-    next = turns.next();
-    await new Promise((r) => setTimeout(r, 20));
-    expect(asleep()).toBe(true);
-    // One record, then the worker sleeps: a short nap keeps the wake-up owed, one past the deadline sends it.
-    publish(1);
-    expect(wake.check(2e6, 2e6 + 50_000)).toBe(false);
-    expect(wake.check(2e6 + 60_000, 2e6 + 60_000 + 1e6)).toBe(true);
+    expect(wake.check(0)).toBe(true);
     await next;
     expect(take()).toBe(1);
-    expect(wakeups()).toBe(2);
+    next = (await asleepAgain()).turn;
+    publish(WAKE_AFTER_RECORDS - 1);
+    expect(wake.check(1000)).toBe(false);
+    publish(1);
+    expect(wake.check(2000)).toBe(true);
+    await next;
+    expect(take()).toBe(WAKE_AFTER_RECORDS);
+    next = (await asleepAgain()).turn;
+    // One record, then the worker sleeps: a short nap keeps the wake-up owed, one past the deadline sends it.
+    publish(1);
+    expect(wake.check(3000, 3000 + 50_000)).toBe(false);
+    expect(wake.check(60_000, 60_000 + 1e6)).toBe(true);
+    await next;
+    expect(take()).toBe(1);
+    expect(wakeups()).toBe(3);
     run.state = 'stopped';
     reader.wake();
     await turns.return(undefined);

@@ -72,7 +72,7 @@ it('a bad publish value is an error naming the field; a server that is not there
 
 it('a paced trickle goes out in messages of many records (not one per worker hand-over), the last records too', async () => {
   // 20 k records/s for 1 s: the worker hands a few records over every ~60-100 µs; it wakes the sink
-  // once the oldest waited recordsWakeUs (host/engine/reader-wake.ts), so the sink publishes about
+  // at most once per recordsWakeUs (host/engine/reader-wake.ts), so the sink publishes about
   // one message per 0.5 ms however often records are handed over. Every record arrives once, the
   // ones handed over last (while the engine stopped) too.
   const emitTime = new URL('../../bench/handlers/emit-time.mjs', import.meta.url).pathname;
