@@ -8,10 +8,13 @@
 //                     and copies the kept frames into the stage in the records framing, runs of them
 //                     handed to a visitor, so the reader moves a run with one copy
 //
-// Waiting. The records ring is adaptive (assembly/ring.ts "Waiting"): a reader with nothing to take
-// flags itself in the ring's waiters line and sleeps in Atomics.waitAsync on the producer tail; the
-// worker that publishes records next sees the flag and notifies, so a record waits for one event-loop
-// turn, not a timer. Plugin records and the engine's stop notify the same word.
+// Waiting. A reader with nothing to take flags itself in the records ring's waiters line and sleeps
+// in Atomics.waitAsync on the producer tail; a worker that publishes records sees the flag and
+// notifies, at most once per recordsWakeUs (host/engine/reader-wake.ts), so a record waits for that
+// and one event-loop turn, not a timer. A wake-up a worker owes is sent by its next poll: a reader
+// that sleeps within recordsWakeUs of its last turn (when a worker may owe it one) sleeps for
+// WAKE_TIMEOUT_MS at most, so a worker kept off its core for longer does not hold the records it
+// published. Plugin records and the engine's stop notify the same word.
 //
 // Stopping. The workers flush their last records while the engine stops, often after a reader
 // found the ring empty. So a reader keeps taking until the engine has stopped, and the engine's
@@ -72,6 +75,12 @@ const RUN_VALUE = 0xffffffff;
  */
 const WAIT_MS = 100;
 
+/**
+ * The longest sleep of a reader that a worker may owe a wake-up (ms): the finest a Node timer
+ * goes; a wait with a shorter timeout would end on the event loop's next pass, a busy loop.
+ */
+const WAKE_TIMEOUT_MS = 1;
+
 /** The engine's stop gives up on an attached reader that took nothing for this long (as long as a worker's drain). */
 export const STALL_MS = 10_000;
 
@@ -108,6 +117,9 @@ export class Records {
   private readonly head: number;
   private readonly sleepers: number;
   private readonly meta: number;
+  /** recordsWakeUs in ms, and when the reader last found records (performance.now()). */
+  private readonly wakeMs: number;
+  private lastTurn = -Infinity;
 
   constructor(private readonly rt: EngineRuntime) {
     const buf = rt.memory.buffer;
@@ -119,6 +131,7 @@ export class Records {
     this.head = (ring + RingHeader.consHead) >> 2;
     this.sleepers = (ring + RingHeader.consumersWaiting) >> 2;
     this.meta = rt.layout.meta.offset;
+    this.wakeMs = rt.config.recordsWakeUs / 1000;
   }
 
   /** Plugin records a worker posted. */
@@ -254,7 +267,8 @@ export class Records {
 
   /**
    * Flags this reader as sleeping and returns the wait that ends when records may be there: on the
-   * ring, posted by a plugin, or the engine's state changed (turns()' timer: WAIT_MS at most); undefined, with the
+   * ring, posted by a plugin, or the engine's state changed (turns()' timer: WAIT_MS at most;
+   * WAKE_TIMEOUT_MS within recordsWakeUs of the last turn, see "Waiting"); undefined, with the
    * flag taken back, when there is no need to wait. Flag first, then look, then sleep only while
    * the tail still reads what was looked at: a worker publishing in between either sees the flag
    * or is seen. The caller takes the flag back (awake()) once the wait ended. Not an async
@@ -264,7 +278,8 @@ export class Records {
     const { i32 } = this;
     Atomics.add(i32, this.sleepers, 1);
     const seen = Atomics.load(i32, this.tail);
-    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen);
+    const owedMaybe = performance.now() - this.lastTurn < this.wakeMs;
+    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen, owedMaybe ? WAKE_TIMEOUT_MS : Infinity);
     if (r?.async) return r.value;
     this.awake();
     return undefined;
@@ -290,6 +305,7 @@ export class Records {
       for (;;) {
         const state = run.state;
         if (this.plugin.length || (state !== 'stopped' && this.waiting)) {
+          this.lastTurn = performance.now();
           yield;
           // A reader that took records and finds more goes through the event loop before its next
           // turn, so its own I/O (a socket write, an ack) is never starved by a ring that keeps

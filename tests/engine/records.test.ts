@@ -340,6 +340,30 @@ describe('records: waking the reader', () => {
     await turns.return(undefined);
   });
 
+  it('a reader that sleeps right after a turn wakes within a few ms on its own: a worker that owes it a wake-up and is kept off its core does not hold the records', async () => {
+    const { rt, publish, asleep } = setup();
+    const reader = new Records(rt);
+    const run = { state: 'running' };
+    const turns = reader.turns(run);
+    const take = () => reader.takeBurst({ value: () => undefined, frame: () => undefined });
+    publish(1);
+    await turns.next();
+    expect(take()).toBe(1);
+    // Asleep at once after that turn; a record comes and nobody notifies (the worker that owes the wake-up is not running).
+    const next = turns.next();
+    await Promise.resolve();
+    expect(asleep()).toBe(true);
+    publish(1);
+    const t = performance.now();
+    await next;
+    // Not the 100 ms safety net: the sleep's own 1 ms timeout.
+    expect(performance.now() - t).toBeLessThan(50);
+    expect(take()).toBe(1);
+    run.state = 'stopped';
+    reader.wake();
+    await turns.return(undefined);
+  });
+
   it('with afterNs 0 every publish that finds the reader asleep wakes it', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
