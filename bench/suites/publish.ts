@@ -20,11 +20,13 @@
 // also gives cpu_ns_per_record: CPU time of this process (all its threads) and of nats-server over
 // the run, per record, which holds on a busy machine where records/s do not.
 // Options: --runs N (default 3), --records N per throughput run (default 2,000,000), --seconds S for the latency run (default 3),
-// --batch-bytes N the core rows' message size (default 256 KiB),
+// --batch-bytes N the core rows' message size (default 256 KiB), --records-wake-us N the latency rows' engine
+// recordsWakeUs (default the engine's),
 // --only ROWS: a comma list of the rows to run, of core, core-2w, jetstream, engine-only, peer, peer-jetstream,
 // latency (default all; e.g. `--only core,peer` for quick tries of the core figure against its peer).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { resolveConfig } from '../../host/engine/config.js';
 import { Engine } from '../../host/engine/engine.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
 import { artefact } from '../../host/paths.js';
@@ -200,10 +202,10 @@ function quantile(xs: number[], f: number): number {
   return xs[Math.min(xs.length - 1, Math.floor(xs.length * f))] ?? 0;
 }
 
-async function latencyRun(url: string, natsPid: number | undefined, seconds: number, rate: number, poll: 'adaptive' | 'wait'): Promise<Latency> {
+async function latencyRun(url: string, natsPid: number | undefined, seconds: number, rate: number, poll: 'adaptive' | 'wait', recordsWakeUs: number): Promise<Latency> {
   const sub = await subscribeRecords({ url, subject: 'lat.>' });
   const sink = await PublishSink.open({ url, engineId: 'lat', subject: 'lat', statsIntervalMs: 0 });
-  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), poll, replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
+  const engine = new Engine({ frames: syntheticFrames(FRAMES, 1024, 64), workers: 1, handler: artefact('bench/handlers/emit-time.mjs'), poll, recordsWakeUs, replay: { loops: Math.ceil((seconds * rate) / FRAMES), rate } });
   const want = Math.ceil(seconds * rate);
   // Per record, in arrival order: emit -> consumer, and the emit -> sink part of it.
   const total = new Float64Array(want);
@@ -273,6 +275,7 @@ const suite: Suite = async ({ argv, log }) => {
   const runs = argValue(argv, '--runs', 3);
   const records = argValue(argv, '--records', 2_000_000);
   const seconds = argValue(argv, '--seconds', 3);
+  const wakeUs = argValue(argv, '--records-wake-us', resolveConfig({ frames: syntheticFrames(1) }).recordsWakeUs);
   const only = argList(argv, '--only', ROWS);
   const core = { ...SINK, batchBytes: argValue(argv, '--batch-bytes', SINK.batchBytes) };
   const nats = await startNatsCluster({ nodes: 1 });
@@ -319,7 +322,7 @@ const suite: Suite = async ({ argv, log }) => {
     rate('nats-js-publish', rows.peer, { note: 'nc.publish per record from a JS loop; threads: this one and nats-server' });
     rate('nats-js-publish-jetstream', rows.peerJs, { note: 'js.publish per record, acks awaited 1024 at a time' });
     for (const [name, poll] of only.has('latency') ? ([['wirewasm-publish-latency', 'adaptive'], ['wirewasm-publish-latency-poll-wait', 'wait']] as const) : []) {
-      const lat = await latencyRun(nats.url, natsPid, seconds, 100_000, poll);
+      const lat = await latencyRun(nats.url, natsPid, seconds, 100_000, poll, wakeUs);
       results.push({
         ...summarize(name, 'us', [lat.p99]),
         p50_us: lat.p50,
@@ -339,6 +342,7 @@ const suite: Suite = async ({ argv, log }) => {
         records: lat.n,
         rate: 100_000,
         poll,
+        records_wake_us: wakeUs,
         target_p99_us: 2000,
       });
       log(
