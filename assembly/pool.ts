@@ -254,6 +254,29 @@ export function poolAvailable(ctx: usize): u32 {
 }
 
 /**
+ * poolCopyIn's common case, inlined into a source's loop so that it costs no call: `len` bytes that
+ * fit one frame, the frame taken from `cache` alone. NEXT_NONE, with nothing done, when the bytes
+ * need a chain or the cache is empty (the caller then takes poolCopyIn). `slot`, `filed` and `n`
+ * as for poolCopyIn: the frame is filed in the stretch that takes it.
+ */
+@inline export function poolCopyInCached(ctx: usize, cache: usize, src: usize, len: u32, slot: usize, filed: usize, n: u32): u32 {
+  const count = load<u32>(cache, PC_COUNT);
+  if (count == 0 || len > eh(ctx, EH_FRAME_SIZE)) return NEXT_NONE;
+  const f = load<u32>(cache + PC_SLOTS + (<usize>(count - 1) << 2));
+  const m = frameMeta(ctx, f);
+  store<u32>(m, 1, META_REFCNT);
+  store<u32>(m, NEXT_NONE, META_NEXT);
+  store<u32>(slot, f);
+  store<u32>(cache, count - 1, PC_COUNT);
+  if (filed) store<u32>(filed, n + 1);
+  const data = frameData(ctx, f);
+  copyBytes(data, src, len);
+  store<u32>(m, <u32>data, META_DATA);
+  store<u32>(m, len, META_CAPLEN);
+  return f;
+}
+
+/**
  * Copies `len` bytes from `src` into a new chain of frames; returns the head's index, or
  * NEXT_NONE when the pool ran dry (nothing is kept then). Each segment's caplen is the bytes in it.
  * The head goes to `slot`, later segments pass through the 4-byte `scratch`. With `filed` != 0, the
