@@ -98,6 +98,23 @@ export class Burst implements Iterable<Packet> {
   }
 
   /**
+   * Hands every frame of this burst to the main thread's records(), as keep(i) for each i in order.
+   * Returns how many were kept: fewer when the burst's record space fills (the rest counted as records dropped).
+   */
+  keepAll(): number {
+    const countAt = (this.at.control + 16) >> 2;
+    const n = this.u32[countAt];
+    const k = Math.max(0, Math.min(this.length, this.at.recordSlots - n));
+    for (let i = 0, o = (this.at.records >> 2) + n * 2; i < k; i++, o += 2) {
+      this.u32[o] = i;
+      this.u32[o + 1] = RECORD_KEEP;
+    }
+    this.u32[countAt] = n + k;
+    if (k < this.length) this.u32[(this.at.statsBlock + 56) >> 2] += this.length - k; // records dropped, as push() counts them
+    return k;
+  }
+
+  /**
    * Sends frame i on transmit queue `queue` (default: the queue it came in on), zero-copy: the
    * frame is held until the queue's shaper lets it go. False when this burst's transmit list is full.
    */
