@@ -225,7 +225,8 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
     } else {
       let target = (options & OPT_RSS) ? load<u32>(reta + (<usize>(load<u32>(m, META_HASH) & 127) << 2)) : w;
       let cls = defaultClass;
-      const hit = flowMatch(table, rules, m);
+      // Without rules, no call per frame.
+      const hit = rules == 0 ? -1 : flowMatch(table, rules, m);
       if (hit >= 0) {
         const r = table + (<usize>hit << 6);
         const act = load<u32>(r, FR_ACTION);
