@@ -40,14 +40,16 @@
 //   stage  frames list [0, STAGE_COUNT): ingest's burst off the rx ring; an entry leaves (NEXT_NONE)
 //          in the same stretch as its frame was released (drop counted), moved to the tmp list,
 //          or moved down the list past frames the filter rejected.
-//   tmp    list [first, n): frames on their way out (to an in or tx ring, or released after complete);
+//   tmp    list [first, n): frames on their way out (to an in or tx ring, or released after complete,
+//          but BURST_KEPT entries, which hold none);
 //          list 0: the burst list, 1: the stage list (flushTx; each of its frames holds the
 //          reference flushTx took). ring != 0: an enqueue to that ring was under way: if the
 //          worker's claim record (pool cache line, assembly/ring.ts "Claims and worker death") names
 //          the ring, its count are in (the host finishes the claim), else none; the rest are
 //          released as handler_error (in ring) or tx_dropped (tx ring). ring == 0: their fate is
 //          counted; released silently.
-//   burst  burst list [0, BURST_COUNT): the handler's burst, released as handler_error.
+//   burst  burst list [0, BURST_COUNT): the handler's burst, released as handler_error; an entry
+//          marked BURST_KEPT (assembly/engine/journal.ts) gave its reference to a record: counted, not released.
 //   record records [first, RECORD_COUNT): staged records; REC_FRAME records hold a reference and are
 //          released, REC_KEEP ones (as keep() staged them) hold none. A claim on the records ring
 //          means its count went in: first = count.

@@ -254,6 +254,41 @@ export function poolAvailable(ctx: usize): u32 {
 }
 
 /**
+ * Where a copy of `len` bytes into frame f starts. Frames sit at a power-of-two stride, so their
+ * first lines would all fall on a few cache sets (two of an L1's 64 at 2 KiB frames), and the frames
+ * of a burst would evict each other between the copy in and the parse or the records' copy out.
+ * So the copy starts 0 to 15 lines in, by the frame's index, where the frame has room for that.
+ */
+@inline export function frameCopyAt(ctx: usize, f: u32, len: u32): usize {
+  let spread: u32 = (f & 15) << 6;
+  if (spread + len > eh(ctx, EH_FRAME_SIZE)) spread = 0;
+  return frameData(ctx, f) + <usize>spread;
+}
+
+/**
+ * poolCopyIn's common case, inlined into a source's loop so that it costs no call: `len` bytes that
+ * fit one frame, the frame taken from `cache` alone. NEXT_NONE, with nothing done, when the bytes
+ * need a chain or the cache is empty (the caller then takes poolCopyIn). `slot`, `filed` and `n`
+ * as for poolCopyIn: the frame is filed in the stretch that takes it.
+ */
+@inline export function poolCopyInCached(ctx: usize, cache: usize, src: usize, len: u32, slot: usize, filed: usize, n: u32): u32 {
+  const count = load<u32>(cache, PC_COUNT);
+  if (count == 0 || len > eh(ctx, EH_FRAME_SIZE)) return NEXT_NONE;
+  const f = load<u32>(cache + PC_SLOTS + (<usize>(count - 1) << 2));
+  const m = frameMeta(ctx, f);
+  store<u32>(m, 1, META_REFCNT);
+  store<u32>(m, NEXT_NONE, META_NEXT);
+  store<u32>(slot, f);
+  store<u32>(cache, count - 1, PC_COUNT);
+  if (filed) store<u32>(filed, n + 1);
+  const data = frameCopyAt(ctx, f, len);
+  copyBytes(data, src, len);
+  store<u32>(m, <u32>data, META_DATA);
+  store<u32>(m, len, META_CAPLEN);
+  return f;
+}
+
+/**
  * Copies `len` bytes from `src` into a new chain of frames; returns the head's index, or
  * NEXT_NONE when the pool ran dry (nothing is kept then). Each segment's caplen is the bytes in it.
  * The head goes to `slot`, later segments pass through the 4-byte `scratch`. With `filed` != 0, the
@@ -279,9 +314,10 @@ export function poolCopyIn(ctx: usize, cache: usize, src: usize, len: u32, slot:
     if (filed && tail == NEXT_NONE) store<u32>(filed, n + 1);
     const m = frameMeta(ctx, f);
     const k = min(frameSize, len - off);
-    copyBytes(frameData(ctx, f), src + off, k);
-    // The data may have pointed into the frame at an offset (an AF_XDP receive into it): reset.
-    store<u32>(m, <u32>frameData(ctx, f), META_DATA);
+    // A chain's segments are whole frames from their start.
+    const data = len <= frameSize ? frameCopyAt(ctx, f, len) : frameData(ctx, f);
+    copyBytes(data, src + off, k);
+    store<u32>(m, <u32>data, META_DATA);
     store<u32>(m, k, META_CAPLEN);
     if (tail == NEXT_NONE) head = f;
     else store<u32>(frameMeta(ctx, tail), f, META_NEXT);

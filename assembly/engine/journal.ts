@@ -9,15 +9,20 @@ import { ringEnqueueBurstJ32 } from '../ring';
 import { statAdd } from '../stats';
 
 /**
- * A staged record (u64, the worker's records list): kind in the high word, frame in the low.
- * REC_FRAME holds one reference of its frame; REC_KEEP is a frame record as keep() stages it,
- * with no reference of its own yet (flushRecords takes one).
+ * A staged record (u64, the worker's records list): kind in the high word. REC_FRAME: a frame in
+ * the low word, holding one reference of it. REC_KEEP: a frame record as keep() stages it, the
+ * frame's slot in the burst list in the low word, holding no reference yet (flushRecords gives it one).
  */
 export const REC_TAG_FRAME: u32 = 0x80000000;
 export const REC_TAG_KEEP: u32 = 0x80000001;
 export const REC_FRAME: u64 = <u64>REC_TAG_FRAME << 32;
 export const REC_KEEP: u64 = <u64>REC_TAG_KEEP << 32;
 export const REC_KIND: u64 = 0xffffffff00000000;
+/**
+ * Burst list entry flag: the frame (the low 31 bits) was kept and the burst's reference of it went
+ * to its record. The entry still names the frame for the burst's figures; releasing it is the record's.
+ */
+export const BURST_KEPT: u32 = 0x80000000;
 /** A staged forward entry already moved to the tmp journal (or never valid). */
 export const TX_NONE: u32 = 0xffffffff;
 

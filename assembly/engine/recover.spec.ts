@@ -6,7 +6,7 @@ import { META_REFCNT, NEXT_NONE } from '../meta';
 import { poolAlloc, poolAvailable, poolCache, poolFlush, PC_CLAIM } from '../pool';
 import { C_HEAD, C_TAIL, P_HEAD, P_TAIL, ringCount, ringDequeueBurst32, ringEnqueueBurst32, ringInit, RING_HEADER } from '../ring';
 import { STAT_DROPS, STAT_DROP_HANDLER_ERROR } from '../stats';
-import { REC_FRAME, REC_KEEP } from './journal';
+import { BURST_KEPT, REC_FRAME, REC_KEEP } from './journal';
 import { dpdkReceived, fakeEngine, fakeEngineWithDpdk, zeroed } from '../testing/fake-engine';
 
 const FRAMES: u32 = 64;
@@ -14,6 +14,18 @@ const FRAMES: u32 = 64;
 function handlerErrors(ctx: usize): u64 {
   const host = statsBlock(ctx, eh(ctx, EH_QUEUES) + eh(ctx, EH_WORKERS));
   return load<u64>(host, STAT_DROPS + (<usize>STAT_DROP_HANDLER_ERROR << 3));
+}
+
+/** Every frame is in the pool exactly once: allocating them all gives every index. */
+function expectPoolWhole(ctx: usize): void {
+  for (let c: u32 = 0; c <= eh(ctx, EH_WORKERS); c++) poolFlush(ctx, poolCache(ctx, c));
+  const all = zeroed(4 * FRAMES);
+  expect(poolAlloc(ctx, poolCache(ctx, 0), all, FRAMES)).toBe(FRAMES);
+  const seen = zeroed(FRAMES);
+  for (let i: u32 = 0; i < FRAMES; i++) store<u8>(seen + load<u32>(all + (<usize>i << 2)), 1);
+  let distinct: u32 = 0;
+  for (let i: u32 = 0; i < FRAMES; i++) distinct += load<u8>(seen + i);
+  expect(distinct).toBe(FRAMES);
 }
 
 describe('recoverWorker', () => {
@@ -45,17 +57,52 @@ describe('recoverWorker', () => {
     expect(poolAvailable(ctx)).toBe(before + 4);
     expect(poolAvailable(ctx)).toBe(FRAMES);
     expect(handlerErrors(ctx)).toBe(4);
-    // Each frame is in the pool exactly once: allocating them all gives every index.
-    for (let c: u32 = 0; c <= eh(ctx, EH_WORKERS); c++) poolFlush(ctx, poolCache(ctx, c));
-    const all = zeroed(4 * FRAMES);
-    expect(poolAlloc(ctx, poolCache(ctx, 0), all, FRAMES)).toBe(FRAMES);
-    const seen = zeroed(FRAMES);
-    for (let i: u32 = 0; i < FRAMES; i++) store<u8>(seen + load<u32>(all + (<usize>i << 2)), 1);
-    let distinct: u32 = 0;
-    for (let i: u32 = 0; i < FRAMES; i++) distinct += load<u8>(seen + i);
-    expect(distinct).toBe(FRAMES);
+    expectPoolWhole(ctx);
     expect(load<u32>(wb, WC_BURST_COUNT)).toBe(0);
     expect(load<u32>(wb, WC_RECORD_COUNT)).toBe(0);
+  });
+});
+
+describe('recoverWorker: kept frames', () => {
+  it('releases a kept frame once, through its record, not through the burst entry that gave the reference', () => {
+    const ctx = fakeEngine(FRAMES, 2, 1);
+    const wb = workerBlock(ctx, 1);
+    const cache = poolCache(ctx, 1);
+    const burst = wb + ehAddr(ctx, EH_W_BURST);
+    expect(poolAlloc(ctx, cache, burst, 2)).toBe(2);
+    store<u32>(wb, 2, WC_BURST_COUNT);
+    // flushRecords ended after the first record took the burst's reference (refcnt stays 1).
+    const f0 = load<u32>(burst);
+    store<u32>(burst, f0 | BURST_KEPT);
+    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
+    store<u64>(recs, REC_FRAME | <u64>f0);
+    store<u32>(wb, 1, WC_RECORD_COUNT);
+    const claim = zeroed(CLAIM_BYTES);
+    recoverClaim(ctx, 1, claim);
+    recoverWorker(ctx, 1, claim);
+    expect(poolAvailable(ctx)).toBe(FRAMES);
+    expect(handlerErrors(ctx)).toBe(2);
+    expectPoolWhole(ctx);
+  });
+
+  it('skips kept entries of the burst list as the tmp journal (complete releasing the rest)', () => {
+    const ctx = fakeEngine(FRAMES, 2, 1);
+    const wb = workerBlock(ctx, 1);
+    const cache = poolCache(ctx, 1);
+    const burst = wb + ehAddr(ctx, EH_W_BURST);
+    expect(poolAlloc(ctx, cache, burst, 3)).toBe(3);
+    // complete() counted the burst and ended before its release loop; frame 1 went to a record
+    // already on the records ring (the main thread's now: held here for it).
+    const f1 = load<u32>(burst + 4);
+    store<u32>(burst + 4, f1 | BURST_KEPT);
+    store<u32>(wb, 3, WC_TMP_N);
+    const claim = zeroed(CLAIM_BYTES);
+    recoverClaim(ctx, 1, claim);
+    const before = poolAvailable(ctx);
+    recoverWorker(ctx, 1, claim);
+    expect(poolAvailable(ctx)).toBe(before + 2);
+    expect(handlerErrors(ctx)).toBe(0);
+    expect(atomic.load<u32>(frameMeta(ctx, f1) + META_REFCNT)).toBe(1);
   });
 });
 

@@ -28,7 +28,7 @@ import { NEXT_NONE } from '../meta';
 import { frameRecover, PC_CAPACITY, PC_CLAIM, PC_COUNT, PC_SLOTS, poolCache, poolFlush } from '../pool';
 import { C_DEQUEUED, C_HEAD, C_TAIL, P_ENQUEUED, P_HEAD, P_TAIL, R_FLAGS, R_MASK, R_SLOT_BYTES, RING_F_MC, RING_F_MP, RING_HEADER, ringEnqueueBurst32 } from '../ring';
 import { statAdd, statDrop, STAT_DROP_HANDLER_ERROR, STAT_TX_DROPPED } from '../stats';
-import { REC_FRAME, REC_KIND, TX_NONE } from './journal';
+import { BURST_KEPT, REC_FRAME, REC_KIND, TX_NONE } from './journal';
 
 export const CLAIM_RING: usize = 0;
 export const CLAIM_HEAD: usize = 4;
@@ -110,6 +110,21 @@ export function claimSettle(claim: usize, scratch: usize): u32 {
 }
 
 /**
+ * Releases the frames of list entries [from, to) for a dead worker, but those of BURST_KEPT entries
+ * (their records hold them). Returns the frames released.
+ */
+function recoverList(ctx: usize, host: usize, list: usize, from: u32, to: u32, skip: u32): u32 {
+  let released: u32 = 0;
+  for (let i = from; i < to; i++) {
+    const e = load<u32>(list + (<usize>i << 2));
+    if (e & BURST_KEPT) continue;
+    frameRecover(ctx, host, e, skip);
+    released++;
+  }
+  return released;
+}
+
+/**
  * Releases every frame dead worker w held, as its journal names them, to the pool through the
  * host's cache, after recoverClaim took its claim into `claim`. Frames whose fate was not
  * counted yet count as handler_error (the worker failed them), staged forwards as tx_dropped,
@@ -153,24 +168,20 @@ export function recoverWorker(ctx: usize, w: u32, claim: usize): u32 {
   const tmp = wb + ehAddr(ctx, tx ? EH_W_STAGE : EH_W_BURST);
   let first = load<u32>(wb, WC_TMP_FIRST);
   if (ring != 0) first = claimRing == ring ? min(tmpN, claimCount) : 0;
-  for (let i = first; i < tmpN; i++) frameRecover(ctx, host, load<u32>(tmp + (<usize>i << 2)), skip);
-  if (tmpN > first) {
-    if (ring != 0) {
-      if (tx) txDropped += tmpN - first;
-      else failed += tmpN - first;
-    }
-    held += tmpN - first;
+  const released = recoverList(ctx, host, tmp, first, tmpN, skip);
+  if (tmpN > first && ring != 0) {
+    if (tx) txDropped += tmpN - first;
+    else failed += tmpN - first;
   }
+  held += released;
   // staged forwards not moved yet: no reference of their own (flushTx takes it), never sent.
   const txN = load<u32>(wb, WC_TX_COUNT);
   const txList = wb + ehAddr(ctx, EH_W_TX);
   for (let i: u32 = 0; i < txN; i++) if (load<u32>(txList + (<usize>i << 2)) != TX_NONE) txDropped++;
-  // burst: the handler's, failed with it.
+  // burst: the handler's, failed with it (kept frames are their records').
   const n = load<u32>(wb, WC_BURST_COUNT);
-  const burst = wb + ehAddr(ctx, EH_W_BURST);
-  for (let i: u32 = 0; i < n; i++) frameRecover(ctx, host, load<u32>(burst + (<usize>i << 2)), skip);
+  held += recoverList(ctx, host, wb + ehAddr(ctx, EH_W_BURST), 0, n, skip);
   failed += n;
-  held += n;
   // records staged and not published: the frames they hold (REC_KEEP ones hold none yet).
   const recs = load<u32>(wb, WC_RECORD_COUNT);
   const recFirst = claimRing == eh(ctx, EH_RECORDS_RING) ? claimCount : load<u32>(wb, WC_RECORD_FIRST);

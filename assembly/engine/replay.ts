@@ -17,7 +17,7 @@
 
 import { eh, ehAddr, EH_QUEUES, EH_RX_TIME, EH_SOURCES, EH_WORKERS, EH_W_FRAMES, EH_W_STAGE, frameMeta, rxRing, rxShaper, statsBlock, WC_SOURCE_FIRST, WC_SOURCE_N, WC_SOURCE_PHASE, workerBlock } from '../engine-map';
 import { META_LINKTYPE, META_MARK, META_QUEUE, META_TIMESTAMP, META_WIRELEN, NEXT_NONE } from '../meta';
-import { frameRelease, poolCache, poolCopyIn } from '../pool';
+import { frameRelease, poolCache, poolCopyIn, poolCopyInCached } from '../pool';
 import { ringEnqueueBurst32, ringFree } from '../ring';
 import { shaperRefill, shaperTake, shaperWaitNs } from '../shaper';
 import { statAdd, statDrop, STAT_DROP_POOL_EMPTY, STAT_DROP_RING_FULL, STAT_RX_BYTES, STAT_RX_PACKETS } from '../stats';
@@ -115,7 +115,8 @@ export function sourcePoll(ctx: usize, w: u32, q: u32, nowNs: f64, max: u32): u3
     }
     if ((flags & SRC_F_RATE) && !shaperTake(shaper, wirelen)) break;
     // A chain under way is in the source journal from its first frame on (phase 0: released silently).
-    const f = poolCopyIn(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, list + (<usize>n << 2), wb + ehAddr(ctx, EH_W_STAGE), wb + WC_SOURCE_N, n);
+    let f = poolCopyInCached(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, list + (<usize>n << 2), wb + WC_SOURCE_N, n);
+    if (f == NEXT_NONE) f = poolCopyIn(ctx, cache, rec + STREAM_RECORD_HEADER, caplen, list + (<usize>n << 2), wb + ehAddr(ctx, EH_W_STAGE), wb + WC_SOURCE_N, n);
     if (f == NEXT_NONE) {
       if (!lossy) break; // wait for frames to come back: a replay loses nothing
       poolEmpty++;

@@ -31,7 +31,7 @@ import {
   WC_RECORD_FIRST, WC_RX_PENDING, WC_SEEN_GENERATION, WC_STAGE_COUNT, WC_STATE, WC_TMP_N, WC_TMP_RING, WC_TMP_FIRST, workerBlock,
 } from '../engine-map';
 import { flowMatch, FLOW_A_CLASS, FLOW_A_DROP, FLOW_A_MARK, FLOW_A_QUEUE, FR_ACTION, FR_CLASS, FR_MARK, FR_QUEUE } from './flow';
-import { publishTmp, REC_FRAME, REC_KEEP, REC_KIND } from './journal';
+import { BURST_KEPT, publishTmp, REC_FRAME, REC_KEEP, REC_KIND } from './journal';
 import { sourcePoll, sourceState, SRC_WORKER } from './replay';
 import { flushTx, txDrain } from './tx';
 
@@ -91,11 +91,17 @@ export function engineCheck(ctx: usize): i32 {
   return 0;
 }
 
-/** Ends the burst handed to the handler: latency, delivered or handler_error, frames released. */
+/**
+ * Ends the burst handed to the handler: its latency and bytes, the records it staged (flushRecords),
+ * then delivered or handler_error, and the frames not kept released.
+ */
 function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): void {
   const n = load<u32>(wb, WC_BURST_COUNT);
-  if (n == 0) return;
   const list = wb + ehAddr(ctx, EH_W_BURST);
+  if (n == 0) {
+    flushRecords(ctx, w, wb, list);
+    return;
+  }
   const hist = wb + ehAddr(ctx, EH_W_HIST);
   const rxTime = ehAddr(ctx, EH_RX_TIME);
   const block = statsBlock(ctx, eh(ctx, EH_QUEUES) + w);
@@ -114,6 +120,8 @@ function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): vo
     if (lat > peak) peak = lat;
     bytes += load<u32>(frameMeta(ctx, f), META_WIRELEN);
   }
+  // After the figures: a kept frame is the main thread's once its record is on the ring.
+  flushRecords(ctx, w, wb, list);
   // One stretch: the burst's fate is counted and the frames move from the burst to the tmp
   // journal (counted: released silently), so a worker ended anywhere counts them once.
   statAdd(block, STAT_LAT_COUNT, n);
@@ -128,7 +136,8 @@ function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): vo
   store<u32>(wb, n, WC_TMP_N);
   store<u32>(wb, 0, WC_BURST_COUNT);
   for (let i: u32 = 0; i < n; i++) {
-    frameRelease(ctx, cache, load<u32>(list + (<usize>i << 2)));
+    const e = load<u32>(list + (<usize>i << 2));
+    if ((e & BURST_KEPT) == 0) frameRelease(ctx, cache, e);
     store<u32>(wb, i + 1, WC_TMP_FIRST);
   }
   store<u32>(wb, 0, WC_TMP_N);
@@ -138,12 +147,14 @@ function complete(ctx: usize, w: u32, wb: usize, nowNs: f64, handledOk: u32): vo
 /**
  * Moves the records the handler staged onto the records ring; frames that find no room are released.
  *
- * keep() in JS only writes the record (REC_KEEP) and then the count: a handler ended between the two
- * leaves nothing to undo. The frame's own reference is taken here, each in the stretch that turns its
- * record into REC_FRAME, while the burst still holds the frame (this runs before complete()): so
- * every REC_FRAME record in the list holds exactly one reference and every REC_KEEP none.
+ * keep(i) in JS only writes the record (REC_KEEP, burst slot i) and then the count: a handler ended
+ * between the two leaves nothing to undo. The record gets its reference here, in the stretch that
+ * turns it into REC_FRAME, while the burst still holds the frame: the burst's own, the entry marked
+ * BURST_KEPT, so keeping costs no reference count change; a frame kept twice takes one more for its
+ * second record. So every REC_FRAME record in the list holds exactly one reference, every REC_KEEP
+ * none, and a BURST_KEPT entry none.
  */
-function flushRecords(ctx: usize, w: u32, wb: usize): void {
+function flushRecords(ctx: usize, w: u32, wb: usize, burst: usize): void {
   const n = load<u32>(wb, WC_RECORD_COUNT);
   if (n == 0) return;
   const recs = wb + ehAddr(ctx, EH_W_RECORDS);
@@ -152,8 +163,12 @@ function flushRecords(ctx: usize, w: u32, wb: usize): void {
     const at = recs + (<usize>i << 3);
     const r = load<u64>(at);
     if ((r & REC_KIND) != REC_KEEP) continue;
-    atomic.add<u32>(metaBase + (<usize><u32>r << 6) + META_REFCNT, 1);
-    store<u64>(at, REC_FRAME | (r & 0xffffffff));
+    const slot = burst + (<usize><u32>r << 2);
+    const e = load<u32>(slot);
+    const f = e & ~BURST_KEPT;
+    if (e & BURST_KEPT) atomic.add<u32>(metaBase + (<usize>f << 6) + META_REFCNT, 1);
+    else store<u32>(slot, e | BURST_KEPT);
+    store<u64>(at, REC_FRAME | <u64>f);
   }
   const cache = poolCache(ctx, w);
   // The records ring has many producers: the claim record lets the host finish a claim cut short.
@@ -210,7 +225,8 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
     } else {
       let target = (options & OPT_RSS) ? load<u32>(reta + (<usize>(load<u32>(m, META_HASH) & 127) << 2)) : w;
       let cls = defaultClass;
-      const hit = flowMatch(table, rules, m);
+      // Without rules, no call per frame.
+      const hit = rules == 0 ? -1 : flowMatch(table, rules, m);
       if (hit >= 0) {
         const r = table + (<usize>hit << 6);
         const act = load<u32>(r, FR_ACTION);
@@ -262,8 +278,8 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
 }
 
 /**
- * One burst of worker w. Completes the burst the handler was given last time (`handledOk` 0 when
- * it threw), flushes the records it staged, replays the sources this worker replays, ingests from the
+ * One burst of worker w. Sends what the handler forwarded last time, completes its burst
+ * (`handledOk` 0 when it threw) with the records it staged, replays the sources this worker replays, ingests from the
  * rx rings it reads, then fills its burst list from its in rings, class 0 first. Returns the
  * frames in the new burst (their indexes in the burst list; WC_BURST_COUNT holds the count).
  *
@@ -273,8 +289,7 @@ function ingest(ctx: usize, w: u32, wb: usize, q: u32, active: u32): u32 {
  */
 export function enginePoll(ctx: usize, w: u32, nowNs: f64, handledOk: u32): u32 {
   const wb = workerBlock(ctx, w);
-  // Records and forwards first: they take their frames' references while the burst still holds them.
-  flushRecords(ctx, w, wb);
+  // Forwards first: they take their frames' references while the burst still holds every frame.
   flushTx(ctx, w, wb);
   complete(ctx, w, wb, nowNs, handledOk);
   store<u32>(wb, load<u32>(wb, WC_POLLS) + 1, WC_POLLS);

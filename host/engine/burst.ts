@@ -1,7 +1,7 @@
 // What the user's handler gets once per burst: zero-copy Packet views over the frames the worker's
 // WASM burst delivered, and two ways to send something to the main thread through the records
-// ring: `emit(value)` for numbers, `keep(i)` for the frame itself (zero-copy: the frame's refcnt
-// goes up, the main thread's records() iterator holds it and releases it after the batch).
+// ring: `emit(value)` for numbers, `keep(i)` for the frame itself (zero-copy: the record holds a
+// reference of the frame, the main thread's records() iterator releases it after the batch).
 //
 // The Burst object and its Packet views are allocated once per worker and re-pointed each burst,
 // so calling a handler allocates nothing unless the handler does.
@@ -12,9 +12,10 @@ import type { PluginRecord } from '../plugins/host.js';
 /** Top bit of a record: the low 32 bits are a frame index the receiver must release. */
 export const RECORD_FRAME = 0x80000000;
 /**
- * A frame record as keep() stages it, without a reference: the worker's next poll takes the frame's
- * reference and marks it RECORD_FRAME (assembly/engine/worker.ts flushRecords). Staging is then two
- * plain stores (record, count), so a worker terminated between them leaves no reference behind.
+ * A frame record as keep() stages it: the frame's slot in the burst list, without a reference. The
+ * worker's next poll gives the record the burst's reference of the frame and marks it RECORD_FRAME
+ * (assembly/engine/worker.ts flushRecords). Staging is then two plain stores (record, count), so a
+ * worker terminated between them leaves no reference behind.
  */
 export const RECORD_KEEP = 0x80000001;
 
@@ -93,7 +94,24 @@ export class Burst implements Iterable<Packet> {
   /** Hands frame i itself to the main thread's records(), without a copy. */
   keep(i: number): boolean {
     if (i < 0 || i >= this.length) throw new RangeError(`keep: packet ${i} of a burst of ${this.length}`);
-    return this.push(this.frame(i), RECORD_KEEP);
+    return this.push(i, RECORD_KEEP);
+  }
+
+  /**
+   * Hands every frame of this burst to the main thread's records(), as keep(i) for each i in order.
+   * Returns how many were kept: fewer when the burst's record space fills (the rest counted as records dropped).
+   */
+  keepAll(): number {
+    const countAt = (this.at.control + 16) >> 2;
+    const n = this.u32[countAt];
+    const k = Math.max(0, Math.min(this.length, this.at.recordSlots - n));
+    for (let i = 0, o = (this.at.records >> 2) + n * 2; i < k; i++, o += 2) {
+      this.u32[o] = i;
+      this.u32[o + 1] = RECORD_KEEP;
+    }
+    this.u32[countAt] = n + k;
+    if (k < this.length) this.u32[(this.at.statsBlock + 56) >> 2] += this.length - k; // records dropped, as push() counts them
+    return k;
   }
 
   /**
