@@ -76,7 +76,7 @@ export function poolInit(ctx: usize, cacheSize: u32): i32 {
 
 /**
  * Allocates up to `n` frames through `cache`, writing their indexes at `out`; returns how many
- * (fewer only when the pool ran dry). Each comes with refcnt 1, no next segment, data at its frame.
+ * (fewer only when the pool ran dry). Each comes with refcnt 1 and no next segment; its data address is the caller's to set.
  */
 export function poolAlloc(ctx: usize, cache: usize, out: usize, n: u32): u32 {
   const ring = ehAddr(ctx, EH_FREE_RING);

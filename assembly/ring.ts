@@ -256,9 +256,9 @@ export function ringFree(ring: usize): u32 {
 }
 
 // Inlined, never left to the optimiser: it runs after the publish cleared the claim record and
-// before the caller's journal store (assembly/engine/worker.ts flushRecords), and a call's entry is
-// an interrupt check, where a worker ended would leave its records both on the ring and in its
-// journal (released twice).
+// before the caller's journal store (a journalled producer such as assembly/engine/worker.ts
+// flushRecords), and a call's entry is an interrupt check, where a worker ended would leave its
+// items both on the ring and in its journal (released twice).
 @inline function wake(ring: usize, tail: usize): void {
   atomic.add<u64>(ring, 1, W_WAKEUPS);
   atomic.notify(tail);

@@ -92,7 +92,7 @@ describe('recoverWorker: kept frames', () => {
     const burst = wb + ehAddr(ctx, EH_W_BURST);
     expect(poolAlloc(ctx, cache, burst, 3)).toBe(3);
     // complete() counted the burst and ended before its release loop; frame 1 went to a record
-    // already on the records ring (the main thread's now: held here for it).
+    // already on the records ring (the main thread's: held here for it).
     const f1 = load<u32>(burst + 4);
     store<u32>(burst + 4, f1 | BURST_KEPT);
     store<u32>(wb, 3, WC_TMP_N);

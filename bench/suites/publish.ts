@@ -26,7 +26,7 @@
 // latency (default all; e.g. `--only core,peer` for quick tries of the core figure against its peer).
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { resolveConfig } from '../../host/engine/config.js';
+import { DEFAULT_RECORDS_WAKE_US } from '../../host/engine/config.js';
 import { Engine } from '../../host/engine/engine.js';
 import { syntheticFrames } from '../../host/gen/frames.js';
 import { artefact } from '../../host/paths.js';
@@ -275,7 +275,7 @@ const suite: Suite = async ({ argv, log }) => {
   const runs = argValue(argv, '--runs', 3);
   const records = argValue(argv, '--records', 2_000_000);
   const seconds = argValue(argv, '--seconds', 3);
-  const wakeUs = argValue(argv, '--records-wake-us', resolveConfig({ frames: syntheticFrames(1) }).recordsWakeUs);
+  const wakeUs = argValue(argv, '--records-wake-us', DEFAULT_RECORDS_WAKE_US);
   const only = argList(argv, '--only', ROWS);
   const core = { ...SINK, batchBytes: argValue(argv, '--batch-bytes', SINK.batchBytes) };
   const nats = await startNatsCluster({ nodes: 1 });

@@ -120,9 +120,10 @@ export interface EngineConfig {
   /** Slots of the records ring (power of two, default 4096). */
   recordsRing?: number;
   /**
-   * The longest a record waits on the records ring before a worker wakes its sleeping reader
-   * (records(), the publish sink), in µs (default 500; 0: on every hand-over). Waking once per
-   * interval, not per burst, spares the reader's thread an event-loop turn per burst.
+   * How often at most each worker wakes the sleeping reader of the records ring (records(), the
+   * publish sink), in µs (default 500; 0: on every hand-over): records wait that long at most for
+   * the wake-up (longer only behind a handler that runs longer). Waking once per interval, not per
+   * burst, spares the reader's thread an event-loop turn per burst.
    */
   recordsWakeUs?: number;
   /** Restart a worker that dies (default true). */
@@ -244,6 +245,9 @@ function resolveDpdk(c: EngineConfig, queues: number): ResolvedConfig['dpdk'] {
   return { ...d, frames: int('dpdk.frames', d.frames ?? 8192 * queues, 64, 1 << 20), stride: pow2('dpdk.stride', d.stride ?? 4096, 2048, 65536) };
 }
 
+/** The engine's recordsWakeUs when the config gives none. */
+export const DEFAULT_RECORDS_WAKE_US = 500;
+
 export function resolveConfig(c: EngineConfig): ResolvedConfig {
   if (typeof c !== 'object' || c === null) throw new EngineConfigError('config', 'expected an object such as {backend: "pcap", file: "x.pcap"}');
   const unknown = Object.keys(c).filter((k) => !KNOWN.has(k));
@@ -273,7 +277,7 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
   const classes = int('classes', c.classes ?? 1, 1, 4);
   const maxRules = int('maxRules', c.maxRules ?? 256, 1, 4096);
   const recordsRing = pow2('recordsRing', c.recordsRing ?? 4096, 2, 1 << 20);
-  const recordsWakeUs = int('recordsWakeUs', c.recordsWakeUs ?? 500, 0, 1_000_000);
+  const recordsWakeUs = int('recordsWakeUs', c.recordsWakeUs ?? DEFAULT_RECORDS_WAKE_US, 0, 1_000_000);
   const poll = c.poll ?? 'adaptive';
   if (!['busy', 'adaptive', 'wait'].includes(poll)) throw new EngineConfigError('poll', `got "${poll}"; use busy, adaptive or wait`);
   if (c.cpus !== undefined) {

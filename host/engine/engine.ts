@@ -284,6 +284,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     // Ended by the plugin watchdog: its replacement takes over the burst that was in the plugins.
     const hung = this.rt!.plugins?.takeTimeout(index) !== undefined;
     const recovered = this.recovery!.recover(index, hung && restart);
+    // Records the dead worker published, or whose claim the recovery finished, may be owed a wake-up it will never send.
+    this.recordsReader?.wake();
     const info: WorkerExit = { worker: index, code, error, recovered, restarted: restart };
     this.emit('worker-exit', info);
     if (restart) {
@@ -304,9 +306,15 @@ export class Engine extends EventEmitter<EngineEvents> {
     void this.stop().catch(() => undefined);
   }
 
+  /** Finishes the claims dead workers left (records among them: their reader is woken, as the worker would have). */
+  private settleClaims(): void {
+    this.recovery!.settleClaims();
+    this.recordsReader?.wake();
+  }
+
   /** Ends the replay when every source is done. */
   private watch(): void {
-    if (this.recovery!.pending) this.recovery!.settleClaims();
+    if (this.recovery!.pending) this.settleClaims();
     if (this.state !== 'running') return;
     const m = this.rt!.map;
     for (let q = 0; q < this.config.queues; q++) if (this.rt!.u32[(m.source(q) + SRC.DONE) >> 2] === 0) return;
@@ -382,7 +390,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const alive = this.workers.map((w, i) => (w ? i : -1)).filter((i) => i >= 0);
       if (alive.length === 0) return [];
       const left = deadline - Date.now();
-      if (this.recovery?.pending) this.recovery.settleClaims();
+      if (this.recovery?.pending) this.settleClaims();
       if (left <= 0) return alive;
       await Promise.race([Promise.all(alive.map((i) => this.exits[i])), new Promise((r) => setTimeout(r, Math.min(left, 50)))]);
     }

@@ -10,11 +10,11 @@
 //
 // Waiting. A reader with nothing to take flags itself in the records ring's waiters line and sleeps
 // in Atomics.waitAsync on the producer tail; a worker that publishes records sees the flag and
-// notifies, at most once per recordsWakeUs (host/engine/reader-wake.ts), so a record waits for that
-// and one event-loop turn, not a timer. A wake-up a worker owes is sent by its next poll: a reader
-// that sleeps within recordsWakeUs of its last turn (when a worker may owe it one) sleeps for
-// WAKE_TIMEOUT_MS at most, so a worker kept off its core for longer does not hold the records it
-// published. Plugin records and the engine's stop notify the same word.
+// notifies, each at most once per recordsWakeUs (host/engine/reader-wake.ts), so a record waits for
+// that and one event-loop turn. A wake-up a worker owes is sent by one of its next polls: a reader
+// that sleeps soon after its last turn (when a worker may owe it one) sleeps recordsWakeUs
+// (WAKE_TIMEOUT_MS at least) at most, so a worker kept off its core does not hold the records it
+// published for longer. Plugin records and the engine's stop notify the same word.
 //
 // Stopping. The workers flush their last records while the engine stops, often after a reader
 // found the ring empty. So a reader keeps taking until the engine has stopped, and the engine's
@@ -76,8 +76,8 @@ const RUN_VALUE = 0xffffffff;
 const WAIT_MS = 100;
 
 /**
- * The longest sleep of a reader that a worker may owe a wake-up (ms): the finest a Node timer
- * goes; a wait with a shorter timeout would end on the event loop's next pass, a busy loop.
+ * The shortest timed sleep (ms): the finest a Node timer goes; a wait with a shorter timeout would
+ * end on the event loop's next pass, a busy loop.
  */
 const WAKE_TIMEOUT_MS = 1;
 
@@ -117,7 +117,7 @@ export class Records {
   private readonly head: number;
   private readonly sleepers: number;
   private readonly meta: number;
-  /** recordsWakeUs in ms, and when the reader last found records (performance.now()). */
+  /** recordsWakeUs in ms, and when the reader last had something to take (performance.now()). */
   private readonly wakeMs: number;
   private lastTurn = -Infinity;
 
@@ -268,7 +268,7 @@ export class Records {
   /**
    * Flags this reader as sleeping and returns the wait that ends when records may be there: on the
    * ring, posted by a plugin, or the engine's state changed (turns()' timer: WAIT_MS at most;
-   * WAKE_TIMEOUT_MS within recordsWakeUs of the last turn, see "Waiting"); undefined, with the
+   * recordsWakeUs soon after the last turn, see "Waiting"); undefined, with the
    * flag taken back, when there is no need to wait. Flag first, then look, then sleep only while
    * the tail still reads what was looked at: a worker publishing in between either sees the flag
    * or is seen. The caller takes the flag back (awake()) once the wait ended. Not an async
@@ -278,8 +278,10 @@ export class Records {
     const { i32 } = this;
     Atomics.add(i32, this.sleepers, 1);
     const seen = Atomics.load(i32, this.tail);
-    const owedMaybe = performance.now() - this.lastTurn < this.wakeMs;
-    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen, owedMaybe ? WAKE_TIMEOUT_MS : Infinity);
+    // A worker owes a wake-up for at most recordsWakeUs after its last one, which came before this
+    // reader's last turn; twice that covers a worker whose clock reading is a poll old.
+    const owedMaybe = performance.now() - this.lastTurn < 2 * this.wakeMs;
+    const r = seen !== i32[this.head] || this.plugin.length ? undefined : Atomics.waitAsync(i32, this.tail, seen, owedMaybe ? Math.max(WAKE_TIMEOUT_MS, this.wakeMs) : Infinity);
     if (r?.async) return r.value;
     this.awake();
     return undefined;

@@ -248,8 +248,8 @@ function initRings(rt: EngineRuntime, nowNs: () => number): void {
       const shared = rt.pairs ? 0 : ring(`in${t}.${k}`, c.workers > 1 ? RING_F_MP : 0);
       for (let s = 0; s < c.workers; s++) u32[rtab + RT.IN / 4 + ((t << 8) | (s << 2) | k)] = rt.pairs ? ring(`in${t}.${s}.${k}`, 0) : shared;
     }
-  // Adaptive: the host's reader sleeps on it and the workers wake it (host/engine/records.ts).
-  // Not adaptive: the workers wake the reader themselves (host/workers/engine-worker.ts ReaderWake).
+  // Not adaptive: the host's reader sleeps on it and the workers wake it themselves, at most once
+  // per recordsWakeUs each (host/engine/reader-wake.ts), not on every publish.
   ring('records', RING_F_MP);
   // DPDK: any worker releases onto a return ring (MP), the queue's poll thread drains it.
   for (const r of layout.dpdk?.returnRings ?? []) ring(r.name, r.flags);

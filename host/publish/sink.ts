@@ -14,8 +14,9 @@
 //              until acknowledged, so a fail-over neither loses nor duplicates a record
 // ```
 //
-// The sink sleeps while the ring is empty and the workers wake it when they put records there
-// (host/engine/records.ts), so a record waits for an event-loop turn, not a timer.
+// The sink sleeps while the ring is empty and the workers wake it when they put records there,
+// each at most once per recordsWakeUs (host/engine/reader-wake.ts), so a record waits that long at
+// most, then an event-loop turn.
 //
 // Every record the sink takes is published, pending, or counted in publish_dropped; stats() says
 // which, and reconnects/disconnects say what the connection went through.

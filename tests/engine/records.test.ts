@@ -236,8 +236,8 @@ describe('records: the stop waiting for a reader', () => {
 
 describe('records: waking the reader', () => {
   // The records ring wakes nobody by itself; a worker's ReaderWake does (host/engine/reader-wake.ts).
-  const setup = () => {
-    const c = resolveConfig({ frames: syntheticFrames(16, 1), workers: 1 });
+  const setup = (recordsWakeUs?: number) => {
+    const c = resolveConfig({ frames: syntheticFrames(16, 1), workers: 1, recordsWakeUs });
     const rt = setupEngine(c, () => 0, () => 0, () => undefined);
     const ring = rt.layout.ring('records').offset;
     const i32 = new Int32Array(rt.memory.buffer);
@@ -251,12 +251,12 @@ describe('records: waking the reader', () => {
     return { rt, ring, i32, publish, wakeups, asleep };
   };
 
-  const WAKE_AFTER_NS = 500_000;
+  const WAKE_NS = 500_000;
 
-  it('records that find the reader asleep wake it at once after a quiet spell, then at most once per afterNs', async () => {
+  it('records that find the reader asleep wake it at once after a quiet spell, then at most once per wakeNs', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
-    const wake = new ReaderWake(i32, ring, WAKE_AFTER_NS);
+    const wake = new ReaderWake(i32, ring, WAKE_NS);
     const run = { state: 'running' };
     const turns = reader.turns(run);
     const got: number[] = [];
@@ -275,9 +275,9 @@ describe('records: waking the reader', () => {
     next = turns.next();
     await new Promise((r) => setTimeout(r, 20));
     expect(asleep()).toBe(true);
-    // Publishes every 60 µs (a paced worker's hand-overs) within afterNs of that wake-up: owed, none sent.
+    // Publishes every 60 µs (a paced worker's hand-overs) within wakeNs of that wake-up: owed, none sent.
     let t = t0 + 60_000;
-    for (; t - t0 < WAKE_AFTER_NS; t += 60_000) {
+    for (; t - t0 < WAKE_NS; t += 60_000) {
       publish(2);
       expect(wake.check(t)).toBe(false);
     }
@@ -287,7 +287,7 @@ describe('records: waking the reader', () => {
     expect(wakeups()).toBe(2);
     await next;
     take();
-    expect(got.length).toBe(2 + 2 * Math.floor((WAKE_AFTER_NS - 1) / 60_000));
+    expect(got.length).toBe(2 + 2 * Math.floor((WAKE_NS - 1) / 60_000));
     // Awake and taking: a publish owes nothing, and nothing is sent.
     publish(1);
     expect(wake.check(t + 1)).toBe(false);
@@ -301,10 +301,10 @@ describe('records: waking the reader', () => {
     expect(wakeups()).toBe(2);
   });
 
-  it('a burst of WAKE_AFTER_RECORDS, or a worker about to sleep past the deadline, wakes the reader before afterNs', async () => {
+  it('a burst of WAKE_AFTER_RECORDS, or a worker about to sleep past the deadline, wakes the reader before wakeNs', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
-    const wake = new ReaderWake(i32, ring, WAKE_AFTER_NS);
+    const wake = new ReaderWake(i32, ring, WAKE_NS);
     const run = { state: 'running' };
     const turns = reader.turns(run);
     const take = () => reader.takeBurst({ value: () => undefined, frame: () => undefined });
@@ -341,7 +341,8 @@ describe('records: waking the reader', () => {
   });
 
   it('a reader that sleeps right after a turn wakes within a few ms on its own: a worker that owes it a wake-up and is kept off its core does not hold the records', async () => {
-    const { rt, publish, asleep } = setup();
+    // 5 ms: the turn's end and the sleep fall within it however slow the machine.
+    const { rt, publish, asleep } = setup(5000);
     const reader = new Records(rt);
     const run = { state: 'running' };
     const turns = reader.turns(run);
@@ -356,7 +357,7 @@ describe('records: waking the reader', () => {
     publish(1);
     const t = performance.now();
     await next;
-    // Not the 100 ms safety net: the sleep's own 1 ms timeout.
+    // Not the 100 ms safety net: the sleep's own timeout, recordsWakeUs.
     expect(performance.now() - t).toBeLessThan(50);
     expect(take()).toBe(1);
     run.state = 'stopped';
@@ -364,7 +365,7 @@ describe('records: waking the reader', () => {
     await turns.return(undefined);
   });
 
-  it('with afterNs 0 every publish that finds the reader asleep wakes it', async () => {
+  it('with wakeNs 0 every publish that finds the reader asleep wakes it', async () => {
     const { rt, ring, i32, publish, wakeups, asleep } = setup();
     const reader = new Records(rt);
     const wake = new ReaderWake(i32, ring, 0);
