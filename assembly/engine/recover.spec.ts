@@ -85,6 +85,50 @@ describe('recoverWorker: kept frames', () => {
     expectPoolWhole(ctx);
   });
 
+  it('a frame kept twice: both records released, the kept burst entry skipped, the frame back in the pool once', () => {
+    const ctx = fakeEngine(FRAMES, 2, 1);
+    const wb = workerBlock(ctx, 1);
+    const cache = poolCache(ctx, 1);
+    const burst = wb + ehAddr(ctx, EH_W_BURST);
+    expect(poolAlloc(ctx, cache, burst, 2)).toBe(2);
+    store<u32>(wb, 2, WC_BURST_COUNT);
+    // flushRecords ended after both records were made: the first took the burst's reference, the
+    // second a reference of its own.
+    const f0 = load<u32>(burst);
+    store<u32>(burst, f0 | BURST_KEPT);
+    atomic.store<u32>(frameMeta(ctx, f0) + META_REFCNT, 2);
+    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
+    store<u64>(recs, REC_FRAME | <u64>f0);
+    store<u64>(recs + 8, REC_FRAME | <u64>f0);
+    store<u32>(wb, 2, WC_RECORD_COUNT);
+    const claim = zeroed(CLAIM_BYTES);
+    recoverClaim(ctx, 1, claim);
+    recoverWorker(ctx, 1, claim);
+    expect(poolAvailable(ctx)).toBe(FRAMES);
+    expectPoolWhole(ctx);
+  });
+
+  it('a frame kept twice, the worker ended before the second record took its reference: released once', () => {
+    const ctx = fakeEngine(FRAMES, 2, 1);
+    const wb = workerBlock(ctx, 1);
+    const cache = poolCache(ctx, 1);
+    const burst = wb + ehAddr(ctx, EH_W_BURST);
+    expect(poolAlloc(ctx, cache, burst, 2)).toBe(2);
+    store<u32>(wb, 2, WC_BURST_COUNT);
+    const f0 = load<u32>(burst);
+    store<u32>(burst, f0 | BURST_KEPT);
+    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
+    store<u64>(recs, REC_FRAME | <u64>f0);
+    // The second keep of burst slot 0, still as the handler staged it: no reference of its own.
+    store<u64>(recs + 8, REC_KEEP | 0);
+    store<u32>(wb, 2, WC_RECORD_COUNT);
+    const claim = zeroed(CLAIM_BYTES);
+    recoverClaim(ctx, 1, claim);
+    recoverWorker(ctx, 1, claim);
+    expect(poolAvailable(ctx)).toBe(FRAMES);
+    expectPoolWhole(ctx);
+  });
+
   it('skips kept entries of the burst list as the tmp journal (complete releasing the rest)', () => {
     const ctx = fakeEngine(FRAMES, 2, 1);
     const wb = workerBlock(ctx, 1);
