@@ -63,23 +63,42 @@ describe('recoverWorker', () => {
   });
 });
 
+/**
+ * Worker 1 of a fresh engine ended in flushRecords: a burst of 2 frames whose first (returned) was
+ * kept, its burst entry marked BURST_KEPT and record 0 given the burst's reference. Each test adds
+ * what else the records held, then recover() finishes the worker, as the host would.
+ */
+function keptBurst(ctx: usize): u32 {
+  const wb = workerBlock(ctx, 1);
+  const burst = wb + ehAddr(ctx, EH_W_BURST);
+  expect(poolAlloc(ctx, poolCache(ctx, 1), burst, 2)).toBe(2);
+  store<u32>(wb, 2, WC_BURST_COUNT);
+  const f0 = load<u32>(burst);
+  store<u32>(burst, f0 | BURST_KEPT);
+  store<u64>(wb + ehAddr(ctx, EH_W_RECORDS), REC_FRAME | <u64>f0);
+  store<u32>(wb, 1, WC_RECORD_COUNT);
+  return f0;
+}
+
+function recover(ctx: usize): void {
+  const claim = zeroed(CLAIM_BYTES);
+  recoverClaim(ctx, 1, claim);
+  recoverWorker(ctx, 1, claim);
+}
+
+/** Appends a record to worker 1's staged records. */
+function addRecord(ctx: usize, r: u64): void {
+  const wb = workerBlock(ctx, 1);
+  const n = load<u32>(wb, WC_RECORD_COUNT);
+  store<u64>(wb + ehAddr(ctx, EH_W_RECORDS) + (<usize>n << 3), r);
+  store<u32>(wb, n + 1, WC_RECORD_COUNT);
+}
+
 describe('recoverWorker: kept frames', () => {
   it('releases a kept frame once, through its record, not through the burst entry that gave the reference', () => {
     const ctx = fakeEngine(FRAMES, 2, 1);
-    const wb = workerBlock(ctx, 1);
-    const cache = poolCache(ctx, 1);
-    const burst = wb + ehAddr(ctx, EH_W_BURST);
-    expect(poolAlloc(ctx, cache, burst, 2)).toBe(2);
-    store<u32>(wb, 2, WC_BURST_COUNT);
-    // flushRecords ended after the first record took the burst's reference (refcnt stays 1).
-    const f0 = load<u32>(burst);
-    store<u32>(burst, f0 | BURST_KEPT);
-    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
-    store<u64>(recs, REC_FRAME | <u64>f0);
-    store<u32>(wb, 1, WC_RECORD_COUNT);
-    const claim = zeroed(CLAIM_BYTES);
-    recoverClaim(ctx, 1, claim);
-    recoverWorker(ctx, 1, claim);
+    keptBurst(ctx);
+    recover(ctx);
     expect(poolAvailable(ctx)).toBe(FRAMES);
     expect(handlerErrors(ctx)).toBe(2);
     expectPoolWhole(ctx);
@@ -87,44 +106,21 @@ describe('recoverWorker: kept frames', () => {
 
   it('a frame kept twice: both records released, the kept burst entry skipped, the frame back in the pool once', () => {
     const ctx = fakeEngine(FRAMES, 2, 1);
-    const wb = workerBlock(ctx, 1);
-    const cache = poolCache(ctx, 1);
-    const burst = wb + ehAddr(ctx, EH_W_BURST);
-    expect(poolAlloc(ctx, cache, burst, 2)).toBe(2);
-    store<u32>(wb, 2, WC_BURST_COUNT);
-    // flushRecords ended after both records were made: the first took the burst's reference, the
-    // second a reference of its own.
-    const f0 = load<u32>(burst);
-    store<u32>(burst, f0 | BURST_KEPT);
+    const f0 = keptBurst(ctx);
+    // The second record of the frame took a reference of its own.
     atomic.store<u32>(frameMeta(ctx, f0) + META_REFCNT, 2);
-    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
-    store<u64>(recs, REC_FRAME | <u64>f0);
-    store<u64>(recs + 8, REC_FRAME | <u64>f0);
-    store<u32>(wb, 2, WC_RECORD_COUNT);
-    const claim = zeroed(CLAIM_BYTES);
-    recoverClaim(ctx, 1, claim);
-    recoverWorker(ctx, 1, claim);
+    addRecord(ctx, REC_FRAME | <u64>f0);
+    recover(ctx);
     expect(poolAvailable(ctx)).toBe(FRAMES);
     expectPoolWhole(ctx);
   });
 
   it('a frame kept twice, the worker ended before the second record took its reference: released once', () => {
     const ctx = fakeEngine(FRAMES, 2, 1);
-    const wb = workerBlock(ctx, 1);
-    const cache = poolCache(ctx, 1);
-    const burst = wb + ehAddr(ctx, EH_W_BURST);
-    expect(poolAlloc(ctx, cache, burst, 2)).toBe(2);
-    store<u32>(wb, 2, WC_BURST_COUNT);
-    const f0 = load<u32>(burst);
-    store<u32>(burst, f0 | BURST_KEPT);
-    const recs = wb + ehAddr(ctx, EH_W_RECORDS);
-    store<u64>(recs, REC_FRAME | <u64>f0);
+    keptBurst(ctx);
     // The second keep of burst slot 0, still as the handler staged it: no reference of its own.
-    store<u64>(recs + 8, REC_KEEP | 0);
-    store<u32>(wb, 2, WC_RECORD_COUNT);
-    const claim = zeroed(CLAIM_BYTES);
-    recoverClaim(ctx, 1, claim);
-    recoverWorker(ctx, 1, claim);
+    addRecord(ctx, REC_KEEP | 0);
+    recover(ctx);
     expect(poolAvailable(ctx)).toBe(FRAMES);
     expectPoolWhole(ctx);
   });
