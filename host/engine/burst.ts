@@ -5,9 +5,11 @@
 //
 // The Burst object and its Packet views are allocated once per worker and re-pointed each burst,
 // so calling a handler allocates nothing unless the handler does.
+import { WC } from '../abi.js';
 import { META } from '../meta.js';
 import { Packet } from '../packet.js';
 import type { PluginRecord } from '../plugins/host.js';
+import { STAT_WORD } from './stats.js';
 
 /** Top bit of a record: the low 32 bits are a frame index the receiver must release. */
 export const RECORD_FRAME = 0x80000000;
@@ -102,7 +104,7 @@ export class Burst implements Iterable<Packet> {
    * Returns how many were kept: fewer when the burst's record space fills (the rest counted as records dropped).
    */
   keepAll(): number {
-    const countAt = (this.at.control + 16) >> 2;
+    const countAt = (this.at.control + WC.RECORD_COUNT) >> 2;
     const n = this.u32[countAt];
     const k = Math.max(0, Math.min(this.length, this.at.recordSlots - n));
     for (let i = 0, o = (this.at.records >> 2) + n * 2; i < k; i++, o += 2) {
@@ -110,7 +112,7 @@ export class Burst implements Iterable<Packet> {
       this.u32[o + 1] = RECORD_KEEP;
     }
     this.u32[countAt] = n + k;
-    if (k < this.length) this.u32[(this.at.statsBlock + 56) >> 2] += this.length - k; // records dropped, as push() counts them
+    if (k < this.length) this.u32[(this.at.statsBlock >> 2) + 2 * STAT_WORD.RECORDS_DROPPED] += this.length - k; // as push() counts them
     return k;
   }
 
@@ -121,7 +123,7 @@ export class Burst implements Iterable<Packet> {
   forward(i: number, queue = this.u32[(this.meta(i) + META.QUEUE) >> 2] & 0xffff): boolean {
     if (!Number.isInteger(queue) || queue < 0 || queue >= this.at.txQueues) throw new RangeError(`forward: queue ${queue} does not exist (0..${this.at.txQueues - 1})`);
     if (i < 0 || i >= this.length) throw new RangeError(`forward: packet ${i} of a burst of ${this.length}`);
-    const countAt = (this.at.control + 24) >> 2;
+    const countAt = (this.at.control + WC.TX_COUNT) >> 2;
     const n = this.u32[countAt];
     if (n >= this.at.txSlots) return false;
     // The entry, then the count, and no reference: the worker's next poll takes it (flushTx), so a
@@ -132,10 +134,10 @@ export class Burst implements Iterable<Packet> {
   }
 
   private push(lo: number, hi: number): boolean {
-    const countAt = (this.at.control + 16) >> 2;
+    const countAt = (this.at.control + WC.RECORD_COUNT) >> 2;
     const n = this.u32[countAt];
     if (n >= this.at.recordSlots) {
-      this.u32[(this.at.statsBlock + 56) >> 2]++; // records dropped (low word; one writer: this worker)
+      this.u32[(this.at.statsBlock >> 2) + 2 * STAT_WORD.RECORDS_DROPPED]++; // the low word; one writer: this worker
       return false;
     }
     const o = (this.at.records >> 2) + n * 2;
