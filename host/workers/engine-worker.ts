@@ -18,7 +18,7 @@ export interface EngineWorkerArgs {
   layout: BurstLayout;
   cache: number;
   stopWord: number;
-  /** The records ring: this worker wakes its sleeping reader (ReaderWake) once a record waited recordsWakeNs. */
+  /** The records ring: this worker wakes its sleeping reader (ReaderWake), at most once per recordsWakeNs. */
   recordsRing: number;
   recordsWakeNs: number;
   handler?: string;
